@@ -1,1 +1,3 @@
-export const placeholder = true
+export { main, commandHelp } from './cli.js'
+export type { Command, Io, ParsedArgs } from './command.js'
+export { UsageError } from './command.js'

@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util'
+import { createRequire } from 'node:module'
+import type { Command, Io } from './command.js'
+import { UsageError } from './command.js'
+import { commands } from './commands/index.js'
+
+const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version
+
+/** Runs `ww <argv…>` and returns the exit status. */
+export async function main(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? rest[0] : undefined
+    const command = topic === undefined ? undefined : commands.find((c) => c.name === topic)
+    io.stdout.write(command ? commandHelp(command) : overview())
+    return 0
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`ww ${version} (node ${process.version})\n`)
+    return 0
+  }
+  const command = commands.find((c) => c.name === name)
+  if (!command) {
+    io.stderr.write(`ww: unknown command '${name}'\n${suggest(name)}Run 'ww --help' for the list of commands.\n`)
+    return 2
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(commandHelp(command))
+    return 0
+  }
+  try {
+    const parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true })
+    return await command.run(parsed, io, signal)
+  } catch (err) {
+    return reportError(err, command, io)
+  }
+}
+
+function reportError(err: unknown, command: Command, io: Io): number {
+  if (err instanceof UsageError) {
+    io.stderr.write(`ww ${command.name}: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`)
+    return 2
+  }
+  // parseArgs' own errors carry codes like ERR_PARSE_ARGS_UNKNOWN_OPTION.
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`ww ${command.name}: ${(err as Error).message}\nRun 'ww ${command.name} --help' for its options.\n`)
+    return 2
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  io.stderr.write(`ww ${command.name}: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`)
+  return 1
+}
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length))
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+  return [
+    `ww ${version} — run untrusted WebAssembly as capability-secure processes`,
+    '',
+    'Usage: ww <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'ww <command> --help' for a command's options.",
+    '',
+  ].join('\n')
+}
+
+export function commandHelp(c: Command): string {
+  const names = Object.keys(c.options)
+  const flag = (n: string): string => {
+    const o = c.options[n]!
+    const short = o.short ? `-${o.short}, ` : '    '
+    return `${short}--${n}${o.type === 'string' ? ' <value>' : ''}`
+  }
+  const width = Math.max(0, ...names.map((n) => flag(n).length))
+  const opts = names.map((n) => `  ${flag(n).padEnd(width)}  ${c.optionHelp[n] ?? ''}`)
+  return [
+    `${c.summary}`,
+    '',
+    `Usage: ${c.usage}`,
+    ...(opts.length ? ['', 'Options:', ...opts] : []),
+    ...(c.details ? ['', c.details.trimEnd()] : []),
+    '',
+  ].join('\n')
+}
+
+function suggest(name: string): string {
+  const close = commands.filter((c) => c.name.startsWith(name.slice(0, 2)))
+  return close.length ? `Did you mean: ${close.map((c) => c.name).join(', ')}?\n` : ''
+}

@@ -1,0 +1,38 @@
+import type { ParseArgsConfig } from 'node:util'
+
+/** Where a command writes; tests pass their own. */
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean }
+  stderr: NodeJS.WritableStream & { isTTY?: boolean }
+  env: NodeJS.ProcessEnv
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>
+
+/** One `ww` subcommand: its help is generated from these fields. */
+export interface Command {
+  name: string
+  summary: string
+  /** e.g. `ww run <module.wasm> [options]` */
+  usage: string
+  options: OptionSpec
+  /** One line per option, by option name. */
+  optionHelp: Record<string, string>
+  /** Extra help text: examples, notes. */
+  details?: string
+  run(args: ParsedArgs, io: Io, signal: AbortSignal): Promise<number>
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>
+  positionals: string[]
+}
+
+/** A user error: printed as `ww: <message>` plus a hint, exit status 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE'
+  constructor(message: string, readonly hint?: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
