@@ -70,6 +70,8 @@ export function isTransportError(e: unknown): e is TransportError {
 
 /** The reason text sent in Return.exception / Abort: a typed error keeps its code. */
 export function reasonOf(e: unknown): string {
+  // A peer's exception passes through unchanged (not prefixed again with ERR_REMOTE).
+  if (e instanceof RemoteError) return e.reason
   if (e instanceof TransportError) return e.message
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code

@@ -1,0 +1,55 @@
+// Answer: a call the peer sent us, from its Call until its Finish. Calls the peer
+// pipelines on it while it is pending wait in `queue` (copied frames), in arrival order.
+
+import type { Message } from 'capnp-ts'
+import type { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
+
+/** A call waiting for the answer it targets; its frame was copied once (host-owned). */
+export interface DeferredCall {
+  answer: Answer
+  message: Message
+  interfaceId: bigint
+  methodId: number
+  transform: number[]
+}
+
+export class Answer {
+  state: 'pending' | 'resolved' | 'rejected' = 'pending'
+  /** Results payload, in the Return message we sent. */
+  payload?: Payload
+  error?: Error
+  /** Export ids in the results' cap table (released on Finish.releaseResultCaps). */
+  resultExports?: number[]
+  queue?: DeferredCall[]
+  /** Finish arrived while the call was still running. */
+  finished = false
+  releaseOnFinish = false
+  #promise?: Promise<Payload>
+  #resolve?: (p: Payload) => void
+  #reject?: (e: Error) => void
+
+  constructor(readonly id: number) {}
+
+  /** For capnp-ts's "answer" client targets; created only when one is used. */
+  get payloadPromise(): Promise<Payload> {
+    if (this.#promise === undefined) {
+      if (this.state === 'resolved') this.#promise = Promise.resolve(this.payload!)
+      else if (this.state === 'rejected') this.#promise = Promise.reject(this.error)
+      else this.#promise = new Promise((res, rej) => { this.#resolve = res; this.#reject = rej })
+      this.#promise.catch(() => undefined)
+    }
+    return this.#promise
+  }
+
+  resolve(payload: Payload): void {
+    this.payload = payload
+    this.state = 'resolved'
+    this.#resolve?.(payload)
+  }
+
+  reject(err: Error): void {
+    this.error = err
+    this.state = 'rejected'
+    this.#reject?.(err)
+  }
+}

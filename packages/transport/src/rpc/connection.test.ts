@@ -1,0 +1,153 @@
+import { createPair } from '../pair.js'
+import { Echo, newEcho, newCounter, Counter_Server, Echo_Server, PayloadStruct } from '../fuzz/echo-schema.js'
+import { ConnectionClosedError, RemoteError, ViewExpiredError } from '../errors.js'
+import { keep } from './keep.js'
+
+const tick = () => new Promise((r) => setImmediate(r))
+
+describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames) => {
+  it('bootstraps and calls', async () => {
+    const [a, b] = createPair({ frames, b: { bootstrap: newEcho() } })
+    const echo = a.bootstrap(Echo)
+    await echo.ping()
+    const r = await echo.echo((p) => p.setPayload(new Uint8Array([1, 2, 3])))
+    expect([...r.getPayload().toUint8Array()]).toEqual([1, 2, 3])
+    expect(b.stats.callsIn).toBe(2)
+    expect(a.stats.callsOut).toBe(2)
+    await tick()
+    expect(a.stats.questions).toBe(0)
+    expect(b.stats.answers).toBe(0)
+  })
+
+  it('turns a thrown typed error into a RemoteError keeping its code', async () => {
+    const server = new Echo_Server({
+      ping() { throw Object.assign(new Error('no you may not'), { code: 'ERR_CAP_DENIED' }) },
+      async echo() { await tick(); throw new Error('async boom') },
+      counter() {},
+    })
+    const [a] = createPair({ frames, b: { bootstrap: server } })
+    const echo = a.bootstrap(Echo)
+    const e = await echo.ping().then(() => null, (x: unknown) => x)
+    expect(e).toBeInstanceOf(RemoteError)
+    expect((e as RemoteError).remoteCode).toBe('ERR_CAP_DENIED')
+    expect((e as RemoteError).reason).toBe('ERR_CAP_DENIED: no you may not')
+    await expect(echo.echo(() => {})).rejects.toThrow(/async boom/)
+  })
+
+  it('pipelines a call on a capability whose call has not returned', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => { release = r })
+    const server = new Echo_Server({
+      ping() {},
+      echo() {},
+      async counter(p, r) {
+        const start = p.getStart() // params are readable only before the first await
+        await gate
+        r.setCounter(newCounter(start))
+      },
+    })
+    const [a, b] = createPair({ frames, b: { bootstrap: server } })
+    const echo = a.bootstrap(Echo)
+    const pending = echo.counter((p) => p.setStart(10n))
+    const c = pending.getCounter()
+    const t1 = c.add((p) => p.setN(5n))
+    const t2 = c.add((p) => p.setN(7n))
+    await tick()
+    expect(b.stats.deferredCopies).toBe(frames ? 2 : 0)
+    release()
+    expect((await t1).getTotal()).toBe(15n)
+    expect((await t2).getTotal()).toBe(22n)
+    // after resolution, calls go to the import directly
+    const cap = (await pending).getCounter()
+    expect((await cap.add((p) => p.setN(1n))).getTotal()).toBe(23n)
+  })
+
+  it('passes capabilities in both directions and frees released exports', async () => {
+    const [a, b] = createPair({ frames, b: { bootstrap: newEcho() } })
+    const echo = a.bootstrap(Echo)
+    const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()
+    await tick()
+    expect(b.stats.exports).toBe(2) // bootstrap + counter
+    expect(a.stats.imports).toBe(2)
+    counter.dispose()
+    await tick()
+    expect(a.stats.imports).toBe(1)
+    expect(b.stats.exports).toBe(1)
+    // a -> b: a capability hosted by a, called back by b
+    let calls = 0
+    const mine = new Counter_Server({ add(p, r) { calls++; r.setTotal(p.getN() * 2n) } })
+    const relay = new Echo_Server({
+      ping() {}, echo() {},
+      async counter(_p, r) {
+        // b hands a's own capability back: receiverHosted on the wire
+        r.setCounter(heldByB!)
+      },
+    })
+    let heldByB: import('capnp-ts').Client | undefined
+    const [c, d] = createPair({ frames, b: { bootstrap: relay }, a: { bootstrap: new Echo_Server({
+      ping() {}, echo() {}, counter(_p, r) { r.setCounter(mine) },
+    }) } })
+    const remoteFromD = d.bootstrap(Echo)
+    heldByB = (await remoteFromD.counter((p) => p.setStart(0n))).getCounter().client
+    expect((await new (await import('../fuzz/echo-schema.js')).Counter_Client(heldByB).add((p) => p.setN(4n))).getTotal()).toBe(8n)
+    expect(calls).toBe(1)
+    expect(c.stats.exports).toBe(2)
+    const back = (await c.bootstrap(Echo).counter((p) => p.setStart(0n))).getCounter()
+    expect((await back.add((p) => p.setN(21n))).getTotal()).toBe(42n)
+    expect(calls).toBe(2)
+  })
+
+  it('close rejects pending calls with ConnectionClosedError', async () => {
+    const server = new Echo_Server({ ping: () => new Promise(() => {}), echo() {}, counter() {} })
+    const [a, b] = createPair({ frames, b: { bootstrap: server } })
+    const echo = a.bootstrap(Echo)
+    const p = echo.ping()
+    await tick()
+    a.close()
+    await expect(p).rejects.toBeInstanceOf(ConnectionClosedError)
+    await expect(echo.ping()).rejects.toBeInstanceOf(ConnectionClosedError)
+    await tick()
+    expect(b.closed).toBe(true)
+  })
+
+  it('rejects an unknown method as unimplemented', async () => {
+    const [a] = createPair({ frames, b: { bootstrap: new Counter_Server({ add() {} }) } })
+    const e = await a.bootstrap(Echo).ping().then(() => null, (x: unknown) => x)
+    expect((e as RemoteError).type).toBe('unimplemented')
+  })
+})
+
+describe('custody', () => {
+  it('a server reading params after its first await gets ViewExpiredError', async () => {
+    const server = new Echo_Server({ ping() {}, echo() {}, async counter(p) { await tick(); p.getStart() } })
+    const [a] = createPair({ frames: true, b: { bootstrap: server } })
+    const e = await a.bootstrap(Echo).counter((p) => p.setStart(1n)).then(() => null, (x: unknown) => x)
+    expect((e as RemoteError).remoteCode).toBe('ERR_VIEW_EXPIRED')
+  })
+
+  it('a params struct kept past the call throws ViewExpiredError; keep() copies are independent', async () => {
+    let kept: PayloadStruct | undefined
+    let copy: ReturnType<typeof keep> | undefined
+    const server = new Echo_Server({
+      ping() {},
+      echo(p) { kept = p; copy = keep(p.getPayload()) },
+      counter() {},
+    })
+    const [a] = createPair({ frames: true, b: { bootstrap: server } })
+    await a.bootstrap(Echo).echo((p) => p.setPayload(new Uint8Array([9, 8, 7])))
+    expect(() => kept!.getPayload()).toThrow(ViewExpiredError)
+    expect([...copy!]).toEqual([9, 8, 7])
+    expect(copy!.equals(new Uint8Array([9, 8, 7]))).toBe(true)
+  })
+
+  it('keep() does not follow later writes to the source and cannot be mutated', () => {
+    const src = new Uint8Array([1, 2, 3])
+    const k = keep(src)
+    src[0] = 99
+    expect(k.at(0)).toBe(1)
+    const s = k.slice()
+    s[1] = 42
+    expect(k.at(1)).toBe(2)
+    expect(Object.keys(k)).toEqual([])
+  })
+})

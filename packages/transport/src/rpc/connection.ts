@@ -1,0 +1,604 @@
+// RpcConnection: one side of a two-party Cap'n Proto RPC connection, over capnp-ts
+// serialization, reusing capnp-ts's Client/Server/RemotePromise so generated interface
+// code works unchanged.
+//
+// Hot path: an incoming Call on a resolved local capability is dispatched synchronously
+// inside receive(), its params read in place from the (possibly borrowed) frame; no
+// promise hop, no per-call closure, method lookup by index. A call that must wait (on an
+// answer still pending) is queued after copying its frame exactly once. Borrowed frames
+// are expired when receive() returns.
+
+import { Client, Message, Server } from 'capnp-ts'
+import type { Method, ParamsInit, RemotePromise, Struct, InterfaceCtor } from 'capnp-ts'
+import {
+  Message as RpcMessage, Message_Which, MessageTarget_Which, Return_Which, CapDescriptor_Which,
+  Disembargo_Context_Which, Resolve_Which, Exception_Type,
+} from 'capnp-ts/src/std/rpc.capnp.js'
+import type { Call, Payload, Return, Finish, Bootstrap, Release, Resolve, Disembargo, CapDescriptor } from 'capnp-ts/src/std/rpc.capnp.js'
+import { getStruct, initStructAt, getPointer } from 'capnp-ts/src/serialization/pointers/struct.js'
+import { setInterfacePointer, isNull } from 'capnp-ts/src/serialization/pointers/pointer.js'
+import { applyParams } from 'capnp-ts/src/rpc/client.js'
+import type { Target, RemotePromiseCtor } from 'capnp-ts/src/rpc/client.js'
+import { initRemotePromise } from 'capnp-ts/src/rpc/remote-promise.js'
+import { brokenClient } from 'capnp-ts/src/rpc/capability.js'
+import {
+  ConnectionClosedError, RemoteError, RpcProtocolError, TransportError, reasonOf,
+} from '../errors.js'
+import { expire, detach } from '../frame/message.js'
+import { Answer, type DeferredCall } from './answer.js'
+import { Question } from './question.js'
+import { findMethod } from './methods.js'
+import { capabilityAt, readTransform, writeTransform } from './caps.js'
+import { RpcStats } from './stats.js'
+
+/** What a transport offers the connection for outgoing messages; it serializes them later. */
+export interface MessageSink {
+  send(message: Message): void
+  close(reason?: Error): void
+}
+
+export interface RpcConnectionOptions {
+  /** The capability a peer's Bootstrap receives. */
+  bootstrap?: Server | Client
+  /** For diagnostics. */
+  name?: string
+  /** Called once when the connection closes (reason: why, if not a clean close). */
+  onClose?: (reason?: Error) => void
+}
+
+export type CallTarget = { importedCap: number } | { promisedAnswer: { questionId: number; transform: number[] } }
+
+interface ExportEntry { client: Client; key: object; refs: number }
+interface ImportEntry { client: Client; refs: number }
+
+type Thenable = { then(ok: () => void, fail: (e: unknown) => void): unknown }
+
+const EXCEPTION_TYPES = ['failed', 'overloaded', 'disconnected', 'unimplemented']
+
+export class RpcConnection {
+  readonly name: string
+  readonly stats: RpcStats
+  readonly #sink: MessageSink
+  readonly #bootstrap: Client | undefined
+  readonly #onClose: ((reason?: Error) => void) | undefined
+  readonly #questions = new Map<number, Question>()
+  readonly #answers = new Map<number, Answer>()
+  readonly #exports = new Map<number, ExportEntry>()
+  readonly #exportIds = new Map<object, number>()
+  readonly #imports = new Map<number, ImportEntry>()
+  #nextQuestion = 0
+  #nextExport = 0
+  #closed: Error | undefined
+
+  constructor(sink: MessageSink, opts: RpcConnectionOptions = {}) {
+    this.#sink = sink
+    this.name = opts.name ?? 'rpc'
+    this.#onClose = opts.onClose
+    const b = opts.bootstrap
+    this.#bootstrap = b === undefined ? undefined : b instanceof Server ? new Client({ server: b, tag: 'local' }) : b
+    this.stats = new RpcStats(this.#exports, this.#imports, this.#questions, this.#answers)
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined
+  }
+
+  /**
+   * Handle one incoming message. `borrowed`: the message views memory that is reused once
+   * this returns (guest memory, a socket chunk); it is expired before receive() returns.
+   * Throws RpcProtocolError (and closes the connection, sending Abort) on a protocol violation.
+   */
+  receive(message: Message, borrowed: boolean): void {
+    try {
+      if (this.#closed !== undefined) return
+      this.stats.messagesIn++
+      this.#dispatch(message, borrowed)
+    } catch (e) {
+      const err = e instanceof TransportError ? e : new RpcProtocolError(`${this.name}: malformed message: ${reasonOf(e)}`, { cause: e })
+      this.close(err)
+      throw err
+    } finally {
+      if (borrowed) expire(message)
+    }
+  }
+
+  /** Ask the peer for its bootstrap capability. */
+  bootstrap<C>(Iface: InterfaceCtor<C>): C {
+    if (this.#closed !== undefined) return new Iface.Client(brokenClient(this.#closed.message))
+    const q = new Question(this, this.#nextQuestion++, undefined)
+    this.#questions.set(q.id, q)
+    const m = new Message()
+    m.initRoot(RpcMessage).initBootstrap().setQuestionId(q.id)
+    this.#send(m)
+    return new Iface.Client(q.pipelineClient([]))
+  }
+
+  /**
+   * Close the connection: pending questions reject with ConnectionClosedError, exports are
+   * released, the sink is closed. With a reason, an Abort carrying it is sent first.
+   */
+  close(reason?: Error): void {
+    this.#shutdown(reason, reason !== undefined)
+  }
+
+  /** Called by capnp-ts's Client for "import" and pending "promised" targets. Internal. */
+  sendCall<P extends Struct, R extends Struct, A extends RemotePromise<R>>(
+    target: CallTarget, method: Method<P, R>, paramsFunc: ParamsInit<P> | undefined, PromiseClass: RemotePromiseCtor<R, A>,
+  ): A {
+    if (this.#closed !== undefined) return failedPromise(PromiseClass, new ConnectionClosedError(`${this.name}: ${this.#closed.message}`))
+    const id = this.#nextQuestion++
+    const q = new Question(this, id, method.ResultsClass as never)
+    const m = new Message()
+    const call = m.initRoot(RpcMessage).initCall()
+    call.setQuestionId(id)
+    call.setInterfaceId(method.interfaceId)
+    call.setMethodId(method.methodId)
+    const t = call.initTarget()
+    if ('importedCap' in target) t.setImportedCap(target.importedCap)
+    else {
+      const pa = t.initPromisedAnswer()
+      pa.setQuestionId(target.promisedAnswer.questionId)
+      writeTransform(pa, target.promisedAnswer.transform)
+    }
+    const payload = call.initParams()
+    try {
+      applyParams(paramsFunc, initStructAt(0, method.ParamsClass, payload))
+    } catch (e) {
+      return failedPromise(PromiseClass, e instanceof Error ? e : new Error(String(e)))
+    }
+    const exported = this.#encodeCapTable(m, payload)
+    if (exported !== undefined) q.paramExports = exported
+    this.#questions.set(id, q)
+    this.stats.callsOut++
+    this.#send(m)
+    return initRemotePromise(PromiseClass, q as never)
+  }
+
+  /** Called by capnp-ts's Client.dispose for an imported capability: release all our references. */
+  releaseImport(id: number): void {
+    const entry = this.#imports.get(id)
+    if (entry === undefined) return
+    this.#imports.delete(id)
+    if (this.#closed === undefined) this.#sendRelease(id, entry.refs)
+  }
+
+  // ---- incoming --------------------------------------------------------------------
+
+  #dispatch(message: Message, borrowed: boolean): void {
+    const root = message.getRoot(RpcMessage)
+    switch (root.which()) {
+      case Message_Which.CALL: return this.#onCall(message, root.getCall(), borrowed)
+      case Message_Which.RETURN: return this.#onReturn(message, root.getReturn(), borrowed)
+      case Message_Which.FINISH: return this.#onFinish(root.getFinish())
+      case Message_Which.BOOTSTRAP: return this.#onBootstrap(root.getBootstrap())
+      case Message_Which.RELEASE: return this.#onRelease(root.getRelease())
+      case Message_Which.RESOLVE: return this.#onResolve(root.getResolve())
+      case Message_Which.DISEMBARGO: return this.#onDisembargo(root, root.getDisembargo())
+      case Message_Which.ABORT: {
+        const ex = root.getAbort()
+        this.#shutdown(new RemoteError(`peer aborted: ${ex.getReason()}`, EXCEPTION_TYPES[ex.getType()] ?? 'failed'), false)
+        return
+      }
+      case Message_Which.UNIMPLEMENTED: return this.#onUnimplemented(root.getUnimplemented())
+      default: return this.#sendUnimplemented(root)
+    }
+  }
+
+  #onCall(message: Message, call: Call, borrowed: boolean): void {
+    const qid = call.getQuestionId()
+    if (this.#answers.has(qid)) throw new RpcProtocolError(`Call: question id ${qid} is still in use`)
+    if (!call.getSendResultsTo().isCaller()) {
+      const a = this.#newAnswer(qid)
+      this.#returnException(a, new RemoteError('Call.sendResultsTo other than caller is not implemented', 'unimplemented'))
+      return
+    }
+    this.stats.callsIn++
+    const interfaceId = call.getInterfaceId()
+    const methodId = call.getMethodId()
+    const target = call.getTarget()
+    let client: Client
+    if (target.which() === MessageTarget_Which.IMPORTED_CAP) {
+      const id = target.getImportedCap()
+      const e = this.#exports.get(id)
+      if (e === undefined) throw new RpcProtocolError(`Call ${qid}: target ${id} is not a current export`)
+      client = e.client
+    } else if (target.which() === MessageTarget_Which.PROMISED_ANSWER) {
+      const pa = target.getPromisedAnswer()
+      const aid = pa.getQuestionId()
+      const a = this.#answers.get(aid)
+      if (a === undefined) throw new RpcProtocolError(`Call ${qid}: pipelined on unknown question ${aid}`)
+      const transform = readTransform(pa)
+      if (a.state === 'pending') {
+        // Must wait for that answer: copy the frame once, take its caps now (in order).
+        const host = borrowed ? detach(message) : message
+        if (borrowed) this.stats.deferredCopies++
+        this.#decodeCapTable(host, host.getRoot(RpcMessage).getCall().getParams())
+        const d: DeferredCall = { answer: this.#newAnswer(qid), message: host, interfaceId, methodId, transform }
+        ;(a.queue ??= []).push(d)
+        return
+      }
+      client = a.state === 'resolved' ? capabilityAt(a.payload!, transform) : brokenClient(a.error!.message)
+    } else {
+      throw new RpcProtocolError(`Call ${qid}: unknown target kind ${target.which()}`)
+    }
+    const params = call.getParams()
+    this.#decodeCapTable(message, params)
+    this.#deliver(this.#newAnswer(qid), client, interfaceId, methodId, params)
+  }
+
+  #newAnswer(qid: number): Answer {
+    const a = new Answer(qid)
+    this.#answers.set(qid, a)
+    return a
+  }
+
+  /** Run the call on `client` now; the Return is sent when the implementation settles. */
+  #deliver(answer: Answer, client: Client, interfaceId: bigint, methodId: number, params: Payload): void {
+    const t = client._target
+    if (t.tag !== 'local') {
+      const why = t.tag === 'broken' ? t.reason : 'calls on capabilities this vat does not host are not forwarded'
+      this.#returnException(answer, new RemoteError(why, 'failed'))
+      return
+    }
+    const m = findMethod(t.server, interfaceId, methodId)
+    if (m === undefined) {
+      this.#returnException(answer, new RemoteError(`method ${interfaceId.toString(16)}/${methodId} is not implemented`, 'unimplemented'))
+      return
+    }
+    const ret = new Message()
+    const r = ret.initRoot(RpcMessage).initReturn()
+    r.setAnswerId(answer.id)
+    r.setReleaseParamCaps(false)
+    const payload = r.initResults()
+    let out: unknown
+    try {
+      const results = initStructAt(0, m.ResultsClass, payload)
+      // A null params pointer would make capnp-ts allocate into the frame's message.
+      const p = isNull(getPointer(0, params)) ? new Message().initRoot(m.ParamsClass) : getStruct(0, m.ParamsClass, params)
+      out = m.impl(p, results)
+    } catch (e) {
+      this.#returnException(answer, e)
+      return
+    }
+    if (out !== undefined && out !== null && typeof (out as Thenable).then === 'function') {
+      ;(out as Thenable).then(
+        () => this.#returnResults(answer, ret, payload),
+        (e: unknown) => this.#returnException(answer, e),
+      )
+      return
+    }
+    this.#returnResults(answer, ret, payload)
+  }
+
+  #returnResults(answer: Answer, ret: Message, payload: Payload): void {
+    if (this.#closed !== undefined) return
+    const exported = this.#encodeCapTable(ret, payload)
+    if (exported !== undefined) answer.resultExports = exported
+    answer.resolve(payload)
+    this.#send(ret)
+    if (answer.finished && answer.releaseOnFinish) this.#releaseExports(exported)
+    if (answer.queue !== undefined) this.#drain(answer)
+  }
+
+  #returnException(answer: Answer, e: unknown): void {
+    if (this.#closed !== undefined) return
+    const err = e instanceof Error ? e : new Error(String(e))
+    const ret = new Message()
+    const r = ret.initRoot(RpcMessage).initReturn()
+    r.setAnswerId(answer.id)
+    r.setReleaseParamCaps(false)
+    const ex = r.initException()
+    ex.setReason(reasonOf(e))
+    const type = e instanceof RemoteError ? EXCEPTION_TYPES.indexOf(e.type) : 0
+    ex.setType((type < 0 ? 0 : type) as Exception_Type)
+    answer.reject(err)
+    this.#send(ret)
+    if (answer.queue !== undefined) this.#drain(answer)
+  }
+
+  /** Deliver the calls that waited on `answer`, in arrival order. */
+  #drain(answer: Answer): void {
+    const queue = answer.queue!
+    answer.queue = undefined
+    for (const d of queue) {
+      if (this.#closed !== undefined) return
+      const client = answer.state === 'resolved' ? capabilityAt(answer.payload!, d.transform) : brokenClient(answer.error!.message)
+      let params: Payload
+      try {
+        params = d.message.getRoot(RpcMessage).getCall().getParams()
+      } catch (e) {
+        this.#returnException(d.answer, e)
+        continue
+      }
+      this.#deliver(d.answer, client, d.interfaceId, d.methodId, params)
+    }
+  }
+
+  #onReturn(message: Message, ret: Return, borrowed: boolean): void {
+    const id = ret.getAnswerId()
+    const q = this.#questions.get(id)
+    if (q === undefined) throw new RpcProtocolError(`Return for unknown question ${id}`)
+    this.#questions.delete(id)
+    if (ret.getReleaseParamCaps()) this.#releaseExports(q.paramExports)
+    switch (ret.which()) {
+      case Return_Which.RESULTS: {
+        // Results are read when the caller's continuation runs, i.e. later: copy once now.
+        let host = message
+        let r = ret
+        if (borrowed) {
+          host = detach(message)
+          this.stats.deferredCopies++
+          r = host.getRoot(RpcMessage).getReturn()
+        }
+        const payload = r.getResults()
+        this.#decodeCapTable(host, payload)
+        q.resolve(payload)
+        break
+      }
+      case Return_Which.EXCEPTION: {
+        const ex = ret.getException()
+        q.reject(new RemoteError(ex.getReason(), EXCEPTION_TYPES[ex.getType()] ?? 'failed'))
+        break
+      }
+      case Return_Which.CANCELED:
+        q.reject(new RemoteError('call was canceled', 'failed'))
+        break
+      default:
+        throw new RpcProtocolError(`Return ${id}: ${Return_Which[ret.which()] ?? ret.which()} was not requested`)
+    }
+    if (!ret.getNoFinishNeeded()) {
+      const m = new Message()
+      const f = m.initRoot(RpcMessage).initFinish()
+      f.setQuestionId(id)
+      // We keep the result caps we imported; they are released when their clients are disposed.
+      f.setReleaseResultCaps(false)
+      this.#send(m)
+    }
+  }
+
+  #onFinish(f: Finish): void {
+    const id = f.getQuestionId()
+    const a = this.#answers.get(id)
+    if (a === undefined) throw new RpcProtocolError(`Finish for unknown question ${id}`)
+    this.#answers.delete(id)
+    const release = f.getReleaseResultCaps()
+    if (a.state === 'pending') {
+      a.finished = true
+      a.releaseOnFinish = release
+    } else if (release) {
+      this.#releaseExports(a.resultExports)
+    }
+  }
+
+  #onBootstrap(b: Bootstrap): void {
+    const qid = b.getQuestionId()
+    if (this.#answers.has(qid)) throw new RpcProtocolError(`Bootstrap: question id ${qid} is still in use`)
+    const a = this.#newAnswer(qid)
+    if (this.#bootstrap === undefined) {
+      this.#returnException(a, new RemoteError('this vat offers no bootstrap capability', 'failed'))
+      return
+    }
+    const ret = new Message()
+    const r = ret.initRoot(RpcMessage).initReturn()
+    r.setAnswerId(qid)
+    r.setReleaseParamCaps(false)
+    const payload = r.initResults()
+    setInterfacePointer(ret.addCap(this.#bootstrap), getPointer(0, payload))
+    this.#returnResults(a, ret, payload)
+  }
+
+  #onRelease(r: Release): void {
+    const id = r.getId()
+    const count = r.getReferenceCount()
+    const e = this.#exports.get(id)
+    if (e === undefined) throw new RpcProtocolError(`Release of unknown export ${id}`)
+    if (count > e.refs) throw new RpcProtocolError(`Release of ${count} references to export ${id}, which has ${e.refs}`)
+    e.refs -= count
+    if (e.refs === 0) {
+      this.#exports.delete(id)
+      this.#exportIds.delete(e.key)
+    }
+  }
+
+  #onResolve(r: Resolve): void {
+    // Two-party: calls on a promise import keep going through its id and the peer forwards
+    // them, so no embargo is needed. The resolution's own reference is returned at once.
+    if (r.which() !== Resolve_Which.CAP) return
+    const d = r.getCap()
+    const w = d.which()
+    if (w === CapDescriptor_Which.SENDER_HOSTED) this.#sendRelease(d.getSenderHosted(), 1)
+    else if (w === CapDescriptor_Which.SENDER_PROMISE) this.#sendRelease(d.getSenderPromise(), 1)
+  }
+
+  #onDisembargo(root: RpcMessage, d: Disembargo): void {
+    const ctx = d.getContext()
+    switch (ctx.which()) {
+      case Disembargo_Context_Which.SENDER_LOOPBACK: {
+        // We never embargo (we send no promises), so echo it straight back.
+        const m = new Message()
+        const reply = m.initRoot(RpcMessage).initDisembargo()
+        reply.getContext().setReceiverLoopback(ctx.getSenderLoopback())
+        reply.setTarget(d.getTarget())
+        this.#send(m)
+        return
+      }
+      case Disembargo_Context_Which.RECEIVER_LOOPBACK:
+        throw new RpcProtocolError(`Disembargo.receiverLoopback ${ctx.getReceiverLoopback()}: no such embargo`)
+      default:
+        this.#sendUnimplemented(root)
+    }
+  }
+
+  #onUnimplemented(inner: RpcMessage): void {
+    // The peer did not understand something we sent; a Call becomes that call's failure.
+    if (inner.which() === Message_Which.CALL) {
+      const id = inner.getCall().getQuestionId()
+      const q = this.#questions.get(id)
+      if (q !== undefined) {
+        this.#questions.delete(id)
+        q.reject(new RemoteError('peer does not implement this call', 'unimplemented'))
+      }
+    }
+  }
+
+  #sendUnimplemented(root: RpcMessage): void {
+    const m = new Message()
+    m.initRoot(RpcMessage).setUnimplemented(root)
+    this.#send(m)
+  }
+
+  // ---- capability tables ------------------------------------------------------------
+
+  /** Turn a received Payload.capTable into clients on `message`'s cap table. */
+  #decodeCapTable(message: Message, payload: Payload): void {
+    if (!payload.hasCapTable()) return
+    const list = payload.getCapTable()
+    const n = list.getLength()
+    const table: (Client | null)[] = new Array(n)
+    for (let i = 0; i < n; i++) table[i] = this.#decodeCap(list.get(i))
+    message._capnp.capTable = table
+  }
+
+  #decodeCap(d: CapDescriptor): Client | null {
+    switch (d.which()) {
+      case CapDescriptor_Which.NONE: return null
+      case CapDescriptor_Which.SENDER_HOSTED: return this.#importCap(d.getSenderHosted())
+      case CapDescriptor_Which.SENDER_PROMISE: return this.#importCap(d.getSenderPromise())
+      case CapDescriptor_Which.RECEIVER_HOSTED:
+        return this.#exports.get(d.getReceiverHosted())?.client ?? brokenClient(`capability ${d.getReceiverHosted()} is not a current export`)
+      case CapDescriptor_Which.RECEIVER_ANSWER: {
+        const pa = d.getReceiverAnswer()
+        const a = this.#answers.get(pa.getQuestionId())
+        if (a === undefined) return brokenClient(`receiverAnswer: no such question ${pa.getQuestionId()}`)
+        const transform = readTransform(pa)
+        if (a.state === 'resolved') return capabilityAt(a.payload!, transform)
+        if (a.state === 'rejected') return brokenClient(a.error!.message)
+        return new Client({ answer: a, tag: 'answer', transform } as unknown as Target)
+      }
+      default: return brokenClient('third-party capabilities are not supported')
+    }
+  }
+
+  #importCap(id: number): Client {
+    const e = this.#imports.get(id)
+    if (e !== undefined) {
+      e.refs++
+      return e.client
+    }
+    const client = new Client({ conn: this, id, tag: 'import' } as unknown as Target)
+    this.#imports.set(id, { client, refs: 1 })
+    return client
+  }
+
+  /** Write `message`'s cap table into `payload.capTable`; returns the export ids it added. */
+  #encodeCapTable(message: Message, payload: Payload): number[] | undefined {
+    const caps = message._capnp.capTable
+    if (caps === undefined || caps.length === 0) return undefined
+    const list = payload.initCapTable(caps.length)
+    let exported: number[] | undefined
+    for (let i = 0; i < caps.length; i++) {
+      const id = this.#encodeCap(caps[i] ?? null, list.get(i))
+      if (id !== undefined) (exported ??= []).push(id)
+    }
+    return exported
+  }
+
+  #encodeCap(client: Client | null, d: CapDescriptor): number | undefined {
+    if (client === null) { d.setNone(); return undefined }
+    const t = client._target as Target
+    switch (t.tag) {
+      case 'local': {
+        const id = this.#export(client, t.server)
+        d.setSenderHosted(id)
+        return id
+      }
+      case 'import':
+        if ((t.conn as unknown) === this) d.setReceiverHosted(t.id)
+        else d.setNone()
+        return undefined
+      case 'promised': {
+        const q = t.question as unknown as Question
+        if ((q.conn as unknown) !== this) { d.setNone(); return undefined }
+        if (q.state === 'pending') {
+          const pa = d.initReceiverAnswer()
+          pa.setQuestionId(q.id)
+          writeTransform(pa, t.transform)
+          return undefined
+        }
+        return this.#encodeCap(q.clientForTransform(t.transform), d)
+      }
+      default:
+        d.setNone()
+        return undefined
+    }
+  }
+
+  #export(client: Client, server: Server): number {
+    let id = this.#exportIds.get(server)
+    if (id === undefined) {
+      id = this.#nextExport++
+      this.#exportIds.set(server, id)
+      this.#exports.set(id, { client, key: server, refs: 0 })
+    }
+    this.#exports.get(id)!.refs++
+    return id
+  }
+
+  #releaseExports(ids: number[] | undefined): void {
+    if (ids === undefined) return
+    for (const id of ids) {
+      const e = this.#exports.get(id)
+      if (e === undefined) continue
+      if (--e.refs <= 0) {
+        this.#exports.delete(id)
+        this.#exportIds.delete(e.key)
+      }
+    }
+  }
+
+  // ---- outgoing -----------------------------------------------------------------------
+
+  #send(m: Message): void {
+    if (this.#closed !== undefined) return
+    this.stats.messagesOut++
+    this.#sink.send(m)
+  }
+
+  #sendRelease(id: number, count: number): void {
+    const m = new Message()
+    const r = m.initRoot(RpcMessage).initRelease()
+    r.setId(id)
+    r.setReferenceCount(count)
+    this.#send(m)
+  }
+
+  #shutdown(reason: Error | undefined, sendAbort: boolean): void {
+    if (this.#closed !== undefined) return
+    if (sendAbort && reason !== undefined) {
+      const m = new Message()
+      const ex = m.initRoot(RpcMessage).initAbort()
+      ex.setReason(reasonOf(reason))
+      try { this.#send(m) } catch { /* the transport is already gone */ }
+    }
+    this.#closed = reason ?? new ConnectionClosedError()
+    const err = new ConnectionClosedError(
+      reason === undefined ? `${this.name}: connection closed` : `${this.name}: connection closed: ${reasonOf(reason)}`,
+      reason === undefined ? {} : { cause: reason },
+    )
+    for (const q of this.#questions.values()) q.reject(err)
+    this.#questions.clear()
+    for (const a of this.#answers.values()) if (a.state === 'pending') a.reject(err)
+    this.#answers.clear()
+    this.#exports.clear()
+    this.#exportIds.clear()
+    this.#imports.clear()
+    this.#sink.close(reason)
+    this.#onClose?.(reason)
+  }
+}
+
+function failedPromise<R extends Struct, A extends RemotePromise<R>>(PromiseClass: RemotePromiseCtor<R, A>, err: Error): A {
+  const promise = Promise.reject(err)
+  promise.catch(() => undefined)
+  return initRemotePromise<R, A>(PromiseClass, { pipeline: () => brokenClient(err.message), promise })
+}

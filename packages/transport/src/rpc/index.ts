@@ -1,0 +1,3 @@
+export { RpcConnection, type MessageSink, type RpcConnectionOptions, type CallTarget } from './connection.js'
+export { RpcStats } from './stats.js'
+export { keep, keepStruct, KeptBytes } from './keep.js'

@@ -1,0 +1,92 @@
+// Question: a call we sent, until its Return. It is also the RemotePromise state
+// (pipeline/promise) and the duck type capnp-ts's Client uses for "promised" targets
+// (state, id, conn, error, pipelineClient, clientForTransform).
+
+import { Client } from 'capnp-ts'
+import type { Struct, StructCtor } from 'capnp-ts'
+import type { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
+import { getStruct } from 'capnp-ts/src/serialization/pointers/struct.js'
+import type { Target } from 'capnp-ts/src/rpc/client.js'
+import { brokenClient } from 'capnp-ts/src/rpc/capability.js'
+import { RpcProtocolError, reasonOf } from '../errors.js'
+import { capabilityAt } from './caps.js'
+
+/** What Question needs from its connection (RpcConnection satisfies it). */
+export interface QuestionConn {
+  sendCall(...args: never[]): unknown
+}
+
+export class Question {
+  state: 'pending' | 'resolved' | 'rejected' = 'pending'
+  error?: Error
+  payload?: Payload
+  /** Export ids we put in the params' cap table (released if the peer says releaseParamCaps). */
+  paramExports?: number[]
+  #value?: Struct
+  #promise?: Promise<Struct>
+  #resolve?: (v: Struct) => void
+  #reject?: (e: Error) => void
+  #clients?: Map<string, Client>
+
+  constructor(
+    readonly conn: QuestionConn,
+    readonly id: number,
+    readonly ResultsClass: StructCtor<Struct> | undefined,
+  ) {}
+
+  /** The results struct; created lazily so a call nobody awaits allocates no promise. */
+  get promise(): Promise<Struct> {
+    if (this.#promise === undefined) {
+      if (this.state === 'resolved') this.#promise = Promise.resolve(this.#value!)
+      else if (this.state === 'rejected') this.#promise = Promise.reject(this.error)
+      else this.#promise = new Promise((res, rej) => { this.#resolve = res; this.#reject = rej })
+    }
+    return this.#promise
+  }
+
+  /** RemotePromise state: a pipelined client for pointer field `index` of the results. */
+  pipeline(index: number): Client {
+    return this.pipelineClient([index])
+  }
+
+  pipelineClient(transform: number[]): Client {
+    if (this.state === 'pending') return new Client({ question: this, tag: 'promised', transform } as unknown as Target)
+    return this.clientForTransform(transform)
+  }
+
+  clientForTransform(transform: number[]): Client {
+    if (this.state === 'rejected') return brokenClient(this.error?.message ?? 'call failed')
+    if (this.payload === undefined) return brokenClient('question is not resolved')
+    const key = transform.join('.')
+    let c = this.#clients?.get(key)
+    if (c === undefined) {
+      c = capabilityAt(this.payload, transform)
+      ;(this.#clients ??= new Map()).set(key, c)
+    }
+    return c
+  }
+
+  resolve(payload: Payload): void {
+    if (this.state !== 'pending') return
+    let value: Struct = payload
+    if (this.ResultsClass !== undefined) {
+      try {
+        value = getStruct(0, this.ResultsClass, payload)
+      } catch (e) {
+        this.reject(new RpcProtocolError(`Return ${this.id}: malformed results: ${reasonOf(e)}`, { cause: e }))
+        return
+      }
+    }
+    this.payload = payload
+    this.#value = value
+    this.state = 'resolved'
+    this.#resolve?.(value)
+  }
+
+  reject(err: Error): void {
+    if (this.state !== 'pending') return
+    this.error = err
+    this.state = 'rejected'
+    if (this.#reject !== undefined) this.#reject(err)
+  }
+}
