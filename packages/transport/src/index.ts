@@ -1,7 +1,12 @@
-// @ww/transport: Cap'n Proto RPC frames and connections for ww processes.
+// @ww/transport: Cap'n Proto RPC for ww processes.
 //
-// Frames: readFrame validates a frame completely and decodes single-segment frames in
-// place; writeFrame writes a message straight into a target buffer.
+// - Frames: readFrame validates a frame completely (bounds, segments, traversal, nesting)
+//   and decodes single-segment frames in place; writeFrame writes a message straight into
+//   a target buffer; expire() ends a borrowed message's validity.
+// - RpcConnection: two-party RPC over any MessageSink, dispatching calls synchronously
+//   with params read in place. Server rule: read params before your first await; keep()
+//   what must outlive the call.
+// - Transports: connectStream (Node Duplex), createPair (in process).
 
 export {
   TransportError, FrameError, LimitError, RpcProtocolError, ViewExpiredError,
@@ -9,3 +14,9 @@ export {
 } from './errors.js'
 export { DEFAULT_LIMITS, makeLimits, validateLimits, type FrameLimits } from './limits.js'
 export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameResult } from './frame.js'
+export {
+  RpcConnection, RpcStats, keep, keepStruct, KeptBytes,
+  type MessageSink, type RpcConnectionOptions, type CallTarget,
+} from './rpc/index.js'
+export { connectStream, type StreamOptions } from './stream.js'
+export { createPair, type PairOptions } from './pair.js'
