@@ -1,0 +1,103 @@
+// Suspension by Binaryen's asyncify (any engine): the guest module was instrumented with
+// `asyncify-imports` naming the imports that may wait. To wait, the import starts an
+// unwind (the guest's stack is saved into its asyncify data area) and returns; the entry
+// export returns early; we await the promise, start a rewind and call the entry again,
+// which replays the saved stack down to the same import, which now returns the value.
+//
+// Data area: the guest's `ww_asyncify_data()` export returns the address of the header
+// { i32 current, i32 end } (end set statically by the guest); we reset `current` to just
+// past the header before every unwind and check both against the memory of that moment.
+
+import type { Suspender, SuspendingImport } from './suspend.js'
+import { GuestAbiError } from './errors.js'
+
+const UNWINDING = 1
+
+interface AsyncifyExports {
+  memory: WebAssembly.Memory
+  ww_asyncify_data: () => number
+  asyncify_start_unwind: (addr: number) => void
+  asyncify_stop_unwind: () => void
+  asyncify_start_rewind: (addr: number) => void
+  asyncify_stop_rewind: () => void
+  asyncify_get_state: () => number
+}
+
+/** True if `instance` carries Binaryen's asyncify exports. */
+export function isAsyncified(exports: WebAssembly.Exports): boolean {
+  return typeof exports.asyncify_start_unwind === 'function' && typeof exports.asyncify_get_state === 'function'
+}
+
+export class AsyncifySuspender implements Suspender {
+  readonly kind = 'asyncify' as const
+  suspensions = 0
+  #exports: AsyncifyExports | undefined
+  #pending: Promise<number> | undefined
+  #rewinding = false
+  #value = 0
+  #data = 0
+
+  wrapImport(fn: SuspendingImport): (...args: number[]) => number {
+    return (...args: number[]): number => {
+      if (this.#rewinding) {
+        // Second entry into the import that unwound: finish the rewind, hand over the value.
+        this.#rewinding = false
+        this.#exports!.asyncify_stop_rewind()
+        return this.#value
+      }
+      const r = fn(...args)
+      if (typeof r === 'number') return r
+      this.#startUnwind(r)
+      return 0
+    }
+  }
+
+  attach(instance: WebAssembly.Instance): void {
+    const e = instance.exports
+    this.#exports = isAsyncified(e) ? (e as unknown as AsyncifyExports) : undefined
+  }
+
+  async run(entry: (...args: number[]) => unknown, args: number[] = []): Promise<unknown> {
+    let result: unknown
+    try {
+      result = entry(...args)
+      while (this.#pending !== undefined) {
+        const x = this.#exports!
+        if (x.asyncify_get_state() !== UNWINDING) {
+          throw new GuestAbiError('an import suspended but the guest did not unwind: is it listed in asyncify-imports?')
+        }
+        x.asyncify_stop_unwind()
+        // A rejection ends the guest here: it stays unwound and is never re-entered.
+        this.#value = await this.#pending
+        this.#pending = undefined
+        this.#rewinding = true
+        x.asyncify_start_rewind(this.#data)
+        result = entry(...args)
+      }
+    } finally {
+      this.#pending = undefined
+      this.#rewinding = false
+    }
+    return result
+  }
+
+  #startUnwind(p: Promise<number>): void {
+    const x = this.#exports
+    if (x === undefined) {
+      p.catch(() => undefined)
+      throw new GuestAbiError('the guest must wait, but its module is not asyncify-instrumented and JSPI is unavailable')
+    }
+    if (this.#pending !== undefined) throw new GuestAbiError('a second suspension started while the guest was unwinding')
+    if (typeof x.ww_asyncify_data !== 'function') throw new GuestAbiError('an asyncify guest must export ww_asyncify_data')
+    const addr = x.ww_asyncify_data() >>> 0
+    const dv = new DataView(x.memory.buffer)
+    if ((addr & 3) !== 0 || addr + 8 > dv.byteLength) throw new GuestAbiError(`ww_asyncify_data ${addr} is not an aligned header inside memory`)
+    const end = dv.getUint32(addr + 4, true)
+    if (end < addr + 8 || end > dv.byteLength) throw new GuestAbiError(`asyncify data end ${end} is outside [${addr + 8}, ${dv.byteLength}]`)
+    dv.setUint32(addr, addr + 8, true)
+    this.#data = addr
+    this.#pending = p
+    this.suspensions++
+    x.asyncify_start_unwind(addr)
+  }
+}

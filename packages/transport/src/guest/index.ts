@@ -1,0 +1,17 @@
+// @ww/transport guest side: RPC with a wasm guest through its own memory (ABI.md).
+//
+// - runGuest(bytes, { bootstrap, … }) → GuestExit: instantiate, run, report the end.
+// - GuestConnection: the pieces, for callers that instantiate themselves: imports(),
+//   suspending(fn) for other imports that may wait, attach(instance), run(), kill().
+// - Suspender ('asyncify' | 'jspi'), asyncifyModule() to instrument a module.
+
+export { GuestConnection, type GuestConnectionOptions, type WwImports } from './connection.js'
+export { runGuest, type RunGuestOptions, type GuestExit } from './runner.js'
+export { GuestStats } from './stats.js'
+export { GuestMemoryError, GuestAbiError, GuestTrapError, GuestKilledError } from './errors.js'
+export { createSuspender, jspiAvailable, type Suspender, type SuspendingImport, type SuspensionMode } from './suspend.js'
+export { AsyncifySuspender, isAsyncified } from './asyncify.js'
+export { JspiSuspender } from './jspi.js'
+export { asyncifyModule, node20Features, type AsyncifyModuleOptions } from './asyncify-module.js'
+export { zeroCopyIO, type FrameIO, type Incoming } from './frame-io.js'
+export { copyingIO } from './copying.js'
