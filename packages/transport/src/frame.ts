@@ -6,7 +6,7 @@
 import type { Message } from 'capnp-ts'
 import { FrameError, LimitError } from './errors.js'
 import { DEFAULT_LIMITS, type FrameLimits } from './limits.js'
-import { walkFrame } from './frame/validate.js'
+import { walkFrame, walkSingleSegment } from './frame/validate.js'
 import { FrameMessage, expire, detach } from './frame/message.js'
 
 export { expire, detach, FrameMessage }
@@ -35,6 +35,21 @@ export function readFrame(buffer: ArrayBuffer, offset: number, length: number, l
   if (length < 8) throw new FrameError(`truncated frame: ${length} bytes, a segment table needs at least 8`)
   const dv = new DataView(buffer)
   const count = dv.getUint32(offset, true) + 1
+  if (count === 1) {
+    // The common case (what guests should write): no segment-table arrays, in place if aligned.
+    const start = offset + 8
+    const end = start + dv.getUint32(offset + 4, true) * 8
+    const total = end - offset
+    if (total > limits.maxFrameBytes) throw new LimitError(`frame exceeds ${limits.maxFrameBytes} bytes (segment 0)`)
+    if (total > length) throw new FrameError(`truncated frame: segment table declares ${total} bytes, have ${length}`)
+    if (end - start < 8) throw new FrameError('segment 0 is empty: no root pointer')
+    const hasFar = walkSingleSegment(dv, start, end, limits)
+    if (!hasFar && (offset & 7) === 0) {
+      return { message: new FrameMessage([buffer], start, end - start, true), borrowed: true, bytes: total }
+    }
+    const copy = buffer.slice(start, end)
+    return { message: new FrameMessage([copy], 0, copy.byteLength, false), borrowed: false, bytes: total }
+  }
   if (count > limits.maxSegments) throw new LimitError(`frame has ${count} segments, limit is ${limits.maxSegments}`)
   const hdr = headerBytes(count)
   if (hdr > length) throw new FrameError(`truncated frame: segment table of ${count} segments needs ${hdr} bytes, have ${length}`)
@@ -51,11 +66,7 @@ export function readFrame(buffer: ArrayBuffer, offset: number, length: number, l
   const total = pos - offset
   if (total > length) throw new FrameError(`truncated frame: segment table declares ${total} bytes, have ${length}`)
   if (ends[0]! - starts[0]! < 8) throw new FrameError('segment 0 is empty: no root pointer')
-  const walk = walkFrame(dv, { starts, ends }, limits)
-
-  if (count === 1 && !walk.hasFar && (offset & 7) === 0) {
-    return { message: new FrameMessage([buffer], starts[0]!, ends[0]! - starts[0]!, true), borrowed: true, bytes: total }
-  }
+  walkFrame(dv, { starts, ends }, limits)
   const buffers: ArrayBuffer[] = new Array(count)
   for (let i = 0; i < count; i++) buffers[i] = buffer.slice(starts[i]!, ends[i]!)
   return { message: new FrameMessage(buffers, 0, buffers[0]!.byteLength, false), borrowed: false, bytes: total }

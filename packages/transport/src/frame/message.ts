@@ -34,7 +34,9 @@ export class FrameMessage extends Message {
     this.firstSegmentBytes = firstSegmentBytes
     this.borrowed = borrowed
     const segs: Segment[] = new Array(buffers.length)
-    for (let i = 0; i < buffers.length; i++) segs[i] = new Segment(i, this, buffers[i]!, buffers[i]!.byteLength)
+    // Only segment 0 of an in-place frame views borrowed bytes; it alone needs the expiry check.
+    segs[0] = borrowed ? new BorrowedSegment(0, this, buffers[0]!, buffers[0]!.byteLength) : new Segment(0, this, buffers[0]!, buffers[0]!.byteLength)
+    for (let i = 1; i < buffers.length; i++) segs[i] = new Segment(i, this, buffers[i]!, buffers[i]!.byteLength)
     this._capnp.segments = segs
     this._capnp.traversalLimit = UNLIMITED
   }
@@ -49,6 +51,38 @@ export class FrameMessage extends Message {
   }
 }
 
+/**
+ * Segment 0 of an in-place frame. Every capnp-ts read goes through a segment's `_dv` (or
+ * `buffer`); here both are accessors that check one flag, so expiring a borrowed message is
+ * a store, not a reshaping of live objects, and every struct, list or Data taken from it
+ * (they all hold this segment) throws ViewExpiredError from then on.
+ */
+class BorrowedSegment extends Segment {
+  declare expired_: boolean
+  declare dv_: DataView
+  declare buffer_: ArrayBuffer
+  constructor(id: number, message: Message, buffer: ArrayBuffer, byteLength: number) {
+    super(id, message, buffer, byteLength)
+    this.expired_ = false
+  }
+}
+// Accessors on the prototype (capnp-ts declares `_dv` and `buffer` as fields; Segment's
+// constructor assigns them, which lands in the setters).
+Object.defineProperty(BorrowedSegment.prototype, '_dv', {
+  get(this: BorrowedSegment): DataView {
+    if (this.expired_) throw new ViewExpiredError()
+    return this.dv_
+  },
+  set(this: BorrowedSegment, v: DataView) { this.dv_ = v },
+})
+Object.defineProperty(BorrowedSegment.prototype, 'buffer', {
+  get(this: BorrowedSegment): ArrayBuffer {
+    if (this.expired_) throw new ViewExpiredError()
+    return this.buffer_
+  },
+  set(this: BorrowedSegment, v: ArrayBuffer) { this.buffer_ = v },
+})
+
 const EXPIRED: PropertyDescriptor = {
   get(): never { throw new ViewExpiredError() },
   configurable: true,
@@ -59,10 +93,25 @@ export function expire(message: Message): void {
   if (message instanceof FrameMessage) {
     if (message.expired) return
     message.expired = true
+    const segs = message._capnp.segments
+    const s0 = segs[0]
+    if (s0 instanceof BorrowedSegment) {
+      // The only borrowed bytes; other segments of a FrameMessage are host-owned copies.
+      s0.expired_ = true
+      return
+    }
+    if (!message.borrowed) {
+      cutSegments(segs)
+      return
+    }
   }
-  // Structs hold their Segment; Segment reads go through `_dv` and `buffer`. Replacing both
-  // with throwing accessors cuts every path into the borrowed bytes at once.
-  for (const seg of message._capnp.segments) {
+  cutSegments(message._capnp.segments)
+}
+
+function cutSegments(segs: Segment[]): void {
+  // Any other message: structs hold their Segment; Segment reads go through `_dv` and
+  // `buffer`. Replacing both with throwing accessors cuts every path into the bytes at once.
+  for (const seg of segs) {
     Object.defineProperty(seg, '_dv', EXPIRED)
     Object.defineProperty(seg, 'buffer', EXPIRED)
   }

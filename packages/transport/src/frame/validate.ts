@@ -29,10 +29,19 @@ class Walker {
   /** Path from the root to the pointer being checked (field i as i, list element i as -1-i); text only on error. */
   private readonly path: number[] = []
   constructor(
-    readonly dv: DataView,
-    readonly seg: SegmentBounds,
-    readonly limits: FrameLimits,
+    public dv: DataView,
+    public seg: SegmentBounds,
+    public limits: FrameLimits,
   ) {}
+
+  reset(dv: DataView, seg: SegmentBounds, limits: FrameLimits): void {
+    this.dv = dv
+    this.seg = seg
+    this.limits = limits
+    this.words = 0
+    this.hasFar = false
+    this.path.length = 0
+  }
 
   where(): string {
     let out = 'root'
@@ -167,4 +176,29 @@ export function walkFrame(dv: DataView, seg: SegmentBounds, limits: FrameLimits)
   const w = new Walker(dv, seg, limits)
   w.pointer(seg.starts[0]!, 0, 0)
   return { hasFar: w.hasFar, words: w.words }
+}
+
+// Single-segment frames (the guest's common case) reuse one walker and one bounds pair:
+// the walk is synchronous and calls out to nothing, so it cannot be re-entered.
+const ONE: { starts: number[]; ends: number[] } = { starts: [0], ends: [0] }
+const EMPTY_VIEW = new DataView(new ArrayBuffer(8))
+const SHARED = new Walker(EMPTY_VIEW, ONE, { maxFrameBytes: 1, maxSegments: 1, traversalLimitWords: 1, nestingLimit: 1 })
+let sharedBusy = false
+
+/** walkFrame for a frame of one segment at [start, end); returns whether it has a far pointer. */
+export function walkSingleSegment(dv: DataView, start: number, end: number, limits: FrameLimits): boolean {
+  if (sharedBusy) return walkFrame(dv, { starts: [start], ends: [end] }, limits).hasFar
+  sharedBusy = true
+  const w = SHARED
+  try {
+    ONE.starts[0] = start
+    ONE.ends[0] = end
+    w.reset(dv, ONE, limits)
+    w.pointer(start, 0, 0)
+    return w.hasFar
+  } finally {
+    // Drop the reference to the caller's memory.
+    w.dv = EMPTY_VIEW
+    sharedBusy = false
+  }
 }

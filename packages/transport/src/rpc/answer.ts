@@ -2,7 +2,8 @@
 // pipelines on it while it is pending wait in `queue` (copied frames), in arrival order.
 
 import type { Message } from 'capnp-ts'
-import type { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
+import type { Segment } from 'capnp-ts/src/serialization/segment.js'
+import { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
 
 /** A call waiting for the answer it targets; its frame was copied once (host-owned). */
 export interface DeferredCall {
@@ -15,8 +16,9 @@ export interface DeferredCall {
 
 export class Answer {
   state: 'pending' | 'resolved' | 'rejected' = 'pending'
-  /** Results payload, in the Return message we sent. */
-  payload?: Payload
+  #payload?: Payload
+  #payloadSeg?: Segment
+  #payloadPos = 0
   error?: Error
   /** Export ids in the results' cap table (released on Finish.releaseResultCaps). */
   resultExports?: number[]
@@ -41,10 +43,18 @@ export class Answer {
     return this.#promise
   }
 
-  resolve(payload: Payload): void {
-    this.payload = payload
+  /** Results payload, in the Return message we sent; built on first use (pipelining only). */
+  get payload(): Payload | undefined {
+    if (this.#payload === undefined && this.#payloadSeg !== undefined) this.#payload = new Payload(this.#payloadSeg, this.#payloadPos)
+    return this.#payload
+  }
+
+  /** Resolved with the Payload whose struct pointer is at byte `pos` of `seg`. */
+  resolveAt(seg: Segment, pos: number): void {
+    this.#payloadSeg = seg
+    this.#payloadPos = pos
     this.state = 'resolved'
-    this.#resolve?.(payload)
+    if (this.#resolve !== undefined) this.#resolve(this.payload!)
   }
 
   reject(err: Error): void {

@@ -14,9 +14,13 @@ import {
   Message as RpcMessage, Message_Which, MessageTarget_Which, Return_Which, CapDescriptor_Which,
   Disembargo_Context_Which, Resolve_Which, Exception_Type,
 } from 'capnp-ts/src/std/rpc.capnp.js'
-import type { Call, Payload, Return, Finish, Bootstrap, Release, Resolve, Disembargo, CapDescriptor } from 'capnp-ts/src/std/rpc.capnp.js'
-import { getStruct, initStructAt, getPointer } from 'capnp-ts/src/serialization/pointers/struct.js'
-import { setInterfacePointer, isNull } from 'capnp-ts/src/serialization/pointers/pointer.js'
+import { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
+import type { Call, Return, Finish, Bootstrap, Release, Resolve, Disembargo, CapDescriptor } from 'capnp-ts/src/std/rpc.capnp.js'
+import type { StructCtor } from 'capnp-ts'
+import type { Segment } from 'capnp-ts/src/serialization/segment.js'
+import { initStructAt, getPointer, resize } from 'capnp-ts/src/serialization/pointers/struct.js'
+import { setInterfacePointer, validate as validatePointer, getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
+import { PointerType } from 'capnp-ts/src/serialization/pointers/pointer-type.js'
 import { applyParams } from 'capnp-ts/src/rpc/client.js'
 import type { Target, RemotePromiseCtor } from 'capnp-ts/src/rpc/client.js'
 import { initRemotePromise } from 'capnp-ts/src/rpc/remote-promise.js'
@@ -25,7 +29,11 @@ import { brokenClient } from 'capnp-ts/src/rpc/capability.js'
 import {
   ConnectionClosedError, RemoteError, RpcProtocolError, TransportError, reasonOf,
 } from '../errors.js'
-import { expire, detach } from '../frame/message.js'
+import { FrameMessage, expire, detach } from '../frame/message.js'
+import {
+  Span, NULL, DECLINE, M_CALL, M_RETURN, M_FINISH, writeCall, writeReturn, writeFinish, segmentOf,
+  CALL_PAYLOAD_PTR, CALL_PARAMS_PTR, dvOf, RETURN_PAYLOAD_PTR, RETURN_RESULTS_PTR, type RawSegment,
+} from './envelope.js'
 import { Answer, type DeferredCall } from './answer.js'
 import { Question } from './question.js'
 import { findMethod } from './methods.js'
@@ -67,6 +75,8 @@ export class RpcConnection {
   readonly #exports = new Map<number, ExportEntry>()
   readonly #exportIds = new Map<object, number>()
   readonly #imports = new Map<number, ImportEntry>()
+  /** Scratch for reading envelopes in place (receive is never re-entered while it reads). */
+  readonly #span = new Span()
   #nextQuestion = 0
   #nextExport = 0
   #closed: Error | undefined
@@ -129,18 +139,17 @@ export class RpcConnection {
     if (this.#closed !== undefined) return failedPromise(PromiseClass, new ConnectionClosedError(`${this.name}: ${this.#closed.message}`))
     const id = this.#nextQuestion++
     const q = new Question(this, id, method.ResultsClass as never)
+    if ('importedCap' in target) return this.#sendImportCall(q, target.importedCap, method, paramsFunc, PromiseClass)
+    const pending = target
     const m = newMessage()
     const call = m.initRoot(RpcMessage).initCall()
     call.setQuestionId(id)
     call.setInterfaceId(method.interfaceId)
     call.setMethodId(method.methodId)
     const t = call.initTarget()
-    if ('importedCap' in target) t.setImportedCap(target.importedCap)
-    else {
-      const pa = t.initPromisedAnswer()
-      pa.setQuestionId(target.promisedAnswer.questionId)
-      writeTransform(pa, target.promisedAnswer.transform)
-    }
+    const pa = t.initPromisedAnswer()
+    pa.setQuestionId(pending.promisedAnswer.questionId)
+    writeTransform(pa, pending.promisedAnswer.transform)
     const payload = call.initParams()
     try {
       applyParams(paramsFunc, initStructAt(0, method.ParamsClass, payload))
@@ -150,6 +159,30 @@ export class RpcConnection {
     const exported = this.#encodeCapTable(m, payload)
     if (exported !== undefined) q.paramExports = exported
     this.#questions.set(id, q)
+    this.stats.callsOut++
+    this.#send(m)
+    return initRemotePromise(PromiseClass, q as never)
+  }
+
+  #sendImportCall<P extends Struct, R extends Struct, A extends RemotePromise<R>>(
+    q: Question, cap: number, method: Method<P, R>, paramsFunc: ParamsInit<P> | undefined, PromiseClass: RemotePromiseCtor<R, A>,
+  ): A {
+    const size = method.ParamsClass._capnp.size
+    const m = writeCall(q.id, method.interfaceId, method.methodId, cap, size.dataByteLength >>> 3, size.pointerLength)
+    const seg = segmentOf(m)
+    if (paramsFunc !== undefined) {
+      try {
+        applyParams(paramsFunc, new method.ParamsClass(seg, CALL_PARAMS_PTR))
+      } catch (e) {
+        return failedPromise(PromiseClass, e instanceof Error ? e : new Error(String(e)))
+      }
+    }
+    const caps = m._capnp.capTable
+    if (caps !== undefined && caps.length > 0) {
+      const exported = this.#encodeCapTable(m, new Payload(seg, CALL_PAYLOAD_PTR))
+      if (exported !== undefined) q.paramExports = exported
+    }
+    this.#questions.set(q.id, q)
     this.stats.callsOut++
     this.#send(m)
     return initRemotePromise(PromiseClass, q as never)
@@ -166,6 +199,7 @@ export class RpcConnection {
   // ---- incoming --------------------------------------------------------------------
 
   #dispatch(message: Message, borrowed: boolean): void {
+    if (this.#fastDispatch(message, borrowed)) return
     const root = message.getRoot(RpcMessage)
     switch (root.which()) {
       case Message_Which.CALL: return this.#onCall(message, root.getCall(), borrowed)
@@ -182,6 +216,116 @@ export class RpcConnection {
       }
       case Message_Which.UNIMPLEMENTED: return this.#onUnimplemented(root.getUnimplemented())
       default: return this.#sendUnimplemented(root)
+    }
+  }
+
+  /**
+   * Call, Return and Finish in their common shapes, read from the envelope bytes. Parses
+   * everything first and declines (false, nothing done) on any other shape or anomaly, so
+   * the capnp-ts path then handles it, errors included.
+   */
+  #fastDispatch(message: Message, borrowed: boolean): boolean {
+    const sp = this.#span
+    if (!sp.of(message)) return false
+    const root = sp.root
+    const m = sp.follow(root)
+    if (m < 0 || sp.ptrCount(root) < 1) return false
+    const mData = sp.dataBytes(root)
+    const p0 = m + mData
+    switch (sp.u16(m, mData, 0)) {
+      case M_CALL: {
+        const c = sp.follow(p0)
+        if (c < 0 || sp.ptrCount(p0) < 2) return false
+        const cData = sp.dataBytes(p0)
+        const qid = sp.u32(c, cData, 0)
+        // sendResultsTo other than caller: the slow path answers it.
+        if (sp.u16(c, cData, 6) !== 0 || this.#answers.has(qid)) return false
+        const tp = c + cData
+        const t = sp.follow(tp)
+        if (t < 0) return false
+        const tData = sp.dataBytes(tp)
+        if (sp.u16(t, tData, 4) !== 0) return false // promisedAnswer: slow path
+        const e = this.#exports.get(sp.u32(t, tData, 0))
+        if (e === undefined) return false
+        const pp = tp + 8
+        const pl = sp.follow(pp)
+        if (pl === DECLINE) return false
+        let contentPos = -1
+        let capTable = false
+        if (pl !== NULL) {
+          const plData = sp.dataBytes(pp)
+          const plPtrs = sp.ptrCount(pp)
+          if (plPtrs >= 1) {
+            contentPos = pl + plData
+            if (sp.isNullAt(contentPos)) contentPos = -1
+            else if (sp.follow(contentPos) < 0) return false
+          }
+          capTable = plPtrs >= 2 && !sp.isNullAt(pl + plData + 8)
+        }
+        const interfaceId = sp.u64(c, cData, 8)
+        const methodId = sp.u16(c, cData, 4)
+        const seg = sp.seg
+        this.stats.callsIn++
+        if (capTable) this.#decodeCapTable(message, new Payload(seg, pp))
+        this.#deliver(this.#newAnswer(qid), e.client, interfaceId, methodId, seg, contentPos)
+        return true
+      }
+      case M_RETURN: {
+        const r = sp.follow(p0)
+        if (r < 0 || sp.ptrCount(p0) < 1) return false
+        const rData = sp.dataBytes(p0)
+        if (sp.u16(r, rData, 6) !== Return_Which.RESULTS) return false
+        const id = sp.u32(r, rData, 0)
+        const q = this.#questions.get(id)
+        if (q === undefined) return false
+        const flags = sp.u8(r, rData, 4)
+        const pp = r + rData
+        const pl = sp.follow(pp)
+        if (pl < 0 || sp.ptrCount(pp) < 1) return false
+        const plData = sp.dataBytes(pp)
+        const contentPos = pl + plData
+        const Results = q.ResultsClass
+        // Bootstrap results (a capability) and null or odd contents: the slow path.
+        if (Results === undefined || sp.follow(contentPos) < 0) return false
+        const capTable = sp.ptrCount(pp) >= 2 && !sp.isNullAt(contentPos + 8)
+        this.#questions.delete(id)
+        // releaseParamCaps is stored XOR its default (true).
+        if ((flags & 1) === 0) this.#releaseExports(q.paramExports)
+        let host = message
+        let seg: RawSegment = sp.seg
+        let shift = 0
+        if (borrowed) {
+          // Results are read when the caller's continuation runs, i.e. later: copy once now.
+          const copy = seg.buffer.slice(sp.lo, sp.hi)
+          host = new FrameMessage([copy], 0, copy.byteLength, false)
+          seg = segmentOf(host)
+          shift = sp.lo
+          this.stats.deferredCopies++
+        }
+        if (capTable) this.#decodeCapTable(host, new Payload(seg, pp - shift))
+        let value: Struct
+        try {
+          value = structAt(seg, contentPos - shift, Results)
+        } catch (e) {
+          q.reject(new RpcProtocolError(`Return ${id}: malformed results: ${reasonOf(e)}`, { cause: e }))
+          value = undefined as never
+        }
+        if (value !== undefined) q.resolveAt(value, seg, pp - shift)
+        // noFinishNeeded (default false).
+        if ((flags & 2) === 0) this.#send(writeFinish(id))
+        return true
+      }
+      case M_FINISH: {
+        const f = sp.follow(p0)
+        if (f < 0) return false
+        const fData = sp.dataBytes(p0)
+        const id = sp.u32(f, fData, 0)
+        if (!this.#answers.has(id)) return false
+        this.#finish(id, (sp.u8(f, fData, 4) & 1) === 0)
+        return true
+      }
+      default:
+        return false
     }
   }
 
@@ -224,7 +368,8 @@ export class RpcConnection {
     }
     const params = call.getParams()
     this.#decodeCapTable(message, params)
-    this.#deliver(this.#newAnswer(qid), client, interfaceId, methodId, params)
+    const cp = getPointer(0, params)
+    this.#deliver(this.#newAnswer(qid), client, interfaceId, methodId, cp.segment, cp.byteOffset)
   }
 
   #newAnswer(qid: number): Answer {
@@ -233,8 +378,11 @@ export class RpcConnection {
     return a
   }
 
-  /** Run the call on `client` now; the Return is sent when the implementation settles. */
-  #deliver(answer: Answer, client: Client, interfaceId: bigint, methodId: number, params: Payload): void {
+  /**
+   * Run the call on `client` now; the Return is sent when the implementation settles.
+   * Params: the struct pointer at byte `paramsPtr` of `seg` (-1 or a null pointer: none).
+   */
+  #deliver(answer: Answer, client: Client, interfaceId: bigint, methodId: number, seg: Segment, paramsPtr: number): void {
     const t = client._target
     if (t.tag !== 'local') {
       const why = t.tag === 'broken' ? t.reason : 'calls on capabilities this vat does not host are not forwarded'
@@ -246,16 +394,14 @@ export class RpcConnection {
       this.#returnException(answer, new RemoteError(`method ${interfaceId.toString(16)}/${methodId} is not implemented`, 'unimplemented'))
       return
     }
-    const ret = newMessage()
-    const r = ret.initRoot(RpcMessage).initReturn()
-    r.setAnswerId(answer.id)
-    r.setReleaseParamCaps(false)
-    const payload = r.initResults()
+    const rsize = m.ResultsClass._capnp.size
+    const ret = writeReturn(answer.id, rsize.dataByteLength >>> 3, rsize.pointerLength)
+    const rseg = segmentOf(ret)
     let out: unknown
     try {
-      const results = initStructAt(0, m.ResultsClass, payload)
+      const results = new m.ResultsClass(rseg, RETURN_RESULTS_PTR)
       // A null params pointer would make capnp-ts allocate into the frame's message.
-      const p = isNull(getPointer(0, params)) ? new Message().initRoot(m.ParamsClass) : getStruct(0, m.ParamsClass, params)
+      const p = paramsPtr < 0 || isNullAt(seg, paramsPtr) ? new Message().initRoot(m.ParamsClass) : structAt(seg, paramsPtr, m.ParamsClass)
       out = m.impl(p, results)
     } catch (e) {
       this.#returnException(answer, e)
@@ -263,19 +409,21 @@ export class RpcConnection {
     }
     if (out !== undefined && out !== null && typeof (out as Thenable).then === 'function') {
       ;(out as Thenable).then(
-        () => this.#returnResults(answer, ret, payload),
+        () => this.#returnResults(answer, ret, rseg, RETURN_PAYLOAD_PTR),
         (e: unknown) => this.#returnException(answer, e),
       )
       return
     }
-    this.#returnResults(answer, ret, payload)
+    this.#returnResults(answer, ret, rseg, RETURN_PAYLOAD_PTR)
   }
 
-  #returnResults(answer: Answer, ret: Message, payload: Payload): void {
+  /** Send `ret`, whose results Payload's struct pointer is at byte `payloadPtr` of `seg`. */
+  #returnResults(answer: Answer, ret: Message, seg: Segment, payloadPtr: number): void {
     if (this.#closed !== undefined) return
-    const exported = this.#encodeCapTable(ret, payload)
+    const caps = ret._capnp.capTable
+    const exported = caps === undefined || caps.length === 0 ? undefined : this.#encodeCapTable(ret, new Payload(seg, payloadPtr))
     if (exported !== undefined) answer.resultExports = exported
-    answer.resolve(payload)
+    answer.resolveAt(seg, payloadPtr)
     this.#send(ret)
     if (answer.finished && answer.releaseOnFinish) this.#releaseExports(exported)
     if (answer.queue !== undefined) this.#drain(answer)
@@ -304,14 +452,14 @@ export class RpcConnection {
     for (const d of queue) {
       if (this.#closed !== undefined) return
       const client = answer.state === 'resolved' ? capabilityAt(answer.payload!, d.transform) : brokenClient(answer.error!.message)
-      let params: Payload
+      let cp: { segment: Segment; byteOffset: number }
       try {
-        params = d.message.getRoot(RpcMessage).getCall().getParams()
+        cp = getPointer(0, d.message.getRoot(RpcMessage).getCall().getParams())
       } catch (e) {
         this.#returnException(d.answer, e)
         continue
       }
-      this.#deliver(d.answer, client, d.interfaceId, d.methodId, params)
+      this.#deliver(d.answer, client, d.interfaceId, d.methodId, cp.segment, cp.byteOffset)
     }
   }
 
@@ -347,22 +495,18 @@ export class RpcConnection {
       default:
         throw new RpcProtocolError(`Return ${id}: ${Return_Which[ret.which()] ?? ret.which()} was not requested`)
     }
-    if (!ret.getNoFinishNeeded()) {
-      const m = newMessage()
-      const f = m.initRoot(RpcMessage).initFinish()
-      f.setQuestionId(id)
-      // We keep the result caps we imported; they are released when their clients are disposed.
-      f.setReleaseResultCaps(false)
-      this.#send(m)
-    }
+    // We keep the result caps we imported; they are released when their clients are disposed.
+    if (!ret.getNoFinishNeeded()) this.#send(writeFinish(id))
   }
 
   #onFinish(f: Finish): void {
-    const id = f.getQuestionId()
+    this.#finish(f.getQuestionId(), f.getReleaseResultCaps())
+  }
+
+  #finish(id: number, release: boolean): void {
     const a = this.#answers.get(id)
     if (a === undefined) throw new RpcProtocolError(`Finish for unknown question ${id}`)
     this.#answers.delete(id)
-    const release = f.getReleaseResultCaps()
     if (a.state === 'pending') {
       a.finished = true
       a.releaseOnFinish = release
@@ -385,7 +529,7 @@ export class RpcConnection {
     r.setReleaseParamCaps(false)
     const payload = r.initResults()
     setInterfacePointer(ret.addCap(this.#bootstrap), getPointer(0, payload))
-    this.#returnResults(a, ret, payload)
+    this.#returnResults(a, ret, payload.segment, payload.byteOffset)
   }
 
   #onRelease(r: Release): void {
@@ -610,4 +754,30 @@ function failedPromise<R extends Struct, A extends RemotePromise<R>>(PromiseClas
   const promise = Promise.reject(err)
   promise.catch(() => undefined)
   return initRemotePromise<R, A>(PromiseClass, { pipeline: () => brokenClient(err.message), promise })
+}
+
+function isNullAt(seg: Segment, pos: number): boolean {
+  const dv = dvOf(seg)
+  return dv.getUint32(pos, true) === 0 && dv.getUint32(pos + 4, true) === 0
+}
+
+/**
+ * The struct of class `Ctor` whose (non-null) pointer is at byte `pos` of `seg`, as capnp-ts's
+ * getStruct makes it: the pointer must be a struct pointer, and a struct written with an
+ * older, smaller schema is widened (copied) to `Ctor`'s size.
+ */
+function structAt<T extends Struct>(seg: Segment, pos: number, Ctor: StructCtor<T>): T {
+  const s = new Ctor(seg, pos)
+  const dv = dvOf(seg)
+  const want = Ctor._capnp.size
+  const hi = dv.getUint32(pos + 4, true)
+  if ((dv.getUint32(pos, true) & 3) === 0) {
+    if ((hi & 0xffff) * 8 < want.dataByteLength || hi >>> 16 < want.pointerLength) resize(want, s)
+    return s
+  }
+  // Far pointers (copied multi-segment frames) and wrong kinds: capnp-ts decides.
+  validatePointer(PointerType.STRUCT, s)
+  const ts = getTargetStructSize(s)
+  if (ts.dataByteLength < want.dataByteLength || ts.pointerLength < want.pointerLength) resize(want, s)
+  return s
 }

@@ -4,7 +4,8 @@
 
 import { Client } from 'capnp-ts'
 import type { Struct, StructCtor } from 'capnp-ts'
-import type { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
+import type { Segment } from 'capnp-ts/src/serialization/segment.js'
+import { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
 import { getStruct } from 'capnp-ts/src/serialization/pointers/struct.js'
 import type { Target } from 'capnp-ts/src/rpc/client.js'
 import { brokenClient } from 'capnp-ts/src/rpc/capability.js'
@@ -19,7 +20,9 @@ export interface QuestionConn {
 export class Question {
   state: 'pending' | 'resolved' | 'rejected' = 'pending'
   error?: Error
-  payload?: Payload
+  #payload?: Payload
+  #payloadSeg?: Segment
+  #payloadPos = 0
   /** Export ids we put in the params' cap table (released if the peer says releaseParamCaps). */
   paramExports?: number[]
   #value?: Struct
@@ -27,6 +30,8 @@ export class Question {
   #resolve?: (v: Struct) => void
   #reject?: (e: Error) => void
   #clients?: Map<string, Client>
+  /** The client at the empty transform (a bootstrap capability): asked for on every call through it. */
+  #root?: Client
 
   constructor(
     readonly conn: QuestionConn,
@@ -57,6 +62,7 @@ export class Question {
   clientForTransform(transform: number[]): Client {
     if (this.state === 'rejected') return brokenClient(this.error?.message ?? 'call failed')
     if (this.payload === undefined) return brokenClient('question is not resolved')
+    if (transform.length === 0) return (this.#root ??= capabilityAt(this.payload, transform))
     const key = transform.join('.')
     let c = this.#clients?.get(key)
     if (c === undefined) {
@@ -64,6 +70,25 @@ export class Question {
       ;(this.#clients ??= new Map()).set(key, c)
     }
     return c
+  }
+
+  /** The results Payload; built on first use (pipelining, bootstrap). */
+  get payload(): Payload | undefined {
+    if (this.#payload === undefined && this.#payloadSeg !== undefined) this.#payload = new Payload(this.#payloadSeg, this.#payloadPos)
+    return this.#payload
+  }
+
+  /**
+   * Resolve with `value` (the results struct, already checked) and the Payload whose struct
+   * pointer is at byte `pos` of `seg`.
+   */
+  resolveAt(value: Struct, seg: Segment, pos: number): void {
+    if (this.state !== 'pending') return
+    this.#payloadSeg = seg
+    this.#payloadPos = pos
+    this.#value = value
+    this.state = 'resolved'
+    if (this.#resolve !== undefined) this.#resolve(value)
   }
 
   resolve(payload: Payload): void {
@@ -77,7 +102,7 @@ export class Question {
         return
       }
     }
-    this.payload = payload
+    this.#payload = payload
     this.#value = value
     this.state = 'resolved'
     this.#resolve?.(value)
