@@ -1,0 +1,7 @@
+// @ww/guest SDK for AssemblyScript guests. See ../README.md.
+export * from "./capnp/index";
+export { Session, SessionStats } from "./rpc/session";
+export { CallBuilder } from "./rpc/call";
+export { Answer, Cap, CapState, RpcException } from "./rpc/types";
+export { ASYNCIFY_DATA_SIZE } from "./abi";
+export { EchoClient, CounterClient } from "./interfaces/testing";

@@ -1,0 +1,83 @@
+// The guest's view of RPC objects: answers to its questions, capability handles and
+// exceptions. The Session (session.ts) owns the tables these point into.
+
+import { ListReader, MessageReader, StructReader } from "../capnp/reader";
+import { Exception } from "./schema";
+import { Session } from "./session";
+
+/** An exception from the peer (or the connection), as rpc.capnp's Exception. */
+export class RpcException {
+  constructor(public reason: string, public type: u16 = Exception.Type.failed) {}
+  toString(): string { return "rpc exception (" + this.type.toString() + "): " + this.reason; }
+}
+
+/** The answer to one question the guest asked (a call or a bootstrap). */
+export class Answer {
+  done: bool = false;
+  error: RpcException | null = null;
+  /** Results content (an empty struct until done, or on error). */
+  results: StructReader;
+  /** The Return's Payload (content and cap table). */
+  payload: StructReader;
+  capTable: ListReader;
+  /** Import ids this answer holds one reference to, released by dispose(). */
+  holds: Array<u32> = new Array<u32>();
+  /** Promise caps created on this answer before it arrived; resolved when it does. */
+  promises: Array<Cap> = new Array<Cap>();
+  disposed: bool = false;
+  /** The copied Return frame (heap), kept until dispose so results stay readable. */
+  frame: usize = 0;
+  reader: MessageReader | null = null;
+  /** Dispose as soon as the answer arrives (bootstrap: the caller only has the cap). */
+  autoDispose: bool = false;
+
+  constructor(public session: Session, public id: u32) {
+    const empty = new MessageReader(0, 0).root();
+    this.results = empty;
+    this.payload = empty;
+    this.capTable = empty.list(0);
+  }
+
+  get ok(): bool { return this.done && this.error == null; }
+
+  /** Block (suspending, not spinning) until the answer arrives; true if it has results. */
+  wait(): bool {
+    this.session.wait(this);
+    return this.ok;
+  }
+
+  /**
+   * The capability in results pointer field `ptrIndex` (of the results struct). Before the
+   * answer arrives this is a promise: calls on it are pipelined to the host at once.
+   */
+  cap(ptrIndex: u16): Cap {
+    const ops = new Array<u16>(1);
+    ops[0] = ptrIndex;
+    return this.session.capOf(this, ops);
+  }
+
+  /** Release the answer's frame and the capabilities it holds (handles keep their own). */
+  dispose(): void {
+    this.session.disposeAnswer(this);
+  }
+}
+
+export enum CapState { Promise = 0, Import = 1, Broken = 2, Null = 3, Released = 4 }
+
+/** A capability handle. Each handle holds one reference; release() drops it. */
+export class Cap {
+  state: CapState = CapState.Promise;
+  importId: u32 = 0;
+  answer: Answer | null = null;
+  /** getPointerField path from the answer's results to the capability. */
+  ops: Array<u16> = new Array<u16>();
+  error: RpcException | null = null;
+
+  constructor(public session: Session) {}
+
+  get isNull(): bool { return this.state == CapState.Null; }
+
+  release(): void {
+    this.session.releaseCap(this);
+  }
+}
