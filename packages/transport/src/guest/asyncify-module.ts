@@ -29,7 +29,7 @@ export function node20Features(b: Binaryen): number {
 export async function asyncifyModule(bytes: Uint8Array, opts: AsyncifyModuleOptions): Promise<Uint8Array> {
   const b = await load()
   const features = opts.features ?? node20Features(b)
-  const mod = b.readBinaryWithFeatures(bytes, features)
+  const mod = b.readBinary(bytes)
   // Pass arguments and the optimize level are Binaryen globals: set, run, restore.
   const level = b.getOptimizeLevel()
   try {

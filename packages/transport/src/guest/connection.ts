@@ -69,6 +69,9 @@ export class GuestConnection implements MessageSink {
     this.rpc = new RpcConnection(this, rpcOpts)
   }
 
+  /** The attached instance (its exports), if any. */
+  get instance(): WebAssembly.Instance | undefined { return this.#instance }
+
   /** Why the guest was ended, if it was. */
   get reason(): TransportError | undefined { return this.#dead }
 

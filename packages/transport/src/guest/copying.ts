@@ -1,8 +1,11 @@
 // The copying baseline (what capnp-ts's own Conn does): every incoming frame is copied
 // out of guest memory into a fresh host buffer before decoding; every reply is
-// serialized with toArrayBuffer() and that buffer copied in.
+// serialized into a fresh host buffer and that buffer copied in. (Serialized with
+// writeFrame, not capnp-ts's toArrayBuffer(): the connection's outgoing envelopes live at
+// an offset in a shared slab, which toArrayBuffer does not know about. Same cost: one
+// allocation and one copy more than the zero-copy path.)
 
-import { readFrame } from '../frame.js'
+import { frameSize, readFrame, writeFrame } from '../frame.js'
 import type { FrameIO } from './frame-io.js'
 
 export const copyingIO: FrameIO = {
@@ -14,7 +17,8 @@ export const copyingIO: FrameIO = {
     return { message: r.message, borrowed: false, copied: 1 }
   },
   write(message, memory, ptr, cap) {
-    const bytes = new Uint8Array(message.toArrayBuffer())
+    const bytes = new Uint8Array(frameSize(message))
+    writeFrame(message, bytes)
     if (bytes.byteLength > cap) return { n: -bytes.byteLength, copied: 1 }
     new Uint8Array(memory, ptr, bytes.byteLength).set(bytes)
     return { n: bytes.byteLength, copied: 1 }
