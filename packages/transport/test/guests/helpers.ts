@@ -16,7 +16,10 @@ export async function runScript(script: Script, opts: RunGuestOptions & { asynci
   const exit = await runGuest(wasm, { ...opts, imports: (g) => { guest = g; return {} } })
   const exports = guest.instance!.exports as unknown as Record<string, () => number>
   const mem = guest.buffer()
-  const received = loggedFrames(mem, script.logBase, exports.cursor!()).map((f) => readFrame(f.buffer as ArrayBuffer, 0, f.byteLength).message.getRoot(RpcMessage))
+  const cursor = exports.cursor!()
+  // A script that moved its cursor elsewhere (or a hostile one) has no log to decode.
+  const inLog = cursor >= script.logBase && cursor <= script.logBase + script.logBytes
+  const received = (inLog ? loggedFrames(mem, script.logBase, cursor) : []).map((f) => readFrame(f.buffer as ArrayBuffer, 0, f.byteLength).message.getRoot(RpcMessage))
   return { exit, guest, received, exports }
 }
 
