@@ -335,8 +335,9 @@ export class Session {
   private sendFinish(id: u32): void {
     const f = this.beginMessage(Message.W_finish, Message.P_finish, Finish.DATA_WORDS, Finish.POINTER_COUNT);
     f.setU32(Finish.F_questionId, id);
-    // We account for result caps ourselves (holds), so the host must not release them.
-    f.setBool(Finish.B_releaseResultCaps, !Finish.D_releaseResultCaps);
+    // We account for result caps ourselves (holds), so the host must not release them:
+    // releaseResultCaps = false, stored XOR its default (true).
+    f.setBool(Finish.B_releaseResultCaps, false != Finish.D_releaseResultCaps);
     this.sendOut();
   }
 
