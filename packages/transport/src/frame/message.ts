@@ -12,6 +12,7 @@ import { Segment } from 'capnp-ts/src/serialization/segment.js'
 import { validate as validatePointer, getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
 import { PointerType } from 'capnp-ts/src/serialization/pointers/pointer-type.js'
 import { resize } from 'capnp-ts/src/serialization/pointers/struct.js'
+import { pack } from 'capnp-ts/src/serialization/packing.js'
 import type { Struct, StructCtor } from 'capnp-ts'
 import { ViewExpiredError } from '../errors.js'
 
@@ -39,6 +40,37 @@ export class FrameMessage extends Message {
     for (let i = 1; i < buffers.length; i++) segs[i] = new Segment(i, this, buffers[i]!, buffers[i]!.byteLength)
     this._capnp.segments = segs
     this._capnp.traversalLimit = UNLIMITED
+  }
+
+  /**
+   * The standard stream framing of this message's own bytes. capnp-ts's version assumes a
+   * segment starts at byte 0 of its buffer and ends at its byteLength; segment 0 here is a
+   * range [rootOffset, +firstSegmentBytes) of a larger buffer (guest memory, a slab).
+   */
+  override toArrayBuffer(): ArrayBuffer {
+    const segs = this._capnp.segments
+    const n = segs.length
+    const hdr = (4 + 4 * n + 7) & ~7
+    let total = hdr + this.firstSegmentBytes
+    for (let i = 1; i < n; i++) total += (segs[i]!.byteLength + 7) & ~7
+    const out = new ArrayBuffer(total)
+    const dv = new DataView(out)
+    const bytes = new Uint8Array(out)
+    dv.setUint32(0, n - 1, true)
+    dv.setUint32(4, this.firstSegmentBytes / 8, true)
+    bytes.set(new Uint8Array(segs[0]!.buffer, this.rootOffset, this.firstSegmentBytes), hdr)
+    let pos = hdr + this.firstSegmentBytes
+    for (let i = 1; i < n; i++) {
+      const len = (segs[i]!.byteLength + 7) & ~7
+      dv.setUint32(4 + 4 * i, len / 8, true)
+      bytes.set(new Uint8Array(segs[i]!.buffer, 0, len), pos)
+      pos += len
+    }
+    return out
+  }
+
+  override toPackedArrayBuffer(): ArrayBuffer {
+    return pack(this.toArrayBuffer())
   }
 
   override getRoot<T extends Struct>(RootStruct: StructCtor<T>): T {

@@ -32,7 +32,7 @@ import {
 import { FrameMessage, expire, detach } from '../frame/message.js'
 import {
   Span, NULL, DECLINE, M_CALL, M_RETURN, M_FINISH, writeCall, writeReturn, writeFinish, segmentOf,
-  CALL_PAYLOAD_PTR, CALL_PARAMS_PTR, dvOf, RETURN_PAYLOAD_PTR, RETURN_RESULTS_PTR, type RawSegment,
+  CALL_PAYLOAD_PTR, CALL_PARAMS_PTR, dvOf, baseOf, slabCopy, RETURN_PAYLOAD_PTR, RETURN_RESULTS_PTR, type RawSegment,
 } from './envelope.js'
 import { Answer, type DeferredCall } from './answer.js'
 import { Question } from './question.js'
@@ -170,16 +170,17 @@ export class RpcConnection {
     const size = method.ParamsClass._capnp.size
     const m = writeCall(q.id, method.interfaceId, method.methodId, cap, size.dataByteLength >>> 3, size.pointerLength)
     const seg = segmentOf(m)
+    const b = baseOf(m)
     if (paramsFunc !== undefined) {
       try {
-        applyParams(paramsFunc, new method.ParamsClass(seg, CALL_PARAMS_PTR))
+        applyParams(paramsFunc, new method.ParamsClass(seg, b + CALL_PARAMS_PTR))
       } catch (e) {
         return failedPromise(PromiseClass, e instanceof Error ? e : new Error(String(e)))
       }
     }
     const caps = m._capnp.capTable
     if (caps !== undefined && caps.length > 0) {
-      const exported = this.#encodeCapTable(m, new Payload(seg, CALL_PAYLOAD_PTR))
+      const exported = this.#encodeCapTable(m, new Payload(seg, b + CALL_PAYLOAD_PTR))
       if (exported !== undefined) q.paramExports = exported
     }
     this.#questions.set(q.id, q)
@@ -296,10 +297,9 @@ export class RpcConnection {
         let shift = 0
         if (borrowed) {
           // Results are read when the caller's continuation runs, i.e. later: copy once now.
-          const copy = seg.buffer.slice(sp.lo, sp.hi)
-          host = new FrameMessage([copy], 0, copy.byteLength, false)
+          host = slabCopy(seg.buffer, sp.lo, sp.hi - sp.lo)
           seg = segmentOf(host)
-          shift = sp.lo
+          shift = sp.lo - baseOf(host)
           this.stats.deferredCopies++
         }
         if (capTable) this.#decodeCapTable(host, new Payload(seg, pp - shift))
@@ -397,9 +397,10 @@ export class RpcConnection {
     const rsize = m.ResultsClass._capnp.size
     const ret = writeReturn(answer.id, rsize.dataByteLength >>> 3, rsize.pointerLength)
     const rseg = segmentOf(ret)
+    const rb = baseOf(ret)
     let out: unknown
     try {
-      const results = new m.ResultsClass(rseg, RETURN_RESULTS_PTR)
+      const results = new m.ResultsClass(rseg, rb + RETURN_RESULTS_PTR)
       // A null params pointer would make capnp-ts allocate into the frame's message.
       const p = paramsPtr < 0 || isNullAt(seg, paramsPtr) ? new Message().initRoot(m.ParamsClass) : structAt(seg, paramsPtr, m.ParamsClass)
       out = m.impl(p, results)
@@ -409,12 +410,12 @@ export class RpcConnection {
     }
     if (out !== undefined && out !== null && typeof (out as Thenable).then === 'function') {
       ;(out as Thenable).then(
-        () => this.#returnResults(answer, ret, rseg, RETURN_PAYLOAD_PTR),
+        () => this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR),
         (e: unknown) => this.#returnException(answer, e),
       )
       return
     }
-    this.#returnResults(answer, ret, rseg, RETURN_PAYLOAD_PTR)
+    this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR)
   }
 
   /** Send `ret`, whose results Payload's struct pointer is at byte `payloadPtr` of `seg`. */

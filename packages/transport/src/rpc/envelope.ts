@@ -117,14 +117,56 @@ export function hostMessage(used: number, capacity: number): Message {
   return m
 }
 
+// Envelopes that capnp-ts will never grow (Finish; Call/Return whose params/results struct
+// has no pointer fields; copies of received Returns) are carved from a shared slab instead of
+// each getting an ArrayBuffer: ArrayBuffer allocation and collection was the largest cost
+// left per call. Each message owns a disjoint, never reused range; its segment 0 spans the
+// whole slab and counts as full, so any allocation capnp-ts makes after all (a resize, a cap
+// table) goes to a fresh segment of its own (MultiSegmentArena), never into a neighbour.
+const SLAB_BYTES = 32 * 1024
+let slab = new ArrayBuffer(SLAB_BYTES)
+let slabPos = 0
+
+/** A host-owned message of `bytes` (≤ SLAB_BYTES) zeroed bytes at its rootOffset in a slab. */
+export function slabMessage(bytes: number): FrameMessage {
+  if (slabPos + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabPos = 0
+  }
+  const m = new FrameMessage([slab], slabPos, bytes, false)
+  slabPos += (bytes + 7) & ~7
+  return m
+}
+
+/** A host-owned copy of the `bytes` bytes at `start` of `src` (a received frame's segment). */
+export function slabCopy(src: ArrayBuffer, start: number, bytes: number): Message {
+  if (bytes > SLAB_BYTES >>> 2) {
+    const copy = src.slice(start, start + bytes)
+    return new FrameMessage([copy], 0, bytes, false)
+  }
+  const m = slabMessage(bytes)
+  new Uint8Array(slab, m.rootOffset, bytes).set(new Uint8Array(src, start, bytes))
+  return m
+}
+
+/** Byte position of `m`'s root pointer in its segment 0. */
+export function baseOf(m: Message): number {
+  return m instanceof FrameMessage ? m.rootOffset : 0
+}
+
 export function segmentOf(m: Message): RawSegment {
   return m._capnp.segments[0] as RawSegment
 }
 
-/** A struct pointer word pair at byte `pos` to content at byte `content`. */
-function structPtr(dv: DataView, pos: number, content: number, dataWords: number, ptrs: number): void {
-  dv.setUint32(pos, (((content - pos - 8) >> 3) << 2) >>> 0, true)
-  dv.setUint32(pos + 4, (dataWords | (ptrs << 16)) >>> 0, true)
+/** A struct pointer word pair at byte `b + pos` to content at byte `b + content`. */
+function structPtr(dv: DataView, b: number, pos: number, content: number, dataWords: number, ptrs: number): void {
+  dv.setUint32(b + pos, (((content - pos - 8) >> 3) << 2) >>> 0, true)
+  dv.setUint32(b + pos + 4, (dataWords | (ptrs << 16)) >>> 0, true)
+}
+
+/** A message for an envelope of `used` bytes; `grows`: capnp-ts will write pointers into it. */
+function envelopeMessage(used: number, grows: boolean): Message {
+  return grows || used > SLAB_BYTES >>> 2 ? hostMessage(used, used + 64) : slabMessage(used)
 }
 
 // Word layouts (byte offsets) of the envelopes written here. Root pointer at 0, then:
@@ -142,24 +184,25 @@ const CALL_CONTENT = 104
 
 /**
  * A Call on imported capability `cap`, params an empty struct of the given size (capnp-ts's
- * initStructAt layout) at CALL_PARAMS_PTR's target. Returns the message; the params struct
- * pointer is at byte 88 and the Payload pointer at CALL_PAYLOAD_PTR.
+ * initStructAt layout). The params struct pointer is at byte baseOf(m) + CALL_PARAMS_PTR,
+ * the Payload pointer at baseOf(m) + CALL_PAYLOAD_PTR.
  */
 export function writeCall(qid: number, interfaceId: bigint, methodId: number, cap: number, paramsDataWords: number, paramsPtrs: number): Message {
   const used = CALL_CONTENT + (paramsDataWords + paramsPtrs) * 8
-  const m = hostMessage(used, used + 64)
+  const m = envelopeMessage(used, paramsPtrs > 0)
   const dv = dvOf(segmentOf(m))
-  structPtr(dv, 0, 8, 1, 1)
-  dv.setUint16(8, M_CALL, true)
-  structPtr(dv, 16, 24, 3, 3)
-  dv.setUint32(24, qid, true)
-  dv.setUint16(28, methodId, true)
+  const b = baseOf(m)
+  structPtr(dv, b, 0, 8, 1, 1)
+  dv.setUint16(b + 8, M_CALL, true)
+  structPtr(dv, b, 16, 24, 3, 3)
+  dv.setUint32(b + 24, qid, true)
+  dv.setUint16(b + 28, methodId, true)
   // sendResultsTo: caller (0); flags 0.
-  dv.setBigUint64(32, interfaceId, true)
-  structPtr(dv, 48, 72, 1, 1)
-  structPtr(dv, 56, 88, 0, 2)
-  dv.setUint32(72, cap, true) // target: importedCap (tag 0)
-  structPtr(dv, 88, CALL_CONTENT, paramsDataWords, paramsPtrs)
+  dv.setBigUint64(b + 32, interfaceId, true)
+  structPtr(dv, b, 48, 72, 1, 1)
+  structPtr(dv, b, 56, 88, 0, 2)
+  dv.setUint32(b + 72, cap, true) // target: importedCap (tag 0)
+  structPtr(dv, b, 88, CALL_CONTENT, paramsDataWords, paramsPtrs)
   return m
 }
 export const CALL_PARAMS_PTR = 88
@@ -168,31 +211,36 @@ export const RETURN_PAYLOAD_PTR = 40
 export const RETURN_RESULTS_PTR = 48
 const RETURN_CONTENT = 64
 
-/** A Return of results for `answerId` (releaseParamCaps false), results an empty struct of the given size. */
+/**
+ * A Return of results for `answerId` (releaseParamCaps false), results an empty struct of the
+ * given size; its Payload pointer at baseOf(m) + RETURN_PAYLOAD_PTR, results pointer at baseOf(m) + RETURN_RESULTS_PTR.
+ */
 export function writeReturn(answerId: number, resultsDataWords: number, resultsPtrs: number): Message {
   const used = RETURN_CONTENT + (resultsDataWords + resultsPtrs) * 8
-  const m = hostMessage(used, used + 64)
+  const m = envelopeMessage(used, resultsPtrs > 0)
   const dv = dvOf(segmentOf(m))
-  structPtr(dv, 0, 8, 1, 1)
-  dv.setUint16(8, M_RETURN, true)
-  structPtr(dv, 16, 24, 2, 1)
-  dv.setUint32(24, answerId, true)
+  const b = baseOf(m)
+  structPtr(dv, b, 0, 8, 1, 1)
+  dv.setUint16(b + 8, M_RETURN, true)
+  structPtr(dv, b, 16, 24, 2, 1)
+  dv.setUint32(b + 24, answerId, true)
   // releaseParamCaps = false: stored as true XOR its default (true); which = results (0).
-  dv.setUint8(28, 1)
-  structPtr(dv, 40, 48, 0, 2)
-  structPtr(dv, 48, RETURN_CONTENT, resultsDataWords, resultsPtrs)
+  dv.setUint8(b + 28, 1)
+  structPtr(dv, b, 40, 48, 0, 2)
+  structPtr(dv, b, 48, RETURN_CONTENT, resultsDataWords, resultsPtrs)
   return m
 }
 
 /** A Finish for `questionId`, releaseResultCaps false. */
 export function writeFinish(questionId: number): Message {
-  const m = hostMessage(32, 32)
+  const m = slabMessage(32)
   const dv = dvOf(segmentOf(m))
-  structPtr(dv, 0, 8, 1, 1)
-  dv.setUint16(8, M_FINISH, true)
-  structPtr(dv, 16, 24, 1, 0)
-  dv.setUint32(24, questionId, true)
+  const b = m.rootOffset
+  structPtr(dv, b, 0, 8, 1, 1)
+  dv.setUint16(b + 8, M_FINISH, true)
+  structPtr(dv, b, 16, 24, 1, 0)
+  dv.setUint32(b + 24, questionId, true)
   // releaseResultCaps = false (stored XOR default true).
-  dv.setUint8(28, 1)
+  dv.setUint8(b + 28, 1)
   return m
 }
