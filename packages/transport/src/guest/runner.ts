@@ -58,10 +58,10 @@ export async function runGuest(source: WebAssembly.Module | Uint8Array, opts: Ru
 
   const signal = opts.signal
   const onAbort = (): void => { guest.kill(new GuestKilledError(`aborted: ${abortReason(signal!)}`)) }
-  if (signal?.aborted) return exit(guest.kill(new GuestKilledError(`aborted: ${abortReason(signal)}`)))
-  signal?.addEventListener('abort', onAbort, { once: true })
   try {
     guest.attach(instance)
+    if (signal?.aborted) return exit(guest.kill(new GuestKilledError(`aborted: ${abortReason(signal)}`)))
+    signal?.addEventListener('abort', onAbort, { once: true })
     const r = await guest.run(opts.entry)
     return exit(undefined, r)
   } catch (e) {
