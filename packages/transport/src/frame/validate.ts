@@ -40,7 +40,7 @@ class Walker {
     this.limits = limits
     this.words = 0
     this.hasFar = false
-    this.path.length = 0
+    if (this.path.length !== 0) this.path.length = 0
   }
 
   where(): string {
