@@ -1,1 +1,45 @@
-export const placeholder = true
+// @ww/host: the cluster behind the Host capability.
+//
+// - Cluster: one interface, two implementations — embeddedCluster() (one process, the
+//   default) and libp2pCluster() (js-libp2p: TCP, noise, yamux, gossipsub, identify, ping).
+// - Services on every cluster: view (membership), pubsub (bounded per-subscriber queues,
+//   visible overflow policy, order per publisher), anchors (path tree; each host owns the
+//   subtree under its id), registry (provide / findProviders over pubsub), bytecode cache
+//   (BLAKE3, LRU-bounded).
+// - Executor: the interface @ww/proc implements (Runtime) and the process tree kept here.
+// - Capability hygiene: attenuation (readOnly, publishOnly, subscribeOnly), revocation
+//   (Revoker, revocable), refcounted release (RefCount).
+
+export type { Cluster, AnchorForwarder } from './cluster/types.js'
+export { embeddedCluster, type EmbeddedClusterOptions } from './cluster/embedded.js'
+export { libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from './cluster/libp2p.js'
+export type { ClusterView, HostInfo, MembershipEvent, MembershipWatch, LeaveReason } from './cluster/view.js'
+
+export type {
+  HostId, Message, PubSub, PubSubStats, Topic, Subscription, SubscribeOptions, PubSubNetwork,
+} from './pubsub/types.js'
+export { createPubSub, type PubSubInit } from './pubsub/pubsub.js'
+export { Mailbox, type OverflowPolicy, type MailboxOptions, type MailboxStats } from './pubsub/mailbox.js'
+
+export type { Anchor, AnchorValue, AnchorInput, AnchorEvent, AnchorWatch, WatchOptions } from './anchors/types.js'
+export { AnchorTree } from './anchors/tree.js'
+export { parsePath, MAX_DEPTH } from './anchors/path.js'
+
+export {
+  createRegistry, type Registry, type Provider, type Provision, type FindOptions, type ControlChannel,
+} from './registry.js'
+export { BytecodeCache, cidOf, type Cid, type BytecodeCacheOptions, type BytecodeCacheStats } from './cache/bytecode-cache.js'
+
+export type {
+  Pid, ExitStatus, SpawnRequest, ProcessHandle, Executor, StartSpec, RunningProcess, Runtime,
+} from './exec/types.js'
+export { ProcessTree } from './exec/process-tree.js'
+
+export { Revoker, revocable, RefCount, Once } from './caps.js'
+export {
+  HostError, CapDeniedError, RevokedError, ReleasedError, NotFoundError, HostUnreachableError,
+  TimeoutError, AbortedError, InvalidPathError, InvalidArgumentError, ClosedError, QueueFullError,
+  TooLargeError, isHostError, type HostErrorCode,
+} from './errors.js'
+export { bounded, type CallOptions } from './util/abort.js'
+export { VERSION } from './version.js'

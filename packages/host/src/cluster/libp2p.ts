@@ -1,0 +1,249 @@
+import './polyfill.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { clusterRoot } from '../anchors/cluster-root.js'
+import { AnchorTree } from '../anchors/tree.js'
+import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
+import { createPubSub } from '../pubsub/pubsub.js'
+import type { PubSubNetwork } from '../pubsub/types.js'
+import { createRegistry, type ControlChannel } from '../registry.js'
+import { VERSION } from '../version.js'
+import { Reorder } from './reorder.js'
+import type { AnchorForwarder, Cluster } from './types.js'
+import { Membership, type HostInfo } from './view.js'
+
+export interface Libp2pClusterOptions {
+  /** Multiaddrs to listen on. Default: an ephemeral TCP port on 127.0.0.1. */
+  listen?: string[]
+  /** Multiaddrs (with /p2p/<id>) of hosts to join through. */
+  bootstrap?: string[]
+  /** Separates clusters sharing a network. Default `ww`. */
+  namespace?: string
+  /** A host not heard from for this long is gone. Default 10 s (as the Go Wetware). */
+  ttlMs?: number
+  /** Heartbeat period. Default ttlMs / 3. */
+  heartbeatMs?: number
+  /** How long a message waits for an earlier one from the same publisher. Default 2 s. */
+  reorderWindowMs?: number
+  privateKey?: PrivateKey
+  cache?: BytecodeCacheOptions
+  /** Host-to-host anchor forwarding (from the RPC layer). */
+  forwardAnchors?: AnchorForwarder
+  onError?: (e: unknown) => void
+}
+
+export interface Libp2pCluster extends Cluster {
+  readonly kind: 'libp2p'
+  /** The node underneath, for protocols layered on it (host-to-host RPC). */
+  readonly libp2p: Libp2p<{ pubsub: GossipSub }>
+  /** Per-publisher gaps skipped by the reorder buffers (0 on a healthy cluster). */
+  gaps(): number
+}
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+type Beat = { t: 'hb'; addrs: string[]; load: number; uptimeMs: number; version: string; ttlMs: number } | { t: 'bye' }
+
+/** A host in a cluster over js-libp2p: TCP, noise, yamux, gossipsub, identify, ping. */
+export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Libp2pCluster> {
+  const ns = opts.namespace ?? 'ww'
+  const ttlMs = opts.ttlMs ?? 10_000
+  const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(ttlMs / 3))
+  const windowMs = opts.reorderWindowMs ?? 2000
+  const onError = opts.onError ?? (() => {})
+  const node = await createLibp2p({
+    ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
+    addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // Signed messages: `from` is authenticated, so per-publisher order and the
+      // registry's provider host can be trusted.
+      pubsub: gossipsub({ emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign' }),
+    },
+  })
+  const gs = node.services.pubsub
+  const id = node.peerId.toString()
+  const started = Date.now()
+  let load = 0
+  const addresses = (): string[] => node.getMultiaddrs().map(String)
+  const selfInfo = (): HostInfo => ({ id, addresses: addresses(), load, uptimeMs: Date.now() - started, version: VERSION })
+  const view = new Membership(selfInfo)
+
+  // One gossipsub listener dispatches by topic.
+  const handlers = new Map<string, (from: string, data: Uint8Array) => void>()
+  gs.addEventListener('message', (e) => {
+    const m = e.detail
+    if (m.type !== 'signed') return
+    const from = m.from.toString()
+    if (from === id) return
+    handlers.get(m.topic)?.(from, m.data)
+  })
+  const peerWatchers = new Map<string, Set<() => void>>()
+  gs.addEventListener('subscription-change', (e) => {
+    for (const s of e.detail.subscriptions) for (const cb of peerWatchers.get(s.topic) ?? []) cb()
+  })
+  const gsPublish = (topic: string, data: Uint8Array): void => {
+    gs.publish(topic, data).catch(onError)
+  }
+  const subscribeRaw = (topic: string, cb: (from: string, data: Uint8Array) => void): () => void => {
+    handlers.set(topic, cb)
+    gs.subscribe(topic)
+    return () => { handlers.delete(topic); gs.unsubscribe(topic) }
+  }
+
+  // --- pubsub: envelope [u32 seq hi][u32 seq lo][payload], reordered per publisher.
+  const topicPrefix = `/${ns}/topic/`
+  const reorders = new Map<string, Map<string, Reorder>>() // topic → from → buffer
+  let gapsClosed = 0
+  const network: PubSubNetwork = {
+    join(topic, deliver) {
+      const per = new Map<string, Reorder>()
+      reorders.set(topic, per)
+      subscribeRaw(topicPrefix + topic, (from, data) => {
+        if (data.byteLength < 8) return
+        const dv = new DataView(data.buffer, data.byteOffset, data.byteLength)
+        const seq = dv.getUint32(0) * 2 ** 32 + dv.getUint32(4)
+        let r = per.get(from)
+        if (!r) per.set(from, r = new Reorder((s, d) => deliver(from, s, d), windowMs))
+        r.accept(seq, data.subarray(8))
+      })
+    },
+    leave(topic) {
+      for (const r of reorders.get(topic)?.values() ?? []) { gapsClosed += r.gaps; r.close() }
+      reorders.delete(topic)
+      handlers.delete(topicPrefix + topic)
+      gs.unsubscribe(topicPrefix + topic)
+    },
+    publish(topic, seq, data) {
+      const out = new Uint8Array(8 + data.byteLength)
+      const dv = new DataView(out.buffer)
+      dv.setUint32(0, Math.floor(seq / 2 ** 32))
+      dv.setUint32(4, seq >>> 0)
+      out.set(data, 8)
+      gsPublish(topicPrefix + topic, out)
+    },
+    peers: (topic) => gs.getSubscribers(topicPrefix + topic).map(String),
+    onPeersChange(topic, cb) {
+      const t = topicPrefix + topic
+      let set = peerWatchers.get(t)
+      if (!set) peerWatchers.set(t, set = new Set())
+      set.add(cb)
+      return () => { set.delete(cb) }
+    },
+  }
+  const pubsub = createPubSub({ self: id, network, onError })
+
+  // --- registry over its own topic.
+  const regTopic = `/${ns}/registry`
+  const channel: ControlChannel = {
+    publish: (data) => gsPublish(regTopic, data),
+    onMessage: (cb) => subscribeRaw(regTopic, cb),
+  }
+  const registry = createRegistry({ self: id, channel })
+
+  // --- membership: heartbeats on the cluster topic, plus connection events.
+  const clusterTopic = `/${ns}/cluster`
+  const beat = (): void => {
+    const b: Beat = { t: 'hb', addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
+    gsPublish(clusterTopic, enc.encode(JSON.stringify(b)))
+  }
+  subscribeRaw(clusterTopic, (from, data) => {
+    let b: Beat
+    try { b = JSON.parse(dec.decode(data)) as Beat } catch { return }
+    if (b.t === 'bye') { view.leave(from, 'bye'); return }
+    if (b.t !== 'hb' || !Array.isArray(b.addrs)) return
+    const info: HostInfo = {
+      id: from, addresses: b.addrs.filter((a) => typeof a === 'string'),
+      load: Number(b.load) || 0, uptimeMs: Number(b.uptimeMs) || 0, version: String(b.version),
+    }
+    if (view.heartbeat(info, Number(b.ttlMs) > 0 ? Number(b.ttlMs) : ttlMs)) {
+      // A host heard through a relay: connect directly, so its death is seen at once.
+      if (node.getConnections().every((c) => c.remotePeer.toString() !== from)) {
+        dialAny(info.addresses)
+      }
+      beat() // let the newcomer know us without waiting a period
+    }
+  })
+  // A new peer on the cluster topic hears from us now, not a period later.
+  let beatQueued = false
+  const soonBeat = (): void => {
+    if (beatQueued) return
+    beatQueued = true
+    setTimeout(() => { beatQueued = false; beat() }, 0)
+  }
+  peerWatchers.set(clusterTopic, new Set([soonBeat]))
+  const onDisconnect = (e: CustomEvent<{ toString(): string }>): void => view.leave(e.detail.toString(), 'disconnect')
+  node.addEventListener('peer:disconnect', onDisconnect)
+
+  const dialAny = (addrs: readonly string[]): void => {
+    for (const a of addrs) {
+      let ma
+      try { ma = multiaddr(a) } catch { continue }
+      node.dial(ma, { signal: AbortSignal.timeout(5000) }).catch(onError)
+      return
+    }
+  }
+  const bootstrap = opts.bootstrap ?? []
+  const dialBootstrap = (): void => {
+    for (const a of bootstrap) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
+  }
+  dialBootstrap()
+
+  const hb = setInterval(() => {
+    beat()
+    if (bootstrap.length > 0 && node.getConnections().length === 0) dialBootstrap()
+  }, heartbeatMs)
+  const sweep = setInterval(() => view.sweep(), Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
+  hb.unref()
+  sweep.unref()
+
+  const tree = new AnchorTree()
+  const local = tree.root()
+  let closed = false
+  const cluster: Libp2pCluster = {
+    kind: 'libp2p',
+    id,
+    libp2p: node,
+    addresses,
+    view,
+    pubsub,
+    registry,
+    cache: new BytecodeCache(opts.cache),
+    anchors: clusterRoot({ self: id, view, local, ...(opts.forwardAnchors ? { forward: opts.forwardAnchors } : {}) }),
+    local,
+    setLoad: (n) => { load = n },
+    gaps: () => {
+      let n = gapsClosed
+      for (const per of reorders.values()) for (const r of per.values()) n += r.gaps
+      return n
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      clearInterval(hb)
+      clearInterval(sweep)
+      registry.close()
+      try {
+        // Say goodbye so others drop us at once rather than at the TTL.
+        await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye' } satisfies Beat)))
+      } catch { /* nobody to tell */ }
+      node.removeEventListener('peer:disconnect', onDisconnect)
+      for (const per of reorders.values()) for (const r of per.values()) r.close()
+      view.close()
+      await node.stop()
+    },
+    [Symbol.asyncDispose]: () => cluster.close(),
+  }
+  return cluster
+}
