@@ -1,1 +1,10 @@
-export const placeholder = true
+export { generate, AS_DIR } from './generate.js'
+export type { GenerateOptions } from './generate.js'
+export { findStale, writeFiles } from './check.js'
+export type { StaleFile } from './check.js'
+export { main as runCli, parseArgs } from './cli.js'
+export type { CliArgs } from './cli.js'
+export { CapnpcError } from './errors.js'
+export type { CapnpcErrorCode } from './errors.js'
+export { loadRequest } from './model.js'
+export type { RequestModel, NodeModel, TypeRef, ValueModel } from './model.js'

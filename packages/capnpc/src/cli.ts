@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// ww-capnpc <request.bin> --out <dir> [--as-out <dir>] [--index] [--check]
+//
+// Reads a CodeGeneratorRequest saved from `capnp compile -o- …` and writes one .ts file
+// per requested schema under --out (and, with --as-out, the AssemblyScript constants
+// modules there; --index adds an index.ts re-exporting every module). --check writes nothing: it lists the stale files and exits 1.
+
+import { readFileSync } from 'node:fs'
+import { findStale, writeFiles } from './check.js'
+import { CapnpcError } from './errors.js'
+import { AS_DIR, generate } from './generate.js'
+
+export interface CliArgs {
+  request: string
+  out: string
+  asOut: string | undefined
+  check: boolean
+  index: boolean
+}
+
+const USAGE = 'usage: ww-capnpc <request.bin> --out <dir> [--as-out <dir>] [--index] [--check]'
+
+export function parseArgs(argv: string[]): CliArgs {
+  let request: string | undefined
+  let out: string | undefined
+  let asOut: string | undefined
+  let check = false
+  let index = false
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--check') check = true
+    else if (a === '--index') index = true
+    else if (a === '--out' || a === '--as-out') {
+      const v = argv[++i]
+      if (v === undefined) throw new CapnpcError('ERR_USAGE', `${a} needs a directory\n${USAGE}`)
+      if (a === '--out') out = v
+      else asOut = v
+    } else if (a !== undefined && !a.startsWith('--') && request === undefined) request = a
+    else throw new CapnpcError('ERR_USAGE', `unexpected argument ${a}\n${USAGE}`)
+  }
+  if (request === undefined || out === undefined) throw new CapnpcError('ERR_USAGE', USAGE)
+  return { request, out, asOut, check, index }
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(argv: string[], log: (line: string) => void = console.log): number {
+  const args = parseArgs(argv)
+  const all = generate(readFileSync(args.request), { assemblyscript: args.asOut !== undefined, indexModule: args.index })
+  const ts = new Map<string, string>()
+  const as = new Map<string, string>()
+  for (const [path, src] of all) {
+    if (path.startsWith(AS_DIR + '/')) as.set(path.slice(AS_DIR.length + 1), src)
+    else ts.set(path, src)
+  }
+  const targets: [Map<string, string>, string][] = [[ts, args.out]]
+  if (args.asOut !== undefined) targets.push([as, args.asOut])
+  if (args.check) {
+    const stale = targets.flatMap(([files, dir]) => findStale(files, dir).map((s) => `${dir}/${s.path} (${s.reason})`))
+    for (const s of stale) log(`stale: ${s}`)
+    if (stale.length > 0) log('regenerate: ww-capnpc ' + argv.filter((a) => a !== '--check').join(' '))
+    return stale.length === 0 ? 0 : 1
+  }
+  for (const [files, dir] of targets) for (const p of writeFiles(files, dir)) log(`wrote ${p}`)
+  return 0
+}
+
+// Run when executed as the bin, not when imported by tests.
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  try {
+    process.exitCode = main(process.argv.slice(2))
+  } catch (err) {
+    if (err instanceof CapnpcError) {
+      console.error(`ww-capnpc: ${err.code}: ${err.message}`)
+      process.exitCode = 2
+    } else throw err
+  }
+}
