@@ -1,1 +1,51 @@
-export const placeholder = true
+// @ww/guest: where the example guests built from this package's AssemblyScript SDK are.
+// Paths resolve relative to this file, so they hold when the package is installed from
+// npm (build/*.wasm ships in `files`).
+
+import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/** The example guests `scripts/build.mjs` builds (guests/<name>.ts). */
+export const guestNames = ['echo-client', 'echo-errors', 'wasi-echo-client', 'conformance'] as const
+export type GuestName = (typeof guestNames)[number]
+
+export interface GuestOptions {
+  /**
+   * `true` (default): the asyncify-instrumented module (runs on Node 20, and under JSPI).
+   * `false`: the module before asyncify (JSPI only; smaller and faster).
+   */
+  asyncify?: boolean
+}
+
+/** Imports that may suspend, per flavour, as the build instrumented them. */
+export const asyncifyImports = {
+  plain: ['ww.recv'],
+  wasi: ['ww.recv', 'wasi_snapshot_preview1.poll_oneoff', 'wasi_snapshot_preview1.fd_write'],
+} as const
+
+export class GuestNotBuiltError extends Error {
+  readonly code = 'ERR_GUEST_NOT_BUILT'
+  constructor(readonly path: string) {
+    super(`guest not built: ${path} (run the @ww/guest build)`)
+    this.name = 'GuestNotBuiltError'
+  }
+}
+
+/** Absolute path of a built guest module. */
+export function guestPath(name: GuestName, opts: GuestOptions = {}): string {
+  const rel = opts.asyncify === false ? `../build/raw/${name}.wasm` : `../build/${name}.wasm`
+  return fileURLToPath(new URL(rel, import.meta.url))
+}
+
+/** The bytes of a built guest module. */
+export async function guestBytes(name: GuestName, opts: GuestOptions = {}): Promise<Uint8Array> {
+  const path = guestPath(name, opts)
+  if (!existsSync(path)) throw new GuestNotBuiltError(path)
+  return new Uint8Array(await readFile(path))
+}
+
+/** Guests whose flavour is WASI (they import wasi_snapshot_preview1 for fd_write). */
+export function isWasiGuest(name: GuestName): boolean {
+  return name.startsWith('wasi-')
+}
