@@ -18,6 +18,8 @@ export function alloc(n: i32): usize {
 export function read_frame(ptr: usize, len: i32, traversal: i64): i32 {
   const r = new MessageReader(ptr, <u32>len, traversal);
   if (!r.ok) return r.error;
+  r.root(); // the root of a message must be a struct
+  if (!r.ok) return r.error;
   const out = new MessageBuilder(256);
   const root = out.initRoot(0, 1);
   copyPointer(r, 0, 0, out, root.pointerAt(0));
