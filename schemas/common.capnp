@@ -151,8 +151,5 @@ const errClosed :Text = "ERR_CLOSED";
 # The resource was closed (a Conn after close, a Listener after close, a Sink after
 # close).
 
-const errConflict :Text = "ERR_CONFLICT";
-# A compare-and-set lost: the value changed since the version the caller expected.
-
 const errCanceled :Text = "ERR_CANCELED";
 # The call was cancelled by its caller (the question was finished before its answer).
