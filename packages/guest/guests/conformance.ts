@@ -5,7 +5,7 @@
 // - alloc / read_frame: the reader against hostile frames.
 export * from "../assembly/exports";
 import { Session, MessageReader, MessageBuilder, copyPointer, ListBuilder, ElementSize } from "../assembly/index";
-import { Echo, Counter } from "../assembly/testing-schema";
+import { Echo, Counter, Echo_counter$Params, Echo_counter$Results, Counter_add$Params, Counter_add$Results } from "@ww/schema/assembly/testing";
 
 export function alloc(n: i32): usize {
   return heap.alloc(<usize>n);
@@ -36,10 +36,10 @@ export const KIND_ID: u64 = 0x1234_5678_9abc_def0;
 export function ww_main(): i32 {
   const rpc = new Session(64); // small: the peer's frames exercise -needed
   const boot = rpc.bootstrap();
-  const c = rpc.call(boot, Echo.ID, Echo.M_counter, Echo.CounterParams.DATA_WORDS, Echo.CounterParams.POINTER_COUNT);
-  c.params.setU64(Echo.CounterParams.F_start, 7);
+  const c = rpc.call(boot, Echo.ID, Echo.M_counter, Echo_counter$Params.DATA_WORDS, Echo_counter$Params.POINTER_COUNT);
+  c.params.setU64(Echo_counter$Params.F_start, 7);
   const a = c.send();
-  const counter = a.cap(Echo.CounterResults.P_counter);
+  const counter = a.cap(Echo_counter$Results.P_counter);
 
   // Every field kind, in a params struct of 6 data words and 7 pointers.
   const k = rpc.call(counter, KIND_ID, 3, 6, 7);
@@ -80,11 +80,11 @@ export function ww_main(): i32 {
   if (b.error == null || b.error!.reason != "boom" || b.error!.type != 1) return 11;
   if (!a.wait()) return 12;
   // The answer arrived: this call targets the imported capability directly.
-  const add = rpc.call(counter, Counter.ID, Counter.M_add, Counter.AddParams.DATA_WORDS, Counter.AddParams.POINTER_COUNT);
-  add.params.setU64(Counter.AddParams.F_n, 5);
+  const add = rpc.call(counter, Counter.ID, Counter.M_add, Counter_add$Params.DATA_WORDS, Counter_add$Params.POINTER_COUNT);
+  add.params.setU64(Counter_add$Params.F_n, 5);
   const s = add.send();
   if (!s.wait()) return 13;
-  if (s.results.u64(Counter.AddResults.F_total) != 12) return 14;
+  if (s.results.u64(Counter_add$Results.F_total) != 12) return 14;
   s.dispose();
   counter.release();
   a.dispose();
