@@ -113,15 +113,14 @@ interface Anchor @0x809f2cf4aac7da14 {
   # set or clear increases it.
 
   set @4 (value :Value) -> (version :UInt64);
-  # Replaces the node's value (`none` clears it) and returns the new version. Last
-  # writer wins across hosts; the tree converges to the write with the highest
-  # (version, host id).
+  # Replaces the node's value (`none` clears it) and returns the new version. Writes to
+  # one node are totally ordered cluster-wide (each gets the next version) and every
+  # host converges to the latest; a watcher on any host sees them in version order.
 
   compareAndSet @5 (value :Value, expected :UInt64) -> (swapped :Bool, version :UInt64);
   # Sets the value only if the node's version is still `expected` (0: the node never
-  # held a value). Returns whether it did, and the version now. Linearizable per node
-  # with respect to other compareAndSet calls on the same host; across hosts the node's
-  # owner (the host that first set it) arbitrates.
+  # held a value). Returns whether it did, and the version now. Atomic per node
+  # cluster-wide: of two compareAndSet calls expecting the same version, one swaps.
 
   watch @6 (watcher :Watcher, subtree :Bool, withValues :Bool) -> (handle :Common.Handle);
   # Streams changes to this node (and, with `subtree`, to every descendant) to

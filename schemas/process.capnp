@@ -77,12 +77,14 @@ struct NetGrants @0xa60c1b7891f4c0e2 {
 
 struct Grants @0xd524a0defbeb4c9c {
   # What widens a process's default WASI policy (see the design's syscalls.md), plus its
-  # limits. Zero values mean "the host's default"; a spawner's grants to a child can never
-  # exceed its own (asking for more is ERR_CAP_DENIED).
+  # limits. Zero values mean "the host's default". Limits never exceed the host's
+  # per-process maxima, and a child's deadline and CPU budget never reach past its
+  # parent's; asking for more is ERR_CAP_DENIED.
 
   scratchBytes @0 :UInt64;
-  # Size of the volatile scratch directory (in memory, destroyed with the process; mounted
-  # at "/"). 0: no scratch directory, every path call is ENOTCAPABLE.
+  # Size of the volatile scratch directory (in memory, destroyed with the process;
+  # pre-opened as "/" on the first fd after the preopened sockets). 0: no scratch
+  # directory, every path call is ENOTCAPABLE.
 
   scratchInodes @1 :UInt32;
   # Files and directories the scratch directory may hold (0: 1024 when scratchBytes > 0).

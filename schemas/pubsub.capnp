@@ -117,9 +117,10 @@ interface Topic @0xbd1a58ddabcb6d7b {
   publish @1 (msg :Data) -> ();
   # Publishes one message. Returns once the host has copied it and queued it for every
   # local subscriber and for the gossip mesh; with a `block` subscriber whose queue is
-  # full, that waits (backpressure). Calls from one publisher are ordered by when they
-  # return; issue the next publish after the previous returned if order matters across
-  # pipelined calls. ERR_LIMIT if `msg` is larger than the host's message size limit.
+  # full, that waits (backpressure). Publishes made through one Topic capability keep
+  # their call order (Cap'n Proto E-order), so a publisher may pipeline several; one
+  # that awaits each call never has more than one in flight. ERR_LIMIT if `msg` is
+  # larger than the host's message size limit.
 
   publishMany @2 (msgs :List(Data)) -> ();
   # As `publish` for each message in order, in one call: the same guarantees, fewer
