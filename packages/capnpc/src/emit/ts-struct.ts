@@ -100,6 +100,16 @@ function emitSlot(ctx: FileContext, cls: string, f: SlotField, X: string, setTag
         ]
       }
       const T = TS_TYPE[t.kind] ?? 'number'
+      // capnp-ts 0.9.3 bugs with a default mask: getInt32 XORs only 16 bits of it and
+      // getUint32 returns the XOR as a signed int32. Read both through getUint32 and
+      // coerce to the right range.
+      if (hasDefault && (t.kind === 'int32' || t.kind === 'uint32')) {
+        const coerce = t.kind === 'int32' ? '| 0' : '>>> 0'
+        return [
+          `  get${X}(): number { ${check}return $.Struct.getUint32(${byteOffset}, this${m}) ${coerce} }`,
+          `  set${X}(value: number): void { ${setTag}$.Struct.set${acc}(${byteOffset}, value, this${m}) }`,
+        ]
+      }
       return [
         `  get${X}(): ${T} { ${check}return $.Struct.get${acc}(${byteOffset}, this${m}) }`,
         `  set${X}(value: ${T}): void { ${setTag}$.Struct.set${acc}(${byteOffset}, value, this${m}) }`,
