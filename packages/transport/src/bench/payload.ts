@@ -6,7 +6,7 @@ import { measure, report } from '@ww/bench-kit'
 import { Echo_Server } from '../fuzz/echo-schema.js'
 import { echoCall, loopGuest, runOnce } from './fixtures.js'
 
-const SIZES: [string, number, number][] = [['1KiB', 1024, 2000], ['64KiB', 64 * 1024, 400], ['1MiB', 1024 * 1024, 40]]
+const SIZES: [string, number, number][] = [['1KiB', 1024, 5000], ['64KiB', 64 * 1024, 1000], ['1MiB', 1024 * 1024, 200]]
 
 /** Echo that reads the payload where it lies and answers an empty one. */
 function sinkEcho(): Echo_Server {

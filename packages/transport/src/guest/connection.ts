@@ -197,10 +197,11 @@ export class GuestConnection implements MessageSink {
 
   #poll(ptr: number, cap: number): number {
     const mem = this.#enter()
-    if (this.#head === this.#queue.length) return 0
     const p = ptr >>> 0
     const c = cap >>> 0
+    // Checked even when nothing is queued: a bad buffer fails now, not at some later delivery.
     if (p + c > mem.byteLength) throw this.kill(new GuestMemoryError(`ww.recv buffer [${p}, +${c}) is outside memory of ${mem.byteLength} bytes`))
+    if (this.#head === this.#queue.length) return 0
     const m = this.#queue[this.#head]!
     const w = this.#io.write(m, mem, p, c)
     const s = this.stats

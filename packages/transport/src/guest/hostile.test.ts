@@ -34,6 +34,7 @@ const cases: Case[] = [
   ['negative pointer', 'ERR_GUEST_MEMORY', (s) => s.sendRaw(-16, 64)],
   ['range running past the end of memory', 'ERR_GUEST_MEMORY', (s) => { s.logBytes = 65536; const f: FrameRef = s.place(ping()); s.sendRaw(f.ptr, 1 << 20) }],
   ['recv buffer outside memory', 'ERR_GUEST_MEMORY', (s) => { s.send(frames.bootstrap(0)); s.setCursor(0x7ff00000).recv(4096) }],
+  ['recv buffer outside memory, nothing queued yet', 'ERR_GUEST_MEMORY', (s) => { s.setCursor(0x7ff00000).recv(4096) }],
   ['huge segment table', 'ERR_LIMIT', (s) => s.send(words(1_000_000, 1, 0, 0))],
   ['segment sizes past the frame', 'ERR_BAD_FRAME', (s) => s.send(words(0, 100, 0, 0))],
   // A struct whose only pointer points at itself: infinite nesting.
