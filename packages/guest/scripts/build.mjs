@@ -13,7 +13,7 @@
 //   --only=<name>                build one guest
 //   --quiet
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import asc from 'assemblyscript/asc'
@@ -50,7 +50,7 @@ async function compile(name, wasi) {
   if (wasi) {
     // The shim's asconfig, as flags: its library plus the global aliases it defines.
     const shim = dirname(require.resolve('@assemblyscript/wasi-shim/asconfig.json'))
-    argv.push('--lib', join(shim, 'assembly'))
+    argv.push('--lib', relative(root, join(shim, 'assembly')))
     for (const u of ['ASC_WASI=1', 'abort=wasi_abort', 'trace=wasi_trace', 'seed=wasi_seed', 'console=wasi_console',
       'crypto=wasi_crypto', 'performance=wasi_performance', 'process=wasi_process', 'Date=wasi_Date']) argv.push('--use', u)
   }

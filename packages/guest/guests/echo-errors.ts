@@ -1,0 +1,33 @@
+// Failure modes a guest must see as inspectable errors, not traps:
+// 1. a method the host does not implement → RpcException of type `unimplemented`;
+// 2. a call pipelined on that failed answer → fails too (the promise is broken);
+// 3. a call on a released capability → fails locally, nothing is sent.
+// Exit: ww_main returns 0 when every error arrived as expected, else the failed step (1-3).
+export * from "../assembly/exports";
+import { Session, EchoClient, RpcException } from "../assembly/index";
+import { Echo } from "@ww/schema/assembly/testing";
+import { Exception } from "../assembly/rpc/schema";
+
+// One past the last method of Echo: an ordinal the schema does not define.
+const M_MISSING: u16 = Echo.M_counter + 1;
+
+export function ww_main(): i32 {
+  const rpc = new Session();
+  const boot = rpc.bootstrap();
+  const echo = new EchoClient(boot);
+
+  const bad = rpc.call(boot, Echo.ID, M_MISSING, 0, 0).send();
+  const onBad = rpc.call(bad.cap(0), Echo.ID, Echo.M_ping, 0, 0).send();
+  if (bad.wait()) return 1;
+  const e = changetype<RpcException>(bad.error);
+  if (e.type != Exception.Type.unimplemented || e.reason.length == 0) return 1;
+
+  if (onBad.wait() || onBad.error == null) return 2;
+
+  // Still usable after errors: the connection is fine.
+  if (!echo.ping().wait()) return 3;
+  boot.release();
+  const late = echo.ping();
+  if (!late.done || late.error == null || late.error!.reason.indexOf("released") < 0) return 3;
+  return 0;
+}
