@@ -39,7 +39,7 @@ export function guestPath(name: GuestName, opts: GuestOptions = {}): string {
 }
 
 /** The bytes of a built guest module. */
-export async function guestBytes(name: GuestName, opts: GuestOptions = {}): Promise<Uint8Array> {
+export async function guestBytes(name: GuestName, opts: GuestOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const path = guestPath(name, opts)
   if (!existsSync(path)) throw new GuestNotBuiltError(path)
   return new Uint8Array(await readFile(path))

@@ -77,7 +77,8 @@ function reply(f: Uint8Array, peer: Peer): void {
 
 async function runConformance(): Promise<{ peer: Peer; result: number }> {
   const peer = scriptedPeer(reply)
-  const { instance } = await WebAssembly.instantiate(await guestBytes('conformance', { asyncify: false }), peer.imports)
+  const module = await WebAssembly.compile(await guestBytes('conformance', { asyncify: false }))
+  const instance = await WebAssembly.instantiate(module, peer.imports)
   peer.attach(instance)
   const result = (instance.exports.ww_main as () => number)()
   return { peer, result }

@@ -32,7 +32,8 @@ interface Guest {
 
 async function loadGuest(): Promise<Guest> {
   const peer = scriptedPeer(() => undefined)
-  const { instance } = await WebAssembly.instantiate(await guestBytes('conformance', { asyncify: false }), peer.imports)
+  const module = await WebAssembly.compile(await guestBytes('conformance', { asyncify: false }))
+  const instance = await WebAssembly.instantiate(module, peer.imports)
   peer.attach(instance)
   const x = instance.exports as unknown as {
     memory: WebAssembly.Memory
