@@ -4,6 +4,7 @@
 //   the test decodes with capnp-ts and `capnp decode`;
 // - alloc / read_frame: the reader against hostile frames.
 export * from "../assembly/exports";
+import { recv } from "../assembly/abi";
 import { Session, MessageReader, MessageBuilder, copyPointer, ListBuilder, ElementSize } from "../assembly/index";
 import { Echo, Counter, Echo_counter$Params, Echo_counter$Results, Counter_add$Params, Counter_add$Results } from "@ww/schema/assembly/testing";
 
@@ -90,4 +91,16 @@ export function ww_main(): i32 {
   a.dispose();
   if (rpc.importCount != 1) return 15;
   return 0;
+}
+
+/**
+ * Measurement hook: `n` calls of ww.recv that the host answers at once (no suspension),
+ * to price asyncify's instrumentation on the non-suspending path.
+ */
+export function recv_loop(n: i32): i32 {
+  const buf = heap.alloc(64);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += recv(buf, 64);
+  heap.free(buf);
+  return sum;
 }
