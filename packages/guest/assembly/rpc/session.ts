@@ -59,6 +59,9 @@ export class Session {
       b.setU32(Bootstrap.F_questionId, a.id);
       this.sendOut();
     } else {
+      // Never sent: free the id and answer locally.
+      this.questions[a.id] = null;
+      this.freeIds.push(a.id);
       this.failAnswer(a, changetype<RpcException>(this.closed));
     }
     a.autoDispose = true;
