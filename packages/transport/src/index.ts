@@ -20,3 +20,6 @@ export {
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'
 export { createPair, type PairOptions } from './pair.js'
+// - Guests: runGuest / GuestConnection speak the guest ABI (ABI.md) over a module's own
+//   memory, suspending it (asyncify or JSPI) while it waits.
+export * from './guest/index.js'
