@@ -18,7 +18,8 @@
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { RpcConnection, readFrame, writeFrame, frameSize } from '../dist/index.js'
-import { Echo, Empty, newEcho } from '../dist/fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from '../dist/fuzz/echo-servers.js'
 import { Message } from 'capnp-ts'
 import { Message as RpcMessage } from 'capnp-ts/src/std/rpc.capnp.js'
 import { initStructAt } from 'capnp-ts/src/serialization/pointers/struct.js'
@@ -80,7 +81,7 @@ function connect(frames) {
   const b = new RpcConnection(sb, { name: 'host', bootstrap: newEcho() })
   sa.peer = b
   sb.peer = a
-  return { a, b, echo: a.bootstrap(Echo) }
+  return { a, b, echo: a.bootstrap(testing.Echo) }
 }
 
 async function nullCalls(pair, n) {
@@ -97,10 +98,10 @@ function callFrame() {
   const m = new Message()
   const call = m.initRoot(RpcMessage).initCall()
   call.setQuestionId(41)
-  call.setInterfaceId(Echo.Client.interfaceId)
-  call.setMethodId(0)
+  call.setInterfaceId(testing.Echo$Methods.ping.interfaceId)
+  call.setMethodId(testing.Echo$Methods.ping.methodId)
   call.initTarget().setImportedCap(0)
-  initStructAt(0, Empty, call.initParams())
+  initStructAt(0, testing.Echo_ping$Params, call.initParams())
   const frame = new Uint8Array(frameSize(m))
   writeFrame(m, frame)
   return frame

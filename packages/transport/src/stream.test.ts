@@ -1,6 +1,7 @@
 import net from 'node:net'
 import { connectStream } from './stream.js'
-import { Echo, newEcho } from './fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from './fuzz/echo-servers.js'
 import { ConnectionClosedError, FrameError, RemoteError } from './errors.js'
 import type { RpcConnection } from './rpc/connection.js'
 
@@ -19,7 +20,7 @@ describe('connectStream over a TCP socket pair', () => {
     const [c, s, stop] = await socketPair()
     const server = connectStream(s, { bootstrap: newEcho() })
     const client = connectStream(c)
-    const echo = client.bootstrap(Echo)
+    const echo = client.bootstrap(testing.Echo)
     await echo.ping()
     const big = new Uint8Array(1 << 20).map((_, i) => i & 0xff)
     const r = await echo.echo((p) => p.setPayload(big))
@@ -52,10 +53,10 @@ describe('connectStream over a TCP socket pair', () => {
 
   it('rejects pending calls when the peer goes away', async () => {
     const [c, s, stop] = await socketPair()
-    const hang = new Echo.Server({ ping: () => new Promise(() => {}), echo() {}, counter() {} })
+    const hang = new testing.Echo.Server({ ping: () => new Promise(() => {}), echo() {}, counter() {} })
     connectStream(s, { bootstrap: hang })
     const client: RpcConnection = connectStream(c)
-    const p = client.bootstrap(Echo).ping()
+    const p = client.bootstrap(testing.Echo).ping()
     await new Promise((r) => setTimeout(r, 20))
     s.destroy()
     const e = await p.then(() => null, (x: unknown) => x)

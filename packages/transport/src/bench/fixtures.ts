@@ -4,12 +4,13 @@
 import { Conn } from 'capnp-ts'
 import type { Transport } from 'capnp-ts'
 import { createPair } from '../pair.js'
-import { Echo, Echo_Server, EchoMethods, PayloadStruct, newEcho } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from '../fuzz/echo-servers.js'
 import { GuestConnection } from '../guest/connection.js'
 import type { SuspensionMode } from '../guest/suspend.js'
 import { Script, frames, wat2wasm, watSource } from './guests.js'
 
-const [PING, ECHO] = EchoMethods
+const { ping: PING, echo: ECHO } = testing.Echo$Methods
 
 /** A script guest doing `n` round trips of `call`: send it, recv the Return, send Finish. */
 export async function loopGuest(n: number, call: Uint8Array, asyncify: boolean, logBytes = 256 * 1024): Promise<WebAssembly.Module> {
@@ -28,10 +29,10 @@ export async function loopGuest(n: number, call: Uint8Array, asyncify: boolean, 
 // as a guest SDK does once Bootstrap has returned (the pair baselines do the same).
 export const pingCall = (): Uint8Array => frames.call(1, { cap: 0 }, PING)
 export const echoCall = (bytes: number): Uint8Array =>
-  frames.call(1, { cap: 0 }, ECHO, (p: PayloadStruct) => p.setPayload(new Uint8Array(bytes).fill(0x5a)))
+  frames.call(1, { cap: 0 }, ECHO, (p: testing.Echo_echo$Params) => p.setPayload(new Uint8Array(bytes).fill(0x5a)))
 
 /** Instantiate and run one guest to its end; throws its typed error if it fails. */
-export async function runOnce(module: WebAssembly.Module, opts: { transport: 'zero-copy' | 'copying'; suspension: SuspensionMode; server?: Echo_Server }): Promise<void> {
+export async function runOnce(module: WebAssembly.Module, opts: { transport: 'zero-copy' | 'copying'; suspension: SuspensionMode; server?: testing.Echo$Server }): Promise<void> {
   const g = new GuestConnection({ bootstrap: opts.server ?? newEcho(), transport: opts.transport, suspension: opts.suspension })
   const inst = await WebAssembly.instantiate(module, g.imports())
   g.attach(inst)
@@ -48,7 +49,7 @@ export async function floorGuest(): Promise<(n: number) => number> {
 /** Our RpcConnection pair: `n` sequential Echo.ping calls. */
 export function rpcPair(): (n: number) => Promise<void> {
   const [client] = createPair({ b: { bootstrap: newEcho() } })
-  const echo = client.bootstrap(Echo)
+  const echo = client.bootstrap(testing.Echo)
   return async (n) => { for (let i = 0; i < n; i++) await echo.ping() }
 }
 
@@ -68,6 +69,6 @@ export function capnpTsPair(): (n: number) => Promise<void> {
   a.peer = b
   b.peer = a
   new Conn(b, { main: newEcho() })
-  const echo = new Conn(a).bootstrap(Echo)
+  const echo = new Conn(a).bootstrap(testing.Echo)
   return async (n) => { for (let i = 0; i < n; i++) await echo.ping() }
 }

@@ -3,15 +3,15 @@
 // only reads it), the transport's own share without the echo's inherent copies.
 
 import { measure, report } from '@ww/bench-kit'
-import { Echo_Server } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
 import { echoCall, loopGuest, runOnce } from './fixtures.js'
 
 const SIZES: [string, number, number][] = [['1KiB', 1024, 5000], ['64KiB', 64 * 1024, 1000], ['1MiB', 1024 * 1024, 200]]
 
 /** Echo that reads the payload where it lies and answers an empty one. */
-function sinkEcho(): Echo_Server {
+function sinkEcho(): testing.Echo$Server {
   let sum = 0
-  return new Echo_Server({
+  return new testing.Echo$Server({
     ping() {},
     echo(p, r) {
       const b = p.getPayload().toUint8Array()

@@ -8,7 +8,8 @@ import { readFrame } from '../frame.js'
 import { TransportError } from '../errors.js'
 import { makeLimits } from '../limits.js'
 import { RpcConnection, type MessageSink } from '../rpc/connection.js'
-import { Echo, newEcho } from './echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from './echo-servers.js'
 import { seedFrames } from './seeds.js'
 
 type Op =
@@ -69,7 +70,7 @@ let BOOT: Uint8Array | undefined
 /** A connection in a state worth hitting: it has asked a question and exported its bootstrap. */
 function primedConnection(): RpcConnection {
   const conn = new RpcConnection(dropSink, { bootstrap: ECHO, name: 'fuzz' })
-  conn.bootstrap(Echo)
+  conn.bootstrap(testing.Echo)
   BOOT ??= seedFrames()[0]!
   const r = readFrame(BOOT.buffer as ArrayBuffer, BOOT.byteOffset, BOOT.byteLength)
   const m = r.message.getRoot(RpcMessage)

@@ -6,7 +6,7 @@ import { Message as RpcMessage } from 'capnp-ts/src/std/rpc.capnp.js'
 import type { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
 import { initStructAt } from 'capnp-ts/src/serialization/pointers/struct.js'
 import { frameSize, writeFrame } from '../frame.js'
-import { EchoMethods, PayloadStruct, CounterParams } from './echo-schema.js'
+import { testing } from '@ww/schema'
 
 function framed(m: Message): Uint8Array {
   const out = new Uint8Array(frameSize(m))
@@ -33,19 +33,19 @@ export function seedFrames(): Uint8Array[] {
     build((r) => r.initBootstrap().setQuestionId(1)),
     build((r) => {
       const c = r.initCall()
-      c.setQuestionId(2); c.setInterfaceId(EchoMethods[1].interfaceId); c.setMethodId(1)
+      c.setQuestionId(2); c.setInterfaceId(testing.Echo$Methods.echo.interfaceId); c.setMethodId(testing.Echo$Methods.echo.methodId)
       c.initTarget().setImportedCap(0)
       const p = c.initParams()
-      initStructAt(0, PayloadStruct, p).setPayload(new Uint8Array(40).fill(7))
+      initStructAt(0, testing.Echo_echo$Params, p).setPayload(new Uint8Array(40).fill(7))
       caps(p)
     }),
     build((r) => {
       const c = r.initCall()
-      c.setQuestionId(3); c.setInterfaceId(EchoMethods[2].interfaceId); c.setMethodId(2)
+      c.setQuestionId(3); c.setInterfaceId(testing.Echo$Methods.counter.interfaceId); c.setMethodId(testing.Echo$Methods.counter.methodId)
       const pa = c.initTarget().initPromisedAnswer()
       pa.setQuestionId(0)
       pa.initTransform(2).get(1).setGetPointerField(0)
-      initStructAt(0, CounterParams, c.initParams()).setStart(5n)
+      initStructAt(0, testing.Echo_counter$Params, c.initParams()).setStart(5n)
     }),
     build((r) => {
       const ret = r.initReturn()

@@ -1,23 +1,24 @@
 import { Script, frames, frameOf } from '../bench/guests.js'
 import { runScript, returnOf } from '../../test/guests/helpers.js'
-import { EchoMethods, PayloadStruct, AddResults, newEcho, Echo_Server, CounterParams, AddParams, CounterMethods } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from '../fuzz/echo-servers.js'
 import { Message as RpcMessage } from 'capnp-ts/src/std/rpc.capnp.js'
 import { ViewExpiredError } from '../errors.js'
 import { readFrame } from '../frame.js'
 import { GuestConnection } from './connection.js'
 
-const [PING, ECHO, COUNTER] = EchoMethods
-const [ADD] = CounterMethods
+const { ping: PING, echo: ECHO, counter: COUNTER } = testing.Echo$Methods
+const { add: ADD } = testing.Counter$Methods
 const enc = new TextEncoder()
 
 function callsScript(): Script {
   const s = new Script()
   s.send(frames.bootstrap(0))
   s.send(frames.call(1, { question: 0 }, PING))
-  s.send(frames.call(2, { question: 0 }, ECHO, (p: PayloadStruct) => p.setPayload(enc.encode('hello guest'))))
-  s.send(frames.call(3, { question: 0 }, COUNTER, (p: CounterParams) => p.setStart(5n)))
+  s.send(frames.call(2, { question: 0 }, ECHO, (p: testing.Echo_echo$Params) => p.setPayload(enc.encode('hello guest'))))
+  s.send(frames.call(3, { question: 0 }, COUNTER, (p: testing.Echo_counter$Params) => p.setStart(5n)))
   // Pipelined: add on the counter question 3 has not been answered to (from the guest's view).
-  s.send(frames.call(4, { question: 3, transform: [0] }, ADD, (p: AddParams) => p.setN(7n)))
+  s.send(frames.call(4, { question: 3, transform: [0] }, ADD, (p: testing.Counter_add$Params) => p.setN(7n)))
   for (let i = 0; i < 5; i++) s.recv()
   s.poll()
   return s
@@ -30,8 +31,8 @@ describe.each(['asyncify', 'auto'] as const)('guest memory transport (%s)', (sus
     expect(exit.ok).toBe(true)
     expect(exit.result).toBe(5)
     expect(received.map((m) => returnOf(m).answerId)).toEqual([0, 1, 2, 3, 4])
-    expect(new TextDecoder().decode(returnOf(received[2]!, PayloadStruct).results!.getPayload().toUint8Array())).toBe('hello guest')
-    expect(returnOf(received[4]!, AddResults).results!.getTotal()).toBe(12n)
+    expect(new TextDecoder().decode(returnOf(received[2]!, testing.Echo_echo$Results).results!.getPayload().toUint8Array())).toBe('hello guest')
+    expect(returnOf(received[4]!, testing.Counter_add$Results).results!.getTotal()).toBe(12n)
     expect(exports.empty_polls!()).toBe(1)
     expect(exit.stats.framesIn).toBe(5)
     expect(exit.stats.framesOut).toBe(5)
@@ -41,7 +42,7 @@ describe.each(['asyncify', 'auto'] as const)('guest memory transport (%s)', (sus
   test('copying transport: same answers, every frame copied', async () => {
     const { exit, received } = await runScript(callsScript(), { bootstrap: newEcho(), suspension, transport: 'copying' })
     expect(exit.ok).toBe(true)
-    expect(returnOf(received[4]!, AddResults).results!.getTotal()).toBe(12n)
+    expect(returnOf(received[4]!, testing.Counter_add$Results).results!.getTotal()).toBe(12n)
     expect(exit.stats.copiedFrames).toBe(10)
   })
 })
@@ -63,7 +64,7 @@ test('several frames queued are delivered in order, one per recv; too small a bu
 test('memory.grow between send and recv: the reply lands in the new pages', async () => {
   const s = new Script()
   s.send(frames.bootstrap(0))
-  s.send(frames.call(1, { question: 0 }, ECHO, (p: PayloadStruct) => p.setPayload(new Uint8Array(3000).fill(9))))
+  s.send(frames.call(1, { question: 0 }, ECHO, (p: testing.Echo_echo$Params) => p.setPayload(new Uint8Array(3000).fill(9))))
   const firstNew = Math.ceil((s.logBase + s.logBytes) / 65536) * 65536 // build() sizes memory to the log's end
   s.recv()
   s.grow(2)
@@ -83,15 +84,15 @@ test('memory.grow between send and recv: the reply lands in the new pages', asyn
   const len = new DataView(after).getUint32(firstNew, true)
   expect(len).toBeGreaterThan(3000)
   const ret = readFrame(after, firstNew + 8, len).message.getRoot(RpcMessage)
-  expect(returnOf(ret, PayloadStruct).results!.getPayload().toUint8Array()).toEqual(new Uint8Array(3000).fill(9))
+  expect(returnOf(ret, testing.Echo_echo$Results).results!.getPayload().toUint8Array()).toEqual(new Uint8Array(3000).fill(9))
   expect(g.stats.framesOut).toBe(2)
 })
 
 test('zero copy: params are read in guest memory during dispatch; afterwards the host holds no view', async () => {
   let memory: ArrayBuffer | undefined
   let seen: { sameBuffer: boolean; bytes: number } | undefined
-  let kept: PayloadStruct | undefined
-  const server = new Echo_Server({
+  let kept: testing.Echo_echo$Params | undefined
+  const server = new testing.Echo$Server({
     ping() {},
     counter: () => {},
     echo(p, r) {
@@ -103,7 +104,7 @@ test('zero copy: params are read in guest memory during dispatch; afterwards the
   })
   const s = new Script()
   s.send(frames.bootstrap(0))
-  s.send(frames.call(1, { question: 0 }, ECHO, (p: PayloadStruct) => p.setPayload(new Uint8Array(4096).fill(3))))
+  s.send(frames.call(1, { question: 0 }, ECHO, (p: testing.Echo_echo$Params) => p.setPayload(new Uint8Array(4096).fill(3))))
   s.recv(); s.recv()
   const wasm = await s.build()
   const g = new GuestConnection({ bootstrap: server, suspension: 'asyncify' })

@@ -4,9 +4,10 @@
 import { Script, frames, type FrameRef } from '../bench/guests.js'
 import { runScript } from '../../test/guests/helpers.js'
 import { slowEcho } from '../../test/guests/servers.js'
-import { EchoMethods, newEcho } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from '../fuzz/echo-servers.js'
 
-const [PING] = EchoMethods
+const PING = testing.Echo$Methods.ping
 
 /** A well-behaved guest: bootstrap, then `n` pings on a server that answers asynchronously. */
 function goodGuest(n: number): Script {

@@ -4,13 +4,14 @@
 import { Script, frames, wat2wasm, watSource } from '../bench/guests.js'
 import { runScript, returnOf } from '../../test/guests/helpers.js'
 import { slowEcho } from '../../test/guests/servers.js'
-import { EchoMethods, Echo_Server, newEcho } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho } from '../fuzz/echo-servers.js'
 import { asyncifyModule } from './asyncify-module.js'
 import { runGuest } from './runner.js'
 import { jspiAvailable } from './suspend.js'
 import { TransportError } from '../errors.js'
 
-const [PING] = EchoMethods
+const PING = testing.Echo$Methods.ping
 const modes = (jspiAvailable() ? ['asyncify', 'jspi'] : ['asyncify']) as ('asyncify' | 'jspi')[]
 
 function pingLoop(n: number): Script {
@@ -78,7 +79,7 @@ describe.each(modes)('suspension: %s', (suspension) => {
     s.send(frames.call(1, { question: 0 }, PING)).recv()
     const ac = new AbortController()
     // The answer never comes; the host aborts once the guest is waiting for it.
-    const server = new Echo_Server({
+    const server = new testing.Echo$Server({
       ping: () => { setTimeout(() => ac.abort(new Error('shutting down')), 10); return new Promise<void>(() => {}) },
       echo() {}, counter() {},
     })

@@ -1,5 +1,6 @@
 import { createPair } from '../pair.js'
-import { Echo, newEcho, newCounter, Counter_Server, Echo_Server, PayloadStruct } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { newEcho, newCounter } from '../fuzz/echo-servers.js'
 import { ConnectionClosedError, RemoteError, ViewExpiredError } from '../errors.js'
 import { keep } from './keep.js'
 
@@ -8,7 +9,7 @@ const tick = () => new Promise((r) => setImmediate(r))
 describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames) => {
   it('bootstraps and calls', async () => {
     const [a, b] = createPair({ frames, b: { bootstrap: newEcho() } })
-    const echo = a.bootstrap(Echo)
+    const echo = a.bootstrap(testing.Echo)
     await echo.ping()
     const r = await echo.echo((p) => p.setPayload(new Uint8Array([1, 2, 3])))
     expect([...r.getPayload().toUint8Array()]).toEqual([1, 2, 3])
@@ -20,13 +21,13 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
   })
 
   it('turns a thrown typed error into a RemoteError keeping its code', async () => {
-    const server = new Echo_Server({
+    const server = new testing.Echo$Server({
       ping() { throw Object.assign(new Error('no you may not'), { code: 'ERR_CAP_DENIED' }) },
       async echo() { await tick(); throw new Error('async boom') },
       counter() {},
     })
     const [a] = createPair({ frames, b: { bootstrap: server } })
-    const echo = a.bootstrap(Echo)
+    const echo = a.bootstrap(testing.Echo)
     const e = await echo.ping().then(() => null, (x: unknown) => x)
     expect(e).toBeInstanceOf(RemoteError)
     expect((e as RemoteError).remoteCode).toBe('ERR_CAP_DENIED')
@@ -37,7 +38,7 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
   it('pipelines a call on a capability whose call has not returned', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => { release = r })
-    const server = new Echo_Server({
+    const server = new testing.Echo$Server({
       ping() {},
       echo() {},
       async counter(p, r) {
@@ -47,7 +48,7 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
       },
     })
     const [a, b] = createPair({ frames, b: { bootstrap: server } })
-    const echo = a.bootstrap(Echo)
+    const echo = a.bootstrap(testing.Echo)
     const pending = echo.counter((p) => p.setStart(10n))
     const c = pending.getCounter()
     const t1 = c.add((p) => p.setN(5n))
@@ -64,7 +65,7 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
 
   it('passes capabilities in both directions and frees released exports', async () => {
     const [a, b] = createPair({ frames, b: { bootstrap: newEcho() } })
-    const echo = a.bootstrap(Echo)
+    const echo = a.bootstrap(testing.Echo)
     const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()
     await tick()
     expect(b.stats.exports).toBe(2) // bootstrap + counter
@@ -75,8 +76,8 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
     expect(b.stats.exports).toBe(1)
     // a -> b: a capability hosted by a, called back by b
     let calls = 0
-    const mine = new Counter_Server({ add(p, r) { calls++; r.setTotal(p.getN() * 2n) } })
-    const relay = new Echo_Server({
+    const mine = new testing.Counter$Server({ add(p, r) { calls++; r.setTotal(p.getN() * 2n) } })
+    const relay = new testing.Echo$Server({
       ping() {}, echo() {},
       async counter(_p, r) {
         // b hands a's own capability back: receiverHosted on the wire
@@ -84,23 +85,23 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
       },
     })
     let heldByB: import('capnp-ts').Client | undefined
-    const [c, d] = createPair({ frames, b: { bootstrap: relay }, a: { bootstrap: new Echo_Server({
+    const [c, d] = createPair({ frames, b: { bootstrap: relay }, a: { bootstrap: new testing.Echo$Server({
       ping() {}, echo() {}, counter(_p, r) { r.setCounter(mine) },
     }) } })
-    const remoteFromD = d.bootstrap(Echo)
+    const remoteFromD = d.bootstrap(testing.Echo)
     heldByB = (await remoteFromD.counter((p) => p.setStart(0n))).getCounter().client
-    expect((await new (await import('../fuzz/echo-schema.js')).Counter_Client(heldByB).add((p) => p.setN(4n))).getTotal()).toBe(8n)
+    expect((await new testing.Counter$Client(heldByB).add((p) => p.setN(4n))).getTotal()).toBe(8n)
     expect(calls).toBe(1)
     expect(c.stats.exports).toBe(2)
-    const back = (await c.bootstrap(Echo).counter((p) => p.setStart(0n))).getCounter()
+    const back = (await c.bootstrap(testing.Echo).counter((p) => p.setStart(0n))).getCounter()
     expect((await back.add((p) => p.setN(21n))).getTotal()).toBe(42n)
     expect(calls).toBe(2)
   })
 
   it('close rejects pending calls with ConnectionClosedError', async () => {
-    const server = new Echo_Server({ ping: () => new Promise(() => {}), echo() {}, counter() {} })
+    const server = new testing.Echo$Server({ ping: () => new Promise(() => {}), echo() {}, counter() {} })
     const [a, b] = createPair({ frames, b: { bootstrap: server } })
-    const echo = a.bootstrap(Echo)
+    const echo = a.bootstrap(testing.Echo)
     const p = echo.ping()
     await tick()
     a.close()
@@ -111,30 +112,30 @@ describe.each([false, true])('RpcConnection over the pair (frames=%s)', (frames)
   })
 
   it('rejects an unknown method as unimplemented', async () => {
-    const [a] = createPair({ frames, b: { bootstrap: new Counter_Server({ add() {} }) } })
-    const e = await a.bootstrap(Echo).ping().then(() => null, (x: unknown) => x)
+    const [a] = createPair({ frames, b: { bootstrap: new testing.Counter$Server({ add() {} }) } })
+    const e = await a.bootstrap(testing.Echo).ping().then(() => null, (x: unknown) => x)
     expect((e as RemoteError).type).toBe('unimplemented')
   })
 })
 
 describe('custody', () => {
   it('a server reading params after its first await gets ViewExpiredError', async () => {
-    const server = new Echo_Server({ ping() {}, echo() {}, async counter(p) { await tick(); p.getStart() } })
+    const server = new testing.Echo$Server({ ping() {}, echo() {}, async counter(p) { await tick(); p.getStart() } })
     const [a] = createPair({ frames: true, b: { bootstrap: server } })
-    const e = await a.bootstrap(Echo).counter((p) => p.setStart(1n)).then(() => null, (x: unknown) => x)
+    const e = await a.bootstrap(testing.Echo).counter((p) => p.setStart(1n)).then(() => null, (x: unknown) => x)
     expect((e as RemoteError).remoteCode).toBe('ERR_VIEW_EXPIRED')
   })
 
   it('a params struct kept past the call throws ViewExpiredError; keep() copies are independent', async () => {
-    let kept: PayloadStruct | undefined
+    let kept: testing.Echo_echo$Params | undefined
     let copy: ReturnType<typeof keep> | undefined
-    const server = new Echo_Server({
+    const server = new testing.Echo$Server({
       ping() {},
       echo(p) { kept = p; copy = keep(p.getPayload()) },
       counter() {},
     })
     const [a] = createPair({ frames: true, b: { bootstrap: server } })
-    await a.bootstrap(Echo).echo((p) => p.setPayload(new Uint8Array([9, 8, 7])))
+    await a.bootstrap(testing.Echo).echo((p) => p.setPayload(new Uint8Array([9, 8, 7])))
     expect(() => kept!.getPayload()).toThrow(ViewExpiredError)
     expect([...copy!]).toEqual([9, 8, 7])
     expect(copy!.equals(new Uint8Array([9, 8, 7]))).toBe(true)

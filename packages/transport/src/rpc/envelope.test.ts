@@ -3,7 +3,7 @@ import { Message as RpcMessage, Message_Which, MessageTarget_Which, Return_Which
 import { readFrame, writeFrame, frameSize } from '../frame.js'
 import { writeCall, writeReturn, writeFinish, slabMessage, baseOf, segmentOf, CALL_PARAMS_PTR, RETURN_RESULTS_PTR } from './envelope.js'
 import { getStruct } from 'capnp-ts/src/serialization/pointers/struct.js'
-import { AddParams, AddResults, PayloadStruct } from '../fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
 
 /** Frame `m`, validate it with readFrame and read it back with capnp-ts. */
 function reread(m: Message): RpcMessage {
@@ -15,7 +15,7 @@ function reread(m: Message): RpcMessage {
 describe('raw envelopes', () => {
   it('a Call reads back through capnp-ts with every field, params written by capnp-ts', () => {
     const m = writeCall(7, 0x8fd629c338ff292bn, 3, 11, 1, 0)
-    new AddParams(segmentOf(m), baseOf(m) + CALL_PARAMS_PTR).setN(42n)
+    new testing.Counter_add$Params(segmentOf(m), baseOf(m) + CALL_PARAMS_PTR).setN(42n)
     const root = reread(m)
     expect(root.which()).toBe(Message_Which.CALL)
     const call = root.getCall()
@@ -26,27 +26,27 @@ describe('raw envelopes', () => {
     expect(call.getTarget().which()).toBe(MessageTarget_Which.IMPORTED_CAP)
     expect(call.getTarget().getImportedCap()).toBe(11)
     expect(call.getParams().hasCapTable()).toBe(false)
-    expect(getStruct(0, AddParams, call.getParams()).getN()).toBe(42n)
+    expect(getStruct(0, testing.Counter_add$Params, call.getParams()).getN()).toBe(42n)
   })
 
   it('a Call whose params have pointers grows its own buffer, not a shared one', () => {
     const m = writeCall(1, 5n, 1, 0, 0, 1)
     expect(baseOf(m)).toBe(0)
-    new PayloadStruct(segmentOf(m), CALL_PARAMS_PTR).setPayload(new Uint8Array(500).fill(7))
-    const p = getStruct(0, PayloadStruct, reread(m).getCall().getParams()).getPayload().toUint8Array()
+    new testing.Echo_echo$Params(segmentOf(m), CALL_PARAMS_PTR).setPayload(new Uint8Array(500).fill(7))
+    const p = getStruct(0, testing.Echo_echo$Params, reread(m).getCall().getParams()).getPayload().toUint8Array()
     expect(p.byteLength).toBe(500)
     expect(p.every((b: number) => b === 7)).toBe(true)
   })
 
   it('a Return and a Finish read back with their flags (defaults are stored XORed)', () => {
     const r = writeReturn(9, 1, 0)
-    new AddResults(segmentOf(r), baseOf(r) + RETURN_RESULTS_PTR).setTotal(99n)
+    new testing.Counter_add$Results(segmentOf(r), baseOf(r) + RETURN_RESULTS_PTR).setTotal(99n)
     const ret = reread(r).getReturn()
     expect(ret.getAnswerId()).toBe(9)
     expect(ret.which()).toBe(Return_Which.RESULTS)
     expect(ret.getReleaseParamCaps()).toBe(false)
     expect(ret.getNoFinishNeeded()).toBe(false)
-    expect(getStruct(0, AddResults, ret.getResults()).getTotal()).toBe(99n)
+    expect(getStruct(0, testing.Counter_add$Results, ret.getResults()).getTotal()).toBe(99n)
     const f = reread(writeFinish(12)).getFinish()
     expect(f.getQuestionId()).toBe(12)
     expect(f.getReleaseResultCaps()).toBe(false)

@@ -1,16 +1,14 @@
 // Echo servers for the guest tests.
-import { Echo_Server, newCounter } from '../../src/fuzz/echo-schema.js'
+import { testing } from '@ww/schema'
+import { echoPayload, newCounter } from '../../src/fuzz/echo-servers.js'
 
 /** An Echo whose ping answers after `ms` (a slow cluster syscall); counts pings. */
-export function slowEcho(ms: number): Echo_Server & { pings: number } {
-  const s = new Echo_Server({
+export function slowEcho(ms: number): testing.Echo$Server & { pings: number } {
+  const s = new testing.Echo$Server({
     ping: () => new Promise<void>((r) => setTimeout(() => { s.pings++; r() }, ms)),
-    echo(p, r) {
-      const src = p.getPayload().toUint8Array()
-      r.initPayload(src.byteLength).copyBuffer(src)
-    },
+    echo: echoPayload,
     counter(p, r) { r.setCounter(newCounter(p.getStart())) },
-  }) as Echo_Server & { pings: number }
+  }) as testing.Echo$Server & { pings: number }
   s.pings = 0
   return s
 }
