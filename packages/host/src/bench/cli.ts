@@ -1,0 +1,100 @@
+// Benchmarks of @ww/host (see shared/design/benchmarks.md). `pnpm bench` runs this.
+//
+// host.pubsub.embedded: publish → one subscriber's handler, at the host API, in msgs/s;
+//   baseline: a Node EventEmitter emit to one listener (the in-process floor).
+// host.pubsub.libp2p: A publishes, B and C (real libp2p hosts on 127.0.0.1) receive every
+//   message; baseline: the same bytes over one raw libp2p stream A→B and A→C.
+import { EventEmitter } from 'node:events'
+import { measure, report } from '@ww/bench-kit'
+import { embeddedCluster, libp2pCluster, type Libp2pCluster } from '../index.js'
+
+const perSec = (ns: number[]): number[] => ns.map((x) => 1e9 / x)
+
+async function embedded(): Promise<void> {
+  const c = embeddedCluster()
+  const topic = c.pubsub.join('bench')
+  let got = 0
+  topic.subscribe({ capacity: 1024, policy: 'block', handler: () => { got++ } })
+  const data = new Uint8Array(64)
+  const ee = new EventEmitter()
+  let eeGot = 0
+  ee.on('m', () => { eeGot++ })
+  const s = await measure([
+    {
+      name: 'host', fn: async (n) => {
+        const target = got + n
+        for (let i = 0; i < n; i++) { const p = topic.publish(data); if (i % 512 === 0) await p }
+        while (got < target) await new Promise((r) => setImmediate(r))
+      },
+    },
+    { name: 'ee', fn: (n) => { for (let i = 0; i < n; i++) ee.emit('m', data) } },
+  ], { iterations: 1_000_000, runs: 7 })
+  report({
+    name: 'host.pubsub.embedded', unit: 'msgs/s', samples: perSec(s.get('host')!), higherIsBetter: true,
+    baseline: { name: 'EventEmitter emit', samples: perSec(s.get('ee')!) }, params: { bytes: 64, subscribers: 1 },
+  })
+  void eeGot
+  await c.close()
+}
+
+async function across(): Promise<void> {
+  const a = await libp2pCluster({})
+  const b = await libp2pCluster({ bootstrap: a.addresses() })
+  const c = await libp2pCluster({ bootstrap: a.addresses() })
+  const hosts: Libp2pCluster[] = [a, b, c]
+  try {
+    const SIZE = 256
+    let rx = 0
+    for (const h of [b, c]) h.pubsub.join('bench').subscribe({ capacity: 8192, handler: () => { rx++ } })
+    const pub = a.pubsub.join('bench')
+    await pub.waitForPeers(2, { timeoutMs: 15_000 })
+    let rawRx = 0
+    for (const h of [b, c]) {
+      await h.libp2p.handle('/ww/bench/raw/1.0.0', async (stream) => {
+        for await (const chunk of stream) rawRx += chunk.byteLength
+      })
+    }
+    const streams = await Promise.all([b, c].map((h) => a.libp2p.dialProtocol(h.libp2p.peerId, '/ww/bench/raw/1.0.0')))
+    const data = new Uint8Array(SIZE)
+    const until = async (cond: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 60_000
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error('bench: messages did not arrive within 60 s')
+        await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+    const s = await measure([
+      {
+        name: 'pubsub', fn: async (n) => {
+          const target = rx + 2 * n
+          for (let i = 0; i < n; i++) {
+            await pub.publish(data)
+            // Keep at most ~256 messages in flight so gossipsub's queues never overflow.
+            if (i % 128 === 0) await until(() => rx >= target - 2 * n + 2 * i - 512)
+          }
+          await until(() => rx >= target)
+        },
+      },
+      {
+        name: 'raw', fn: async (n) => {
+          const target = rawRx + 2 * n * SIZE
+          for (let i = 0; i < n; i++) {
+            for (const st of streams) if (!st.send(data)) await st.onDrain()
+          }
+          await until(() => rawRx >= target)
+        },
+      },
+    ], { iterations: 2000, runs: 5, warmup: 1 })
+    report({
+      name: 'host.pubsub.libp2p', unit: 'msgs/s', samples: perSec(s.get('pubsub')!), higherIsBetter: true,
+      baseline: { name: 'raw libp2p stream A→B,C', samples: perSec(s.get('raw')!) },
+      params: { bytes: SIZE, hosts: 3, subscribers: 2 },
+    })
+    for (const st of streams) await st.close()
+  } finally {
+    await Promise.all(hosts.map((h) => h.close()))
+  }
+}
+
+await embedded()
+await across()
