@@ -5,3 +5,4 @@ export { CallBuilder } from "./rpc/call";
 export { Answer, Cap, CapState, RpcException } from "./rpc/types";
 export { ASYNCIFY_DATA_SIZE } from "./abi";
 export { EchoClient, CounterClient } from "./interfaces/testing";
+export { HostClient, HostSummary, ViewClient, AnchorClient, PubSubClient, TopicClient } from "./interfaces/host";
