@@ -13,6 +13,19 @@ describe('libp2p cluster (in process)', () => {
   })
   afterAll(async () => { await Promise.all([a?.close(), b?.close()]) })
 
+  // Pins a bug: waitForPeers resolved on the remote's subscription alone, before our own
+  // gossipsub stream to it was open, and the first message was silently not sent.
+  test('the first message after waitForPeers arrives', async () => {
+    const inbox = b.pubsub.join('first').subscribe({ capacity: 4 })
+    const out = a.pubsub.join('first')
+    await out.waitForPeers(1, { timeoutMs: 10_000 })
+    await out.publish(new TextEncoder().encode('one'))
+    const m = await inbox[Symbol.asyncIterator]().next()
+    expect([m.value.from, m.value.seq, new TextDecoder().decode(m.value.data)]).toEqual([a.id, 1, 'one'])
+    inbox.close()
+    out.release()
+  })
+
   test('find a provider on another host', async () => {
     const p = a.registry.provide('echo', {}, { ttlMs: 5000 })
     const found = await b.registry.findProviders('echo', { min: 1, timeoutMs: 10_000 })

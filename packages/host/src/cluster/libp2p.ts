@@ -89,6 +89,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     if (from === id) return
     handlers.get(m.topic)?.(from, m.data)
   })
+  const canSend = (peer: Parameters<typeof node.getConnections>[0]): boolean =>
+    node.getConnections(peer).some((c) => c.streams.some((st) => st.direction === 'outbound' && st.protocol?.startsWith('/meshsub/') === true))
   const peerWatchers = new Map<string, Set<() => void>>()
   gs.addEventListener('subscription-change', (e) => {
     for (const s of e.detail.subscriptions) for (const cb of peerWatchers.get(s.topic) ?? []) cb()
@@ -133,7 +135,9 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       out.set(data, 8)
       gsPublish(topicPrefix + topic, out)
     },
-    peers: (topic) => gs.getSubscribers(topicPrefix + topic).map(String),
+    // A subscriber counts once our own gossipsub stream to it is open: before that, a
+    // message published "to" it is silently not sent.
+    peers: (topic) => gs.getSubscribers(topicPrefix + topic).filter(canSend).map(String),
     onPeersChange(topic, cb) {
       const t = topicPrefix + topic
       let set = peerWatchers.get(t)

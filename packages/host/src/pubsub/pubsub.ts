@@ -97,10 +97,14 @@ export function createPubSub(init: PubSubInit): PubSub {
         const enough = (): boolean => (network?.peers(t.name).length ?? 0) >= n
         if (enough()) return Promise.resolve()
         let off = (): void => {}
+        let poll: ReturnType<typeof setInterval> | undefined
         const p = new Promise<void>((resolve) => {
-          off = network?.onPeersChange(t.name, () => { if (enough()) resolve() }) ?? off
+          const check = (): void => { if (enough()) resolve() }
+          off = network?.onPeersChange(t.name, check) ?? off
+          // A peer also becomes reachable when its stream opens, which has no event here.
+          poll = setInterval(check, 20)
         })
-        return bounded(p, `${n} peers on ${t.name}`, opts).finally(() => off())
+        return bounded(p, `${n} peers on ${t.name}`, opts).finally(() => { off(); clearInterval(poll) })
       },
       publishOnly: () => { check(); return handle(t, canPublish, false) },
       subscribeOnly: () => { check(); return handle(t, false, canSubscribe) },
