@@ -13,4 +13,5 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  reporters: ['default', new URL('./scripts/jest-summary-reporter.mjs', import.meta.url).pathname],
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The README's test command: set up (install, build, generate, compile guests), typecheck
+// and test every package on this Node, run the suites again on Node 24 (JSPI), then print
+// one closing line with the totals.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const results = fileURLToPath(new URL('../.cache/test-results/', import.meta.url))
+const step = (file, args) => spawnSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: 'inherit', cwd: root }).status
+
+rmSync(results, { recursive: true, force: true })
+let status = step('setup.mjs', [])
+if (status === 0) status = step('pnpm.mjs', ['exec', 'turbo', 'run', 'typecheck', 'test', '--output-logs=new-only', '--concurrency=2'])
+const node24 = process.env.WW_SKIP_NODE24 ? 0 : step('node24.mjs', [])
+
+let passed = 0, failed = 0, skipped = 0
+if (existsSync(results)) {
+  for (const f of readdirSync(results)) {
+    const r = JSON.parse(readFileSync(results + f, 'utf8'))
+    passed += r.passed
+    failed += r.failed
+    skipped += r.skipped
+  }
+}
+if (status !== 0 && failed === 0) failed = 1 // a build or typecheck failure counts too
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`)
+process.exit(status !== 0 || node24 !== 0 || failed > 0 ? 1 : 0)
