@@ -1,0 +1,45 @@
+// Typed errors of @ww/proc: each class has a stable `code`.
+
+export type ProcErrorCode =
+  | 'ERR_PROC_LIMIT' | 'ERR_NO_SUCH_PROCESS' | 'ERR_MAILBOX_FULL' | 'ERR_SCHEDULER_CLOSED'
+  | 'ERR_BAD_MODULE' | 'ERR_METER' | 'ERR_ABORTED' | 'ERR_PROC_EXITED'
+
+export class ProcError extends Error {
+  readonly code: ProcErrorCode
+  constructor(code: ProcErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** The scheduler already runs its maximum number of processes. */
+export class ProcessLimitError extends ProcError {
+  constructor(max: number) { super('ERR_PROC_LIMIT', `process limit reached (${max})`) }
+}
+
+export class NoSuchProcessError extends ProcError {
+  constructor(pid: number) { super('ERR_NO_SUCH_PROCESS', `no such process: ${pid}`) }
+}
+
+export class MailboxFullError extends ProcError {
+  constructor(pid: number) { super('ERR_MAILBOX_FULL', `mailbox of process ${pid} is full`) }
+}
+
+export class SchedulerClosedError extends ProcError {
+  constructor() { super('ERR_SCHEDULER_CLOSED', 'the scheduler is closed') }
+}
+
+/** The module cannot be metered or run (invalid, uses a feature a guest could escape with). */
+export class BadModuleError extends ProcError {
+  constructor(message: string, options?: ErrorOptions) { super('ERR_BAD_MODULE', message, options) }
+}
+
+export class AbortedError extends ProcError {
+  constructor(what: string, options?: ErrorOptions) { super('ERR_ABORTED', `${what}: aborted`, options) }
+}
+
+/** A process that already ended was asked to do something only a live one can. */
+export class ProcessExitedError extends ProcError {
+  constructor(pid: number) { super('ERR_PROC_EXITED', `process ${pid} has exited`) }
+}

@@ -1,0 +1,165 @@
+// Public handles on processes. A handle is a capability: holding one is what lets a
+// caller wait on, message, monitor or kill that process; pids are only labels.
+
+import { AbortedError, MailboxFullError, ProcessExitedError } from './errors.js'
+import { Message } from './message.js'
+import type { Proc, ProcessState } from './internal/proc.js'
+import type { ExitStatus, Pid } from './status.js'
+
+export type { ProcessState }
+
+/** One row of `ps`. */
+export interface ProcessInfo {
+  readonly pid: Pid
+  readonly parent: Pid | undefined
+  readonly name: string
+  readonly kind: 'wasm' | 'native'
+  readonly state: ProcessState
+  /** Wall time spent on the CPU in this process's slices. */
+  readonly cpuMs: number
+  /** Fuel (≈ wasm expressions) consumed. */
+  readonly fuel: number
+  readonly slices: number
+  readonly memoryBytes: number
+  readonly mailbox: number
+  readonly sent: number
+  readonly received: number
+}
+
+export interface WaitOptions { signal?: AbortSignal }
+
+/** What handles ask of the scheduler (internal). */
+export interface Core {
+  kill(p: Proc, status: ExitStatus): void
+  deliver(to: Proc, m: Message, wait: boolean): boolean | Promise<void>
+  monitor(watcher: Proc, target: Proc): () => void
+  link(a: Proc, b: Proc): void
+  info(p: Proc): ProcessInfo
+  procOf(h: ProcessHandle): Proc
+}
+
+export class ProcessHandle {
+  readonly #core: Core
+  /** @internal */ readonly proc: Proc
+
+  /** @internal */
+  constructor(core: Core, proc: Proc) {
+    this.#core = core
+    this.proc = proc
+  }
+
+  get pid(): Pid { return this.proc.pid }
+  get parent(): Pid | undefined { return this.proc.parent?.pid }
+  get name(): string { return this.proc.name }
+  get state(): ProcessState { return this.proc.state }
+  /** The exit status once exited, else undefined. */
+  get status(): ExitStatus | undefined { return this.proc.status }
+
+  /** How the process ended. Idempotent and concurrent; the signal only stops this wait. */
+  wait(opts: WaitOptions = {}): Promise<ExitStatus> {
+    const { signal } = opts
+    if (!signal) return this.proc.exited
+    if (signal.aborted) return Promise.reject(new AbortedError(`wait ${this.pid}`, { cause: signal.reason }))
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortedError(`wait ${this.pid}`, { cause: signal.reason }))
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.proc.exited.then((s) => { signal.removeEventListener('abort', onAbort); resolve(s) })
+    })
+  }
+
+  /** Ends the process and its descendants (killed by host); settles with its status. */
+  kill(): Promise<ExitStatus> {
+    this.#core.kill(this.proc, { kind: 'killed', by: { kind: 'host' } })
+    return this.proc.exited
+  }
+
+  /**
+   * Sends from the host (sender pid 0). `bytes` are copied once; a Message is delivered
+   * as is (no copy). Waits while the mailbox is full (backpressure).
+   */
+  send(data: Uint8Array | Message, opts: WaitOptions = {}): Promise<void> {
+    const m = data instanceof Message ? data : Message.copyOf(data, 0)
+    if (this.proc.status) return Promise.reject(new ProcessExitedError(this.pid))
+    if (opts.signal?.aborted) return Promise.reject(new AbortedError(`send to ${this.pid}`, { cause: opts.signal.reason }))
+    const r = this.#core.deliver(this.proc, m, true) as Promise<void>
+    if (!opts.signal) return r
+    const signal = opts.signal
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortedError(`send to ${this.pid}`, { cause: signal.reason }))
+      signal.addEventListener('abort', onAbort, { once: true })
+      r.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  /** Sends without waiting; throws MailboxFullError when the mailbox is full. */
+  trySend(data: Uint8Array | Message): void {
+    const m = data instanceof Message ? data : Message.copyOf(data, 0)
+    if (this.proc.status) throw new ProcessExitedError(this.pid)
+    if (!this.#core.deliver(this.proc, m, false)) throw new MailboxFullError(this.pid)
+  }
+
+  /** This process gets a `down` message (with the status) when `target` ends. */
+  monitor(target: ProcessHandle): () => void {
+    return this.#core.monitor(this.proc, this.#core.procOf(target))
+  }
+
+  /**
+   * Links both ways: when either ends abnormally the other is killed (by link), or, if
+   * it traps exits, gets an `exit` message instead.
+   */
+  link(other: ProcessHandle): void {
+    this.#core.link(this.proc, this.#core.procOf(other))
+  }
+
+  children(): Pid[] { return [...this.proc.children].map((c) => c.pid) }
+
+  info(): ProcessInfo { return this.#core.info(this.proc) }
+}
+
+/**
+ * A process the host itself runs (a supervisor, a service, a test probe): it has a pid,
+ * a place in the tree, a mailbox it reads in place, and ends when told to.
+ */
+export class NativeProcess extends ProcessHandle {
+  readonly #core2: Core
+
+  /** @internal */
+  constructor(core: Core, proc: Proc) {
+    super(core, proc)
+    this.#core2 = core
+  }
+
+  /** The next message (read in place: every receiver of it shares its bytes). */
+  async receive(opts: WaitOptions = {}): Promise<Message> {
+    for (;;) {
+      if (opts.signal?.aborted) throw new AbortedError(`receive ${this.pid}`, { cause: opts.signal.reason })
+      const m = this.proc.mailbox.take()
+      if (m) return m
+      if (this.proc.status) throw new ProcessExitedError(this.pid)
+      const wait = this.proc.mailbox.whenNonEmpty()
+      await (opts.signal ? abortable(wait, opts.signal) : wait)
+    }
+  }
+
+  /** Sends as this process (the receiver sees this pid as sender); waits for room. */
+  sendTo(target: ProcessHandle, data: Uint8Array | Message): Promise<void> {
+    const m = data instanceof Message ? data : Message.copyOf(data, this.pid)
+    const to = this.#core2.procOf(target)
+    if (to.status) return Promise.reject(new ProcessExitedError(to.pid))
+    this.proc.sent++
+    return this.#core2.deliver(to, m, true) as Promise<void>
+  }
+
+  /** Ends this process with `status` (default exited(0)); its children die with it. */
+  exit(status: ExitStatus = { kind: 'exited', code: 0 }): void {
+    this.#core2.kill(this.proc, status)
+  }
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError('wait', { cause: signal.reason }))
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

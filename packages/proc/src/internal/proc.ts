@@ -1,0 +1,86 @@
+// The scheduler's record of one process (internal). Public code sees ProcessHandle.
+
+import type { Suspender } from '@ww/transport'
+import { Mailbox } from '../mailbox.js'
+import type { ExitStatus, Pid } from '../status.js'
+
+export type ProcessState = 'starting' | 'running' | 'waiting' | 'exited'
+
+/** Thrown through a guest's stack to end it with `status`. */
+export class Termination extends Error {
+  readonly status: ExitStatus
+  constructor(status: ExitStatus) {
+    super(`process ended: ${status.kind}`)
+    this.status = status
+  }
+}
+
+export interface ResolvedLimits {
+  memoryPages: number
+  onMemoryLimit: 'fail' | 'kill'
+  fuel: number
+  deadlineMs: number
+  mailbox: number
+}
+
+export class Proc {
+  readonly pid: Pid
+  readonly parent: Proc | undefined
+  readonly kind: 'wasm' | 'native'
+  readonly name: string
+  readonly children = new Set<Proc>()
+  readonly mailbox: Mailbox
+  readonly limits: ResolvedLimits
+  readonly monitors = new Set<Proc>()
+  readonly links = new Set<Proc>()
+  readonly trapExits: boolean
+  readonly startedAt = performance.now()
+  state: ProcessState = 'starting'
+  status: ExitStatus | undefined
+  readonly exited: Promise<ExitStatus>
+  settle!: (s: ExitStatus) => void
+
+  // Counters for ps.
+  cpuMs = 0
+  fuelUsed = 0
+  sent = 0
+  slices = 0
+
+  // wasm execution state.
+  instance: WebAssembly.Instance | undefined
+  memory: WebAssembly.Memory | undefined
+  fuel: WebAssembly.Global | undefined
+  suspender: Suspender | undefined
+  canWait = false
+  started = false
+  onCpu = false
+  sliceStart = 0
+  /** Fuel handed to the guest at its last refill (used = granted - current). */
+  granted = 0
+  sliceDone: (() => void) | undefined
+  /** Set while parked and scheduled: continues the guest. */
+  resume: (() => void) | undefined
+  /** Set while parked: ends the guest's wait with an error (kill). */
+  abort: ((e: unknown) => void) | undefined
+  deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  /** Sender pid and kind of the message the guest received last. */
+  lastFrom = 0
+  lastKind = 0
+
+  constructor(init: { pid: Pid; parent: Proc | undefined; kind: 'wasm' | 'native'; name: string; limits: ResolvedLimits; trapExits: boolean }) {
+    this.pid = init.pid
+    this.parent = init.parent
+    this.kind = init.kind
+    this.name = init.name
+    this.limits = init.limits
+    this.trapExits = init.trapExits
+    this.mailbox = new Mailbox(init.limits.mailbox)
+    this.exited = new Promise((r) => { this.settle = r })
+  }
+
+  /** Fuel used so far, including the current slice. */
+  fuelNow(): number {
+    const cur = this.fuel?.value as number | undefined
+    return this.fuelUsed + (cur === undefined ? 0 : Math.max(0, this.granted - cur))
+  }
+}

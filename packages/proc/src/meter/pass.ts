@@ -1,0 +1,165 @@
+// The metering pass: fuel accounting injected with Binaryen, memory growth routed
+// through a cap, and (optionally) asyncify so that running out of fuel can suspend.
+//
+// Fuel lives in a mutable global `ww_fuel` (exported, so the host reads what a slice
+// used). A check is injected at every function entry and every loop head:
+//     fuel -= cost; if (fuel < 0) fuel = ww_meter.out_of_fuel()
+// Those are the only places where control can come back without passing a check (a
+// call or a backward branch), so unchecked work is bounded by one function body.
+// `cost` is the number of expressions in the straight-line region the check guards
+// (the loop body or function body, nested loops excluded): a static estimate of the
+// work per iteration, one check per block rather than per instruction.
+//
+// memory.grow(d) becomes a call to an internal helper that fails over the cap:
+//     size + d > ww_meter.mem_cap_pages ? ww_meter.grow_denied(d) : memory.grow(d)
+// grow_denied returns -1 (the grow fails) or throws (the process ends), by policy.
+
+import type binaryenNs from 'binaryen'
+import { BadModuleError } from '../errors.js'
+import { kinds, rewrite, UnsupportedExpressionError } from './walk.js'
+
+type Binaryen = typeof binaryenNs
+
+export const METER_MODULE = 'ww_meter'
+export const FUEL_EXPORT = 'ww_fuel'
+
+export interface MeterOptions {
+  /** Also asyncify, so these imports ("module.name") may suspend; out_of_fuel is added. */
+  asyncify?: {
+    imports: readonly string[]
+    /** Only when the module exports this name (e.g. the ABI's `ww_asyncify_data`). */
+    ifExports?: string
+  }
+  /** Binaryen optimize level used by asyncify (0-3). Default 2. */
+  optimizeLevel?: number
+}
+
+export interface MeterInfo {
+  readonly checks: number
+  readonly hasMemory: boolean
+  readonly asyncified: boolean
+}
+
+let loading: Promise<Binaryen> | undefined
+/** Binaryen, loaded on first use (it is large). */
+export function loadBinaryen(): Promise<Binaryen> {
+  return (loading ??= import('binaryen').then((m) => m.default))
+}
+
+/** What Node 20 runs without flags. Never Features.All: Node 20 rejects its output. */
+export function nodeFeatures(b: Binaryen): number {
+  const F = b.Features
+  return F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.SignExt | F.Multivalue | F.ReferenceTypes
+}
+
+const FUEL = '__ww_fuel'
+const CAP = '__ww_mem_cap'
+const OOF = '__ww_out_of_fuel'
+const DENIED = '__ww_grow_denied'
+const GROW = '__ww_grow'
+
+export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Promise<{ bytes: Uint8Array; info: MeterInfo }> {
+  const b = await loadBinaryen()
+  let m: binaryenNs.Module
+  try {
+    m = b.readBinary(bytes)
+  } catch (e) {
+    throw new BadModuleError('not a WebAssembly module Binaryen can read', { cause: e })
+  }
+  const level = b.getOptimizeLevel()
+  try {
+    m.setFeatures(nodeFeatures(b))
+    // Exception handling is left out on purpose: a guest could catch the host's kill.
+    if (!m.validate()) throw new BadModuleError('module is invalid or uses features beyond Node 20 defaults (exception handling is refused)')
+    if (m.getExport(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
+    const i32 = b.i32
+    m.addGlobal(FUEL, i32, true, m.i32.const(0))
+    m.addGlobalExport(FUEL, FUEL_EXPORT)
+    m.addFunctionImport(OOF, METER_MODULE, 'out_of_fuel', b.none, i32)
+    const hasMemory = m.hasMemory()
+    if (hasMemory) {
+      m.addGlobalImport(CAP, METER_MODULE, 'mem_cap_pages', i32, false)
+      m.addFunctionImport(DENIED, METER_MODULE, 'grow_denied', i32, i32)
+    }
+    const checks = instrument(b, m, hasMemory)
+    if (hasMemory) addGrowHelper(b, m)
+    let asyncified = false
+    const a = opts.asyncify
+    if (a && (a.ifExports === undefined || m.getExport(a.ifExports))) {
+      b.setOptimizeLevel(opts.optimizeLevel ?? 2)
+      b.setPassArgument('asyncify-imports', [`${METER_MODULE}.out_of_fuel`, ...a.imports].join(','))
+      m.runPasses(['asyncify'])
+      asyncified = true
+    }
+    if (!m.validate()) throw new BadModuleError('metering produced an invalid module')
+    return { bytes: m.emitBinary(), info: { checks, hasMemory, asyncified } }
+  } catch (e) {
+    if (e instanceof UnsupportedExpressionError) throw new BadModuleError(e.message)
+    throw e
+  } finally {
+    b.setPassArgument('asyncify-imports', null)
+    b.setOptimizeLevel(level)
+    m.dispose()
+  }
+}
+
+function check(b: Binaryen, m: binaryenNs.Module, cost: number): number {
+  return m.block(null, [
+    m.global.set(FUEL, m.i32.sub(m.global.get(FUEL, b.i32), m.i32.const(cost))),
+    m.if(m.i32.lt_s(m.global.get(FUEL, b.i32), m.i32.const(0)), m.global.set(FUEL, m.call(OOF, [], b.i32))),
+  ])
+}
+
+// binaryen.js has these expression wrappers; its typings omit them.
+interface Wrappers {
+  MemoryGrow: { getDelta(e: number): number }
+  Loop: { getBody(e: number): number; setBody(e: number, body: number): void }
+  Function: { setBody(f: number, body: number): void }
+}
+
+function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): number {
+  const k = kinds(b)
+  const w = b as unknown as Wrappers
+  let checks = 0
+  const n = m.getNumFunctions()
+  for (let i = 0; i < n; i++) {
+    const f = m.getFunctionByIndex(i)
+    const fi = b.getFunctionInfo(f)
+    if (fi.module !== '' || !fi.body) continue // an import: nothing to meter
+    // costs[top] counts expressions of the innermost loop (or of the function body).
+    const costs: number[] = [0]
+    const body = rewrite(b, k, fi.body, {
+      enter: (_e, kind) => {
+        costs[costs.length - 1]!++
+        if (kind === 'Loop') costs.push(0)
+      },
+      visit: (e, kind) => {
+        if (kind === 'MemoryGrow' && hasMemory) {
+          const delta = w.MemoryGrow.getDelta(e)
+          return m.call(GROW, [delta], b.i32)
+        }
+        if (kind === 'Loop') {
+          const cost = Math.max(1, costs.pop()!)
+          const inner = w.Loop.getBody(e)
+          w.Loop.setBody(e, m.block(null, [check(b, m, cost), inner], b.getExpressionType(inner)))
+          checks++
+        }
+        return e
+      },
+    })
+    const cost = Math.max(1, costs[0]!)
+    w.Function.setBody(f as unknown as number, m.block(null, [check(b, m, cost), body], b.getExpressionType(body)))
+    checks++
+  }
+  return checks
+}
+
+function addGrowHelper(b: Binaryen, m: binaryenNs.Module): void {
+  const d = (): number => m.local.get(0, b.i32)
+  const u64 = (x: number): number => m.i64.extend_u(x)
+  m.addFunction(GROW, b.i32, b.i32, [], m.if(
+    m.i64.gt_u(m.i64.add(u64(m.memory.size()), u64(d())), u64(m.global.get(CAP, b.i32))),
+    m.call(DENIED, [d()], b.i32),
+    m.memory.grow(d()),
+  ))
+}

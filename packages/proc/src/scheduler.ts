@@ -1,0 +1,395 @@
+// The scheduler: one thread, many processes. A run queue of processes ready to run; the
+// dispatcher gives each a slice (a refill of fuel) in turn and returns to the event loop
+// every `quantumMs` so timers and I/O keep flowing. A guest whose fuel runs out while
+// others wait yields (suspends through the Suspender) and goes to the back of the queue.
+
+import { createSuspender, isAsyncified, type SuspensionMode } from '@ww/transport'
+import { BadModuleError, ProcessLimitError, SchedulerClosedError } from './errors.js'
+import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
+import { buildImports, deliver, type ImportHost } from './internal/imports.js'
+import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
+import { Message } from './message.js'
+import { meterModule, type MeterInfo } from './meter/pass.js'
+import { isNormal, type ExitStatus, type Pid } from './status.js'
+
+/** Per-process limits; every field has a scheduler-wide default. */
+export interface ProcessLimits {
+  /** Memory cap in 64 KiB pages (default 256 = 16 MiB). */
+  memoryPages?: number
+  /** Growing past the cap: 'fail' makes memory.grow return -1 (default), 'kill' ends the process. */
+  onMemoryLimit?: 'fail' | 'kill'
+  /** CPU budget in fuel units (≈ wasm expressions); default unlimited. */
+  fuel?: number
+  /** Wall-clock deadline in ms from spawn; default none. */
+  deadlineMs?: number
+  /** Mailbox capacity in messages (default 64). */
+  mailbox?: number
+}
+
+export interface SchedulerOptions {
+  /** Most live processes at once (default 10,000). */
+  maxProcesses?: number
+  /** Fuel per slice (default 100,000). Smaller: fairer and finer deadlines; larger: fewer switches. */
+  sliceFuel?: number
+  /** How long the dispatcher runs before it lets the event loop turn (default 4 ms). */
+  quantumMs?: number
+  /** How guests suspend (default 'auto': JSPI where the engine has it, else asyncify). */
+  suspension?: SuspensionMode
+  /** Defaults for every spawn. */
+  limits?: ProcessLimits
+}
+
+export interface SpawnOptions extends ProcessLimits {
+  /** The parent (a handle, never a pid): the child dies when it does. */
+  parent?: ProcessHandle
+  /** Link the child to its parent. */
+  link?: boolean
+  /** Turn link signals into `exit` messages instead of dying. */
+  trapExits?: boolean
+  /** A label for ps. */
+  name?: string
+  /** More imports (WASI, transport…), merged under the scheduler's own. */
+  imports?: WebAssembly.Imports
+}
+
+/** A module metered (and asyncified where needed) for this scheduler, compiled once. */
+export interface ProcModule {
+  readonly module: WebAssembly.Module
+  readonly meter: MeterInfo
+}
+
+/** Imports a metered module may wait in (besides out_of_fuel). */
+const SUSPENDING = ['ww_proc.recv', 'ww_proc.send']
+
+const DEFAULTS: ResolvedLimits = { memoryPages: 256, onMemoryLimit: 'fail', fuel: Infinity, deadlineMs: Infinity, mailbox: 64 }
+
+export class Scheduler implements ImportHost {
+  readonly #procs = new Map<Pid, Proc>()
+  readonly #handles = new WeakMap<Proc, ProcessHandle>()
+  #queue: Proc[] = []
+  #qhead = 0
+  #nextPid = 1
+  #pumping = false
+  #pumpStart = 0
+  #closed = false
+  readonly #max: number
+  readonly #sliceFuel: number
+  readonly #quantumMs: number
+  readonly #mode: SuspensionMode
+  readonly #defaults: ResolvedLimits
+  readonly #core: Core
+
+  constructor(opts: SchedulerOptions = {}) {
+    this.#max = opts.maxProcesses ?? 10_000
+    this.#sliceFuel = opts.sliceFuel ?? 100_000
+    this.#quantumMs = opts.quantumMs ?? 4
+    this.#mode = opts.suspension ?? 'auto'
+    this.#defaults = { ...DEFAULTS, ...definedOnly(opts.limits ?? {}) }
+    this.#core = {
+      kill: (p, s) => this.#terminate(p, s),
+      deliver: (to, m, wait) => this.#deliver(to, m, wait),
+      monitor: (w, t) => this.#monitor(w, t),
+      link: (a, b) => this.#link(a, b),
+      info: (p) => this.#info(p),
+      procOf: (h) => {
+        const p = h.proc
+        if (this.#handles.get(p) !== h) throw new BadModuleError('handle from another scheduler')
+        return p
+      },
+    }
+  }
+
+  /** Meters and compiles `bytes` once; spawn the result as often as you like. */
+  async compile(bytes: Uint8Array): Promise<ProcModule> {
+    // Under asyncify only guests that keep the ABI's data area can suspend; JSPI needs nothing.
+    const asyncify = createSuspender(this.#mode).kind === 'asyncify'
+    const { bytes: out, info } = await meterModule(bytes, asyncify ? { asyncify: { imports: SUSPENDING, ifExports: 'ww_asyncify_data' } } : {})
+    return { module: await WebAssembly.compile(out as Uint8Array<ArrayBuffer>), meter: info }
+  }
+
+  /** Live processes. */
+  get size(): number { return this.#procs.size }
+
+  /** Starts a process from a compiled module; it runs when the dispatcher gets to it. */
+  spawn(mod: ProcModule, opts: SpawnOptions = {}): ProcessHandle {
+    const p = this.#create('wasm', opts)
+    const handle = new ProcessHandle(this.#core, p)
+    this.#handles.set(p, handle)
+    p.suspender = createSuspender(this.#mode)
+    try {
+      const inst = new WebAssembly.Instance(mod.module, buildImports(p, this, opts.imports))
+      p.instance = inst
+      p.suspender.attach(inst)
+      p.fuel = inst.exports.ww_fuel as WebAssembly.Global
+      p.memory = inst.exports.memory instanceof WebAssembly.Memory ? inst.exports.memory : undefined
+      p.canWait = p.suspender.kind === 'jspi' || (isAsyncified(inst.exports) && typeof inst.exports.ww_asyncify_data === 'function')
+      const pages = (p.memory?.buffer.byteLength ?? 0) / 65536
+      if (pages > p.limits.memoryPages) throw new Termination({ kind: 'limit', which: 'memory', detail: `initial memory ${pages} pages over the cap of ${p.limits.memoryPages}` })
+    } catch (e) {
+      // A trap or a limit in the start function ends this process, not the caller.
+      this.#finish(p, classify(e))
+      return handle
+    }
+    this.#enqueue(p)
+    return handle
+  }
+
+  /** A host-side process: a pid and a mailbox in the tree, driven by host code. */
+  spawnNative(opts: Pick<SpawnOptions, 'parent' | 'link' | 'trapExits' | 'name' | 'mailbox'> = {}): NativeProcess {
+    const p = this.#create('native', opts)
+    p.state = 'running'
+    const handle = new NativeProcess(this.#core, p)
+    this.#handles.set(p, handle)
+    return handle
+  }
+
+  /** The handle of a live process, for the host (guests never look pids up). */
+  process(pid: Pid): ProcessHandle | undefined {
+    const p = this.#procs.get(pid)
+    return p && this.#handles.get(p)
+  }
+
+  /** The process table. */
+  ps(): ProcessInfo[] {
+    return [...this.#procs.values()].map((p) => this.#info(p))
+  }
+
+  /** Kills every process and refuses new ones. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const roots = [...this.#procs.values()].filter((p) => !p.parent)
+    for (const p of roots) this.#terminate(p, { kind: 'killed', by: { kind: 'host' } })
+    await Promise.all(roots.map((p) => p.exited))
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> { await this.close() }
+
+  #create(kind: 'wasm' | 'native', opts: SpawnOptions): Proc {
+    if (this.#closed) throw new SchedulerClosedError()
+    if (this.#procs.size >= this.#max) throw new ProcessLimitError(this.#max)
+    const parent = opts.parent ? this.#core.procOf(opts.parent) : undefined
+    if (parent?.status) throw new BadModuleError(`parent ${parent.pid} has exited`)
+    const limits = { ...this.#defaults, ...definedOnly(opts) }
+    const pid = this.#nextPid++
+    const p = new Proc({ pid, parent, kind, name: opts.name ?? `${kind}-${pid}`, limits, trapExits: opts.trapExits ?? false })
+    this.#procs.set(pid, p)
+    parent?.children.add(p)
+    if (opts.link && parent) this.#link(p, parent)
+    if (Number.isFinite(limits.deadlineMs)) {
+      p.deadlineTimer = setTimeout(() => this.#terminate(p, { kind: 'limit', which: 'time', detail: `deadline of ${limits.deadlineMs} ms` }), limits.deadlineMs)
+    }
+    return p
+  }
+
+  // ---- dispatch ----
+
+  #enqueue(p: Proc): void {
+    this.#queue.push(p)
+    if (!this.#pumping) {
+      this.#pumping = true
+      setImmediate(this.#pump)
+    }
+  }
+
+  #queued(): number { return this.#queue.length - this.#qhead }
+
+  readonly #pump = async (): Promise<void> => {
+    this.#pumpStart = performance.now()
+    while (this.#qhead < this.#queue.length) {
+      const p = this.#queue[this.#qhead]!
+      this.#queue[this.#qhead++] = undefined as unknown as Proc
+      if (p.status === undefined) await this.#slice(p)
+      if (performance.now() - this.#pumpStart >= this.#quantumMs) break
+    }
+    if (this.#qhead > 1024 && this.#qhead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#qhead)
+      this.#qhead = 0
+    }
+    if (this.#queued() > 0) setImmediate(this.#pump)
+    else this.#pumping = false
+  }
+
+  #slice(p: Proc): Promise<void> {
+    const done = new Promise<void>((r) => { p.sliceDone = r })
+    p.onCpu = true
+    p.slices++
+    p.sliceStart = performance.now()
+    p.state = 'running'
+    if (!p.started) this.#start(p)
+    else {
+      const resume = p.resume!
+      p.resume = undefined
+      resume()
+    }
+    return done
+  }
+
+  #endSlice(p: Proc): void {
+    if (!p.onCpu) return
+    p.onCpu = false
+    p.cpuMs += performance.now() - p.sliceStart
+    const done = p.sliceDone
+    p.sliceDone = undefined
+    done?.()
+  }
+
+  #start(p: Proc): void {
+    p.started = true
+    const x = p.instance!.exports
+    const entry = (x.ww_main ?? x._start) as ((...a: number[]) => unknown) | undefined
+    if (typeof entry !== 'function') {
+      this.#finish(p, { kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'no ww_main or _start export' })
+      return
+    }
+    p.granted = this.#sliceFuel
+    p.fuel!.value = p.granted
+    p.suspender!.run(entry).then(
+      (r) => this.#finish(p, { kind: 'exited', code: typeof r === 'number' ? r | 0 : 0 }),
+      (e: unknown) => this.#finish(p, classify(e)),
+    )
+  }
+
+  /** Parks p (off the CPU) until `wake` settles and the dispatcher picks it again. */
+  #park(p: Proc, wake: Promise<unknown>, cont: () => number, onWakeError?: (e: unknown) => number): Promise<number> {
+    p.state = 'waiting'
+    this.#endSlice(p)
+    return new Promise<number>((resolve, reject) => {
+      p.abort = reject
+      const ready = (k: () => number): void => {
+        if (p.status) return
+        p.state = 'running'
+        p.resume = () => {
+          p.abort = undefined
+          try { resolve(k()) } catch (e) { reject(e) }
+        }
+        this.#enqueue(p)
+      }
+      wake.then(() => ready(cont), (e: unknown) => {
+        if (onWakeError) ready(() => onWakeError(e))
+        else if (!p.status) reject(e)
+      })
+    })
+  }
+
+  // ---- ImportHost ----
+
+  outOfFuel(p: Proc): number | Promise<number> {
+    const cur = p.fuel!.value as number
+    p.fuelUsed += p.granted - cur
+    p.granted = 0
+    const budget = p.limits.fuel - p.fuelUsed
+    if (budget <= 0) throw new Termination({ kind: 'limit', which: 'fuel', detail: `CPU budget of ${p.limits.fuel} fuel` })
+    const now = performance.now()
+    if (now - p.startedAt >= p.limits.deadlineMs) throw new Termination({ kind: 'limit', which: 'time', detail: `deadline of ${p.limits.deadlineMs} ms` })
+    const refill = Math.min(this.#sliceFuel, budget)
+    p.granted = refill
+    // Keep running when nobody waits and the quantum is not spent, or when p cannot suspend.
+    if (!p.onCpu || !p.canWait) return refill
+    if (this.#queued() === 0 && now - this.#pumpStart < this.#quantumMs) return refill
+    return this.#park(p, Promise.resolve(), () => refill)
+  }
+
+  send(p: Proc, pid: number, m: Message): number | Promise<number> {
+    const to = this.#procs.get(pid)
+    if (to === undefined || to.status) return -1
+    p.sent++
+    if (to.mailbox.offer(m)) return 0
+    if (!p.canWait) return -2
+    return this.#park(p, to.mailbox.put(m), () => 0, () => -1)
+  }
+
+  recv(p: Proc, ptr: number, cap: number): number | Promise<number> {
+    const r = deliver(p, ptr, cap)
+    if (r !== undefined) return r
+    if (!p.canWait) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'recv must wait, but the guest cannot suspend (no asyncify data area, no JSPI)' })
+    return this.#park(p, p.mailbox.whenNonEmpty(), () => deliver(p, ptr, cap)!)
+  }
+
+  // ---- delivery, monitors, links, endings ----
+
+  #deliver(to: Proc, m: Message, wait: boolean): boolean | Promise<void> {
+    if (!wait) return to.mailbox.offer(m)
+    return to.mailbox.put(m)
+  }
+
+  #monitor(watcher: Proc, target: Proc): () => void {
+    if (target.status) {
+      watcher.mailbox.offer(Message.notice('down', target.pid, target.status), true)
+      return () => undefined
+    }
+    target.monitors.add(watcher)
+    return () => { target.monitors.delete(watcher) }
+  }
+
+  #link(a: Proc, b: Proc): void {
+    if (a === b) return
+    a.links.add(b)
+    b.links.add(a)
+  }
+
+  /** Ends p now with `status`, wherever it is (queued, parked, or on the CPU). */
+  #terminate(p: Proc, status: ExitStatus): void {
+    if (p.status) return
+    const t = new Termination(status)
+    if (p.onCpu && p.fuel) {
+      // Re-entered from p's own import: it dies at its next check (fuel forced below 0).
+      p.fuelUsed += Math.max(0, p.granted - (p.fuel.value as number))
+      p.granted = -1
+      p.fuel.value = -1
+    }
+    p.abort?.(t)
+    this.#finish(p, status)
+  }
+
+  #finish(p: Proc, status: ExitStatus): void {
+    if (p.status) return
+    if (p.onCpu) this.#endSlice(p)
+    if (p.fuel && p.granted > 0) p.fuelUsed += Math.max(0, p.granted - (p.fuel.value as number))
+    p.granted = 0
+    p.status = status
+    p.state = 'exited'
+    if (p.deadlineTimer) clearTimeout(p.deadlineTimer)
+    this.#procs.delete(p.pid)
+    p.parent?.children.delete(p)
+    p.mailbox.close(new Termination(status))
+    // Orphans do not outlive their parent.
+    for (const c of [...p.children]) this.#terminate(c, { kind: 'killed', by: { kind: 'parent', pid: p.pid } })
+    for (const w of p.monitors) if (!w.status) w.mailbox.offer(Message.notice('down', p.pid, status), true)
+    for (const l of p.links) {
+      l.links.delete(p)
+      if (l.status || isNormal(status)) continue
+      if (l.trapExits) l.mailbox.offer(Message.notice('exit', p.pid, status), true)
+      else this.#terminate(l, { kind: 'killed', by: { kind: 'link', pid: p.pid } })
+    }
+    // Drop the instance so its memory can be collected while handles live on.
+    p.instance = undefined
+    p.resume = undefined
+    p.abort = undefined
+    p.settle(status)
+  }
+
+  #info(p: Proc): ProcessInfo {
+    return {
+      pid: p.pid, parent: p.parent?.pid, name: p.name, kind: p.kind, state: p.state,
+      cpuMs: p.cpuMs, fuel: p.fuelNow(), slices: p.slices,
+      memoryBytes: p.status ? 0 : (p.memory?.buffer.byteLength ?? 0),
+      mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received,
+    }
+  }
+}
+
+/** How an error that ended a guest's run reads as a status. */
+function classify(e: unknown): ExitStatus {
+  if (e instanceof Termination) return e.status
+  if (e instanceof WebAssembly.RuntimeError) return { kind: 'trapped', code: 'ERR_GUEST_TRAP', reason: e.message }
+  if (e instanceof RangeError) return { kind: 'trapped', code: 'ERR_GUEST_TRAP', reason: e.message }
+  const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined
+  const reason = e instanceof Error ? e.message : String(e)
+  return code ? { kind: 'trapped', code, reason } : { kind: 'trapped', reason }
+}
+
+function definedOnly(o: ProcessLimits): ProcessLimits {
+  const r: Record<string, unknown> = {}
+  for (const k of ['memoryPages', 'onMemoryLimit', 'fuel', 'deadlineMs', 'mailbox'] as const) if (o[k] !== undefined) r[k] = o[k]
+  return r as ProcessLimits
+}

@@ -1,0 +1,112 @@
+// WAT guests for tests and benchmarks, compiled with wabt and cached under build/guests.
+
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import wabtInit from 'wabt'
+
+const CACHE = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'guests')
+let wabt: Awaited<ReturnType<typeof wabtInit>> | undefined
+
+export async function wat(source: string, features: Record<string, boolean> = {}): Promise<Uint8Array> {
+  const key = createHash('sha256').update(source + JSON.stringify(features)).digest('hex').slice(0, 24)
+  const file = join(CACHE, `${key}.wasm`)
+  if (existsSync(file)) return new Uint8Array(readFileSync(file))
+  wabt ??= await wabtInit()
+  const m = wabt.parseWat(`${key}.wat`, source, features)
+  try {
+    const bytes = new Uint8Array(m.toBinary({}).buffer)
+    mkdirSync(CACHE, { recursive: true })
+    writeFileSync(file, bytes)
+    return bytes
+  } finally {
+    m.destroy()
+  }
+}
+
+/** Imports, one page of memory and the ABI's asyncify data area (header at 16, area to 4096). */
+export const PRELUDE = `
+  (import "ww_proc" "self" (func $self (result i32)))
+  (import "ww_proc" "send" (func $send (param i32 i32 i32) (result i32)))
+  (import "ww_proc" "recv" (func $recv (param i32 i32) (result i32)))
+  (import "ww_proc" "sender" (func $sender (result i32)))
+  (import "ww_proc" "kind" (func $kind (result i32)))
+  (import "ww_proc" "exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
+  (func (export "ww_asyncify_data") (result i32) (i32.const 16))
+`
+
+/** Loops forever. */
+export const SPIN = `(module ${PRELUDE} (func (export "ww_main") (loop $l (br $l))))`
+
+/** Loops forever without the asyncify area: it cannot yield, only be killed. */
+export const SPIN_NO_YIELD = `(module (func (export "ww_main") (loop $l (br $l))))`
+
+/** Grows memory a page at a time; exits 7 when a grow fails. */
+export const MEMBOMB = `(module ${PRELUDE}
+  (func (export "ww_main")
+    (loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+    (call $exit (i32.const 7))))`
+
+/** Traps (unreachable). */
+export const TRAP = `(module ${PRELUDE} (func (export "ww_main") unreachable))`
+
+/** Exits with the code it was given: the first byte of its first message. */
+export const EXIT_WITH_FIRST_BYTE = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32)
+    (drop (call $recv (i32.const 4096) (i32.const 256)))
+    (i32.load8_u (i32.const 4096))))`
+
+/** Echo n times: receives a message and sends it back to its sender; then exits with n. */
+export const ECHO = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $n i32) (local $len i32)
+    (block $done (loop $l
+      (local.set $len (call $recv (i32.const 4096) (i32.const 1024)))
+      ;; an empty message means "stop"
+      (br_if $done (i32.eqz (local.get $len)))
+      (drop (call $send (call $sender) (i32.const 4096) (local.get $len)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $n)))`
+
+/**
+ * Ring member: waits for a 4-byte message holding the next pid, then for a token it
+ * passes to that pid with its first byte incremented; exits with the byte it saw.
+ */
+export const RING = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $next i32) (local $b i32)
+    (drop (call $recv (i32.const 4096) (i32.const 4)))
+    (local.set $next (i32.load (i32.const 4096)))
+    (drop (call $recv (i32.const 4100) (i32.const 4)))
+    (local.set $b (i32.load8_u (i32.const 4100)))
+    (i32.store8 (i32.const 4100) (i32.add (local.get $b) (i32.const 1)))
+    (if (local.get $next) (then (drop (call $send (local.get $next) (i32.const 4100) (i32.const 4)))))
+    (i32.and (local.get $b) (i32.const 255))))`
+
+/**
+ * Custody: receives a target pid, writes "hello custody" at 8192, sends it there, then
+ * overwrites those bytes with 'X' and waits for a message before exiting.
+ */
+export const CUSTODY_SENDER = `(module ${PRELUDE}
+  (data (i32.const 8192) "hello custody")
+  (func (export "ww_main")
+    (drop (call $recv (i32.const 4096) (i32.const 4)))
+    (drop (call $send (i32.load (i32.const 4096)) (i32.const 8192) (i32.const 13)))
+    (memory.fill (i32.const 8192) (i32.const 88) (i32.const 13))
+    (drop (call $recv (i32.const 4096) (i32.const 4)))))`
+
+/** Busy work: counts to n (its first message, as i32) then waits for a message. */
+export const COUNT = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $i i32) (local $n i32)
+    (drop (call $recv (i32.const 4096) (i32.const 4)))
+    (local.set $n (i32.load (i32.const 4096)))
+    (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (i32.const 0)))`
+
+/** Receives messages, reporting their kind and sender: exits with kind*1000 + sender. */
+export const WATCHER = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32)
+    (drop (call $recv (i32.const 4096) (i32.const 1024)))
+    (i32.add (i32.mul (call $kind) (i32.const 1000)) (call $sender))))`
