@@ -48,8 +48,11 @@ export function loadBinaryen(): Promise<Binaryen> {
 
 /** What Node 20 runs without flags. Never Features.All: Node 20 rejects its output. */
 export function nodeFeatures(b: Binaryen): number {
-  const F = b.Features
-  return F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.SignExt | F.Multivalue | F.ReferenceTypes
+  const F = b.Features as unknown as Record<string, number>
+  // BulkMemoryOpt and CallIndirectOverlong are Binaryen's names for parts of bulk memory
+  // and reference types (newer Binaryen asserts on bulk memory without them).
+  const names = ['MutableGlobals', 'NontrappingFPToInt', 'SIMD128', 'BulkMemory', 'BulkMemoryOpt', 'SignExt', 'Multivalue', 'ReferenceTypes', 'CallIndirectOverlong']
+  return names.reduce((acc, n) => acc | (F[n] ?? 0), 0)
 }
 
 const FUEL = '__ww_fuel'
