@@ -43,3 +43,10 @@ export {
 } from './errors.js'
 export { bounded, type CallOptions } from './util/abort.js'
 export { VERSION } from './version.js'
+
+// - RPC: the Host capability (schemas/host.capnp) as Cap'n Proto servers over the core.
+export {
+  hostCapability, DEFAULT_RIGHTS, rpcError, toRpcError, HostRpcError,
+  type HostCapability, type HostCapabilityOptions, type HostRights, type ProcessIdentity,
+  type CapabilityProvider, type LiveCounts, type RpcErrorCode,
+} from './rpc/index.js'

@@ -7,6 +7,8 @@ class AnchorNode {
   readonly children = new Map<string, AnchorNode>()
   readonly watchers = new Set<Mailbox<AnchorEvent>>()
   value: AnchorValue | undefined
+  /** Bumped by every store and clear, so callers can compare-and-set (0: never held a value). */
+  version = 0
   refs = 0
   constructor(readonly name: string, readonly parent: AnchorNode | undefined) {}
 
@@ -55,7 +57,8 @@ export class AnchorTree {
     let rel = ''
     for (let n: AnchorNode | undefined = node; n; n = n.parent) {
       if (n.watchers.size > 0) {
-        const ev: AnchorEvent = value ? { path: rel, kind, value } : { path: rel, kind }
+        const version = node.version
+        const ev: AnchorEvent = value ? { path: rel, kind, value, version } : { path: rel, kind, version }
         for (const w of n.watchers) void w.offer(ev)?.catch(() => {})
       }
       if (n.parent) rel = joinPath(n.name, rel)
@@ -80,11 +83,13 @@ export class AnchorTree {
         return this.#handle(this.#node(node, names), joinPath(path, names.join('/')), writable)
       },
       load: async () => { check(); return node.value },
+      version: () => { check(); return node.version },
       store: async (input: AnchorInput) => {
         checkWrite()
         const value = toValue(input)
         const old = node.value
         node.value = value
+        node.version++
         releaseCap(old, value)
         this.#emit(node, 'set', value)
       },
@@ -93,6 +98,7 @@ export class AnchorTree {
         const old = node.value
         if (old === undefined) return
         node.value = undefined
+        node.version++
         releaseCap(old, undefined)
         this.#emit(node, 'clear', undefined)
       },

@@ -14,6 +14,8 @@ export interface AnchorEvent {
   readonly path: string
   readonly kind: 'set' | 'clear'
   readonly value?: AnchorValue
+  /** The node's version after this change (see Anchor.version). */
+  readonly version?: number
 }
 
 export interface AnchorWatch extends AsyncIterable<AnchorEvent>, Disposable {
@@ -38,6 +40,11 @@ export interface Anchor extends Disposable {
   /** A handle on a descendant (relative path, see parsePath); '' gives a new handle on this node. */
   walk(path: string): Anchor
   load(opts?: CallOptions): Promise<AnchorValue | undefined>
+  /**
+   * The node's write counter (0: never held a value), read synchronously. Present on
+   * local nodes; a remote anchor may not have it.
+   */
+  version?(): number
   /** ERR_CAP_DENIED on a read-only handle. A replaced capability gets its release() called. */
   store(value: AnchorInput, opts?: CallOptions): Promise<void>
   clear(opts?: CallOptions): Promise<void>
