@@ -1,5 +1,5 @@
 import { meterModule } from './meter/pass.js'
-import { wat } from '../test/guests.js'
+import { wat } from './bench/guests.js'
 
 const FIB = `(module
   (func $fib (export "fib") (param $n i32) (result i32)

@@ -1,5 +1,5 @@
 import { Scheduler, type ProcModule } from './index.js'
-import * as G from '../test/guests.js'
+import * as G from './bench/guests.js'
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer)
 let s: Scheduler

@@ -1,5 +1,5 @@
 import { Scheduler, Supervisor, type ProcModule } from './index.js'
-import * as G from '../test/guests.js'
+import * as G from './bench/guests.js'
 
 let s: Scheduler
 let trap: ProcModule

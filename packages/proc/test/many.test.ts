@@ -1,5 +1,5 @@
 import { Scheduler } from '../src/index.js'
-import * as G from './guests.js'
+import * as G from '../src/bench/guests.js'
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer)
 

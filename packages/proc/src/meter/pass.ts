@@ -106,18 +106,103 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
   }
 }
 
-function check(b: Binaryen, m: binaryenNs.Module, cost: number): number {
-  return m.block(null, [
-    m.global.set(FUEL, m.i32.sub(m.global.get(FUEL, b.i32), m.i32.const(cost))),
-    m.if(m.i32.lt_s(m.global.get(FUEL, b.i32), m.i32.const(0)), m.global.set(FUEL, m.call(OOF, [], b.i32))),
-  ])
-}
-
 // binaryen.js has these expression wrappers; its typings omit them.
 interface Wrappers {
   MemoryGrow: { getDelta(e: number): number }
   Loop: { getBody(e: number): number; setBody(e: number, body: number): void }
+  Return: { getValue(e: number): number; setValue(e: number, v: number): void }
+  Call: { getNumOperands(e: number): number; getOperandAt(e: number, i: number): number; setOperandAt(e: number, i: number, v: number): void }
+  CallIndirect: { getTarget(e: number): number; setTarget(e: number, v: number): void }
   Function: { setBody(f: number, body: number): void }
+  _BinaryenFunctionAddVar(f: number, type: number): number
+}
+
+/**
+ * Per function, fuel is kept in a local (a register) and written back to the global
+ * only where someone else may look: before calls (the callee, or the host in an
+ * import), after them (reload: the host may have changed it), and on the way out.
+ * This keeps a loop-head check to a subtract and a branch.
+ */
+class FuelLocal {
+  readonly #b: Binaryen
+  readonly #m: binaryenNs.Module
+  readonly #f: number
+  readonly #w: Wrappers
+  readonly #temps = new Map<number, number>()
+  readonly fuel: number
+  /** Cached in a local only where it pays: functions with loops. Others use the global. */
+  readonly cached: boolean
+
+  constructor(b: Binaryen, m: binaryenNs.Module, f: number, cached: boolean) {
+    this.#b = b
+    this.#m = m
+    this.#f = f
+    this.#w = b as unknown as Wrappers
+    this.cached = cached
+    this.fuel = this.#w._BinaryenFunctionAddVar(f, b.i32)
+  }
+
+  get(): number { return this.#m.local.get(this.fuel, this.#b.i32) }
+  load(): number { return this.cached ? this.#m.local.set(this.fuel, this.#m.global.get(FUEL, this.#b.i32)) : this.#m.nop() }
+  store(): number { return this.#m.global.set(FUEL, this.get()) }
+
+  /** fuel -= cost; if (fuel < 0) { store; fuel = out_of_fuel(); store } */
+  check(cost: number): number {
+    const m = this.#m
+    const i32 = this.#b.i32
+    if (!this.cached) {
+      // global = tee(local, global - cost); if (local < 0) global = out_of_fuel()
+      return m.block(null, [
+        m.global.set(FUEL, m.local.tee(this.fuel, m.i32.sub(m.global.get(FUEL, i32), m.i32.const(cost)), i32)),
+        m.if(m.i32.lt_s(this.get(), m.i32.const(0)), m.global.set(FUEL, m.call(OOF, [], i32))),
+      ])
+    }
+    return m.block(null, [
+      m.local.set(this.fuel, m.i32.sub(this.get(), m.i32.const(cost))),
+      m.if(m.i32.lt_s(this.get(), m.i32.const(0)), m.block(null, [
+        this.store(), m.local.set(this.fuel, m.call(OOF, [], i32)), this.store(),
+      ])),
+    ])
+  }
+
+  /** `expr` then a store, keeping expr's value (evaluated before the store). */
+  thenStore(expr: number): number {
+    if (!this.cached) return expr
+    const m = this.#m
+    const t = this.#b.getExpressionType(expr)
+    if (t === this.#b.none) return m.block(null, [expr, this.store()])
+    if (t === this.#b.unreachable) return expr
+    const tmp = this.#temp(t)
+    return m.block(null, [m.local.set(tmp, expr), this.store(), m.local.get(tmp, t)], t)
+  }
+
+  /** A call with the store placed after its operands are evaluated and a reload after it. */
+  aroundCall(call: number, kind: 'Call' | 'CallIndirect'): number {
+    if (!this.cached) return call
+    const w = this.#w
+    if (kind === 'CallIndirect') w.CallIndirect.setTarget(call, this.thenStore(w.CallIndirect.getTarget(call)))
+    else {
+      const n = w.Call.getNumOperands(call)
+      if (n > 0) w.Call.setOperandAt(call, n - 1, this.thenStore(w.Call.getOperandAt(call, n - 1)))
+      else call = this.#m.block(null, [this.store(), call], this.#b.getExpressionType(call))
+    }
+    return this.#thenLoad(call)
+  }
+
+  #thenLoad(expr: number): number {
+    const m = this.#m
+    const t = this.#b.getExpressionType(expr)
+    if (t === this.#b.none) return m.block(null, [expr, this.load()])
+    if (t === this.#b.unreachable) return expr
+    const tmp = this.#temp(t)
+    return m.block(null, [m.local.set(tmp, expr), this.load(), m.local.get(tmp, t)], t)
+  }
+
+  #temp(t: number): number {
+    let i = this.#temps.get(t)
+    if (i === undefined) this.#temps.set(t, (i = this.#w._BinaryenFunctionAddVar(this.#f, t)))
+    return i
+  }
 }
 
 function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): number {
@@ -129,6 +214,7 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): numb
     const f = m.getFunctionByIndex(i)
     const fi = b.getFunctionInfo(f)
     if (fi.module !== '' || !fi.body) continue // an import: nothing to meter
+    const fuel = new FuelLocal(b, m, f as unknown as number, hasLoop(b, k, fi.body))
     // costs[top] counts expressions of the innermost loop (or of the function body).
     const costs: number[] = [0]
     const body = rewrite(b, k, fi.body, {
@@ -138,23 +224,35 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): numb
       },
       visit: (e, kind) => {
         if (kind === 'MemoryGrow' && hasMemory) {
-          const delta = w.MemoryGrow.getDelta(e)
-          return m.call(GROW, [delta], b.i32)
+          return fuel.aroundCall(m.call(GROW, [w.MemoryGrow.getDelta(e)], b.i32), 'Call')
+        }
+        if (kind === 'Call' || kind === 'CallIndirect') return fuel.aroundCall(e, kind)
+        if (kind === 'Return' && fuel.cached) {
+          const v = w.Return.getValue(e)
+          if (v) w.Return.setValue(e, fuel.thenStore(v))
+          else return m.block(null, [fuel.store(), e], b.unreachable)
         }
         if (kind === 'Loop') {
           const cost = Math.max(1, costs.pop()!)
           const inner = w.Loop.getBody(e)
-          w.Loop.setBody(e, m.block(null, [check(b, m, cost), inner], b.getExpressionType(inner)))
+          w.Loop.setBody(e, m.block(null, [fuel.check(cost), inner], b.getExpressionType(inner)))
           checks++
         }
         return e
       },
     })
     const cost = Math.max(1, costs[0]!)
-    w.Function.setBody(f as unknown as number, m.block(null, [check(b, m, cost), body], b.getExpressionType(body)))
+    const type = b.getExpressionType(body)
+    w.Function.setBody(f as unknown as number, m.block(null, [fuel.load(), fuel.check(cost), fuel.thenStore(body)], type))
     checks++
   }
   return checks
+}
+
+function hasLoop(b: Binaryen, k: ReturnType<typeof kinds>, body: number): boolean {
+  let found = false
+  rewrite(b, k, body, { visit: (e, kind) => { if (kind === 'Loop') found = true; return e } })
+  return found
 }
 
 function addGrowHelper(b: Binaryen, m: binaryenNs.Module): void {

@@ -1,4 +1,5 @@
-// WAT guests for tests and benchmarks, compiled with wabt and cached under build/guests.
+// WAT guests for tests and benchmarks, compiled with wabt (a dev dependency) and cached
+// under build/guests.
 
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -110,3 +111,46 @@ export const WATCHER = `(module ${PRELUDE}
   (func (export "ww_main") (result i32)
     (drop (call $recv (i32.const 4096) (i32.const 1024)))
     (i32.add (i32.mul (call $kind) (i32.const 1000)) (call $sender))))`
+
+/** Ping-pong: receives a partner pid and a count n; n times sends and awaits the reply; then stops the partner. */
+export const PINGER = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $peer i32) (local $n i32)
+    (drop (call $recv (i32.const 4096) (i32.const 8)))
+    (local.set $peer (i32.load (i32.const 4096)))
+    (local.set $n (i32.load (i32.const 4100)))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (drop (call $send (local.get $peer) (i32.const 4104) (i32.const 16)))
+      (drop (call $recv (i32.const 4104) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (drop (call $send (local.get $peer) (i32.const 4104) (i32.const 0)))
+    (i32.const 0)))`
+
+/** Compute kernels for the metering benchmark: a sieve (loops, memory) and recursive fib (calls). */
+export const KERNELS = `(module
+  (memory (export "memory") 2)
+  (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
+  (func (export "ww_asyncify_data") (result i32) (i32.const 16))
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  ;; primes below n (n <= 126976), sieve in bytes from 4096
+  (func (export "sieve") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $c i32)
+    (memory.fill (i32.const 4096) (i32.const 0) (local.get $n))
+    (local.set $i (i32.const 2))
+    (block $out (loop $outer
+      (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+      (if (i32.eqz (i32.load8_u (i32.add (i32.const 4096) (local.get $i)))) (then
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (local.set $j (i32.mul (local.get $i) (local.get $i)))
+        (block $done (loop $inner
+          (br_if $done (i32.gt_u (local.get $i) (i32.const 46340)))
+          (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+          (i32.store8 (i32.add (i32.const 4096) (local.get $j)) (i32.const 1))
+          (local.set $j (i32.add (local.get $j) (local.get $i)))
+          (br $inner)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $outer)))
+    (local.get $c)))`
