@@ -176,7 +176,15 @@ export class Scheduler implements ImportHost {
     parent?.children.add(p)
     if (opts.link && parent) this.#link(p, parent)
     if (Number.isFinite(limits.deadlineMs)) {
-      p.deadlineTimer = setTimeout(() => this.#terminate(p, { kind: 'limit', which: 'time', detail: `deadline of ${limits.deadlineMs} ms` }), limits.deadlineMs)
+      // Timers may fire up to a millisecond early: re-arm for what is left, never kill early.
+      const arm = (ms: number): void => {
+        p.deadlineTimer = setTimeout(() => {
+          const left = limits.deadlineMs - (performance.now() - p.startedAt)
+          if (left > 0) arm(left)
+          else this.#terminate(p, { kind: 'limit', which: 'time', detail: `deadline of ${limits.deadlineMs} ms` })
+        }, Math.ceil(ms))
+      }
+      arm(limits.deadlineMs)
     }
     return p
   }
