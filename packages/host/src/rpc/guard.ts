@@ -16,14 +16,24 @@ export function guard<T extends { [K in keyof T]: Method }>(scope: Scope, what: 
         scope.check(what)
         const v = f.call(impl, p, r)
         if (v === undefined) return undefined
-        return v.then(
-          () => scope.check(what),
-          (e: unknown) => { scope.check(what); throw toRpcError(e) },
-        )
+        // A call still running when its scope is revoked fails at once (e.g. a publish
+        // waiting on a full `block` queue), not when it would have finished.
+        return new Promise<void>((resolve, reject) => {
+          const off = scope.onRevoke(() => reject(toRpcError(catchOf(() => scope.check(what)))))
+          v.then(
+            () => { off(); try { scope.check(what); resolve() } catch (e) { reject(e) } },
+            (e: unknown) => { off(); reject(scope.revoked ? catchOf(() => scope.check(what)) : toRpcError(e)) },
+          )
+        })
       } catch (e) {
         throw toRpcError(e)
       }
     }) as Method
   }
   return out as T
+}
+
+function catchOf(f: () => void): unknown {
+  try { f() } catch (e) { return e }
+  return undefined
 }

@@ -65,6 +65,13 @@ export class Scope {
     return release
   }
 
+  /** Calls `f` once if this scope is revoked; returns a function that unregisters it. */
+  onRevoke(f: () => void): () => void {
+    const g = (): void => f()
+    this.#held.add(g)
+    return () => { this.#held.delete(g) }
+  }
+
   revoke(reason: string): void {
     if (this.#reason !== undefined) return
     this.#reason = reason || 'revoked'
