@@ -1,0 +1,104 @@
+// Socket capabilities (issue 8): the spawner hands in binders (listeners it bound itself)
+// and the guest sees each as a pre-opened socket fd; sock_accept turns one into conn fds
+// only this process holds. Real node:net implementations come with the host work; an
+// in-memory one lives here for tests and in-process wiring.
+
+/** A listening socket granted to one process. */
+export interface Binder {
+  /** The next pending connection, or null when none is waiting. */
+  accept(): Conn | null
+  canAccept(): boolean
+  /** Resolves when accept() would return a connection. */
+  acceptable(): Promise<void>
+  close(): void
+}
+
+/** One connection. Reads and writes never block: they report "not now" and offer a promise. */
+export interface Conn {
+  /** Up to `max` bytes: non-empty, empty when nothing is ready, null at end of stream. */
+  read(max: number): Uint8Array | null
+  canRead(): boolean
+  readable(): Promise<void>
+  /** Accepts some prefix of `bytes` (copies it) and returns its length; 0 when full. Throws ConnClosed after shutdown. */
+  write(bytes: Uint8Array): number
+  canWrite(): boolean
+  writable(): Promise<void>
+  /** `how`: 1 = no more reads, 2 = no more writes, 3 = both (WASI sdflags). */
+  shutdown(how: number): void
+  close(): void
+}
+
+/** Writing to a connection whose write side is shut. */
+export class ConnClosed extends Error {
+  readonly code = 'ERR_CONN_CLOSED'
+}
+
+class Pipe {
+  chunks: Uint8Array[] = []
+  bytes = 0
+  ended = false
+  waiters: Array<() => void> = []
+  wake(): void { for (const w of this.waiters.splice(0)) w() }
+  wait(): Promise<void> { return new Promise((r) => this.waiters.push(r)) }
+}
+
+/** One end of an in-memory connection; the other end reads what this one writes. */
+class MemoryConn implements Conn {
+  constructor(readonly inbound: Pipe, readonly outbound: Pipe, readonly capacity: number) {}
+
+  read(max: number): Uint8Array | null {
+    const p = this.inbound
+    const head = p.chunks[0]
+    if (head === undefined) return p.ended ? null : new Uint8Array(0)
+    const out = head.length <= max ? (p.chunks.shift(), head) : head.subarray(0, max)
+    if (out !== head) p.chunks[0] = head.subarray(max)
+    p.bytes -= out.length
+    p.wake() // room for the writer
+    return out
+  }
+  canRead(): boolean { return this.inbound.chunks.length > 0 || this.inbound.ended }
+  readable(): Promise<void> { return this.canRead() ? Promise.resolve() : this.inbound.wait() }
+  canWrite(): boolean { return this.outbound.bytes < this.capacity || this.outbound.ended }
+  write(bytes: Uint8Array): number {
+    const p = this.outbound
+    if (p.ended) throw new ConnClosed('write after shutdown')
+    const n = Math.min(bytes.length, this.capacity - p.bytes)
+    if (n <= 0) return 0
+    p.chunks.push(bytes.slice(0, n))
+    p.bytes += n
+    p.wake()
+    return n
+  }
+  writable(): Promise<void> { return this.canWrite() ? Promise.resolve() : this.outbound.wait() }
+  shutdown(how: number): void {
+    if (how & 2) { this.outbound.ended = true; this.outbound.wake() }
+    if (how & 1) { this.inbound.chunks = []; this.inbound.bytes = 0; this.inbound.ended = true; this.inbound.wake() }
+  }
+  close(): void { this.shutdown(3) }
+}
+
+/** An in-memory listener: `connect()` gives the client end, the guest accepts the server end. */
+export class MemoryListener implements Binder {
+  #pending: Conn[] = []
+  #waiters: Array<() => void> = []
+  #closed = false
+  constructor(readonly capacityBytes = 64 * 1024) {}
+
+  connect(): Conn {
+    if (this.#closed) throw new ConnClosed('listener closed')
+    const a = new Pipe(), b = new Pipe()
+    this.#pending.push(new MemoryConn(a, b, this.capacityBytes))
+    for (const w of this.#waiters.splice(0)) w()
+    return new MemoryConn(b, a, this.capacityBytes)
+  }
+  accept(): Conn | null { return this.#pending.shift() ?? null }
+  canAccept(): boolean { return this.#pending.length > 0 || this.#closed }
+  acceptable(): Promise<void> {
+    return this.canAccept() ? Promise.resolve() : new Promise((r) => this.#waiters.push(r))
+  }
+  close(): void {
+    this.#closed = true
+    for (const c of this.#pending.splice(0)) c.close()
+    for (const w of this.#waiters.splice(0)) w()
+  }
+}

@@ -1,0 +1,185 @@
+// createWasi: a policy plus the spawner's capabilities → the wasi_snapshot_preview1
+// imports of one process. Every function gets exactly its row: a deny row answers its
+// errno; any other row runs our implementation, which reaches only what was granted.
+
+import { Audit, DENIAL_ERRNOS, type AuditSnapshot } from './audit.js'
+import { ERRNO, Errno, errnoName } from './errno.js'
+import { PolicyError, ProcessExit, WasiError, WasiInternalError, WasiStateError } from './errors.js'
+import { FdTable } from './fds.js'
+import { PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
+import type { InputStream, OutputSink } from './io.js'
+import { GuestMemory } from './memory.js'
+import { validatePolicy, type FdGroup, type Policy } from './policy.js'
+import { ScratchFs } from './scratch/fs.js'
+import type { Binder } from './sockets.js'
+import type { CallResult, Ctx, Impl, Scheduler } from './calls/context.js'
+import { createClock } from './calls/clock-source.js'
+import { argsCalls } from './calls/args.js'
+import { clockCalls } from './calls/clock.js'
+import { randomCalls, randomSource } from './calls/random.js'
+import { fdCalls } from './calls/fd.js'
+import { pathCalls } from './calls/path.js'
+import { pollCalls } from './calls/poll.js'
+import { procCalls } from './calls/proc.js'
+import { sockCalls } from './calls/sock.js'
+
+/** An import that may wait: its result now, or a promise of it. */
+export type SuspendingImport = (...args: number[]) => number | Promise<number>
+
+/**
+ * Turns a possibly-waiting import into a plain one whose caller (the guest) suspends
+ * while the promise is pending — `Suspender.wrapImport` of @ww/transport (asyncify/JSPI).
+ * The guest module must list these imports as suspending (SUSPENDING_IMPORTS).
+ */
+export type SuspendHook = (fn: SuspendingImport) => (...args: number[]) => number
+
+/** The imports that may wait, for asyncify's `asyncify-imports` list. All their parameters are i32. */
+export const SUSPENDING_IMPORTS: readonly Preview1Function[] = [
+  'fd_read', 'fd_write', 'poll_oneoff', 'sched_yield', 'sock_accept', 'sock_recv', 'sock_send',
+]
+
+export interface WasiOptions {
+  /** Tags every output record and trap. Given by the spawner, never by the guest. */
+  processId: string
+  /** Where fd 1 and 2 go. Required: a process's output goes nowhere else. */
+  sinks: { stdout: OutputSink; stderr: OutputSink }
+  /** Read as fd 0; requires a policy granting `stdin: 'stream'`. */
+  stdin?: InputStream
+  /** Listening sockets, as fds after the scratch preopen; requires a sockets grant. */
+  sockets?: readonly Binder[]
+  /** Lets sleeps, yields, full sinks and empty streams wait without blocking. Without it they return ENOTSUP/EAGAIN. */
+  suspend?: SuspendHook
+  /** How waits are timed (default: setTimeout / setImmediate). */
+  scheduler?: Partial<Scheduler>
+}
+
+export type Preview1Imports = { readonly [F in Preview1Function]: (...args: never[]) => number }
+
+export interface Wasi {
+  /** Put under `wasi_snapshot_preview1` in the import object. */
+  readonly imports: Preview1Imports
+  /** Binds the guest's memory (or the instance exporting `memory`); read afresh at every call. */
+  attach(target: WebAssembly.Memory | WebAssembly.Instance): void
+  /** Denials so far. */
+  audit(): AuditSnapshot
+  /** The proc_exit the guest made, if any. */
+  readonly exit: ProcessExit | undefined
+  /** Scratch dir usage, when granted. */
+  scratchUsage(): { bytes: number; inodes: number } | undefined
+  /** Closes every fd (granted sockets included) and drops the scratch dir. Idempotent. */
+  close(): void
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+const defaultScheduler: Scheduler = {
+  sleep: (ns, signal) => new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, Math.ceil(Number(ns) / 1e6))
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+  }),
+  yield: () => new Promise<void>((resolve) => setImmediate(resolve)),
+}
+
+/** Builds one process's WASI. Throws PolicyError for a bad policy or a capability the policy does not grant. */
+export function createWasi(policy: Policy, options: WasiOptions): Wasi {
+  policy = validatePolicy(policy)
+  const { processId } = options
+  if (typeof processId !== 'string' || processId === '') throw new WasiStateError('options.processId is required')
+  if (typeof options.sinks?.stdout?.write !== 'function' || typeof options.sinks?.stderr?.write !== 'function') {
+    throw new WasiStateError('options.sinks.stdout and .stderr are required')
+  }
+  if (policy.stdin.kind === 'stream' && options.stdin === undefined) throw new PolicyError('stdin', "the policy grants a stdin stream but options.stdin is missing")
+  if (policy.stdin.kind !== 'stream' && options.stdin !== undefined) throw new PolicyError('stdin', 'options.stdin given but the policy does not grant it')
+  if ((options.sockets?.length ?? 0) > 0 && policy.sockets === null) throw new PolicyError('sockets', 'options.sockets given but the policy grants no sockets')
+
+  const mem = new GuestMemory()
+  const audit = new Audit()
+  const clock = createClock(policy)
+  const fds = new FdTable(policy.maxFds)
+  fds.add({ kind: 'stdin' }); fds.add({ kind: 'stdout' }); fds.add({ kind: 'stderr' })
+  const scratch = policy.scratch === null ? null : new ScratchFs(policy.scratch, () => clock.now(0)!)
+  if (scratch !== null) fds.add({ kind: 'dir', node: scratch.root, preopen: policy.scratch!.mountPath, fs: scratch })
+  for (const b of options.sockets ?? []) fds.add({ kind: 'listener', binder: b, flags: 0 })
+
+  const groups = {} as Record<Preview1Function, ReadonlySet<FdGroup>>
+  for (const fn of PREVIEW1_FUNCTIONS) {
+    const r = policy.rows[fn]
+    groups[fn] = new Set(r.do === 'fds' ? r.on : [])
+  }
+  const canWait = typeof options.suspend === 'function'
+  const ctx: Ctx = {
+    processId, policy, mem, fds, scratch, clock, audit, groups, canWait,
+    stdout: options.sinks.stdout, stderr: options.sinks.stderr, stdin: options.stdin ?? null,
+    scheduler: { ...defaultScheduler, ...options.scheduler },
+    fillRandom: randomSource(policy),
+  }
+
+  let exit: ProcessExit | undefined
+  // Once set, every later call throws it: a guest that caught a trap is still ended.
+  let ended: WasiError | undefined
+  const impls: Partial<Record<Preview1Function, Impl>> = {
+    ...argsCalls(ctx), ...clockCalls(ctx), ...randomCalls(ctx), ...fdCalls(ctx), ...pathCalls(ctx),
+    ...pollCalls(ctx), ...sockCalls(ctx), ...procCalls(ctx, (e) => { exit = e; ended = e }),
+  }
+
+  const settle = (fn: Preview1Function, r: number): number => {
+    if (r !== ERRNO.SUCCESS && DENIAL_ERRNOS.has(r)) audit.deny(fn, r)
+    return r
+  }
+  const onThrow = (fn: Preview1Function, x: unknown): number => {
+    if (x instanceof Errno) return settle(fn, x.errno)
+    if (x instanceof WasiError) throw x
+    ended = new WasiInternalError(`${fn} failed inside the layer`, x, processId)
+    throw ended
+  }
+
+  const imports = {} as Record<Preview1Function, (...args: never[]) => number>
+  for (const fn of PREVIEW1_FUNCTIONS) {
+    const row = policy.rows[fn]
+    if (row.do === 'deny') {
+      const errno = ERRNO[row.errno]
+      imports[fn] = () => {
+        if (ended !== undefined) throw ended
+        audit.deny(fn, errno)
+        return errno
+      }
+      continue
+    }
+    const impl = impls[fn]
+    if (impl === undefined) throw new WasiInternalError(`no implementation for ${fn} (row ${row.do})`, undefined, processId)
+    // Fixed arity (the most any preview1 function takes) keeps the hot path free of rest arrays.
+    const guarded = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown, i?: unknown): CallResult => {
+      if (ended !== undefined) throw ended
+      if (!mem.attached) throw new WasiStateError(`${fn} called before attach()`, processId)
+      let r: CallResult
+      try { r = impl(a, b, c, d, e, f, g, h, i) } catch (x) { return onThrow(fn, x) }
+      if (typeof r === 'number') return settle(fn, r)
+      if (!canWait) { ended = new WasiInternalError(`${fn} tried to wait without a suspension hook`, undefined, processId); throw ended }
+      return r.then((v) => settle(fn, v), (x: unknown) => onThrow(fn, x))
+    }
+    imports[fn] = (canWait && SUSPENDING_IMPORTS.includes(fn)
+      ? options.suspend!(guarded as SuspendingImport)
+      : guarded) as (...args: never[]) => number
+  }
+
+  let closed = false
+  const close = (): void => {
+    if (closed) return
+    closed = true
+    fds.clear()
+    scratch?.drop()
+    ended ??= new WasiStateError(`process ${processId}: WASI closed`, processId)
+  }
+  return {
+    imports,
+    attach(target) {
+      const m = target instanceof WebAssembly.Memory ? target : (target as WebAssembly.Instance)?.exports?.memory
+      if (!(m instanceof WebAssembly.Memory)) throw new WasiStateError('attach() needs a WebAssembly.Memory or an instance exporting `memory`', processId)
+      mem.set(m)
+    },
+    audit: () => audit.snapshot(errnoName),
+    get exit() { return exit },
+    scratchUsage: () => (scratch === null ? undefined : { bytes: scratch.usedBytes, inodes: scratch.usedInodes }),
+    close,
+    [Symbol.asyncDispose]: async () => close(),
+  }
+}
