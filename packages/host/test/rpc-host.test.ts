@@ -1,5 +1,5 @@
 // The Host capability over real RPC: info, rights and denials, providers, the view.
-import { cluster as capCluster } from '@ww/schema'
+import { cluster as capCluster, process as capProcess } from '@ww/schema'
 import type { RemoteError } from '@ww/transport'
 import { embeddedCluster, VERSION, type Cluster } from '../src/index.js'
 import { codeOf, rig, tick, type Rig } from './rpc-rig.js'
@@ -90,5 +90,34 @@ describe('Host over RPC', () => {
     expect(r.hc.live().watches).toBe(1)
     await res.getHandle().cancel()
     expect(r.hc.live().watches).toBe(0)
+  })
+
+  test('context: ERR_NOT_FOUND without one; the given BootContext otherwise', async () => {
+    expect(await codeOf(r.host.context())).toBe('ERR_NOT_FOUND')
+    const boot = new capProcess.BootContext.Server({
+      info() {}, parent() {}, args() {}, caps() {}, cap() {},
+      self(_p, res) { const s = res.initSelf(); s.setHost('host-a'); s.setPid(7n) },
+    })
+    const r2 = rig(c, { context: boot })
+    const self = (await r2.host.context().getContext().self()).getSelf()
+    expect([self.getHost(), self.getPid()]).toEqual(['host-a', 7n])
+    r2.client.close()
+    r2.hc.close()
+  })
+
+  test('bytecodeCache when granted: put validates, has/get by 32-byte cid', async () => {
+    const r2 = rig(c, { rights: { bytecodeCache: true } })
+    const cache = r2.host.bytecodeCache().getCache()
+    const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])
+    const cid = (await cache.put((p) => p.setBytecode(wasm))).getCid().toUint8Array().slice()
+    expect(cid.byteLength).toBe(32)
+    expect((await cache.has((p) => p.setCid(cid))).getPresent()).toBe(true)
+    expect([...(await cache.get((p) => p.setCid(cid))).getBytecode().toUint8Array()]).toEqual([...wasm])
+    expect(c.cache.has(`blake3:${Buffer.from(cid).toString('hex')}`)).toBe(true)
+    expect(await codeOf(cache.put((p) => p.setBytecode(new Uint8Array([1, 2, 3]))))).toBe('ERR_INVALID_MODULE')
+    expect(await codeOf(cache.has((p) => p.setCid(new Uint8Array(5))))).toBe('ERR_INVALID_ARGUMENT')
+    expect(await codeOf(cache.get((p) => p.setCid(new Uint8Array(32))))).toBe('ERR_NOT_FOUND')
+    r2.client.close()
+    r2.hc.close()
   })
 })

@@ -72,6 +72,7 @@ export function viewServer(view: ClusterView, scope: Scope): cluster.View$Server
       const replay = p.getReplay() ? view.hosts().sort(byId) : []
       const w = view.watch()
       let seq = 0n
+      let dropped = 0
       let stopped = false
       const release = scope.hold('watches', (reason) => {
         stopped = true
@@ -84,6 +85,9 @@ export function viewServer(view: ClusterView, scope: Scope): cluster.View$Server
       const send = async (events: MembershipEvent[]): Promise<void> => {
         if (stopped) return
         // Events the core queue dropped while we were busy still take their numbers (a gap).
+        const d = w.stats().dropped
+        seq += BigInt(d - dropped)
+        dropped = d
         const atMs = BigInt(Date.now())
         await handler.events((q) => {
           const l = q.initBatch(events.length)
