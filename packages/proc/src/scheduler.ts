@@ -4,7 +4,7 @@
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
 
 import { createSuspender, isAsyncified, type SuspensionMode } from '@ww/transport'
-import { BadModuleError, ProcessLimitError, SchedulerClosedError } from './errors.js'
+import { BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
@@ -359,7 +359,7 @@ export class Scheduler implements ImportHost {
     if (p.deadlineTimer) clearTimeout(p.deadlineTimer)
     this.#procs.delete(p.pid)
     p.parent?.children.delete(p)
-    p.mailbox.close(new Termination(status))
+    p.mailbox.close(new ProcessExitedError(p.pid))
     // Orphans do not outlive their parent.
     for (const c of [...p.children]) this.#terminate(c, { kind: 'killed', by: { kind: 'parent', pid: p.pid } })
     for (const w of p.monitors) if (!w.status) w.mailbox.offer(Message.notice('down', p.pid, status), true)
