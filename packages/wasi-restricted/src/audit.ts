@@ -1,6 +1,8 @@
 // What a guest tried and was refused: counts per function, readable by the host (metrics,
 // `ww ps`). A denial is any call answered by policy rather than by acting: a denied row,
-// an fd the row may not touch, a pointer outside memory, a wait nobody can serve.
+// an fd the row may not touch, an escape from the scratch dir, a pointer outside memory,
+// a wait nobody can serve. EBADF for an fd that does not exist is not one: libc probes
+// fds 3, 4, … for preopens at start-up, and every process would show it.
 
 import type { Preview1Function } from './functions.js'
 import { ERRNO } from './errno.js'
@@ -17,7 +19,7 @@ export interface AuditSnapshot {
 }
 
 export const DENIAL_ERRNOS: ReadonlySet<number> = new Set<number>([
-  ERRNO.EBADF, ERRNO.ENOTCAPABLE, ERRNO.ENOSYS, ERRNO.EPERM, ERRNO.EACCES, ERRNO.EFAULT, ERRNO.ENOTSUP,
+  ERRNO.ENOTCAPABLE, ERRNO.ENOSYS, ERRNO.EPERM, ERRNO.EACCES, ERRNO.EFAULT, ERRNO.ENOTSUP,
 ])
 
 export class Audit {
