@@ -1,5 +1,6 @@
 // Anchors over RPC: walk, set/get with real versions, compareAndSet, watch, read-only.
-import { anchor as capAnchor } from '@ww/schema'
+import { Struct, getInterfaceClient, setInterfaceClient } from 'capnp-ts'
+import { anchor as capAnchor, testing } from '@ww/schema'
 import { embeddedCluster, type Cluster } from '../src/index.js'
 import { codeOf, dec, enc, rig, tick, type Rig } from './rpc-rig.js'
 
@@ -106,5 +107,26 @@ describe('Anchor over RPC', () => {
     expect(await codeOf(a.ls())).toBe('ERR_REVOKED')
     // The writable root is untouched.
     expect(dec.decode((await root.walk((p) => p.setPath('ro/v')).getAnchor().get()).getValue().getData().toUint8Array())).toBe('x')
+  })
+
+  test('a node can hold a capability: get returns it, replacing it releases ours', async () => {
+    const echo = new testing.Echo.Server({ ping() {}, echo(p, res) { res.setPayload(p.getPayload().toUint8Array()) }, counter() {} })
+    const node = r.host.root().getRoot().walk((p) => p.setPath('svc/echo')).getAnchor()
+    const exportsBefore = r.client.stats.exports
+    await node.set((p) => {
+      const v = p.initValue()
+      Struct.setUint16(0, capAnchor.Value_Which.CAP, v) // the bindings have no typed cap setter
+      setInterfaceClient(0, echo, v)
+    })
+    // The host holds our Echo: one more capability exported from the client's side.
+    expect(r.client.stats.exports).toBe(exportsBefore + 1)
+    const got = await node.get()
+    expect(got.getValue().which()).toBe(capAnchor.Value_Which.CAP)
+    const back = new testing.Echo.Client(getInterfaceClient(0, got.getValue()))
+    const res = await back.echo((p) => p.setPayload(enc.encode('via anchor')))
+    expect(dec.decode(res.getPayload().toUint8Array())).toBe('via anchor')
+    await node.set((p) => p.initValue().setData(enc.encode('plain')))
+    for (let i = 0; i < 5 && r.client.stats.exports > exportsBefore; i++) await tick()
+    expect(r.client.stats.exports).toBe(exportsBefore)
   })
 })

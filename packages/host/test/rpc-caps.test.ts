@@ -84,10 +84,10 @@ describe('attenuation, revocation and release over RPC', () => {
     await topic.subscribe((p) => p.setHandler(sub))
     await topic.publishOnly()
     const live = r.hc.live()
-    expect(live).toEqual({ anchors: 3, topics: 2, subscriptions: 1, watches: 1 })
+    expect(live).toEqual({ anchors: 3, topics: 2, subscriptions: 1, watches: 1, provisions: 0 })
     expect(c.pubsub.stats()).toMatchObject({ topics: baseTopics + 1, subscriptions: 1 })
     r.hc.close('process exited')
-    expect(r.hc.live()).toEqual({ anchors: 0, topics: 0, subscriptions: 0, watches: 0 })
+    expect(r.hc.live()).toEqual({ anchors: 0, topics: 0, subscriptions: 0, watches: 0, provisions: 0 })
     expect(c.pubsub.stats()).toMatchObject({ topics: baseTopics, subscriptions: 0 })
     // Nodes nobody holds and that hold nothing are gone from the core tree.
     expect((await c.local.ls())).toEqual([])

@@ -3,7 +3,6 @@
 // attenuation, or closing the Host when its process exits, frees every core handle.
 
 import { host as capHost, type process as proc } from '@ww/schema'
-import { RemoteError } from '@ww/transport'
 import type { ClientLike } from 'capnp-ts'
 import type { Anchor } from '../anchors/types.js'
 import type { Cluster } from '../cluster/types.js'
@@ -14,6 +13,7 @@ import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { writeHostInfo } from './info.js'
 import { pubSubServer } from './pubsub.js'
+import { registryServer } from './registry.js'
 import { Scope, type LiveCounts } from './scope.js'
 import { viewServer } from './view.js'
 
@@ -129,11 +129,7 @@ function hostServer(s: HostState): capHost.Host$Server {
     view(_p, r) { r.setView(once('view', () => viewServer(cluster.view, scope))) },
     pubSub(_p, r) { r.setPubSub(once('pubSub', () => pubSubServer(cluster.pubsub, scope))) },
     root(_p, r) { r.setRoot(once('root', () => anchorServer({ core: s.rootCore.walk(''), scope }))) },
-    registry() {
-      if (overrides.registry === undefined && !rights.registry) throw denied('registry')
-      // The core Registry exists; its RPC server (registry.capnp) is not written yet.
-      throw new RemoteError('registry is not served over RPC yet', 'unimplemented')
-    },
+    registry(_p, r) { r.setRegistry(once('registry', () => registryServer({ core: cluster.registry, scope, identity }))) },
     executor(_p, r) { r.setExecutor(provided('executor')) },
     bytecodeCache(_p, r) { r.setCache(once('bytecodeCache', () => bytecodeCacheServer(cluster.cache, scope))) },
     debug(_p, r) { r.setDebug(provided('debug')) },

@@ -11,6 +11,7 @@ export interface LiveCounts {
   topics: number
   subscriptions: number
   watches: number
+  provisions: number
 }
 
 export type HeldKind = keyof LiveCounts
@@ -22,7 +23,7 @@ export class Scope {
   readonly counts: LiveCounts
 
   constructor(readonly parent?: Scope) {
-    this.counts = parent?.counts ?? { anchors: 0, topics: 0, subscriptions: 0, watches: 0 }
+    this.counts = parent?.counts ?? { anchors: 0, topics: 0, subscriptions: 0, watches: 0, provisions: 0 }
     if (parent !== undefined) {
       parent.#children.add(this)
       if (parent.#reason !== undefined) this.#reason = parent.#reason
