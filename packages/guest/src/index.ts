@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** The example guests `scripts/build.mjs` builds (guests/<name>.ts). */
-export const guestNames = ['echo-client', 'echo-errors', 'wasi-echo-client', 'conformance'] as const
+export const guestNames = ['echo-client', 'echo-errors', 'wasi-echo-client', 'wasi-hello-host', 'conformance'] as const
 export type GuestName = (typeof guestNames)[number]
 
 export interface GuestOptions {
