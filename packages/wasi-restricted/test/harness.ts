@@ -48,3 +48,6 @@ export type Harness = ReturnType<typeof setup>
 
 /** Pointers a hostile guest passes: at and past the end, and near 2^32 (wrap-around). */
 export const HOSTILE_PTRS = [PAGE - 1, PAGE, 0xfffffff0, -1] as const
+
+/** A suspension hook that hands the promise straight back, so a test can await what a guest would wait for. */
+export const passThrough = (fn: (...a: number[]) => number | Promise<number>) => fn as (...a: number[]) => number
