@@ -1,0 +1,137 @@
+// poll_oneoff and sched_yield: sleeps are suspension points, never blocking the host.
+import { DEFAULT_POLICY, grant, ERRNO, MemoryStream, MemoryListener } from '../index.js'
+import { passThrough, setup, type Harness } from '../../test/harness.js'
+
+const SUBS = 2048, EVENTS = 4096, N = 8000
+
+function clockSub(h: Harness, i: number, timeoutNs: bigint, userdata: bigint, flags = 0, id = 1): void {
+  const o = SUBS + i * 48
+  h.u8().fill(0, o, o + 48)
+  h.dv().setBigUint64(o, userdata, true)
+  h.dv().setUint32(o + 16, id, true)
+  h.dv().setBigUint64(o + 24, timeoutNs, true)
+  h.dv().setUint16(o + 40, flags, true)
+}
+function fdSub(h: Harness, i: number, type: 1 | 2, fd: number, userdata: bigint): void {
+  const o = SUBS + i * 48
+  h.u8().fill(0, o, o + 48)
+  h.dv().setBigUint64(o, userdata, true)
+  h.dv().setUint8(o + 8, type)
+  h.dv().setUint32(o + 16, fd, true)
+}
+const event = (h: Harness, i: number) => ({ userdata: h.u64(EVENTS + i * 32), error: h.dv().getUint16(EVENTS + i * 32 + 8, true), type: h.u8()[EVENTS + i * 32 + 10] })
+
+describe('poll_oneoff', () => {
+  test('a zero timeout fires at once, without any hook', () => {
+    const h = setup()
+    clockSub(h, 0, 0n, 42n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(h.u32(N)).toBe(1)
+    expect(event(h, 0)).toEqual({ userdata: 42n, error: 0, type: 0 })
+  })
+
+  test('a real sleep without a suspension hook is ENOTSUP (never blocks), counted', () => {
+    const h = setup()
+    clockSub(h, 0, 50_000_000n, 1n)
+    const t0 = Date.now()
+    h.fails(ERRNO.ENOTSUP, () => h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(Date.now() - t0).toBeLessThan(40)
+    expect(h.wasi.audit().byFunction.poll_oneoff).toBe(1)
+  })
+
+  test('with a hook the sleep is a promise the scheduler settles; the event loop keeps running', async () => {
+    const sleeps: bigint[] = []
+    const h = setup(DEFAULT_POLICY, { suspend: passThrough, scheduler: { sleep: (ns) => { sleeps.push(ns); return new Promise((r) => setTimeout(r, 5)) } } })
+    clockSub(h, 0, 30_000_000n, 1n)
+    clockSub(h, 1, 5_000_000n, 2n)
+    const p = h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)
+    expect(p).toBeInstanceOf(Promise)
+    let ticks = 0
+    const iv = setInterval(() => ticks++, 1)
+    expect(await p).toBe(ERRNO.SUCCESS)
+    clearInterval(iv)
+    expect(sleeps[0]).toBeGreaterThan(4_000_000n)
+    expect(sleeps[0]).toBeLessThanOrEqual(5_000_000n)
+    expect(h.u32(N)).toBe(1)
+    expect(event(h, 0).userdata).toBe(2n)
+    expect(ticks).toBeGreaterThan(0)
+  })
+
+  test('the default scheduler really sleeps (about 20 ms)', async () => {
+    const h = setup(DEFAULT_POLICY, { suspend: passThrough })
+    clockSub(h, 0, 20_000_000n, 1n)
+    const t0 = process.hrtime.bigint()
+    expect(await h.callAsync('poll_oneoff', SUBS, EVENTS, 1, N)).toBe(0)
+    expect(process.hrtime.bigint() - t0).toBeGreaterThanOrEqual(19_000_000n)
+  })
+
+  test('under a virtual clock a sleep advances time and returns at once', () => {
+    const h = setup(grant(DEFAULT_POLICY, { clock: { startMs: 0, stepNs: 0 } }))
+    h.ok(h.call('clock_time_get', 1, 0n, 100))
+    clockSub(h, 0, 3_000_000_000n, 9n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    h.ok(h.call('clock_time_get', 1, 0n, 108))
+    expect(h.u64(108) - h.u64(100)).toBe(3_000_000_000n)
+  })
+
+  test('absolute deadlines in the past fire at once; bad clock flags are per-event EINVAL', () => {
+    const h = setup()
+    clockSub(h, 0, 1n, 1n, 1, 0) // realtime abstime 1 ns after the epoch
+    clockSub(h, 1, 0n, 2n, 0x80)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N))
+    expect(h.u32(N)).toBe(2)
+    expect([event(h, 0).error, event(h, 1).error]).toEqual([0, ERRNO.EINVAL])
+  })
+
+  test('fd subscriptions are ENOTCAPABLE by default, EBADF for absent fds', () => {
+    const h = setup()
+    fdSub(h, 0, 1, 0, 1n)
+    fdSub(h, 1, 2, 77, 2n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N))
+    expect([event(h, 0).error, event(h, 1).error]).toEqual([ERRNO.ENOTCAPABLE, ERRNO.EBADF])
+  })
+
+  test('an unknown subscription tag is EINVAL; an events area past memory is EFAULT', () => {
+    const h = setup()
+    clockSub(h, 0, 0n, 1n)
+    h.dv().setUint8(SUBS + 8, 9)
+    h.fails(ERRNO.EINVAL, () => h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    clockSub(h, 0, 0n, 1n)
+    h.fails(ERRNO.EFAULT, () => h.call('poll_oneoff', SUBS, 65536 - 16, 1, N))
+    h.fails(ERRNO.EFAULT, () => h.call('poll_oneoff', SUBS, EVENTS, 2000, N))
+    h.fails(ERRNO.EINVAL, () => h.call('poll_oneoff', SUBS, EVENTS, 0x10000000, N))
+  })
+
+  test('granted streams: a stdin read subscription waits for data', async () => {
+    const stdin = new MemoryStream()
+    const h = setup(grant(DEFAULT_POLICY, { stdin: 'stream' }), { stdin, suspend: passThrough })
+    fdSub(h, 0, 1, 0, 5n)
+    clockSub(h, 1, 10_000_000_000n, 6n)
+    const p = h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)
+    setTimeout(() => stdin.push('x'), 5)
+    expect(await p).toBe(0)
+    expect(h.u32(N)).toBe(1)
+    expect(event(h, 0)).toEqual({ userdata: 5n, error: 0, type: 1 })
+  })
+
+  test('granted sockets: a listener read subscription wakes on connect', async () => {
+    const l = new MemoryListener()
+    const h = setup(grant(DEFAULT_POLICY, { sockets: true }), { sockets: [l], suspend: passThrough })
+    fdSub(h, 0, 1, 3, 8n)
+    const p = h.callAsync('poll_oneoff', SUBS, EVENTS, 1, N)
+    setTimeout(() => l.connect(), 2)
+    expect(await p).toBe(0)
+    expect(event(h, 0).userdata).toBe(8n)
+  })
+})
+
+describe('sched_yield', () => {
+  test('without a hook it returns at once; with one it yields to the event loop', async () => {
+    expect(setup().call('sched_yield')).toBe(0)
+    const h = setup(DEFAULT_POLICY, { suspend: passThrough })
+    let ran = false
+    setImmediate(() => { ran = true })
+    expect(await h.callAsync('sched_yield')).toBe(0)
+    expect(ran).toBe(true)
+  })
+})
