@@ -1,4 +1,5 @@
 import type { Command } from '../command.js'
+import { demo } from './demo.js'
 
 /** Every `ww` subcommand, in the order `ww --help` lists them. */
-export const commands: Command[] = []
+export const commands: Command[] = [demo]
