@@ -7,7 +7,10 @@
 // - procRuntime: @ww/host's Runtime (the Executor's pluggable part) on a Scheduler.
 // - meterModule: the Binaryen metering pass on its own.
 
-export { Scheduler, type SchedulerOptions, type SpawnOptions, type ProcessLimits, type ProcModule } from './scheduler.js'
+export {
+  Scheduler, type SchedulerOptions, type SpawnOptions, type ProcessLimits, type ProcModule,
+  type ProcessContext, type ProcessExtension, type CompileOptions,
+} from './scheduler.js'
 export { ProcessHandle, NativeProcess, type ProcessInfo, type ProcessState, type WaitOptions } from './handle.js'
 export { Message, type MessageKind } from './message.js'
 export { Supervisor, type SupervisorOptions, type ChildSpec, type RestartPolicy } from './supervisor.js'

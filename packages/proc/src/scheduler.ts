@@ -3,7 +3,7 @@
 // every `quantumMs` so timers and I/O keep flowing. A guest whose fuel runs out while
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
 
-import { createSuspender, isAsyncified, type SuspensionMode } from '@ww/transport'
+import { createSuspender, isAsyncified, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
 import { BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
@@ -48,8 +48,35 @@ export interface SpawnOptions extends ProcessLimits {
   trapExits?: boolean
   /** A label for ps. */
   name?: string
-  /** More imports (WASI, transport…), merged under the scheduler's own. */
+  /** More imports, merged under the scheduler's own. */
   imports?: WebAssembly.Imports
+  /** Plug in per-process parts (a transport connection, WASI): see ProcessExtension. */
+  extend?: (ctx: ProcessContext) => ProcessExtension
+}
+
+/** What an extension gets to build its part of one process. */
+export interface ProcessContext {
+  readonly pid: Pid
+  /**
+   * A Suspender for imports that may wait (give it to GuestConnection as `suspension`):
+   * a wait parks the process in the scheduler, which resumes it in its turn. Its
+   * attach/run belong to the scheduler and do nothing here.
+   */
+  readonly suspender: Suspender
+}
+
+/** One process's plugged-in part. */
+export interface ProcessExtension {
+  imports?: WebAssembly.Imports
+  /** Called with the new instance before it runs; a throw ends the process (trapped). */
+  attach?(instance: WebAssembly.Instance): void
+  /** Called once when the process ends (close connections, free resources). */
+  onExit?(status: ExitStatus): void
+}
+
+export interface CompileOptions {
+  /** More imports that may wait ("module.name", e.g. "ww.recv"), for asyncify. */
+  suspendingImports?: readonly string[]
 }
 
 /** A module metered (and asyncified where needed) for this scheduler, compiled once. */
@@ -100,10 +127,10 @@ export class Scheduler implements ImportHost {
   }
 
   /** Meters and compiles `bytes` once; spawn the result as often as you like. */
-  async compile(bytes: Uint8Array): Promise<ProcModule> {
+  async compile(bytes: Uint8Array, opts: CompileOptions = {}): Promise<ProcModule> {
     // Under asyncify only guests that keep the ABI's data area can suspend; JSPI needs nothing.
     const asyncify = createSuspender(this.#mode).kind === 'asyncify'
-    const { bytes: out, info } = await meterModule(bytes, asyncify ? { asyncify: { imports: SUSPENDING, ifExports: 'ww_asyncify_data' } } : {})
+    const { bytes: out, info } = await meterModule(bytes, asyncify ? { asyncify: { imports: [...SUSPENDING, ...(opts.suspendingImports ?? [])], ifExports: 'ww_asyncify_data' } } : {})
     return { module: await WebAssembly.compile(out as Uint8Array<ArrayBuffer>), meter: info }
   }
 
@@ -117,7 +144,9 @@ export class Scheduler implements ImportHost {
     this.#handles.set(p, handle)
     p.suspender = createSuspender(this.#mode)
     try {
-      const inst = new WebAssembly.Instance(mod.module, buildImports(p, this, opts.imports))
+      const ext = opts.extend?.({ pid: p.pid, suspender: this.#contextSuspender(p) })
+      p.onExit = ext?.onExit
+      const inst = new WebAssembly.Instance(mod.module, buildImports(p, this, { ...opts.imports, ...ext?.imports }))
       p.instance = inst
       p.suspender.attach(inst)
       p.fuel = inst.exports.ww_fuel as WebAssembly.Global
@@ -125,6 +154,7 @@ export class Scheduler implements ImportHost {
       p.canWait = p.suspender.kind === 'jspi' || (isAsyncified(inst.exports) && typeof inst.exports.ww_asyncify_data === 'function')
       const pages = (p.memory?.buffer.byteLength ?? 0) / 65536
       if (pages > p.limits.memoryPages) throw new Termination({ kind: 'limit', which: 'memory', detail: `initial memory ${pages} pages over the cap of ${p.limits.memoryPages}` })
+      ext?.attach?.(inst)
     } catch (e) {
       // A trap or a limit in the start function ends this process, not the caller.
       this.#finish(p, classify(e))
@@ -257,9 +287,26 @@ export class Scheduler implements ImportHost {
     )
   }
 
+  /** The Suspender extensions see: waits go through #park so the dispatcher stays in charge. */
+  #contextSuspender(p: Proc): Suspender {
+    const real = p.suspender!
+    return {
+      kind: real.kind,
+      get suspensions() { return real.suspensions },
+      wrapImport: (fn: SuspendingImport) => real.wrapImport((...args: number[]) => {
+        const r = fn(...args)
+        if (typeof r === 'number' || !p.canWait) return r // a guest that cannot wait ends in the real suspender
+        let v = 0
+        return this.#park(p, r.then((x) => { v = x }), () => v)
+      }),
+      attach: () => undefined,
+      run: () => Promise.reject(new BadModuleError('the scheduler runs processes; extensions do not')),
+    }
+  }
+
   /** Parks p (off the CPU) until `wake` settles and the dispatcher picks it again. */
-  #park(p: Proc, wake: Promise<unknown>, cont: () => number, onWakeError?: (e: unknown) => number): Promise<number> {
-    p.state = 'waiting'
+  #park(p: Proc, wake: Promise<unknown>, cont: () => number, onWakeError?: (e: unknown) => number, state: 'waiting' | 'running' = 'waiting'): Promise<number> {
+    p.state = state
     this.#endSlice(p)
     return new Promise<number>((resolve, reject) => {
       p.abort = reject
@@ -282,8 +329,10 @@ export class Scheduler implements ImportHost {
   // ---- ImportHost ----
 
   outOfFuel(p: Proc): number | Promise<number> {
-    const cur = p.fuel!.value as number
-    p.fuelUsed += p.granted - cur
+    // In a start function (during instantiation) the fuel export is not reachable yet:
+    // count the whole grant (the global starts at 0, so the first grant is 0).
+    const cur = p.fuel === undefined ? 0 : (p.fuel.value as number)
+    p.fuelUsed += Math.max(0, p.granted - cur)
     p.granted = 0
     const budget = p.limits.fuel - p.fuelUsed
     if (budget <= 0) throw new Termination({ kind: 'limit', which: 'fuel', detail: `CPU budget of ${p.limits.fuel} fuel` })
@@ -294,7 +343,7 @@ export class Scheduler implements ImportHost {
     // Keep running when nobody waits and the quantum is not spent, or when p cannot suspend.
     if (!p.onCpu || !p.canWait) return refill
     if (this.#queued() === 0 && now - this.#pumpStart < this.#quantumMs) return refill
-    return this.#park(p, Promise.resolve(), () => refill)
+    return this.#park(p, Promise.resolve(), () => refill, undefined, 'running')
   }
 
   send(p: Proc, pid: number, m: Message): number | Promise<number> {
@@ -368,6 +417,10 @@ export class Scheduler implements ImportHost {
       if (l.status || isNormal(status)) continue
       if (l.trapExits) l.mailbox.offer(Message.notice('exit', p.pid, status), true)
       else this.#terminate(l, { kind: 'killed', by: { kind: 'link', pid: p.pid } })
+    }
+    if (p.onExit) {
+      try { p.onExit(status) } catch { /* an extension's cleanup must not break the scheduler */ }
+      p.onExit = undefined
     }
     // Drop the instance so its memory can be collected while handles live on.
     p.instance = undefined

@@ -63,6 +63,8 @@ export class Proc {
   /** Set while parked: ends the guest's wait with an error (kill). */
   abort: ((e: unknown) => void) | undefined
   deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  /** An extension's cleanup, run once at exit. */
+  onExit: ((s: ExitStatus) => void) | undefined
   /** Sender pid and kind of the message the guest received last. */
   lastFrom = 0
   lastKind = 0
