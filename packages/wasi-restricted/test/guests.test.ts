@@ -1,0 +1,109 @@
+// Real guests compiled from source, under the default policy and under grants.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createSuspender } from '@ww/transport'
+import { createWasi, DEFAULT_POLICY, grant, MemorySink, ProcessExit, type Policy, type WasiOptions } from '../src/index.js'
+import { asGuest, cGuest, findClang } from './guests.js'
+
+const ERRNO_ENOTCAPABLE = 76, ERRNO_ENOSPC = 51
+
+async function run(bytes: Uint8Array, policy: Policy = DEFAULT_POLICY, opts: Partial<WasiOptions> = {}) {
+  const stdout = new MemorySink(), stderr = new MemorySink()
+  const wasi = createWasi(policy, { processId: 'guest-1', sinks: { stdout, stderr }, ...opts })
+  const { instance } = await WebAssembly.instantiate(bytes, { wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports })
+  wasi.attach(instance)
+  let exitCode = 0
+  try { (instance.exports._start as () => void)() } catch (e) {
+    if (!(e instanceof ProcessExit)) throw e
+    exitCode = e.exitCode
+  }
+  return { exitCode, out: stdout.text(), err: stderr.text(), wasi, stdout }
+}
+
+const clang = findClang()
+if (clang === null) console.warn('wasi-restricted: no clang with wasi-libc found (apt install clang-19 lld-19 wasi-libc, or set WW_CLANG/WASI_SYSROOT): C guest tests skipped')
+const withClang = clang === null ? describe.skip : describe
+
+withClang('C guest (clang + wasi-libc), default policy', () => {
+  test('libc start-up, printf, clock, random, no env, stdin EOF, fopen failing cleanly', async () => {
+    const r = await run((await cGuest('startup'))!)
+    expect(r.exitCode).toBe(0)
+    expect(r.out).toBe([
+      'argc=0 home=(none)',
+      'clock monotonic_ok=1 realtime_after_2020=1',
+      'random rc=0 nonzero=1',
+      `fopen /etc/passwd: failed errno=${ERRNO_ENOTCAPABLE}`,
+      `fopen data.txt: failed errno=${ERRNO_ENOTCAPABLE}`,
+      'stdin: eof', '',
+    ].join('\n'))
+    expect(r.err).toBe('to stderr\n')
+    expect(r.stdout.records.every((x) => x.processId === 'guest-1')).toBe(true)
+    expect(r.wasi.audit().denials).toBe(0) // libc never even asked: no preopen matched
+  })
+})
+
+withClang('C guest with a scratch dir', () => {
+  const passwd = existsSync('/etc/passwd') ? { text: readFileSync('/etc/passwd', 'utf8'), mtime: statSync('/etc/passwd').mtimeMs } : null
+
+  test('creates, writes, reads, renames, deletes; hits ENOSPC at its quota; cannot get out; proc_exit(3)', async () => {
+    const policy = grant(DEFAULT_POLICY, { scratch: { maxBytes: 10_000, maxInodes: 16 } })
+    const r = await run((await cGuest('scratch'))!, policy)
+    expect(r.exitCode).toBe(3)
+    const lines = r.out.trim().split('\n')
+    expect(lines.slice(0, 4)).toEqual(['read back: first line', 'stat dir: 1', 'unlink: 0 exists_after=0', `quota: wrote 10000 bytes then errno=${ERRNO_ENOSPC} (ENOSPC)`])
+    expect(lines.slice(4)).toEqual([
+      `escape /etc/passwd: refused errno=${ERRNO_ENOTCAPABLE}`,
+      `escape dotdot: refused errno=${ERRNO_ENOTCAPABLE}`,
+      `escape dotdot-create: refused errno=${ERRNO_ENOTCAPABLE}`,
+      `escape abs-symlink: refused errno=${ERRNO_ENOTCAPABLE}`,
+      `escape rel-symlink: refused errno=${ERRNO_ENOTCAPABLE}`,
+    ])
+    expect(r.wasi.audit().byErrno.ENOTCAPABLE).toBeGreaterThanOrEqual(3)
+    // The host is untouched: nothing escaped onto its disk, /etc/passwd unchanged.
+    for (const p of ['/escaped.txt', '/tmp/escaped.txt', `${process.cwd()}/escaped.txt`]) expect(existsSync(p)).toBe(false)
+    if (passwd !== null) {
+      expect(readFileSync('/etc/passwd', 'utf8')).toBe(passwd.text)
+      expect(statSync('/etc/passwd').mtimeMs).toBe(passwd.mtime)
+    }
+    r.wasi.close()
+    expect(r.wasi.scratchUsage()).toEqual({ bytes: 0, inodes: 0 })
+  })
+})
+
+withClang('C guest sleeping through the transport\'s asyncify Suspender', () => {
+  test('usleep/nanosleep suspend the guest; the event loop keeps running', async () => {
+    const bytes = (await cGuest('sleep', { asyncify: ['wasi_snapshot_preview1.poll_oneoff'], exports: ['ww_asyncify_area'] }))!
+    const suspender = createSuspender('asyncify')
+    const stdout = new MemorySink(), stderr = new MemorySink()
+    const wasi = createWasi(DEFAULT_POLICY, { processId: 'sleeper', sinks: { stdout, stderr }, suspend: (fn) => suspender.wrapImport(fn) })
+    const { instance } = await WebAssembly.instantiate(bytes, { wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports })
+    wasi.attach(instance)
+    // The ABI's ww_asyncify_data, from the exported data address (see guests/c/sleep.c).
+    const area = (instance.exports.ww_asyncify_area as WebAssembly.Global).value as number
+    suspender.attach({ exports: { ...instance.exports, ww_asyncify_data: () => area } } as unknown as WebAssembly.Instance)
+    let ticks = 0
+    const iv = setInterval(() => ticks++, 2)
+    await suspender.run(instance.exports._start as () => void)
+    clearInterval(iv)
+    const ms = Number(/slept_ms=(\d+)/.exec(stdout.text())![1])
+    expect(ms).toBeGreaterThanOrEqual(29)
+    expect(suspender.suspensions).toBe(2)
+    expect(ticks).toBeGreaterThan(3)
+  })
+
+  test('without a hook the same guest is not blocked: the sleep fails at once', async () => {
+    const bytes = (await cGuest('sleep', { asyncify: ['wasi_snapshot_preview1.poll_oneoff'], exports: ['ww_asyncify_area'] }))!
+    const t0 = Date.now()
+    const r = await run(bytes)
+    expect(Date.now() - t0).toBeLessThan(25)
+    expect(r.wasi.audit().byFunction.poll_oneoff).toBe(2)
+  })
+})
+
+describe('AssemblyScript guest (wasi-shim), default policy', () => {
+  test('console, clocks, random, stderr, process.exit(3)', async () => {
+    const r = await run(await asGuest('startup'))
+    expect(r.out).toBe('as hello\nas clock ok ok\nas random ok\n')
+    expect(r.err).toBe('as stderr\n')
+    expect(r.exitCode).toBe(3)
+  })
+})

@@ -1,0 +1,96 @@
+// Guests for the tests, compiled from source once and cached in build/guests by content
+// hash (sources + flags), so a test run compiles only what changed. Parallel jest workers
+// may race to build the same guest: each writes a temp file and renames it into place.
+//
+// C: clang with wasi-libc (Debian: clang-19, lld-19, wasi-libc; override with WW_CLANG and
+// WASI_SYSROOT). When no such toolchain is found, C cases are skipped with a notice.
+// AssemblyScript: `assemblyscript` + `@assemblyscript/wasi-shim` from npm, always available.
+import { createHash } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BUILD = join(ROOT, 'build', 'guests')
+const require = createRequire(import.meta.url)
+
+export interface Toolchain { clang: string; sysroot: string }
+
+let toolchain: Toolchain | null | undefined
+export function findClang(): Toolchain | null {
+  if (toolchain !== undefined) return toolchain
+  toolchain = null
+  const sysroot = process.env.WASI_SYSROOT ?? '/usr'
+  if (!existsSync(join(sysroot, 'lib', 'wasm32-wasi', 'libc.a'))) return null
+  for (const c of [process.env.WW_CLANG, 'clang-19', 'clang']) {
+    if (c === undefined || c === '') continue
+    if (spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0) return (toolchain = { clang: c, sysroot })
+  }
+  return null
+}
+
+function cached(key: string, name: string, build: () => Uint8Array): Uint8Array {
+  const file = join(BUILD, `${name}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.wasm`)
+  if (existsSync(file)) return readFileSync(file)
+  mkdirSync(BUILD, { recursive: true })
+  const bytes = build()
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, bytes)
+  renameSync(tmp, file)
+  return bytes
+}
+
+/** guests/c/<name>.c compiled with wasi-libc, or null when no toolchain is installed. */
+export async function cGuest(name: string, opts: { asyncify?: readonly string[]; exports?: readonly string[] } = {}): Promise<Uint8Array | null> {
+  const tc = findClang()
+  if (tc === null) return null
+  const src = join(ROOT, 'guests', 'c', `${name}.c`)
+  const flags = ['--target=wasm32-wasi', `--sysroot=${tc.sysroot}`, '-O2', ...(opts.exports ?? []).map((e) => `-Wl,--export=${e}`)]
+  const binaryen = opts.asyncify ? (await import('binaryen')).default : undefined
+  return cached(JSON.stringify([readFileSync(src, 'utf8'), flags, opts.asyncify ?? null]), name, () => {
+    const out = join(BUILD, `${name}.${process.pid}.raw.wasm`)
+    const r = spawnSync(tc.clang, [...flags, src, '-o', out], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`clang failed for ${name}: ${r.stderr}`)
+    let bytes: Uint8Array = readFileSync(out)
+    if (binaryen !== undefined) {
+      const mod = binaryen.readBinary(bytes)
+      try {
+        binaryen.setOptimizeLevel(2)
+        binaryen.setPassArgument('asyncify-imports', opts.asyncify!.join(','))
+        mod.runPasses(['asyncify'])
+        if (!mod.validate()) throw new Error(`asyncify produced an invalid module for ${name}`)
+        bytes = mod.emitBinary()
+      } finally {
+        mod.dispose()
+        binaryen.setPassArgument('asyncify-imports', null)
+      }
+    }
+    return bytes
+  })
+}
+
+/** guests/as/<name>.ts compiled by AssemblyScript with the WASI shim. */
+export async function asGuest(name: string): Promise<Uint8Array> {
+  const src = join(ROOT, 'guests', 'as', `${name}.ts`)
+  const shim = dirname(require.resolve('@assemblyscript/wasi-shim/asconfig.json'))
+  const argv = [relative(ROOT, src), '--outFile', `${name}.wasm`, '--optimizeLevel', '2', '--runtime', 'stub', '--exportStart', '_start',
+    '--lib', relative(ROOT, join(shim, 'assembly'))]
+  for (const u of ['ASC_WASI=1', 'abort=wasi_abort', 'trace=wasi_trace', 'seed=wasi_seed', 'console=wasi_console',
+    'crypto=wasi_crypto', 'performance=wasi_performance', 'process=wasi_process', 'Date=wasi_Date']) argv.push('--use', u)
+  let bytes: Uint8Array | undefined
+  const key = JSON.stringify([readFileSync(src, 'utf8'), argv])
+  const file = join(BUILD, `as-${name}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.wasm`)
+  if (existsSync(file)) return readFileSync(file)
+  const asc = (await import('assemblyscript/asc')).default
+  let stderr = ''
+  const { error } = await asc.main(argv, {
+    stdout: { write: () => true } as never,
+    stderr: { write: (s: string) => { stderr += s; return true } } as never,
+    baseDir: ROOT,
+    writeFile: (f: string, contents: Uint8Array) => { if (f.endsWith('.wasm')) bytes = contents },
+  })
+  if (error || bytes === undefined) throw new Error(`asc failed for ${name}: ${error?.message}\n${stderr}`)
+  return cached(key, `as-${name}`, () => bytes!)
+}
