@@ -9,7 +9,7 @@ const ERRNO_ENOTCAPABLE = 76, ERRNO_ENOSPC = 51
 async function run(bytes: Uint8Array, policy: Policy = DEFAULT_POLICY, opts: Partial<WasiOptions> = {}) {
   const stdout = new MemorySink(), stderr = new MemorySink()
   const wasi = createWasi(policy, { processId: 'guest-1', sinks: { stdout, stderr }, ...opts })
-  const { instance } = await WebAssembly.instantiate(bytes, { wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports })
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as BufferSource), { wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports })
   wasi.attach(instance)
   let exitCode = 0
   try { (instance.exports._start as () => void)() } catch (e) {
@@ -75,7 +75,7 @@ withClang('C guest sleeping through the transport\'s asyncify Suspender', () => 
     const suspender = createSuspender('asyncify')
     const stdout = new MemorySink(), stderr = new MemorySink()
     const wasi = createWasi(DEFAULT_POLICY, { processId: 'sleeper', sinks: { stdout, stderr }, suspend: (fn) => suspender.wrapImport(fn) })
-    const { instance } = await WebAssembly.instantiate(bytes, { wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports })
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as BufferSource), { wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports })
     wasi.attach(instance)
     // The ABI's ww_asyncify_data, from the exported data address (see guests/c/sleep.c).
     const area = (instance.exports.ww_asyncify_area as WebAssembly.Global).value as number

@@ -85,12 +85,13 @@ export async function asGuest(name: string): Promise<Uint8Array> {
   if (existsSync(file)) return readFileSync(file)
   const asc = (await import('assemblyscript/asc')).default
   let stderr = ''
+  // baseDir is honoured by asc but missing from its APIOptions type.
   const { error } = await asc.main(argv, {
     stdout: { write: () => true } as never,
     stderr: { write: (s: string) => { stderr += s; return true } } as never,
     baseDir: ROOT,
-    writeFile: (f: string, contents: Uint8Array) => { if (f.endsWith('.wasm')) bytes = contents },
-  })
+    writeFile: (f: string, contents: string | Uint8Array) => { if (f.endsWith('.wasm') && typeof contents !== 'string') bytes = contents },
+  } as Parameters<typeof asc.main>[1])
   if (error || bytes === undefined) throw new Error(`asc failed for ${name}: ${error?.message}\n${stderr}`)
   return cached(key, `as-${name}`, () => bytes!)
 }
