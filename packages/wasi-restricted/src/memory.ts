@@ -1,7 +1,11 @@
 // Checked access to the guest's linear memory. Every range is checked against the memory
 // of this moment; a bad one is EFAULT, never an access outside the guest's memory.
-// Views are re-derived whenever `memory.buffer` is a different object: memory.grow
-// replaces (and detaches) the buffer, so a view from before a grow is never used.
+// memory.grow replaces the buffer and detaches the old one, so a view from before a grow
+// must never be used. Reading `memory.buffer` costs a call into the engine on every
+// syscall (it was a third of clock_time_get's cost); instead each call checks that the
+// view is not detached (length 0 after a grow) and re-derives it then. A range that seems
+// out of bounds is re-checked against a fresh buffer (shared memories grow without
+// detaching), so a view can be short but never stale-and-used past memory.
 
 import { ERRNO, fail } from './errno.js'
 
@@ -17,17 +21,22 @@ export class GuestMemory {
   set(memory: WebAssembly.Memory): void {
     this.#memory = memory
     this.#buffer = undefined
+    this.#reload()
   }
 
   get attached(): boolean { return this.#memory !== undefined }
 
-  #refresh(): void {
+  #reload(): void {
     const b = this.#memory!.buffer as ArrayBuffer
     if (b !== this.#buffer) {
       this.#buffer = b
       this.#u8 = new Uint8Array(b)
       this.#dv = new DataView(b)
     }
+  }
+
+  #refresh(): void {
+    if (this.#u8.length === 0) this.#reload() // detached by a grow (or never loaded)
   }
 
   /** Bytes of guest memory, current as of this call. Do not keep across calls. */
@@ -39,7 +48,10 @@ export class GuestMemory {
     this.#refresh()
     const p = ptr >>> 0
     // Both < 2^32, so the sum is exact in a double: no wrap-around.
-    if (p + (len >>> 0) > this.#u8.length) fail(ERRNO.EFAULT)
+    if (p + (len >>> 0) > this.#u8.length) {
+      this.#reload()
+      if (p + (len >>> 0) > this.#u8.length) fail(ERRNO.EFAULT)
+    }
     return p
   }
 

@@ -17,7 +17,7 @@ export function clockCalls(ctx: Ctx): Record<'clock_res_get' | 'clock_time_get',
       const p = mem.check(timePtr, 8)
       const t = clock.now(id)
       if (t === undefined) return ERRNO.EINVAL
-      mem.dv().setBigUint64(p, t, true)
+      mem.dv().setBigUint64(p, t, true) // no refresh in between: dv() is the view check() just validated
       return ERRNO.SUCCESS
     },
   }

@@ -18,9 +18,26 @@ export function randomCalls(ctx: Ctx): Record<'random_get', Impl> {
   }
 }
 
+/**
+ * CSPRNG bytes served from a per-process pool refilled 4 KiB at a time: one
+ * randomFillSync costs ~1 µs whatever its size, so small requests (getentropy: 16–32 B)
+ * would pay it each time. Bytes are handed out once and zeroed.
+ */
+function cryptoPool(): (dst: Uint8Array) => void {
+  const pool = new Uint8Array(4096)
+  let at = pool.length
+  return (dst) => {
+    if (dst.length > pool.length) { randomFillSync(dst); return }
+    if (at + dst.length > pool.length) { randomFillSync(pool); at = 0 }
+    dst.set(pool.subarray(at, at + dst.length))
+    pool.fill(0, at, at + dst.length)
+    at += dst.length
+  }
+}
+
 /** Fills with the policy's source. Seeded: sfc32, small and fast, not for secrets. */
 export function randomSource(policy: Policy): (dst: Uint8Array) => void {
-  if (policy.random.kind === 'crypto') return (dst) => { randomFillSync(dst) }
+  if (policy.random.kind === 'crypto') return cryptoPool()
   let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = policy.random.seed >>> 0
   const next = (): number => {
     const t = (((a + b) | 0) + d) | 0

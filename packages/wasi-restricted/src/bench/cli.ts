@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `pnpm bench` for @ww/wasi-restricted: node dist/bench/cli.js [overhead]
+import { overhead } from './overhead.js'
+
+const all: Record<string, () => Promise<void>> = { overhead: () => overhead() }
+const pick = process.argv.slice(2)
+for (const name of pick.length > 0 ? pick : Object.keys(all)) {
+  const run = all[name]
+  if (run === undefined) throw new Error(`unknown benchmark ${name}; have ${Object.keys(all).join(', ')}`)
+  await run()
+}
