@@ -21,6 +21,8 @@ export interface ProcessInfo {
   readonly fuel: number
   readonly slices: number
   readonly memoryBytes: number
+  /** Set while hibernated: bytes of saved state (the instance and its memory are gone). */
+  readonly hibernatedBytes: number | undefined
   readonly mailbox: number
   readonly sent: number
   readonly received: number

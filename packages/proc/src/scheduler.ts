@@ -9,7 +9,9 @@ import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './han
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
 import { Message } from './message.js'
-import { meterModule, type MeterInfo } from './meter/pass.js'
+import { meterModule, START_EXPORT, type MeterInfo } from './meter/pass.js'
+import { RebindableAsyncify } from './internal/asyncify.js'
+import { restore, snapshot } from './internal/hibernate.js'
 import { isNormal, type ExitStatus, type Pid } from './status.js'
 
 /** Per-process limits; every field has a scheduler-wide default. */
@@ -37,6 +39,11 @@ export interface SchedulerOptions {
   suspension?: SuspensionMode
   /** Defaults for every spawn. */
   limits?: ProcessLimits
+  /**
+   * Hibernate a process that has waited in `recv` this long (ms): its state goes to a
+   * host buffer and its instance is dropped until a message comes. Default: never.
+   */
+  hibernateAfterMs?: number
 }
 
 export interface SpawnOptions extends ProcessLimits {
@@ -105,6 +112,7 @@ export class Scheduler implements ImportHost {
   readonly #mode: SuspensionMode
   readonly #defaults: ResolvedLimits
   readonly #core: Core
+  readonly #hibernateAfter: number
 
   constructor(opts: SchedulerOptions = {}) {
     this.#max = opts.maxProcesses ?? 10_000
@@ -112,6 +120,7 @@ export class Scheduler implements ImportHost {
     this.#quantumMs = opts.quantumMs ?? 4
     this.#mode = opts.suspension ?? 'auto'
     this.#defaults = { ...DEFAULTS, ...definedOnly(opts.limits ?? {}) }
+    this.#hibernateAfter = opts.hibernateAfterMs ?? Infinity
     this.#core = {
       kill: (p, s) => this.#terminate(p, s),
       deliver: (to, m, wait) => this.#deliver(to, m, wait),
@@ -142,19 +151,29 @@ export class Scheduler implements ImportHost {
     const p = this.#create('wasm', opts)
     const handle = new ProcessHandle(this.#core, p)
     this.#handles.set(p, handle)
-    p.suspender = createSuspender(this.#mode)
+    const real = createSuspender(this.#mode)
+    // Under asyncify our own runner, which can move a waiting guest to a new instance.
+    p.suspender = real.kind === 'asyncify' ? new RebindableAsyncify() : real
+    p.module = mod.module
+    p.meter = mod.meter
     try {
       const ext = opts.extend?.({ pid: p.pid, suspender: this.#contextSuspender(p) })
       p.onExit = ext?.onExit
-      const inst = new WebAssembly.Instance(mod.module, buildImports(p, this, { ...opts.imports, ...ext?.imports }))
-      p.instance = inst
-      p.suspender.attach(inst)
-      p.fuel = inst.exports.ww_fuel as WebAssembly.Global
-      p.memory = inst.exports.memory instanceof WebAssembly.Memory ? inst.exports.memory : undefined
+      p.hasExtension = ext !== undefined
+      p.imports = buildImports(p, this, { ...opts.imports, ...ext?.imports })
+      const inst = new WebAssembly.Instance(mod.module, p.imports)
+      this.#bind(p, inst)
       p.canWait = p.suspender.kind === 'jspi' || (isAsyncified(inst.exports) && typeof inst.exports.ww_asyncify_data === 'function')
       const pages = (p.memory?.buffer.byteLength ?? 0) / 65536
       if (pages > p.limits.memoryPages) throw new Termination({ kind: 'limit', which: 'memory', detail: `initial memory ${pages} pages over the cap of ${p.limits.memoryPages}` })
       ext?.attach?.(inst)
+      // The pass moved the start function out (so a restore never re-runs it): run it now.
+      const start = inst.exports[START_EXPORT]
+      if (typeof start === 'function') {
+        p.granted = this.#sliceFuel
+        p.fuel!.value = p.granted
+        start()
+      }
     } catch (e) {
       // A trap or a limit in the start function ends this process, not the caller.
       this.#finish(p, classify(e))
@@ -255,6 +274,7 @@ export class Scheduler implements ImportHost {
     p.state = 'running'
     if (!p.started) this.#start(p)
     else {
+      if (p.snapshot && !this.#wake(p)) return done
       const resume = p.resume!
       p.resume = undefined
       resume()
@@ -271,11 +291,56 @@ export class Scheduler implements ImportHost {
     done?.()
   }
 
+  #bind(p: Proc, inst: WebAssembly.Instance): void {
+    p.instance = inst
+    p.suspender!.attach(inst)
+    p.fuel = inst.exports.ww_fuel as WebAssembly.Global
+    p.memory = inst.exports.memory instanceof WebAssembly.Memory ? inst.exports.memory : undefined
+  }
+
+  /**
+   * Saves a process that waits in `recv` and drops its instance (see hibernate.ts).
+   * False when it cannot: running or about to, not an asyncify guest, not hibernatable
+   * by its module, or plugged into an extension (which holds the instance).
+   */
+  hibernate(h: ProcessHandle): boolean {
+    const p = this.#core.procOf(h)
+    if (p.status || p.snapshot || p.state !== 'waiting' || p.onCpu || p.resume || !p.abort) return false
+    if (!p.meter?.hibernatable || p.hasExtension || !(p.suspender instanceof RebindableAsyncify)) return false
+    if (p.hibernateTimer) clearTimeout(p.hibernateTimer)
+    p.hibernateTimer = undefined
+    p.snapshot = snapshot(p, p.meter)
+    p.suspender.detach()
+    p.instance = undefined
+    p.memory = undefined
+    p.fuel = undefined
+    return true
+  }
+
+  /** Instantiates a hibernated process again; false (and it ended) if that failed. */
+  #wake(p: Proc): boolean {
+    const s = p.snapshot!
+    try {
+      const inst = new WebAssembly.Instance(p.module!, p.imports!)
+      restore(inst, s, p.meter!)
+      this.#bind(p, inst)
+      p.snapshot = undefined
+      return true
+    } catch (e) {
+      p.snapshot = undefined
+      this.#finish(p, { kind: 'limit', which: 'memory', detail: `could not restore from hibernation: ${e instanceof Error ? e.message : String(e)}` })
+      return false
+    }
+  }
+
   #start(p: Proc): void {
     p.started = true
     const x = p.instance!.exports
-    const entry = (x.ww_main ?? x._start) as ((...a: number[]) => unknown) | undefined
-    if (typeof entry !== 'function') {
+    const name = typeof x.ww_main === 'function' ? 'ww_main' : '_start'
+    const direct = x[name] as ((...a: number[]) => unknown) | undefined
+    // Call through the current instance: after hibernation it is a new one.
+    const entry = p.suspender instanceof RebindableAsyncify ? (...a: number[]) => (p.instance!.exports[name] as (...a: number[]) => unknown)(...a) : direct
+    if (typeof direct !== 'function' || entry === undefined) {
       this.#finish(p, { kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'no ww_main or _start export' })
       return
     }
@@ -312,6 +377,7 @@ export class Scheduler implements ImportHost {
       p.abort = reject
       const ready = (k: () => number): void => {
         if (p.status) return
+        if (p.hibernateTimer) { clearTimeout(p.hibernateTimer); p.hibernateTimer = undefined }
         p.state = 'running'
         p.resume = () => {
           p.abort = undefined
@@ -359,7 +425,13 @@ export class Scheduler implements ImportHost {
     const r = deliver(p, ptr, cap)
     if (r !== undefined) return r
     if (!p.canWait) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'recv must wait, but the guest cannot suspend (no asyncify data area, no JSPI)' })
-    return this.#park(p, p.mailbox.whenNonEmpty(), () => deliver(p, ptr, cap)!)
+    const parked = this.#park(p, p.mailbox.whenNonEmpty(), () => deliver(p, ptr, cap)!)
+    if (Number.isFinite(this.#hibernateAfter) && p.meter?.hibernatable) {
+      const h = this.#handles.get(p)!
+      p.hibernateTimer = setTimeout(() => { p.hibernateTimer = undefined; this.hibernate(h) }, this.#hibernateAfter)
+      p.hibernateTimer.unref?.()
+    }
+    return parked
   }
 
   // ---- delivery, monitors, links, endings ----
@@ -406,6 +478,8 @@ export class Scheduler implements ImportHost {
     p.status = status
     p.state = 'exited'
     if (p.deadlineTimer) clearTimeout(p.deadlineTimer)
+    if (p.hibernateTimer) clearTimeout(p.hibernateTimer)
+    p.snapshot = undefined
     this.#procs.delete(p.pid)
     p.parent?.children.delete(p)
     p.mailbox.close(new ProcessExitedError(p.pid))
@@ -424,6 +498,7 @@ export class Scheduler implements ImportHost {
     }
     // Drop the instance so its memory can be collected while handles live on.
     p.instance = undefined
+    p.imports = undefined
     p.resume = undefined
     p.abort = undefined
     p.settle(status)
@@ -434,6 +509,7 @@ export class Scheduler implements ImportHost {
       pid: p.pid, parent: p.parent?.pid, name: p.name, kind: p.kind, state: p.state,
       cpuMs: p.cpuMs, fuel: p.fuelNow(), slices: p.slices,
       memoryBytes: p.status ? 0 : (p.memory?.buffer.byteLength ?? 0),
+      hibernatedBytes: p.snapshot?.bytes,
       mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received,
     }
   }

@@ -154,3 +154,24 @@ export const KERNELS = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $outer)))
     (local.get $c)))`
+
+/**
+ * State in memory, in a global and in locals on the suspended stack: counts messages
+ * (global $g, memory at 8192, local $n) until an empty one; exits with
+ * g*10000 + mem*100 + n + the first byte of the data segment at 9000 ('A' = 65, cleared
+ * by the start function, so a start that ran twice would show).
+ */
+export const STATEFUL = `(module ${PRELUDE}
+  (global $g (mut i32) (i32.const 0))
+  (data (i32.const 9000) "A")
+  (func $init (i32.store8 (i32.const 9000) (i32.const 0)))
+  (start $init)
+  (func (export "ww_main") (result i32) (local $n i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (call $recv (i32.const 4096) (i32.const 64))))
+      (global.set $g (i32.add (global.get $g) (i32.const 1)))
+      (i32.store (i32.const 8192) (i32.add (i32.load (i32.const 8192)) (i32.const 1)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $l)))
+    (i32.add (i32.add (i32.mul (global.get $g) (i32.const 10000)) (i32.mul (i32.load (i32.const 8192)) (i32.const 100)))
+      (i32.add (local.get $n) (i32.load8_u (i32.const 9000))))))`

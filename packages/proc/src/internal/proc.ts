@@ -63,6 +63,14 @@ export class Proc {
   /** Set while parked: ends the guest's wait with an error (kill). */
   abort: ((e: unknown) => void) | undefined
   deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  /** What it was spawned from and with (to instantiate again after hibernation). */
+  module: WebAssembly.Module | undefined
+  meter: import('../meter/pass.js').MeterInfo | undefined
+  imports: WebAssembly.Imports | undefined
+  hasExtension = false
+  /** Set while hibernated: the saved state; the instance is gone. */
+  snapshot: import('./hibernate.js').Snapshot | undefined
+  hibernateTimer: ReturnType<typeof setTimeout> | undefined
   /** An extension's cleanup, run once at exit. */
   onExit: ((s: ExitStatus) => void) | undefined
   /** Sender pid and kind of the message the guest received last. */

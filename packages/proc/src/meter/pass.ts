@@ -38,7 +38,15 @@ export interface MeterInfo {
   readonly checks: number
   readonly hasMemory: boolean
   readonly asyncified: boolean
+  /** Mutable globals exported as `ww_g<i>` (for hibernation), by export name. */
+  readonly globals: readonly string[]
+  /** The start function, exported as `ww_start` instead of run at instantiation. */
+  readonly start: boolean
+  /** A parked process can be saved and restored: asyncified, one memory, no table writes, globals all numbers. */
+  readonly hibernatable: boolean
 }
+
+export const START_EXPORT = 'ww_start'
 
 let loading: Promise<Binaryen> | undefined
 /** Binaryen, loaded on first use (it is large). */
@@ -84,8 +92,10 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
       m.addGlobalImport(CAP, METER_MODULE, 'mem_cap_pages', i32, false)
       m.addFunctionImport(DENIED, METER_MODULE, 'grow_denied', i32, i32)
     }
-    const checks = instrument(b, m, hasMemory)
+    const { checks, tableWrites } = instrument(b, m, hasMemory)
     if (hasMemory) addGrowHelper(b, m)
+    const { globals, numeric } = exportGlobals(b, m)
+    const start = moveStart(b, m)
     let asyncified = false
     const a = opts.asyncify
     if (a && (a.ifExports === undefined || m.getExport(a.ifExports))) {
@@ -95,7 +105,8 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
       asyncified = true
     }
     if (!m.validate()) throw new BadModuleError('metering produced an invalid module')
-    return { bytes: m.emitBinary(), info: { checks, hasMemory, asyncified } }
+    const hibernatable = asyncified && hasMemory && numeric && !tableWrites
+    return { bytes: m.emitBinary(), info: { checks, hasMemory, asyncified, globals, start, hibernatable } }
   } catch (e) {
     if (e instanceof UnsupportedExpressionError) throw new BadModuleError(e.message)
     throw e
@@ -205,10 +216,11 @@ class FuelLocal {
   }
 }
 
-function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): number {
+function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): { checks: number; tableWrites: boolean } {
   const k = kinds(b)
   const w = b as unknown as Wrappers
   let checks = 0
+  let tableWrites = false
   const n = m.getNumFunctions()
   for (let i = 0; i < n; i++) {
     const f = m.getFunctionByIndex(i)
@@ -227,6 +239,7 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): numb
           return fuel.aroundCall(m.call(GROW, [w.MemoryGrow.getDelta(e)], b.i32), 'Call')
         }
         if (kind === 'Call' || kind === 'CallIndirect') return fuel.aroundCall(e, kind)
+        if (kind === 'TableSet' || kind === 'TableGrow') tableWrites = true
         if (kind === 'Return' && fuel.cached) {
           const v = w.Return.getValue(e)
           if (v) w.Return.setValue(e, fuel.thenStore(v))
@@ -246,7 +259,44 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): numb
     w.Function.setBody(f as unknown as number, m.block(null, [fuel.load(), fuel.check(cost), fuel.thenStore(body)], type))
     checks++
   }
-  return checks
+  return { checks, tableWrites }
+}
+
+/**
+ * Exports every mutable global the module defines and does not export, so that the host
+ * can save and restore a process's whole state (memory + globals).
+ */
+function exportGlobals(b: Binaryen, m: binaryenNs.Module): { globals: string[]; numeric: boolean } {
+  const exported = new Map<string, string>() // internal name → export name
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const e = b.getExportInfo(m.getExportByIndex(i))
+    if (e.kind === b.ExternalGlobal) exported.set(e.value, e.name)
+  }
+  const globals: string[] = []
+  let numeric = true
+  const numbers = new Set([b.i32, b.i64, b.f32, b.f64])
+  for (let i = 0; i < m.getNumGlobals(); i++) {
+    const g = b.getGlobalInfo(m.getGlobalByIndex(i))
+    if (!g.mutable || g.module || g.name === FUEL) continue
+    if (!numbers.has(g.type)) { numeric = false; continue }
+    const already = exported.get(g.name)
+    if (already !== undefined) { globals.push(already); continue }
+    const name = `ww_g${i}`
+    if (m.getExport(name)) throw new BadModuleError(`module already exports ${name}`)
+    m.addGlobalExport(g.name, name)
+    globals.push(name)
+  }
+  return { globals, numeric }
+}
+
+/** Moves the start function to an export: the host runs it once, not at every instantiation. */
+function moveStart(b: Binaryen, m: binaryenNs.Module): boolean {
+  const start = m.getStart()
+  if (!start) return false
+  if (m.getExport(START_EXPORT)) throw new BadModuleError(`module already exports ${START_EXPORT}`)
+  m.addFunctionExport(b.getFunctionInfo(start).name, START_EXPORT)
+  m.setStart(0 as unknown as binaryenNs.FunctionRef)
+  return true
 }
 
 function hasLoop(b: Binaryen, k: ReturnType<typeof kinds>, body: number): boolean {

@@ -1,0 +1,58 @@
+import { Scheduler } from './index.js'
+import * as G from './bench/guests.js'
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5))
+
+test('a waiting process hibernates (instance dropped) and resumes with memory, globals and stack intact', async () => {
+  await using s = new Scheduler()
+  const mod = await s.compile(await G.wat(G.STATEFUL))
+  expect(mod.meter).toMatchObject({ hibernatable: true, start: true })
+  const h = s.spawn(mod)
+  for (let round = 0; round < 3; round++) {
+    h.trySend(new Uint8Array([1]))
+    await settle()
+    expect(h.state).toBe('waiting')
+    expect(s.hibernate(h)).toBe(true)
+    expect(h.info()).toMatchObject({ memoryBytes: 0, state: 'waiting' })
+    expect(h.info().hibernatedBytes).toBeLessThan(3 * 4096 + 100) // only non-zero chunks are kept
+    expect(s.hibernate(h)).toBe(false) // already
+  }
+  h.trySend(new Uint8Array(0))
+  expect(await h.wait()).toEqual({ kind: 'exited', code: 3 * 10000 + 3 * 100 + 3 })
+})
+
+test('hibernateAfterMs hibernates idle processes on its own; a message wakes them', async () => {
+  await using s = new Scheduler({ hibernateAfterMs: 5 })
+  const mod = await s.compile(await G.wat(G.STATEFUL))
+  const hs = Array.from({ length: 20 }, () => s.spawn(mod))
+  await new Promise((r) => setTimeout(r, 50))
+  expect(s.ps().every((r) => r.hibernatedBytes !== undefined)).toBe(true)
+  for (const h of hs) { h.trySend(new Uint8Array([1])); h.trySend(new Uint8Array(0)) }
+  for (const h of hs) expect(await h.wait()).toEqual({ kind: 'exited', code: 10000 + 100 + 1 })
+})
+
+test('a hibernated process can be killed; processes that cannot hibernate say so', async () => {
+  await using s = new Scheduler()
+  const h = s.spawn(await s.compile(await G.wat(G.STATEFUL)))
+  const spin = s.spawn(await s.compile(await G.wat(G.SPIN)))
+  await settle()
+  expect(s.hibernate(h)).toBe(true)
+  expect(s.hibernate(spin)).toBe(false) // running, not waiting
+  expect(await h.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })
+})
+
+test('more processes than V8 can give memories to at once, by hibernating them as they park', async () => {
+  await using s = new Scheduler({ maxProcesses: 16_000 })
+  const mod = await s.compile(await G.wat(G.STATEFUL))
+  const hs = []
+  for (let batch = 0; batch < 8; batch++) {
+    const b = Array.from({ length: 2000 }, () => s.spawn(mod))
+    while (b.some((h) => h.state !== 'waiting')) await new Promise((r) => setImmediate(r))
+    for (const h of b) expect(s.hibernate(h)).toBe(true)
+    hs.push(...b)
+  }
+  expect(s.size).toBe(16_000) // ≈ 13,000 live wasm memories is this machine's ceiling
+  const some = [hs[0]!, hs[7_777]!, hs[15_999]!]
+  for (const h of some) { h.trySend(new Uint8Array([1])); h.trySend(new Uint8Array(0)) }
+  for (const h of some) expect(await h.wait()).toEqual({ kind: 'exited', code: 10101 })
+}, 60_000)
