@@ -12,7 +12,7 @@ const step = (file, args) => spawnSync(process.execPath, [fileURLToPath(new URL(
 
 rmSync(results, { recursive: true, force: true })
 let status = step('setup.mjs', [])
-if (status === 0) status = step('pnpm.mjs', ['exec', 'turbo', 'run', 'typecheck', 'test', '--output-logs=new-only', '--concurrency=2'])
+if (status === 0) status = step('pnpm.mjs', ['exec', 'turbo', 'run', 'typecheck', 'test', '--output-logs=new-only', '--concurrency=2', '--continue'])
 const node24 = process.env.WW_SKIP_NODE24 ? 0 : step('node24.mjs', [])
 
 let passed = 0, failed = 0, skipped = 0
