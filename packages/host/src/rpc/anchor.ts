@@ -6,7 +6,7 @@ import { Struct, getInterfaceClient, setInterfaceClient, type Client } from 'cap
 import type { Anchor, AnchorEvent, AnchorInput } from '../anchors/types.js'
 import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
-import { handleServer, pumpBatches, revokerServer } from './common.js'
+import { freeOnRelease, handleServer, pumpBatches, retainLocal, revokerServer } from './common.js'
 import type { Scope } from './scope.js'
 
 const LS_PAGE = 256
@@ -15,8 +15,9 @@ const VALUE_LIMIT = 64 * 1024
 
 /** A capability stored in a node: the core calls release() when it is replaced or cleared. */
 class StoredCap {
-  constructor(readonly client: Client) {}
-  release(): void { this.client.dispose() }
+  readonly #letGo: () => void
+  constructor(readonly client: Client) { this.#letGo = retainLocal(client) }
+  release(): void { this.#letGo(); this.client.dispose() }
 }
 
 /**
@@ -43,11 +44,11 @@ export interface AnchorServerInit {
   prefix?: string
 }
 
-/** An Anchor capability; it owns `core` (released with its scope). */
+/** An Anchor capability; it owns `core` (released with its scope, or when the peer releases it). */
 export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
   const { core, scope } = init
   const prefix = init.prefix ?? ''
-  scope.hold('anchors', () => core.release())
+  const free = scope.hold('anchors', () => core.release())
   const absolute = '/' + [prefix, core.path].filter((s) => s !== '').join('/')
   const version = (): number => {
     if (core.version === undefined) throw rpcError('ERR_HOST_UNREACHABLE', `versions of ${absolute} are not available here`)
@@ -60,7 +61,7 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
     const done = input === undefined ? core.clear() : core.store(input)
     return { done, version: version() }
   }
-  return new anchor.Anchor.Server(guard(scope, `anchor ${absolute}`, {
+  return freeOnRelease(new anchor.Anchor.Server(guard(scope, `anchor ${absolute}`, {
     path(_p, r) { r.setPath(absolute) },
     async ls(p, r) {
       const after = p.getCursor()
@@ -148,7 +149,7 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
       const running = pumpBatches(w[Symbol.asyncIterator](), () => w.stats().queued, BATCH, send)
         .catch(() => { /* the watcher threw or went away: the watch ends, no done */ })
         .finally(() => release())
-      r.setHandle(handleServer(async () => { release(); await running }))
+      r.setHandle(handleServer(async () => { release(); await running }, () => release()))
     },
     readOnly(_p, r) {
       const child = scope.child()
@@ -156,5 +157,5 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
       r.setRevoker(revokerServer(child))
     },
     writable(_p, r) { r.setWritable(core.writable) },
-  }))
+  })), () => free())
 }

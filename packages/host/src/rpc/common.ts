@@ -3,7 +3,28 @@
 // the previous call returned.
 
 import { common } from '@ww/schema'
+import { Server, type ClientLike } from 'capnp-ts'
+import { onReleased, retainServer } from '@ww/transport'
 import type { Scope } from './scope.js'
+
+/**
+ * Runs `free` once no peer holds `server` any more (schemas/README.md: released is
+ * cancelled): the transport's release hook. Returns `server`.
+ */
+export function freeOnRelease<S extends Server>(server: S, free: () => void): S {
+  onReleased(server, free)
+  return server
+}
+
+/**
+ * Keeps one of our own servers alive while `client` is stored: a peer handing back a
+ * capability we host (receiverHosted) gives us a local client, and dropping its remote
+ * reference must not free what we still hold. Returns the function that lets go.
+ */
+export function retainLocal(c: ClientLike): () => void {
+  const t = c instanceof Server ? { tag: 'local' as const, server: c } : ('client' in c ? c.client : c)._target
+  return t.tag === 'local' ? retainServer(t.server) : () => {}
+}
 
 /** The Revoker beside an attenuation. Not guarded: revoking twice, or late, is a no-op. */
 export function revokerServer(scope: Scope): common.Revoker$Server {
@@ -12,9 +33,12 @@ export function revokerServer(scope: Scope): common.Revoker$Server {
   })
 }
 
-/** A Handle whose cancel ends the stream; cancel resolves once no further call will be made. */
-export function handleServer(cancel: () => Promise<void>): common.Handle$Server {
-  return new common.Handle.Server({ cancel: () => cancel() })
+/**
+ * A Handle whose cancel ends the stream; cancel resolves once no further call will be made.
+ * Released by its last holder, it runs `released` (ends the stream without waiting).
+ */
+export function handleServer(cancel: () => Promise<void>, released: () => void): common.Handle$Server {
+  return freeOnRelease(new common.Handle.Server({ cancel: () => cancel() }), released)
 }
 
 /**

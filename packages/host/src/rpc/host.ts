@@ -3,12 +3,12 @@
 // attenuation, or closing the Host when its process exits, frees every core handle.
 
 import { host as capHost, type process as proc } from '@ww/schema'
-import type { ClientLike } from 'capnp-ts'
+import { Server, type ClientLike } from 'capnp-ts'
 import type { Anchor } from '../anchors/types.js'
 import type { Cluster } from '../cluster/types.js'
 import { anchorServer } from './anchor.js'
 import { bytecodeCacheServer } from './cache.js'
-import { revokerServer } from './common.js'
+import { freeOnRelease, retainLocal, revokerServer } from './common.js'
 import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { writeHostInfo } from './info.js'
@@ -109,17 +109,24 @@ export function hostCapability(cluster: Cluster, opts: HostCapabilityOptions): H
 function hostServer(s: HostState): capHost.Host$Server {
   const { cluster, identity, rights, overrides, opts, scope } = s
   const cache = new Map<string, ClientLike>()
-  // Each method hands out the same capability on every call.
-  const once = (key: keyof HostRights, make: () => ClientLike): ClientLike => {
+  // Each method hands out the same capability on every call, until the peer releases it
+  // (what it owned is freed then, e.g. the root anchor's handle): the next call makes a new one.
+  const once = (key: keyof HostRights, make: () => ClientLike, ours = true): ClientLike => {
     const override = overrides[key as keyof Overrides]
     if (override !== undefined) return override
     if (!rights[key]) throw denied(key)
     let c = cache.get(key)
-    if (c === undefined) { c = make(); cache.set(key, c) }
+    if (c === undefined) {
+      const made = make()
+      cache.set(key, made)
+      if (ours && made instanceof Server) freeOnRelease(made, () => { if (cache.get(key) === made) cache.delete(key) })
+      c = made
+    }
     return c
   }
+  // A provider is asked once per Host: what it gave stays cached.
   const provided = (key: 'executor' | 'debug' | 'dialer'): ClientLike =>
-    once(key, () => opts[key]!.capabilityFor(identity))
+    once(key, () => opts[key]!.capabilityFor(identity), false)
   return new capHost.Host.Server(guard(scope, 'host', {
     context(_p, r) {
       if (opts.context === undefined) throw rpcError('ERR_NOT_FOUND', 'no boot context was given to this host')
@@ -157,8 +164,15 @@ function hostServer(s: HostState): capHost.Host$Server {
         if (o.hasRegistry()) next.registry = o.getRegistry()
         if (o.hasDialer()) next.dialer = o.getDialer()
       }
+      // Overrides the caller handed back from this host (local clients) stay alive while the
+      // child Host can use them: until it is revoked or released.
+      // Each Host holds its own, so releasing a parent does not free what a child inherited.
       for (const k of Object.keys(overrides) as Array<keyof Overrides>) if (narrowed[k]) next[k] ??= overrides[k]
-      r.setHost(hostServer({ ...s, rights: narrowed, overrides: next, scope: child }))
+      const letGo: Array<() => void> = []
+      for (const k of Object.keys(next) as Array<keyof Overrides>) letGo.push(retainLocal(next[k]!))
+      const free = (): void => { for (const f of letGo.splice(0)) f() }
+      child.onRevoke(free)
+      r.setHost(freeOnRelease(hostServer({ ...s, rights: narrowed, overrides: next, scope: child }), free))
       r.setRevoker(revokerServer(child))
     },
   }))

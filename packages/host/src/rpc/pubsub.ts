@@ -6,7 +6,7 @@ import type { OverflowPolicy } from '../pubsub/mailbox.js'
 import type { Message, PubSub, Topic } from '../pubsub/types.js'
 import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
-import { pumpBatches, revokerServer } from './common.js'
+import { freeOnRelease, pumpBatches, revokerServer } from './common.js'
 import type { Scope } from './scope.js'
 
 const MESSAGE_LIMIT = 1 << 20
@@ -23,8 +23,11 @@ export function pubSubServer(core: PubSub, scope: Scope): pubsub.PubSub$Server {
       const name = p.getName()
       let t = topics.get(name)
       if (t === undefined) {
-        t = topicServer(core.join(name), scope)
-        topics.set(name, t)
+        const made = topicServer(core.join(name), scope)
+        topics.set(name, made)
+        // Released by the peer, it is gone: the next join makes a new one.
+        freeOnRelease(made, () => { if (topics.get(name) === made) topics.delete(name) })
+        t = made
       }
       r.setTopic(t)
     },
@@ -38,11 +41,11 @@ function own(data: { toUint8Array(): Uint8Array }): Uint8Array {
   return view.slice()
 }
 
-/** A Topic capability; it owns `core` (released with its scope). */
+/** A Topic capability; it owns `core` (released with its scope, or when the peer releases it). */
 export function topicServer(core: Topic, scope: Scope): pubsub.Topic$Server {
-  scope.hold('topics', () => core.release())
+  const free = scope.hold('topics', () => core.release())
   const what = `topic ${core.name}`
-  return new pubsub.Topic.Server(guard(scope, what, {
+  return freeOnRelease(new pubsub.Topic.Server(guard(scope, what, {
     name(_p, r) { r.setName(core.name) },
     async publish(p) {
       if (!core.canPublish) throw denied(`publish on ${core.name}`)
@@ -84,7 +87,7 @@ export function topicServer(core: Topic, scope: Scope): pubsub.Topic$Server {
       r.setTopic(topicServer(core.subscribeOnly(), child))
       r.setRevoker(revokerServer(child))
     },
-  }))
+  })), () => free())
 }
 
 function subscription(
@@ -122,7 +125,8 @@ function subscription(
   const running = pumpBatches(sub[Symbol.asyncIterator](), () => sub.stats().queued, maxBatch, send)
     .catch(() => { /* the subscriber threw or went away: the subscription ends, no done */ })
     .finally(() => release())
-  return new pubsub.Subscription.Server(guard(scope, `subscription to ${core.name}`, {
+  // Released by the peer: unsubscribed (no done; the pump ends on its own).
+  return freeOnRelease(new pubsub.Subscription.Server(guard(scope, `subscription to ${core.name}`, {
     async cancel() {
       release()
       await running
@@ -133,5 +137,5 @@ function subscription(
       r.setDropped(BigInt(s.dropped))
       r.setQueued(s.queued)
     },
-  }))
+  })), () => release())
 }

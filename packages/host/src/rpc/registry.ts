@@ -9,7 +9,7 @@ import type { Provider, Registry } from '../registry.js'
 import { isHostError } from '../errors.js'
 import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
-import { revokerServer } from './common.js'
+import { freeOnRelease, retainLocal, revokerServer } from './common.js'
 import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
 
@@ -93,11 +93,13 @@ export function registryServer(init: RegistryServerInit): reg.Registry$Server {
       const meta = Array.from({ length: metaList.getLength() }, (_, i) => metaList.get(i))
       const client = getInterfaceClient(1, p)
       const provision = core.provide(name, new Offer(client, identity, meta), { ttlMs })
-      const release = scope.hold('provisions', () => { provision.release(); client.dispose() })
-      r.setProvision(new reg.Provision.Server(guard(scope, `provision ${name}`, {
+      const letGo = retainLocal(client)
+      const release = scope.hold('provisions', () => { provision.release(); letGo(); client.dispose() })
+      // Released by the peer: withdrawn, as by cancel.
+      r.setProvision(freeOnRelease(new reg.Provision.Server(guard(scope, `provision ${name}`, {
         refresh(q) { provision.refresh(q.getTtlMs() === 0 ? undefined : ttlOf(q.getTtlMs())) },
         cancel() { release() },
-      })))
+      })), () => release()))
     },
     async findProviders(p, r) {
       if (!canFind) throw denied('find on a provide-only registry')

@@ -110,7 +110,7 @@ export function viewServer(view: ClusterView, scope: Scope): cluster.View$Server
         await pumpBatches(it, () => w.stats().queued, BATCH, send)
       })().catch(() => { /* the handler threw or went away: the stream ends, no done */ })
         .finally(() => release())
-      r.setHandle(handleServer(async () => { release(); await running }))
+      r.setHandle(handleServer(async () => { release(); await running }, () => release()))
     },
   }))
 }

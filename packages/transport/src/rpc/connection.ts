@@ -39,6 +39,7 @@ import { Question } from './question.js'
 import { findMethod } from './methods.js'
 import { capabilityAt, readTransform, writeTransform } from './caps.js'
 import { RpcStats } from './stats.js'
+import { holdServer, dropServer } from './release.js'
 
 /** What a transport offers the connection for outgoing messages; it serializes them later. */
 export interface MessageSink {
@@ -57,7 +58,7 @@ export interface RpcConnectionOptions {
 
 export type CallTarget = { importedCap: number } | { promisedAnswer: { questionId: number; transform: number[] } }
 
-interface ExportEntry { client: Client; key: object; refs: number }
+interface ExportEntry { client: Client; key: Server; refs: number }
 interface ImportEntry { client: Client; refs: number }
 
 type Thenable = { then(ok: () => void, fail: (e: unknown) => void): unknown }
@@ -126,7 +127,7 @@ export class RpcConnection {
 
   /**
    * Close the connection: pending questions reject with ConnectionClosedError, exports are
-   * released, the sink is closed. With a reason, an Abort carrying it is sent first.
+   * released (running servers' `onReleased` hooks), the sink is closed. With a reason, an Abort carrying it is sent first.
    */
   close(reason?: Error): void {
     this.#shutdown(reason, reason !== undefined)
@@ -540,10 +541,7 @@ export class RpcConnection {
     if (e === undefined) throw new RpcProtocolError(`Release of unknown export ${id}`)
     if (count > e.refs) throw new RpcProtocolError(`Release of ${count} references to export ${id}, which has ${e.refs}`)
     e.refs -= count
-    if (e.refs === 0) {
-      this.#exports.delete(id)
-      this.#exportIds.delete(e.key)
-    }
+    if (e.refs === 0) this.#unexport(id, e)
   }
 
   #onResolve(r: Resolve): void {
@@ -685,6 +683,7 @@ export class RpcConnection {
       id = this.#nextExport++
       this.#exportIds.set(server, id)
       this.#exports.set(id, { client, key: server, refs: 0 })
+      holdServer(server)
     }
     this.#exports.get(id)!.refs++
     return id
@@ -695,11 +694,15 @@ export class RpcConnection {
     for (const id of ids) {
       const e = this.#exports.get(id)
       if (e === undefined) continue
-      if (--e.refs <= 0) {
-        this.#exports.delete(id)
-        this.#exportIds.delete(e.key)
-      }
+      if (--e.refs <= 0) this.#unexport(id, e)
     }
+  }
+
+  /** The peer holds no reference to export `id` any more: its server's release hooks may run. */
+  #unexport(id: number, e: ExportEntry): void {
+    this.#exports.delete(id)
+    this.#exportIds.delete(e.key)
+    dropServer(e.key)
   }
 
   // ---- outgoing -----------------------------------------------------------------------
@@ -735,9 +738,12 @@ export class RpcConnection {
     this.#questions.clear()
     for (const a of this.#answers.values()) if (a.state === 'pending') a.reject(err)
     this.#answers.clear()
+    const held = [...this.#exports.values()]
     this.#exports.clear()
     this.#exportIds.clear()
     this.#imports.clear()
+    // Every export still held is released with the connection (their hooks see it closed).
+    for (const e of held) dropServer(e.key)
     this.#sink.close(reason)
     this.#onClose?.(reason)
   }
