@@ -15,7 +15,7 @@ export {
 export { DEFAULT_LIMITS, makeLimits, validateLimits, type FrameLimits } from './limits.js'
 export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameResult } from './frame.js'
 export {
-  RpcConnection, RpcStats, keep, keepStruct, KeptBytes,
+  RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer,
   type MessageSink, type RpcConnectionOptions, type CallTarget,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'
