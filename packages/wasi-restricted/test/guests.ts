@@ -3,11 +3,13 @@
 // may race to build the same guest: each writes a temp file and renames it into place.
 //
 // C: clang with wasi-libc (Debian: clang-19, lld-19, wasi-libc; override with WW_CLANG and
-// WASI_SYSROOT). When no such toolchain is found, C cases are skipped with a notice.
+// WASI_SYSROOT). Without it, @yowasp/clang (clang + wasi-libc compiled to wasm, ~100 MB,
+// not a dependency: point WW_YOWASP_CLANG at its gen/bundle.js, or have it resolvable).
+// When neither is found, C cases are skipped with a notice.
 // AssemblyScript: `assemblyscript` + `@assemblyscript/wasi-shim` from npm, always available.
 import { createHash } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,26 +18,44 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BUILD = join(ROOT, 'build', 'guests')
 const require = createRequire(import.meta.url)
 
-export interface Toolchain { clang: string; sysroot: string }
+export type Toolchain =
+  | { kind: 'native'; clang: string; sysroot: string }
+  | { kind: 'yowasp'; spec: string }
 
-let toolchain: Toolchain | null | undefined
-export function findClang(): Toolchain | null {
-  if (toolchain !== undefined) return toolchain
-  toolchain = null
-  const sysroot = process.env.WASI_SYSROOT ?? '/usr'
-  if (!existsSync(join(sysroot, 'lib', 'wasm32-wasi', 'libc.a'))) return null
-  for (const c of [process.env.WW_CLANG, 'clang-19', 'clang']) {
-    if (c === undefined || c === '') continue
-    if (spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0) return (toolchain = { clang: c, sysroot })
-  }
-  return null
+let toolchain: Promise<Toolchain | null> | undefined
+export function findClang(): Promise<Toolchain | null> {
+  toolchain ??= (async () => {
+    const sysroot = process.env.WASI_SYSROOT ?? '/usr'
+    if (existsSync(join(sysroot, 'lib', 'wasm32-wasi', 'libc.a'))) {
+      for (const c of [process.env.WW_CLANG, 'clang-19', 'clang']) {
+        if (c === undefined || c === '') continue
+        if (spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0) return { kind: 'native' as const, clang: c, sysroot }
+      }
+    }
+    const spec = process.env.WW_YOWASP_CLANG ?? '@yowasp/clang'
+    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(spec)})`], { cwd: ROOT, stdio: 'ignore' })
+    return probe.status === 0 ? { kind: 'yowasp' as const, spec } : null
+  })()
+  return toolchain
 }
 
-function cached(key: string, name: string, build: () => Uint8Array): Uint8Array {
+async function compileC(tc: Toolchain, name: string, src: string, flags: string[]): Promise<Uint8Array> {
+  const out = join(BUILD, `${name}.${process.pid}.raw.wasm`)
+  mkdirSync(BUILD, { recursive: true })
+  const r = tc.kind === 'yowasp'
+    ? spawnSync(process.execPath, [join(ROOT, 'scripts', 'yowasp-cc.mjs'), tc.spec, src, out, ...flags], { cwd: ROOT, encoding: 'utf8' })
+    : spawnSync(tc.clang, ['--target=wasm32-wasi', `--sysroot=${tc.sysroot}`, ...flags, src, '-o', out], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`clang failed for ${name}: ${r.stderr}`)
+  const bytes = readFileSync(out)
+  unlinkSync(out)
+  return bytes
+}
+
+async function cached(key: string, name: string, build: () => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
   const file = join(BUILD, `${name}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.wasm`)
   if (existsSync(file)) return readFileSync(file)
   mkdirSync(BUILD, { recursive: true })
-  const bytes = build()
+  const bytes = await build()
   const tmp = `${file}.${process.pid}.tmp`
   writeFileSync(tmp, bytes)
   renameSync(tmp, file)
@@ -44,16 +64,14 @@ function cached(key: string, name: string, build: () => Uint8Array): Uint8Array 
 
 /** guests/c/<name>.c compiled with wasi-libc, or null when no toolchain is installed. */
 export async function cGuest(name: string, opts: { asyncify?: readonly string[]; exports?: readonly string[] } = {}): Promise<Uint8Array | null> {
-  const tc = findClang()
+  const tc = await findClang()
   if (tc === null) return null
   const src = join(ROOT, 'guests', 'c', `${name}.c`)
-  const flags = ['--target=wasm32-wasi', `--sysroot=${tc.sysroot}`, '-O2', ...(opts.exports ?? []).map((e) => `-Wl,--export=${e}`)]
+  const flags = ['-O2', ...(opts.exports ?? []).map((e) => `-Wl,--export=${e}`)]
   const binaryen = opts.asyncify ? (await import('binaryen')).default : undefined
-  return cached(JSON.stringify([readFileSync(src, 'utf8'), flags, opts.asyncify ?? null]), name, () => {
-    const out = join(BUILD, `${name}.${process.pid}.raw.wasm`)
-    const r = spawnSync(tc.clang, [...flags, src, '-o', out], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`clang failed for ${name}: ${r.stderr}`)
-    let bytes: Uint8Array = readFileSync(out)
+  const key = JSON.stringify([readFileSync(src, 'utf8'), tc.kind === 'native' ? [tc.clang, tc.sysroot] : 'yowasp', flags, opts.asyncify ?? null])
+  return cached(key, name, async () => {
+    let bytes = await compileC(tc, name, src, flags)
     if (binaryen !== undefined) {
       const mod = binaryen.readBinary(bytes)
       try {
