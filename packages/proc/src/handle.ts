@@ -23,6 +23,8 @@ export interface ProcessInfo {
   readonly memoryBytes: number
   /** Set while hibernated: bytes of saved state (the instance and its memory are gone). */
   readonly hibernatedBytes: number | undefined
+  /** Counters from the process's extension (e.g. WASI denials), if it has any. */
+  readonly extension: Readonly<Record<string, number>> | undefined
   readonly mailbox: number
   readonly sent: number
   readonly received: number

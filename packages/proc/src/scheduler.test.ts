@@ -73,6 +73,12 @@ describe('lifecycle', () => {
     expect(await b.wait()).toMatchObject({ kind: 'killed', by: { kind: 'parent' } })
   })
 
+  test('compile takes an AbortSignal', async () => {
+    const ac = new AbortController()
+    ac.abort()
+    await expect(s.compile(await G.wat(G.SPIN), { signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+  })
+
   test('the process limit is enforced with a typed error', async () => {
     const small = new Scheduler({ maxProcesses: 2 })
     const m = await small.compile(await G.wat(G.SPIN))

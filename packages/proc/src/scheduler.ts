@@ -4,7 +4,7 @@
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
 
 import { createSuspender, isAsyncified, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
-import { BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
+import { AbortedError, BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
@@ -79,11 +79,15 @@ export interface ProcessExtension {
   attach?(instance: WebAssembly.Instance): void
   /** Called once when the process ends (close connections, free resources). */
   onExit?(status: ExitStatus): void
+  /** Counters shown in `ps` (e.g. WASI denials per function). */
+  stats?(): Readonly<Record<string, number>>
 }
 
 export interface CompileOptions {
   /** More imports that may wait ("module.name", e.g. "ww.recv"), for asyncify. */
   suspendingImports?: readonly string[]
+  /** Abandons the compile (checked between its steps: Binaryen itself runs synchronously). */
+  signal?: AbortSignal
 }
 
 /** A module metered (and asyncified where needed) for this scheduler, compiled once. */
@@ -139,8 +143,15 @@ export class Scheduler implements ImportHost {
   async compile(bytes: Uint8Array, opts: CompileOptions = {}): Promise<ProcModule> {
     // Under asyncify only guests that keep the ABI's data area can suspend; JSPI needs nothing.
     const asyncify = createSuspender(this.#mode).kind === 'asyncify'
+    const check = (): void => {
+      if (opts.signal?.aborted) throw new AbortedError('compile', { cause: opts.signal.reason })
+    }
+    check()
     const { bytes: out, info } = await meterModule(bytes, asyncify ? { asyncify: { imports: [...SUSPENDING, ...(opts.suspendingImports ?? [])], ifExports: 'ww_asyncify_data' } } : {})
-    return { module: await WebAssembly.compile(out as Uint8Array<ArrayBuffer>), meter: info }
+    check()
+    const module = await WebAssembly.compile(out as Uint8Array<ArrayBuffer>)
+    check()
+    return { module, meter: info }
   }
 
   /** Live processes. */
@@ -159,6 +170,7 @@ export class Scheduler implements ImportHost {
     try {
       const ext = opts.extend?.({ pid: p.pid, suspender: this.#contextSuspender(p) })
       p.onExit = ext?.onExit
+      p.extStats = ext?.stats
       p.hasExtension = ext !== undefined
       p.imports = buildImports(p, this, { ...opts.imports, ...ext?.imports })
       const inst = new WebAssembly.Instance(mod.module, p.imports)
@@ -510,6 +522,7 @@ export class Scheduler implements ImportHost {
       cpuMs: p.cpuMs, fuel: p.fuelNow(), slices: p.slices,
       memoryBytes: p.status ? 0 : (p.memory?.buffer.byteLength ?? 0),
       hibernatedBytes: p.snapshot?.bytes,
+      extension: p.extStats?.(),
       mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received,
     }
   }

@@ -35,6 +35,7 @@ function transport(calls: string[]): (ctx: { pid: number; suspender: import('@ww
       imports: { ...conn.imports(), env: { abort: () => { throw new Error('guest abort') } } },
       attach: (inst) => conn.attach(inst),
       onExit: (st) => { if (st.kind === 'exited') conn.close(); else conn.kill(new Error(describeStatus(st))) },
+      stats: () => ({ rpcCalls: conn.rpc.stats.callsIn + conn.rpc.stats.callsOut }),
     }
   }
 }
@@ -50,6 +51,7 @@ test('an SDK guest calls Host-side capabilities over RPC while a runaway neighbo
   expect(statuses).toEqual([{ kind: 'exited', code: 0 }, { kind: 'exited', code: 0 }])
   for (const c of calls) expect(c).toEqual(['ping', 'ping', 'ping', 'echo', 'counter', 'add', 'add', 'add', 'ping'])
   expect(guests[0]!.info().slices).toBeGreaterThan(1) // it parked in ww.recv and was resumed
+  expect(guests[0]!.info().extension!.rpcCalls).toBeGreaterThanOrEqual(9) // the extension's counters, in ps
   expect(spin.state).toBe('running')
   await spin.kill()
 })

@@ -71,6 +71,7 @@ export class Proc {
   /** Set while hibernated: the saved state; the instance is gone. */
   snapshot: import('./hibernate.js').Snapshot | undefined
   hibernateTimer: ReturnType<typeof setTimeout> | undefined
+  extStats: (() => Readonly<Record<string, number>>) | undefined
   /** An extension's cleanup, run once at exit. */
   onExit: ((s: ExitStatus) => void) | undefined
   /** Sender pid and kind of the message the guest received last. */
