@@ -66,6 +66,8 @@ describe('policy as data', () => {
     expect(() => createWasi(DEFAULT_POLICY, { processId: 'p', sinks, stdin: new MemoryStream() })).toThrow(PolicyError)
     expect(() => createWasi(grant(DEFAULT_POLICY, { stdin: 'stream' }), { processId: 'p', sinks })).toThrow(PolicyError)
     expect(() => createWasi({ ...DEFAULT_POLICY, maxFds: 1 }, { processId: 'p', sinks })).toThrow(PolicyError)
+    const scratch3 = { ...grant(DEFAULT_POLICY, { scratch: true }), maxFds: 3 }
+    expect(() => createWasi(scratch3, { processId: 'p', sinks })).toThrow(expect.objectContaining({ path: 'maxFds' }))
   })
 })
 

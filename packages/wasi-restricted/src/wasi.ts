@@ -90,6 +90,8 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   if (policy.stdin.kind === 'stream' && options.stdin === undefined) throw new PolicyError('stdin', "the policy grants a stdin stream but options.stdin is missing")
   if (policy.stdin.kind !== 'stream' && options.stdin !== undefined) throw new PolicyError('stdin', 'options.stdin given but the policy does not grant it')
   if ((options.sockets?.length ?? 0) > 0 && policy.sockets === null) throw new PolicyError('sockets', 'options.sockets given but the policy grants no sockets')
+  const preopened = 3 + (policy.scratch === null ? 0 : 1) + (options.sockets?.length ?? 0)
+  if (preopened > policy.maxFds) throw new PolicyError('maxFds', `${policy.maxFds} cannot hold the ${preopened} fds this process starts with`)
 
   const mem = new GuestMemory()
   const audit = new Audit()
