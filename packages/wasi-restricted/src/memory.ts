@@ -1,8 +1,9 @@
 // Checked access to the guest's linear memory. Every range is checked against the memory
 // of this moment; a bad one is EFAULT, never an access outside the guest's memory.
 // memory.grow replaces the buffer and detaches the old one, so a view from before a grow
-// must never be used. Reading `memory.buffer` costs a call into the engine on every
-// syscall (it was a third of clock_time_get's cost); instead each call checks that the
+// must never be used. Reading `memory.buffer` costs a call into the engine each time
+// (measured: clock_time_get 74–77 ns/op reading it at every access vs 56 with this
+// scheme; fd_write 64 B 127–135 vs 77–88); instead each access checks that the
 // view is not detached (length 0 after a grow) and re-derives it then. A range that seems
 // out of bounds is re-checked against a fresh buffer (shared memories grow without
 // detaching), so a view can be short but never stale-and-used past memory.
