@@ -83,6 +83,19 @@ describe('fd_write on 1 and 2', () => {
   })
 })
 
+test('a shared memory grows without detaching: the layer still sees the new pages', () => {
+  const shared = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true })
+  const h = setup()
+  h.wasi.attach(shared)
+  const dv = (): DataView => new DataView(shared.buffer)
+  dv().setUint32(IOV, PAGE + 10, true); dv().setUint32(IOV + 4, 2, true)
+  expect(h.call('fd_write', 1, IOV, 1, OUT)).toBe(ERRNO.EFAULT)
+  shared.grow(1)
+  new Uint8Array(shared.buffer).set([104, 105], PAGE + 10)
+  expect(h.call('fd_write', 1, IOV, 1, OUT)).toBe(ERRNO.SUCCESS)
+  expect(h.stdout.text()).toBe('hi')
+})
+
 describe('fd_read on 0', () => {
   test('default: end of file', () => {
     const h = setup()
