@@ -9,7 +9,8 @@
 //
 // Options (flags or environment):
 //   --asyncify-imports=a.b,c.d   WW_ASYNCIFY_IMPORTS   imports that may suspend
-//                                (default: ww.recv; WASI guests add poll_oneoff, fd_write)
+//                                (default: ww.recv; WASI guests add every call
+//                                @ww/wasi-restricted may suspend in: SUSPENDING_IMPORTS)
 //   --only=<name>                build one guest
 //   --quiet
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import asc from 'assemblyscript/asc'
 import binaryen from 'binaryen'
+import { SUSPENDING_IMPORTS } from '@ww/wasi-restricted'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -27,7 +29,9 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => {
 }))
 
 export const PLAIN_ASYNCIFY_IMPORTS = ['ww.recv']
-export const WASI_ASYNCIFY_IMPORTS = ['ww.recv', 'wasi_snapshot_preview1.poll_oneoff', 'wasi_snapshot_preview1.fd_write']
+// Every WASI call the restricted layer may suspend in (sleeps, yields, full sinks, empty
+// streams, sockets): a call that waits without being listed would end the guest.
+export const WASI_ASYNCIFY_IMPORTS = ['ww.recv', ...SUSPENDING_IMPORTS.map((f) => `wasi_snapshot_preview1.${f}`)] // = asyncifyImports.wasi in src/index.ts
 
 // Named, never Features.All: Node 20 rejects modules that declare features it lacks.
 // These are exactly AssemblyScript 0.28's defaults.

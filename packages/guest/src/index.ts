@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { SUSPENDING_IMPORTS } from '@ww/wasi-restricted'
 
 /** The example guests `scripts/build.mjs` builds (guests/<name>.ts). */
 export const guestNames = ['echo-client', 'echo-errors', 'wasi-echo-client', 'wasi-hello-host', 'conformance'] as const
@@ -19,10 +20,11 @@ export interface GuestOptions {
 }
 
 /** Imports that may suspend, per flavour, as the build instrumented them. */
-export const asyncifyImports = {
+export const asyncifyImports: { readonly plain: readonly string[]; readonly wasi: readonly string[] } = {
   plain: ['ww.recv'],
-  wasi: ['ww.recv', 'wasi_snapshot_preview1.poll_oneoff', 'wasi_snapshot_preview1.fd_write'],
-} as const
+  // Every call the restricted WASI layer may suspend in (the build uses this same list).
+  wasi: ['ww.recv', ...SUSPENDING_IMPORTS.map((f) => `wasi_snapshot_preview1.${f}`)],
+}
 
 export class GuestNotBuiltError extends Error {
   readonly code = 'ERR_GUEST_NOT_BUILT'
