@@ -1,10 +1,11 @@
 import { Scheduler } from './index.js'
 import * as G from './bench/guests.js'
 
+// Hibernation is asyncify's (a JSPI stack cannot be saved): pinned, so Node 24 tests it too.
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5))
 
 test('a waiting process hibernates (instance dropped) and resumes with memory, globals and stack intact', async () => {
-  await using s = new Scheduler()
+  await using s = new Scheduler({ suspension: 'asyncify' })
   const mod = await s.compile(await G.wat(G.STATEFUL))
   expect(mod.meter).toMatchObject({ hibernatable: true, start: true })
   const h = s.spawn(mod)
@@ -22,7 +23,7 @@ test('a waiting process hibernates (instance dropped) and resumes with memory, g
 })
 
 test('hibernateAfterMs hibernates idle processes on its own; a message wakes them', async () => {
-  await using s = new Scheduler({ hibernateAfterMs: 5 })
+  await using s = new Scheduler({ suspension: 'asyncify', hibernateAfterMs: 5 })
   const mod = await s.compile(await G.wat(G.STATEFUL))
   const hs = Array.from({ length: 20 }, () => s.spawn(mod))
   await new Promise((r) => setTimeout(r, 50))
@@ -32,7 +33,7 @@ test('hibernateAfterMs hibernates idle processes on its own; a message wakes the
 })
 
 test('a hibernated process can be killed; processes that cannot hibernate say so', async () => {
-  await using s = new Scheduler()
+  await using s = new Scheduler({ suspension: 'asyncify' })
   const h = s.spawn(await s.compile(await G.wat(G.STATEFUL)))
   const spin = s.spawn(await s.compile(await G.wat(G.SPIN)))
   await settle()
@@ -42,7 +43,7 @@ test('a hibernated process can be killed; processes that cannot hibernate say so
 })
 
 test('more processes than V8 can give memories to at once, by hibernating them as they park', async () => {
-  await using s = new Scheduler({ maxProcesses: 16_000 })
+  await using s = new Scheduler({ suspension: 'asyncify', maxProcesses: 16_000 })
   const mod = await s.compile(await G.wat(G.STATEFUL))
   const hs = []
   for (let batch = 0; batch < 8; batch++) {

@@ -3,14 +3,13 @@
 // every `quantumMs` so timers and I/O keep flowing. A guest whose fuel runs out while
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
 
-import { createSuspender, isAsyncified, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
+import { AsyncifySuspender, createSuspender, isAsyncified, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
 import { AbortedError, BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
 import { Message } from './message.js'
 import { meterModule, START_EXPORT, type MeterInfo } from './meter/pass.js'
-import { RebindableAsyncify } from './internal/asyncify.js'
 import { restore, snapshot } from './internal/hibernate.js'
 import { isNormal, type ExitStatus, type Pid } from './status.js'
 
@@ -162,9 +161,8 @@ export class Scheduler implements ImportHost {
     const p = this.#create('wasm', opts)
     const handle = new ProcessHandle(this.#core, p)
     this.#handles.set(p, handle)
-    const real = createSuspender(this.#mode)
-    // Under asyncify our own runner, which can move a waiting guest to a new instance.
-    p.suspender = real.kind === 'asyncify' ? new RebindableAsyncify() : real
+    // Under asyncify an AsyncifySuspender, which can move a waiting guest to a new instance.
+    p.suspender = createSuspender(this.#mode)
     p.module = mod.module
     p.meter = mod.meter
     try {
@@ -318,7 +316,7 @@ export class Scheduler implements ImportHost {
   hibernate(h: ProcessHandle): boolean {
     const p = this.#core.procOf(h)
     if (p.status || p.snapshot || p.state !== 'waiting' || p.onCpu || p.resume || !p.abort) return false
-    if (!p.meter?.hibernatable || p.hasExtension || !(p.suspender instanceof RebindableAsyncify)) return false
+    if (!p.meter?.hibernatable || p.hasExtension || !(p.suspender instanceof AsyncifySuspender)) return false
     if (p.hibernateTimer) clearTimeout(p.hibernateTimer)
     p.hibernateTimer = undefined
     p.snapshot = snapshot(p, p.meter)
@@ -350,15 +348,17 @@ export class Scheduler implements ImportHost {
     const x = p.instance!.exports
     const name = typeof x.ww_main === 'function' ? 'ww_main' : '_start'
     const direct = x[name] as ((...a: number[]) => unknown) | undefined
-    // Call through the current instance: after hibernation it is a new one.
-    const entry = p.suspender instanceof RebindableAsyncify ? (...a: number[]) => (p.instance!.exports[name] as (...a: number[]) => unknown)(...a) : direct
-    if (typeof direct !== 'function' || entry === undefined) {
+    if (typeof direct !== 'function') {
       this.#finish(p, { kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'no ww_main or _start export' })
       return
     }
     p.granted = this.#sliceFuel
     p.fuel!.value = p.granted
-    p.suspender!.run(entry).then(
+    // Under asyncify the entry goes by name, called on the current instance: after
+    // hibernation it is a new one.
+    const s = p.suspender!
+    const run = s instanceof AsyncifySuspender ? s.run(name) : s.run(direct)
+    run.then(
       (r) => this.#finish(p, { kind: 'exited', code: typeof r === 'number' ? r | 0 : 0 }),
       (e: unknown) => this.#finish(p, classify(e)),
     )

@@ -7,6 +7,12 @@
 // Data area: the guest's `ww_asyncify_data()` export returns the address of the header
 // { i32 current, i32 end } (end set statically by the guest); we reset `current` to just
 // past the header before every unwind and check both against the memory of that moment.
+//
+// Moving a waiting guest (hibernation): nothing here holds an instance's exports across a
+// wait; they are looked up again after it. So the owner may detach() while the guest
+// waits (dropping the instance), then attach() a new instance whose memory and globals it
+// restored before the wait ends; the rewind then runs on the new one. For that, run()
+// takes the entry by export name, called on whichever instance is attached at each call.
 
 import type { Suspender, SuspendingImport } from './suspend.js'
 import { GuestAbiError } from './errors.js'
@@ -23,6 +29,8 @@ interface AsyncifyExports {
   asyncify_get_state: () => number
 }
 
+type Entry = (...args: number[]) => unknown
+
 /** True if `instance` carries Binaryen's asyncify exports. */
 export function isAsyncified(exports: WebAssembly.Exports): boolean {
   return typeof exports.asyncify_start_unwind === 'function' && typeof exports.asyncify_get_state === 'function'
@@ -31,6 +39,8 @@ export function isAsyncified(exports: WebAssembly.Exports): boolean {
 export class AsyncifySuspender implements Suspender {
   readonly kind = 'asyncify' as const
   suspensions = 0
+  // The attached instance: replaced by attach(), cleared by detach(), read afresh at each use.
+  #instance: WebAssembly.Instance | undefined
   #exports: AsyncifyExports | undefined
   #pending: Promise<number> | undefined
   #rewinding = false
@@ -54,13 +64,29 @@ export class AsyncifySuspender implements Suspender {
 
   attach(instance: WebAssembly.Instance): void {
     const e = instance.exports
+    this.#instance = instance
     this.#exports = isAsyncified(e) ? (e as unknown as AsyncifyExports) : undefined
   }
 
-  async run(entry: (...args: number[]) => unknown, args: number[] = []): Promise<unknown> {
+  /**
+   * Forget the attached instance (it is being dropped). A guest waiting in run() stays
+   * suspended; attach() its new instance before the wait ends, or run() fails with
+   * GuestAbiError when it does.
+   */
+  detach(): void {
+    this.#instance = undefined
+    this.#exports = undefined
+  }
+
+  /**
+   * Call `entry` and settle when it returns for good. `entry` is a function (called as it
+   * is, every time), or the name of an export, looked up on the instance attached at each
+   * call: the form that survives a detach()/attach() while the guest waits.
+   */
+  async run(entry: Entry | string, args: number[] = []): Promise<unknown> {
     let result: unknown
     try {
-      result = entry(...args)
+      result = this.#entry(entry)(...args)
       while (this.#pending !== undefined) {
         const x = this.#exports!
         if (x.asyncify_get_state() !== UNWINDING) {
@@ -70,15 +96,26 @@ export class AsyncifySuspender implements Suspender {
         // A rejection ends the guest here: it stays unwound and is never re-entered.
         this.#value = await this.#pending
         this.#pending = undefined
+        // The instance may have changed during the wait: look it up again.
+        const now = this.#exports
+        if (now === undefined) throw new GuestAbiError('the guest resumed, but no asyncify instance is attached')
+        const call = this.#entry(entry)
         this.#rewinding = true
-        x.asyncify_start_rewind(this.#data)
-        result = entry(...args)
+        now.asyncify_start_rewind(this.#data)
+        result = call(...args)
       }
     } finally {
       this.#pending = undefined
       this.#rewinding = false
     }
     return result
+  }
+
+  #entry(entry: Entry | string): Entry {
+    if (typeof entry !== 'string') return entry
+    const f = this.#instance?.exports[entry]
+    if (typeof f !== 'function') throw new GuestAbiError(this.#instance === undefined ? `no instance attached to call ${entry}` : `the guest has no ${entry} export`)
+    return f as Entry
   }
 
   #startUnwind(p: Promise<number>): void {

@@ -4,6 +4,8 @@
 // - GuestConnection: the pieces, for callers that instantiate themselves: imports(),
 //   suspending(fn) for other imports that may wait, attach(instance), run(), kill().
 // - Suspender ('asyncify' | 'jspi'), asyncifyModule() to instrument a module.
+// - AsyncifySuspender: also run(exportName) and detach(), to move a waiting guest to a
+//   new instance (hibernation, @ww/proc).
 
 export { GuestConnection, type GuestConnectionOptions, type WwImports } from './connection.js'
 export { runGuest, type RunGuestOptions, type GuestExit } from './runner.js'

@@ -1,0 +1,85 @@
+// AsyncifySuspender on its own: the entry by export name, and a waiting guest moved to a
+// new instance (detach, restore, attach) that the rewind then runs on.
+
+import { wat2wasm, watSource } from '../bench/guests.js'
+import { asyncifyModule } from './asyncify-module.js'
+import { AsyncifySuspender } from './asyncify.js'
+import { TransportError } from '../errors.js'
+
+let mod: WebAssembly.Module
+beforeAll(async () => {
+  const plain = await wat2wasm(watSource('sleep.wat'), 'sleep.wat')
+  mod = await WebAssembly.compile((await asyncifyModule(plain, { imports: ['env.sleep'] })) as Uint8Array<ArrayBuffer>)
+})
+
+type Sleep = (ms: number) => number | Promise<number>
+
+function setup(sleep: Sleep): { s: AsyncifySuspender, instantiate: () => WebAssembly.Instance } {
+  const s = new AsyncifySuspender()
+  const imports = { env: { sleep: s.wrapImport((ms) => sleep(ms)) } }
+  return { s, instantiate: () => new WebAssembly.Instance(mod, imports) }
+}
+
+const memoryOf = (i: WebAssembly.Instance): WebAssembly.Memory => i.exports.memory as WebAssembly.Memory
+
+test('run(name) calls the export of the attached instance, through every wait', async () => {
+  const { s, instantiate } = setup((ms) => Promise.resolve(ms * 10))
+  s.attach(instantiate())
+  expect(await s.run('ww_main')).toBe(130)
+  expect(s.suspensions).toBe(3)
+})
+
+test('a waiting guest detached, restored into a new instance and attached resumes there', async () => {
+  const instances: WebAssembly.Instance[] = []
+  let current!: WebAssembly.Instance
+  const { s, instantiate } = setup((ms) => new Promise<number>((resolve) => setImmediate(() => {
+    // The guest waits: save its memory, drop the instance, wake it in a new one.
+    const saved = new Uint8Array(memoryOf(current).buffer).slice()
+    s.detach()
+    current = instantiate()
+    instances.push(current)
+    new Uint8Array(memoryOf(current).buffer).set(saved)
+    s.attach(current)
+    resolve(ms * 10)
+  })))
+  current = instantiate()
+  instances.push(current)
+  s.attach(current)
+  expect(await s.run('ww_main')).toBe(130)
+  expect(instances).toHaveLength(4)
+  expect(s.suspensions).toBe(3)
+})
+
+test('resuming with no instance attached fails with ERR_GUEST_ABI', async () => {
+  const box: { s?: AsyncifySuspender } = {}
+  const { s, instantiate } = setup(() => Promise.resolve(1).then((v) => { box.s!.detach(); return v }))
+  box.s = s
+  s.attach(instantiate())
+  await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI', message: expect.stringMatching(/no asyncify instance/) })
+})
+
+test('run(name) of a missing export, or with nothing attached, fails with ERR_GUEST_ABI', async () => {
+  const { s, instantiate } = setup(() => 1)
+  await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI' })
+  s.attach(instantiate())
+  await expect(s.run('nope')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI' })
+  expect(await s.run('ww_main')).toBe(3)
+})
+
+test('a rejection during the wait ends the run with that error, never re-entering the guest', async () => {
+  const { s, instantiate } = setup(() => Promise.reject(new TransportError('ERR_DENIED', 'no')))
+  const inst = instantiate()
+  s.attach(inst)
+  let calls = 0
+  const main = inst.exports.ww_main as () => number
+  await expect(s.run(() => { calls++; return main() })).rejects.toMatchObject({ code: 'ERR_DENIED' })
+  expect(calls).toBe(1)
+})
+
+test('the data header is validated before an unwind', async () => {
+  const { s, instantiate } = setup(() => Promise.resolve(1))
+  const inst = instantiate()
+  new DataView(memoryOf(inst).buffer).setUint32(1024 + 4, 1 << 20, true) // end past memory
+  s.attach(inst)
+  await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI', message: expect.stringMatching(/outside/) })
+})
