@@ -3,7 +3,8 @@ import { guestPath } from '@ww/guest'
 import { embeddedCluster, hostCapability, type Message } from '@ww/host'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
-import { runGuestProcess } from '../guest-process.js'
+import { exitCodeOf, LineSplitter, runGuestProcess } from '../guest-process.js'
+import { describeStatus } from '@ww/proc'
 import { style } from '../style.js'
 
 const GUEST = 'wasi-hello-host'
@@ -28,7 +29,8 @@ export const demo: Command = {
     const out = (line: string): void => { if (!json) io.stdout.write(line + '\n') }
 
     await using cluster = embeddedCluster()
-    const path = guestPath(GUEST)
+    // The module before asyncify: the scheduler meters and instruments it itself.
+    const path = guestPath(GUEST, { asyncify: false })
     const bytes = new Uint8Array(await readFile(path))
     out(s.bold('ww demo') + s.dim(` — embedded host ${cluster.id}, guest ${GUEST}.wasm (${Math.round(bytes.length / 1024)} KiB)`))
 
@@ -37,30 +39,30 @@ export const demo: Command = {
     const topic = cluster.pubsub.join('demo')
     const sub = topic.subscribe({ handler: (m: Message) => { received.push(m) } })
 
-    const pid = 1
-    // The spawner decides what the guest may reach: here the cluster view, pubsub and anchors.
-    const host = hostCapability(cluster, { processId: pid, rights: { view: true, pubSub: true, root: true } })
     const lines: string[] = []
-    const report = await runGuestProcess(bytes, {
-      pid,
-      bootstrap: host.server,
-      signal,
-      onLine: (fd, line) => {
-        lines.push(line)
-        out(`${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(line) : line}`)
-      },
+    let pid = 0
+    const splitter = new LineSplitter((fd, line) => {
+      lines.push(line)
+      out(`${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(line) : line}`)
     })
-    host.close()
+    // The spawner decides what the guest may reach: here the cluster view, pubsub and anchors.
+    const report = await runGuestProcess(bytes, {
+      bootstrap: (processId) => hostCapability(cluster, { processId, rights: { view: true, pubSub: true, root: true } }),
+      signal,
+      onSpawn: (p) => { pid = p },
+      onOutput: (fd, chunk) => splitter.push(fd, chunk),
+    })
+    splitter.flush()
     // Deliveries are asynchronous: give the subscriber's queue a turn to drain.
     await new Promise((r) => setImmediate(r))
     const greeting = await cluster.local.walk('demo/greeting').load()
     sub.close()
     topic.release()
 
-    const ok = report.error === undefined && report.code === 0
+    const ok = report.status.kind === 'exited' && report.status.code === 0
     if (json) {
       io.stdout.write(JSON.stringify({
-        ok, host: cluster.id, guest: GUEST, pid, code: report.code, error: report.error, ms: Math.round(report.ms),
+        ok, host: cluster.id, guest: GUEST, pid, code: exitCodeOf(report.status), status: describeStatus(report.status), ms: Math.round(report.ms),
         output: lines,
         anchor: greeting?.kind === 'bytes' ? Buffer.from(greeting.bytes).toString('utf8') : null,
         published: received.map((m) => Buffer.from(m.data).toString('utf8')),
@@ -77,7 +79,7 @@ export const demo: Command = {
       `${report.transport.copiedFrames} copied frames (zero-copy otherwise), ${report.transport.waits} suspensions, ` +
       `${report.denied.denials} denied syscalls`))
     if (ok) out(s.green(`pid ${pid} exited 0 in ${report.ms.toFixed(1)} ms`))
-    else out(s.red(`pid ${pid} ${report.error ? `ended: ${report.error.code}: ${report.error.reason}` : `exited ${report.code}`}`))
+    else out(s.red(`pid ${pid} ended: ${describeStatus(report.status)}`))
     return ok ? 0 : 1
   },
 }

@@ -1,0 +1,198 @@
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { embeddedCluster, hostCapability } from '@ww/host'
+import { describeStatus } from '@ww/proc'
+import { DEFAULT_POLICY, grant, type AuditSnapshot, type Grant, type Policy } from '@ww/wasi-restricted'
+import type { Command } from '../command.js'
+import { UsageError } from '../command.js'
+import { exitCodeOf, GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
+import { style } from '../style.js'
+
+/** Exit status when the module cannot be run at all (schemas/README.md: failedToStart). */
+const FAILED_TO_START = 126
+
+const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<size> (e.g. 16MiB, 512KiB), --grant clock=virtual, --grant random=seed:<n>'
+
+/**
+ * `ww run <module.wasm>`: one guest as a ww process on an embedded host, under the
+ * scheduler (metered, deadline, memory cap) with the default restricted WASI policy
+ * widened by `--grant`s, and its Host capability (view, pubsub, anchors).
+ */
+export const run: Command = {
+  name: 'run',
+  summary: 'run a WebAssembly module as a ww process on an embedded host',
+  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--timeout 5s] [--memory 64MiB] [--json]',
+  options: {
+    grant: { type: 'string', multiple: true },
+    timeout: { type: 'string' },
+    memory: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  optionHelp: {
+    grant: 'widen the default policy (repeatable): scratch[=SIZE] (in-memory dir at /scratch, default 16MiB), clock=virtual (starts at 0, 1 µs a read), random=seed:N (deterministic)',
+    timeout: 'wall-clock limit, e.g. 500ms, 5s, 2m (default: none); past it the process is killed, exit 124',
+    memory: 'memory cap, e.g. 64MiB (default 16MiB); growing past it kills the process, exit 137',
+    json: 'print the output as JSON lines ({"fd":1,"text":…}) and a final report, for scripts',
+  },
+  details: [
+    'The guest gets the default restricted WASI policy (no files, environment, arguments or',
+    'network; stdout and stderr stream through) plus the grants, and a Host capability',
+    '(cluster view, pubsub, anchors) over Cap\'n Proto RPC. Entry: ww_main, else _start.',
+    'Modules are metered by the scheduler: give it the module before asyncify.',
+    '',
+    'Exit status: the guest\'s exit code; 124 timeout; 134 trap (reason printed);',
+    '137 killed or over a limit; 126 not a WebAssembly module or it could not start;',
+    '2 usage error. Denied syscalls are listed after the run, e.g.',
+    '  denied: path_open ×2 (ENOTCAPABLE)',
+    '',
+    'Examples:',
+    '  ww run hello.wasm',
+    '  ww run job.wasm --grant scratch=64MiB --timeout 30s --memory 128MiB',
+    '  ww run sim.wasm --grant clock=virtual --grant random=seed:42 --json',
+  ].join('\n'),
+  async run(args, io, signal) {
+    const [file, ...extra] = args.positionals
+    if (file === undefined) throw new UsageError('missing the module to run', 'usage: ww run <module.wasm> [options]; see ww run --help')
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, 'ww run takes one module; a guest gets no arguments')
+    const json = args.values.json === true
+    const policy = parseGrants(toList(args.values.grant))
+    const deadlineMs = args.values.timeout === undefined ? undefined : parseDuration(String(args.values.timeout))
+    const memoryPages = args.values.memory === undefined ? undefined : Math.floor(parseSize(String(args.values.memory), '--memory') / 65536)
+    if (memoryPages !== undefined && memoryPages < 1) throw new UsageError('--memory must be at least 64KiB (one WebAssembly page)', 'e.g. --memory 64MiB')
+
+    const err = style(io, 'stderr')
+    const fail = (message: string): number => {
+      if (json) io.stdout.write(JSON.stringify({ ok: false, module: file, exitCode: FAILED_TO_START, error: message }) + '\n')
+      io.stderr.write(`ww run: ${message}\n`)
+      return FAILED_TO_START
+    }
+
+    let bytes: Uint8Array<ArrayBuffer>
+    try {
+      bytes = new Uint8Array(await readFile(file))
+    } catch (e) {
+      const code = (e as { code?: string }).code
+      if (code === 'ENOENT') return fail(`no such file: ${file} (looked in ${resolve(file)})`)
+      if (code === 'EISDIR') return fail(`${file} is a directory; give the path of a .wasm file`)
+      return fail(`cannot read ${file}: ${(e as Error).message}`)
+    }
+    if (!(bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d)) {
+      return fail(`not a WebAssembly module: ${file} (expected \\0asm)`)
+    }
+
+    await using cluster = embeddedCluster()
+    const splitter = json ? new LineSplitter((fd, text) => io.stdout.write(JSON.stringify({ fd, text }) + '\n')) : undefined
+    let report
+    try {
+      report = await runGuestProcess(bytes, {
+        policy,
+        ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+        ...(memoryPages !== undefined ? { memoryPages } : {}),
+        signal,
+        // The spawner decides what the guest may reach: the cluster view, pubsub and anchors.
+        bootstrap: (processId) => hostCapability(cluster, { processId, rights: { view: true, pubSub: true, root: true } }),
+        // Human mode: the guest's bytes go straight through, as they come.
+        onOutput: (fd, chunk) => {
+          if (splitter) splitter.push(fd, chunk)
+          else (fd === 1 ? io.stdout : io.stderr).write(chunk)
+        },
+      })
+    } catch (e) {
+      if (e instanceof GuestStartError) return fail(`${file}: ${e.message}`)
+      throw e
+    } finally {
+      splitter?.flush()
+    }
+
+    const exitCode = exitCodeOf(report.status)
+    const denied = deniedLines(report.denied, policy)
+    if (json) {
+      io.stdout.write(JSON.stringify({
+        ok: exitCode === 0, module: file, host: cluster.id, pid: report.pid, exitCode,
+        status: report.status, reason: describeStatus(report.status), ms: Math.round(report.ms),
+        deniedSyscalls: report.denied.byFunction, deniedErrnos: report.denied.byErrno,
+        rpc: { callsIn: report.rpc.callsIn, messagesIn: report.rpc.messagesIn, messagesOut: report.rpc.messagesOut },
+      }) + '\n')
+      return exitCode
+    }
+    for (const line of denied) io.stderr.write(`${err.red('denied:')} ${line}\n`)
+    const why = explain(report.status, deadlineMs)
+    if (why) io.stderr.write(`${err.red(`ww run: ${file}:`)} ${why}\n`)
+    return exitCode
+  },
+}
+
+function toList(v: string | boolean | (string | boolean)[] | undefined): string[] {
+  if (v === undefined) return []
+  return (Array.isArray(v) ? v : [v]).map(String)
+}
+
+/** The default policy widened by each `--grant`. */
+export function parseGrants(grants: string[]): Policy {
+  const g: Grant = {}
+  for (const raw of grants) {
+    const [kind, value] = raw.includes('=') ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)] : [raw, undefined]
+    if (kind === 'scratch') {
+      g.scratch = value === undefined ? true : { maxBytes: parseSize(value, '--grant scratch') }
+    } else if (kind === 'clock' && value === 'virtual') {
+      g.clock = { startMs: 0 }
+    } else if (kind === 'random' && value !== undefined && /^seed:\d+$/.test(value) && Number(value.slice(5)) <= 0xffffffff) {
+      g.random = { seed: Number(value.slice(5)) }
+    } else {
+      throw new UsageError(`bad --grant '${raw}'`, GRANT_FORMS)
+    }
+  }
+  try {
+    return grant(DEFAULT_POLICY, g)
+  } catch (e) {
+    throw new UsageError(`bad --grant: ${(e as Error).message}`, GRANT_FORMS)
+  }
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, k: 1024, kb: 1000, mib: 1024 ** 2, m: 1024 ** 2, mb: 1000 ** 2, gib: 1024 ** 3, g: 1024 ** 3, gb: 1000 ** 3 }
+
+/** `16MiB`, `512KiB`, `1GiB`, `65536` → bytes. */
+export function parseSize(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined
+  if (!m || unit === undefined) throw new UsageError(`${what}: cannot read the size '${text}'`, 'sizes look like 65536, 512KiB, 16MiB, 1GiB')
+  return Math.floor(Number(m[1]) * unit)
+}
+
+/** `500ms`, `5s`, `2m`, `5` (seconds) → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim())
+  if (!m) throw new UsageError(`--timeout: cannot read the duration '${text}'`, 'durations look like 500ms, 5s, 2m, 1h (a bare number is seconds)')
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!
+  if (!(ms > 0)) throw new UsageError('--timeout must be more than 0', 'e.g. --timeout 5s')
+  return ms
+}
+
+/** `path_open ×2 (ENOTCAPABLE)`, one per function, from the WASI audit. */
+export function deniedLines(audit: AuditSnapshot, policy: Policy): string[] {
+  const errnos = Object.keys(audit.byErrno)
+  return Object.entries(audit.byFunction).map(([fn, n]) => {
+    const row = policy.rows[fn as keyof Policy['rows']]
+    // A deny row names its errno; otherwise the audit only counts errnos overall.
+    const why = row?.do === 'deny' ? row.errno : errnos.length === 1 ? errnos[0] : errnos.join('/')
+    return `${fn} ×${n} (${why})`
+  })
+}
+
+function explain(s: import('@ww/proc').ExitStatus, deadlineMs: number | undefined): string | undefined {
+  switch (s.kind) {
+    case 'exited': return undefined
+    case 'trapped': return `trapped: ${s.code ? `${s.code}: ` : ''}${s.reason}`
+    case 'killed': return `killed (by ${s.by.kind})`
+    case 'limit':
+      if (s.which === 'time') return `timed out after ${formatMs(deadlineMs ?? 0)} (--timeout); killed`
+      if (s.which === 'memory') return `over the memory cap (--memory): ${s.detail ?? ''}; killed`
+      return `killed: ${describeStatus(s)}`
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
+}
+
+
