@@ -2,17 +2,18 @@
 // deadline ends even a guest spinning in a loop), memory-capped, with its restricted
 // WASI (stdout/stderr to the caller as they come) and its Host capability over the
 // zero-copy transport, both plugged in as the process's extension. One exit report.
+import { asyncifyImports } from '@ww/guest'
 import { describeStatus, Scheduler, type ExitStatus } from '@ww/proc'
 import { GuestConnection, type GuestConnectionOptions, type GuestStats, type RpcStats } from '@ww/transport'
 import {
-  DEFAULT_POLICY, SUSPENDING_IMPORTS, createWasi,
+  DEFAULT_POLICY, createWasi,
   type AuditSnapshot, type OutputRecord, type OutputSink, type Policy, type Wasi,
 } from '@ww/wasi-restricted'
 
 /** Imports a guest gets: WASI, the transport (`ww`), the scheduler's own. */
 const PROVIDED = new Set(['wasi_snapshot_preview1', 'ww', 'ww_proc'])
 /** Every import that may wait: the transport's recv and the WASI calls that may suspend. */
-const SUSPENDING = ['ww.recv', ...SUSPENDING_IMPORTS.map((f) => `wasi_snapshot_preview1.${f}`)]
+const SUSPENDING = asyncifyImports.wasi
 
 export interface GuestRunOptions {
   /** The Host capability of the process, built once the scheduler has given it a pid. */
