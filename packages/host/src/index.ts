@@ -50,3 +50,6 @@ export {
   type HostCapability, type HostCapabilityOptions, type HostRights, type ProcessIdentity,
   type CapabilityProvider, type LiveCounts, type RpcErrorCode,
 } from './rpc/index.js'
+
+// - Host-to-host RPC: the Peer capability (schemas/peer.capnp) on libp2p /ww/rpc/1.0.0.
+export { PeerRpc, PeerLink, PEER_PROTOCOL, peerServer, streamDuplex, Libp2pDuplex, type PeerRpcOptions, type PeerServer } from './peer/index.js'

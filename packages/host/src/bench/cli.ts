@@ -4,9 +4,12 @@
 //   baseline: a Node EventEmitter emit to one listener (the in-process floor).
 // host.pubsub.libp2p: A publishes, B and C (real libp2p hosts on 127.0.0.1) receive every
 //   message; baseline: the same bytes over one raw libp2p stream A→B and A→C.
+// host.rpc: host-to-host Peer.ping over /ww/rpc/1.0.0 vs the same RpcConnection over
+//   plain TCP (src/bench/rpc.ts).
 import { EventEmitter } from 'node:events'
 import { measure, report } from '@ww/bench-kit'
 import { embeddedCluster, libp2pCluster, type Libp2pCluster } from '../index.js'
+import { rpcBench } from './rpc.js'
 
 const perSec = (ns: number[]): number[] => ns.map((x) => 1e9 / x)
 
@@ -98,3 +101,4 @@ async function across(): Promise<void> {
 
 await embedded()
 await across()
+await rpcBench()

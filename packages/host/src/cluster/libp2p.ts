@@ -15,6 +15,9 @@ import { createPubSub } from '../pubsub/pubsub.js'
 import type { PubSubNetwork } from '../pubsub/types.js'
 import { createRegistry, type ControlChannel } from '../registry.js'
 import { VERSION } from '../version.js'
+// Host-to-host RPC hook (src/peer): the /ww/rpc/1.0.0 layer this cluster runs.
+import { PeerRpc, type PeerLink, type PeerRpcOptions } from '../peer/rpc.js'
+import type { CallOptions } from '../util/abort.js'
 import { Reorder } from './reorder.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
@@ -36,6 +39,8 @@ export interface Libp2pClusterOptions {
   cache?: BytecodeCacheOptions
   /** Host-to-host anchor forwarding (from the RPC layer). */
   forwardAnchors?: AnchorForwarder
+  /** Host-to-host RPC on /ww/rpc/1.0.0 (src/peer): call bounds. */
+  rpc?: PeerRpcOptions
   onError?: (e: unknown) => void
 }
 
@@ -45,6 +50,10 @@ export interface Libp2pCluster extends Cluster {
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   /** Per-publisher gaps skipped by the reorder buffers (0 on a healthy cluster). */
   gaps(): number
+  /** Host-to-host RPC (src/peer): serves a Peer bootstrap on /ww/rpc/1.0.0. */
+  readonly rpc: PeerRpc
+  /** The Peer link to `host`: one per host, reused; closed when the host leaves. */
+  dialPeer(host: string, opts?: CallOptions): Promise<PeerLink>
 }
 
 const enc = new TextEncoder()
@@ -215,6 +224,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const tree = new AnchorTree()
   const local = tree.root()
   let closed = false
+  // Host-to-host RPC hook: made once `cluster` exists (the Peer server reads it).
+  let rpc: PeerRpc
   const cluster: Libp2pCluster = {
     kind: 'libp2p',
     id,
@@ -232,12 +243,15 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       for (const per of reorders.values()) for (const r of per.values()) n += r.gaps
       return n
     },
+    get rpc() { return rpc },
+    dialPeer: (host, o) => rpc.dialPeer(host, o),
     async close() {
       if (closed) return
       closed = true
       clearInterval(hb)
       clearInterval(sweep)
       registry.close()
+      await rpc.close() // host-to-host RPC hook: links and served connections end first
       try {
         // Say goodbye so others drop us at once rather than at the TTL.
         await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye' } satisfies Beat)))
@@ -249,5 +263,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     },
     [Symbol.asyncDispose]: () => cluster.close(),
   }
+  // Host-to-host RPC hook: serve /ww/rpc/1.0.0.
+  rpc = new PeerRpc(cluster, node, { onError, ...opts.rpc })
+  await rpc.start()
   return cluster
 }

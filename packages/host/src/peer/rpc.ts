@@ -1,0 +1,213 @@
+// Host-to-host Cap'n Proto RPC on the libp2p stream protocol /ww/rpc/1.0.0.
+//
+// Each host serves a Peer bootstrap (server.ts) on every inbound stream of the protocol,
+// and `dialPeer(host)` opens one stream per remote host, kept and reused by every caller
+// until it closes: on the remote host leaving this host's view, the libp2p stream or
+// connection closing, or `close()`. Calls through a PeerLink never hang: each is bounded
+// (AbortSignal / timeout, default 30 s), and a link that closed fails pending and later
+// calls with ERR_HOST_UNREACHABLE.
+
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { cluster as capCluster, peer, anchor } from '@ww/schema'
+import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection } from '@ww/transport'
+import type { Cluster } from '../cluster/types.js'
+import { ClosedError, HostUnreachableError, InvalidArgumentError, isHostError } from '../errors.js'
+import type { HostId } from '../pubsub/types.js'
+import { bounded, type CallOptions } from '../util/abort.js'
+import { peerServer } from './server.js'
+import { streamDuplex } from './stream.js'
+
+export const PEER_PROTOCOL = '/ww/rpc/1.0.0'
+
+export interface PeerRpcOptions {
+  /** Bound on every PeerLink call without its own `timeoutMs`. Default 30 s. */
+  callTimeoutMs?: number
+  /** Bound on opening a link (dial + protocol negotiation). Default 5 s. */
+  dialTimeoutMs?: number
+  onError?: (e: unknown) => void
+}
+
+/** A connected Peer client on one remote host. */
+export class PeerLink {
+  readonly host: HostId
+  readonly conn: RpcConnection
+  /** The remote Peer capability, raw (its calls fail ERR_CLOSED once the link is down). */
+  readonly peer: peer.Peer$Client
+  readonly #timeoutMs: number
+  #closedReason: Error | undefined
+  readonly #closedWaiters = new Set<(e: Error) => void>()
+
+  constructor(host: HostId, conn: RpcConnection, timeoutMs: number) {
+    this.host = host
+    this.conn = conn
+    this.#timeoutMs = timeoutMs
+    this.peer = conn.bootstrap(peer.Peer)
+  }
+
+  get closed(): boolean { return this.#closedReason !== undefined }
+
+  /** Called once by the layer when the connection ended. */
+  markClosed(why: string, cause?: unknown): void {
+    if (this.#closedReason !== undefined) return
+    this.#closedReason = new HostUnreachableError(this.host, { cause: cause ?? new Error(why) })
+    for (const w of this.#closedWaiters) w(this.#closedReason)
+    this.#closedWaiters.clear()
+  }
+
+  /**
+   * Runs `fn` on the remote Peer, bounded by `opts` (or the default timeout). Fails with
+   * ERR_HOST_UNREACHABLE when the link is or becomes closed; remote exceptions pass through.
+   */
+  call<T>(what: string, fn: (p: peer.Peer$Client) => PromiseLike<T>, opts: CallOptions = {}): Promise<T> {
+    if (this.#closedReason !== undefined) return Promise.reject(this.#unreachable())
+    let onClosed: ((e: Error) => void) | undefined
+    const lost = new Promise<never>((_, reject) => { onClosed = reject; this.#closedWaiters.add(reject) })
+    const run = Promise.race([Promise.resolve(fn(this.peer)), lost])
+    const timeoutMs = opts.timeoutMs ?? (opts.signal ? undefined : this.#timeoutMs)
+    return bounded(run, `${what} on ${this.host}`, { ...(opts.signal ? { signal: opts.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
+      .catch((e: unknown) => { throw this.#map(e) })
+      .finally(() => { if (onClosed) this.#closedWaiters.delete(onClosed) })
+  }
+
+  /** The null call. */
+  ping(opts?: CallOptions): Promise<void> {
+    return this.call('Peer.ping', (p) => p.ping(), opts).then(() => {})
+  }
+
+  /** The remote host's record: id, addresses, version, uptime, process count. */
+  info(opts?: CallOptions): Promise<{ id: string; addresses: string[]; version: string; uptimeMs: number; processes: number }> {
+    return this.call('Peer.info', async (p) => {
+      const i: capCluster.HostInfo = (await p.info()).getInfo()
+      const addrs = i.getAddrs()
+      const addresses: string[] = []
+      for (let k = 0; k < addrs.getLength(); k++) addresses.push(addrs.get(k))
+      return { id: i.getId(), addresses, version: i.getVersion(), uptimeMs: Number(i.getUptimeMs()), processes: i.getLoad().getProcesses() }
+    }, opts)
+  }
+
+  /** The remote host's own anchor subtree (a capability: calls on it go to that host). */
+  anchors(): anchor.Anchor$Client {
+    return this.peer.anchors().getRoot()
+  }
+
+  /** Closes the link (the stream is closed; the next dialPeer opens a new one). */
+  close(): void {
+    this.markClosed('closed here')
+    this.conn.close()
+  }
+
+  #unreachable(): Error {
+    return this.#closedReason ?? new HostUnreachableError(this.host)
+  }
+
+  #map(e: unknown): unknown {
+    if (isHostError(e) || e instanceof RemoteError) return e
+    // The connection closing under a call: the host is gone (or going) for this caller.
+    if (e instanceof ConnectionClosedError || this.#closedReason !== undefined) {
+      return new HostUnreachableError(this.host, { cause: e })
+    }
+    return e
+  }
+}
+
+/** The /ww/rpc/1.0.0 layer of one libp2p host. */
+export class PeerRpc {
+  readonly #cluster: Cluster
+  readonly #node: Libp2p
+  readonly #opts: Required<Omit<PeerRpcOptions, 'onError'>> & { onError: (e: unknown) => void }
+  readonly #links = new Map<HostId, Promise<PeerLink>>()
+  /** Inbound connections, closed with the layer. */
+  readonly #served = new Set<RpcConnection>()
+  #watch: { close(): void } | undefined
+  #closed = false
+
+  constructor(cluster: Cluster, node: Libp2p, opts: PeerRpcOptions = {}) {
+    this.#cluster = cluster
+    this.#node = node
+    this.#opts = { callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000, onError: opts.onError ?? (() => {}) }
+  }
+
+  /** Serves the protocol and watches the view (a host that leaves loses its link). */
+  async start(): Promise<void> {
+    await this.#node.handle(PEER_PROTOCOL, (stream, connection) => {
+      this.#serve(stream, connection.remotePeer.toString())
+    }, { runOnLimitedConnection: false })
+    this.#watch = this.#cluster.view.watch({
+      handler: (e) => { if (e.type === 'leave') this.#drop(e.host.id, `host ${e.host.id} left (${e.reason})`) },
+    })
+  }
+
+  #serve(stream: Stream, caller: string): void {
+    if (this.#closed) { stream.abort(new ClosedError('host rpc')); return }
+    const ps = peerServer(this.#cluster, caller)
+    const conn = connectStream(streamDuplex(stream), {
+      bootstrap: ps.server,
+      name: `peer<-${caller.slice(-8)}`,
+      onClose: () => { this.#served.delete(conn); ps.close(`connection from ${caller} closed`) },
+    })
+    this.#served.add(conn)
+  }
+
+  /** The link to `host`: the open one, else a new stream. Fails ERR_HOST_UNREACHABLE. */
+  dialPeer(host: HostId, opts: CallOptions = {}): Promise<PeerLink> {
+    if (this.#closed) return Promise.reject(new ClosedError('host rpc'))
+    if (host === this.#cluster.id) return Promise.reject(new InvalidArgumentError('dialPeer: that is this host'))
+    const have = this.#links.get(host)
+    if (have) return have.then((l) => l.closed ? this.dialPeer(host, opts) : l)
+    const p = this.#open(host, opts)
+    this.#links.set(host, p)
+    p.catch(() => { if (this.#links.get(host) === p) this.#links.delete(host) })
+    return p
+  }
+
+  async #open(host: HostId, opts: CallOptions): Promise<PeerLink> {
+    const signal = AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? this.#opts.dialTimeoutMs), ...(opts.signal ? [opts.signal] : [])])
+    let stream: Stream
+    try {
+      const connected = this.#node.getConnections().find((c) => c.remotePeer.toString() === host && c.status === 'open')
+      if (connected) {
+        stream = await connected.newStream(PEER_PROTOCOL, { signal })
+      } else {
+        const info = this.#cluster.view.get(host)
+        if (info === undefined || info.addresses.length === 0) throw new Error(`${host} is not in this host's view`)
+        stream = await this.#node.dialProtocol(info.addresses.map((a) => multiaddr(a)), PEER_PROTOCOL, { signal })
+      }
+    } catch (e) {
+      throw new HostUnreachableError(host, { cause: e })
+    }
+    // The addresses carry /p2p/<host>: noise authenticated that peer id on this connection.
+    let link: PeerLink
+    const conn = connectStream(streamDuplex(stream), {
+      name: `peer->${host.slice(-8)}`,
+      onClose: (reason) => {
+        link.markClosed('connection closed', reason)
+        void this.#links.get(host)?.then((l) => { if (l === link) this.#links.delete(host) }, () => {})
+      },
+    })
+    link = new PeerLink(host, conn, this.#opts.callTimeoutMs)
+    if (this.#closed) link.close()
+    return link
+  }
+
+  #drop(host: HostId, why: string): void {
+    const p = this.#links.get(host)
+    if (!p) return
+    this.#links.delete(host)
+    p.then((l) => { l.markClosed(why); l.conn.close(new ConnectionClosedError(why)) }, () => {})
+  }
+
+  /** Open outbound links, by host. */
+  links(): HostId[] { return [...this.#links.keys()] }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#watch?.close()
+    await this.#node.unhandle(PEER_PROTOCOL).catch(this.#opts.onError)
+    const links = await Promise.allSettled([...this.#links.values()])
+    this.#links.clear()
+    for (const r of links) if (r.status === 'fulfilled') r.value.close()
+    for (const c of [...this.#served]) c.close()
+  }
+}
