@@ -15,7 +15,7 @@ const FIB = `(module
 
 interface Meter { out_of_fuel(): number; mem_cap_pages: WebAssembly.Global; grow_denied(d: number): number }
 
-async function instantiate(source: string, meter: Partial<Meter>): Promise<WebAssembly.Exports> {
+async function instantiate(source: string, meter: Partial<Meter>, env: WebAssembly.ModuleImports = {}): Promise<WebAssembly.Exports> {
   const { bytes } = await meterModule(await wat(source))
   const full: Meter = {
     out_of_fuel: () => 1000,
@@ -23,7 +23,7 @@ async function instantiate(source: string, meter: Partial<Meter>): Promise<WebAs
     grow_denied: () => -1,
     ...meter,
   }
-  const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { ww_meter: full as unknown as WebAssembly.ModuleImports })
+  const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { ww_meter: full as unknown as WebAssembly.ModuleImports, env })
   return instance.exports
 }
 
@@ -70,5 +70,81 @@ describe('metering pass', () => {
 
   test('garbage is a typed error', async () => {
     await expect(meterModule(new Uint8Array([0, 97, 115, 109, 9, 9]))).rejects.toMatchObject({ code: 'ERR_BAD_MODULE' })
+  })
+
+  test('direct calls pass fuel in registers, yet the global holds what is left on return', async () => {
+    let calls = 0
+    const x = await instantiate(FIB, { out_of_fuel: () => { calls++; return 1000 } })
+    const fuel = x.ww_fuel as WebAssembly.Global
+    fuel.value = 100_000_000
+    expect((x.fib as (n: number) => number)(20)).toBe(6765)
+    expect(calls).toBe(0)
+    // fib(20) makes 21,891 calls, each paying its body (more than one expression).
+    expect(100_000_000 - (fuel.value as number)).toBeGreaterThan(2 * 21_891)
+    expect(100_000_000 - (fuel.value as number)).toBeLessThan(100 * 21_891)
+  })
+
+  test('an import called from a loop sees the fuel spent so far, and a refill it makes is kept', async () => {
+    const seen: number[] = []
+    let x: WebAssembly.Exports | undefined
+    x = await instantiate(`(module (import "env" "probe" (func $probe))
+      (func $step (call $probe))
+      (func (export "run") (param $n i32) (loop $l
+        (call $step)
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`, {}, {
+      probe: () => {
+        const g = x!.ww_fuel as WebAssembly.Global
+        seen.push(g.value as number)
+        if (seen.length === 3) g.value = 5_000_000 // the host refills while the guest runs
+      },
+    })
+    ;(x.ww_fuel as WebAssembly.Global).value = 1_000_000
+    ;(x.run as (n: number) => void)(6)
+    expect(seen).toHaveLength(6)
+    for (let i = 1; i < seen.length; i++) if (i !== 3) expect(seen[i]).toBeLessThan(seen[i - 1]!)
+    expect(seen[3]).toBeGreaterThan(4_000_000) // the refill was read back, not overwritten
+    expect(seen[0]).toBeLessThan(1_000_000)
+  })
+
+  test('every back edge pays: br_if, br_table and a loop reached through call_indirect', async () => {
+    const stop = (): Partial<Meter> => {
+      let n = 0
+      return { out_of_fuel: () => { if (++n === 20) throw new Error('budget'); return 100 } }
+    }
+    const brTable = await instantiate(`(module (func (export "spin") (param $i i32)
+      (block $out (loop $l (br_table $l $out (local.get $i))))))`, stop())
+    expect(() => (brTable.spin as (i: number) => void)(0)).toThrow('budget')
+    expect(() => (brTable.spin as (i: number) => void)(1)).not.toThrow()
+    const brIf = await instantiate(`(module (func (export "spin") (param $i i32)
+      (loop $l (br_if $l (i32.eqz (local.get $i))))))`, stop())
+    expect(() => (brIf.spin as (i: number) => void)(0)).toThrow('budget')
+    const indirect = await instantiate(`(module (type $v (func)) (table 1 funcref) (elem (i32.const 0) $spin)
+      (func $spin (loop $l (br $l)))
+      (func (export "go") (call_indirect (type $v) (i32.const 0))))`, stop())
+    expect(() => (indirect.go as () => void)()).toThrow('budget')
+  })
+
+  test('unbounded recursion through direct calls pays at every call', async () => {
+    // Mutual recursion that never loops: only the calls can bound it.
+    const x = await instantiate(`(module
+      (func $a (export "a") (param $n i32) (result i32) (if (result i32) (local.get $n) (then (call $b (i32.sub (local.get $n) (i32.const 1)))) (else (i32.const 7))))
+      (func $b (param $n i32) (result i32) (i32.add (call $a (local.get $n)) (call $a (i32.const 0)))))`,
+    { out_of_fuel: () => { throw new Error('budget') } })
+    ;(x.ww_fuel as WebAssembly.Global).value = 10 * 1000
+    expect(() => (x.a as (n: number) => number)(5000)).toThrow('budget')
+    ;(x.ww_fuel as WebAssembly.Global).value = 1_000_000
+    expect((x.a as (n: number) => number)(3)).toBe(28)
+  })
+
+  test('functions with several results are metered and keep their values', async () => {
+    const x = await instantiate(`(module
+      (func $two (param $n i32) (result i32 i64) (local.get $n) (i64.extend_i32_u (i32.mul (local.get $n) (i32.const 3))))
+      (func (export "f") (param $n i32) (result i64) (local $a i32) (local $b i64)
+        (call $two (local.get $n)) (local.set $b) (local.set $a)
+        (i64.add (i64.extend_i32_u (local.get $a)) (local.get $b))))`, {})
+    const fuel = x.ww_fuel as WebAssembly.Global
+    fuel.value = 1000
+    expect((x.f as (n: number) => bigint)(5)).toBe(20n)
+    expect(fuel.value as number).toBeLessThan(1000)
   })
 })

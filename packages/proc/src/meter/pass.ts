@@ -2,13 +2,17 @@
 // through a cap, and (optionally) asyncify so that running out of fuel can suspend.
 //
 // Fuel lives in a mutable global `ww_fuel` (exported, so the host reads what a slice
-// used). A check is injected at every function entry and every loop head:
-//     fuel -= cost; if (fuel < 0) fuel = ww_meter.out_of_fuel()
-// Those are the only places where control can come back without passing a check (a
-// call or a backward branch), so unchecked work is bounded by one function body.
-// `cost` is the number of expressions in the straight-line region the check guards
-// (the loop body or function body, nested loops excluded): a static estimate of the
-// work per iteration, one check per block rather than per instruction.
+// used), and inside guest code in a register: every defined function `f` gets a twin
+// that takes the fuel as an extra parameter and returns what is left as an extra result,
+// so direct calls never touch memory; `f` becomes a wrapper (global in, twin, global out)
+// for exports, tables and the host. The global is also written around imports and
+// indirect calls. A check is
+//     if ((fuel -= cost) < 0) fuel = ww_meter.out_of_fuel()
+// at every function entry (twin) and on every branch back to a loop (br, br_if when taken,
+// br_table): the only ways control can come back to code it has run, so every cycle pays
+// and work between checks is bounded by the code's size. `cost` is the number of
+// expressions in the region (the loop body or function body, nested loops counting as
+// one): a static estimate of the work per iteration or call.
 //
 // memory.grow(d) becomes a call to an internal helper that fails over the cap:
 //     size + d > ww_meter.mem_cap_pages ? ww_meter.grow_denied(d) : memory.grow(d)
@@ -120,76 +124,103 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
 // binaryen.js has these expression wrappers; its typings omit them.
 interface Wrappers {
   MemoryGrow: { getDelta(e: number): number }
-  Loop: { getBody(e: number): number; setBody(e: number, body: number): void }
+  Loop: { getName(e: number): string | null; getBody(e: number): number }
+  Break: { getName(e: number): string; getCondition(e: number): number; getValue(e: number): number }
+  Switch: { getNumNames(e: number): number; getNameAt(e: number, i: number): string; getDefaultName(e: number): string }
   Return: { getValue(e: number): number; setValue(e: number, v: number): void }
-  Call: { getNumOperands(e: number): number; getOperandAt(e: number, i: number): number; setOperandAt(e: number, i: number, v: number): void }
+  Call: { getTarget(e: number): string; getNumOperands(e: number): number; getOperandAt(e: number, i: number): number; setOperandAt(e: number, i: number, v: number): void }
   CallIndirect: { getTarget(e: number): number; setTarget(e: number, v: number): void }
+  LocalGet: { getIndex(e: number): number; setIndex(e: number, i: number): void }
+  LocalSet: { getIndex(e: number): number; setIndex(e: number, i: number): void }
   Function: { setBody(f: number, body: number): void }
-  _BinaryenFunctionAddVar(f: number, type: number): number
 }
 
+/** Suffix of the metered twin of each defined function (fuel in a parameter and a result). */
+const TWIN = '$ww_fueled'
+
 /**
- * Per function, fuel is kept in a local (a register) and written back to the global
- * only where someone else may look: before calls (the callee, or the host in an
- * import), after them (reload: the host may have changed it), and on the way out.
- * This keeps a loop-head check to a subtract and a branch.
+ * Fuel inside a metered function body. Every defined function `f` gets a twin `f$ww_fueled`
+ * that takes the fuel as an extra last parameter and returns what is left as an extra last
+ * result, so direct calls pass it in registers: no store/load of the global per call (a
+ * store-to-load chain through memory on every call made recursive code 1.7× slower).
+ * `f` itself becomes a wrapper (global → twin → global) for exports, tables and the host.
+ * The global is written only where someone else may look: around imports and indirect
+ * calls (the callee, or the host, reads or refills it) and in the wrappers.
  */
 class FuelLocal {
   readonly #b: Binaryen
   readonly #m: binaryenNs.Module
-  readonly #f: number
   readonly #w: Wrappers
   readonly #temps = new Map<number, number>()
+  readonly #addVar: (type: number) => number
   readonly fuel: number
-  /** Cached in a local only where it pays: functions with loops. Others use the global. */
-  readonly cached: boolean
 
-  constructor(b: Binaryen, m: binaryenNs.Module, f: number, cached: boolean) {
+  constructor(b: Binaryen, m: binaryenNs.Module, fuel: number, addVar: (type: number) => number) {
     this.#b = b
     this.#m = m
-    this.#f = f
     this.#w = b as unknown as Wrappers
-    this.cached = cached
-    this.fuel = this.#w._BinaryenFunctionAddVar(f, b.i32)
+    this.fuel = fuel
+    this.#addVar = addVar
   }
 
   get(): number { return this.#m.local.get(this.fuel, this.#b.i32) }
-  load(): number { return this.cached ? this.#m.local.set(this.fuel, this.#m.global.get(FUEL, this.#b.i32)) : this.#m.nop() }
+  load(): number { return this.#m.local.set(this.fuel, this.#m.global.get(FUEL, this.#b.i32)) }
   store(): number { return this.#m.global.set(FUEL, this.get()) }
 
-  /** fuel -= cost; if (fuel < 0) { store; fuel = out_of_fuel(); store } */
+  /** if ((fuel -= cost) < 0) { store; fuel = out_of_fuel(); store } — a subtract and a branch. */
   check(cost: number): number {
     const m = this.#m
     const i32 = this.#b.i32
-    if (!this.cached) {
-      // global = tee(local, global - cost); if (local < 0) global = out_of_fuel()
-      return m.block(null, [
-        m.global.set(FUEL, m.local.tee(this.fuel, m.i32.sub(m.global.get(FUEL, i32), m.i32.const(cost)), i32)),
-        m.if(m.i32.lt_s(this.get(), m.i32.const(0)), m.global.set(FUEL, m.call(OOF, [], i32))),
-      ])
-    }
-    return m.block(null, [
-      m.local.set(this.fuel, m.i32.sub(this.get(), m.i32.const(cost))),
-      m.if(m.i32.lt_s(this.get(), m.i32.const(0)), m.block(null, [
-        this.store(), m.local.set(this.fuel, m.call(OOF, [], i32)), this.store(),
-      ])),
-    ])
+    return m.if(
+      m.i32.lt_s(m.local.tee(this.fuel, m.i32.sub(this.get(), m.i32.const(cost)), i32), m.i32.const(0)),
+      m.block(null, [this.store(), m.local.set(this.fuel, m.call(OOF, [], i32)), this.store()]),
+    )
   }
 
   /** `expr` then a store, keeping expr's value (evaluated before the store). */
   thenStore(expr: number): number {
-    if (!this.cached) return expr
     const m = this.#m
     const t = this.#b.getExpressionType(expr)
     if (t === this.#b.none) return m.block(null, [expr, this.store()])
     if (t === this.#b.unreachable) return expr
-    const tmp = this.#temp(t)
+    const tmp = this.temp(t)
     return m.block(null, [m.local.set(tmp, expr), this.store(), m.local.get(tmp, t)], t)
   }
 
-  /** A call with the store placed after its operands are evaluated and a reload after it. */
+  /** `expr`'s values followed by the fuel: what a twin returns. */
+  withFuel(expr: number): number {
+    const b = this.#b
+    const m = this.#m
+    if (expr === 0) return this.get()
+    const t = b.getExpressionType(expr)
+    if (t === b.unreachable) return expr
+    if (t === b.none) return m.block(null, [expr, this.get()], b.i32)
+    const ts = b.expandType(t)
+    if (ts.length === 1) return m.tuple.make([expr, this.get()])
+    const tmp = this.temp(t)
+    return m.block(null, [m.local.set(tmp, expr), m.tuple.make([...ts.map((_, i) => m.tuple.extract(m.local.get(tmp, t), i)), this.get()])], b.createType([...ts, b.i32]))
+  }
+
+  /** A call to a twin: fuel passed last (after the other operands), the rest taken back. */
+  callTwin(target: string, operands: number[], results: number): number {
+    const b = this.#b
+    const m = this.#m
+    const ts = results === b.none ? [] : b.expandType(results)
+    if (ts.length === 0) return m.local.set(this.fuel, m.call(target, [...operands, this.get()], b.i32))
+    const tt = b.createType([...ts, b.i32])
+    const tmp = this.temp(tt)
+    const value = ts.length === 1
+      ? m.tuple.extract(m.local.get(tmp, tt), 0)
+      : m.tuple.make(ts.map((_, i) => m.tuple.extract(m.local.get(tmp, tt), i)))
+    return m.block(null, [
+      m.local.set(tmp, m.call(target, [...operands, this.get()], tt)),
+      m.local.set(this.fuel, m.tuple.extract(m.local.get(tmp, tt), ts.length)),
+      value,
+    ], results)
+  }
+
+  /** A call the host or an unknown callee sees: store after its operands, reload after it. */
   aroundCall(call: number, kind: 'Call' | 'CallIndirect'): number {
-    if (!this.cached) return call
     const w = this.#w
     if (kind === 'CallIndirect') w.CallIndirect.setTarget(call, this.thenStore(w.CallIndirect.getTarget(call)))
     else {
@@ -205,13 +236,13 @@ class FuelLocal {
     const t = this.#b.getExpressionType(expr)
     if (t === this.#b.none) return m.block(null, [expr, this.load()])
     if (t === this.#b.unreachable) return expr
-    const tmp = this.#temp(t)
+    const tmp = this.temp(t)
     return m.block(null, [m.local.set(tmp, expr), this.load(), m.local.get(tmp, t)], t)
   }
 
-  #temp(t: number): number {
+  temp(t: number): number {
     let i = this.#temps.get(t)
-    if (i === undefined) this.#temps.set(t, (i = this.#w._BinaryenFunctionAddVar(this.#f, t)))
+    if (i === undefined) this.#temps.set(t, (i = this.#addVar(t)))
     return i
   }
 }
@@ -221,43 +252,81 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): { ch
   const w = b as unknown as Wrappers
   let checks = 0
   let tableWrites = false
-  const n = m.getNumFunctions()
-  for (let i = 0; i < n; i++) {
+  // Defined functions (name → results), taken before any twin is added.
+  const defined = new Map<string, number>()
+  const fns: binaryenNs.FunctionRef[] = []
+  for (let i = 0; i < m.getNumFunctions(); i++) {
     const f = m.getFunctionByIndex(i)
     const fi = b.getFunctionInfo(f)
     if (fi.module !== '' || !fi.body) continue // an import: nothing to meter
-    const fuel = new FuelLocal(b, m, f as unknown as number, hasLoop(b, k, fi.body))
-    // costs[top] counts expressions of the innermost loop (or of the function body).
-    const costs: number[] = [0]
+    if (m.getFunction(fi.name + TWIN)) throw new BadModuleError(`module already has a function named ${fi.name}${TWIN}`)
+    defined.set(fi.name, fi.results)
+    fns.push(f)
+  }
+  for (const f of fns) {
+    const fi = b.getFunctionInfo(f)
+    const params = fi.params === b.none ? [] : b.expandType(fi.params)
+    const np = params.length
+    const vars = [...(fi.vars ?? [])]
+    // Twin locals: params, fuel (index np), the original vars shifted by one, temps.
+    const fuel = new FuelLocal(b, m, np, (t) => { vars.push(t); return np + vars.length })
+    // Cost of one iteration of each loop (by label) and of the function body: expressions
+    // in the region, a nested loop counting as one.
+    const { body: bodyCost, loops } = regionCosts(b, k, fi.body)
     const body = rewrite(b, k, fi.body, {
-      enter: (_e, kind) => {
-        costs[costs.length - 1]!++
-        if (kind === 'Loop') costs.push(0)
-      },
       visit: (e, kind) => {
+        if (kind === 'LocalGet' || kind === 'LocalSet') {
+          const x = w[kind].getIndex(e)
+          if (x >= np) w[kind].setIndex(e, x + 1)
+          return e
+        }
         if (kind === 'MemoryGrow' && hasMemory) {
           return fuel.aroundCall(m.call(GROW, [w.MemoryGrow.getDelta(e)], b.i32), 'Call')
         }
-        if (kind === 'Call' || kind === 'CallIndirect') return fuel.aroundCall(e, kind)
-        if (kind === 'TableSet' || kind === 'TableGrow') tableWrites = true
-        if (kind === 'Return' && fuel.cached) {
-          const v = w.Return.getValue(e)
-          if (v) w.Return.setValue(e, fuel.thenStore(v))
-          else return m.block(null, [fuel.store(), e], b.unreachable)
+        if (kind === 'Call') {
+          const target = w.Call.getTarget(e)
+          const results = defined.get(target)
+          if (results === undefined) return fuel.aroundCall(e, kind) // an import
+          const ops: number[] = []
+          for (let j = 0; j < w.Call.getNumOperands(e); j++) ops.push(w.Call.getOperandAt(e, j))
+          return fuel.callTwin(target + TWIN, ops, results)
         }
-        if (kind === 'Loop') {
-          const cost = Math.max(1, costs.pop()!)
-          const inner = w.Loop.getBody(e)
-          w.Loop.setBody(e, m.block(null, [fuel.check(cost), inner], b.getExpressionType(inner)))
+        if (kind === 'CallIndirect') return fuel.aroundCall(e, kind)
+        if (kind === 'TableSet' || kind === 'TableGrow') tableWrites = true
+        if (kind === 'Return') {
+          const v = w.Return.getValue(e)
+          return m.return(fuel.withFuel(v))
+        }
+        // Back edges: every branch to a loop pays one iteration, so each turn of every
+        // loop passes a check; falling into a loop (or out of it) does not.
+        if (kind === 'Break') {
+          const cost = loops.get(w.Break.getName(e))
+          if (cost === undefined) return e
           checks++
+          const name = w.Break.getName(e)
+          const cond = w.Break.getCondition(e)
+          // A branch to a loop carries no value (Binaryen loops take no parameters).
+          if (!cond) return m.block(null, [fuel.check(cost), m.br(name)], b.unreachable)
+          return m.if(cond, m.block(null, [fuel.check(cost), m.br(name)], b.unreachable))
+        }
+        if (kind === 'Switch') {
+          let cost = 0
+          const n = w.Switch.getNumNames(e)
+          for (let j = 0; j <= n; j++) cost = Math.max(cost, loops.get(j < n ? w.Switch.getNameAt(e, j) : w.Switch.getDefaultName(e)) ?? 0)
+          if (cost === 0) return e
+          checks++
+          return m.block(null, [fuel.check(cost), e], b.unreachable) // charged whichever target is taken
         }
         return e
       },
     })
-    const cost = Math.max(1, costs[0]!)
-    const type = b.getExpressionType(body)
-    w.Function.setBody(f as unknown as number, m.block(null, [fuel.load(), fuel.check(cost), fuel.thenStore(body)], type))
+    const cost = bodyCost
+    const results = fi.results === b.none ? [] : b.expandType(fi.results)
+    const twinBody = m.block(null, [fuel.check(cost), fuel.withFuel(body)], b.createType([...results, b.i32]))
     checks++
+    m.addFunction(fi.name + TWIN, b.createType([...params, b.i32]), b.createType([...results, b.i32]), vars, twinBody)
+    // The original becomes the wrapper (exports, tables, the host): global in, twin, global out.
+    w.Function.setBody(f as unknown as number, wrapperBody(b, m, f as unknown as number, fi.name + TWIN, params, results))
   }
   return { checks, tableWrites }
 }
@@ -299,10 +368,40 @@ function moveStart(b: Binaryen, m: binaryenNs.Module): boolean {
   return true
 }
 
-function hasLoop(b: Binaryen, k: ReturnType<typeof kinds>, body: number): boolean {
-  let found = false
-  rewrite(b, k, body, { visit: (e, kind) => { if (kind === 'Loop') found = true; return e } })
-  return found
+/** Expressions per region: the function body, and one iteration of each named loop. */
+function regionCosts(b: Binaryen, k: ReturnType<typeof kinds>, body: number): { body: number; loops: Map<string, number> } {
+  const w = b as unknown as Wrappers
+  const costs: number[] = [0]
+  const loops = new Map<string, number>()
+  rewrite(b, k, body, {
+    enter: (_e, kind) => {
+      costs[costs.length - 1]!++
+      if (kind === 'Loop') costs.push(0)
+    },
+    visit: (e, kind) => {
+      if (kind === 'Loop') {
+        const cost = Math.max(1, costs.pop()!)
+        const name = w.Loop.getName(e)
+        if (name) loops.set(name, Math.max(cost, loops.get(name) ?? 0))
+      }
+      return e
+    },
+  })
+  return { body: Math.max(1, costs[0]!), loops }
+}
+
+function wrapperBody(b: Binaryen, m: binaryenNs.Module, f: number, twin: string, params: number[], results: number[]): number {
+  const args = [...params.map((t, j) => m.local.get(j, t)), m.global.get(FUEL, b.i32)]
+  if (results.length === 0) return m.global.set(FUEL, m.call(twin, args, b.i32))
+  const tt = b.createType([...results, b.i32])
+  const tmp = (b as unknown as { _BinaryenFunctionAddVar(f: number, t: number): number })._BinaryenFunctionAddVar(f, tt)
+  const get = (): number => m.local.get(tmp, tt)
+  const value = results.length === 1 ? m.tuple.extract(get(), 0) : m.tuple.make(results.map((_, i) => m.tuple.extract(get(), i)))
+  return m.block(null, [
+    m.local.set(tmp, m.call(twin, args, tt)),
+    m.global.set(FUEL, m.tuple.extract(get(), results.length)),
+    value,
+  ], b.createType(results))
 }
 
 function addGrowHelper(b: Binaryen, m: binaryenNs.Module): void {
