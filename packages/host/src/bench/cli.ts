@@ -3,7 +3,9 @@
 // host.pubsub.embedded: publish → one subscriber's handler, at the host API, in msgs/s;
 //   baseline: a Node EventEmitter emit to one listener (the in-process floor).
 // host.pubsub.libp2p: A publishes, B and C (real libp2p hosts on 127.0.0.1) receive every
-//   message; baseline: the same bytes over one raw libp2p stream A→B and A→C.
+//   message; baseline: the same bytes over one raw libp2p stream A→B and A→C, one send
+//   per message. Pubsub sends the messages published within one tick as one signed
+//   gossipsub message (src/pubsub/batch.ts), so it can beat the unbatched baseline.
 // host.rpc: host-to-host Peer.ping over /ww/rpc/1.0.0 vs the same RpcConnection over
 //   plain TCP (src/bench/rpc.ts).
 import { EventEmitter } from 'node:events'

@@ -11,6 +11,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
+import { Batcher, DEFAULT_BATCH_LIMITS, decodeBatch, type BatchLimits } from '../pubsub/batch.js'
 import { createPubSub } from '../pubsub/pubsub.js'
 import type { PubSubNetwork } from '../pubsub/types.js'
 import { createRegistry, type ControlChannel } from '../registry.js'
@@ -35,6 +36,11 @@ export interface Libp2pClusterOptions {
   heartbeatMs?: number
   /** How long a message waits for an earlier one from the same publisher. Default 2 s. */
   reorderWindowMs?: number
+  /**
+   * Pubsub across hosts sends the messages published on a topic within one tick as one
+   * gossipsub message, of at most this many messages / payload bytes. Default 512 / 64 KiB.
+   */
+  pubsubBatch?: Partial<BatchLimits>
   privateKey?: PrivateKey
   cache?: BytecodeCacheOptions
   /** Host-to-host anchor forwarding (from the RPC layer). */
@@ -113,36 +119,37 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     return () => { handlers.delete(topic); gs.unsubscribe(topic) }
   }
 
-  // --- pubsub: envelope [u32 seq hi][u32 seq lo][payload], reordered per publisher.
+  // --- pubsub: the messages published on a topic within one tick travel as one signed
+  // gossipsub message (src/pubsub/batch.ts: [seq, bytes] entries), reordered per publisher.
   const topicPrefix = `/${ns}/topic/`
   const reorders = new Map<string, Map<string, Reorder>>() // topic → from → buffer
+  const batchers = new Map<string, Batcher>() // topic → outgoing batch
+  const batchLimits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...opts.pubsubBatch }
   let gapsClosed = 0
   const network: PubSubNetwork = {
     join(topic, deliver) {
       const per = new Map<string, Reorder>()
       reorders.set(topic, per)
       subscribeRaw(topicPrefix + topic, (from, data) => {
-        if (data.byteLength < 8) return
-        const dv = new DataView(data.buffer, data.byteOffset, data.byteLength)
-        const seq = dv.getUint32(0) * 2 ** 32 + dv.getUint32(4)
+        const entries = decodeBatch(data)
+        if (!entries) return
         let r = per.get(from)
         if (!r) per.set(from, r = new Reorder((s, d) => deliver(from, s, d), windowMs))
-        r.accept(seq, data.subarray(8))
+        for (const e of entries) r.accept(e.seq, e.data)
       })
     },
     leave(topic) {
       for (const r of reorders.get(topic)?.values() ?? []) { gapsClosed += r.gaps; r.close() }
       reorders.delete(topic)
+      batchers.get(topic)?.close()
+      batchers.delete(topic)
       handlers.delete(topicPrefix + topic)
       gs.unsubscribe(topicPrefix + topic)
     },
     publish(topic, seq, data) {
-      const out = new Uint8Array(8 + data.byteLength)
-      const dv = new DataView(out.buffer)
-      dv.setUint32(0, Math.floor(seq / 2 ** 32))
-      dv.setUint32(4, seq >>> 0)
-      out.set(data, 8)
-      gsPublish(topicPrefix + topic, out)
+      let b = batchers.get(topic)
+      if (!b) batchers.set(topic, b = new Batcher((frame) => gsPublish(topicPrefix + topic, frame), batchLimits))
+      b.add(seq, data)
     },
     // A subscriber counts once our own gossipsub stream to it is open: before that, a
     // message published "to" it is silently not sent.
@@ -251,6 +258,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       clearInterval(hb)
       clearInterval(sweep)
       registry.close()
+      for (const b of batchers.values()) b.close() // pending pubsub batches leave before the node stops
       await rpc.close() // host-to-host RPC hook: links and served connections end first
       try {
         // Say goodbye so others drop us at once rather than at the TTL.

@@ -1,0 +1,73 @@
+import { Batcher, decodeBatch, encodeBatch } from './batch.js'
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
+const b = (...xs: number[]): Uint8Array => new Uint8Array(xs)
+
+describe('pubsub batch framing', () => {
+  test('round-trips seqs (beyond 2^32) and bytes, in order, including empty payloads', () => {
+    const entries = [
+      { seq: 1, data: b(1, 2, 3) },
+      { seq: 2, data: b() },
+      { seq: 2 ** 40 + 7, data: new Uint8Array(300).fill(9) },
+    ]
+    const got = decodeBatch(encodeBatch(entries))
+    expect(got?.map((e) => e.seq)).toEqual([1, 2, 2 ** 40 + 7])
+    expect(got?.map((e) => [...e.data])).toEqual(entries.map((e) => [...e.data]))
+  })
+
+  test('rejects malformed frames whole: wrong version, truncated header or payload, empty', () => {
+    const good = encodeBatch([{ seq: 1, data: b(1, 2) }, { seq: 2, data: b(3) }])
+    expect(decodeBatch(good)).toHaveLength(2)
+    expect(decodeBatch(new Uint8Array(0))).toBeUndefined()
+    const badVersion = good.slice(); badVersion[0] = 2
+    expect(decodeBatch(badVersion)).toBeUndefined()
+    expect(decodeBatch(good.subarray(0, good.byteLength - 1))).toBeUndefined() // payload cut
+    expect(decodeBatch(good.subarray(0, 1 + 12 + 2 + 5))).toBeUndefined() // header cut
+    const long = good.slice(); new DataView(long.buffer).setUint32(1 + 8, 1000)
+    expect(decodeBatch(long)).toBeUndefined()
+  })
+})
+
+describe('Batcher', () => {
+  test('messages added within one tick leave as one frame, in order; the next tick starts another', async () => {
+    const frames: Uint8Array[] = []
+    const bt = new Batcher((f) => frames.push(f))
+    for (let i = 1; i <= 5; i++) {
+      bt.add(i, b(i))
+      await Promise.resolve() // promise continuations stay within the tick
+    }
+    expect(frames).toHaveLength(0)
+    await tick()
+    expect(frames).toHaveLength(1)
+    expect(decodeBatch(frames[0]!)?.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+    bt.add(6, b(6))
+    await tick()
+    expect(frames.map((f) => decodeBatch(f)!.map((e) => e.seq))).toEqual([[1, 2, 3, 4, 5], [6]])
+  })
+
+  test('is bounded by messages and by bytes; a message over the byte bound goes alone', async () => {
+    const frames: Uint8Array[] = []
+    const bt = new Batcher((f) => frames.push(f), { maxMessages: 3, maxBytes: 100 })
+    for (let i = 1; i <= 7; i++) bt.add(i, b(i))
+    expect(frames).toHaveLength(2) // flushed synchronously at 3 and 6
+    bt.add(8, new Uint8Array(60))
+    bt.add(9, new Uint8Array(60)) // 1 + 60 + 60 > 100: [7, 8] leaves first
+    bt.add(10, new Uint8Array(500)) // [9] leaves, then [10] at once (over the bound)
+    bt.add(11, b(11))
+    await tick()
+    const seqs = frames.map((f) => decodeBatch(f)!.map((e) => e.seq))
+    expect(seqs).toEqual([[1, 2, 3], [4, 5, 6], [7, 8], [9], [10], [11]])
+    for (const f of frames) expect(decodeBatch(f)!.length).toBeLessThanOrEqual(3)
+  })
+
+  test('close sends what is pending and drops later adds', async () => {
+    const frames: Uint8Array[] = []
+    const bt = new Batcher((f) => frames.push(f))
+    bt.add(1, b(1))
+    bt.close()
+    expect(frames.map((f) => decodeBatch(f)!.map((e) => e.seq))).toEqual([[1]])
+    bt.add(2, b(2))
+    await tick()
+    expect(frames).toHaveLength(1)
+  })
+})
