@@ -82,9 +82,6 @@ export async function checkModule(bytes: Uint8Array<ArrayBuffer>): Promise<void>
     throw new GuestStartError(`invalid WebAssembly module: ${(e as Error).message}`, { cause: e })
   }
   const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name))
-  if (exports.has('asyncify_start_unwind')) {
-    throw new GuestStartError('the module is already asyncify-instrumented; ww run meters and instruments modules itself: give it the module before asyncify (for @ww/guest guests, build/raw/<name>.wasm)')
-  }
   if (!exports.has('_start') && !exports.has('ww_main')) throw new GuestStartError('the module exports no entry point (_start or ww_main)')
   if (!exports.has('memory')) throw new GuestStartError('the module exports no memory')
   const foreign = WebAssembly.Module.imports(module).filter((i) => !PROVIDED.has(i.module))

@@ -141,7 +141,7 @@ test('a missing file, a file that is not wasm, a module that cannot start: 126 a
   expect(noentry.stderr).toMatch(/exports no entry point \(_start or ww_main\)/)
   const instrumented = await ww('run', guestPath('wasi-hello-host'))
   expect(instrumented.status).toBe(126)
-  expect(instrumented.stderr).toMatch(/already asyncify-instrumented.*build\/raw/)
+  expect(instrumented.stderr).toMatch(/already asyncify-instrumented/)
 })
 
 test('usage errors exit 2: a bad --grant lists the valid forms; --help is complete', async () => {

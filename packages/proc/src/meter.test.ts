@@ -1,5 +1,6 @@
 import { meterModule } from './meter/pass.js'
 import { wat } from './bench/guests.js'
+import { asyncifyModule } from '@ww/transport'
 
 const FIB = `(module
   (func $fib (export "fib") (param $n i32) (result i32)
@@ -66,6 +67,13 @@ describe('metering pass', () => {
   test('modules with exception handling are refused (a guest could swallow a kill)', async () => {
     const bytes = await wat(`(module (tag $t) (func (export "f") (try (do (throw $t)) (catch_all))))`, { exceptions: true })
     await expect(meterModule(bytes)).rejects.toMatchObject({ code: 'ERR_BAD_MODULE' })
+  })
+
+  test('an already asyncify-instrumented module is a typed error, not a Binaryen crash', async () => {
+    const plain = await wat(`(module (memory (export "memory") 1) (func (export "ww_main") (result i32) (i32.const 0)))`)
+    const instrumented = await asyncifyModule(plain, { imports: [] })
+    await expect(meterModule(instrumented)).rejects.toMatchObject({ code: 'ERR_BAD_MODULE', message: expect.stringMatching(/already asyncify-instrumented/) })
+    await expect(meterModule(plain)).resolves.toBeDefined()
   })
 
   test('garbage is a typed error', async () => {

@@ -87,6 +87,11 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
     // Exception handling is left out on purpose: a guest could catch the host's kill.
     if (!m.validate()) throw new BadModuleError('module is invalid or uses features beyond Node 20 defaults (exception handling is refused)')
     if (m.getExport(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
+    // Metering must see the code before asyncify: an instrumented module's unwind/rewind
+    // paths would be metered as guest code, and Binaryen cannot re-run asyncify over them.
+    if (m.getExport('asyncify_start_unwind')) {
+      throw new BadModuleError('module is already asyncify-instrumented: give the scheduler the module before asyncify (it instruments modules itself)')
+    }
     const i32 = b.i32
     m.addGlobal(FUEL, i32, true, m.i32.const(0))
     m.addGlobalExport(FUEL, FUEL_EXPORT)
