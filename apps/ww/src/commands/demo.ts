@@ -36,8 +36,10 @@ export const demo: Command = {
 
     // The host side listens on the topic the guest publishes to.
     const received: Message[] = []
+    let firstMessage!: () => void
+    const arrived = new Promise<void>((resolve) => { firstMessage = resolve })
     const topic = cluster.pubsub.join('demo')
-    const sub = topic.subscribe({ handler: (m: Message) => { received.push(m) } })
+    const sub = topic.subscribe({ handler: (m: Message) => { received.push(m); firstMessage() } })
 
     const lines: string[] = []
     let pid = 0
@@ -53,8 +55,11 @@ export const demo: Command = {
       onOutput: (fd, chunk) => splitter.push(fd, chunk),
     })
     splitter.flush()
-    // Deliveries are asynchronous: give the subscriber's queue a turn to drain.
-    await new Promise((r) => setImmediate(r))
+    // Deliveries are asynchronous: wait for the guest's message, but only if it got as far
+    // as publishing (bounded, so a failed guest never hangs the demo).
+    if (lines.includes('published on topic demo')) {
+      await Promise.race([arrived, new Promise((r) => setTimeout(r, 2000).unref())])
+    }
     const greeting = await cluster.local.walk('demo/greeting').load()
     sub.close()
     topic.release()
