@@ -31,9 +31,10 @@ export {
 export { BytecodeCache, cidOf, type Cid, type BytecodeCacheOptions, type BytecodeCacheStats } from './cache/bytecode-cache.js'
 
 export type {
-  Pid, ExitStatus, SpawnRequest, ProcessHandle, Executor, StartSpec, RunningProcess, Runtime,
+  Pid, ExitStatus, KillReason, SpawnRequest, ProcessHandle, ProcessSnapshot, Executor, StartSpec, RunningProcess, Runtime,
+  RemoteProcess, RemoteSpawner,
 } from './exec/types.js'
-export { ProcessTree } from './exec/process-tree.js'
+export { ProcessTree, type ProcessTreeInit, type ProcessTreeCounters } from './exec/process-tree.js'
 
 export { Revoker, revocable, RefCount, Once } from './caps.js'
 export {
@@ -49,6 +50,8 @@ export {
   hostCapability, DEFAULT_RIGHTS, rpcError, toRpcError, HostRpcError,
   type HostCapability, type HostCapabilityOptions, type HostRights, type ProcessIdentity,
   type CapabilityProvider, type LiveCounts, type RpcErrorCode,
+  executorServer, executorProvider, processServer, writeExitStatus, readExitStatus,
+  debugServer, debugProvider, hostCounters, Scope, type DebugOptions,
 } from './rpc/index.js'
 
 // - Host-to-host RPC: the Peer capability (schemas/peer.capnp) on libp2p /ww/rpc/1.0.0.

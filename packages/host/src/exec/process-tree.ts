@@ -1,103 +1,223 @@
-import type { BytecodeCache } from '../cache/bytecode-cache.js'
-import { ClosedError, InvalidArgumentError, NotFoundError } from '../errors.js'
+import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
+import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
-import type { ExitStatus, Executor, Pid, ProcessHandle, Runtime, SpawnRequest } from './types.js'
+import type {
+  ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, SpawnRequest,
+} from './types.js'
 
 interface Proc {
   pid: Pid
   parent: Proc | undefined
+  /** Set for a root spawned on behalf of a process of another host (Peer.exec). */
+  remoteParent: { host: string; pid: Pid } | undefined
+  /** Set for a child running on another host: its id there. */
+  remote: { host: string; pid: Pid } | undefined
   children: Set<Proc>
   running: { kill(): void } | undefined
   exited: Promise<ExitStatus>
   status: ExitStatus | undefined
-  killing: boolean
+  killing: KillReason | undefined
+  name: string
+  cid: Cid | undefined
+  startedAtMs: number
 }
 
-const KILLED: ExitStatus = { kind: 'killed' }
+/** What the tree counts, for Debug (monotonic except `live`). */
+export interface ProcessTreeCounters {
+  spawned: number
+  remoteSpawned: number
+  exited: number
+  trapped: number
+  killed: number
+  failedToStart: number
+  live: number
+}
+
+export interface ProcessTreeInit {
+  runtime: Runtime
+  cache?: BytecodeCache
+  /** This host's id, for ProcessSnapshot (default "local"). */
+  host?: string
+  /** Starts children on other hosts (`SpawnRequest.where`); without it they are ERR_HOST_UNREACHABLE. */
+  remote?: RemoteSpawner
+}
 
 /**
  * The process tree of one host: pids, parents and children. Parents come from the
  * Executor a caller holds (bound at creation), never from a request. Killing a process
- * kills its subtree, children first; a process that ends takes its children with it.
+ * kills its subtree, children first; a process that ends takes its children with it —
+ * also children it started on other hosts (they are entries here whose `running` is the
+ * remote process).
  */
 export class ProcessTree {
   readonly #runtime: Runtime
   readonly #cache: BytecodeCache | undefined
+  readonly #host: string
+  #remote: RemoteSpawner | undefined
   readonly #procs = new Map<Pid, Proc>()
+  readonly #counters: ProcessTreeCounters = { spawned: 0, remoteSpawned: 0, exited: 0, trapped: 0, killed: 0, failedToStart: 0, live: 0 }
   #nextPid = 1
   #closed = false
 
-  constructor(init: { runtime: Runtime; cache?: BytecodeCache }) {
+  constructor(init: ProcessTreeInit) {
     this.#runtime = init.runtime
     this.#cache = init.cache
+    this.#host = init.host ?? 'local'
+    this.#remote = init.remote
   }
 
-  /** Live processes. */
+  /** This host's id, as snapshots name it. */
+  get host(): string { return this.#host }
+
+  /** Live processes (remote children counted once, by their entry here). */
   get size(): number { return this.#procs.size }
 
-  /** The host's own executor: what it spawns are roots. */
-  executor(): Executor { return this.#executorFor(undefined) }
+  /** Installs the remote spawner (host-to-host RPC), once the layer exists. */
+  setRemote(remote: RemoteSpawner): void { this.#remote = remote }
 
-  #executorFor(caller: Proc | undefined): Executor {
+  counters(): ProcessTreeCounters { return { ...this.#counters, live: this.#procs.size } }
+
+  /** The host's own executor: what it spawns are roots. */
+  executor(): Executor { return this.#executorFor(undefined, undefined) }
+
+  /**
+   * The executor bound to live process `pid` (0: the host's own). For the host that
+   * builds a process's Host capability; the pid comes from the host, never from a guest.
+   */
+  executorOf(pid: Pid): Executor {
+    if (pid === 0) return this.executor()
+    const p = this.#procs.get(pid)
+    if (!p || p.remote) throw new NotFoundError(`process ${pid}`)
+    return this.#executorFor(p, undefined)
+  }
+
+  /**
+   * An executor for a process of another host: what it spawns here are roots of this
+   * tree that list `parent` as their parent (Peer.exec). The caller vouches for `parent`.
+   */
+  executorForRemote(parent: { host: string; pid: Pid }): Executor {
+    return this.#executorFor(undefined, parent)
+  }
+
+  /** Every live process here, by pid (Debug.ps). */
+  list(): ProcessSnapshot[] {
+    return [...this.#procs.values()].map((p) => this.#snapshot(p))
+  }
+
+  #executorFor(caller: Proc | undefined, remoteParent: { host: string; pid: Pid } | undefined): Executor {
     return {
-      spawn: (req, opts) => this.#spawn(caller, req, opts),
+      spawn: (req, opts) => this.#spawn(caller, remoteParent, req, opts),
       process: (pid) => {
         const p = this.#procs.get(pid)
         if (!p || (caller && !isSelfOrDescendant(p, caller))) throw new NotFoundError(`process ${pid}`)
         return this.#handle(p)
       },
+      descendants: () => {
+        const out: ProcessSnapshot[] = []
+        for (const p of this.#procs.values()) {
+          const mine = caller ? p !== caller && isSelfOrDescendant(p, caller) : sameRef(rootOf(p).remoteParent, remoteParent)
+          if (mine) out.push(this.#snapshot(p))
+        }
+        return out
+      },
     }
   }
 
-  async #spawn(caller: Proc | undefined, req: SpawnRequest, opts?: CallOptions): Promise<ProcessHandle> {
+  async #spawn(
+    caller: Proc | undefined, remoteParent: { host: string; pid: Pid } | undefined, req: SpawnRequest, opts?: CallOptions,
+  ): Promise<ProcessHandle> {
     if (this.#closed) throw new ClosedError('process tree')
     if (caller && (caller.status || caller.killing)) throw new ClosedError(`process ${caller.pid}`)
+    const where = req.where !== undefined && req.where !== '' && req.where !== this.#host ? req.where : undefined
     let bytecode = req.bytecode
-    if (!bytecode) {
-      if (req.cid === undefined) throw new InvalidArgumentError('spawn needs bytecode or a cid')
-      if (!this.#cache) throw new NotFoundError(`bytecode ${req.cid} (no cache)`)
-      bytecode = this.#cache.get(req.cid)
+    let cid = req.cid
+    if (where === undefined) {
+      if (!bytecode) {
+        if (cid === undefined) throw new InvalidArgumentError('spawn needs bytecode or a cid')
+        if (!this.#cache) throw new NotFoundError(`bytecode ${cid} (no cache)`)
+        bytecode = this.#cache.get(cid)
+      } else if (this.#cache) {
+        cid = this.#cache.put(bytecode) // a later spawn (here or from elsewhere) can name it
+      }
+    } else if (!this.#remote) {
+      throw new HostUnreachableError(where, { cause: new Error('no host-to-host RPC on this host') })
     }
     const pid = this.#nextPid++
     let settle!: (s: ExitStatus) => void
     const p: Proc = {
-      pid, parent: caller, children: new Set(), running: undefined, status: undefined, killing: false,
+      pid, parent: caller, remoteParent, remote: undefined, children: new Set(), running: undefined, status: undefined,
+      killing: undefined, name: req.name ?? '', cid, startedAtMs: Date.now(),
       exited: new Promise<ExitStatus>((r) => { settle = r }),
     }
     this.#procs.set(pid, p)
     caller?.children.add(p)
+    let failed = false
     const finish = (s: ExitStatus): void => {
       if (p.status) return
-      p.status = p.killing ? KILLED : s
+      p.status = p.killing && s.kind !== 'hostLost' ? { kind: 'killed', reason: p.killing } : s
+      if (failed) this.#counters.failedToStart++
+      else this.#count(p.status)
       this.#procs.delete(pid)
       p.parent?.children.delete(p)
       // Orphans do not outlive their parent.
-      for (const c of [...p.children]) void this.#kill(c)
+      for (const c of [...p.children]) void this.#kill(c, 'parentExited')
       settle(p.status)
     }
     try {
-      const running = await bounded(
-        this.#runtime.start({
-          pid, parent: caller?.pid, bytecode, args: req.args ?? [], caps: req.caps ?? {}, executor: this.#executorFor(p),
-        }, opts),
-        `spawn ${pid}`, opts,
-      )
-      p.running = running
-      running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e) }))
-      if (p.killing) running.kill()
+      if (where !== undefined) {
+        const parentRef = { host: this.#host, pid: caller?.pid ?? 0 }
+        const running = await this.#remote!.spawn(where, parentRef, { ...req, ...(bytecode ? { bytecode } : {}) }, opts)
+        p.remote = { host: running.host, pid: running.pid }
+        p.running = running
+        this.#counters.remoteSpawned++
+        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e) }))
+      } else {
+        const running = await bounded(
+          this.#runtime.start({
+            pid, parent: caller?.pid, bytecode: bytecode!, args: req.args ?? [], caps: req.caps ?? {},
+            executor: this.#executorFor(p, undefined),
+          }, opts),
+          `spawn ${pid}`, opts,
+        )
+        p.running = running
+        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e) }))
+      }
+      this.#counters.spawned++
+      if (p.killing) p.running.kill()
     } catch (e) {
+      failed = true
       finish({ kind: 'trapped', reason: `failed to start: ${String(e)}` })
       throw e
     }
     return this.#handle(p)
   }
 
-  async #kill(p: Proc): Promise<void> {
+  #count(s: ExitStatus): void {
+    this.#counters.exited++
+    if (s.kind === 'trapped') this.#counters.trapped++
+    else if (s.kind === 'killed') this.#counters.killed++
+  }
+
+  async #kill(p: Proc, why: KillReason): Promise<void> {
     if (p.status) return
-    p.killing = true
-    await Promise.all([...p.children].map((c) => this.#kill(c)))
+    p.killing ??= why
+    await Promise.all([...p.children].map((c) => this.#kill(c, why === 'requested' ? 'requested' : why)))
     p.running?.kill()
     await p.exited
+  }
+
+  #snapshot(p: Proc): ProcessSnapshot {
+    const parent = p.parent ? { host: this.#host, pid: p.parent.pid } : p.remoteParent ?? { host: this.#host, pid: 0 }
+    return {
+      host: p.remote?.host ?? this.#host,
+      pid: p.remote?.pid ?? p.pid,
+      parent,
+      name: p.name,
+      cid: p.cid,
+      state: p.status ? 'exited' : p.running ? 'running' : 'starting',
+      startedAtMs: p.startedAtMs,
+      status: p.status,
+    }
   }
 
   #handle(p: Proc): ProcessHandle {
@@ -105,19 +225,32 @@ export class ProcessTree {
       pid: p.pid,
       parent: p.parent?.pid,
       wait: (opts) => bounded(p.exited, `wait ${p.pid}`, opts),
-      kill: () => this.#kill(p),
+      kill: () => this.#kill(p, 'requested'),
       children: () => [...p.children].map((c) => c.pid),
+      info: () => this.#snapshot(p),
     }
   }
 
   /** Kills every process and refuses new ones. */
   async close(): Promise<void> {
     this.#closed = true
-    await Promise.all([...this.#procs.values()].filter((p) => !p.parent).map((p) => this.#kill(p)))
+    await Promise.all([...this.#procs.values()].filter((p) => !p.parent).map((p) => this.#kill(p, 'hostShutdown')))
   }
 }
 
 function isSelfOrDescendant(p: Proc, ancestor: Proc): boolean {
   for (let q: Proc | undefined = p; q; q = q.parent) if (q === ancestor) return true
   return false
+}
+
+function rootOf(p: Proc): Proc {
+  let q = p
+  while (q.parent) q = q.parent
+  return q
+}
+
+/** Both absent (the host's own), or the same remote process. */
+function sameRef(a: { host: string; pid: Pid } | undefined, b: { host: string; pid: Pid } | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.host === b.host && a.pid === b.pid
 }

@@ -3,11 +3,14 @@ import type { CallOptions } from '../util/abort.js'
 
 export type Pid = number
 
+/** Who or what ended a killed process (process.capnp KillReason). */
+export type KillReason = 'requested' | 'parentExited' | 'hostShutdown' | 'revoked'
+
 /** How a process ended. Traps and limits are not exit codes (the Go host conflated them). */
 export type ExitStatus =
   | { readonly kind: 'exited'; readonly code: number }
   | { readonly kind: 'trapped'; readonly reason: string }
-  | { readonly kind: 'killed' }
+  | { readonly kind: 'killed'; readonly reason?: KillReason }
   | { readonly kind: 'limit'; readonly which: 'memory' | 'fuel' | 'time' | 'frames' | (string & {}) }
   | { readonly kind: 'hostLost'; readonly host: string }
 
@@ -18,6 +21,13 @@ export interface SpawnRequest {
   args?: readonly string[]
   /** Capabilities handed to the child (its BootContext); opaque here. */
   caps?: Readonly<Record<string, unknown>>
+  /** A label for listings; confers nothing. */
+  name?: string
+  /**
+   * The host to run on (a host id of the cluster). Absent or this host: here. Another
+   * host goes through the tree's RemoteSpawner; the child's parent is still the caller.
+   */
+  where?: string
 }
 
 export interface ProcessHandle {
@@ -29,6 +39,8 @@ export interface ProcessHandle {
   /** Kills this process and its whole subtree (children first). */
   kill(): Promise<void>
   children(): Pid[]
+  /** A snapshot for listings (ps). */
+  info(): ProcessSnapshot
 }
 
 /** Spawns on behalf of one caller: the caller's pid is bound in, never taken from a request. */
@@ -36,6 +48,21 @@ export interface Executor {
   spawn(req: SpawnRequest, opts?: CallOptions): Promise<ProcessHandle>
   /** A process this caller may reach (itself or a descendant); ERR_NOT_FOUND otherwise. */
   process(pid: Pid): ProcessHandle
+  /** The caller's live descendants, in spawn order (remote children included). */
+  descendants(): ProcessSnapshot[]
+}
+
+/** One process as listings show it. For a child on another host, `host`/`pid` are its own there. */
+export interface ProcessSnapshot {
+  readonly host: string
+  readonly pid: Pid
+  /** The parent as `{host, pid}` (pid 0: the host's embedder). */
+  readonly parent: { readonly host: string; readonly pid: Pid }
+  readonly name: string
+  readonly cid: Cid | undefined
+  readonly state: 'starting' | 'running' | 'exited'
+  readonly startedAtMs: number
+  readonly status: ExitStatus | undefined
 }
 
 /** What the tree hands a runtime to start one process (@ww/proc implements Runtime). */
@@ -60,4 +87,18 @@ export interface RunningProcess {
 /** The pluggable part: runs modules. @ww/proc provides the real one. */
 export interface Runtime {
   start(spec: StartSpec, opts?: CallOptions): Promise<RunningProcess>
+}
+
+/** A child started on another host: its id there, and how to end and watch it from here. */
+export interface RemoteProcess extends RunningProcess {
+  readonly host: string
+  readonly pid: Pid
+}
+
+/**
+ * Starts processes on other hosts on behalf of a local parent (host-to-host RPC
+ * implements it). `exited` answers `hostLost` when that host goes away; never hangs.
+ */
+export interface RemoteSpawner {
+  spawn(host: string, parent: { host: string; pid: Pid }, req: SpawnRequest, opts?: CallOptions): Promise<RemoteProcess>
 }

@@ -7,12 +7,12 @@ import { rpcError } from './errors.js'
 import { guard } from './guard.js'
 import type { Scope } from './scope.js'
 
-function cidText(bytes: Uint8Array): string {
+export function cidText(bytes: Uint8Array): string {
   if (bytes.byteLength !== 32) throw rpcError('ERR_INVALID_ARGUMENT', `a Cid is 32 bytes, got ${bytes.byteLength}`)
   return `blake3:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
 }
 
-function cidBytes(cid: string): Uint8Array {
+export function cidBytes(cid: string): Uint8Array {
   return Buffer.from(cid.slice('blake3:'.length), 'hex')
 }
 

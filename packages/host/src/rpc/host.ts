@@ -45,7 +45,11 @@ export interface ProcessIdentity {
  * this for `executor`; debug and dialer likewise. Called once per Host (and attenuation).
  */
 export interface CapabilityProvider {
-  capabilityFor(identity: ProcessIdentity): ClientLike
+  /**
+   * `scope` is the asking Host's: a capability made under it (`scope.child()`) is revoked
+   * with that Host (its process exited, its attenuation revoked).
+   */
+  capabilityFor(identity: ProcessIdentity, scope?: Scope): ClientLike
 }
 
 export interface HostCapabilityOptions {
@@ -58,6 +62,7 @@ export interface HostCapabilityOptions {
   /** The BootContext `context()` answers with. */
   context?: ClientLike
   executor?: CapabilityProvider
+  /** Served only when `rights.debug` is true as well: never granted by default. */
   debug?: CapabilityProvider
   dialer?: CapabilityProvider
 }
@@ -92,7 +97,8 @@ export function hostCapability(cluster: Cluster, opts: HostCapabilityOptions): H
   // Provider-backed rights need a provider: a right with nothing behind it is not granted.
   // Passing a provider grants it unless the rights say otherwise.
   rights.executor = opts.executor !== undefined && opts.rights?.executor !== false
-  rights.debug = opts.debug !== undefined && opts.rights?.debug !== false
+  // Debug is never granted by default (debug.capnp): it must be asked for explicitly.
+  rights.debug = opts.debug !== undefined && opts.rights?.debug === true
   rights.dialer = opts.dialer !== undefined && opts.rights?.dialer !== false
   const scope = new Scope()
   const rootCore = opts.root ?? cluster.local.walk('')
@@ -126,7 +132,7 @@ function hostServer(s: HostState): capHost.Host$Server {
   }
   // A provider is asked once per Host: what it gave stays cached.
   const provided = (key: 'executor' | 'debug' | 'dialer'): ClientLike =>
-    once(key, () => opts[key]!.capabilityFor(identity), false)
+    once(key, () => opts[key]!.capabilityFor(identity, scope), false)
   return new capHost.Host.Server(guard(scope, 'host', {
     context(_p, r) {
       if (opts.context === undefined) throw rpcError('ERR_NOT_FOUND', 'no boot context was given to this host')

@@ -6,3 +6,7 @@ export {
 } from './host.js'
 export type { LiveCounts } from './scope.js'
 export { rpcError, toRpcError, HostRpcError, type RpcErrorCode } from './errors.js'
+export { executorServer, executorProvider } from './executor.js'
+export { processServer, writeExitStatus, readExitStatus } from './process.js'
+export { debugServer, debugProvider, hostCounters, type DebugOptions } from './debug.js'
+export { Scope } from './scope.js'

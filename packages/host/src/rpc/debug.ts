@@ -1,0 +1,88 @@
+// The Debug server (debug.capnp): read-only introspection of one host — versions,
+// machine facts, every counter, every process. A Host offers it only with the `debug`
+// right asked for explicitly (never by default) and a provider behind it.
+
+import os from 'node:os'
+import { common, debug as capDebug } from '@ww/schema'
+import type { ClientLike } from 'capnp-ts'
+import type { Cluster } from '../cluster/types.js'
+import type { ProcessTree } from '../exec/process-tree.js'
+import { VERSION } from '../version.js'
+import { guard } from './guard.js'
+import type { CapabilityProvider, ProcessIdentity } from './host.js'
+import { writeProcessList } from './process.js'
+import { Scope } from './scope.js'
+
+export interface DebugOptions {
+  cluster: Cluster
+  tree?: ProcessTree
+  /** More counters from the embedder (scheduler, transport, WASI denials), merged in. */
+  counters?: () => Record<string, number | bigint>
+  /** How guests wait; default "jspi" where WebAssembly.Suspending exists, else "asyncify". */
+  suspender?: string
+  /** Worker threads running guests (default 0: all on the main thread). */
+  workers?: number
+}
+
+/** Every counter this host keeps, by name (sorted). */
+export function hostCounters(o: DebugOptions): Array<[string, bigint]> {
+  const out: Record<string, number | bigint> = {}
+  const add = (prefix: string, rec: object): void => {
+    for (const [k, v] of Object.entries(rec)) if (typeof v === 'number' || typeof v === 'bigint') out[`${prefix}.${k}`] = v
+  }
+  if (o.tree) add('exec', o.tree.counters())
+  add('pubsub', o.cluster.pubsub.stats())
+  add('cache', o.cluster.cache.stats())
+  out['cluster.hosts'] = o.cluster.view.hosts().length
+  if (o.counters) Object.assign(out, o.counters())
+  return Object.entries(out)
+    .map(([k, v]): [string, bigint] => [k, typeof v === 'bigint' ? v : BigInt(Math.max(0, Math.floor(v)))])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+function writeCounters(l: { get(i: number): common.Counter }, list: Array<[string, bigint]>): void {
+  list.forEach(([k, v], i) => { const c = l.get(i); c.setName(k); c.setValue(v) })
+}
+
+export function debugServer(o: DebugOptions, scope: Scope): capDebug.Debug$Server {
+  const started = Date.now()
+  return new capDebug.Debug.Server(guard(scope, 'debug', {
+    sysInfo(_p, r) {
+      const i = r.initInfo()
+      const self = o.cluster.view.get(o.cluster.id)
+      i.setHost(o.cluster.id)
+      i.setVersion(VERSION)
+      i.setNode(process.version)
+      i.setV8(process.versions.v8)
+      i.setPlatform(process.platform)
+      i.setArch(process.arch)
+      i.setCpus(os.availableParallelism())
+      i.setWorkers(o.workers ?? 0)
+      i.setUptimeMs(BigInt(Math.floor(self?.uptimeMs ?? Date.now() - started)))
+      i.setSuspender(o.suspender ?? ('Suspending' in WebAssembly ? 'jspi' : 'asyncify'))
+      i.setCluster(o.cluster.kind)
+      const mem = process.memoryUsage()
+      i.setMemoryRss(BigInt(mem.rss))
+      i.setMemoryHeapUsed(BigInt(mem.heapUsed))
+      const all = hostCounters(o)
+      writeCounters(i.initCounters(all.length), all)
+    },
+    counters(p, r) {
+      const prefix = p.getPrefix()
+      const some = hostCounters(o).filter(([k]) => k.startsWith(prefix))
+      writeCounters(r.initCounters(some.length), some)
+    },
+    ps(_p, r) {
+      writeProcessList((n) => r.initProcesses(n), o.tree?.list() ?? [])
+    },
+  }))
+}
+
+/** hostCapability's `debug` provider (granted only where `rights.debug` is asked for). */
+export function debugProvider(o: DebugOptions): CapabilityProvider {
+  return {
+    capabilityFor(_identity: ProcessIdentity, scope?: Scope): ClientLike {
+      return debugServer(o, scope?.child() ?? new Scope())
+    },
+  }
+}

@@ -1,0 +1,142 @@
+// The Process server (process.capnp): one process as its spawner holds it — pid, wait,
+// kill, monitor, info — over a core ProcessHandle (a local process, or a child on another
+// host whose entry here forwards to it). Plus the ExitStatus / ProcessInfo writers that
+// Executor and Debug share.
+
+import { process as proc, type common } from '@ww/schema'
+import { cidBytes } from './cache.js'
+import { handleServer } from './common.js'
+import { guard } from './guard.js'
+import type { Scope } from './scope.js'
+import type { ProcessIdentity } from './host.js'
+import type { ExitStatus, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
+
+const KILL: Record<string, proc.KillReason> = {
+  requested: proc.KillReason.REQUESTED,
+  parentExited: proc.KillReason.PARENT_EXITED,
+  hostShutdown: proc.KillReason.HOST_SHUTDOWN,
+  revoked: proc.KillReason.REVOKED,
+}
+const LIMIT: Record<string, proc.Limit> = {
+  memory: proc.Limit.MEMORY, fuel: proc.Limit.CPU, cpu: proc.Limit.CPU, time: proc.Limit.WALL_TIME,
+  wallTime: proc.Limit.WALL_TIME, frames: proc.Limit.FRAMES, mailbox: proc.Limit.MAILBOX, scratch: proc.Limit.SCRATCH,
+  output: proc.Limit.OUTPUT,
+}
+// The engines' trap messages (V8 "RuntimeError: …"), matched loosely onto TrapKind.
+const TRAPS: Array<[RegExp, proc.TrapKind]> = [
+  [/unreachable/i, proc.TrapKind.UNREACHABLE],
+  [/memory access out of bounds/i, proc.TrapKind.MEMORY_OUT_OF_BOUNDS],
+  [/table index is out of bounds/i, proc.TrapKind.TABLE_OUT_OF_BOUNDS],
+  [/signature mismatch|null function or function signature/i, proc.TrapKind.INDIRECT_CALL_MISMATCH],
+  [/divide by zero|remainder by zero/i, proc.TrapKind.DIVIDE_BY_ZERO],
+  [/integer overflow|unrepresentable/i, proc.TrapKind.INTEGER_OVERFLOW],
+  [/float unrepresentable|invalid conversion/i, proc.TrapKind.INVALID_CONVERSION],
+  [/call stack|stack overflow/i, proc.TrapKind.STACK_OVERFLOW],
+  [/ERR_BAD_FRAME|ERR_LIMIT|bad frame/i, proc.TrapKind.BAD_FRAME],
+]
+const FAILED_TO_START = 'failed to start: '
+
+export function writeRef(out: common.ProcessRef, host: string, pid: number | bigint): void {
+  out.setHost(host)
+  out.setPid(BigInt(pid))
+}
+
+/** Core ExitStatus → process.capnp ExitStatus. `by` is who asked for a `requested` kill. */
+export function writeExitStatus(out: proc.ExitStatus, s: ExitStatus, by?: ProcessIdentity): void {
+  switch (s.kind) {
+    case 'exited': out.setExited(s.code >>> 0); return
+    case 'trapped': {
+      if (s.reason.startsWith(FAILED_TO_START)) { out.setFailedToStart(s.reason.slice(FAILED_TO_START.length)); return }
+      const t = out.initTrapped()
+      t.setKind(TRAPS.find(([re]) => re.test(s.reason))?.[1] ?? proc.TrapKind.OTHER)
+      t.setMessage(s.reason)
+      return
+    }
+    case 'killed': {
+      const k = out.initKilled()
+      const reason = s.reason ?? 'requested'
+      k.setReason(KILL[reason] ?? proc.KillReason.REQUESTED)
+      if (reason === 'requested' && by) writeRef(k.initBy(), by.host, by.pid)
+      return
+    }
+    case 'limit': {
+      const l = out.initLimitExceeded()
+      l.setWhich(LIMIT[s.which] ?? proc.Limit.CPU)
+      l.setDetail(s.which)
+      return
+    }
+    case 'hostLost': out.setHostLost(s.host); return
+  }
+}
+
+/** process.capnp ExitStatus → core ExitStatus (for a status that came from another host). */
+export function readExitStatus(s: proc.ExitStatus): ExitStatus {
+  switch (s.which()) {
+    case proc.ExitStatus_Which.EXITED: return { kind: 'exited', code: s.getExited() }
+    case proc.ExitStatus_Which.TRAPPED: return { kind: 'trapped', reason: s.getTrapped().getMessage() }
+    case proc.ExitStatus_Which.KILLED: {
+      const r = s.getKilled().getReason()
+      const reason = (Object.keys(KILL) as Array<keyof typeof KILL>).find((k) => KILL[k] === r)
+      return { kind: 'killed', ...(reason ? { reason: reason as 'requested' } : {}) }
+    }
+    case proc.ExitStatus_Which.LIMIT_EXCEEDED: return { kind: 'limit', which: s.getLimitExceeded().getDetail() || 'cpu' }
+    case proc.ExitStatus_Which.HOST_LOST: return { kind: 'hostLost', host: s.getHostLost() }
+    case proc.ExitStatus_Which.FAILED_TO_START: return { kind: 'trapped', reason: FAILED_TO_START + s.getFailedToStart() }
+    default: return { kind: 'trapped', reason: `unknown exit status ${String(s.which())}` }
+  }
+}
+
+const STATE: Record<ProcessSnapshot['state'], proc.ProcessState> = {
+  starting: proc.ProcessState.STARTING, running: proc.ProcessState.RUNNING, exited: proc.ProcessState.EXITED,
+}
+
+export function writeProcessInfo(out: proc.ProcessInfo, s: ProcessSnapshot): void {
+  writeRef(out.initSelf(), s.host, s.pid)
+  writeRef(out.initParent(), s.parent.host, s.parent.pid)
+  out.setName(s.name)
+  if (s.cid !== undefined) out.setCid(cidBytes(s.cid))
+  out.setState(STATE[s.state])
+  out.setStartedAtMs(BigInt(s.startedAtMs))
+  if (s.status) writeExitStatus(out.initStatus(), s.status)
+}
+
+export function writeProcessList(out: (n: number) => { get(i: number): proc.ProcessInfo }, list: ProcessSnapshot[]): void {
+  const l = out(list.length)
+  list.forEach((s, i) => writeProcessInfo(l.get(i), s))
+}
+
+/**
+ * The Process capability over `handle`. `holder` is the identity of the spawner it was
+ * handed to (the `by` of a kill through it). Lives in `scope`: revoked with the Host.
+ */
+export function processServer(handle: ProcessHandle, holder: ProcessIdentity, scope: Scope): proc.Process$Server {
+  return new proc.Process.Server(guard(scope, 'process', {
+    pid(_p, r) {
+      const s = handle.info()
+      writeRef(r.initSelf(), s.host, s.pid)
+    },
+    async wait(_p, r) {
+      writeExitStatus(r.initStatus(), await handle.wait(), holder)
+    },
+    async kill() {
+      await handle.kill()
+    },
+    monitor(p, r) {
+      const handler = p.getHandler()
+      let stopped = false
+      const release = scope.hold('watches', () => { stopped = true; handler.dispose() })
+      void handle.wait().then(async (status) => {
+        if (stopped) return
+        const s = handle.info()
+        await handler.exited((q) => {
+          writeRef(q.initProcess(), s.host, s.pid)
+          writeExitStatus(q.initStatus(), status, holder)
+        })
+      }).catch(() => { /* the handler went away: nothing more to tell */ }).finally(() => release())
+      r.setHandle(handleServer(async () => { release() }, () => release()))
+    },
+    info(_p, r) {
+      writeProcessInfo(r.initInfo(), handle.info())
+    },
+  }))
+}
