@@ -24,6 +24,7 @@ export function groupOf(e: FdEntry): FdGroup {
 export class FdTable {
   readonly #fds = new Map<number, FdEntry>()
   connections = 0
+  #slotFreed: { promise: Promise<void>; resolve: () => void } | undefined
   constructor(readonly maxFds: number) {}
 
   /** True when one more fd may be opened. */
@@ -60,6 +61,16 @@ export class FdTable {
     this.#fds.set(to >>> 0, e)
   }
 
+  /** Resolves when a connection fd is closed (an accept waiting at the connection cap may go on). */
+  connectionClosed(): Promise<void> {
+    if (this.#slotFreed === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => { resolve = r })
+      this.#slotFreed = { promise, resolve }
+    }
+    return this.#slotFreed.promise
+  }
+
   entries(): IterableIterator<[number, FdEntry]> { return this.#fds.entries() }
 
   #opened(e: FdEntry): void {
@@ -68,7 +79,13 @@ export class FdTable {
   }
   #closed(e: FdEntry): void {
     if (e.kind === 'file' || e.kind === 'dir') { e.node.open--; e.fs.release(e.node) }
-    if (e.kind === 'conn') { this.connections--; e.conn.close() }
+    if (e.kind === 'conn') {
+      this.connections--
+      e.conn.close()
+      const w = this.#slotFreed
+      this.#slotFreed = undefined
+      w?.resolve()
+    }
     if (e.kind === 'listener') e.binder.close()
   }
 

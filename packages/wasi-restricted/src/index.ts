@@ -5,6 +5,7 @@
 //   `imports` for wasi_snapshot_preview1, attach(memory), audit(), close().
 // - Capabilities: OutputSink / InputStream for stdio, Binder / Conn for sockets, with
 //   in-memory implementations (MemorySink, MemoryStream, MemoryListener).
+// - Real sockets (net/): listenTcp(addr, limits) → a listener to grant, dialerFor(allowed).
 
 export { DEFAULT_POLICY, grant, validatePolicy, type Policy, type Row, type Grant, type FdGroup, type DenyErrno, type OutputPolicy, type ScratchGrant } from './policy.js'
 export { describe, describeMarkdown, type DescribedRow } from './describe.js'
@@ -16,3 +17,4 @@ export { ERRNO, errnoName, type ErrnoName } from './errno.js'
 export { WasiError, PolicyError, ProcessExit, WasiStateError, WasiInternalError } from './errors.js'
 export { MemorySink, MemoryStream, type OutputSink, type OutputRecord, type InputStream } from './io.js'
 export { MemoryListener, ConnClosed, type Binder, type Conn } from './sockets.js'
+export * from './net/index.js'

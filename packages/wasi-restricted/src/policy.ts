@@ -93,9 +93,12 @@ export interface Grant {
 }
 
 const SCRATCH_ROWS = PREVIEW1_FUNCTIONS.filter((f) => f.startsWith('fd_') || f.startsWith('path_') || f === 'poll_oneoff')
+// fd_prestat_get is here so a socket fd answers EBADF ("not a preopened dir"), as wasmtime's
+// do: wasi-libc probes fds 3, 4, … at start-up and exits (EX_OSERR) on any other error.
 const SOCKET_ROWS: readonly Preview1Function[] = [
   'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown', 'poll_oneoff',
   'fd_read', 'fd_write', 'fd_close', 'fd_fdstat_get', 'fd_fdstat_set_flags', 'fd_filestat_get', 'fd_renumber',
+  'fd_prestat_get', 'fd_prestat_dir_name',
 ]
 
 function widen(rows: Record<Preview1Function, Row>, fns: readonly Preview1Function[], group: FdGroup): void {

@@ -1,6 +1,6 @@
-// Socket capabilities (issue 8): the spawner hands in binders (listeners it bound itself)
-// and the guest sees each as a pre-opened socket fd; sock_accept turns one into conn fds
-// only this process holds. Real node:net implementations come with the host work; an
+// Socket capabilities: the spawner hands in binders (listeners it bound itself) and the
+// guest sees each as a pre-opened socket fd; sock_accept turns one into conn fds only this
+// process holds. Real node:net implementations are in net/ (listenTcp, dialerFor); an
 // in-memory one lives here for tests and in-process wiring.
 
 /** A listening socket granted to one process. */
@@ -11,6 +11,11 @@ export interface Binder {
   /** Resolves when accept() would return a connection. */
   acceptable(): Promise<void>
   close(): void
+  /**
+   * Called by createWasi with the process it is granted to. A binder that must serve one
+   * process only throws when a second one claims it (net/ TcpListener: CapInUse).
+   */
+  claim?(processId: string): void
 }
 
 /** One connection. Reads and writes never block: they report "not now" and offer a promise. */

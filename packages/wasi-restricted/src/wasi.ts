@@ -11,7 +11,7 @@ import type { InputStream, OutputSink } from './io.js'
 import { GuestMemory } from './memory.js'
 import { validatePolicy, type FdGroup, type Policy } from './policy.js'
 import { ScratchFs } from './scratch/fs.js'
-import type { Binder } from './sockets.js'
+import type { Binder, Conn } from './sockets.js'
 import type { CallResult, Ctx, Impl, Scheduler } from './calls/context.js'
 import { createClock } from './calls/clock-source.js'
 import { argsCalls } from './calls/args.js'
@@ -45,8 +45,14 @@ export interface WasiOptions {
   sinks: { stdout: OutputSink; stderr: OutputSink }
   /** Read as fd 0; requires a policy granting `stdin: 'stream'`. */
   stdin?: InputStream
-  /** Listening sockets, as fds after the scratch preopen; requires a sockets grant. */
+  /**
+   * Listening sockets, as fds after the scratch preopen (fd 3 upward), in order; requires a
+   * sockets grant. Each is claimed for this process (`Binder.claim`): a TcpListener already
+   * granted to another process throws CapInUse (ERR_CAP_IN_USE).
+   */
   sockets?: readonly Binder[]
+  /** Connected streams (e.g. dialled by the spawner), as fds after `sockets`; count toward the connection cap. */
+  conns?: readonly Conn[]
   /** Lets sleeps, yields, full sinks and empty streams wait without blocking. Without it they return ENOTSUP/EAGAIN. */
   suspend?: SuspendHook
   /** How waits are timed (default: setTimeout / setImmediate). */
@@ -89,8 +95,10 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   }
   if (policy.stdin.kind === 'stream' && options.stdin === undefined) throw new PolicyError('stdin', "the policy grants a stdin stream but options.stdin is missing")
   if (policy.stdin.kind !== 'stream' && options.stdin !== undefined) throw new PolicyError('stdin', 'options.stdin given but the policy does not grant it')
-  if ((options.sockets?.length ?? 0) > 0 && policy.sockets === null) throw new PolicyError('sockets', 'options.sockets given but the policy grants no sockets')
-  const preopened = 3 + (policy.scratch === null ? 0 : 1) + (options.sockets?.length ?? 0)
+  const nSockets = (options.sockets?.length ?? 0) + (options.conns?.length ?? 0)
+  if (nSockets > 0 && policy.sockets === null) throw new PolicyError('sockets', 'options.sockets/conns given but the policy grants no sockets')
+  if ((options.conns?.length ?? 0) > (policy.sockets?.maxConnections ?? 0)) throw new PolicyError('sockets.maxConnections', `${policy.sockets?.maxConnections} cannot hold the ${options.conns!.length} connections this process starts with`)
+  const preopened = 3 + (policy.scratch === null ? 0 : 1) + nSockets
   if (preopened > policy.maxFds) throw new PolicyError('maxFds', `${policy.maxFds} cannot hold the ${preopened} fds this process starts with`)
 
   const mem = new GuestMemory()
@@ -100,7 +108,9 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   fds.add({ kind: 'stdin' }); fds.add({ kind: 'stdout' }); fds.add({ kind: 'stderr' })
   const scratch = policy.scratch === null ? null : new ScratchFs(policy.scratch, () => clock.now(0)!)
   if (scratch !== null) fds.add({ kind: 'dir', node: scratch.root, preopen: policy.scratch!.mountPath, fs: scratch })
+  for (const b of options.sockets ?? []) b.claim?.(processId)
   for (const b of options.sockets ?? []) fds.add({ kind: 'listener', binder: b, flags: 0 })
+  for (const c of options.conns ?? []) fds.add({ kind: 'conn', conn: c, flags: 0 })
 
   const groups = {} as Record<Preview1Function, ReadonlySet<FdGroup>>
   for (const fn of PREVIEW1_FUNCTIONS) {

@@ -22,6 +22,7 @@ interface Ev { userdata: bigint; error: number; type: number; nbytes: bigint; fl
 
 export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl> {
   const { mem, clock } = ctx
+  const atCap = (): boolean => ctx.policy.sockets !== null && ctx.fds.connections >= ctx.policy.sockets.maxConnections
 
   function parse(inPtr: number, n: number): Sub[] {
     const base = mem.check(inPtr, n * SUB_SIZE)
@@ -86,7 +87,8 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       case 'dir':
         return { nbytes: 0n, flags: 0 }
       case 'listener':
-        return read && e.binder.canAccept() ? { nbytes: 1n, flags: 0 } : undefined
+        // At the connection cap a listener is not readable: accept would wait, so a polling guest must too.
+        return read && !atCap() && e.binder.canAccept() ? { nbytes: 1n, flags: 0 } : undefined
       case 'conn':
         if (read) return e.conn.canRead() ? { nbytes: 1n, flags: 0 } : undefined
         return e.conn.canWrite() ? { nbytes: 1n, flags: 0 } : undefined
@@ -101,7 +103,7 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       if (s.type === EVENTTYPE_CLOCK) { if (earliest === undefined || s.deadline < earliest) earliest = s.deadline; continue }
       const e = s.entry!
       if (e.kind === 'stdin' && ctx.stdin !== null) ps.push(ctx.stdin.readable())
-      else if (e.kind === 'listener') ps.push(e.binder.acceptable())
+      else if (e.kind === 'listener') ps.push(atCap() ? ctx.fds.connectionClosed() : e.binder.acceptable())
       else if (e.kind === 'conn') ps.push(s.type === EVENTTYPE_FD_READ ? e.conn.readable() : e.conn.writable())
     }
     if (earliest !== undefined) {

@@ -23,9 +23,12 @@ export function sockCalls(ctx: Ctx): Record<SockFunction, Impl> {
       if (e.kind !== 'listener') return ERRNO.ENOTSOCK
       if ((flags >>> 0) & ~FDFLAGS.NONBLOCK) return ERRNO.EINVAL
       mem.check(fdPtr, 4)
+      // At the connection cap an accept waits (the client stays queued) rather than fail:
+      // schemas/net.capnp Listener.accept. Non-blocking accepts get EAGAIN.
+      const atCap = (): boolean => ctx.fds.connections >= ctx.policy.sockets!.maxConnections
       const take = (): number | undefined => {
         if (!ctx.fds.hasRoom()) return ERRNO.EMFILE
-        if (ctx.fds.connections >= ctx.policy.sockets!.maxConnections) return ERRNO.EAGAIN
+        if (atCap()) return undefined
         const c = e.binder.accept()
         if (c === null) return e.binder.canAccept() ? ERRNO.ENOTCONN : undefined // closed vs. nothing yet
         mem.setU32(fdPtr, ctx.fds.add({ kind: 'conn', conn: c, flags: flags & FDFLAGS.NONBLOCK }))
@@ -36,7 +39,8 @@ export function sockCalls(ctx: Ctx): Record<SockFunction, Impl> {
       if ((e.flags & FDFLAGS.NONBLOCK) || !ctx.canWait) return ERRNO.EAGAIN
       return (async () => {
         for (;;) {
-          await e.binder.acceptable()
+          await (atCap() ? ctx.fds.connectionClosed() : e.binder.acceptable())
+          if (ctx.fds.get(fd) !== e) return ERRNO.EBADF // the listener fd was closed meanwhile
           const r = take()
           if (r !== undefined) return r
         }

@@ -1,0 +1,8 @@
+// Real sockets for the restricted WASI: listeners the spawner binds (listenTcp), outbound
+// dialers attenuated to a host:port list (dialerFor), connections over node:net.
+export { listenTcp, TcpListener, type ListenerStats } from './listener.js'
+export { dialerFor, type Dialer, type DialOptions } from './dialer.js'
+export { TcpConn, type ConnStats } from './conn.js'
+export { DEFAULT_NET_LIMITS, netLimits, type NetLimits } from './limits.js'
+export { parseAddr, formatAddr, type HostPort } from './addr.js'
+export { NetError, CapDenied, BadAddress, HostUnreachable, NetTimeout, CapInUse, BindFailed } from './errors.js'
