@@ -2,11 +2,13 @@
 import { main } from './cli.js'
 
 const controller = new AbortController()
-// First Ctrl-C asks the running command to stop cleanly; a second one exits at once.
-process.once('SIGINT', () => {
-  controller.abort(new Error('interrupted'))
-  process.once('SIGINT', () => process.exit(130))
-})
+// First Ctrl-C (or SIGTERM) asks the running command to stop cleanly; a second one exits at once.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    controller.abort(new Error(sig === 'SIGINT' ? 'interrupted' : 'terminated'))
+    process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143))
+  })
+}
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, controller.signal).then(
   (status) => {
     process.exitCode = status

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { Command, Io } from './command.js'
 import { UsageError } from './command.js'
 import { commands } from './commands/index.js'
+import { CliError } from './errors.js'
 
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -29,7 +30,7 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
     return 0
   }
   try {
-    const parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true })
+    const parsed = parseArgs({ args: fillOptionalValues(rest, command), options: command.options, allowPositionals: true, strict: true })
     return await command.run(parsed, io, signal)
   } catch (err) {
     return reportError(err, command, io)
@@ -48,8 +49,28 @@ function reportError(err: unknown, command: Command, io: Io): number {
     return 2
   }
   const message = err instanceof Error ? err.message : String(err)
-  io.stderr.write(`ww ${command.name}: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`)
+  // CliErrors say what happened in words; their code is for scripts, not repeated here.
+  const shown = err instanceof CliError || typeof code !== 'string' ? message : `${code}: ${message}`
+  const hint = err instanceof CliError && err.hint ? `  ${err.hint}\n` : ''
+  io.stderr.write(`ww ${command.name}: ${shown}\n${hint}`)
   return 1
+}
+
+/** `--ui` with no value (end of args, or another option next) gets the command's default. */
+function fillOptionalValues(args: string[], command: Command): string[] {
+  const defaults = command.optionalValues
+  if (!defaults) return args
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    out.push(a)
+    const name = a.startsWith('--') ? a.slice(2) : undefined
+    if (name !== undefined && name in defaults) {
+      const next = args[i + 1]
+      if (next === undefined || next.startsWith('-')) out.push(defaults[name]!)
+    }
+  }
+  return out
 }
 
 function overview(): string {
@@ -73,7 +94,8 @@ export function commandHelp(c: Command): string {
   const flag = (n: string): string => {
     const o = c.options[n]!
     const short = o.short ? `-${o.short}, ` : '    '
-    return `${short}--${n}${o.type === 'string' ? ' <value>' : ''}`
+    const value = o.type !== 'string' ? '' : c.optionalValues?.[n] !== undefined ? ' [<value>]' : ' <value>'
+    return `${short}--${n}${value}${o.multiple ? ' …' : ''}`
   }
   const width = Math.max(0, ...names.map((n) => flag(n).length))
   const opts = names.map((n) => `  ${flag(n).padEnd(width)}  ${c.optionHelp[n] ?? ''}`)

@@ -16,6 +16,11 @@ export interface Command {
   /** e.g. `ww run <module.wasm> [options]` */
   usage: string
   options: OptionSpec
+  /**
+   * String options whose value may be left out (`--ui` alone): the value used then.
+   * The value, when given, must follow as the next argument and not start with `-`.
+   */
+  optionalValues?: Record<string, string>
   /** One line per option, by option name. */
   optionHelp: Record<string, string>
   /** Extra help text: examples, notes. */

@@ -1,0 +1,103 @@
+import type { Command } from '../command.js'
+import { UsageError } from '../command.js'
+import { startHost } from '../host/node.js'
+import { wwHome } from '../host/state.js'
+import { serveUi } from '../ui/server.js'
+import { style } from '../style.js'
+import { list, parseDuration } from './args.js'
+
+/**
+ * `ww host`: runs a host until SIGINT/SIGTERM. Embedded unless it listens or joins (then
+ * js-libp2p). Serves its RPC endpoint (every client gets an admin Host), records itself
+ * in $WW_HOME/host.json so clients find it, and optionally the web view.
+ */
+export const host: Command = {
+  name: 'host',
+  summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
+  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--rpc ADDR] [--ui [ADDR]] [--ttl 10s] [--json]',
+  options: {
+    listen: { type: 'string', multiple: true },
+    join: { type: 'string', multiple: true },
+    rpc: { type: 'string' },
+    ui: { type: 'string' },
+    ttl: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  optionalValues: { ui: '127.0.0.1:0' },
+  optionHelp: {
+    listen: 'listen for other hosts on this multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/4001; makes it a libp2p host',
+    join: 'join the cluster through this host (repeatable), e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo…',
+    rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
+    ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): hosts, processes, topic traffic',
+    ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
+    json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
+  },
+  details: [
+    'Without --listen or --join the host is embedded (one machine, no network). With either,',
+    'it is a js-libp2p host (TCP, noise, yamux, gossipsub); with --join it waits until it sees',
+    'the hosts it joined through, printing progress.',
+    '',
+    'Clients (ww ps, ww cluster ls, ww anchors, ww pub, ww sub, ww kill) find the host through',
+    '$WW_HOME/host.json (WW_HOME defaults to ~/.ww), or --host ADDR / WW_HOST=ADDR. Anyone who',
+    'can open the endpoint is this host\'s operator: the default unix socket is readable by',
+    'your user only; a TCP endpoint is open to every local user.',
+    '',
+    'Ctrl-C or SIGTERM stops it cleanly: the others are told it leaves, exit status 0.',
+    '',
+    'Examples:',
+    '  ww host',
+    '  ww host --listen /ip4/127.0.0.1/tcp/4001 --ui',
+    '  ww host --join /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… --rpc 127.0.0.1:7777',
+  ].join('\n'),
+  async run(args, io, signal) {
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'ww host takes options only; see ww host --help')
+    const json = args.values.json === true
+    const s = style(io)
+    const emit = (event: string, fields: Record<string, unknown>, human: string): void => {
+      io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n')
+    }
+    const listen = list(args.values.listen)
+    const join = list(args.values.join)
+    for (const a of [...listen, ...join]) {
+      if (!a.startsWith('/')) throw new UsageError(`'${a}' is not a multiaddr`, 'multiaddrs look like /ip4/127.0.0.1/tcp/4001 (and /p2p/<id> for --join)')
+    }
+    for (const a of join) {
+      if (!/\/p2p\/[^/]+$/.test(a)) throw new UsageError(`--join '${a}' does not name the host (/p2p/<id>)`, 'copy the address a host prints, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…')
+    }
+    const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
+    const home = wwHome(io.env)
+
+    const h = await startHost({
+      listen, join, home, signal,
+      ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
+      onProgress: (line) => emit('progress', { message: line.trim() }, s.dim(line)),
+    })
+    try {
+      const ui = args.values.ui === undefined ? undefined : await serveUi(h, String(args.values.ui))
+      const r = h.publish(ui ? { ui: ui.url } : {})
+      emit('ready', { ...r }, [
+        `${s.bold('ww host')} ${r.id} ${s.dim(`(${r.cluster})`)}`,
+        `  rpc   ${r.rpc}`,
+        ...r.addresses.map((a) => `  p2p   ${a}`),
+        ...(r.ui ? [`  ui    ${r.ui}`] : []),
+        s.dim(`Clients find it through ${home}/host.json: try \`ww ps\`, \`ww cluster ls\`. Ctrl-C stops it.`),
+      ].join('\n'))
+      const watch = h.cluster.view.watch({
+        handler: (e) => emit(e.type, { host: e.host.id, ...(e.type === 'leave' ? { reason: e.reason } : {}) },
+          e.type === 'join' ? s.green(`host ${e.host.id} joined`) : s.red(`host ${e.host.id} left (${e.reason})`)),
+      })
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve()
+        else signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+      watch.close()
+      if (!json) io.stdout.write(s.dim('stopping: leaving the cluster…') + '\n')
+      await ui?.close()
+    } finally {
+      await h.close()
+    }
+    emit('stopped', { id: h.cluster.id }, 'stopped')
+    return 0
+  },
+}

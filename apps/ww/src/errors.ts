@@ -1,0 +1,26 @@
+// Errors a command reports to the user: a stable code, a message, and what to do next.
+
+export type CliErrorCode = 'ERR_NO_HOST' | 'ERR_HOST_UNREACHABLE' | 'ERR_REMOTE' | 'ERR_NOT_WASM' | 'ERR_NO_FILE' | 'ERR_HOST_START'
+
+export class CliError extends Error {
+  constructor(readonly code: CliErrorCode, message: string, readonly hint?: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'CliError'
+  }
+}
+
+/** No endpoint named, and no running host recorded in $WW_HOME. */
+export class NoHostError extends CliError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_NO_HOST', message, 'start one with `ww host` (in another terminal), or name one with --host ADDR or WW_HOST', options)
+    this.name = 'NoHostError'
+  }
+}
+
+/** An endpoint was named but nothing answers there. */
+export class HostUnreachableError extends CliError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_HOST_UNREACHABLE', message, 'is the host still running? start one with `ww host`, or check --host / WW_HOST', options)
+    this.name = 'HostUnreachableError'
+  }
+}

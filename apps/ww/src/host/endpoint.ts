@@ -1,0 +1,82 @@
+// A host's RPC endpoint: Cap'n Proto RPC (standard stream framing) over a unix socket or
+// a TCP port. Each connection bootstraps its own Host capability, made by `hostFor`;
+// when the connection ends, that Host is closed, which revokes and frees everything it
+// handed out (subscriptions, watches, anchors).
+import { chmodSync, existsSync, rmSync } from 'node:fs'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import type { HostCapability } from '@ww/host'
+import { connectStream, type RpcConnection } from '@ww/transport'
+import { formatRpcAddress, type RpcAddress } from './address.js'
+
+export interface RpcEndpoint extends AsyncDisposable {
+  /** The address it listens on (with the real port when asked for port 0). */
+  readonly address: RpcAddress
+  /** Clients connected now. */
+  readonly connections: number
+  close(): Promise<void>
+}
+
+export class EndpointError extends Error {
+  readonly code = 'ERR_ENDPOINT'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'EndpointError'
+  }
+}
+
+export async function serveRpc(address: RpcAddress, hostFor: (connection: number) => HostCapability): Promise<RpcEndpoint> {
+  const live = new Map<Socket, { conn: RpcConnection; host: HostCapability }>()
+  let next = 1
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay?.(true)
+    const host = hostFor(next++)
+    const conn = connectStream(socket, {
+      bootstrap: host.server,
+      name: `rpc-client-${next - 1}`,
+      onClose: () => {
+        host.close('client disconnected')
+        live.delete(socket)
+        socket.destroy()
+      },
+    })
+    live.set(socket, { conn, host })
+    socket.on('error', () => socket.destroy())
+  })
+  if (address.kind === 'unix' && existsSync(address.path)) {
+    // A socket file left by a host that died: only remove it if nobody answers there.
+    if (await answers(address.path)) throw new EndpointError(`another host is listening on ${address.path}`)
+    rmSync(address.path, { force: true })
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new EndpointError(`cannot listen on ${formatRpcAddress(address)}: ${e.message}`, { cause: e })))
+    if (address.kind === 'unix') server.listen(address.path, resolve)
+    else server.listen(address.port, address.host, resolve)
+  })
+  if (address.kind === 'unix') chmodSync(address.path, 0o600)
+  const bound = server.address()
+  const actual: RpcAddress = address.kind === 'tcp' && bound !== null && typeof bound === 'object'
+    ? { kind: 'tcp', host: address.host, port: bound.port }
+    : address
+  let closed: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      for (const [socket, { conn }] of live) { conn.close(); socket.destroy() }
+    })
+    return closed
+  }
+  return {
+    address: actual,
+    get connections() { return live.size },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path)
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}

@@ -1,0 +1,146 @@
+// One `ww host`: a cluster (embedded, or js-libp2p when it listens or joins), @ww/proc's
+// scheduler as the runtime of the host's process tree, the RPC endpoint that hands each
+// client an admin Host, and optionally the web view. One close() undoes all of it, in
+// reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
+import { join } from 'node:path'
+import {
+  embeddedCluster, hostCapability, libp2pCluster, ProcessTree,
+  type Cluster, type HostCapability, type HostRights,
+} from '@ww/host'
+import { procRuntime, Scheduler } from '@ww/proc'
+import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
+import { serveRpc, type RpcEndpoint } from './endpoint.js'
+import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
+
+export interface HostOptions {
+  /** Multiaddrs to listen on (libp2p). */
+  listen?: string[]
+  /** Multiaddrs of hosts to join through (libp2p). */
+  join?: string[]
+  /** RPC endpoint; default the unix socket $WW_HOME/run/<os pid>.sock. */
+  rpc?: string
+  /** $WW_HOME: where the state file and default socket live. */
+  home: string
+  /** Membership TTL for libp2p (ms). */
+  ttlMs?: number
+  /** How long to wait for the hosts named by `join` to appear in the view. */
+  joinTimeoutMs?: number
+  /** Progress while starting ("listening on …", "joined: 3 hosts"). */
+  onProgress?: (line: string) => void
+  signal?: AbortSignal
+}
+
+export interface RunningHost extends AsyncDisposable {
+  readonly cluster: Cluster
+  readonly scheduler: Scheduler
+  readonly tree: ProcessTree
+  readonly endpoint: RpcEndpoint
+  readonly startedAt: number
+  /** Writes the state file (clients find the host through it) and returns what it says. */
+  publish(extra?: { ui?: string }): HostRecord
+  /** Stops serving, kills every process, leaves the cluster, removes the state file. */
+  close(): Promise<void>
+}
+
+/** What a client of the endpoint may do: everything (it is this host's operator). */
+const ADMIN: Partial<HostRights> = { view: true, pubSub: true, root: true, registry: true, bytecodeCache: true, executor: true, debug: true }
+
+export class HostStartError extends Error {
+  readonly code = 'ERR_HOST_START'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'HostStartError'
+  }
+}
+
+export async function startHost(o: HostOptions): Promise<RunningHost> {
+  const say = o.onProgress ?? (() => {})
+  ensureHome(o.home)
+  const address: RpcAddress = o.rpc !== undefined ? parseRpcAddress(o.rpc) : { kind: 'unix', path: join(o.home, 'run', `${process.pid}.sock`) }
+  const p2p = (o.listen?.length ?? 0) > 0 || (o.join?.length ?? 0) > 0
+  let cluster: Cluster
+  if (p2p) {
+    say(`starting a libp2p host${o.listen?.length ? ` on ${o.listen.join(', ')}` : ''}`)
+    try {
+      cluster = await libp2pCluster({
+        ...(o.listen?.length ? { listen: o.listen } : {}),
+        bootstrap: o.join ?? [],
+        ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
+      })
+    } catch (e) {
+      throw new HostStartError(`cannot start the libp2p host: ${(e as Error).message}`, { cause: e })
+    }
+  } else {
+    cluster = embeddedCluster()
+  }
+  const cleanup: Array<() => Promise<void> | void> = [() => cluster.close()]
+  const undo = async (): Promise<void> => { for (const f of cleanup.splice(0).reverse()) await f() }
+  try {
+    if (o.join?.length) await waitForJoin(cluster, o.join, o.joinTimeoutMs ?? 15_000, say, o.signal)
+
+    const scheduler = new Scheduler()
+    cleanup.push(() => scheduler.close())
+    const tree = new ProcessTree({ runtime: procRuntime(scheduler), cache: cluster.cache })
+    cleanup.push(() => tree.close())
+
+    const endpoint = await serveRpc(address, (n): HostCapability => hostCapability(cluster, {
+      // pid 0: the host's embedder (schemas: BootContext.parent) — each client acts as it.
+      processId: 0,
+      rights: ADMIN,
+      // The cluster root: relative client paths are prefixed with this host's id.
+      root: cluster.anchors.walk(''),
+    }))
+    cleanup.push(() => endpoint.close())
+
+    const startedAt = Date.now()
+    cleanup.push(() => removeHostRecord(o.home))
+    const publish = (extra: { ui?: string } = {}): HostRecord => {
+      const record: HostRecord = {
+        id: cluster.id,
+        pid: process.pid,
+        rpc: formatRpcAddress(endpoint.address),
+        ...extra,
+        cluster: cluster.kind,
+        addresses: cluster.addresses(),
+        startedAt: new Date(startedAt).toISOString(),
+      }
+      writeHostRecord(o.home, record)
+      return record
+    }
+    return { cluster, scheduler, tree, endpoint, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
+  } catch (e) {
+    await undo()
+    throw e
+  }
+}
+
+/** Waits until the view holds the host behind each address joined through (bounded). */
+async function waitForJoin(cluster: Cluster, joined: string[], timeoutMs: number, say: (l: string) => void, signal?: AbortSignal): Promise<void> {
+  const wanted = joined.map((a) => /\/p2p\/([^/]+)$/.exec(a)?.[1]).filter((x): x is string => x !== undefined)
+  say(`joining through ${joined.join(', ')}`)
+  const seen = new Set<string>()
+  const done = (): boolean => (wanted.length > 0 ? wanted.every((id) => seen.has(id)) : seen.size > 0)
+  let finish!: () => void
+  let fail!: (e: Error) => void
+  const joinedAll = new Promise<void>((resolve, reject) => { finish = resolve; fail = reject })
+  const watch = cluster.view.watch({
+    current: true,
+    handler: (e) => {
+      if (e.type !== 'join' || e.host.id === cluster.id || seen.has(e.host.id)) return
+      seen.add(e.host.id)
+      say(`  saw host ${e.host.id}`)
+      if (done()) finish()
+    },
+  })
+  const timer = setTimeout(() => fail(new HostStartError(`no answer from ${joined.join(', ')} within ${timeoutMs / 1000} s; is a host listening there?`)), timeoutMs)
+  const onAbort = (): void => fail(new HostStartError('interrupted while joining'))
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    await joinedAll
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+    watch.close()
+  }
+  say(`joined: the cluster has ${cluster.view.hosts().length} host(s)`)
+}

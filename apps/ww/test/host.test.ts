@@ -1,0 +1,147 @@
+// `ww host` and its clients as a user runs them: the real binary, as child processes.
+// One embedded host; every client finds it through $WW_HOME/host.json.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { bin, removeHome, startHost, ww, type HostChild } from './hosts.js'
+
+let h: HostChild
+let env: NodeJS.ProcessEnv
+let id: string
+
+beforeAll(async () => {
+  h = startHost()
+  const ready = await h.ready()
+  id = String(ready.id)
+  env = { WW_HOME: h.home }
+})
+
+afterAll(async () => {
+  await h.stop()
+  removeHome(h)
+})
+
+test('ww host records itself in $WW_HOME/host.json, on a unix socket only its user can open', async () => {
+  const ready = await h.ready()
+  expect(ready).toMatchObject({ cluster: 'embedded', pid: h.child.pid, addresses: [] })
+  expect(String(ready.rpc)).toMatch(/^unix:.*\/run\/\d+\.sock$/)
+  const record = JSON.parse(readFileSync(join(h.home, 'host.json'), 'utf8'))
+  expect(record).toMatchObject({ id, rpc: ready.rpc, pid: h.child.pid })
+})
+
+test('ww cluster ls shows the host, marked as the one connected to', async () => {
+  const r = await ww(['cluster', 'ls'], env)
+  expect(r.status).toBe(0)
+  expect(r.stdout).toMatch(/^HOST\s+PROCS\s+UPTIME\s+VERSION\s+ADDRESSES$/m)
+  expect(r.stdout).toContain(`*${id}`)
+  const j = JSON.parse((await ww(['cluster', 'ls', '--json'], env)).stdout)
+  expect(j).toEqual([expect.objectContaining({ id, self: true, version: '0.1.0', addresses: [] })])
+})
+
+test('ww anchors put, get, ls: relative paths are under the host, absolute from the cluster root', async () => {
+  const put = await ww(['anchors', 'put', 'cfg/mode', 'fast lane'], env)
+  expect(put.status).toBe(0)
+  expect(put.stdout).toBe(`/${id}/cfg/mode = "fast lane" (version 1)\n`)
+  expect((await ww(['anchors', 'get', 'cfg/mode'], env)).stdout).toBe('fast lane\n')
+  expect(JSON.parse((await ww(['anchors', 'get', `/${id}/cfg/mode`, '--json'], env)).stdout))
+    .toEqual({ path: `/${id}/cfg/mode`, version: 1, kind: 'data', value: 'fast lane', encoding: 'utf8' })
+  expect(JSON.parse((await ww(['anchors', 'put', 'cfg/mode', 'slow', '--json'], env)).stdout)).toEqual({ path: `/${id}/cfg/mode`, version: 2 })
+  expect(JSON.parse((await ww(['anchors', 'ls', 'cfg', '--json'], env)).stdout).children).toEqual([{ name: 'mode', value: true, children: false }])
+  expect((await ww(['anchors', 'ls', '/'], env)).stdout).toContain(`${id}/`)
+  const missing = await ww(['anchors', 'get', 'cfg/none'], env)
+  expect(missing.status).toBe(1)
+  expect(missing.stderr).toMatch(/holds no value/)
+})
+
+test('ww anchors watch prints a change made by another client', async () => {
+  const watcher = spawn(process.execPath, [bin, 'anchors', 'watch', 'w', '--count', '1', '--json'], { env: { ...process.env, ...env } })
+  let out = ''
+  watcher.stdout.on('data', (b: Buffer) => { out += b.toString() })
+  await new Promise<void>((resolve) => watcher.stderr.on('data', (b: Buffer) => { if (b.toString().includes('watching')) resolve() }))
+  expect((await ww(['anchors', 'put', 'w/k', 'v1'], env)).status).toBe(0)
+  const code = await new Promise((r) => watcher.once('exit', r))
+  expect(code).toBe(0)
+  expect(JSON.parse(out)).toEqual({ path: `/${id}/w/k`, kind: 'set', version: 1, value: 'v1', encoding: 'utf8' })
+})
+
+test('ww pub reaches ww sub, in order, with the publisher and sequence numbers', async () => {
+  const subscriber = spawn(process.execPath, [bin, 'sub', 'chat', '--count', '3', '--json'], { env: { ...process.env, ...env } })
+  const lines: unknown[] = []
+  createInterface({ input: subscriber.stdout }).on('line', (l) => lines.push(JSON.parse(l)))
+  await new Promise<void>((resolve) => subscriber.stderr.on('data', (b: Buffer) => { if (b.toString().includes('subscribed to chat')) resolve() }))
+  for (const m of ['one', 'two words', 'three']) expect((await ww(['pub', 'chat', m], env)).status).toBe(0)
+  expect(await new Promise((r) => subscriber.once('exit', r))).toBe(0)
+  expect(lines.map((l) => (l as { data: string }).data)).toEqual(['one', 'two words', 'three'])
+  expect(lines[0]).toMatchObject({ topic: 'chat', from: id, pid: 0 })
+  const seqs = lines.map((l) => (l as { seq: number }).seq)
+  expect(seqs[1]! - seqs[0]!).toBe(1)
+})
+
+test('usage errors exit 2 and say what to do', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['cluster'], /missing the action/],
+    [['cluster', 'rm'], /unknown action 'rm'/],
+    [['anchors', 'put', 'x'], /needs PATH VALUE/],
+    [['pub', 'bad topic!', 'x'], /not a topic name/],
+    [['pub', 'chat'], /missing the message/],
+    [['sub', 'chat', '--count', '0'], /--count must be a whole number/],
+    [['host', '--join', '/ip4/127.0.0.1/tcp/1'], /does not name the host/],
+  ]
+  for (const [args, msg] of cases) {
+    const r = await ww(args, env)
+    expect([args, r.status]).toEqual([args, 2])
+    expect(r.stderr).toMatch(msg)
+  }
+})
+
+test('every command has complete --help', async () => {
+  for (const c of ['host', 'cluster', 'anchors', 'pub', 'sub']) {
+    const r = await ww([c, '--help'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(new RegExp(`^Usage: ww ${c}`, 'm'))
+    expect(r.stdout).toMatch(/^Options:/m)
+  }
+})
+
+describe('without a host', () => {
+  let empty: string
+  beforeAll(() => { empty = mkdtempSync(join(tmpdir(), 'ww-empty-')) })
+  afterAll(() => rmSync(empty, { recursive: true, force: true }))
+
+  test('a client says to start one with `ww host`', async () => {
+    const r = await ww(['cluster', 'ls'], { WW_HOME: empty })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/no host is running/)
+    expect(r.stderr).toMatch(/start one with `ww host`/)
+  })
+
+  test('a stale state file (its host died) is recognised as such', async () => {
+    // A pid that is certainly not running: a child that has already exited.
+    const dead = spawn(process.execPath, ['-e', '0'])
+    await new Promise((r) => dead.once('exit', r))
+    writeFileSync(join(empty, 'host.json'), JSON.stringify({ id: 'x', pid: dead.pid, rpc: 'unix:/nonexistent.sock', cluster: 'embedded', addresses: [], startedAt: '' }))
+    const r = await ww(['pub', 'chat', 'x'], { WW_HOME: empty })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/has exited/)
+  })
+
+  test('--host naming an endpoint where nothing listens says so', async () => {
+    const r = await ww(['cluster', 'ls', '--host', '127.0.0.1:1'], { WW_HOME: empty })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/cannot reach a host at 127\.0\.0\.1:1 \(from --host\): ECONNREFUSED/)
+  })
+})
+
+test('SIGTERM stops the host cleanly: exit 0, "stopped", state file and socket removed', async () => {
+  const other = startHost(['--rpc', '127.0.0.1:0'])
+  const ready = await other.ready()
+  expect(String(ready.rpc)).toMatch(/^127\.0\.0\.1:\d+$/)
+  // A client reaches it over TCP through WW_HOST.
+  expect((await ww(['cluster', 'ls', '--json'], { WW_HOME: h.home, WW_HOST: String(ready.rpc) })).stdout).toContain(String(ready.id))
+  expect(await other.stop()).toBe(0)
+  expect(other.events.at(-1)).toEqual({ event: 'stopped', id: ready.id })
+  expect(existsSync(join(other.home, 'host.json'))).toBe(false)
+  removeHome(other)
+})
