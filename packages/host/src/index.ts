@@ -35,6 +35,7 @@ export type {
   RemoteProcess, RemoteSpawner,
 } from './exec/types.js'
 export { ProcessTree, type ProcessTreeInit, type ProcessTreeCounters } from './exec/process-tree.js'
+export { hostProcessTree } from './exec/host-tree.js'
 
 export { Revoker, revocable, RefCount, Once } from './caps.js'
 export {
@@ -55,4 +56,6 @@ export {
 } from './rpc/index.js'
 
 // - Host-to-host RPC: the Peer capability (schemas/peer.capnp) on libp2p /ww/rpc/1.0.0.
-export { PeerRpc, PeerLink, PEER_PROTOCOL, peerServer, streamDuplex, Libp2pDuplex, type PeerRpcOptions, type PeerServer } from './peer/index.js'
+export {
+  PeerRpc, PeerLink, PEER_PROTOCOL, peerServer, streamDuplex, Libp2pDuplex, type PeerRpcOptions, type PeerServer, type PeerServices,
+} from './peer/index.js'

@@ -109,6 +109,7 @@ export class AnchorTree {
         node.watchers.add(box)
         let closed = false
         const w: AnchorWatch = {
+          ready: Promise.resolve(),
           stats: () => box.stats(),
           close: () => {
             if (closed) return

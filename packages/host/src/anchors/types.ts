@@ -21,6 +21,11 @@ export interface AnchorEvent {
 export interface AnchorWatch extends AsyncIterable<AnchorEvent>, Disposable {
   stats(): MailboxStats
   close(): void
+  /**
+   * Resolves once changes flow to this watch: at once for a local node; for a node on
+   * another host, once that host registered it (or the watch ended).
+   */
+  readonly ready?: Promise<void>
 }
 
 export interface WatchOptions extends MailboxOptions {

@@ -18,6 +18,7 @@ import { createRegistry, type ControlChannel } from '../registry.js'
 import { VERSION } from '../version.js'
 // Host-to-host RPC hook (src/peer): the /ww/rpc/1.0.0 layer this cluster runs.
 import { PeerRpc, type PeerLink, type PeerRpcOptions } from '../peer/rpc.js'
+import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
 import { Reorder } from './reorder.js'
 import type { AnchorForwarder, Cluster } from './types.js'
@@ -43,7 +44,7 @@ export interface Libp2pClusterOptions {
   pubsubBatch?: Partial<BatchLimits>
   privateKey?: PrivateKey
   cache?: BytecodeCacheOptions
-  /** Host-to-host anchor forwarding (from the RPC layer). */
+  /** Host-to-host anchor forwarding; default: over this host's Peer links (src/peer/anchors.ts). */
   forwardAnchors?: AnchorForwarder
   /** Host-to-host RPC on /ww/rpc/1.0.0 (src/peer): call bounds. */
   rpc?: PeerRpcOptions
@@ -242,7 +243,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     pubsub,
     registry,
     cache: new BytecodeCache(opts.cache),
-    anchors: clusterRoot({ self: id, view, local, ...(opts.forwardAnchors ? { forward: opts.forwardAnchors } : {}) }),
+    // Another host's subtree: forwarded over host-to-host RPC (src/peer/anchors.ts).
+    anchors: clusterRoot({ self: id, view, local, forward: opts.forwardAnchors ?? anchorForwarder({ dialPeer: (h, o) => rpc.dialPeer(h, o) }) }),
     local,
     setLoad: (n) => { load = n },
     gaps: () => {

@@ -131,15 +131,18 @@ export class ProcessTree {
     const where = req.where !== undefined && req.where !== '' && req.where !== this.#host ? req.where : undefined
     let bytecode = req.bytecode
     let cid = req.cid
-    if (where === undefined) {
-      if (!bytecode) {
-        if (cid === undefined) throw new InvalidArgumentError('spawn needs bytecode or a cid')
-        if (!this.#cache) throw new NotFoundError(`bytecode ${cid} (no cache)`)
-        bytecode = this.#cache.get(cid)
-      } else if (this.#cache) {
-        cid = this.#cache.put(bytecode) // a later spawn (here or from elsewhere) can name it
-      }
-    } else if (!this.#remote) {
+    if (bytecode) {
+      // Custody: the request's bytes may be a view into a guest's memory; one copy, kept
+      // in the cache (shared, immutable) so later spawns here or from elsewhere can name it.
+      if (this.#cache) bytecode = this.#cache.get(cid = this.#cache.put(bytecode))
+      else bytecode = bytecode.slice()
+    } else if (cid === undefined) {
+      throw new InvalidArgumentError('spawn needs bytecode or a cid')
+    } else if (where === undefined) {
+      if (!this.#cache) throw new NotFoundError(`bytecode ${cid} (no cache)`)
+      bytecode = this.#cache.get(cid)
+    }
+    if (where !== undefined && !this.#remote) {
       throw new HostUnreachableError(where, { cause: new Error('no host-to-host RPC on this host') })
     }
     const pid = this.#nextPid++
@@ -166,7 +169,8 @@ export class ProcessTree {
     try {
       if (where !== undefined) {
         const parentRef = { host: this.#host, pid: caller?.pid ?? 0 }
-        const running = await this.#remote!.spawn(where, parentRef, { ...req, ...(bytecode ? { bytecode } : {}) }, opts)
+        const { bytecode: _view, ...rest } = req
+        const running = await this.#remote!.spawn(where, parentRef, { ...rest, ...(bytecode ? { bytecode } : {}) }, opts)
         p.remote = { host: running.host, pid: running.pid }
         p.running = running
         this.#counters.remoteSpawned++
@@ -225,7 +229,7 @@ export class ProcessTree {
       pid: p.pid,
       parent: p.parent?.pid,
       wait: (opts) => bounded(p.exited, `wait ${p.pid}`, opts),
-      kill: () => this.#kill(p, 'requested'),
+      kill: (why) => this.#kill(p, why ?? 'requested'),
       children: () => [...p.children].map((c) => c.pid),
       info: () => this.#snapshot(p),
     }

@@ -36,8 +36,8 @@ export interface ProcessHandle {
   readonly parent: Pid | undefined
   /** Idempotent and concurrent: every caller gets the same status. */
   wait(opts?: CallOptions): Promise<ExitStatus>
-  /** Kills this process and its whole subtree (children first). */
-  kill(): Promise<void>
+  /** Kills this process and its whole subtree (children first); `why` defaults to requested. */
+  kill(why?: KillReason): Promise<void>
   children(): Pid[]
   /** A snapshot for listings (ps). */
   info(): ProcessSnapshot

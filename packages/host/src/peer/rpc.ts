@@ -9,12 +9,16 @@
 
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { cluster as capCluster, peer, anchor } from '@ww/schema'
+import { cluster as capCluster, peer, anchor, type process as proc } from '@ww/schema'
 import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection } from '@ww/transport'
 import type { Cluster } from '../cluster/types.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, isHostError } from '../errors.js'
 import type { HostId } from '../pubsub/types.js'
 import { bounded, type CallOptions } from '../util/abort.js'
+import type { ProcessTree } from '../exec/process-tree.js'
+import type { ExitStatus, Pid, RemoteProcess, RemoteSpawner, SpawnRequest } from '../exec/types.js'
+import { cidBytes } from '../rpc/cache.js'
+import { readExitStatus, writeRef } from '../rpc/process.js'
 import { peerServer } from './server.js'
 import { streamDuplex } from './stream.js'
 
@@ -111,8 +115,12 @@ export class PeerLink {
   }
 }
 
-/** The /ww/rpc/1.0.0 layer of one libp2p host. */
-export class PeerRpc {
+/**
+ * The /ww/rpc/1.0.0 layer of one libp2p host. It is also the RemoteSpawner of this host's
+ * ProcessTree (`serveExec`): a child on another host is started with Peer.exec there and
+ * watched from here over the same link.
+ */
+export class PeerRpc implements RemoteSpawner {
   readonly #cluster: Cluster
   readonly #node: Libp2p
   readonly #opts: Required<Omit<PeerRpcOptions, 'onError'>> & { onError: (e: unknown) => void }
@@ -121,6 +129,7 @@ export class PeerRpc {
   readonly #served = new Set<RpcConnection>()
   #watch: { close(): void } | undefined
   #closed = false
+  #tree: ProcessTree | undefined
 
   constructor(cluster: Cluster, node: Libp2p, opts: PeerRpcOptions = {}) {
     this.#cluster = cluster
@@ -138,9 +147,22 @@ export class PeerRpc {
     })
   }
 
+  /**
+   * Serves Peer.exec into `tree` (processes other hosts spawn here are its roots, parented
+   * to the remote caller) and spawns `where`-children of `tree` through this layer.
+   */
+  serveExec(tree: ProcessTree): void {
+    this.#tree = tree
+    tree.setRemote(this)
+  }
+
   #serve(stream: Stream, caller: string): void {
     if (this.#closed) { stream.abort(new ClosedError('host rpc')); return }
-    const ps = peerServer(this.#cluster, caller)
+    const layer = this
+    const ps = peerServer(this.#cluster, caller, {
+      get tree() { return layer.#tree },
+      fetchBytecode: (cid) => this.#fetchBytecode(caller, cid),
+    })
     const conn = connectStream(streamDuplex(stream), {
       bootstrap: ps.server,
       name: `peer<-${caller.slice(-8)}`,
@@ -188,6 +210,45 @@ export class PeerRpc {
     link = new PeerLink(host, conn, this.#opts.callTimeoutMs)
     if (this.#closed) link.close()
     return link
+  }
+
+  async #fetchBytecode(host: HostId, cid: string): Promise<Uint8Array> {
+    const link = await this.dialPeer(host)
+    return link.call('Peer.bytecode', async (p) => {
+      const got = await p.bytecode((q) => q.setCid(cidBytes(cid)))
+      return got.getBytecode().toUint8Array().slice()
+    })
+  }
+
+  /**
+   * Starts a process on `host` for `parent` (a process of this host) with Peer.exec, and
+   * watches it over the link: `exited` answers `hostLost` if the link goes (the host left,
+   * or the connection died) — never hangs. Killing it is Process.kill there.
+   */
+  async spawn(host: HostId, parent: { host: string; pid: Pid }, req: SpawnRequest, opts: CallOptions = {}): Promise<RemoteProcess> {
+    // Custody: everything is written into the request before the first await.
+    const fill = (q: peer.Peer_exec$Params): void => {
+      writeRef(q.initParent(), parent.host, parent.pid)
+      const b = q.initBytecode()
+      if (req.bytecode) b.setInline(req.bytecode)
+      else b.setCid(cidBytes(req.cid!))
+      if (req.name) q.initOptions().setName(req.name)
+    }
+    const link = await this.dialPeer(host, opts)
+    let remote!: proc.Process$Client
+    // exec and pid pipelined: one round trip.
+    const pid = await link.call('Peer.exec', (p) => {
+      remote = p.exec(fill).getProcess()
+      return remote.pid().then((a) => Number(a.getSelf().getPid()))
+    }, opts)
+    // The wait stays pending as long as the process runs: bounded by the link, not a timer.
+    const exited: Promise<ExitStatus> = link.call('Process.wait', (p) => { void p; return remote.wait() }, { signal: new AbortController().signal })
+      .then((a): ExitStatus => readExitStatus(a.getStatus()), (): ExitStatus => ({ kind: 'hostLost', host }))
+      .finally(() => remote.dispose())
+    return {
+      host, pid, exited,
+      kill: () => { void link.call('Process.kill', () => remote.kill(), { timeoutMs: this.#opts.callTimeoutMs }).catch(this.#opts.onError) },
+    }
   }
 
   #drop(host: HostId, why: string): void {

@@ -1,39 +1,82 @@
-// The Peer capability (schemas/peer.capnp) one host offers another on /ww/rpc/1.0.0.
-// ping, info and anchors; exec, bytecode and provider are not served yet (ERR_CAP_DENIED,
-// a typed answer rather than a missing method).
+// The Peer capability (schemas/peer.capnp) one host offers another on /ww/rpc/1.0.0:
+// ping, info, anchors, and — once a ProcessTree is served (`PeerRpc.serveExec`) — exec
+// and bytecode. provider is not served yet (ERR_CAP_DENIED, a typed answer rather than a
+// missing method).
 
 import { peer } from '@ww/schema'
 import type { Cluster } from '../cluster/types.js'
+import type { ProcessTree } from '../exec/process-tree.js'
+import type { ProcessHandle, SpawnRequest } from '../exec/types.js'
 import { anchorServer } from '../rpc/anchor.js'
+import { cidText } from '../rpc/cache.js'
 import { denied, rpcError } from '../rpc/errors.js'
+import { readSpawnRequest } from '../rpc/executor.js'
+import { guard } from '../rpc/guard.js'
 import { writeHostInfo } from '../rpc/info.js'
+import { processServer } from '../rpc/process.js'
 import { Scope } from '../rpc/scope.js'
 
 export interface PeerServer {
   readonly server: peer.Peer$Server
-  /** Revokes what this connection was handed (its anchors) and frees their core handles. */
+  /**
+   * The connection from the caller ended: revokes what it was handed (anchors, processes)
+   * and kills the processes it spawned here — a child never outlives its link to its parent.
+   */
   close(reason: string): void
 }
 
+export interface PeerServices {
+  /** The tree Peer.exec spawns into; without one exec is ERR_CAP_DENIED. */
+  tree?: ProcessTree
+  /** Fetches a module this host lacks from the caller (Peer.bytecode on the caller). */
+  fetchBytecode?: (cid: string) => Promise<Uint8Array>
+}
+
 /** The Peer bootstrap for one connection from `caller` (its authenticated peer id). */
-export function peerServer(cluster: Cluster, caller: string): PeerServer {
+export function peerServer(cluster: Cluster, caller: string, services: PeerServices = {}): PeerServer {
   const scope = new Scope()
-  const server = new peer.Peer.Server({
+  const spawned = new Set<ProcessHandle>()
+  const server = new peer.Peer.Server(guard(scope, 'peer', {
     ping() {},
     info(_p, r) {
-      scope.check('Peer.info')
       const self = cluster.view.get(cluster.id)
       if (self === undefined) throw rpcError('ERR_CLOSED', `host ${cluster.id} is closed`)
       writeHostInfo(r.initInfo(), self, true)
     },
     anchors(_p, r) {
-      scope.check('Peer.anchors')
       // This host's own subtree, named by its absolute path in the cluster tree.
       r.setRoot(anchorServer({ core: cluster.local.walk(''), scope, prefix: cluster.id }))
     },
-    exec() { throw denied(`Peer.exec from ${caller}: not served by this host`) },
-    bytecode() { throw denied(`Peer.bytecode from ${caller}: not served by this host`) },
+    async exec(p, r) {
+      const tree = services.tree
+      if (tree === undefined) throw denied(`Peer.exec from ${caller}: this host runs no processes`)
+      // The caller vouches for its own processes only: noise authenticated `caller`.
+      const parentRef = p.getParent()
+      if (parentRef.getHost() !== caller) throw denied(`Peer.exec: parent ${parentRef.getHost()} is not the calling host ${caller}`)
+      const parent = { host: caller, pid: Number(parentRef.getPid()) }
+      const req: SpawnRequest = readSpawnRequest(p.getBytecode(), p.hasOptions() ? p.getOptions() : undefined)
+      delete req.where
+      if (req.cid !== undefined && !cluster.cache.has(req.cid)) {
+        if (!services.fetchBytecode) throw rpcError('ERR_NOT_FOUND', `bytecode ${req.cid}`)
+        const bytes = await services.fetchBytecode(req.cid)
+        if (cluster.cache.put(bytes) !== req.cid) throw rpcError('ERR_INVALID_MODULE', `bytes from ${caller} do not match ${req.cid}`)
+      }
+      const handle = await tree.executorForRemote(parent).spawn(req)
+      spawned.add(handle)
+      void handle.wait().finally(() => spawned.delete(handle))
+      r.setProcess(processServer(handle, { host: caller, pid: BigInt(parent.pid) }, scope))
+    },
+    bytecode(p, r) {
+      r.setBytecode(cluster.cache.get(cidText(p.getCid().toUint8Array())))
+    },
     provider() { throw denied(`Peer.provider from ${caller}: not served by this host`) },
-  })
-  return { server, close: (reason) => scope.revoke(reason) }
+  }))
+  return {
+    server,
+    close: (reason) => {
+      scope.revoke(reason)
+      for (const h of spawned) void h.kill('parentExited')
+      spawned.clear()
+    },
+  }
 }

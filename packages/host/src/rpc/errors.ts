@@ -49,7 +49,10 @@ export const revoked = (why: string): RemoteError => rpcError('ERR_REVOKED', why
 
 /** Any failure of a server method, as the exception its caller sees. */
 export function toRpcError(e: unknown): Error {
-  if (e instanceof RemoteError) return e
+  if (e instanceof HostRpcError) return e
+  // Another host's typed exception relayed on (e.g. Peer.bytecode failing inside Peer.exec):
+  // re-made as ours so its message is the bare reason and pipelined calls keep the code.
+  if (e instanceof RemoteError) return e.remoteCode ? new HostRpcError(e.remoteCode as RpcErrorCode, e.reason.slice(e.remoteCode.length + 2)) : e
   if (isHostError(e)) return rpcError(CORE[e.code], e.message)
   // Anything else is a bug on our side (or a peer's failure passing through); no stack leaks.
   return new RemoteError(`internal error: ${e instanceof Error ? e.message : String(e)}`, 'failed')
