@@ -3,8 +3,15 @@
 // multi-process tests and benchmarks). Requests: {"id":n,"cmd":…}; replies:
 // {"id":n,"ok":…} or {"id":n,"error":{code,message}}; events: {"ev":…}.
 import { createInterface } from 'node:readline'
+import { host as capHost, type process as capProcess } from '@ww/schema'
+import { createPair } from '@ww/transport'
 import { libp2pCluster } from '../cluster/libp2p.js'
+import { hostProcessTree } from '../exec/host-tree.js'
+import { tinyModule, tinyRuntime, type TinyBehaviour } from '../exec/tiny-runtime.js'
 import type { Subscription, Topic } from '../pubsub/types.js'
+import { executorProvider } from '../rpc/executor.js'
+import { hostCapability } from '../rpc/host.js'
+import type { AnchorWatch } from '../anchors/types.js'
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
@@ -18,6 +25,18 @@ const cluster = await libp2pCluster({
   bootstrap: (arg('bootstrap') ?? '').split(',').filter(Boolean),
   ttlMs: Number(arg('ttl') ?? 3000),
 })
+// Processes run on tinyRuntime (this package's test runtime: WebAssembly, `_start`).
+const tree = hostProcessTree(cluster, tinyRuntime())
+// The caller of exec is a client of this host's Executor capability, over real frames.
+const hc = hostCapability(cluster, { processId: 0, rights: { executor: true }, executor: executorProvider(tree) })
+const [client] = createPair({ frames: true, b: { bootstrap: hc.server } })
+const executor = client.bootstrap(capHost.Host).executor().getExecutor()
+const procs = new Map<number, capProcess.Process$Client>()
+let nextHandle = 1
+const watches = new Map<string, AnchorWatch>()
+const statusText = (s: capProcess.ExitStatus): string =>
+  s.isExited() ? `exited ${s.getExited()}` : s.isKilled() ? 'killed' : s.isHostLost() ? `hostLost ${s.getHostLost()}`
+    : s.isTrapped() ? `trapped ${s.getTrapped().getMessage()}` : `other ${s.which()}`
 cluster.view.watch({ handler: (e) => out({ ev: e.type, host: e.host.id, ...(e.type === 'leave' ? { reason: e.reason } : {}) }) })
 const topics = new Map<string, Topic>()
 const subs = new Map<string, Subscription>()
@@ -47,7 +66,43 @@ const handlers: Record<string, (r: Req) => Promise<unknown> | unknown> = {
     return v?.kind === 'bytes' ? dec.decode(v.bytes) : null
   },
   gaps: () => cluster.gaps(),
-  close: async () => { await cluster.close(); setImmediate(() => process.exit(0)); return true },
+  // exec {module: {exit:n}|{park:true}|{trap:true}, where?, name?} → a handle number
+  exec: async (r) => {
+    const bytes = tinyModule(r.module as TinyBehaviour)
+    const p = executor.exec((q) => {
+      q.initBytecode().setInline(bytes)
+      const o = q.initOptions()
+      if (r.where) o.setWhere(String(r.where))
+      if (r.name) o.setName(String(r.name))
+    }).getProcess()
+    const self = (await p.pid()).getSelf()
+    const h = nextHandle++
+    procs.set(h, p)
+    return { handle: h, host: self.getHost(), pid: Number(self.getPid()) }
+  },
+  wait: async (r) => statusText((await procs.get(Number(r.handle))!.wait()).getStatus()),
+  kill: async (r) => { await procs.get(Number(r.handle))!.kill(); return true },
+  ps: () => tree.list().map((s) => ({ host: s.host, pid: s.pid, name: s.name, parent: s.parent })),
+  // Anchors of any host through the cluster root: "<host>/<path>".
+  anchorRead: async (r) => {
+    const v = await cluster.anchors.walk(`${String(r.host)}/${String(r.path)}`).load()
+    return v?.kind === 'bytes' ? dec.decode(v.bytes) : null
+  },
+  anchorWatch: async (r) => {
+    const key = `${String(r.host)}/${String(r.path)}`
+    const w = cluster.anchors.walk(key).watch({
+      capacity: 1024, policy: 'block',
+      handler: (e) => out({ ev: 'anchor', watch: key, path: e.path, kind: e.kind, value: e.value?.kind === 'bytes' ? dec.decode(e.value.bytes) : null }),
+    })
+    watches.set(key, w)
+    await w.ready
+    return true
+  },
+  close: async () => {
+    for (const w of watches.values()) w.close()
+    client.close(); hc.close()
+    await tree.close(); await cluster.close(); setImmediate(() => process.exit(0)); return true
+  },
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
@@ -56,5 +111,5 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   Promise.resolve()
     .then(() => handlers[r.cmd]!(r))
     .then((ok) => out({ id: r.id, ok }), (e: { code?: string; message?: string }) => out({ id: r.id, error: { code: e?.code, message: String(e?.message ?? e) } }))
-}).on('close', () => { void cluster.close().then(() => process.exit(0)) })
+}).on('close', () => { void tree.close().then(() => cluster.close()).then(() => process.exit(0)) })
 out({ ev: 'ready', id: cluster.id, addrs: cluster.addresses() })
