@@ -28,6 +28,14 @@ export class Message {
     return new Message('user', from, src.slice())
   }
 
+  /**
+   * Wraps bytes already in host custody without copying them: the one copy out of a
+   * sender was made elsewhere (on another worker thread) and nobody writes them again.
+   */
+  static adopt(bytes: Uint8Array, from: Pid, kind: MessageKind = 'user', status?: ExitStatus): Message {
+    return new Message(kind, from, bytes, status)
+  }
+
   /** A scheduler notice that `from` ended with `status` (payload: the status as JSON). */
   static notice(kind: 'down' | 'exit', from: Pid, status: ExitStatus): Message {
     return new Message(kind, from, new TextEncoder().encode(JSON.stringify(status)), status)

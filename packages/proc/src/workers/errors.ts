@@ -1,0 +1,36 @@
+// Typed errors of the worker pool. Errors a worker's scheduler raised (ERR_PROC_LIMIT…)
+// come back as the ProcError they were; what only a pool can fail with is here.
+
+import { ProcError, type ProcErrorCode } from '../errors.js'
+import type { SerializedError } from './protocol.js'
+
+export type WorkerPoolErrorCode = 'ERR_WORKER_CRASHED' | 'ERR_WORKER_FAILED' | 'ERR_POOL_CLOSED'
+
+export class WorkerPoolError extends Error {
+  readonly code: WorkerPoolErrorCode
+  constructor(code: WorkerPoolErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** A worker thread died (an uncaught error, out of memory, terminated): what it ran is gone. */
+export class WorkerCrashedError extends WorkerPoolError {
+  constructor(index: number, reason: string) { super('ERR_WORKER_CRASHED', `worker ${index} crashed: ${reason}`) }
+}
+
+export class PoolClosedError extends WorkerPoolError {
+  constructor() { super('ERR_POOL_CLOSED', 'the worker pool is closed') }
+}
+
+const PROC_CODES: ReadonlySet<string> = new Set<ProcErrorCode>([
+  'ERR_PROC_LIMIT', 'ERR_NO_SUCH_PROCESS', 'ERR_MAILBOX_FULL', 'ERR_SCHEDULER_CLOSED',
+  'ERR_BAD_MODULE', 'ERR_METER', 'ERR_ABORTED', 'ERR_PROC_EXITED',
+])
+
+/** An error a worker reported, typed again on this side. */
+export function reviveError(e: SerializedError): Error {
+  if (e.code !== undefined && PROC_CODES.has(e.code)) return new ProcError(e.code as ProcErrorCode, e.message)
+  return new WorkerPoolError('ERR_WORKER_FAILED', e.code ? `${e.code}: ${e.message}` : e.message)
+}

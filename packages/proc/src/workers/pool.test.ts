@@ -1,0 +1,136 @@
+// The worker pool with real guests on 2 workers: identity, placement, deadlines, messages
+// between workers, monitors, extensions built in the worker. (The worker runs the built
+// dist/workers/worker.js: build first.)
+import { WorkerPool } from './pool.js'
+import { WorkerCrashedError } from './errors.js'
+import { ProcError } from '../errors.js'
+import * as G from '../bench/guests.js'
+
+const SELF = `(module ${G.PRELUDE} (func (export "ww_main") (result i32) (call $self)))`
+const ENV_VALUE = `(module
+  (import "env" "value" (func $value (result i32)))
+  (import "env" "pid" (func $pid (result i32)))
+  ${G.PRELUDE}
+  (func (export "ww_main") (result i32)
+    (if (i32.ne (call $pid) (call $self)) (then unreachable))
+    (call $value)))`
+const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer)
+const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href
+
+let pool: WorkerPool
+beforeAll(async () => { pool = await WorkerPool.start({ workers: 2 }) })
+afterAll(async () => { await pool.close() })
+
+test('processes spread over both workers; pids are unique across the pool and name their worker', async () => {
+  const mod = await pool.compile(await G.wat(SELF))
+  const hs = await Promise.all(Array.from({ length: 6 }, () => pool.spawn(mod)))
+  expect(new Set(hs.map((h) => h.pid)).size).toBe(6)
+  expect(hs.filter((h) => h.worker === 0)).toHaveLength(3) // least-loaded placement alternates
+  for (const h of hs) expect((h.pid - 1) % 2).toBe(h.worker)
+  // What a guest sees as its own pid is the pool's pid, whatever the worker.
+  const statuses = await Promise.all(hs.map((h) => h.wait()))
+  expect(statuses).toEqual(hs.map((h) => ({ kind: 'exited', code: h.pid })))
+})
+
+test('a runaway on one worker is killed at its deadline while the others finish; ps shows both workers', async () => {
+  const spin = await pool.compile(await G.wat(G.SPIN))
+  const count = await pool.compile(await G.wat(G.COUNT))
+  const runaway = await pool.spawn(spin, { worker: 0, deadlineMs: 200 })
+  const workers = await Promise.all([0, 1, 0, 1].map((w) => pool.spawn(count, { worker: w })))
+  const rows = await pool.ps()
+  expect(rows.map((r) => r.worker).sort()).toEqual([0, 0, 0, 1, 1])
+  expect(rows.find((r) => r.pid === runaway.pid)!.state).not.toBe('exited')
+  for (const w of workers) await w.send(u32(2_000_000))
+  expect(await Promise.all(workers.map((w) => w.wait()))).toEqual(workers.map(() => ({ kind: 'exited', code: 0 })))
+  expect(await runaway.wait()).toEqual({ kind: 'limit', which: 'time', detail: 'deadline of 200 ms' })
+})
+
+test('messages go between processes on different workers: a token around a ring, and ping-pong', async () => {
+  const ring = await pool.compile(await G.wat(G.RING))
+  const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.spawn(ring, { worker: i % 2 })))
+  for (let i = 0; i < rs.length; i++) await rs[i]!.send(u32(i + 1 < rs.length ? rs[i + 1]!.pid : 0))
+  await rs[0]!.send(u32(0))
+  // Each member exits with the token's value as it reached it: it crossed workers 5 times.
+  expect(await Promise.all(rs.map((r) => r.wait()))).toEqual(rs.map((_, i) => ({ kind: 'exited', code: i })))
+
+  const echo = await pool.spawn(await pool.compile(await G.wat(G.ECHO)), { worker: 0 })
+  const pinger = await pool.spawn(await pool.compile(await G.wat(G.PINGER)), { worker: 1 })
+  await pinger.send(u32(echo.pid, 500))
+  expect(await pinger.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(await echo.wait()).toEqual({ kind: 'exited', code: 500 }) // 500 echoes back to the sender on the other worker
+})
+
+test('sends to a process on another worker that has exited end with -1 (no such process)', async () => {
+  // SEND_UNTIL_FAIL: sends to the pid it is given until a send fails (at most 100 times)
+  // and exits with that result. Sends go out before the receiver's worker answers, so the
+  // first few succeed; once its worker said "no such process" (or the window of messages
+  // in flight is full and the sender parks until it does), the next send answers -1.
+  const SEND_UNTIL_FAIL = `(module ${G.PRELUDE}
+    (func (export "ww_main") (result i32) (local $to i32) (local $r i32) (local $n i32)
+      (drop (call $recv (i32.const 4096) (i32.const 4)))
+      (local.set $to (i32.load (i32.const 4096)))
+      (block $done (loop $l
+        (local.set $r (call $send (local.get $to) (i32.const 4096) (i32.const 4)))
+        (br_if $done (local.get $r))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $n) (i32.const 100)))))
+      (local.get $r)))`
+  const gone = await pool.spawn(await pool.compile(await G.wat(SELF)), { worker: 1 })
+  await gone.wait()
+  const s = await pool.spawn(await pool.compile(await G.wat(SEND_UNTIL_FAIL)), { worker: 0 })
+  await s.send(u32(gone.pid))
+  expect(await s.wait()).toEqual({ kind: 'exited', code: -1 })
+})
+
+test('a monitor on another worker gets the down notice with the sender and the reason', async () => {
+  const watcher = await pool.spawn(await pool.compile(await G.wat(G.WATCHER)), { worker: 0 })
+  const target = await pool.spawn(await pool.compile(await G.wat(G.SPIN)), { worker: 1 })
+  pool.monitor(watcher, target)
+  expect(await target.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })
+  // WATCHER exits with kind * 1000 + sender: a down notice (1) from the target's pid.
+  expect(await watcher.wait()).toEqual({ kind: 'exited', code: 1000 + target.pid })
+})
+
+test('an extension is built inside the worker from a module specifier and cloneable options', async () => {
+  const mod = await pool.compile(await G.wat(ENV_VALUE))
+  const hs = await Promise.all([0, 1].map((w) => pool.spawn(mod, { worker: w, extensions: [{ module: fixture('env-value.mjs'), options: { value: 42 + w } }] })))
+  expect(await Promise.all(hs.map((h) => h.wait()))).toEqual([{ kind: 'exited', code: 42 }, { kind: 'exited', code: 43 }])
+  await expect(pool.spawn(mod, { extensions: [{ module: fixture('env-value.mjs'), export: 'missing' }] })).rejects.toBeInstanceOf(ProcError)
+})
+
+test('spawn errors of a worker come back typed; an unknown worker is refused', async () => {
+  const mod = await pool.compile(await G.wat(SELF))
+  await expect(pool.spawn(mod, { worker: 7 })).rejects.toBeInstanceOf(RangeError)
+  const small = await WorkerPool.start({ workers: 1, scheduler: { maxProcesses: 1 } })
+  try {
+    const spin = await small.spawn(await small.compile(await G.wat(G.SPIN)))
+    await expect(small.spawn(await small.compile(await G.wat(SELF)))).rejects.toMatchObject({ code: 'ERR_PROC_LIMIT' })
+    await spin.kill()
+  } finally {
+    await small.close()
+  }
+  await expect(small.compile(await G.wat(SELF))).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' })
+})
+
+test('a crashed worker ends its processes with ERR_WORKER_CRASHED; the pool goes on with the other', async () => {
+  const own = await WorkerPool.start({ workers: 2 })
+  try {
+    const spin = await own.compile(await G.wat(G.SPIN))
+    const echo = await own.compile(await G.wat(G.ECHO))
+    const victims = await Promise.all([own.spawn(spin, { worker: 1 }), own.spawn(echo, { worker: 1 })])
+    const survivor = await own.spawn(echo, { worker: 0 })
+    await own.spawn(await own.compile(await G.wat(SELF)), { worker: 1, extensions: [{ module: fixture('crash-worker.mjs') }] }).catch(() => undefined)
+    for (const v of victims) {
+      expect(await v.wait()).toEqual({ kind: 'trapped', code: 'ERR_WORKER_CRASHED', reason: 'worker 1 crashed: boom from an extension' })
+    }
+    expect(own.workers).toBe(1)
+    await expect(own.spawn(spin, { worker: 1 })).rejects.toBeInstanceOf(WorkerCrashedError)
+    const next = await own.spawn(echo) // placed on the worker that is left
+    expect(next.worker).toBe(0)
+    await survivor.send(new Uint8Array(0)) // an empty message stops ECHO
+    expect(await survivor.wait()).toEqual({ kind: 'exited', code: 0 })
+    await next.kill()
+  } finally {
+    await own.close()
+  }
+})

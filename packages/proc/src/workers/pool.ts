@@ -1,0 +1,332 @@
+// A pool of worker threads, each running a Scheduler, behind one main-thread façade
+// shaped like the Scheduler (compile, spawn, process, ps, monitor, close). A process is
+// placed on the least-loaded worker and stays there; its pid says which worker (pids are
+// unique across the pool); messages between workers go over direct ports without copies;
+// a crashed worker ends its processes with trapped(ERR_WORKER_CRASHED) and the pool goes
+// on with the others.
+
+import { availableParallelism } from 'node:os'
+import { MessageChannel, Worker } from 'node:worker_threads'
+import type { RpcConnectionOptions } from '@ww/transport'
+import { ProcessExitedError } from '../errors.js'
+import { Scheduler, type CompileOptions, type ProcessLimits, type SchedulerOptions } from '../scheduler.js'
+import type { MeterInfo } from '../meter/pass.js'
+import type { ExitStatus, Pid } from '../status.js'
+import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
+import { ownerOf, type ExtensionSpec, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js'
+import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
+import { servePort } from './rpc-port-host.js'
+import { SharedSlab } from './shared.js'
+
+export interface WorkerPoolOptions {
+  /** Worker threads (default: the machine's available parallelism). */
+  workers?: number
+  /** Each worker's scheduler (structured-clonable: plain values only). */
+  scheduler?: SchedulerOptions
+}
+
+/** A capability a worker's guest bootstraps, served on this thread. */
+export type PoolBootstrap = NonNullable<RpcConnectionOptions['bootstrap']>
+
+export interface PoolSpawnOptions extends ProcessLimits {
+  name?: string
+  /** The export to run (default ww_main, else _start). */
+  entry?: string
+  /** Run on this worker instead of the least-loaded one. */
+  worker?: number
+  /** Per-process parts built in the worker (imports, WASI…): see ExtensionSpec. */
+  extensions?: readonly ExtensionSpec[]
+  /**
+   * The capability the guest's `ww` Bootstrap gets (or a factory given the pid), served
+   * on this thread: its RPC frames cross to here and back (rpc-port-*.ts).
+   */
+  bootstrap?: PoolBootstrap | ((pid: Pid) => PoolBootstrap)
+}
+
+/** A module metered once on this thread; each worker holds the same compiled code. */
+export interface PoolModule {
+  readonly id: number
+  readonly meter: MeterInfo
+}
+
+interface Slot {
+  readonly index: number
+  readonly worker: Worker
+  /** Live processes (placement). */
+  live: number
+  readonly procs: Map<Pid, RemoteProcess>
+  down: string | undefined
+}
+
+type Reply = (m: FromWorker) => void
+
+export class WorkerPool implements PoolCore {
+  readonly #slots: Slot[]
+  readonly #compiler: Scheduler
+  readonly #pending = new Map<number, { slot: Slot; reply: Reply; fail: (e: Error) => void }>()
+  readonly #acks = new Map<number, { slot: Slot; done: (r: number) => void }>()
+  readonly #monitors = new Map<Pid, Set<RemoteProcess>>()
+  readonly #slab = new SharedSlab()
+  #nextReq = 1
+  #nextModule = 1
+  #closing = false
+
+  private constructor(slots: Slot[], compiler: Scheduler) {
+    this.#slots = slots
+    this.#compiler = compiler
+  }
+
+  /** Starts the workers; settles when every one is ready. */
+  static async start(opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    const n = opts.workers ?? availableParallelism()
+    const scheduler = opts.scheduler ?? {}
+    const workers = Array.from({ length: n }, (_, index) => new Worker(workerUrl(), { workerData: { index, workers: n, scheduler } satisfies WorkerInit }))
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', (m: FromWorker) => (m.t === 'ready' ? resolve() : reject(new Error(`worker sent ${m.t} before ready`))))
+      w.once('error', reject)
+    })))
+    const slots = workers.map((worker, index): Slot => ({ index, worker, live: 0, procs: new Map(), down: undefined }))
+    const pool = new WorkerPool(slots, new Scheduler(scheduler.suspension ? { suspension: scheduler.suspension } : {}))
+    for (const s of slots) pool.#listen(s)
+    // Direct ports between every two workers: their processes' messages skip this thread.
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const { port1, port2 } = new MessageChannel()
+        workers[i]!.postMessage({ t: 'peer', index: j, port: port1 } satisfies ToWorker, [port1])
+        workers[j]!.postMessage({ t: 'peer', index: i, port: port2 } satisfies ToWorker, [port2])
+      }
+    }
+    return pool
+  }
+
+  /** Worker threads still running. */
+  get workers(): number { return this.#slots.filter((s) => s.down === undefined).length }
+
+  /** Meters and compiles `bytes` once; every worker gets the compiled module (code is shared, not recompiled). */
+  async compile(bytes: Uint8Array, opts: CompileOptions = {}): Promise<PoolModule> {
+    this.#open()
+    const mod = await this.#compiler.compile(bytes, opts)
+    const id = this.#nextModule++
+    for (const s of this.#live()) this.#post(s, { t: 'module', id, module: mod.module, meter: mod.meter })
+    return { id, meter: mod.meter }
+  }
+
+  /** Starts a process on the least-loaded worker (or `opts.worker`); settles with its handle once it has a pid. */
+  async spawn(mod: PoolModule, opts: PoolSpawnOptions = {}): Promise<RemoteProcess> {
+    this.#open()
+    const slot = this.#place(opts.worker)
+    const { name, entry, worker: _w, extensions, bootstrap, ...limits } = opts
+    const channel = bootstrap === undefined ? undefined : new MessageChannel()
+    const spawn = { module: mod.id, limits, extensions: extensions ?? [], ...(name ? { name } : {}), ...(entry ? { entry } : {}), ...(channel ? { rpc: channel.port2 } : {}) }
+    slot.live++ // counted now, so that spawns in a burst spread
+    let proc: RemoteProcess | undefined
+    try {
+      await this.#request(slot, (req) => ({ t: 'spawn', req, spawn }), (m) => {
+        if (m.t !== 'spawned') return
+        // Registered here, in the reply's own turn: its exit may be the next message.
+        proc = new RemoteProcess(this, m.pid, slot.index, name)
+        slot.procs.set(m.pid, proc)
+      }, channel ? [channel.port2] : [])
+    } catch (e) {
+      slot.live--
+      channel?.port1.close()
+      throw e
+    }
+    const p = proc!
+    if (channel && bootstrap !== undefined) {
+      const cap = typeof bootstrap === 'function' ? bootstrap(p.pid) : bootstrap
+      p.rpc = servePort(channel.port1, { bootstrap: cap, name: `pid ${p.pid}` })
+    }
+    return p
+  }
+
+  /** The handle of a live process, by pid. */
+  process(pid: Pid): RemoteProcess | undefined {
+    const s = this.#slots[ownerOf(pid, this.#slots.length)]
+    return s?.procs.get(pid)
+  }
+
+  /** A copy of `bytes` in shared memory: send it to any number of processes, on any worker, without further copies. */
+  message(bytes: Uint8Array): Uint8Array {
+    return this.#slab.copy(bytes)
+  }
+
+  /** The process table of every worker. */
+  async ps(): Promise<PoolProcessInfo[]> {
+    const rows = await Promise.all(this.#live().map((s) => this.#request(s, (req) => ({ t: 'ps', req }), () => undefined).then((m) =>
+      m.t === 'ps' ? m.rows.map((r) => ({ ...r, worker: s.index })) : [])))
+    return rows.flat().sort((a, b) => a.pid - b.pid)
+  }
+
+  /** `watcher` gets a `down` message from `target` (its status as JSON) when `target` ends. */
+  monitor(watcher: RemoteProcess, target: RemoteProcess): () => void {
+    if (target.status !== undefined) {
+      this.#notice(watcher, target.pid, target.status)
+      return () => undefined
+    }
+    let set = this.#monitors.get(target.pid)
+    if (set === undefined) this.#monitors.set(target.pid, (set = new Set()))
+    set.add(watcher)
+    return () => { set.delete(watcher) }
+  }
+
+  /** Kills every process, then ends the workers. */
+  async close(): Promise<void> {
+    if (this.#closing) return
+    this.#closing = true
+    await Promise.all(this.#live().map((s) => this.#request(s, (req) => ({ t: 'close', req }), () => undefined).catch(() => undefined)))
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()))
+    await this.#compiler.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> { await this.close() }
+
+  // ---- PoolCore (what handles ask) ----
+
+  /** @internal */
+  kill(p: RemoteProcess): void {
+    const s = this.#slots[p.worker]!
+    if (s.down === undefined) this.#post(s, { t: 'kill', pid: p.pid })
+  }
+
+  /** @internal */
+  send(p: RemoteProcess, bytes: Uint8Array): Promise<number> {
+    const s = this.#slots[p.worker]!
+    if (s.down !== undefined) return Promise.resolve(-1)
+    // The one copy on this side: into shared memory (unless the caller made it so already).
+    const shared = this.#slab.owns(bytes) ? bytes : this.#slab.copy(bytes)
+    return new Promise((done) => {
+      const ack = this.#nextReq++
+      this.#acks.set(ack, { slot: s, done })
+      this.#post(s, { t: 'deliver', m: { to: p.pid, from: 0, kind: 'user', bytes: shared, ack } })
+    })
+  }
+
+  /** @internal */
+  async info(p: RemoteProcess): Promise<PoolProcessInfo | undefined> {
+    const s = this.#slots[p.worker]!
+    if (s.down !== undefined || p.status !== undefined) return undefined
+    const m = await this.#request(s, (req) => ({ t: 'ps', req, pid: p.pid }), () => undefined)
+    const row = m.t === 'ps' ? m.rows[0] : undefined
+    return row && { ...row, worker: s.index }
+  }
+
+  /** @internal */
+  async peek(p: RemoteProcess): Promise<Uint8Array | undefined> {
+    const s = this.#slots[p.worker]!
+    if (s.down !== undefined) return undefined
+    const m = await this.#request(s, (req) => ({ t: 'peek', req, pid: p.pid }), () => undefined)
+    return m.t === 'peek' ? m.bytes : undefined
+  }
+
+  // ---- plumbing ----
+
+  #open(): void {
+    if (this.#closing) throw new PoolClosedError()
+  }
+
+  #live(): Slot[] { return this.#slots.filter((s) => s.down === undefined) }
+
+  #place(index: number | undefined): Slot {
+    if (index !== undefined) {
+      const s = this.#slots[index]
+      if (s === undefined) throw new RangeError(`no worker ${index} (the pool has ${this.#slots.length})`)
+      if (s.down !== undefined) throw new WorkerCrashedError(index, s.down)
+      return s
+    }
+    let best: Slot | undefined
+    for (const s of this.#live()) if (best === undefined || s.live < best.live) best = s
+    if (best === undefined) throw new WorkerCrashedError(-1, 'no worker is left in the pool')
+    return best
+  }
+
+  #post(s: Slot, m: ToWorker, transfer: Transferable[] = []): void {
+    s.worker.postMessage(m, transfer as never)
+  }
+
+  #request(s: Slot, make: (req: number) => ToWorker, onReply: Reply, transfer: Transferable[] = []): Promise<FromWorker> {
+    if (s.down !== undefined) return Promise.reject(new WorkerCrashedError(s.index, s.down))
+    const req = this.#nextReq++
+    return new Promise((resolve, reject) => {
+      this.#pending.set(req, { slot: s, reply: (m) => { onReply(m); resolve(m) }, fail: reject })
+      this.#post(s, make(req), transfer)
+    })
+  }
+
+  #listen(s: Slot): void {
+    s.worker.on('message', (m: FromWorker) => this.#onMessage(s, m))
+    let error: string | undefined
+    s.worker.on('error', (e) => { error ??= e instanceof Error ? e.message : String(e) })
+    s.worker.on('exit', (code) => {
+      if (!this.#closing) this.#crashed(s, error ?? `exited with code ${code}`)
+    })
+  }
+
+  #onMessage(s: Slot, m: FromWorker): void {
+    switch (m.t) {
+      case 'exit': {
+        const p = s.procs.get(m.pid)
+        if (p === undefined) return
+        s.procs.delete(m.pid)
+        s.live--
+        this.#ended(p, m.status)
+        return
+      }
+      case 'delivered': {
+        const a = this.#acks.get(m.ack)
+        this.#acks.delete(m.ack)
+        a?.done(m.r)
+        return
+      }
+      case 'failed': {
+        const w = this.#pending.get(m.req)
+        this.#pending.delete(m.req)
+        w?.fail(reviveError(m.error))
+        return
+      }
+      case 'ready': return
+      default: {
+        const w = this.#pending.get(m.req)
+        this.#pending.delete(m.req)
+        w?.reply(m)
+      }
+    }
+  }
+
+  #ended(p: RemoteProcess, status: ExitStatus): void {
+    p.settle(status)
+    const watchers = this.#monitors.get(p.pid)
+    this.#monitors.delete(p.pid)
+    for (const w of watchers ?? []) this.#notice(w, p.pid, status)
+  }
+
+  #notice(watcher: RemoteProcess, from: Pid, status: ExitStatus): void {
+    const s = this.#slots[watcher.worker]!
+    if (s.down !== undefined || watcher.status !== undefined) return
+    const bytes = this.#slab.copy(new TextEncoder().encode(JSON.stringify(status)))
+    this.#post(s, { t: 'deliver', m: { to: watcher.pid, from, kind: 'down', bytes, status } })
+  }
+
+  /** A worker died: its processes end with trapped(ERR_WORKER_CRASHED); the others go on. */
+  #crashed(s: Slot, reason: string): void {
+    if (s.down !== undefined) return
+    s.down = reason
+    const status: ExitStatus = { kind: 'trapped', code: 'ERR_WORKER_CRASHED', reason: `worker ${s.index} crashed: ${reason}` }
+    for (const [req, w] of this.#pending) if (w.slot === s) { this.#pending.delete(req); w.fail(new WorkerCrashedError(s.index, reason)) }
+    for (const [ack, a] of this.#acks) if (a.slot === s) { this.#acks.delete(ack); a.done(-1) }
+    const procs = [...s.procs.values()]
+    s.procs.clear()
+    s.live = 0
+    for (const p of procs) {
+      p.rpc?.close(new ProcessExitedError(p.pid))
+      this.#ended(p, status)
+    }
+    for (const other of this.#live()) this.#post(other, { t: 'peer-down', index: s.index })
+  }
+}
+
+/** The worker's script: next to this file when built; from the sources (tests), the built one. */
+function workerUrl(): URL {
+  const here = import.meta.url
+  return here.endsWith('.ts') ? new URL('../../dist/workers/worker.js', here) : new URL('./worker.js', here)
+}

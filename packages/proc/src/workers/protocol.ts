@@ -1,0 +1,91 @@
+// What crosses threads between the pool (main thread) and its workers, and between two
+// workers. Everything here is structured-clonable: numbers, strings, plain objects,
+// WebAssembly.Module (shared code, not copied), message bytes (moved when transferred,
+// shared when over a SharedArrayBuffer) and MessagePorts (transferred).
+
+import type { MessagePort } from 'node:worker_threads'
+import type { ProcessInfo } from '../handle.js'
+import type { MessageKind } from '../message.js'
+import type { MeterInfo } from '../meter/pass.js'
+import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
+import type { ExitStatus, Pid } from '../status.js'
+
+/** A per-process part built inside the worker: a module it imports, and cloneable options. */
+export interface ExtensionSpec {
+  /** A module specifier or file URL the worker can import (code runs in the worker). */
+  readonly module: string
+  /** The export to call (default `default`): `(options, ctx) => ProcessExtension`. */
+  readonly export?: string
+  /** Handed to the factory; must be structured-clonable (no functions). */
+  readonly options?: unknown
+}
+
+/** How a worker starts (its `workerData`). */
+export interface WorkerInit {
+  /** This worker's index: it owns the pids `index + 1 + k * workers`. */
+  readonly index: number
+  readonly workers: number
+  readonly scheduler: Omit<SchedulerOptions, 'suspension'> & { suspension?: SchedulerOptions['suspension'] }
+}
+
+/** One message between threads: its bytes plus who sent it and what it is. */
+export interface WireMessage {
+  readonly to: Pid
+  readonly from: Pid
+  readonly kind: MessageKind
+  readonly bytes: Uint8Array
+  readonly status?: ExitStatus
+  /** Answer with `delivered` under this id once the receiver's mailbox took it (or -1). */
+  readonly ack?: number
+}
+
+export interface SpawnRequest {
+  readonly module: number
+  readonly limits: ProcessLimits
+  readonly name?: string
+  readonly entry?: string
+  readonly extensions: readonly ExtensionSpec[]
+  /** The guest's `ww` RPC frames go through this port to the Host capability on the main thread. */
+  readonly rpc?: MessagePort
+}
+
+export interface SerializedError { readonly code?: string; readonly message: string }
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { t: 'module'; id: number; module: WebAssembly.Module; meter: MeterInfo }
+  | { t: 'peer'; index: number; port: MessagePort }
+  | { t: 'peer-down'; index: number }
+  | { t: 'spawn'; req: number; spawn: SpawnRequest }
+  | { t: 'kill'; pid: Pid }
+  | { t: 'ps'; req: number; pid?: Pid }
+  | { t: 'peek'; req: number; pid: Pid }
+  | { t: 'close'; req: number }
+  | { t: 'deliver'; m: WireMessage }
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'spawned'; req: number; pid: Pid }
+  | { t: 'failed'; req: number; error: SerializedError }
+  | { t: 'exit'; pid: Pid; status: ExitStatus }
+  | { t: 'ps'; req: number; rows: ProcessInfo[] }
+  | { t: 'peek'; req: number; bytes: Uint8Array | undefined }
+  | { t: 'closed'; req: number }
+  | { t: 'delivered'; ack: number; r: number }
+
+/** Worker ↔ worker (direct ports): messages and their acknowledgements. */
+export type PeerMessage =
+  | { t: 'deliver'; m: WireMessage }
+  | { t: 'delivered'; ack: number; r: number }
+
+/** The worker that owns `pid` in a pool of `workers` (pids are never 0 or negative). */
+export function ownerOf(pid: Pid, workers: number): number {
+  return (pid - 1) % workers
+}
+
+export function serializeError(e: unknown): SerializedError {
+  const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined
+  const message = e instanceof Error ? e.message : String(e)
+  return code === undefined ? { message } : { code, message }
+}

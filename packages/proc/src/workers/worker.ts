@@ -1,0 +1,107 @@
+// A pool worker's entry point: one PoolScheduler on this thread, driven by messages from
+// the main thread (spawn, kill, ps, deliver, close) and from the other workers (messages
+// between processes, and their acknowledgements), over direct ports.
+
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import type { ProcessHandle } from '../handle.js'
+import type { ProcModule } from '../scheduler.js'
+import { combine, loadExtensions } from './extensions.js'
+import { PoolScheduler } from './pool-scheduler.js'
+import { serializeError, type FromWorker, type PeerMessage, type SpawnRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
+import { portTransport } from './rpc-port-guest.js'
+
+if (parentPort === null) throw new Error('@ww/proc pool worker: not started as a worker thread')
+const main = parentPort
+const init = workerData as WorkerInit
+const peers: Array<MessagePort | undefined> = []
+const modules = new Map<number, ProcModule>()
+
+const toMain = (m: FromWorker, transfer: ArrayBuffer[] = []): void => main.postMessage(m, transfer)
+
+const sched = new PoolScheduler(init.index, init.workers, (owner, m, transfer) => {
+  const port = peers[owner]
+  if (port === undefined) return false
+  port.postMessage({ t: 'deliver', m } satisfies PeerMessage, transfer)
+  return true
+}, init.scheduler)
+
+/** A message for one of our processes, from the main thread or a peer; answered on `reply`. */
+function deliver(m: WireMessage, reply: (r: number) => void): void {
+  const r = sched.deliver(m)
+  if (typeof r === 'number') reply(r)
+  else void r.then(reply)
+}
+
+function onPeer(port: MessagePort, msg: PeerMessage): void {
+  if (msg.t === 'delivered') sched.acknowledged(msg.ack, msg.r)
+  else deliver(msg.m, (r) => { if (msg.m.ack !== undefined) port.postMessage({ t: 'delivered', ack: msg.m.ack, r } satisfies PeerMessage) })
+}
+
+async function spawn(req: number, s: SpawnRequest): Promise<void> {
+  let h: ProcessHandle
+  try {
+    const mod = modules.get(s.module)
+    if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
+    const factories = await loadExtensions(s.extensions)
+    const rpc = s.rpc
+    const extend = factories.length === 0 && rpc === undefined
+      ? undefined
+      : (ctx: Parameters<typeof factories[number]>[0]) => combine([...factories.map((f) => f(ctx)), ...(rpc ? [portTransport(rpc, ctx)] : [])])
+    h = sched.spawn(mod, { ...s.limits, ...(s.name ? { name: s.name } : {}), ...(s.entry ? { entry: s.entry } : {}), ...(extend ? { extend } : {}) })
+  } catch (e) {
+    s.rpc?.close()
+    toMain({ t: 'failed', req, error: serializeError(e) })
+    return
+  }
+  toMain({ t: 'spawned', req, pid: h.pid })
+  void h.wait().then((status) => toMain({ t: 'exit', pid: h.pid, status }))
+}
+
+main.on('message', (msg: ToWorker) => {
+  switch (msg.t) {
+    case 'module':
+      modules.set(msg.id, { module: msg.module, meter: msg.meter })
+      break
+    case 'peer':
+      peers[msg.index] = msg.port
+      msg.port.on('message', (m: PeerMessage) => onPeer(msg.port, m))
+      break
+    case 'peer-down':
+      peers[msg.index]?.close()
+      peers[msg.index] = undefined
+      sched.peerDown(msg.index)
+      break
+    case 'spawn':
+      void spawn(msg.req, msg.spawn)
+      break
+    case 'kill':
+      void sched.process(msg.pid)?.kill()
+      break
+    case 'deliver':
+      deliver(msg.m, (r) => { if (msg.m.ack !== undefined) toMain({ t: 'delivered', ack: msg.m.ack, r }) })
+      break
+    case 'ps': {
+      const rows = msg.pid === undefined
+        ? sched.ps().filter((r) => sched.isPoolProcess(r.pid))
+        : [sched.process(msg.pid)].filter((h) => h !== undefined && sched.isPoolProcess(h.pid)).map((h) => h!.info())
+      toMain({ t: 'ps', req: msg.req, rows })
+      break
+    }
+    case 'peek': {
+      // Diagnostics: the next queued message's bytes as they are (shared ones stay
+      // shared; others are cloned for the reply, never moved out of the mailbox).
+      const h = sched.isPoolProcess(msg.pid) ? sched.process(msg.pid) : undefined
+      const m = h?.proc.mailbox.peek()
+      toMain({ t: 'peek', req: msg.req, bytes: m?.bytes })
+      break
+    }
+    case 'close':
+      void sched.close().then(() => {
+        for (const p of peers) p?.close()
+        toMain({ t: 'closed', req: msg.req })
+      })
+      break
+  }
+})
+
+toMain({ t: 'ready' })
