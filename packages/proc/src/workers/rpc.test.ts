@@ -1,0 +1,83 @@
+// The Host-side capability of a process on a worker: its Cap'n Proto frames cross to the
+// main thread, where a real RpcConnection serves them; replies are written into guest
+// memory at ww.recv. A real AssemblyScript guest (@ww/guest's echo-client) on each
+// worker. (Runs the built worker: build @ww/guest and this package first.)
+import { testing } from '@ww/schema'
+import { guestBytes } from '@ww/guest'
+import { WorkerPool, type PoolModule } from './pool.js'
+import * as G from '../bench/guests.js'
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1))
+const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href
+const AS_ENV = [{ module: fixture('as-env.mjs') }]
+
+function echoServer(calls: string[]): testing.Echo.Server {
+  return new testing.Echo.Server({
+    async ping() { calls.push('ping'); await tick() },
+    async echo(p, r) {
+      calls.push('echo')
+      const bytes = p.getPayload().toUint8Array().slice()
+      await tick()
+      r.initPayload(bytes.byteLength).copyBuffer(bytes)
+    },
+    async counter(p, r) {
+      calls.push('counter')
+      let total = p.getStart()
+      await tick()
+      r.setCounter(new testing.Counter.Server({ add(q, a) { calls.push('add'); total += q.getN(); a.setTotal(total) } }))
+    },
+  })
+}
+
+let pool: WorkerPool
+let echoClient: PoolModule
+beforeAll(async () => {
+  pool = await WorkerPool.start({ workers: 2 })
+  // Metered and asyncified once on the main thread (≈1 s for this guest); workers get the compiled code.
+  echoClient = await pool.compile(await guestBytes('echo-client', { asyncify: false }), { suspendingImports: ['ww.recv'] })
+})
+afterAll(async () => { await pool.close() })
+
+test('an SDK guest on each worker calls a capability served on the main thread, beside a runaway neighbour', async () => {
+  const mod = echoClient
+  const spin = await pool.spawn(await pool.compile(await G.wat(G.SPIN)), { worker: 0, deadlineMs: 5000 })
+  const calls: string[][] = [[], []]
+  const pids: number[] = []
+  const guests = await Promise.all(calls.map((c, w) => pool.spawn(mod, {
+    worker: w, extensions: AS_ENV, bootstrap: (pid) => { pids.push(pid); return echoServer(c) },
+  })))
+  expect(await Promise.all(guests.map((g) => g.wait()))).toEqual([{ kind: 'exited', code: 0 }, { kind: 'exited', code: 0 }])
+  for (const c of calls) expect(c).toEqual(['ping', 'ping', 'ping', 'echo', 'counter', 'add', 'add', 'add', 'ping'])
+  expect(pids.sort()).toEqual(guests.map((g) => g.pid).sort()) // the factory is given the pool pid
+  for (const g of guests) expect(g.rpc!.stats.callsIn).toBeGreaterThanOrEqual(9) // served by the main thread's connection
+  expect(spin.status).toBeUndefined()
+  await spin.kill()
+})
+
+test('a malformed frame ends only its guest (ERR_BAD_FRAME, in the worker); the host connection never sees it', async () => {
+  // Sends 16 bytes claiming a segment of 1000 words.
+  const BAD_FRAME = `(module
+    (import "ww" "send" (func $send (param i32 i32) (result i32)))
+    (import "ww" "recv" (func $recv (param i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
+    (func (export "ww_asyncify_data") (result i32) (i32.const 16))
+    (data (i32.const 8192) "\\00\\00\\00\\00\\e8\\03\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00")
+    (func (export "ww_main") (drop (call $send (i32.const 8192) (i32.const 16)))))`
+  const calls: string[] = []
+  const g = await pool.spawn(await pool.compile(await G.wat(BAD_FRAME), { suspendingImports: ['ww.recv'] }), { bootstrap: echoServer(calls) })
+  const status = await g.wait()
+  expect(status).toMatchObject({ kind: 'trapped', code: 'ERR_BAD_FRAME' })
+  expect(g.rpc!.stats.messagesIn).toBe(0)
+  expect(calls).toEqual([])
+})
+
+test('a guest killed while it waits for an answer from the main thread ends as killed; its connection closes', async () => {
+  const mod = echoClient
+  const calls: string[] = []
+  const g = await pool.spawn(mod, { extensions: AS_ENV, bootstrap: echoServer(calls) })
+  while (calls.length === 0) await tick()
+  expect(await g.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })
+  while (!g.rpc!.closed) await tick()
+  expect(calls.length).toBeLessThan(9)
+})
