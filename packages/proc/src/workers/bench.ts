@@ -1,0 +1,134 @@
+// proc.parallel: what worker threads buy. Run: node --expose-gc dist/workers/bench.js
+// (from packages/proc, after the build). Every figure is measured against the in-thread
+// Scheduler in the same run, runs interleaved so that machine noise hits all alike.
+//
+// - proc.parallel.2-workers / .1-worker: N CPU-bound metered processes (each counts to
+//   WORK in a metered loop) from spawn to exit, as processes per second;
+// - proc.parallel.spawn: processes per second from spawn to exit for a process that
+//   exits at once (the cost of placing work on a worker), all in flight together;
+// - proc.parallel.spawn-latency: one `await spawn` at a time, until the pid is known;
+// - proc.parallel.message: ping-pong between two processes on different workers.
+
+import { median, report } from '@ww/bench-kit'
+import { Scheduler, type ProcModule } from '../scheduler.js'
+import type { ProcessHandle } from '../handle.js'
+import { COUNT, ECHO, PINGER, PRELUDE, wat } from '../bench/guests.js'
+import { WorkerPool, type PoolModule } from './pool.js'
+import type { RemoteProcess } from './remote-process.js'
+
+const N = 8
+const WORK = 20_000_000
+const RUNS = 7
+const EXIT_AT_ONCE = `(module ${PRELUDE} (func (export "ww_main") (result i32) (i32.const 0)))`
+const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer)
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
+
+/** Something that runs processes: the in-thread scheduler, or a pool. */
+interface Runner {
+  name: string
+  spawn(): Promise<ProcessHandle | RemoteProcess>
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now()
+  await fn()
+  return performance.now() - t0
+}
+
+/** Processes per second for `count` processes from spawn to exit, each sent `first` (if any). */
+async function throughput(r: Runner, count: number, first: Uint8Array | undefined): Promise<number> {
+  const ms = await timed(async () => {
+    const hs = await Promise.all(Array.from({ length: count }, () => r.spawn()))
+    if (first) await Promise.all(hs.map((h) => h.send(first)))
+    const st = await Promise.all(hs.map((h) => h.wait()))
+    if (st.some((s) => s.kind !== 'exited' || s.code !== 0)) throw new Error(`${r.name}: a process failed: ${JSON.stringify(st)}`)
+  })
+  return (count * 1000) / ms
+}
+
+/** Interleaved runs of each runner; samples per runner name. */
+async function compare(runners: Runner[], once: (r: Runner) => Promise<number>): Promise<Map<string, number[]>> {
+  const out = new Map(runners.map((r) => [r.name, [] as number[]]))
+  for (let i = 0; i < RUNS + 1; i++) {
+    for (const r of runners) {
+      const v = await once(r)
+      if (i > 0) out.get(r.name)!.push(v)
+      gc()
+    }
+  }
+  return out
+}
+
+export async function benchParallel(): Promise<void> {
+  const sched = new Scheduler({ maxProcesses: 10_000 })
+  const pools = { one: await WorkerPool.start({ workers: 1 }), two: await WorkerPool.start({ workers: 2 }) }
+  try {
+    const count = await wat(COUNT)
+    const quick = await wat(EXIT_AT_ONCE)
+    const local = { count: await sched.compile(count), quick: await sched.compile(quick) }
+    const remote = {
+      one: { count: await pools.one.compile(count), quick: await pools.one.compile(quick) },
+      two: { count: await pools.two.compile(count), quick: await pools.two.compile(quick) },
+    }
+    const inThread = (m: ProcModule): Runner => ({ name: 'in-thread', spawn: async () => sched.spawn(m) })
+    const onPool = (name: string, p: WorkerPool, m: PoolModule): Runner => ({ name, spawn: () => p.spawn(m) })
+
+    // CPU-bound: N metered loops, each WORK iterations.
+    const cpu = await compare(
+      [inThread(local.count), onPool('1 worker', pools.one, remote.one.count), onPool('2 workers', pools.two, remote.two.count)],
+      (r) => throughput(r, N, u32(WORK)),
+    )
+    const base = { name: 'in-thread Scheduler (one thread)', samples: cpu.get('in-thread')! }
+    const params = { processes: N, workPerProcess: `count to ${WORK} (metered loop)`, cores: 2 }
+    report({ name: 'proc.parallel.2-workers', unit: 'procs/s', samples: cpu.get('2 workers')!, baseline: base, higherIsBetter: true, params: { ...params, oneWorkerMedian: median(cpu.get('1 worker')!) } })
+    report({ name: 'proc.parallel.1-worker', unit: 'procs/s', samples: cpu.get('1 worker')!, baseline: base, higherIsBetter: true, params })
+
+    // Spawn to exit of processes that do nothing: the price of a worker round trip.
+    const M = 500
+    const spawn = await compare(
+      [inThread(local.quick), onPool('2 workers', pools.two, remote.two.quick)],
+      (r) => throughput(r, M, undefined),
+    )
+    report({ name: 'proc.parallel.spawn', unit: 'procs/s', samples: spawn.get('2 workers')!, baseline: { name: 'in-thread spawn to exit', samples: spawn.get('in-thread')! }, higherIsBetter: true, params: { processes: M, inFlight: M, workers: 2 } })
+
+    // One spawn at a time until the handle (pid) is back.
+    const K = 200
+    const latency = await compare(
+      [inThread(local.quick), onPool('2 workers', pools.two, remote.two.quick)],
+      async (r) => {
+        const hs: Array<ProcessHandle | RemoteProcess> = []
+        const ms = await timed(async () => { for (let i = 0; i < K; i++) hs.push(await r.spawn()) })
+        await Promise.all(hs.map((h) => h.wait()))
+        return (ms * 1000) / K
+      },
+    )
+    report({ name: 'proc.parallel.spawn-latency', unit: 'µs/spawn', samples: latency.get('2 workers')!, baseline: { name: 'in-thread spawn', samples: latency.get('in-thread')! }, params: { spawns: K, until: 'the handle (pid) is back' } })
+
+    // Ping-pong across workers vs in one scheduler.
+    const pingPong = async (spawnEcho: () => Promise<ProcessHandle | RemoteProcess>, spawnPinger: () => Promise<ProcessHandle | RemoteProcess>): Promise<number> => {
+      const n = 5000
+      const e = await spawnEcho()
+      const p = await spawnPinger()
+      const ms = await timed(async () => {
+        await p.send(u32(e.pid, n))
+        await Promise.all([p.wait(), e.wait()])
+      })
+      return (2 * n * 1000) / ms
+    }
+    const echoL = await sched.compile(await wat(ECHO))
+    const pingL = await sched.compile(await wat(PINGER))
+    const echoR = await pools.two.compile(await wat(ECHO))
+    const pingR = await pools.two.compile(await wat(PINGER))
+    const msgs = await compare(
+      [{ name: 'in-thread', spawn: async () => sched.spawn(echoL) }, { name: '2 workers', spawn: () => pools.two.spawn(echoR) }],
+      (r) => r.name === 'in-thread'
+        ? pingPong(async () => sched.spawn(echoL), async () => sched.spawn(pingL))
+        : pingPong(() => pools.two.spawn(echoR, { worker: 0 }), () => pools.two.spawn(pingR, { worker: 1 })),
+    )
+    report({ name: 'proc.parallel.message', unit: 'msgs/s', samples: msgs.get('2 workers')!, baseline: { name: 'ping-pong in one scheduler', samples: msgs.get('in-thread')! }, higherIsBetter: true, params: { roundTrips: 5000, bytes: 16, between: 'processes on two workers (direct port)' } })
+  } finally {
+    await Promise.all([pools.one.close(), pools.two.close(), sched.close()])
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchParallel()
