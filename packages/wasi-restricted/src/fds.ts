@@ -4,7 +4,7 @@
 import { ERRNO, fail } from './errno.js'
 import type { FdGroup } from './policy.js'
 import type { DirNode, FileNode, ScratchFs } from './scratch/fs.js'
-import type { Binder, Conn } from './sockets.js'
+import { Waiters, type Binder, type Conn, type Unwatch } from './sockets.js'
 
 export type FdEntry =
   | { readonly kind: 'stdin' | 'stdout' | 'stderr' }
@@ -24,7 +24,7 @@ export function groupOf(e: FdEntry): FdGroup {
 export class FdTable {
   readonly #fds = new Map<number, FdEntry>()
   connections = 0
-  #slotFreed: { promise: Promise<void>; resolve: () => void } | undefined
+  readonly #slotFreed = new Waiters()
   constructor(readonly maxFds: number) {}
 
   /** True when one more fd may be opened. */
@@ -62,14 +62,8 @@ export class FdTable {
   }
 
   /** Resolves when a connection fd is closed (an accept waiting at the connection cap may go on). */
-  connectionClosed(): Promise<void> {
-    if (this.#slotFreed === undefined) {
-      let resolve!: () => void
-      const promise = new Promise<void>((r) => { resolve = r })
-      this.#slotFreed = { promise, resolve }
-    }
-    return this.#slotFreed.promise
-  }
+  connectionClosed(): Promise<void> { return this.#slotFreed.wait() }
+  watchConnectionClosed(wake: () => void): Unwatch { return this.#slotFreed.add(wake) }
 
   entries(): IterableIterator<[number, FdEntry]> { return this.#fds.entries() }
 
@@ -82,9 +76,7 @@ export class FdTable {
     if (e.kind === 'conn') {
       this.connections--
       e.conn.close()
-      const w = this.#slotFreed
-      this.#slotFreed = undefined
-      w?.resolve()
+      this.#slotFreed.wake()
     }
     if (e.kind === 'listener') e.binder.close()
   }

@@ -3,6 +3,14 @@
 // process holds. Real node:net implementations are in net/ (listenTcp, dialerFor); an
 // in-memory one lives here for tests and in-process wiring.
 
+/** Stops a watch: the callback is dropped and will not be called. */
+export type Unwatch = () => void
+
+// A guest's poll_oneoff waits on many fds at once and, once one is ready, on none of the
+// others: the optional watch* methods let it drop its callbacks from the fds that stayed
+// idle. (Waiting through the readable()/acceptable() promises instead would leave one
+// reaction per poll on every idle fd until it becomes ready.)
+
 /** A listening socket granted to one process. */
 export interface Binder {
   /** The next pending connection, or null when none is waiting. */
@@ -10,6 +18,8 @@ export interface Binder {
   canAccept(): boolean
   /** Resolves when accept() would return a connection. */
   acceptable(): Promise<void>
+  /** Calls `wake` when canAccept() may have become true. */
+  watchAcceptable?(wake: () => void): Unwatch
   close(): void
   /**
    * Called by createWasi with the process it is granted to. A binder that must serve one
@@ -24,10 +34,14 @@ export interface Conn {
   read(max: number): Uint8Array | null
   canRead(): boolean
   readable(): Promise<void>
+  /** Calls `wake` when canRead() may have become true. */
+  watchReadable?(wake: () => void): Unwatch
   /** Accepts some prefix of `bytes` (copies it) and returns its length; 0 when full. Throws ConnClosed after shutdown. */
   write(bytes: Uint8Array): number
   canWrite(): boolean
   writable(): Promise<void>
+  /** Calls `wake` when canWrite() may have become true. */
+  watchWritable?(wake: () => void): Unwatch
   /** `how`: 1 = no more reads, 2 = no more writes, 3 = both (WASI sdflags). */
   shutdown(how: number): void
   close(): void
@@ -38,13 +52,26 @@ export class ConnClosed extends Error {
   readonly code = 'ERR_CONN_CLOSED'
 }
 
+/** Callbacks to run once, at the next change; each may be dropped before that. */
+export class Waiters {
+  #set = new Set<() => void>()
+  add(f: () => void): Unwatch { this.#set.add(f); return () => { this.#set.delete(f) } }
+  wait(): Promise<void> { return new Promise((r) => { this.#set.add(r) }) }
+  wake(): void {
+    if (this.#set.size === 0) return
+    const fs = [...this.#set]
+    this.#set.clear()
+    for (const f of fs) f()
+  }
+}
+
 class Pipe {
   chunks: Uint8Array[] = []
   bytes = 0
   ended = false
-  waiters: Array<() => void> = []
-  wake(): void { for (const w of this.waiters.splice(0)) w() }
-  wait(): Promise<void> { return new Promise((r) => this.waiters.push(r)) }
+  readonly waiters = new Waiters()
+  wake(): void { this.waiters.wake() }
+  wait(): Promise<void> { return this.waiters.wait() }
 }
 
 /** One end of an in-memory connection; the other end reads what this one writes. */
@@ -63,6 +90,8 @@ class MemoryConn implements Conn {
   }
   canRead(): boolean { return this.inbound.chunks.length > 0 || this.inbound.ended }
   readable(): Promise<void> { return this.canRead() ? Promise.resolve() : this.inbound.wait() }
+  watchReadable(wake: () => void): Unwatch { return this.inbound.waiters.add(wake) }
+  watchWritable(wake: () => void): Unwatch { return this.outbound.waiters.add(wake) }
   canWrite(): boolean { return this.outbound.bytes < this.capacity || this.outbound.ended }
   write(bytes: Uint8Array): number {
     const p = this.outbound
@@ -85,7 +114,7 @@ class MemoryConn implements Conn {
 /** An in-memory listener: `connect()` gives the client end, the guest accepts the server end. */
 export class MemoryListener implements Binder {
   #pending: Conn[] = []
-  #waiters: Array<() => void> = []
+  #waiters = new Waiters()
   #closed = false
   constructor(readonly capacityBytes = 64 * 1024) {}
 
@@ -93,17 +122,18 @@ export class MemoryListener implements Binder {
     if (this.#closed) throw new ConnClosed('listener closed')
     const a = new Pipe(), b = new Pipe()
     this.#pending.push(new MemoryConn(a, b, this.capacityBytes))
-    for (const w of this.#waiters.splice(0)) w()
+    this.#waiters.wake()
     return new MemoryConn(b, a, this.capacityBytes)
   }
   accept(): Conn | null { return this.#pending.shift() ?? null }
   canAccept(): boolean { return this.#pending.length > 0 || this.#closed }
   acceptable(): Promise<void> {
-    return this.canAccept() ? Promise.resolve() : new Promise((r) => this.#waiters.push(r))
+    return this.canAccept() ? Promise.resolve() : this.#waiters.wait()
   }
+  watchAcceptable(wake: () => void): Unwatch { return this.#waiters.add(wake) }
   close(): void {
     this.#closed = true
     for (const c of this.#pending.splice(0)) c.close()
-    for (const w of this.#waiters.splice(0)) w()
+    this.#waiters.wake()
   }
 }

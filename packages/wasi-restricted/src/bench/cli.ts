@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `pnpm bench` for @ww/wasi-restricted: node dist/bench/cli.js [overhead]
+// `pnpm bench` for @ww/wasi-restricted: node dist/bench/cli.js [overhead] [http]
 import { overhead } from './overhead.js'
+import { http } from './http.js'
 
-const all: Record<string, () => Promise<void>> = { overhead: () => overhead() }
+const all: Record<string, () => Promise<void>> = { overhead: () => overhead(), http: () => http() }
 const pick = process.argv.slice(2)
 for (const name of pick.length > 0 ? pick : Object.keys(all)) {
   const run = all[name]

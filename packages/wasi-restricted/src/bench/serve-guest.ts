@@ -11,6 +11,8 @@ export interface ServingGuest {
   readonly wasi: Wasi
   readonly stdout: MemorySink
   readonly stderr: MemorySink
+  /** How the guest waits: 'asyncify' or 'jspi'. */
+  readonly kind: 'asyncify' | 'jspi'
   /** Settles when the guest ends: its exit code, or the error that ended it. */
   readonly done: Promise<{ exitCode: number } | { error: unknown }>
 }
@@ -42,5 +44,5 @@ export async function serveGuest(bytes: Uint8Array, listeners: readonly Binder[]
     (r) => ({ exitCode: typeof r === 'number' ? r : 0 }),
     (e: unknown) => (e instanceof ProcessExit ? { exitCode: e.exitCode } : { error: e }),
   )
-  return { wasi, stdout, stderr, done }
+  return { wasi, stdout, stderr, done, kind: suspender.kind }
 }

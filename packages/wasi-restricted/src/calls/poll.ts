@@ -95,22 +95,45 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
     }
   }
 
-  /** Promises that settle when some sub may have become ready. */
-  function waits(subs: Sub[], signal: AbortSignal): Promise<void>[] {
-    const ps: Promise<void>[] = []
-    let earliest: bigint | undefined
-    for (const s of subs) {
-      if (s.type === EVENTTYPE_CLOCK) { if (earliest === undefined || s.deadline < earliest) earliest = s.deadline; continue }
-      const e = s.entry!
-      if (e.kind === 'stdin' && ctx.stdin !== null) ps.push(ctx.stdin.readable())
-      else if (e.kind === 'listener') ps.push(atCap() ? ctx.fds.connectionClosed() : e.binder.acceptable())
-      else if (e.kind === 'conn') ps.push(s.type === EVENTTYPE_FD_READ ? e.conn.readable() : e.conn.writable())
-    }
-    if (earliest !== undefined) {
-      const ns = earliest - clock.now(1)!
-      ps.push(ctx.scheduler.sleep(ns > 0n ? ns : 0n, signal))
-    }
-    return ps
+  /**
+   * Settles when some sub may have become ready. Everything it registered is dropped when
+   * it settles, so an fd that stays idle through many polls accumulates nothing.
+   */
+  function waitAny(subs: Sub[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const offs: Array<() => void> = []
+      let done = false
+      const wake = (): void => {
+        if (done) return
+        done = true
+        for (const off of offs) off()
+        resolve()
+      }
+      // Capabilities without watch* (stdin streams, foreign binders): one reaction each.
+      const once = (p: Promise<void>): void => { p.then(wake, wake) }
+      let earliest: bigint | undefined
+      for (const s of subs) {
+        if (s.type === EVENTTYPE_CLOCK) { if (earliest === undefined || s.deadline < earliest) earliest = s.deadline; continue }
+        const e = s.entry!
+        if (e.kind === 'stdin' && ctx.stdin !== null) once(ctx.stdin.readable())
+        else if (e.kind === 'listener') {
+          if (atCap()) offs.push(ctx.fds.watchConnectionClosed(wake))
+          else if (e.binder.watchAcceptable !== undefined) offs.push(e.binder.watchAcceptable(wake))
+          else once(e.binder.acceptable())
+        } else if (e.kind === 'conn') {
+          const c = e.conn
+          if (s.type === EVENTTYPE_FD_READ) { if (c.watchReadable !== undefined) offs.push(c.watchReadable(wake)); else once(c.readable()) }
+          else if (c.watchWritable !== undefined) offs.push(c.watchWritable(wake)); else once(c.writable())
+        }
+      }
+      if (earliest !== undefined) {
+        // Only sleeps pay for an AbortController (creating its abort reason is not free).
+        const ac = new AbortController()
+        offs.push(() => ac.abort())
+        const ns = earliest - clock.now(1)!
+        ctx.scheduler.sleep(ns > 0n ? ns : 0n, ac.signal).then(wake, wake)
+      }
+    })
   }
 
   function emit(outPtr: number, neventsPtr: number, evs: Ev[]): number {
@@ -151,8 +174,7 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       if (!ctx.canWait) return ERRNO.ENOTSUP
       return (async () => {
         for (;;) {
-          const ac = new AbortController()
-          try { await Promise.race(waits(subs, ac.signal)) } finally { ac.abort() }
+          await waitAny(subs)
           evs = ready(subs)
           if (evs.length > 0) return emit(outPtr, neventsPtr, evs)
         }

@@ -5,23 +5,8 @@
 // A close sends FIN after the queued bytes, never a reset.
 
 import type { Socket } from 'node:net'
-import { ConnClosed, type Conn } from '../sockets.js'
+import { ConnClosed, Waiters, type Conn, type Unwatch } from '../sockets.js'
 import type { NetLimits } from './limits.js'
-
-/** A promise many waiters share until it is resolved: waiting twice costs nothing extra. */
-class Signal {
-  #p: Promise<void> | undefined
-  #resolve: (() => void) | undefined
-  wait(): Promise<void> {
-    this.#p ??= new Promise<void>((r) => { this.#resolve = r })
-    return this.#p
-  }
-  fire(): void {
-    const r = this.#resolve
-    this.#p = undefined; this.#resolve = undefined
-    r?.()
-  }
-}
 
 export interface ConnStats {
   /** Bytes received and not yet read by the guest. */
@@ -42,8 +27,8 @@ export class TcpConn implements Conn {
   #writeShut = false
   #closed = false
   #closing = false
-  #readable = new Signal()
-  #writable = new Signal()
+  #readable = new Waiters()
+  #writable = new Waiters()
   #onClose: Array<() => void> = []
 
   constructor(socket: Socket, limits: NetLimits) {
@@ -51,11 +36,11 @@ export class TcpConn implements Conn {
     this.#limits = limits
     socket.setNoDelay(true)
     socket.on('data', (b: Buffer) => this.#data(b))
-    socket.on('end', () => { this.#eof = true; this.#readable.fire() })
+    socket.on('end', () => { this.#eof = true; this.#readable.wake() })
     // A reset or any socket error ends both directions; handled here so it never reaches the host as an uncaught error.
     socket.on('error', () => { this.#eof = true; this.#writeShut = true; this.#wake() })
     socket.on('close', () => { this.#eof = true; this.#closed = true; this.#writeShut = true; this.#wake(); for (const f of this.#onClose.splice(0)) f() })
-    socket.on('drain', () => this.#writable.fire())
+    socket.on('drain', () => this.#writable.wake())
     if (limits.idleTimeoutMs > 0) socket.setTimeout(limits.idleTimeoutMs, () => this.close())
     socket.resume() // listeners pause on connect until the guest accepts
   }
@@ -67,10 +52,10 @@ export class TcpConn implements Conn {
     this.#chunks.push(b)
     this.#bufferedIn += b.length
     if (this.#bufferedIn >= this.#limits.bufferBytes && !this.#paused) { this.#paused = true; this.#socket.pause() }
-    this.#readable.fire()
+    this.#readable.wake()
   }
 
-  #wake(): void { this.#readable.fire(); this.#writable.fire() }
+  #wake(): void { this.#readable.wake(); this.#writable.wake() }
 
   read(max: number): Uint8Array | null {
     const head = this.#chunks[0]
@@ -83,6 +68,7 @@ export class TcpConn implements Conn {
   }
   canRead(): boolean { return this.#chunks.length > 0 || this.#eof }
   readable(): Promise<void> { return this.canRead() ? Promise.resolve() : this.#readable.wait() }
+  watchReadable(wake: () => void): Unwatch { return this.#readable.add(wake) }
 
   write(bytes: Uint8Array): number {
     if (this.#writeShut || this.#socket.destroyed) throw new ConnClosed('write after shutdown or close')
@@ -95,18 +81,19 @@ export class TcpConn implements Conn {
   }
   canWrite(): boolean { return this.#writeShut || this.#socket.destroyed || this.#socket.writableLength < this.#limits.bufferBytes }
   writable(): Promise<void> { return this.canWrite() ? Promise.resolve() : this.#writable.wait() }
+  watchWritable(wake: () => void): Unwatch { return this.#writable.add(wake) }
 
   shutdown(how: number): void {
     if (how & 1 && !this.#eof) {
       this.#eof = true
       this.#chunks = []; this.#bufferedIn = 0
       if (this.#paused) { this.#paused = false; this.#socket.resume() } // keep reading (and discarding) so the peer's FIN arrives
-      this.#readable.fire()
+      this.#readable.wake()
     }
     if (how & 2 && !this.#writeShut) {
       this.#writeShut = true
       this.#socket.end() // FIN once the queued bytes are sent
-      this.#writable.fire()
+      this.#writable.wake()
     }
   }
 

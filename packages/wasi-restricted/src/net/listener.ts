@@ -4,7 +4,7 @@
 // reads nothing from it. Connections beyond `backlog` waiting ones are refused.
 
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Binder, Conn } from '../sockets.js'
+import { Waiters, type Binder, type Conn, type Unwatch } from '../sockets.js'
 import { formatAddr, parseAddr } from './addr.js'
 import { TcpConn, type ConnStats } from './conn.js'
 import { BindFailed, CapInUse } from './errors.js'
@@ -30,7 +30,7 @@ export class TcpListener implements Binder {
   readonly #server: Server
   #pending: Socket[] = []
   #open = new Set<TcpConn>()
-  #waiters: Array<() => void> = []
+  #waiters = new Waiters()
   #closed = false
   #owner: string | undefined
   #refused = 0
@@ -53,7 +53,7 @@ export class TcpListener implements Binder {
     if (this.#closed || this.#pending.length >= this.limits.backlog) { this.#refused++; s.resetAndDestroy(); return }
     this.#pending.push(s)
     s.once('close', () => { const i = this.#pending.indexOf(s); if (i >= 0) this.#pending.splice(i, 1) })
-    for (const w of this.#waiters.splice(0)) w()
+    this.#waiters.wake()
   }
 
   /**
@@ -77,7 +77,8 @@ export class TcpListener implements Binder {
     return c
   }
   canAccept(): boolean { return this.#pending.length > 0 || this.#closed }
-  acceptable(): Promise<void> { return this.canAccept() ? Promise.resolve() : new Promise((r) => this.#waiters.push(r)) }
+  acceptable(): Promise<void> { return this.canAccept() ? Promise.resolve() : this.#waiters.wait() }
+  watchAcceptable(wake: () => void): Unwatch { return this.#waiters.add(wake) }
 
   /** Stops listening; waiting connections get a clean close (FIN). Accepted ones belong to their fds. */
   close(): void {
@@ -85,7 +86,7 @@ export class TcpListener implements Binder {
     this.#closed = true
     this.#server.close()
     for (const s of this.#pending.splice(0)) { s.end(); s.resume(); setTimeout(() => s.destroy(), this.limits.lingerMs).unref() }
-    for (const w of this.#waiters.splice(0)) w()
+    this.#waiters.wake()
   }
 
   stats(): ListenerStats {

@@ -1,0 +1,70 @@
+// net.http: requests/s and p99 latency of the AssemblyScript HTTP guest
+// (@ww/guest's wasi-http-server, on a listenTcp listener under the restricted WASI) vs a
+// plain node:http server doing the same work (same body, same headers), both in this
+// process. The load comes from autocannon in a separate OS process (its own CPU time,
+// not ours), keep-alive, `connections` clients. Runs alternate guest / node so machine
+// noise hits both alike. Target: the guest reaches ≥ 0.5× Node's requests/s.
+
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { report } from '@ww/bench-kit'
+import { listenTcp } from '../index.js'
+import { serveGuest } from './serve-guest.js'
+
+// The guest is built by @ww/guest (which depends on this package, so it is found by path, not import).
+const GUEST = fileURLToPath(new URL('../../../guest/build/wasi-http-server.wasm', import.meta.url))
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js')
+
+interface Load { rps: number; p99: number; errors: number; non2xx: number }
+
+async function load(url: string, seconds: number, connections: number): Promise<Load> {
+  const { stdout } = await promisify(execFile)(process.execPath, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), url], { maxBuffer: 1 << 24 })
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number; timeouts: number }
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
+}
+
+function nodeServer(): Promise<{ server: Server; url: string }> {
+  // The same work as the guest: read the request, answer a small text body echoing the path.
+  const server = createServer((req, res) => {
+    const body = `hello from a ww guest\npath=${req.url}\n`
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) })
+    res.end(body)
+  })
+  server.keepAliveTimeout = 60_000
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/bench/path` })
+  }))
+}
+
+export async function http(seconds = 3, runs = 3, connections = 16): Promise<void> {
+  if (!existsSync(GUEST)) { console.log(`net.http: skipped, ${GUEST} not built (build @ww/guest first)`); return }
+  const listener = await listenTcp('127.0.0.1:0')
+  const guest = await serveGuest(readFileSync(GUEST), [listener], { entry: 'ww_main' })
+  const node = await nodeServer()
+  const urls = { guest: `http://${listener.address}/bench/path`, node: node.url }
+  try {
+    // Correctness first: both answer the same bytes.
+    const [a, b] = await Promise.all([fetch(urls.guest).then((r) => r.text()), fetch(urls.node).then((r) => r.text())])
+    if (a !== b) throw new Error(`the servers disagree: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`)
+    await load(urls.guest, 1, connections); await load(urls.node, 1, connections) // warm-up
+    const g: Load[] = [], n: Load[] = []
+    for (let i = 0; i < runs; i++) {
+      g.push(await load(urls.guest, seconds, connections))
+      n.push(await load(urls.node, seconds, connections))
+    }
+    const bad = [...g, ...n].find((x) => x.errors > 0 || x.non2xx > 0)
+    if (bad !== undefined) throw new Error(`load run had errors: ${JSON.stringify(bad)}`)
+    const params = { seconds, runs, connections, keepAlive: true, loadGenerator: 'autocannon 9.0.0 (separate process)', suspension: guest.kind }
+    report({ name: 'net.http.rps', unit: 'req/s', samples: g.map((x) => x.rps), baseline: { name: 'node:http', samples: n.map((x) => x.rps) }, higherIsBetter: true, params })
+    report({ name: 'net.http.p99', unit: 'ms', samples: g.map((x) => x.p99), baseline: { name: 'node:http', samples: n.map((x) => x.p99) }, params })
+  } finally {
+    guest.wasi.close()
+    await guest.done
+    node.server.close()
+    node.server.closeAllConnections()
+  }
+}
