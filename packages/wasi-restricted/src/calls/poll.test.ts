@@ -1,5 +1,6 @@
 // poll_oneoff and sched_yield: sleeps are suspension points, never blocking the host.
-import { DEFAULT_POLICY, grant, ERRNO, MemoryStream, MemoryListener } from '../index.js'
+import { connect } from 'node:net'
+import { DEFAULT_POLICY, grant, ERRNO, MemoryStream, MemoryListener, listenTcp, parseAddr } from '../index.js'
 import { passThrough, setup, type Harness } from '../../test/harness.js'
 
 const SUBS = 2048, EVENTS = 4096, N = 8000
@@ -122,6 +123,41 @@ describe('poll_oneoff', () => {
     setTimeout(() => l.connect(), 2)
     expect(await p).toBe(0)
     expect(event(h, 0).userdata).toBe(8n)
+  })
+})
+
+describe('poll_oneoff on TCP sockets, mixed with clocks', () => {
+  test('a clock fires while a connection is idle; data wins next; at the connection cap the listener is not readable', async () => {
+    const l = await listenTcp('127.0.0.1:0')
+    const h = setup(grant(DEFAULT_POLICY, { sockets: { maxConnections: 1 } }), { sockets: [l], suspend: passThrough })
+    const { host, port } = parseAddr(l.address)
+    const a = connect(port, host), b = connect(port, host)
+    await l.acceptable()
+    expect(await h.callAsync('sock_accept', 3, 0, N)).toBe(0)
+    const fd = h.u32(N)
+    // Idle connection + 2 ms clock: the clock fires.
+    fdSub(h, 0, 1, fd, 1n); clockSub(h, 1, 2_000_000n, 2n)
+    expect(await h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)).toBe(0)
+    expect([h.u32(N), event(h, 0).userdata]).toEqual([1, 2n])
+    // Data arrives: the read subscription fires, the 60 s clock is cancelled (no timer left behind).
+    a.write('x')
+    fdSub(h, 0, 1, fd, 1n); clockSub(h, 1, 60_000_000_000n, 2n)
+    expect(await h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)).toBe(0)
+    expect([h.u32(N), event(h, 0).userdata, event(h, 0).type]).toEqual([1, 1n, 1])
+    // b waits in the listener's queue, but the process is at its cap: the listener is not readable.
+    await l.acceptable()
+    fdSub(h, 0, 1, 3, 3n); clockSub(h, 1, 2_000_000n, 2n)
+    expect(await h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)).toBe(0)
+    expect([h.u32(N), event(h, 0).userdata]).toEqual([1, 2n])
+    // Closing the connection frees the slot: now it is.
+    fdSub(h, 0, 1, 3, 3n)
+    const p = h.callAsync('poll_oneoff', SUBS, EVENTS, 1, N)
+    h.ok(h.call('fd_close', fd))
+    expect(await p).toBe(0)
+    expect(event(h, 0).userdata).toBe(3n)
+    a.destroy(); b.destroy()
+    h.wasi.close()
+    await l.closed
   })
 })
 
