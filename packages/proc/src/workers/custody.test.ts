@@ -26,6 +26,9 @@ test("a guest's message to another worker is its one copy: overwriting the sende
   let bytes: Uint8Array | undefined
   while ((bytes = await receiver.peekMessage()) === undefined) await turn()
   expect(new TextDecoder().decode(bytes)).toBe('hello custody')
+  // It crossed by moving its buffer (transferred), not by a copy.
+  const [w0] = await pool.stats()
+  expect(w0).toMatchObject({ worker: 0, remoteOut: 1, moved: 1, copied: 0 })
   await Promise.all([receiver.kill(), sender.kill()])
 })
 

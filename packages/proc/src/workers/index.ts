@@ -2,6 +2,6 @@
 // same guest view on any of them. Re-exported by the package's index.
 export { WorkerPool, type WorkerPoolOptions, type PoolSpawnOptions, type PoolModule, type PoolBootstrap } from './pool.js'
 export { RemoteProcess, type PoolProcessInfo } from './remote-process.js'
-export { type ExtensionSpec } from './protocol.js'
+export { type ExtensionSpec, type WorkerCounters } from './protocol.js'
 export { type WorkerExtensionFactory } from './extensions.js'
 export { WorkerPoolError, WorkerCrashedError, PoolClosedError, type WorkerPoolErrorCode } from './errors.js'

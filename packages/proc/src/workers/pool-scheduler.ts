@@ -14,7 +14,7 @@ import type { Proc } from '../internal/proc.js'
 import { Message } from '../message.js'
 import { Scheduler, type ProcModule, type SchedulerOptions, type SpawnOptions } from '../scheduler.js'
 import type { Pid } from '../status.js'
-import { ownerOf, type WireMessage } from './protocol.js'
+import { ownerOf, type WireMessage, type WorkerCounters } from './protocol.js'
 
 /** Messages to one remote receiver in flight (sent, not yet taken by its mailbox). */
 export const WINDOW = 16
@@ -22,22 +22,12 @@ export const WINDOW = 16
 /** Posts `m` to the thread that owns `m.to`; false when that thread is gone. */
 export type RemotePost = (owner: number, m: WireMessage, transfer: ArrayBuffer[]) => boolean
 
-export interface PoolSchedulerCounters {
-  /** Messages that left this worker for another thread, and those that arrived. */
-  remoteOut: number
-  remoteIn: number
-  /** Of remoteOut: moved (transferred) / shared (SharedArrayBuffer) / copied (neither was possible). */
-  moved: number
-  shared: number
-  copied: number
-}
-
 interface Outbox { readonly native: NativeProcess; readonly to: Pid; inflight: number; credit: (() => void) | undefined }
 
 export class PoolScheduler extends Scheduler {
   readonly index: number
   readonly workers: number
-  readonly counters: PoolSchedulerCounters = { remoteOut: 0, remoteIn: 0, moved: 0, shared: 0, copied: 0 }
+  readonly counters: WorkerCounters = { remoteOut: 0, remoteIn: 0, moved: 0, shared: 0, copied: 0 }
   readonly #post: RemotePost
   /** The pid the base scheduler hands out next (it counts up from 1). */
   #next = 1
@@ -47,6 +37,8 @@ export class PoolScheduler extends Scheduler {
   readonly #acks = new Map<number, Outbox>()
   #nextAck = 1
   readonly #down = new Set<number>()
+  /** Remote pids their worker said are gone (pids are never reused, so this stays true). */
+  readonly #gone = new Set<Pid>()
 
   constructor(index: number, workers: number, post: RemotePost, opts: SchedulerOptions = {}) {
     super(opts)
@@ -116,7 +108,10 @@ export class PoolScheduler extends Scheduler {
     box.credit = undefined
     credit?.()
     // The receiver is gone: later sends to it answer -1, as for a local dead process.
-    if (r < 0) this.#closeOutbox(box)
+    if (r < 0) {
+      this.#gone.add(box.to)
+      this.#closeOutbox(box)
+    }
   }
 
   /** Another worker crashed: its processes are gone, and so are the messages in flight to them. */
@@ -130,7 +125,7 @@ export class PoolScheduler extends Scheduler {
     const have = this.#outboxes.get(to)
     if (have !== undefined) return have
     const owner = ownerOf(to, this.workers)
-    if (owner >= this.workers || this.#down.has(owner)) return undefined
+    if (owner >= this.workers || this.#down.has(owner) || this.#gone.has(to)) return undefined
     let native: NativeProcess
     try {
       native = this.spawnNative({ name: `outbox-${to}`, mailbox: WINDOW })

@@ -13,7 +13,7 @@ import { Scheduler, type CompileOptions, type ProcessLimits, type SchedulerOptio
 import type { MeterInfo } from '../meter/pass.js'
 import type { ExitStatus, Pid } from '../status.js'
 import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
-import { ownerOf, type ExtensionSpec, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js'
+import { ownerOf, type ExtensionSpec, type FromWorker, type ToWorker, type WorkerCounters, type WorkerInit } from './protocol.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
 import { servePort } from './rpc-port-host.js'
 import { SharedSlab } from './shared.js'
@@ -156,6 +156,12 @@ export class WorkerPool implements PoolCore {
     const rows = await Promise.all(this.#live().map((s) => this.#request(s, (req) => ({ t: 'ps', req }), () => undefined).then((m) =>
       m.t === 'ps' ? m.rows.map((r) => ({ ...r, worker: s.index })) : [])))
     return rows.flat().sort((a, b) => a.pid - b.pid)
+  }
+
+  /** Per worker: messages that crossed to and from other threads, and how (moved, shared, copied). */
+  async stats(): Promise<Array<WorkerCounters & { worker: number }>> {
+    return Promise.all(this.#live().map((s) => this.#request(s, (req) => ({ t: 'stats', req }), () => undefined).then((m) =>
+      ({ ...(m.t === 'stats' ? m.counters : { remoteOut: 0, remoteIn: 0, moved: 0, shared: 0, copied: 0 }), worker: s.index }))))
   }
 
   /** `watcher` gets a `down` message from `target` (its status as JSON) when `target` ends. */

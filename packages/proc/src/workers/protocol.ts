@@ -10,6 +10,16 @@ import type { MeterInfo } from '../meter/pass.js'
 import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 
+/** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
+export interface WorkerCounters {
+  remoteOut: number
+  remoteIn: number
+  /** Of remoteOut: moved (a buffer of its own, transferred), shared (SharedArrayBuffer), copied (neither was possible). */
+  moved: number
+  shared: number
+  copied: number
+}
+
 /** A per-process part built inside the worker: a module it imports, and cloneable options. */
 export interface ExtensionSpec {
   /** A module specifier or file URL the worker can import (code runs in the worker). */
@@ -60,6 +70,7 @@ export type ToWorker =
   | { t: 'kill'; pid: Pid }
   | { t: 'ps'; req: number; pid?: Pid }
   | { t: 'peek'; req: number; pid: Pid }
+  | { t: 'stats'; req: number }
   | { t: 'close'; req: number }
   | { t: 'deliver'; m: WireMessage }
 
@@ -71,6 +82,7 @@ export type FromWorker =
   | { t: 'exit'; pid: Pid; status: ExitStatus }
   | { t: 'ps'; req: number; rows: ProcessInfo[] }
   | { t: 'peek'; req: number; bytes: Uint8Array | undefined }
+  | { t: 'stats'; req: number; counters: WorkerCounters }
   | { t: 'closed'; req: number }
   | { t: 'delivered'; ack: number; r: number }
 

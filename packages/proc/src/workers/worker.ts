@@ -95,6 +95,9 @@ main.on('message', (msg: ToWorker) => {
       toMain({ t: 'peek', req: msg.req, bytes: m?.bytes })
       break
     }
+    case 'stats':
+      toMain({ t: 'stats', req: msg.req, counters: { ...sched.counters } })
+      break
     case 'close':
       void sched.close().then(() => {
         for (const p of peers) p?.close()
