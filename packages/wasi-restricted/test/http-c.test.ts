@@ -19,6 +19,7 @@ const withCurl = existsSync(CURL) ? test : test.skip
 if (!existsSync(CURL)) console.warn('wasi-restricted: /usr/bin/curl not found: curl test skipped')
 
 const server = () => cGuest('http-server', { asyncify: SUSPENDING_IMPORTS.map((f) => `wasi_snapshot_preview1.${f}`), exports: ['ww_asyncify_area'] })
+const BIG = 32 << 20 // guests/c/http-server.c BIG_BYTES
 const BODY = (path: string) => `hello from a ww guest\npath=${path}\n`
 
 async function start(opts: { maxConnections?: number; limits?: Parameters<typeof listenTcp>[1]; processId?: string } = {}) {
@@ -112,16 +113,16 @@ withClang('C HTTP server guest on a granted TCP listener', () => {
     slow.socket.pause()
     slow.send('GET /big HTTP/1.1\r\nHost: x\r\n\r\n')
     // The guest writes until the host's send queue for this connection is full…
-    await eventually(() => s.listener.stats().bufferedOut >= bufferBytes / 2 && !slowWritable(s.listener), 'the send queue fills')
+    await eventually(() => !slowWritable(s.listener), 'the send queue fills')
     // …and meanwhile keeps serving everyone else.
     for (let i = 0; i < 3; i++) expect((await get(s.addr, `/fast${i}`)).body).toBe(BODY(`/fast${i}`))
     const st = s.listener.stats()
     expect(st.bufferedOut).toBeLessThanOrEqual(bufferBytes)
-    expect(slow.bytes).toBeLessThan(8 << 20)
+    expect(slow.bytes).toBeLessThan(BIG)
     // Reading resumes: every byte arrives, none were dropped.
     slow.socket.resume()
-    await slow.until((x) => x.bytes >= (8 << 20))
-    expect(slow.bytes - (8 << 20)).toBeGreaterThan(50) // the headers
+    await slow.until((x) => x.bytes >= (BIG))
+    expect(slow.bytes - (BIG)).toBeGreaterThan(50) // the headers
     slow.close()
     await stop(s)
   })
@@ -145,7 +146,7 @@ withClang('C HTTP server guest on a granted TCP listener', () => {
   })
 
   test('an idle connection is closed after the grant\'s idle timeout', async () => {
-    const s = await start({ limits: { idleTimeoutMs: 30 } })
+    const s = await start({ limits: { idleTimeoutMs: 500 } }) // long enough for the answer on a loaded machine
     const a = new RawClient(s.addr)
     a.send('GET /x HTTP/1.1\r\nHost: x\r\n\r\n')
     await a.until((x) => x.ended !== undefined)

@@ -1,8 +1,8 @@
 // An HTTP/1.1 keep-alive server over wasi-libc's accept/recv/send/poll, on the listener its
 // spawner granted as fd 3. One thread, non-blocking sockets, one poll() for everything: a
 // slow client never stalls the others. Answers every request with a small text body that
-// echoes the path; GET /big streams 8 MiB (to test a slow reader). Exits 0 when the
-// listener is closed. Built with asyncify: a poll() with nothing ready suspends the guest.
+// echoes the path; GET /big streams 32 MiB, more than loopback TCP buffers absorb (to test a
+// slow reader). Exits 0 when the listener is closed. Built with asyncify: a poll() with nothing ready suspends the guest.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@ struct { int *current; int *end; int stack[4096]; } ww_asyncify_area = { 0, ww_a
 #define MAX_CONNS 512
 #define IN_CAP 8192
 #define OUT_CAP 16384
-#define BIG_BYTES (8 << 20)
+#define BIG_BYTES (32 << 20)
 
 struct conn {
   int fd;            // -1: free slot

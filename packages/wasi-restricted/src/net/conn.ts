@@ -41,7 +41,8 @@ export class TcpConn implements Conn {
     socket.on('error', () => { this.#eof = true; this.#writeShut = true; this.#wake() })
     socket.on('close', () => { this.#eof = true; this.#closed = true; this.#writeShut = true; this.#wake(); for (const f of this.#onClose.splice(0)) f() })
     socket.on('drain', () => this.#writable.wake())
-    if (limits.idleTimeoutMs > 0) socket.setTimeout(limits.idleTimeoutMs, () => this.close())
+    socket.removeAllListeners('timeout') // the listener's timer for a waiting connection
+    socket.setTimeout(limits.idleTimeoutMs, limits.idleTimeoutMs > 0 ? () => this.close() : undefined)
     socket.resume() // listeners pause on connect until the guest accepts
   }
 

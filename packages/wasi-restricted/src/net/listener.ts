@@ -52,6 +52,8 @@ export class TcpListener implements Binder {
     s.on('error', () => s.destroy()) // a reset while waiting: never an uncaught error
     if (this.#closed || this.#pending.length >= this.limits.backlog) { this.#refused++; s.resetAndDestroy(); return }
     this.#pending.push(s)
+    // A client that connects and never gets accepted still holds a backlog slot only so long.
+    if (this.limits.idleTimeoutMs > 0) s.setTimeout(this.limits.idleTimeoutMs, () => s.destroy())
     s.once('close', () => { const i = this.#pending.indexOf(s); if (i >= 0) this.#pending.splice(i, 1) })
     this.#waiters.wake()
   }
