@@ -35,14 +35,20 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - t0
 }
 
+/** CPU time of this whole process (every thread) over wall time, per runner name: how many cores it kept busy. */
+const coresBusy = new Map<string, number[]>()
+
 /** Processes per second for `count` processes from spawn to exit, each sent `first` (if any). */
 async function throughput(r: Runner, count: number, first: Uint8Array | undefined): Promise<number> {
+  const cpu0 = process.cpuUsage()
   const ms = await timed(async () => {
     const hs = await Promise.all(Array.from({ length: count }, () => r.spawn()))
     if (first) await Promise.all(hs.map((h) => h.send(first)))
     const st = await Promise.all(hs.map((h) => h.wait()))
     if (st.some((s) => s.kind !== 'exited' || s.code !== 0)) throw new Error(`${r.name}: a process failed: ${JSON.stringify(st)}`)
   })
+  const cpu = process.cpuUsage(cpu0)
+  coresBusy.set(r.name, [...(coresBusy.get(r.name) ?? []), (cpu.user + cpu.system) / 1000 / ms])
   return (count * 1000) / ms
 }
 
@@ -79,7 +85,12 @@ export async function benchParallel(): Promise<void> {
       (r) => throughput(r, N, u32(WORK)),
     )
     const base = { name: 'in-thread Scheduler (one thread)', samples: cpu.get('in-thread')! }
-    const params = { processes: N, workPerProcess: `count to ${WORK} (metered loop)`, cores: 2 }
+    const busy = (name: string): number => Math.round(median(coresBusy.get(name)!) * 100) / 100
+    const params = {
+      processes: N, workPerProcess: `count to ${WORK} (metered loop)`, cores: 2,
+      // CPU time of all threads ÷ wall time: ~1 in-thread; up to 2 with 2 workers if 2 cores are free.
+      coresBusy: { inThread: busy('in-thread'), oneWorker: busy('1 worker'), twoWorkers: busy('2 workers') },
+    }
     report({ name: 'proc.parallel.2-workers', unit: 'procs/s', samples: cpu.get('2 workers')!, baseline: base, higherIsBetter: true, params: { ...params, oneWorkerMedian: median(cpu.get('1 worker')!) } })
     report({ name: 'proc.parallel.1-worker', unit: 'procs/s', samples: cpu.get('1 worker')!, baseline: base, higherIsBetter: true, params })
 

@@ -134,3 +134,14 @@ test('a crashed worker ends its processes with ERR_WORKER_CRASHED; the pool goes
     await own.close()
   }
 })
+
+test('close() kills every process on every worker, then refuses work', async () => {
+  const own = await WorkerPool.start({ workers: 2 })
+  const spin = await own.compile(await G.wat(G.SPIN))
+  const hs = await Promise.all([0, 1].map((w) => own.spawn(spin, { worker: w })))
+  expect(own.process(hs[1]!.pid)).toBe(hs[1])
+  await own.close()
+  expect(await Promise.all(hs.map((h) => h.wait()))).toEqual([{ kind: 'killed', by: { kind: 'host' } }, { kind: 'killed', by: { kind: 'host' } }])
+  await expect(own.spawn(spin)).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' })
+  expect(await hs[0]!.info()).toBeUndefined()
+})
