@@ -15,6 +15,8 @@ export interface ProcessInfo {
   readonly name: string
   readonly kind: 'wasm' | 'native'
   readonly state: ProcessState
+  /** When it was spawned, in ms since the Unix epoch. */
+  readonly startedAtMs: number
   /** Wall time spent on the CPU in this process's slices. */
   readonly cpuMs: number
   /** Fuel (≈ wasm expressions) consumed. */
@@ -23,11 +25,19 @@ export interface ProcessInfo {
   readonly memoryBytes: number
   /** Set while hibernated: bytes of saved state (the instance and its memory are gone). */
   readonly hibernatedBytes: number | undefined
-  /** Counters from the process's extension (e.g. WASI denials), if it has any. */
-  readonly extension: Readonly<Record<string, number>> | undefined
+  /** Messages waiting in its mailbox, sent by it, and taken from its mailbox (ww_proc messaging). */
   readonly mailbox: number
   readonly sent: number
   readonly received: number
+  /** Cap'n Proto RPC frames it sent to the host (in) and was handed (out), through its transport. */
+  readonly framesIn: number
+  readonly framesOut: number
+  /** Calls its policy refused, per function (e.g. WASI `path_open`): only counts above 0. */
+  readonly denials: Readonly<Record<string, number>>
+  /** Other counters from its extensions, if any. */
+  readonly extension: Readonly<Record<string, number>> | undefined
+  /** How it ended, once it has (a handle's `info()` after exit). */
+  readonly status: ExitStatus | undefined
 }
 
 export interface WaitOptions { signal?: AbortSignal }

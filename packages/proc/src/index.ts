@@ -4,13 +4,25 @@
 // - ProcessHandle / NativeProcess: wait, kill (cascading), send, monitor, link.
 // - Message: bytes copied once out of a sender, shared by every receiver.
 // - Supervisor: one-for-one restarts with a restart-intensity limit.
+// - Composition: compileGuest + spawnGuest give a process its restricted WASI, its
+//   transport with the capability the spawner chose, and any ProcessPlugin.
 // - procRuntime: @ww/host's Runtime (the Executor's pluggable part) on a Scheduler.
 // - meterModule: the Binaryen metering pass on its own.
 
 export {
   Scheduler, type SchedulerOptions, type SpawnOptions, type ProcessLimits, type ProcModule,
-  type ProcessContext, type ProcessExtension, type CompileOptions,
+  type ProcessContext, type ProcessExtension, type ExtensionStats, type CompileOptions,
 } from './scheduler.js'
+export {
+  compileGuest, spawnGuest, GuestProcess, type GuestOptions, type GuestCompileOptions, type GuestStats,
+} from './compose/spawn-guest.js'
+export { type ProcessPlugin, combineParts, SCHEDULER_IMPORTS } from './compose/plugin.js'
+export {
+  restrictedWasi, discardSink, WASI_MODULE, type RestrictedWasiOptions, type RestrictedWasiPlugin, type WasiPart,
+} from './compose/wasi.js'
+export {
+  hostConnection, type HostConnectionOptions, type HostConnectionPlugin, type HostPart, type Bootstrap, type BootstrapFactory,
+} from './compose/host.js'
 export { ProcessHandle, NativeProcess, type ProcessInfo, type ProcessState, type WaitOptions } from './handle.js'
 export { Message, type MessageKind } from './message.js'
 export { Supervisor, type SupervisorOptions, type ChildSpec, type RestartPolicy } from './supervisor.js'

@@ -1,16 +1,25 @@
 // @ww/host's Runtime on this scheduler: the host's ProcessTree keeps the Executor
 // contract (its pids, parents from the caller's identity, cascading kill) and asks us to
-// run each module. Compiled modules are cached by content, so spawning the same bytes
-// again skips metering.
+// run each module as a guest process — its restricted WASI, its transport, and the Host
+// capability the embedder builds for it (with `spec.executor`, which the tree bound to
+// this very process: whatever it spawns through it is its child). Compiled modules are
+// cached by content, so spawning the same bytes again skips metering.
 
 import { createHash } from 'node:crypto'
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/host'
+import { compileGuest, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
 import { AbortedError } from './errors.js'
-import type { ProcModule, Scheduler, SpawnOptions } from './scheduler.js'
+import type { ProcessHandle } from './handle.js'
+import type { ProcModule, Scheduler } from './scheduler.js'
 
 export interface ProcRuntimeOptions {
-  /** Limits and imports for each process, from its start spec (default: scheduler defaults). */
-  spawnOptions?: (spec: StartSpec) => Omit<SpawnOptions, 'parent'>
+  /**
+   * Each process's composition, from its start spec: WASI policy and stdio sinks, its
+   * Host capability (`host`; give it `spec.executor` as its executor so the process spawns
+   * its own children), limits, plugins. Default: the default restricted WASI, no Host
+   * (a module importing `ww` then fails to start).
+   */
+  guest?: (spec: StartSpec) => Omit<GuestOptions, 'parent' | 'signal'>
   /** Compiled modules kept (default 64, least recently used dropped). */
   cacheSize?: number
 }
@@ -18,11 +27,14 @@ export interface ProcRuntimeOptions {
 export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {}): Runtime {
   const cache = new Map<string, Promise<ProcModule>>()
   const max = opts.cacheSize ?? 64
-  const compile = (bytes: Uint8Array): Promise<ProcModule> => {
-    const key = createHash('sha256').update(bytes).digest('hex')
+  // The tree's pids → our handles, so a child runs under its parent here too (ps shows it).
+  const live = new Map<number, ProcessHandle>()
+  const compile = (bytes: Uint8Array, g: Omit<GuestOptions, 'parent' | 'signal'>, signal: AbortSignal | undefined): Promise<ProcModule> => {
+    const waiting = (g.plugins ?? []).flatMap((p) => p.suspendingImports ?? []).sort().join(',')
+    const key = createHash('sha256').update(bytes).digest('hex') + `|${g.entry ?? ''}|${waiting}`
     let m = cache.get(key)
     if (m) cache.delete(key)
-    else m = scheduler.compile(bytes)
+    else m = compileGuest(scheduler, bytes, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) })
     cache.set(key, m)
     m.catch(() => cache.delete(key))
     while (cache.size > max) cache.delete(cache.keys().next().value!)
@@ -30,10 +42,15 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
   }
   return {
     async start(spec: StartSpec, call?: CallOptions): Promise<RunningProcess> {
-      const mod = await compile(spec.bytecode)
+      const g = opts.guest?.(spec) ?? {}
+      const mod = await compile(spec.bytecode, g, call?.signal)
       if (call?.signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: call.signal.reason })
-      const h = scheduler.spawn(mod, { name: `host-pid-${spec.pid}`, ...opts.spawnOptions?.(spec) })
-      return { exited: h.wait(), kill: () => { void h.kill() } }
+      const parent = spec.parent === undefined ? undefined : live.get(spec.parent)
+      const p = spawnGuest(scheduler, mod, { name: `host-pid-${spec.pid}`, ...g, ...(parent && !parent.status ? { parent } : {}) })
+      live.set(spec.pid, p.handle)
+      const exited = p.wait()
+      void exited.then(() => live.delete(spec.pid))
+      return { exited, kill: () => { void p.kill() } }
     },
   }
 }

@@ -58,6 +58,11 @@ export interface SpawnOptions extends ProcessLimits {
   imports?: WebAssembly.Imports
   /** Plug in per-process parts (a transport connection, WASI): see ProcessExtension. */
   extend?: (ctx: ProcessContext) => ProcessExtension
+  /**
+   * The export to run (default: `ww_main` if the module exports it, else `_start`). A
+   * name the module does not export ends the process with trapped(ERR_GUEST_ABI).
+   */
+  entry?: string
 }
 
 /** What an extension gets to build its part of one process. */
@@ -78,8 +83,24 @@ export interface ProcessExtension {
   attach?(instance: WebAssembly.Instance): void
   /** Called once when the process ends (close connections, free resources). */
   onExit?(status: ExitStatus): void
-  /** Counters shown in `ps` (e.g. WASI denials per function). */
-  stats?(): Readonly<Record<string, number>>
+  /**
+   * How an error that ended the guest reads as a status, if this part threw it (e.g.
+   * WASI's proc_exit(n) is exited(n), not a trap). Undefined: not ours.
+   */
+  exitStatus?(error: unknown): ExitStatus | undefined
+  /** What this part counted, shown in `ps`. */
+  stats?(): ExtensionStats
+}
+
+/** An extension's counters: the known ones get their own `ps` columns, the rest go under `extension`. */
+export interface ExtensionStats {
+  /** RPC frames the guest sent (in) and was handed (out). */
+  readonly framesIn?: number
+  readonly framesOut?: number
+  /** Calls refused by policy, per function (e.g. WASI `path_open`). */
+  readonly denials?: Readonly<Record<string, number>>
+  /** Anything else worth showing. */
+  readonly counters?: Readonly<Record<string, number>>
 }
 
 export interface CompileOptions {
@@ -169,6 +190,8 @@ export class Scheduler implements ImportHost {
       const ext = opts.extend?.({ pid: p.pid, suspender: this.#contextSuspender(p) })
       p.onExit = ext?.onExit
       p.extStats = ext?.stats
+      p.extStatus = ext?.exitStatus
+      p.entry = opts.entry
       p.hasExtension = ext !== undefined
       p.imports = buildImports(p, this, { ...opts.imports, ...ext?.imports })
       const inst = new WebAssembly.Instance(mod.module, p.imports)
@@ -186,7 +209,7 @@ export class Scheduler implements ImportHost {
       }
     } catch (e) {
       // A trap or a limit in the start function ends this process, not the caller.
-      this.#finish(p, classify(e))
+      this.#finish(p, this.#classify(p, e))
       return handle
     }
     this.#enqueue(p)
@@ -346,10 +369,10 @@ export class Scheduler implements ImportHost {
   #start(p: Proc): void {
     p.started = true
     const x = p.instance!.exports
-    const name = typeof x.ww_main === 'function' ? 'ww_main' : '_start'
+    const name = p.entry ?? (typeof x.ww_main === 'function' ? 'ww_main' : '_start')
     const direct = x[name] as ((...a: number[]) => unknown) | undefined
     if (typeof direct !== 'function') {
-      this.#finish(p, { kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'no ww_main or _start export' })
+      this.#finish(p, { kind: 'trapped', code: 'ERR_GUEST_ABI', reason: p.entry ? `no ${p.entry} function export (the entry asked for)` : 'no ww_main or _start export' })
       return
     }
     p.granted = this.#sliceFuel
@@ -360,7 +383,7 @@ export class Scheduler implements ImportHost {
     const run = s instanceof AsyncifySuspender ? s.run(name) : s.run(direct)
     run.then(
       (r) => this.#finish(p, { kind: 'exited', code: typeof r === 'number' ? r | 0 : 0 }),
-      (e: unknown) => this.#finish(p, classify(e)),
+      (e: unknown) => this.#finish(p, this.#classify(p, e)),
     )
   }
 
@@ -516,14 +539,31 @@ export class Scheduler implements ImportHost {
     p.settle(status)
   }
 
+  /** An extension's reading of the error first (WASI's proc_exit), else the scheduler's. */
+  #classify(p: Proc, e: unknown): ExitStatus {
+    if (!(e instanceof Termination) && p.extStatus) {
+      try {
+        const s = p.extStatus(e)
+        if (s) return s
+      } catch { /* a broken extension does not decide how a process ended */ }
+    }
+    return classify(e)
+  }
+
   #info(p: Proc): ProcessInfo {
+    let ext: ExtensionStats | undefined
+    try { ext = p.extStats?.() } catch { ext = undefined }
     return {
       pid: p.pid, parent: p.parent?.pid, name: p.name, kind: p.kind, state: p.state,
+      startedAtMs: p.startedAtMs,
       cpuMs: p.cpuMs, fuel: p.fuelNow(), slices: p.slices,
       memoryBytes: p.status ? 0 : (p.memory?.buffer.byteLength ?? 0),
       hibernatedBytes: p.snapshot?.bytes,
-      extension: p.extStats?.(),
       mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received,
+      framesIn: ext?.framesIn ?? 0, framesOut: ext?.framesOut ?? 0,
+      denials: { ...ext?.denials },
+      extension: ext?.counters,
+      status: p.status,
     }
   }
 }

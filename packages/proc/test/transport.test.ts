@@ -35,7 +35,7 @@ function transport(calls: string[]): (ctx: { pid: number; suspender: import('@ww
       imports: { ...conn.imports(), env: { abort: () => { throw new Error('guest abort') } } },
       attach: (inst) => conn.attach(inst),
       onExit: (st) => { if (st.kind === 'exited') conn.close(); else conn.kill(new Error(describeStatus(st))) },
-      stats: () => ({ rpcCalls: conn.rpc.stats.callsIn + conn.rpc.stats.callsOut }),
+      stats: () => ({ counters: { rpcCalls: conn.rpc.stats.callsIn + conn.rpc.stats.callsOut } }),
     }
   }
 }

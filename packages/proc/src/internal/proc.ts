@@ -35,6 +35,8 @@ export class Proc {
   readonly links = new Set<Proc>()
   readonly trapExits: boolean
   readonly startedAt = performance.now()
+  /** Wall-clock start (ms since the Unix epoch), for listings. */
+  readonly startedAtMs = Date.now()
   state: ProcessState = 'starting'
   status: ExitStatus | undefined
   readonly exited: Promise<ExitStatus>
@@ -71,7 +73,11 @@ export class Proc {
   /** Set while hibernated: the saved state; the instance is gone. */
   snapshot: import('./hibernate.js').Snapshot | undefined
   hibernateTimer: ReturnType<typeof setTimeout> | undefined
-  extStats: (() => Readonly<Record<string, number>>) | undefined
+  extStats: (() => import('../scheduler.js').ExtensionStats) | undefined
+  /** An extension's reading of the error that ended the guest. */
+  extStatus: ((e: unknown) => ExitStatus | undefined) | undefined
+  /** The export to run; undefined: ww_main, else _start. */
+  entry: string | undefined
   /** An extension's cleanup, run once at exit. */
   onExit: ((s: ExitStatus) => void) | undefined
   /** Sender pid and kind of the message the guest received last. */

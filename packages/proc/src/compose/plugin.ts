@@ -1,0 +1,90 @@
+// The extension point of a guest process: a plugin adds imports (and whatever stands
+// behind them: a capability, a policy) to every process it is given to. The restricted
+// WASI and the Host capability over the zero-copy transport are plugins like any other;
+// a new capability plugs in the same way, without touching the scheduler or spawnGuest.
+
+import { BadModuleError } from '../errors.js'
+import type { ExtensionStats, ProcessContext, ProcessExtension } from '../scheduler.js'
+import type { ExitStatus } from '../status.js'
+
+export interface ProcessPlugin {
+  /** For errors and listings. */
+  readonly name: string
+  /** Import modules it fills (e.g. `wasi_snapshot_preview1`); no two plugins of a process may fill the same one. */
+  readonly provides: readonly string[]
+  /** Its imports that may wait (`module.name`), so that the module is asyncified for them. */
+  readonly suspendingImports?: readonly string[]
+  /**
+   * Builds its part of one process, once the scheduler has given it a pid and before the
+   * module is instantiated. A throw ends that process (trapped) before it runs.
+   */
+  create(ctx: ProcessContext): ProcessExtension
+}
+
+/** Modules every metered process imports from the scheduler itself. */
+export const SCHEDULER_IMPORTS: readonly string[] = ['ww_meter', 'ww_proc']
+
+/** Refuses two plugins that fill the same import module, or one the scheduler fills. */
+export function checkPlugins(plugins: readonly ProcessPlugin[]): void {
+  const owner = new Map<string, string>(SCHEDULER_IMPORTS.map((m) => [m, 'the scheduler']))
+  for (const p of plugins) {
+    for (const m of p.provides) {
+      const other = owner.get(m)
+      if (other !== undefined) throw new BadModuleError(`plugin ${p.name} and ${other} both provide the import module ${m}`)
+      owner.set(m, `plugin ${p.name}`)
+    }
+  }
+}
+
+/**
+ * One extension made of the plugins' parts: imports merged, attached in order, cleaned
+ * up in reverse order (a part built later may use an earlier one), counters summed.
+ * If a plugin's create throws, the parts already built are cleaned up before it rethrows.
+ */
+export function combineParts(plugins: readonly ProcessPlugin[], ctx: ProcessContext, built: (plugin: ProcessPlugin, part: ProcessExtension) => void = () => undefined): ProcessExtension {
+  const parts: ProcessExtension[] = []
+  try {
+    for (const p of plugins) {
+      const part = p.create(ctx)
+      parts.push(part)
+      built(p, part)
+    }
+  } catch (e) {
+    const status: ExitStatus = { kind: 'trapped', code: 'ERR_PLUGIN', reason: `a plugin failed to start: ${e instanceof Error ? e.message : String(e)}` }
+    for (const part of parts.reverse()) safely(() => part.onExit?.(status))
+    throw e
+  }
+  const imports: WebAssembly.Imports = {}
+  for (const part of parts) Object.assign(imports, part.imports)
+  return {
+    imports,
+    attach: (inst) => { for (const part of parts) part.attach?.(inst) },
+    onExit: (status) => { for (let i = parts.length - 1; i >= 0; i--) safely(() => parts[i]!.onExit?.(status)) },
+    exitStatus: (e) => {
+      for (const part of parts) {
+        const s = part.exitStatus?.(e)
+        if (s) return s
+      }
+      return undefined
+    },
+    stats: () => sumStats(parts.map((part) => part.stats?.()).filter((s): s is ExtensionStats => s !== undefined)),
+  }
+}
+
+function sumStats(all: ExtensionStats[]): ExtensionStats {
+  let framesIn = 0
+  let framesOut = 0
+  const denials: Record<string, number> = {}
+  const counters: Record<string, number> = {}
+  for (const s of all) {
+    framesIn += s.framesIn ?? 0
+    framesOut += s.framesOut ?? 0
+    for (const [k, n] of Object.entries(s.denials ?? {})) denials[k] = (denials[k] ?? 0) + n
+    for (const [k, n] of Object.entries(s.counters ?? {})) counters[k] = (counters[k] ?? 0) + n
+  }
+  return { framesIn, framesOut, denials, ...(Object.keys(counters).length > 0 ? { counters } : {}) }
+}
+
+function safely(f: () => void): void {
+  try { f() } catch { /* one part's cleanup must not stop the others' */ }
+}

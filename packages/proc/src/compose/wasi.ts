@@ -1,0 +1,77 @@
+// The restricted WASI as a plugin: each process gets its own `createWasi` (deny by
+// default, the spawner's policy), whose waits (sleeps, full sinks, sockets) park the
+// process in the scheduler instead of blocking the host.
+
+import {
+  DEFAULT_POLICY, SUSPENDING_IMPORTS, createWasi,
+  type Binder, type InputStream, type OutputRecord, type OutputSink, type Policy, type Wasi,
+} from '@ww/wasi-restricted'
+import type { ProcessContext, ProcessExtension } from '../scheduler.js'
+import type { ProcessPlugin } from './plugin.js'
+
+export const WASI_MODULE = 'wasi_snapshot_preview1'
+
+export interface RestrictedWasiOptions {
+  /** Default DEFAULT_POLICY: no files, no environment, no arguments, no network. */
+  policy?: Policy
+  /** Where fd 1 and 2 go; default: nowhere (a guest's output never reaches the host's stdio unasked). */
+  stdout?: OutputSink
+  stderr?: OutputSink
+  /** fd 0 (the policy must grant `stdin: 'stream'`). */
+  stdin?: InputStream
+  /** Listening sockets handed in as pre-opened fds (the policy must grant sockets). */
+  sockets?: readonly Binder[]
+}
+
+/** One process's WASI part; `wasi` is its audit, exit and scratch usage. */
+export interface WasiPart extends ProcessExtension {
+  readonly wasi: Wasi
+}
+
+/** Takes every record and keeps nothing. */
+export const discardSink: OutputSink = {
+  write: (_r: OutputRecord) => true,
+  writable: () => Promise.resolve(),
+}
+
+export interface RestrictedWasiPlugin extends ProcessPlugin {
+  create(ctx: ProcessContext): WasiPart
+}
+
+export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasiPlugin {
+  return {
+    name: 'wasi',
+    provides: [WASI_MODULE],
+    suspendingImports: SUSPENDING_IMPORTS.map((f) => `${WASI_MODULE}.${f}`),
+    create(ctx) {
+      // A sleep must not outlive its process, nor keep the host's event loop alive: once
+      // the process has ended its sleeps never wake (nothing is left to wake).
+      const ended = new AbortController()
+      const sleep = (ns: bigint, signal: AbortSignal): Promise<void> => new Promise<void>((resolve) => {
+        if (ended.signal.aborted) return
+        const stop = (): void => clearTimeout(t)
+        const wake = (): void => { stop(); signal.removeEventListener('abort', wake); ended.signal.removeEventListener('abort', stop); resolve() }
+        const t = setTimeout(wake, Math.ceil(Number(ns) / 1e6))
+        signal.addEventListener('abort', wake, { once: true })
+        ended.signal.addEventListener('abort', stop, { once: true })
+      })
+      const wasi = createWasi(opts.policy ?? DEFAULT_POLICY, {
+        processId: String(ctx.pid),
+        sinks: { stdout: opts.stdout ?? discardSink, stderr: opts.stderr ?? discardSink },
+        ...(opts.stdin ? { stdin: opts.stdin } : {}),
+        ...(opts.sockets ? { sockets: opts.sockets } : {}),
+        suspend: (fn) => ctx.suspender.wrapImport(fn),
+        scheduler: { sleep },
+      })
+      return {
+        wasi,
+        imports: { [WASI_MODULE]: wasi.imports },
+        attach: (inst) => wasi.attach(inst),
+        onExit: () => { ended.abort(); wasi.close() },
+        // proc_exit(n) ends the guest by a trap; it is an exit, not a crash.
+        exitStatus: () => (wasi.exit ? { kind: 'exited', code: wasi.exit.exitCode } : undefined),
+        stats: () => ({ denials: wasi.audit().byFunction as Readonly<Record<string, number>> }),
+      }
+    },
+  }
+}

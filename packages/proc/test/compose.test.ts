@@ -1,0 +1,130 @@
+// Composition: a guest process gets its restricted WASI, its transport to the capability
+// its spawner chose, and any plugin — checked with real guests (WAT WASI guests and the
+// SDK's wasi-hello-host speaking Cap'n Proto RPC to a real Host capability).
+import { embeddedCluster, hostCapability } from '@ww/host'
+import { guestBytes } from '@ww/guest'
+import { MemorySink } from '@ww/wasi-restricted'
+import {
+  BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type ProcessPlugin,
+} from '../src/index.js'
+import * as G from '../src/bench/guests.js'
+import * as W from './wasi-guests.js'
+
+const text = (s: MemorySink): string => Buffer.concat(s.records.map((r) => r.bytes)).toString('utf8')
+
+test('a WASI guest: its output goes to its own sinks, denials are counted, proc_exit(3) is exited(3)', async () => {
+  await using s = new Scheduler()
+  const mod = await compileGuest(s, await G.wat(W.WASI_EXIT3))
+  const stdout = new MemorySink()
+  const g = spawnGuest(s, mod, { stdout })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 3 })
+  expect(text(stdout)).toBe('hi\n')
+  expect(g.stats().denied).toMatchObject({ denials: 1, byFunction: { path_open: 1 }, byErrno: { ENOTCAPABLE: 1 } })
+  expect(g.info()).toMatchObject({ state: 'exited', denials: { path_open: 1 }, status: { kind: 'exited', code: 3 } })
+})
+
+test('ps shows a waiting WASI guest with its state, memory, CPU time, denials, name, parent and start time', async () => {
+  await using s = new Scheduler()
+  const before = Date.now()
+  const owner = s.spawnNative({ name: 'owner' })
+  const g = spawnGuest(s, await compileGuest(s, await G.wat(W.WASI_SLEEPER)), { name: 'sleeper', parent: owner })
+  while (g.handle.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))
+  const row = s.ps().find((r) => r.pid === g.pid)!
+  expect(row).toMatchObject({
+    name: 'sleeper', parent: owner.pid, kind: 'wasm', state: 'waiting', memoryBytes: 65536,
+    denials: { path_open: 2 }, framesIn: 0, framesOut: 0, status: undefined,
+  })
+  expect(row.cpuMs).toBeGreaterThan(0)
+  expect(row.startedAtMs).toBeGreaterThanOrEqual(before)
+  expect(row.startedAtMs).toBeLessThanOrEqual(Date.now())
+  owner.exit()
+  expect(await g.wait()).toEqual({ kind: 'killed', by: { kind: 'parent', pid: owner.pid } })
+  expect(s.ps()).toEqual([])
+})
+
+test('an SDK guest talks to a real Host capability; its RPC frames show in ps and its stats', async () => {
+  await using s = new Scheduler()
+  await using cluster = embeddedCluster()
+  const mod = await compileGuest(s, await guestBytes('wasi-hello-host', { asyncify: false }))
+  const stdout = new MemorySink()
+  const closed: string[] = []
+  const g = spawnGuest(s, mod, {
+    stdout,
+    host: ({ pid }) => {
+      const h = hostCapability(cluster, { processId: pid, rights: { view: true, pubSub: true, root: true } })
+      return { server: h.server, close: (why) => { closed.push(why ?? ''); h.close(why) } }
+    },
+  })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toContain('read it back: "hello, anchors"\n')
+  const { rpc, transport, denied } = g.stats()
+  expect(rpc!.callsIn).toBeGreaterThanOrEqual(8)
+  expect(transport!.framesIn).toBeGreaterThan(rpc!.callsIn)
+  expect(denied!.denials).toBe(0)
+  const info = g.info()
+  expect(info.framesIn).toBe(transport!.framesIn)
+  expect(info.framesOut).toBe(transport!.framesOut)
+  expect(closed).toEqual(['exited(0)']) // the Host was closed (everything it handed out revoked) at exit
+})
+
+test('entry: the export to start at is the spawner\'s choice; a missing one is refused or ends the process', async () => {
+  await using s = new Scheduler()
+  const bytes = await G.wat(W.TWO_ENTRIES)
+  const mod = await compileGuest(s, bytes)
+  expect(await spawnGuest(s, mod).wait()).toEqual({ kind: 'exited', code: 1 }) // ww_main by default
+  expect(await spawnGuest(s, mod, { entry: 'other' }).wait()).toEqual({ kind: 'exited', code: 2 })
+  expect(await spawnGuest(s, mod, { entry: 'nope' }).wait()).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_ABI' })
+  await expect(compileGuest(s, bytes, { entry: 'nope' })).rejects.toThrow(/exports no nope/)
+})
+
+test('a plugin adds imports and counters; modules asking for what no part provides are refused', async () => {
+  await using s = new Scheduler()
+  let made = 0
+  const answers: ProcessPlugin = {
+    name: 'answers',
+    provides: ['answers'],
+    create: (ctx) => {
+      made++
+      let asked = 0
+      return {
+        imports: { answers: { get: () => { asked++; return 40 + (ctx.pid % 2) } } },
+        stats: () => ({ counters: { asked } }),
+      }
+    },
+  }
+  const bytes = await G.wat(W.ASKS_PLUGIN)
+  await expect(compileGuest(s, bytes)).rejects.toThrow(BadModuleError)
+  await expect(compileGuest(s, bytes)).rejects.toThrow(/imports answers\.get; a guest gets only/)
+  const mod = await compileGuest(s, bytes, { plugins: [answers] })
+  const g = spawnGuest(s, mod, { plugins: [answers] })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 40 + (g.pid % 2) })
+  expect(g.info().extension).toEqual({ asked: 1 })
+  expect(made).toBe(1)
+
+  const clash: ProcessPlugin = { name: 'fake-wasi', provides: ['wasi_snapshot_preview1'], create: () => ({}) }
+  await expect(compileGuest(s, bytes, { plugins: [answers, clash] })).rejects.toThrow(/both provide the import module wasi_snapshot_preview1/)
+  // A module importing `ww` needs a capability to bootstrap.
+  const sdk = await compileGuest(s, await guestBytes('wasi-hello-host', { asyncify: false }))
+  expect(() => spawnGuest(s, sdk)).toThrow(/no capability was given/)
+})
+
+test('a plugin that fails to start ends only its process, after the parts built before it are cleaned up', async () => {
+  await using s = new Scheduler()
+  const events: string[] = []
+  const ok: ProcessPlugin = { name: 'ok', provides: [], create: () => ({ onExit: (st) => { events.push(`ok closed: ${describeStatus(st)}`) } }) }
+  const broken: ProcessPlugin = { name: 'broken', provides: [], create: () => { throw Object.assign(new Error('no such device'), { code: 'ERR_DEVICE' }) } }
+  const mod = await compileGuest(s, await G.wat(W.TWO_ENTRIES))
+  const g = spawnGuest(s, mod, { plugins: [ok, broken] })
+  expect(await g.wait()).toEqual({ kind: 'trapped', code: 'ERR_DEVICE', reason: 'no such device' })
+  expect(events).toEqual(['ok closed: trapped(ERR_PLUGIN: a plugin failed to start: no such device)'])
+  expect(await spawnGuest(s, mod).wait()).toEqual({ kind: 'exited', code: 1 }) // the scheduler goes on
+})
+
+test('aborting the spawn signal kills the guest', async () => {
+  await using s = new Scheduler()
+  const ac = new AbortController()
+  const g = spawnGuest(s, await compileGuest(s, await G.wat(W.WASI_SLEEPER)), { signal: ac.signal })
+  while (g.handle.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))
+  ac.abort()
+  expect(await g.wait()).toEqual({ kind: 'killed', by: { kind: 'host' } })
+})

@@ -1,0 +1,40 @@
+// WAT guests that use the restricted WASI, for the composition tests.
+import { PRELUDE } from '../src/bench/guests.js'
+
+const WASI = `
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  ${PRELUDE}
+  (data (i32.const 1100) "hi\\n/etc/passwd")
+  ;; one iovec at 1024: "hi\\n"
+  (data (i32.const 1024) "\\4c\\04\\00\\00\\03\\00\\00\\00")
+  (func $open_passwd (drop (call $path_open (i32.const 3) (i32.const 0) (i32.const 1103) (i32.const 11) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 1200))))
+  (func $say_hi (drop (call $fd_write (i32.const 1) (i32.const 1024) (i32.const 1) (i32.const 1208))))
+  ;; a clock subscription at 8192: monotonic, relative, 60 s; the event goes to 8256
+  (func $sleep_a_minute
+    (i32.store8 (i32.const 8200) (i32.const 0))
+    (i32.store (i32.const 8208) (i32.const 1))
+    (i64.store (i32.const 8216) (i64.const 60000000000))
+    (drop (call $poll (i32.const 8192) (i32.const 8256) (i32.const 1) (i32.const 8300))))
+`
+
+/** Tries /etc/passwd (denied), says hi on stdout, then proc_exit(3). */
+export const WASI_EXIT3 = `(module ${WASI}
+  (func (export "_start") (call $open_passwd) (call $say_hi) (call $proc_exit (i32.const 3))))`
+
+/** Tries /etc/passwd twice, says hi, then sleeps a minute (parked in poll_oneoff). */
+export const WASI_SLEEPER = `(module ${WASI}
+  (func (export "_start") (call $open_passwd) (call $open_passwd) (call $say_hi) (call $sleep_a_minute)))`
+
+/** Two entry points: ww_main exits 1, other exits 2. */
+export const TWO_ENTRIES = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (i32.const 1))
+  (func (export "other") (result i32) (i32.const 2)))`
+
+/** Asks a plugin's import for its exit code. */
+export const ASKS_PLUGIN = `(module
+  (import "answers" "get" (func $get (result i32)))
+  (memory (export "memory") 1)
+  (func (export "ww_main") (result i32) (call $get)))`
