@@ -18,6 +18,7 @@ export interface PoolCore {
   send(p: RemoteProcess, bytes: Uint8Array): Promise<number>
   info(p: RemoteProcess): Promise<PoolProcessInfo | undefined>
   peek(p: RemoteProcess): Promise<Uint8Array | undefined>
+  monitor(watcher: RemoteProcess, target: RemoteProcess): () => void
 }
 
 export class RemoteProcess {
@@ -74,6 +75,11 @@ export class RemoteProcess {
     const sent = this.#core.send(this, bytes)
     const r = await (opts.signal ? abortable(sent, opts.signal, `send to ${this.pid}`) : sent)
     if (r < 0) throw new ProcessExitedError(this.pid)
+  }
+
+  /** This process gets a `down` message (sender: the target's pid; the status as JSON) when `target` ends, on any worker. */
+  monitor(target: RemoteProcess): () => void {
+    return this.#core.monitor(this, target)
   }
 
   /** Its `ps` row, read on its worker now; undefined once it has exited. */
