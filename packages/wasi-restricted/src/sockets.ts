@@ -55,6 +55,7 @@ export class ConnClosed extends Error {
 /** Callbacks to run once, at the next change; each may be dropped before that. */
 export class Waiters {
   #set = new Set<() => void>()
+  get size(): number { return this.#set.size }
   add(f: () => void): Unwatch { this.#set.add(f); return () => { this.#set.delete(f) } }
   wait(): Promise<void> { return new Promise((r) => { this.#set.add(r) }) }
   wake(): void {

@@ -1,9 +1,9 @@
 // poll_oneoff and sched_yield: sleeps are suspension points, never blocking the host.
 import { connect } from 'node:net'
-import { DEFAULT_POLICY, grant, ERRNO, MemoryStream, MemoryListener, listenTcp, parseAddr } from '../index.js'
+import { DEFAULT_POLICY, grant, ERRNO, MemoryStream, MemoryListener, listenTcp, parseAddr, type TcpConn } from '../index.js'
 import { passThrough, setup, type Harness } from '../../test/harness.js'
 
-const SUBS = 2048, EVENTS = 4096, N = 8000
+const SUBS = 2048, EVENTS = 4096, N = 8000, IOV_AT = 9000
 
 function clockSub(h: Harness, i: number, timeoutNs: bigint, userdata: bigint, flags = 0, id = 1): void {
   const o = SUBS + i * 48
@@ -157,6 +157,33 @@ describe('poll_oneoff on TCP sockets, mixed with clocks', () => {
     expect(event(h, 0).userdata).toBe(3n)
     a.destroy(); b.destroy()
     h.wasi.close()
+    await l.closed
+  })
+
+  test('an fd that stays idle through many polls holds no leftover callbacks', async () => {
+    const l = await listenTcp('127.0.0.1:0')
+    const { host, port } = parseAddr(l.address)
+    const idle = connect(port, host), busy = connect(port, host)
+    const conns: TcpConn[] = []
+    for (let i = 0; i < 2; i++) {
+      await l.acceptable()
+      const c = l.accept()! as TcpConn
+      conns.push(c)
+    }
+    // The two connections as fds 3 and 4 of a process (spawner-handed conns).
+    const p = setup(grant(DEFAULT_POLICY, { sockets: true }), { conns, suspend: passThrough })
+    for (const fd of [3, 4]) p.ok(p.call('fd_fdstat_set_flags', fd, 4)) // O_NONBLOCK: draining below never waits
+    for (let i = 0; i < 100; i++) {
+      fdSub(p, 0, 1, 3, 1n); fdSub(p, 1, 1, 4, 2n)
+      const r = p.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)
+      ;(i % 2 === 0 ? idle : busy).write('x') // whichever conn did not fire stayed idle this round
+      expect(await r).toBe(0)
+      expect(conns[0]!.stats().waiting + conns[1]!.stats().waiting).toBe(0)
+      const iov = p.iovs(IOV_AT, [[IOV_AT + 64, 16]])
+      for (const fd of [3, 4]) expect([ERRNO.SUCCESS, ERRNO.EAGAIN]).toContain(p.call('sock_recv', fd, ...iov, 0, N, N + 4)) // drain
+    }
+    idle.destroy(); busy.destroy()
+    p.wasi.close(); l.close()
     await l.closed
   })
 })

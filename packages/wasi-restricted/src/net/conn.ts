@@ -14,6 +14,8 @@ export interface ConnStats {
   /** Bytes the guest wrote that the kernel has not taken yet. */
   readonly bufferedOut: number
   readonly paused: boolean
+  /** Callbacks waiting for this connection to become readable or writable (polls, blocked calls). */
+  readonly waiting: number
 }
 
 export class TcpConn implements Conn {
@@ -114,6 +116,6 @@ export class TcpConn implements Conn {
   onClose(f: () => void): void { if (this.#socket.closed) f(); else this.#onClose.push(f) }
 
   stats(): ConnStats {
-    return { bufferedIn: this.#bufferedIn, bufferedOut: this.#socket.writableLength, paused: this.#paused }
+    return { bufferedIn: this.#bufferedIn, bufferedOut: this.#socket.writableLength, paused: this.#paused, waiting: this.#readable.size + this.#writable.size }
   }
 }
