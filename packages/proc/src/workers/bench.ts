@@ -7,9 +7,15 @@
 // - proc.parallel.spawn: processes per second from spawn to exit for a process that
 //   exits at once (the cost of placing work on a worker), all in flight together;
 // - proc.parallel.spawn-latency: one `await spawn` at a time, until the pid is known;
-// - proc.parallel.message: ping-pong between two processes on different workers.
+// - proc.parallel.message: ping-pong between two processes on different workers;
+// - proc.parallel.rpc: @ww/guest's echo-client (Bootstrap + 9 calls on an Echo server
+//   that answers at once) on a worker, its frames served on the main thread, vs the
+//   same guest in-thread over the zero-copy GuestConnection.
 
 import { median, report } from '@ww/bench-kit'
+import { guestBytes } from '@ww/guest'
+import { testing } from '@ww/schema'
+import { GuestConnection } from '@ww/transport'
 import { Scheduler, type ProcModule } from '../scheduler.js'
 import type { ProcessHandle } from '../handle.js'
 import { COUNT, ECHO, PINGER, PRELUDE, wat } from '../bench/guests.js'
@@ -137,9 +143,57 @@ export async function benchParallel(): Promise<void> {
         : pingPong(() => pools.two.spawn(echoR, { worker: 0 }), () => pools.two.spawn(pingR, { worker: 1 })),
     )
     report({ name: 'proc.parallel.message', unit: 'msgs/s', samples: msgs.get('2 workers')!, baseline: { name: 'ping-pong in one scheduler', samples: msgs.get('in-thread')! }, higherIsBetter: true, params: { roundTrips: 5000, bytes: 16, between: 'processes on two workers (direct port)' } })
+
+    await rpc(sched, pools.two)
   } finally {
     await Promise.all([pools.one.close(), pools.two.close(), sched.close()])
   }
+}
+
+/** An Echo server that answers at once (the flow's cost is then the transport's). */
+function echoServer(): testing.Echo.Server {
+  return new testing.Echo.Server({
+    ping() {},
+    echo(p, r) {
+      const bytes = p.getPayload().toUint8Array()
+      r.initPayload(bytes.byteLength).copyBuffer(bytes)
+    },
+    counter(p, r) {
+      let total = p.getStart()
+      r.setCounter(new testing.Counter.Server({ add(q, a) { total += q.getN(); a.setTotal(total) } }))
+    },
+  })
+}
+
+async function rpc(sched: Scheduler, pool: WorkerPool): Promise<void> {
+  const bytes = await guestBytes('echo-client', { asyncify: false })
+  const local = await sched.compile(bytes, { suspendingImports: ['ww.recv'] })
+  const remote = await pool.compile(bytes, { suspendingImports: ['ww.recv'] })
+  const abort = (): never => { throw new Error('guest abort') }
+  const asEnv = [{ module: new URL('../../src/workers/fixtures/as-env.mjs', import.meta.url).href }]
+  const K = 20
+  const runners: Runner[] = [
+    {
+      name: 'in-thread',
+      spawn: async () => sched.spawn(local, {
+        extend: (ctx) => {
+          const conn = new GuestConnection({ processId: ctx.pid, bootstrap: echoServer(), suspension: ctx.suspender })
+          return { imports: { ...conn.imports(), env: { abort } }, attach: (i) => conn.attach(i), onExit: () => conn.close() }
+        },
+      }),
+    },
+    { name: 'worker', spawn: () => pool.spawn(remote, { worker: 0, extensions: asEnv, bootstrap: echoServer() }) },
+  ]
+  const flows = await compare(runners, async (r) => {
+    const ms = await timed(async () => {
+      for (let i = 0; i < K; i++) {
+        const st = await (await r.spawn()).wait()
+        if (st.kind !== 'exited' || st.code !== 0) throw new Error(`${r.name}: echo-client failed: ${JSON.stringify(st)}`)
+      }
+    })
+    return ms / K
+  })
+  report({ name: 'proc.parallel.rpc', unit: 'ms/flow', samples: flows.get('worker')!, baseline: { name: 'in-thread, zero-copy GuestConnection', samples: flows.get('in-thread')! }, params: { flow: 'echo-client: Bootstrap + 9 calls (ping, echo, counter, add ×3…), spawn to exit', flows: K } })
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchParallel()
