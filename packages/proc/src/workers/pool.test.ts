@@ -61,6 +61,23 @@ test('messages go between processes on different workers: a token around a ring,
   expect(await echo.wait()).toEqual({ kind: 'exited', code: 500 }) // 500 echoes back to the sender on the other worker
 })
 
+test('1,000 processes over both workers pass a token around a ring: every hop crosses workers, none is copied', async () => {
+  const n = 1000
+  const ring = await pool.compile(await G.wat(G.RING))
+  const before = await pool.stats()
+  const rs = await Promise.all(Array.from({ length: n }, () => pool.spawn(ring)))
+  expect(rs.filter((r) => r.worker === 1)).toHaveLength(n / 2)
+  await Promise.all(rs.map((r, i) => r.send(u32(i + 1 < n ? rs[i + 1]!.pid : 0))))
+  await rs[0]!.send(u32(0))
+  const statuses = await Promise.all(rs.map((r) => r.wait()))
+  expect(statuses).toEqual(rs.map((_, i) => ({ kind: 'exited', code: i & 255 })))
+  const after = await pool.stats()
+  const out = (k: 'remoteOut' | 'moved' | 'copied'): number => after.reduce((a, w, i) => a + w[k] - before[i]![k], 0)
+  expect(out('remoteOut')).toBe(n - 1)
+  expect(out('moved')).toBe(n - 1)
+  expect(out('copied')).toBe(0)
+})
+
 test('sends to a process on another worker that has exited end with -1 (no such process)', async () => {
   // SEND_UNTIL_FAIL: sends to the pid it is given until a send fails (at most 100 times)
   // and exits with that result. Sends go out before the receiver's worker answers, so the
