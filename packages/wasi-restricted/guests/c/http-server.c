@@ -2,7 +2,8 @@
 // spawner granted as fd 3. One thread, non-blocking sockets, one poll() for everything: a
 // slow client never stalls the others. Answers every request with a small text body that
 // echoes the path; GET /big streams 32 MiB, more than loopback TCP buffers absorb (to test a
-// slow reader). Exits 0 when the listener is closed. Built with asyncify: a poll() with nothing ready suspends the guest.
+// slow reader). Exits 0 when the listener is closed. Built with asyncify: a poll() with
+// nothing ready suspends the guest.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
