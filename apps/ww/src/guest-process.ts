@@ -1,23 +1,14 @@
-// One guest run as a ww process by the CLI, under @ww/proc's Scheduler: metered (so a
-// deadline ends even a guest spinning in a loop), memory-capped, with its restricted
-// WASI (stdout/stderr to the caller as they come) and its Host capability over the
-// zero-copy transport, both plugged in as the process's extension. One exit report.
-import { asyncifyImports } from '@ww/guest'
-import { describeStatus, Scheduler, type ExitStatus } from '@ww/proc'
-import { GuestConnection, type GuestConnectionOptions, type GuestStats, type RpcStats } from '@ww/transport'
-import {
-  DEFAULT_POLICY, createWasi,
-  type AuditSnapshot, type OutputRecord, type OutputSink, type Policy, type Wasi,
-} from '@ww/wasi-restricted'
-
-/** Imports a guest gets: WASI, the transport (`ww`), the scheduler's own. */
-const PROVIDED = new Set(['wasi_snapshot_preview1', 'ww', 'ww_proc'])
-/** Every import that may wait: the transport's recv and the WASI calls that may suspend. */
-const SUSPENDING = asyncifyImports.wasi
+// One guest run as a ww process by the CLI: @ww/proc composes it (metered, memory-capped,
+// its restricted WASI with stdout/stderr streamed to the caller, its Host capability over
+// the zero-copy transport); this file adds what a command needs around it — one exit
+// report, the shell exit code, and output split into lines for --json.
+import { BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type BootstrapFactory, type ExitStatus } from '@ww/proc'
+import { GuestConnection, type GuestStats, type RpcStats } from '@ww/transport'
+import { DEFAULT_POLICY, type AuditSnapshot, type OutputRecord, type OutputSink, type Policy } from '@ww/wasi-restricted'
 
 export interface GuestRunOptions {
   /** The Host capability of the process, built once the scheduler has given it a pid. */
-  bootstrap: (pid: number) => { server: GuestConnectionOptions['bootstrap']; close(): void }
+  bootstrap: (pid: number) => ReturnType<BootstrapFactory>
   policy?: Policy
   /** Each fd_write to stdout (1) or stderr (2), as the guest makes it. */
   onOutput: (fd: 1 | 2, bytes: Uint8Array) => void
@@ -25,6 +16,8 @@ export interface GuestRunOptions {
   deadlineMs?: number
   /** Memory cap in 64 KiB pages (growing past it ends the process with limit(memory)). */
   memoryPages?: number
+  /** The export to start at (default ww_main, else _start). */
+  entry?: string
   signal?: AbortSignal
   /** Called when compiling (metering) is done and the process is about to start. */
   onSpawn?: (pid: number) => void
@@ -73,79 +66,40 @@ class StreamSink implements OutputSink {
   writable(): Promise<void> { return Promise.resolve() }
 }
 
-/** Checks what a module needs before the scheduler meters it: imports and an entry point. */
-export async function checkModule(bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-  let module: WebAssembly.Module
-  try {
-    module = await WebAssembly.compile(bytes)
-  } catch (e) {
-    throw new GuestStartError(`invalid WebAssembly module: ${(e as Error).message}`, { cause: e })
-  }
-  const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name))
-  if (!exports.has('_start') && !exports.has('ww_main')) throw new GuestStartError('the module exports no entry point (_start or ww_main)')
-  if (!exports.has('memory')) throw new GuestStartError('the module exports no memory')
-  const foreign = WebAssembly.Module.imports(module).filter((i) => !PROVIDED.has(i.module))
-  if (foreign.length > 0) {
-    const names = foreign.slice(0, 3).map((i) => `${i.module}.${i.name}`).join(', ')
-    throw new GuestStartError(`the module imports ${names}${foreign.length > 3 ? ', …' : ''}; a guest gets only wasi_snapshot_preview1, ww and ww_proc`)
-  }
-}
-
 export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: GuestRunOptions): Promise<GuestRunReport> {
-  await checkModule(bytes)
+  // Binaryen (the metering pass) reads modules V8 rejects: let V8 say what is wrong first.
+  if (!WebAssembly.validate(bytes)) {
+    const why = await WebAssembly.compile(bytes).then(() => 'not valid', (e: unknown) => (e as Error).message)
+    throw new GuestStartError(`invalid WebAssembly module: ${why}`)
+  }
   await using sched = new Scheduler({ maxProcesses: 1 })
-  const mod = await sched.compile(bytes, { suspendingImports: SUSPENDING, ...(opts.signal ? { signal: opts.signal } : {}) }).catch((e: unknown) => {
-    throw new GuestStartError(`cannot meter the module: ${(e as Error).message}`, { cause: e })
+  const mod = await compileGuest(sched, bytes, { ...(opts.entry ? { entry: opts.entry } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }).catch((e: unknown) => {
+    throw new GuestStartError(e instanceof BadModuleError ? e.message : `cannot meter the module: ${(e as Error).message}`, { cause: e })
   })
-  // Built by the extension once the scheduler has given the process its pid.
-  const parts: { wasi?: Wasi; conn?: GuestConnection; host?: { close(): void } } = {}
   const started = performance.now()
-  const handle = sched.spawn(mod, {
+  const g = spawnGuest(sched, mod, {
     name: 'ww-run',
+    policy: opts.policy ?? DEFAULT_POLICY,
+    stdout: new StreamSink(1, opts.onOutput),
+    stderr: new StreamSink(2, opts.onOutput),
+    host: ({ pid }) => opts.bootstrap(pid),
+    ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
     ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
     ...(opts.memoryPages !== undefined ? { memoryPages: opts.memoryPages, onMemoryLimit: 'kill' as const } : {}),
-    extend: (ctx) => {
-      const h = opts.bootstrap(ctx.pid)
-      parts.host = h
-      const c = new GuestConnection({ processId: ctx.pid, bootstrap: h.server, suspension: ctx.suspender })
-      parts.conn = c
-      const w = createWasi(opts.policy ?? DEFAULT_POLICY, {
-        processId: String(ctx.pid),
-        sinks: { stdout: new StreamSink(1, opts.onOutput), stderr: new StreamSink(2, opts.onOutput) },
-        suspend: (fn) => c.suspending(fn),
-      })
-      parts.wasi = w
-      return {
-        imports: { wasi_snapshot_preview1: w.imports, ...c.imports() },
-        attach: (inst) => { c.attach(inst); w.attach(inst) },
-        onExit: (st) => { if (st.kind === 'exited') c.close(); else c.kill(new Error(describeStatus(st))) },
-        stats: () => ({ denials: w.audit().denials }),
-      }
-    },
+    ...(opts.signal ? { signal: opts.signal } : {}),
   })
-  opts.onSpawn?.(handle.pid)
-  const onAbort = (): void => { void handle.kill() }
-  opts.signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    let status = await handle.wait()
-    // WASI's proc_exit ends the guest by a trap the scheduler sees; it is an exit.
-    const { wasi, conn } = parts
-    const exit = wasi?.exit
-    if (exit && status.kind === 'trapped') status = { kind: 'exited', code: exit.exitCode }
-    // The extension is built before instantiation: without it the process never started.
-    if (conn === undefined || wasi === undefined) throw new GuestStartError(`the process could not start: ${describeStatus(status)}`)
-    return {
-      pid: handle.pid,
-      status,
-      ms: performance.now() - started,
-      rpc: conn.rpc.stats,
-      transport: conn.stats,
-      denied: wasi.audit(),
-    }
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort)
-    parts.wasi?.close()
-    parts.host?.close()
+  opts.onSpawn?.(g.pid)
+  const status = await g.wait()
+  // Instantiation (parts, imports, start function) happens before the first slice.
+  if (status.kind === 'trapped' && g.info().slices === 0) throw new GuestStartError(`the process could not start: ${describeStatus(status)}`)
+  const { rpc, transport, denied } = g.stats()
+  // A module without the transport (or WASI) made no calls through it: zero counters.
+  const none = rpc === undefined || transport === undefined ? new GuestConnection() : undefined
+  none?.rpc.close()
+  return {
+    pid: g.pid, status, ms: performance.now() - started,
+    rpc: rpc ?? none!.rpc.stats, transport: transport ?? none!.stats,
+    denied: denied ?? { denials: 0, byFunction: {}, byErrno: {}, droppedBytes: 0 },
   }
 }
 

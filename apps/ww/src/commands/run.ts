@@ -21,23 +21,25 @@ const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<siz
 export const run: Command = {
   name: 'run',
   summary: 'run a WebAssembly module as a ww process on an embedded host',
-  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--timeout 5s] [--memory 64MiB] [--json]',
+  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
   options: {
     grant: { type: 'string', multiple: true },
     timeout: { type: 'string' },
     memory: { type: 'string' },
+    entry: { type: 'string' },
     json: { type: 'boolean' },
   },
   optionHelp: {
     grant: 'widen the default policy (repeatable): scratch[=SIZE] (in-memory dir at /scratch, default 16MiB), clock=virtual (starts at 0, 1 µs a read), random=seed:N (deterministic)',
     timeout: 'wall-clock limit, e.g. 500ms, 5s, 2m (default: none); past it the process is killed, exit 124',
     memory: 'memory cap, e.g. 64MiB (default 16MiB); growing past it kills the process, exit 137',
+    entry: 'the exported function to start at (default: ww_main if the module exports it, else _start)',
     json: 'print the output as JSON lines ({"fd":1,"text":…}) and a final report, for scripts',
   },
   details: [
     'The guest gets the default restricted WASI policy (no files, environment, arguments or',
     'network; stdout and stderr stream through) plus the grants, and a Host capability',
-    '(cluster view, pubsub, anchors) over Cap\'n Proto RPC. Entry: ww_main, else _start.',
+    '(cluster view, pubsub, anchors) over Cap\'n Proto RPC. Entry: ww_main, else _start (--entry).',
     'Modules are metered by the scheduler: give it the module before asyncify.',
     '',
     'Exit status: the guest\'s exit code; 124 timeout; 134 trap (reason printed);',
@@ -58,6 +60,8 @@ export const run: Command = {
     const policy = parseGrants(toList(args.values.grant))
     const deadlineMs = args.values.timeout === undefined ? undefined : parseDuration(String(args.values.timeout))
     const memoryPages = args.values.memory === undefined ? undefined : Math.floor(parseSize(String(args.values.memory), '--memory') / 65536)
+    const entry = args.values.entry === undefined ? undefined : String(args.values.entry)
+    if (entry !== undefined && !/^[\w$.-]+$/.test(entry)) throw new UsageError(`--entry: '${entry}' is not an export name`, 'e.g. --entry _start')
     if (memoryPages !== undefined && memoryPages < 1) throw new UsageError('--memory must be at least 64KiB (one WebAssembly page)', 'e.g. --memory 64MiB')
 
     const err = style(io, 'stderr')
@@ -88,6 +92,7 @@ export const run: Command = {
         policy,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(memoryPages !== undefined ? { memoryPages } : {}),
+        ...(entry !== undefined ? { entry } : {}),
         signal,
         // The spawner decides what the guest may reach: the cluster view, pubsub and anchors.
         bootstrap: (processId) => hostCapability(cluster, { processId, rights: { view: true, pubSub: true, root: true } }),
