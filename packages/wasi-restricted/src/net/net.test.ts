@@ -1,7 +1,7 @@
 // listenTcp / dialerFor / TcpConn without a guest: attenuation, bounded buffers, typed errors.
 import { createServer, type Server, type Socket } from 'node:net'
 import { dialerFor, listenTcp, parseAddr, TcpConn, DEFAULT_POLICY, grant, ERRNO } from '../index.js'
-import { setup } from '../../test/harness.js'
+import { passThrough, setup } from '../../test/harness.js'
 
 async function echoServer(): Promise<{ server: Server; addr: string; connections: () => number }> {
   let n = 0
@@ -98,6 +98,28 @@ test('a spawner-dialled conn is socket fd 3; a send takes at most bufferBytes', 
   h.ok(h.call('sock_send', 3, ...h.iovs(200, [[100, 12]]), 0, 300))
   expect(h.u32(300)).toBe(8) // at most bufferBytes taken per send (the kernel may drain it at once)
   expect(conn.stats().bufferedOut).toBeLessThanOrEqual(8)
+  h.wasi.close()
+  a.server.close()
+})
+
+test('fd_write / fd_read / sock_shutdown on a real TCP connection fd (suspending reads)', async () => {
+  const a = await echoServer()
+  const conn = await dialerFor([a.addr]).dial(a.addr)
+  const h = setup(grant(DEFAULT_POLICY, { sockets: true }), { conns: [conn], suspend: passThrough })
+  h.str(100, 'hello, echo')
+  expect(await h.callAsync('fd_write', 3, ...h.iovs(200, [[100, 5], [105, 6]]), 300)).toBe(0)
+  expect(h.u32(300)).toBe(11)
+  h.ok(h.call('sock_shutdown', 3, 2)) // FIN: the echo server ends its side after echoing
+  let text = ''
+  for (;;) {
+    expect(await h.callAsync('fd_read', 3, ...h.iovs(200, [[400, 4], [404, 4]]), 300)).toBe(0)
+    const n = h.u32(300)
+    if (n === 0) break // end of stream
+    text += h.read(400, n)
+  }
+  expect(text).toBe('hello, echo')
+  const iov = h.iovs(200, [[100, 1]])
+  h.fails(ERRNO.EPIPE, () => h.call('fd_write', 3, ...iov, 300))
   h.wasi.close()
   a.server.close()
 })
