@@ -53,7 +53,9 @@ export {
   type CapabilityProvider, type LiveCounts, type RpcErrorCode,
   executorServer, executorProvider, processServer, writeExitStatus, readExitStatus,
   debugServer, debugProvider, hostCounters, Scope, type DebugOptions,
+  dialerServer, connServer, dialerProvider,
 } from './rpc/index.js'
+export { TcpDialer, TcpConn, parseAddr, type TcpLimits, type Destination } from './net/tcp.js'
 
 // - Host-to-host RPC: the Peer capability (schemas/peer.capnp) on libp2p /ww/rpc/1.0.0.
 export {
