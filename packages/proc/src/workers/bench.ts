@@ -7,7 +7,8 @@
 // - proc.parallel.spawn: processes per second from spawn to exit for a process that
 //   exits at once (the cost of placing work on a worker), all in flight together;
 // - proc.parallel.spawn-latency: one `await spawn` at a time, until the pid is known;
-// - proc.parallel.message: ping-pong between two processes on different workers;
+// - proc.parallel.message / .message-8: ping-pong between processes on different workers
+//   (1 pair: latency; 8 pairs: throughput);
 // - proc.parallel.rpc: @ww/guest's echo-client (Bootstrap + 9 calls on an Echo server
 //   that answers at once) on a worker, its frames served on the main thread, vs the
 //   same guest in-thread over the zero-copy GuestConnection.
@@ -121,28 +122,30 @@ export async function benchParallel(): Promise<void> {
     )
     report({ name: 'proc.parallel.spawn-latency', unit: 'µs/spawn', samples: latency.get('2 workers')!, baseline: { name: 'in-thread spawn', samples: latency.get('in-thread')! }, params: { spawns: K, until: 'the handle (pid) is back' } })
 
-    // Ping-pong across workers vs in one scheduler.
-    const pingPong = async (spawnEcho: () => Promise<ProcessHandle | RemoteProcess>, spawnPinger: () => Promise<ProcessHandle | RemoteProcess>): Promise<number> => {
-      const n = 5000
-      const e = await spawnEcho()
-      const p = await spawnPinger()
+    // Ping-pong across workers vs in one scheduler: one pair (latency), 8 pairs (throughput).
+    const pingPong = async (pairs: number, spawnEcho: () => Promise<ProcessHandle | RemoteProcess>, spawnPinger: () => Promise<ProcessHandle | RemoteProcess>): Promise<number> => {
+      const n = 4000
+      const es = await Promise.all(Array.from({ length: pairs }, spawnEcho))
+      const ps = await Promise.all(Array.from({ length: pairs }, spawnPinger))
       const ms = await timed(async () => {
-        await p.send(u32(e.pid, n))
-        await Promise.all([p.wait(), e.wait()])
+        await Promise.all(ps.map((p, i) => p.send(u32(es[i]!.pid, n))))
+        await Promise.all([...ps, ...es].map((h) => h.wait()))
       })
-      return (2 * n * 1000) / ms
+      return (2 * n * pairs * 1000) / ms
     }
     const echoL = await sched.compile(await wat(ECHO))
     const pingL = await sched.compile(await wat(PINGER))
     const echoR = await pools.two.compile(await wat(ECHO))
     const pingR = await pools.two.compile(await wat(PINGER))
-    const msgs = await compare(
-      [{ name: 'in-thread', spawn: async () => sched.spawn(echoL) }, { name: '2 workers', spawn: () => pools.two.spawn(echoR) }],
-      (r) => r.name === 'in-thread'
-        ? pingPong(async () => sched.spawn(echoL), async () => sched.spawn(pingL))
-        : pingPong(() => pools.two.spawn(echoR, { worker: 0 }), () => pools.two.spawn(pingR, { worker: 1 })),
-    )
-    report({ name: 'proc.parallel.message', unit: 'msgs/s', samples: msgs.get('2 workers')!, baseline: { name: 'ping-pong in one scheduler', samples: msgs.get('in-thread')! }, higherIsBetter: true, params: { roundTrips: 5000, bytes: 16, between: 'processes on two workers (direct port)' } })
+    for (const pairs of [1, 8]) {
+      const msgs = await compare(
+        [{ name: 'in-thread', spawn: async () => sched.spawn(echoL) }, { name: '2 workers', spawn: () => pools.two.spawn(echoR) }],
+        (r) => r.name === 'in-thread'
+          ? pingPong(pairs, async () => sched.spawn(echoL), async () => sched.spawn(pingL))
+          : pingPong(pairs, () => pools.two.spawn(echoR, { worker: 0 }), () => pools.two.spawn(pingR, { worker: 1 })),
+      )
+      report({ name: `proc.parallel.message${pairs > 1 ? `-${pairs}` : ''}`, unit: 'msgs/s', samples: msgs.get('2 workers')!, baseline: { name: `${pairs} ping-pong pair(s) in one scheduler`, samples: msgs.get('in-thread')! }, higherIsBetter: true, params: { pairs, roundTripsEach: 4000, bytes: 16, between: 'echo on worker 0, pinger on worker 1 (direct port, batched per turn)' } })
+    }
 
     await rpc(sched, pools.two)
   } finally {

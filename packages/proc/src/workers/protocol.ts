@@ -86,11 +86,6 @@ export type FromWorker =
   | { t: 'closed'; req: number }
   | { t: 'delivered'; ack: number; r: number }
 
-/** Worker ↔ worker (direct ports): messages and their acknowledgements. */
-export type PeerMessage =
-  | { t: 'deliver'; m: WireMessage }
-  | { t: 'delivered'; ack: number; r: number }
-
 /** The worker that owns `pid` in a pool of `workers` (pids are never 0 or negative). */
 export function ownerOf(pid: Pid, workers: number): number {
   return (pid - 1) % workers

@@ -2,26 +2,27 @@
 // the main thread (spawn, kill, ps, deliver, close) and from the other workers (messages
 // between processes, and their acknowledgements), over direct ports.
 
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import type { ProcessHandle } from '../handle.js'
 import type { ProcModule } from '../scheduler.js'
 import { combine, loadExtensions } from './extensions.js'
+import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
-import { serializeError, type FromWorker, type PeerMessage, type SpawnRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
+import { serializeError, type FromWorker, type SpawnRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
 import { portTransport } from './rpc-port-guest.js'
 
 if (parentPort === null) throw new Error('@ww/proc pool worker: not started as a worker thread')
 const main = parentPort
 const init = workerData as WorkerInit
-const peers: Array<MessagePort | undefined> = []
+const peers: Array<PeerLink | undefined> = []
 const modules = new Map<number, ProcModule>()
 
 const toMain = (m: FromWorker, transfer: ArrayBuffer[] = []): void => main.postMessage(m, transfer)
 
 const sched = new PoolScheduler(init.index, init.workers, (owner, m, transfer) => {
-  const port = peers[owner]
-  if (port === undefined) return false
-  port.postMessage({ t: 'deliver', m } satisfies PeerMessage, transfer)
+  const link = peers[owner]
+  if (link === undefined) return false
+  link.send(m, transfer)
   return true
 }, init.scheduler)
 
@@ -30,11 +31,6 @@ function deliver(m: WireMessage, reply: (r: number) => void): void {
   const r = sched.deliver(m)
   if (typeof r === 'number') reply(r)
   else void r.then(reply)
-}
-
-function onPeer(port: MessagePort, msg: PeerMessage): void {
-  if (msg.t === 'delivered') sched.acknowledged(msg.ack, msg.r)
-  else deliver(msg.m, (r) => { if (msg.m.ack !== undefined) port.postMessage({ t: 'delivered', ack: msg.m.ack, r } satisfies PeerMessage) })
 }
 
 async function spawn(req: number, s: SpawnRequest): Promise<void> {
@@ -63,8 +59,7 @@ main.on('message', (msg: ToWorker) => {
       modules.set(msg.id, { module: msg.module, meter: msg.meter })
       break
     case 'peer':
-      peers[msg.index] = msg.port
-      msg.port.on('message', (m: PeerMessage) => onPeer(msg.port, m))
+      peers[msg.index] = new PeerLink(msg.port, { deliver, acknowledged: (ack, r) => sched.acknowledged(ack, r) })
       break
     case 'peer-down':
       peers[msg.index]?.close()
