@@ -72,6 +72,22 @@ test('a malformed frame ends only its guest (ERR_BAD_FRAME, in the worker); the 
   expect(calls).toEqual([])
 })
 
+test('out-of-memory pointers to ww.send / ww.recv end only that guest with ERR_GUEST_MEMORY', async () => {
+  const guest = (body: string): string => `(module
+    (import "ww" "send" (func $send (param i32 i32) (result i32)))
+    (import "ww" "recv" (func $recv (param i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
+    (func (export "ww_asyncify_data") (result i32) (i32.const 16))
+    (func (export "ww_main") ${body}))`
+  const sendPast = await pool.compile(await G.wat(guest('(drop (call $send (i32.const 65530) (i32.const 64)))')), { suspendingImports: ['ww.recv'] })
+  const recvPast = await pool.compile(await G.wat(guest('(drop (call $recv (i32.const -16) (i32.const 64)))')), { suspendingImports: ['ww.recv'] })
+  const calls: string[] = []
+  const hs = await Promise.all([sendPast, recvPast].map((m, w) => pool.spawn(m, { worker: w, bootstrap: echoServer(calls) })))
+  for (const h of hs) expect(await h.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_MEMORY' })
+  expect(calls).toEqual([])
+})
+
 test('a guest killed while it waits for an answer from the main thread ends as killed; its connection closes', async () => {
   const mod = echoClient
   const calls: string[] = []
