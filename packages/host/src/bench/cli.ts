@@ -8,9 +8,12 @@
 //   gossipsub message (src/pubsub/batch.ts), so it can beat the unbatched baseline.
 // host.rpc: host-to-host Peer.ping over /ww/rpc/1.0.0 vs the same RpcConnection over
 //   plain TCP (src/bench/rpc.ts).
+// host.remote-spawn: spawn+wait of a tiny module on another host vs on this one
+//   (src/bench/remote-spawn.ts).
 import { EventEmitter } from 'node:events'
 import { measure, report } from '@ww/bench-kit'
 import { embeddedCluster, libp2pCluster, type Libp2pCluster } from '../index.js'
+import { remoteSpawnBench } from './remote-spawn.js'
 import { rpcBench } from './rpc.js'
 
 const perSec = (ns: number[]): number[] => ns.map((x) => 1e9 / x)
@@ -104,3 +107,4 @@ async function across(): Promise<void> {
 await embedded()
 await across()
 await rpcBench()
+await remoteSpawnBench()
