@@ -109,6 +109,18 @@ test('a monitor on another worker gets the down notice with the sender and the r
   expect(await watcher.wait()).toEqual({ kind: 'exited', code: 1000 + target.pid })
 })
 
+test("a child runs on its parent's worker and dies with it (killed by parent)", async () => {
+  const spin = await pool.compile(await G.wat(G.SPIN))
+  const parent = await pool.spawn(spin, { worker: 1 })
+  const child = await pool.spawn(spin, { parent })
+  expect(child.worker).toBe(1)
+  expect((await child.info())!.parent).toBe(parent.pid)
+  await expect(pool.spawn(spin, { parent, worker: 0 })).rejects.toBeInstanceOf(RangeError)
+  await parent.kill()
+  expect(await child.wait()).toEqual({ kind: 'killed', by: { kind: 'parent', pid: parent.pid } })
+  await expect(pool.spawn(spin, { parent })).rejects.toMatchObject({ code: 'ERR_PROC_EXITED' })
+})
+
 test('an extension is built inside the worker from a module specifier and cloneable options', async () => {
   const mod = await pool.compile(await G.wat(ENV_VALUE))
   const hs = await Promise.all([0, 1].map((w) => pool.spawn(mod, { worker: w, extensions: [{ module: fixture('env-value.mjs'), options: { value: 42 + w } }] })))

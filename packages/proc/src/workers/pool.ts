@@ -34,6 +34,12 @@ export interface PoolSpawnOptions extends ProcessLimits {
   entry?: string
   /** Run on this worker instead of the least-loaded one. */
   worker?: number
+  /** The parent (a handle, never a pid): the child runs on its worker and dies when it does. */
+  parent?: RemoteProcess
+  /** Link the child to its parent (with a parent only: links do not cross workers). */
+  link?: boolean
+  /** Turn link signals into `exit` messages instead of dying. */
+  trapExits?: boolean
   /** Per-process parts built in the worker (imports, WASI…): see ExtensionSpec. */
   extensions?: readonly ExtensionSpec[]
   /**
@@ -114,10 +120,15 @@ export class WorkerPool implements PoolCore {
   /** Starts a process on the least-loaded worker (or `opts.worker`); settles with its handle once it has a pid. */
   async spawn(mod: PoolModule, opts: PoolSpawnOptions = {}): Promise<RemoteProcess> {
     this.#open()
-    const slot = this.#place(opts.worker)
-    const { name, entry, worker: _w, extensions, bootstrap, ...limits } = opts
+    const { name, entry, worker, extensions, bootstrap, parent, link, trapExits, ...limits } = opts
+    if (parent !== undefined && worker !== undefined && worker !== parent.worker) throw new RangeError(`a child runs on its parent's worker (${parent.worker}), not ${worker}`)
+    if (parent !== undefined && this.process(parent.pid) !== parent) throw new ProcessExitedError(parent.pid)
+    const slot = this.#place(parent?.worker ?? worker)
     const channel = bootstrap === undefined ? undefined : new MessageChannel()
-    const spawn = { module: mod.id, limits, extensions: extensions ?? [], ...(name ? { name } : {}), ...(entry ? { entry } : {}), ...(channel ? { rpc: channel.port2 } : {}) }
+    const spawn = {
+      module: mod.id, limits, extensions: extensions ?? [], ...(name ? { name } : {}), ...(entry ? { entry } : {}), ...(channel ? { rpc: channel.port2 } : {}),
+      ...(parent ? { parent: parent.pid, link: link ?? false, trapExits: trapExits ?? false } : {}),
+    }
     slot.live++ // counted now, so that spawns in a burst spread
     let proc: RemoteProcess | undefined
     try {

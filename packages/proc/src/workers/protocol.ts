@@ -55,6 +55,10 @@ export interface SpawnRequest {
   readonly name?: string
   readonly entry?: string
   readonly extensions: readonly ExtensionSpec[]
+  /** A process on the same worker: the child dies with it (and is linked to it, if asked). */
+  readonly parent?: Pid
+  readonly link?: boolean
+  readonly trapExits?: boolean
   /** The guest's `ww` RPC frames go through this port to the Host capability on the main thread. */
   readonly rpc?: MessagePort
 }

@@ -3,6 +3,7 @@
 // between processes, and their acknowledgements), over direct ports.
 
 import { parentPort, workerData } from 'node:worker_threads'
+import { ProcessExitedError } from '../errors.js'
 import type { ProcessHandle } from '../handle.js'
 import type { ProcModule } from '../scheduler.js'
 import { combine, loadExtensions } from './extensions.js'
@@ -43,7 +44,12 @@ async function spawn(req: number, s: SpawnRequest): Promise<void> {
     const extend = factories.length === 0 && rpc === undefined
       ? undefined
       : (ctx: Parameters<typeof factories[number]>[0]) => combine([...factories.map((f) => f(ctx)), ...(rpc ? [portTransport(rpc, ctx)] : [])])
-    h = sched.spawn(mod, { ...s.limits, ...(s.name ? { name: s.name } : {}), ...(s.entry ? { entry: s.entry } : {}), ...(extend ? { extend } : {}) })
+    const parent = s.parent === undefined ? undefined : sched.process(s.parent)
+    if (s.parent !== undefined && (parent === undefined || !sched.isPoolProcess(s.parent))) throw new ProcessExitedError(s.parent)
+    h = sched.spawn(mod, {
+      ...s.limits, ...(s.name ? { name: s.name } : {}), ...(s.entry ? { entry: s.entry } : {}), ...(extend ? { extend } : {}),
+      ...(parent ? { parent, link: s.link ?? false, trapExits: s.trapExits ?? false } : {}),
+    })
   } catch (e) {
     s.rpc?.close()
     toMain({ t: 'failed', req, error: serializeError(e) })
