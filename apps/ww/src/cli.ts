@@ -12,19 +12,20 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
   const [name, ...rest] = argv
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? rest[0] : undefined
-    const command = topic === undefined ? undefined : commands.find((c) => c.name === topic)
-    io.stdout.write(command ? commandHelp(command) : overview())
+    const entry = topic === undefined ? undefined : commands.find((c) => c.name === topic)
+    io.stdout.write(entry ? commandHelp(await entry.load()) : overview(await loadAll()))
     return 0
   }
   if (name === '--version' || name === '-v' || name === 'version') {
     io.stdout.write(`ww ${version} (node ${process.version})\n`)
     return 0
   }
-  const command = commands.find((c) => c.name === name)
-  if (!command) {
+  const entry = commands.find((c) => c.name === name)
+  if (!entry) {
     io.stderr.write(`ww: unknown command '${name}'\n${suggest(name)}Run 'ww --help' for the list of commands.\n`)
     return 2
   }
+  const command = await entry.load()
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(commandHelp(command))
     return 0
@@ -73,7 +74,14 @@ function fillOptionalValues(args: string[], command: Command): string[] {
   return out
 }
 
-function overview(): string {
+/** One after another: concurrent first imports of the same modules trip Jest's ESM loader. */
+async function loadAll(): Promise<Command[]> {
+  const all: Command[] = []
+  for (const c of commands) all.push(await c.load())
+  return all
+}
+
+function overview(commands: Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length))
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
   return [

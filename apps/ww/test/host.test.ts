@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { bin, removeHome, startHost, ww, type HostChild } from './hosts.js'
+import { removeHome, startClient, startHost, writeGuests, ww, type HostChild } from './hosts.js'
 
 let h: HostChild
 let env: NodeJS.ProcessEnv
@@ -16,6 +15,7 @@ beforeAll(async () => {
   const ready = await h.ready()
   id = String(ready.id)
   env = { WW_HOME: h.home }
+  await writeGuests(h.home)
 })
 
 afterAll(async () => {
@@ -56,53 +56,50 @@ test('ww anchors put, get, ls: relative paths are under the host, absolute from 
 })
 
 test('ww anchors watch prints a change made by another client', async () => {
-  const watcher = spawn(process.execPath, [bin, 'anchors', 'watch', 'w', '--count', '1', '--json'], { env: { ...process.env, ...env } })
-  let out = ''
-  watcher.stdout.on('data', (b: Buffer) => { out += b.toString() })
-  await new Promise<void>((resolve) => watcher.stderr.on('data', (b: Buffer) => { if (b.toString().includes('watching')) resolve() }))
+  const watcher = await startClient(['anchors', 'watch', 'w', '--count', '1', '--json'], env, 'watching')
   expect((await ww(['anchors', 'put', 'w/k', 'v1'], env)).status).toBe(0)
-  const code = await new Promise((r) => watcher.once('exit', r))
-  expect(code).toBe(0)
+  expect(await watcher.exited).toBe(0)
+  const out = watcher.lines.join('\n')
   expect(JSON.parse(out)).toEqual({ path: `/${id}/w/k`, kind: 'set', version: 1, value: 'v1', encoding: 'utf8' })
 })
 
 test('ww pub reaches ww sub, in order, with the publisher and sequence numbers', async () => {
-  const subscriber = spawn(process.execPath, [bin, 'sub', 'chat', '--count', '3', '--json'], { env: { ...process.env, ...env } })
-  const lines: unknown[] = []
-  createInterface({ input: subscriber.stdout }).on('line', (l) => lines.push(JSON.parse(l)))
-  await new Promise<void>((resolve) => subscriber.stderr.on('data', (b: Buffer) => { if (b.toString().includes('subscribed to chat')) resolve() }))
+  const subscriber = await startClient(['sub', 'chat', '--count', '3', '--json'], env, 'subscribed to chat')
   for (const m of ['one', 'two words', 'three']) expect((await ww(['pub', 'chat', m], env)).status).toBe(0)
-  expect(await new Promise((r) => subscriber.once('exit', r))).toBe(0)
+  expect(await subscriber.exited).toBe(0)
+  const lines = subscriber.lines.map((l) => JSON.parse(l) as unknown)
   expect(lines.map((l) => (l as { data: string }).data)).toEqual(['one', 'two words', 'three'])
   expect(lines[0]).toMatchObject({ topic: 'chat', from: id, pid: 0 })
   const seqs = lines.map((l) => (l as { seq: number }).seq)
   expect(seqs[1]! - seqs[0]!).toBe(1)
 })
 
-test('usage errors exit 2 and say what to do', async () => {
-  const cases: Array<[string[], RegExp]> = [
-    [['cluster'], /missing the action/],
-    [['cluster', 'rm'], /unknown action 'rm'/],
-    [['anchors', 'put', 'x'], /needs PATH VALUE/],
-    [['pub', 'bad topic!', 'x'], /not a topic name/],
-    [['pub', 'chat'], /missing the message/],
-    [['sub', 'chat', '--count', '0'], /--count must be a whole number/],
-    [['host', '--join', '/ip4/127.0.0.1/tcp/1'], /does not name the host/],
-  ]
-  for (const [args, msg] of cases) {
-    const r = await ww(args, env)
-    expect([args, r.status]).toEqual([args, 2])
-    expect(r.stderr).toMatch(msg)
-  }
+test('ww spawn, ps and kill: a process started through the host is listed, then killed', async () => {
+  const spin = join(h.home, 'spin.wasm')
+  const started = JSON.parse((await ww(['spawn', spin, '--name', 'spinner', '--json'], env)).stdout)
+  expect(started).toEqual({ pid: expect.any(Number), host: id, name: 'spinner' })
+  const listed = await ww(['ps'], env)
+  expect(listed.stdout).toMatch(/^PID\s+PARENT\s+NAME\s+STATE\s+AGE$/m)
+  expect(listed.stdout).toMatch(new RegExp(`^\\s*${started.pid}\\s+0\\s+spinner\\s+running\\s`, 'm'))
+  const killed = await ww(['kill', String(started.pid)], env)
+  expect(killed).toMatchObject({ status: 0, stdout: `pid ${started.pid}: killed (requested)\n` })
+  const after = JSON.parse((await ww(['ps', '--json'], env)).stdout) as Array<{ pid: number }>
+  expect(after.map((p) => p.pid)).not.toContain(started.pid)
+  const again = await ww(['kill', String(started.pid)], env)
+  expect(again.status).toBe(1)
+  expect(again.stderr).toMatch(new RegExp(`no process ${started.pid} on this host\\n  see the live ones with \`ww ps\``))
 })
 
-test('every command has complete --help', async () => {
-  for (const c of ['host', 'cluster', 'anchors', 'pub', 'sub']) {
-    const r = await ww([c, '--help'])
-    expect(r.status).toBe(0)
-    expect(r.stdout).toMatch(new RegExp(`^Usage: ww ${c}`, 'm'))
-    expect(r.stdout).toMatch(/^Options:/m)
-  }
+test('ww spawn --wait exits with the process status; a missing or non-wasm file is explained', async () => {
+  const r = await ww(['spawn', join(h.home, 'exit3.wasm'), '--wait', '--json'], env)
+  expect(r.status).toBe(3)
+  expect(JSON.parse(r.stdout)).toMatchObject({ host: id, name: 'exit3', status: { kind: 'exited', code: 3 }, reason: 'exited 3' })
+  const missing = await ww(['spawn', join(h.home, 'nope.wasm')], env)
+  expect(missing.status).toBe(1)
+  expect(missing.stderr).toMatch(/no such file: .*nope\.wasm/)
+  const notWasm = await ww(['spawn', join(h.home, 'host.json')], env)
+  expect(notWasm.status).toBe(1)
+  expect(notWasm.stderr).toMatch(/not a WebAssembly module: .*host\.json/)
 })
 
 describe('without a host', () => {

@@ -70,3 +70,41 @@ export function startHost(args: string[] = [], home = mkdtempSync(join(tmpdir(),
 export function removeHome(h: HostChild): void {
   rmSync(h.home, { recursive: true, force: true })
 }
+
+/**
+ * WAT for test guests. `spin` loops forever but can be preempted: it exports the asyncify
+ * data area (ABI.md), so the scheduler can park it between slices and the host stays live.
+ */
+export const WAT = {
+  spin: `(module (memory (export "memory") 1)
+    (data (i32.const 1024) "\\08\\04\\00\\00\\00\\14\\00\\00")
+    (func (export "ww_asyncify_data") (result i32) (i32.const 1024))
+    (func (export "_start") (loop $l (br $l))))`,
+  exit3: `(module (memory (export "memory") 1) (func (export "ww_main") (result i32) (i32.const 3)))`,
+}
+
+/** Writes each WAT guest as <dir>/<name>.wasm. */
+export async function writeGuests(dir: string): Promise<void> {
+  const { default: init } = await import('wabt')
+  const wabt = await init()
+  const { writeFileSync } = await import('node:fs')
+  for (const [name, text] of Object.entries(WAT)) {
+    const m = wabt.parseWat(`${name}.wat`, text)
+    writeFileSync(join(dir, `${name}.wasm`), m.toBinary({}).buffer)
+    m.destroy()
+  }
+}
+
+/** A long-running client (ww sub, ww anchors watch): started, then ready once its stderr says `marker`. */
+export async function startClient(args: string[], env: NodeJS.ProcessEnv, marker: string): Promise<{ lines: string[]; exited: Promise<number | null>; stderr: () => string }> {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l))
+  let stderr = ''
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); if (stderr.includes(marker)) resolve() })
+    void exited.then((code) => reject(new Error(`ww ${args.join(' ')} exited (${code}) before "${marker}": ${stderr}`)))
+  })
+  return { lines, exited, stderr: () => stderr }
+}

@@ -1,8 +1,7 @@
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
-import { startHost } from '../host/node.js'
+import { parseRpcAddress } from '../host/address.js'
 import { wwHome } from '../host/state.js'
-import { serveUi } from '../ui/server.js'
 import { style } from '../style.js'
 import { list, parseDuration } from './args.js'
 
@@ -65,8 +64,13 @@ export const host: Command = {
       if (!/\/p2p\/[^/]+$/.test(a)) throw new UsageError(`--join '${a}' does not name the host (/p2p/<id>)`, 'copy the address a host prints, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…')
     }
     const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
+    if (args.values.rpc !== undefined) parseRpcAddress(String(args.values.rpc))
+    if (args.values.ui !== undefined) parseRpcAddress(String(args.values.ui), '--ui')
     const home = wwHome(io.env)
 
+    // Loaded here: libp2p and Binaryen are only for the command that runs a host.
+    const { startHost } = await import('../host/node.js')
+    const { serveUi } = await import('../ui/server.js')
     const h = await startHost({
       listen, join, home, signal,
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),

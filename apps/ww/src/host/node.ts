@@ -4,12 +4,13 @@
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
 import {
-  embeddedCluster, hostCapability, libp2pCluster, ProcessTree,
+  debugProvider, embeddedCluster, executorProvider, hostCapability, libp2pCluster, ProcessTree, Scope,
   type Cluster, type HostCapability, type HostRights,
 } from '@ww/host'
 import { procRuntime, Scheduler } from '@ww/proc'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
 import { serveRpc, type RpcEndpoint } from './endpoint.js'
+import { operatorContext } from './operator.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
 
 export interface HostOptions {
@@ -55,8 +56,8 @@ export class HostStartError extends Error {
 
 export async function startHost(o: HostOptions): Promise<RunningHost> {
   const say = o.onProgress ?? (() => {})
-  ensureHome(o.home)
   const address: RpcAddress = o.rpc !== undefined ? parseRpcAddress(o.rpc) : { kind: 'unix', path: join(o.home, 'run', `${process.pid}.sock`) }
+  ensureHome(o.home)
   const p2p = (o.listen?.length ?? 0) > 0 || (o.join?.length ?? 0) > 0
   let cluster: Cluster
   if (p2p) {
@@ -80,16 +81,26 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 
     const scheduler = new Scheduler()
     cleanup.push(() => scheduler.close())
-    const tree = new ProcessTree({ runtime: procRuntime(scheduler), cache: cluster.cache })
+    const tree = new ProcessTree({ runtime: procRuntime(scheduler), cache: cluster.cache, host: cluster.id })
     cleanup.push(() => tree.close())
+    const executor = executorProvider(tree)
+    const debug = debugProvider({ cluster, tree, counters: () => schedulerCounters(scheduler) })
 
-    const endpoint = await serveRpc(address, (n): HostCapability => hostCapability(cluster, {
+    const endpoint = await serveRpc(address, (): HostCapability => {
       // pid 0: the host's embedder (schemas: BootContext.parent) — each client acts as it.
-      processId: 0,
-      rights: ADMIN,
-      // The cluster root: relative client paths are prefixed with this host's id.
-      root: cluster.anchors.walk(''),
-    }))
+      const identity = { host: cluster.id, pid: 0n }
+      const scope = new Scope()
+      const hc = hostCapability(cluster, {
+        processId: 0,
+        rights: ADMIN,
+        // The cluster root: relative client paths are prefixed with this host's id.
+        root: cluster.anchors.walk(''),
+        executor,
+        debug,
+        context: operatorContext(tree, identity, scope),
+      })
+      return { ...hc, close: (reason) => { scope.revoke(reason ?? 'client disconnected'); hc.close(reason) } }
+    })
     cleanup.push(() => endpoint.close())
 
     const startedAt = Date.now()
@@ -111,6 +122,16 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   } catch (e) {
     await undo()
     throw e
+  }
+}
+
+/** The scheduler's totals, for Debug's counters (sched.*). */
+function schedulerCounters(scheduler: Scheduler): Record<string, number> {
+  const ps = scheduler.ps()
+  return {
+    'sched.processes': ps.length,
+    'sched.fuel': ps.reduce((n, p) => n + p.fuel, 0),
+    'sched.memoryBytes': ps.reduce((n, p) => n + p.memoryBytes, 0),
   }
 }
 

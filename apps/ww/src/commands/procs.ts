@@ -1,0 +1,184 @@
+// `ww ps`, `ww kill`, `ww spawn`: the processes of the connected host, through its Debug
+// (every process), the operator's BootContext (a Process capability per pid) and its
+// Executor (spawn, here or on another host).
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { process as capProcess } from '@ww/schema'
+import { getInterfaceClient } from 'capnp-ts'
+import { describeExit, readExit, shellStatus } from '../exit-status.js'
+import type { Command } from '../command.js'
+import { UsageError } from '../command.js'
+import { connectHost, remoteFailure, type HostSession } from '../client.js'
+import { CliError } from '../errors.js'
+import { style } from '../style.js'
+import { formatDuration, table } from '../table.js'
+import { CLIENT_HELP, CLIENT_OPTIONS, hostFlag, writeJson } from './args.js'
+
+const STATES = ['starting', 'running', 'waiting', 'exited'] as const
+
+interface PsRow { host: string; pid: number; parent: string; name: string; state: string; startedAtMs: number; cpuMs: number; memoryBytes: number; messagesIn: number; messagesOut: number; status?: string }
+
+export const ps: Command = {
+  name: 'ps',
+  summary: 'list the processes of the connected host',
+  usage: 'ww ps [--host ADDR] [--json]',
+  options: { ...CLIENT_OPTIONS },
+  optionHelp: { ...CLIENT_HELP },
+  details: [
+    'Every live process on the host (not only those you spawned), by pid: its parent',
+    '(host/pid; 0 is the host itself), name, state and age. Kill one with `ww kill PID`.',
+  ].join('\n'),
+  async run(args, io, signal) {
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'usage: ww ps')
+    await using s = await connectHost(hostFlag(args), io.env, signal)
+    let rows: PsRow[]
+    let self: string
+    try {
+      self = (await s.host.info()).getInfo().getId()
+      const list = (await s.host.debug().getDebug().ps()).getProcesses()
+      rows = Array.from({ length: list.getLength() }, (_, i) => {
+        const p = list.get(i)
+        const parent = p.getParent()
+        return {
+          host: p.getSelf().getHost(), pid: Number(p.getSelf().getPid()),
+          parent: parent.getHost() === p.getSelf().getHost() ? String(parent.getPid()) : `${parent.getHost()}/${parent.getPid()}`,
+          name: p.getName(), state: STATES[p.getState()] ?? String(p.getState()), startedAtMs: Number(p.getStartedAtMs()),
+          cpuMs: Number(p.getCpuTimeNs()) / 1e6, memoryBytes: Number(p.getMemoryBytes()),
+          messagesIn: Number(p.getMessagesIn()), messagesOut: Number(p.getMessagesOut()),
+          ...(p.hasStatus() && p.getState() === capProcess.ProcessState.EXITED ? { status: describeExit(readExit(p.getStatus())) } : {}),
+        }
+      })
+    } catch (e) {
+      throw remoteFailure(e, 'listing processes')
+    }
+    if (args.values.json === true) { writeJson(io, rows); return 0 }
+    const st = style(io)
+    if (rows.length === 0) { io.stdout.write(st.dim(`no processes on ${self}; start one with \`ww spawn module.wasm\`\n`)); return 0 }
+    const now = Date.now()
+    io.stdout.write(table(rows, [
+      { header: 'PID', get: (r) => r.pid },
+      { header: 'PARENT', get: (r) => r.parent, align: 'right' },
+      { header: 'NAME', get: (r) => r.name || '-' },
+      { header: 'STATE', get: (r) => r.status ?? r.state, paint: (t, r) => (r.state === 'running' ? st.green(t) : r.state === 'exited' ? st.dim(t) : t) },
+      { header: 'AGE', get: (r) => formatDuration(Math.max(0, now - r.startedAtMs)), align: 'right' },
+    ], st.bold))
+    return 0
+  },
+}
+
+export const kill: Command = {
+  name: 'kill',
+  summary: 'kill processes of the connected host (and their children)',
+  usage: 'ww kill PID… [--host ADDR] [--json]',
+  options: { ...CLIENT_OPTIONS },
+  optionHelp: { ...CLIENT_HELP },
+  details: 'Each process ends with killed(requested), its whole subtree first (children on\nother hosts too). Find pids with `ww ps`.\n\nExample:\n  ww kill 3 4',
+  async run(args, io, signal) {
+    if (args.positionals.length === 0) throw new UsageError('missing the pid to kill', 'usage: ww kill PID…; find pids with `ww ps`')
+    const pids = args.positionals.map((p) => {
+      if (!/^\d{1,15}$/.test(p) || Number(p) === 0) throw new UsageError(`'${p}' is not a process id`, 'pids are whole numbers from `ww ps` (0 is the host itself)')
+      return Number(p)
+    })
+    await using s = await connectHost(hostFlag(args), io.env, signal)
+    const ctx = s.host.context().getContext()
+    const done: Array<{ pid: number; status: string }> = []
+    for (const pid of pids) {
+      let status: string
+      try {
+        const res = await ctx.cap((p) => p.setName(`process/${pid}`))
+        const proc = new capProcess.Process$Client(getInterfaceClient(0, res))
+        await proc.kill()
+        status = describeExit(readExit((await proc.wait()).getStatus()))
+      } catch (e) {
+        const err = remoteFailure(e, `kill ${pid}`)
+        if (err instanceof CliError && /ERR_NOT_FOUND/.test(err.message)) throw new CliError('ERR_REMOTE', `no process ${pid} on this host`, 'see the live ones with `ww ps`')
+        throw err
+      }
+      done.push({ pid, status })
+      if (args.values.json !== true) io.stdout.write(`pid ${pid}: ${status}\n`)
+    }
+    if (args.values.json === true) writeJson(io, done)
+    return 0
+  },
+}
+
+export const spawn: Command = {
+  name: 'spawn',
+  summary: 'start a WebAssembly module as a process on the connected host, or on another host of its cluster',
+  usage: 'ww spawn <module.wasm> [--on HOST] [--name NAME] [--wait] [--host ADDR] [--json]',
+  options: { ...CLIENT_OPTIONS, on: { type: 'string' }, name: { type: 'string' }, wait: { type: 'boolean' } },
+  optionHelp: {
+    ...CLIENT_HELP,
+    on: 'run it on this host of the cluster (its id, or a unique prefix of it; see `ww cluster ls`)',
+    name: 'a label for `ww ps` (confers nothing)',
+    wait: 'wait until it ends; exit with its status (its exit code; 134 trap, 137 killed or over a limit)',
+  },
+  details: [
+    'The module is sent to the host (and put in its bytecode cache); the process is a root',
+    'process of that host, under the default restricted WASI policy. Prints its pid.',
+    '',
+    'Examples:',
+    '  ww spawn worker.wasm --name worker',
+    '  ww spawn job.wasm --on 12D3KooWAbc --wait',
+  ].join('\n'),
+  async run(args, io, signal) {
+    const [file, ...extra] = args.positionals
+    if (file === undefined) throw new UsageError('missing the module to spawn', 'usage: ww spawn <module.wasm> [options]')
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, 'ww spawn takes one module')
+    const bytes = await readModule(file)
+    await using s = await connectHost(hostFlag(args), io.env, signal)
+    const where = args.values.on === undefined ? undefined : await resolveHost(s, String(args.values.on))
+    const name = args.values.name === undefined ? file.replace(/^.*\//, '').replace(/\.wasm$/, '') : String(args.values.name)
+    try {
+      const proc = s.host.executor().getExecutor().exec((p) => {
+        p.initBytecode().setInline(bytes)
+        const o = p.initOptions()
+        o.setName(name)
+        if (where !== undefined) o.setWhere(where)
+      }).getProcess()
+      const ref = (await proc.pid()).getSelf()
+      const started = { pid: Number(ref.getPid()), host: ref.getHost(), name }
+      if (args.values.wait !== true) {
+        if (args.values.json === true) writeJson(io, started)
+        else io.stdout.write(`pid ${started.pid} on ${started.host} (${name})\n`)
+        return 0
+      }
+      if (args.values.json !== true) io.stderr.write(style(io, 'stderr').dim(`pid ${started.pid} on ${started.host} (${name}): waiting…`) + '\n')
+      const status = readExit((await proc.wait()).getStatus())
+      if (args.values.json === true) writeJson(io, { ...started, status, reason: describeExit(status) })
+      else io.stdout.write(`pid ${started.pid} on ${started.host}: ${describeExit(status)}\n`)
+      return shellStatus(status)
+    } catch (e) {
+      throw remoteFailure(e, `spawn ${file}`)
+    }
+  },
+}
+
+/** The module's bytes, or an error that says what is wrong with the file. */
+async function readModule(file: string): Promise<Uint8Array> {
+  let bytes: Uint8Array
+  try {
+    bytes = new Uint8Array(await readFile(file))
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    if (code === 'ENOENT') throw new CliError('ERR_NO_FILE', `no such file: ${file} (looked in ${resolve(file)})`, 'give the path of a .wasm file')
+    if (code === 'EISDIR') throw new CliError('ERR_NO_FILE', `${file} is a directory`, 'give the path of a .wasm file')
+    throw new CliError('ERR_NO_FILE', `cannot read ${file}: ${(e as Error).message}`)
+  }
+  if (!(bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d)) {
+    throw new CliError('ERR_NOT_WASM', `not a WebAssembly module: ${file} (it does not start with \\0asm)`, 'compile it to .wasm first, e.g. with AssemblyScript or clang --target=wasm32-wasi')
+  }
+  return bytes
+}
+
+/** A host id of the cluster from an id or a unique prefix. */
+async function resolveHost(s: HostSession, prefix: string): Promise<string> {
+  const list = (await s.host.view().getView().list((p) => p.setLimit(1000))).getHosts()
+  const ids = Array.from({ length: list.getLength() }, (_, i) => list.get(i).getId())
+  if (ids.includes(prefix)) return prefix
+  const hits = ids.filter((id) => id.startsWith(prefix))
+  if (hits.length === 1) return hits[0]!
+  throw new UsageError(hits.length === 0 ? `no host '${prefix}' in the cluster` : `'${prefix}' names ${hits.length} hosts`, `hosts: ${ids.join(', ')}`)
+}
+
+
