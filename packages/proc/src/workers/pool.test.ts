@@ -113,7 +113,7 @@ test("a child runs on its parent's worker and dies with it (killed by parent)", 
   const spin = await pool.compile(await G.wat(G.SPIN))
   const parent = await pool.spawn(spin, { worker: 1 })
   const child = await pool.spawn(spin, { parent })
-  expect(child.worker).toBe(1)
+  expect([child.worker, child.parent]).toEqual([1, parent.pid])
   expect((await child.info())!.parent).toBe(parent.pid)
   await expect(pool.spawn(spin, { parent, worker: 0 })).rejects.toBeInstanceOf(RangeError)
   await parent.kill()

@@ -135,7 +135,7 @@ export class WorkerPool implements PoolCore {
       await this.#request(slot, (req) => ({ t: 'spawn', req, spawn }), (m) => {
         if (m.t !== 'spawned') return
         // Registered here, in the reply's own turn: its exit may be the next message.
-        proc = new RemoteProcess(this, m.pid, slot.index, name)
+        proc = new RemoteProcess(this, m.pid, slot.index, name, parent?.pid)
         slot.procs.set(m.pid, proc)
       }, channel ? [channel.port2] : [])
     } catch (e) {

@@ -26,6 +26,8 @@ export class RemoteProcess {
   /** The worker it runs on, for its whole life. */
   readonly worker: number
   readonly name: string | undefined
+  /** The parent's pid, if it was spawned with one (always on the same worker). */
+  readonly parent: Pid | undefined
   readonly #core: PoolCore
   readonly #exited: Promise<ExitStatus>
   #settle!: (s: ExitStatus) => void
@@ -34,11 +36,12 @@ export class RemoteProcess {
   rpc: RpcConnection | undefined
 
   /** @internal */
-  constructor(core: PoolCore, pid: Pid, worker: number, name: string | undefined) {
+  constructor(core: PoolCore, pid: Pid, worker: number, name: string | undefined, parent?: Pid) {
     this.#core = core
     this.pid = pid
     this.worker = worker
     this.name = name
+    this.parent = parent
     this.#exited = new Promise((r) => { this.#settle = r })
   }
 
