@@ -14,6 +14,7 @@ export type { Cluster, AnchorForwarder } from './cluster/types.js'
 export { embeddedCluster, type EmbeddedClusterOptions } from './cluster/embedded.js'
 export { libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from './cluster/libp2p.js'
 export type { ClusterView, HostInfo, MembershipEvent, MembershipWatch, LeaveReason } from './cluster/view.js'
+export { waitForHost } from './cluster/view.js'
 
 export type {
   HostId, Message, PubSub, PubSubStats, Topic, Subscription, SubscribeOptions, PubSubNetwork,

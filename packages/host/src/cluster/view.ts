@@ -1,5 +1,6 @@
 import { Mailbox, type MailboxOptions, type MailboxStats } from '../pubsub/mailbox.js'
 import type { HostId } from '../pubsub/types.js'
+import { bounded, type CallOptions } from '../util/abort.js'
 
 export interface HostInfo {
   readonly id: HostId
@@ -103,4 +104,19 @@ export class Membership implements ClusterView {
   #emit(e: MembershipEvent): void {
     for (const w of this.#watchers) void w.offer(e)?.catch(() => {})
   }
+}
+
+/**
+ * Resolves with `id`'s record once it is in `view` (at once if it already is). Bounded:
+ * fails with ERR_TIMEOUT / ERR_ABORTED per `opts`; without either it waits for as long as
+ * it takes.
+ */
+export function waitForHost(view: ClusterView, id: HostId, opts: CallOptions = {}): Promise<HostInfo> {
+  const now = view.get(id)
+  if (now) return Promise.resolve(now)
+  let w: MembershipWatch | undefined
+  const joined = new Promise<HostInfo>((resolve) => {
+    w = view.watch({ current: true, handler: (e) => { if (e.type === 'join' && e.host.id === id) resolve(e.host) } })
+  })
+  return bounded(joined, `host ${id} joining`, opts).finally(() => w?.close())
 }
