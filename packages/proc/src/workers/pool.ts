@@ -193,6 +193,13 @@ export class WorkerPool implements PoolCore {
     this.#closing = true
     await Promise.all(this.#live().map((s) => this.#request(s, (req) => ({ t: 'close', req }), () => undefined).catch(() => undefined)))
     await Promise.all(this.#slots.map((s) => s.worker.terminate()))
+    // Whatever raced with close (a spawn, a send in flight) ends here, not never.
+    for (const [req, w] of this.#pending) { this.#pending.delete(req); w.fail(new PoolClosedError()) }
+    for (const [ack, a] of this.#acks) { this.#acks.delete(ack); a.done(-1) }
+    for (const s of this.#slots) {
+      for (const p of s.procs.values()) this.#ended(p, { kind: 'killed', by: { kind: 'host' } })
+      s.procs.clear()
+    }
     await this.#compiler.close()
   }
 
