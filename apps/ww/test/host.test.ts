@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { guestPath } from '@ww/guest'
 import { removeHome, startClient, startHost, writeGuests, ww, type HostChild } from './hosts.js'
 
 let h: HostChild
@@ -88,6 +89,22 @@ test('ww spawn, ps and kill: a process started through the host is listed, then 
   const again = await ww(['kill', String(started.pid)], env)
   expect(again.status).toBe(1)
   expect(again.stderr).toMatch(new RegExp(`no process ${started.pid} on this host\\n  see the live ones with \`ww ps\``))
+})
+
+test('a real guest spawned on the host uses its Host; its output reaches the host tagged with its pid', async () => {
+  const r = await ww(['spawn', guestPath('wasi-hello-host', { asyncify: false }), '--wait', '--json'], env)
+  expect(r.status).toBe(0)
+  const { pid } = JSON.parse(r.stdout) as { pid: number }
+  await h.next((e) => e.event === 'output' && e.pid === pid && e.text === 'published on topic demo', 'the guest\'s last line')
+  expect(h.events.filter((e) => e.event === 'output' && e.pid === pid).map((e) => e.text)).toEqual([
+    `hello from a guest on host ${id} (ww 0.1.0)`,
+    'the cluster has 1 host(s)',
+    'wrote demo/greeting (version 1)',
+    'read it back: "hello, anchors"',
+    'published on topic demo',
+  ])
+  // What it wrote is in the host's anchors, for every client.
+  expect((await ww(['anchors', 'get', 'demo/greeting'], env)).stdout).toBe('hello, anchors\n')
 })
 
 test('ww spawn --wait exits with the process status; a missing or non-wasm file is explained', async () => {

@@ -76,6 +76,8 @@ export const host: Command = {
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
       onProgress: (line) => emit('progress', { message: line.trim() }, s.dim(line)),
+      // What processes print goes to the operator, tagged with the pid.
+      onOutput: (pid, fd, text) => emit('output', { pid, fd, text }, `${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(text) : text}`),
     })
     try {
       const ui = args.values.ui === undefined ? undefined : await serveUi(h, String(args.values.ui))

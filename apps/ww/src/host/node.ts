@@ -4,10 +4,12 @@
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
 import {
-  debugProvider, embeddedCluster, executorProvider, hostCapability, libp2pCluster, ProcessTree, Scope,
-  type Cluster, type HostCapability, type HostRights,
+  debugProvider, embeddedCluster, executorProvider, executorServer, hostCapability, libp2pCluster, ProcessTree, Scope,
+  type Cluster, type HostCapability, type HostRights, type StartSpec,
 } from '@ww/host'
 import { procRuntime, Scheduler } from '@ww/proc'
+import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
+import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
 import { serveRpc, type RpcEndpoint } from './endpoint.js'
 import { operatorContext } from './operator.js'
@@ -26,6 +28,8 @@ export interface HostOptions {
   ttlMs?: number
   /** How long to wait for the hosts named by `join` to appear in the view. */
   joinTimeoutMs?: number
+  /** Each line a process writes on stdout (1) or stderr (2); default: dropped. */
+  onOutput?: (pid: number, fd: 1 | 2, line: string) => void
   /** Progress while starting ("listening on …", "joined: 3 hosts"). */
   onProgress?: (line: string) => void
   signal?: AbortSignal
@@ -81,7 +85,11 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 
     const scheduler = new Scheduler()
     cleanup.push(() => scheduler.close())
-    const tree = new ProcessTree({ runtime: procRuntime(scheduler), cache: cluster.cache, host: cluster.id })
+    const tree = new ProcessTree({
+      runtime: procRuntime(scheduler, { guest: (spec) => guestParts(cluster, spec, o.onOutput) }),
+      cache: cluster.cache,
+      host: cluster.id,
+    })
     cleanup.push(() => tree.close())
     const executor = executorProvider(tree)
     const debug = debugProvider({ cluster, tree, counters: () => schedulerCounters(scheduler) })
@@ -122,6 +130,34 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   } catch (e) {
     await undo()
     throw e
+  }
+}
+
+/** What a process spawned on this host may reach: the cluster view, pubsub, its host's anchors, and an executor (its children). */
+const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true, executor: true }
+
+/**
+ * One process's composition: the default restricted WASI with its stdout/stderr as lines
+ * to the host's operator, and a Host bound to its pid whose executor is the one the
+ * tree bound to this process (what it spawns are its children).
+ */
+function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['onOutput']) {
+  const lines = new LineSplitter((fd, line) => onOutput?.(spec.pid, fd, line))
+  const sink = (fd: 1 | 2): OutputSink => ({
+    write: (r: OutputRecord) => { lines.push(fd, r.bytes); return true },
+    writable: () => Promise.resolve(),
+  })
+  return {
+    stdout: sink(1),
+    stderr: sink(2),
+    host: () => {
+      const hc = hostCapability(cluster, {
+        processId: spec.pid,
+        rights: GUEST_RIGHTS,
+        executor: { capabilityFor: (identity, scope) => executorServer(spec.executor, identity, scope?.child() ?? new Scope()) },
+      })
+      return { server: hc.server, close: (reason?: string) => { lines.flush(); hc.close(reason) } }
+    },
   }
 }
 
