@@ -319,6 +319,8 @@ export class WorkerPool implements PoolCore {
 
   #ended(p: RemoteProcess, status: ExitStatus): void {
     p.settle(status)
+    // Its RPC ends with it (frames still on their way from a dead guest do not matter).
+    if (p.rpc !== undefined && !p.rpc.closed) p.rpc.close()
     const watchers = this.#monitors.get(p.pid)
     this.#monitors.delete(p.pid)
     for (const w of watchers ?? []) this.#notice(w, p.pid, status)
@@ -342,7 +344,7 @@ export class WorkerPool implements PoolCore {
     s.procs.clear()
     s.live = 0
     for (const p of procs) {
-      p.rpc?.close(new ProcessExitedError(p.pid))
+      if (p.rpc !== undefined && !p.rpc.closed) p.rpc.close(new ProcessExitedError(p.pid))
       this.#ended(p, status)
     }
     for (const other of this.#live()) this.#post(other, { t: 'peer-down', index: s.index })

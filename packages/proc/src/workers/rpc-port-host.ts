@@ -48,6 +48,8 @@ export function servePort(port: MessagePort, opts: PortRpcOptions): RpcConnectio
       opts.onClose?.(reason)
     },
   })
+  // The worker's end went away (the guest ended, its worker crashed or was terminated).
+  port.on('close', () => conn.close())
   port.on('message', (m: GuestToHost) => {
     if (m.t === 'end') {
       conn.close()
