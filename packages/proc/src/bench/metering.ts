@@ -26,16 +26,18 @@ export async function benchMetering(runs = 9): Promise<void> {
   const bare = await instantiate(raw)
   const metered = await instantiate((await meterModule(raw)).bytes)
   const yielding = await instantiate((await meterModule(raw, { asyncify: { imports: [], ifExports: 'ww_asyncify_data' } })).bytes)
+  // The same metering without loop unrolling, for how much unrolling buys.
+  const rolled = await instantiate((await meterModule(raw, { unroll: false })).bytes)
   const work: Record<string, (k: Kernels) => number> = {
     sieve: (k) => { let s = 0; for (let i = 0; i < 40; i++) s += k.sieve(100_000); return s },
     fib: (k) => k.fib(27),
   }
   for (const [kernel, fn] of Object.entries(work)) {
     const expected = fn(bare)
-    if (fn(metered) !== expected || fn(yielding) !== expected) throw new Error(`${kernel}: metered result differs`)
-    const t = { bare: [] as number[], metered: [] as number[], yielding: [] as number[] }
+    if (fn(metered) !== expected || fn(yielding) !== expected || fn(rolled) !== expected) throw new Error(`${kernel}: metered result differs`)
+    const t = { bare: [] as number[], metered: [] as number[], yielding: [] as number[], rolled: [] as number[] }
     for (let r = 0; r < runs + 2; r++) {
-      for (const [name, k] of [['bare', bare], ['metered', metered], ['yielding', yielding]] as const) {
+      for (const [name, k] of [['bare', bare], ['metered', metered], ['yielding', yielding], ['rolled', rolled]] as const) {
         const t0 = performance.now()
         fn(k)
         if (r >= 2) t[name].push(performance.now() - t0)
@@ -45,6 +47,7 @@ export async function benchMetering(runs = 9): Promise<void> {
     // Ratio here is metered ÷ bare (the slowdown; the target is ≤ 1.3).
     const slow = (xs: number[]): number => median(xs) / median(t.bare)
     report({ name: `proc.metering.${kernel}`, unit: 'ms', samples: t.metered, baseline: { name: 'bare (unmetered)', samples: t.bare }, params: { ...params, slowdown: round(slow(t.metered)) } })
+    report({ name: `proc.metering-no-unroll.${kernel}`, unit: 'ms', samples: t.rolled, baseline: { name: 'bare (unmetered)', samples: t.bare }, params: { ...params, slowdown: round(slow(t.rolled)) } })
     report({ name: `proc.metering-asyncify.${kernel}`, unit: 'ms', samples: t.yielding, baseline: { name: 'bare (unmetered)', samples: t.bare }, params: { ...params, slowdown: round(slow(t.yielding)) } })
   }
 }

@@ -20,6 +20,7 @@
 
 import type binaryenNs from 'binaryen'
 import { BadModuleError } from '../errors.js'
+import { unrollSmallLoops } from './unroll.js'
 import { kinds, rewrite, UnsupportedExpressionError } from './walk.js'
 
 type Binaryen = typeof binaryenNs
@@ -34,12 +35,16 @@ export interface MeterOptions {
     /** Only when the module exports this name (e.g. the ABI's `ww_asyncify_data`). */
     ifExports?: string
   }
+  /** Unroll small innermost loops once, halving their back-edge checks (default true). */
+  unroll?: boolean
   /** Binaryen optimize level used by asyncify (0-3). Default 2. */
   optimizeLevel?: number
 }
 
 export interface MeterInfo {
   readonly checks: number
+  /** Small innermost loops unrolled once (a check every second iteration). */
+  readonly unrolled: number
   readonly hasMemory: boolean
   readonly asyncified: boolean
   /** Mutable globals exported as `ww_g<i>` (for hibernation), by export name. */
@@ -101,7 +106,7 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
       m.addGlobalImport(CAP, METER_MODULE, 'mem_cap_pages', i32, false)
       m.addFunctionImport(DENIED, METER_MODULE, 'grow_denied', i32, i32)
     }
-    const { checks, tableWrites } = instrument(b, m, hasMemory)
+    const { checks, tableWrites, unrolled } = instrument(b, m, hasMemory, opts.unroll ?? true)
     if (hasMemory) addGrowHelper(b, m)
     const { globals, numeric } = exportGlobals(b, m)
     const start = moveStart(b, m)
@@ -115,7 +120,7 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
     }
     if (!m.validate()) throw new BadModuleError('metering produced an invalid module')
     const hibernatable = asyncified && hasMemory && numeric && !tableWrites
-    return { bytes: m.emitBinary(), info: { checks, hasMemory, asyncified, globals, start, hibernatable } }
+    return { bytes: m.emitBinary(), info: { checks, unrolled, hasMemory, asyncified, globals, start, hibernatable } }
   } catch (e) {
     if (e instanceof UnsupportedExpressionError) throw new BadModuleError(e.message)
     throw e
@@ -180,6 +185,37 @@ class FuelLocal {
       m.i32.lt_s(m.local.tee(this.fuel, m.i32.sub(this.get(), m.i32.const(cost)), i32), m.i32.const(0)),
       m.block(null, [this.store(), m.local.set(this.fuel, m.call(OOF, [], i32)), this.store()]),
     )
+  }
+
+  /**
+   * The check on a loop's back edge, with its slow path out of the loop:
+   * `br_if $oof ((fuel -= cost) < 0)`. `$oof` is the loop's out-of-fuel exit, where
+   * `outOfLine` refills and re-enters the loop at its top (where the back edge went).
+   * A call inside a loop keeps V8's optimizing tier from unrolling it; this keeps the
+   * loop call-free.
+   */
+  checkOrLeave(cost: number, oof: string): number {
+    const m = this.#m
+    const i32 = this.#b.i32
+    return m.br(oof, m.i32.lt_s(m.local.tee(this.fuel, m.i32.sub(this.get(), m.i32.const(cost)), i32), m.i32.const(0)))
+  }
+
+  /**
+   * Wraps `loop` (whose back edges use checkOrLeave(…, oof)) so that leaving by `$oof`
+   * refills the fuel and runs the loop again from its top:
+   *   block $done (loop $retry (block $oof (br $done (loop …))) refill (br $retry))
+   */
+  outOfLine(loop: number, label: string, oof: string): number {
+    const b = this.#b
+    const m = this.#m
+    const t = b.getExpressionType(loop)
+    const done = `${label}$ww_done`
+    const retry = `${label}$ww_retry`
+    const type = t === b.unreachable ? b.none : t
+    const exit = t === b.none ? m.block(null, [loop, m.br(done)], b.unreachable) : m.br(done, 0, loop)
+    const refill = m.block(null, [this.store(), m.local.set(this.fuel, m.call(OOF, [], b.i32)), this.store()])
+    const wrapped = m.block(done, [m.loop(retry, m.block(null, [m.block(oof, [exit]), refill, m.br(retry)], b.unreachable))], type)
+    return t === b.unreachable ? m.block(null, [wrapped, m.unreachable()], b.unreachable) : wrapped
   }
 
   /** `expr` then a store, keeping expr's value (evaluated before the store). */
@@ -252,11 +288,12 @@ class FuelLocal {
   }
 }
 
-function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): { checks: number; tableWrites: boolean } {
+function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean, unroll: boolean): { checks: number; tableWrites: boolean; unrolled: number } {
   const k = kinds(b)
   const w = b as unknown as Wrappers
   let checks = 0
   let tableWrites = false
+  const counts = { unrolled: 0 }
   // Defined functions (name → results), taken before any twin is added.
   const defined = new Map<string, number>()
   const fns: binaryenNs.FunctionRef[] = []
@@ -277,8 +314,11 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): { ch
     const fuel = new FuelLocal(b, m, np, (t) => { vars.push(t); return np + vars.length })
     // Cost of one iteration of each loop (by label) and of the function body: expressions
     // in the region, a nested loop counting as one.
-    const { body: bodyCost, loops } = regionCosts(b, k, fi.body)
-    const body = rewrite(b, k, fi.body, {
+    const source = unroll ? unrollSmallLoops(b, m, k, fi.body, counts) : fi.body
+    const { body: bodyCost, loops } = regionCosts(b, k, source)
+    // Loops with a back edge that leaves for the out-of-fuel exit.
+    const leaving = new Set<string>()
+    const body = rewrite(b, k, source, {
       visit: (e, kind) => {
         if (kind === 'LocalGet' || kind === 'LocalSet') {
           const x = w[kind].getIndex(e)
@@ -303,16 +343,24 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): { ch
           return m.return(fuel.withFuel(v))
         }
         // Back edges: every branch to a loop pays one iteration, so each turn of every
-        // loop passes a check; falling into a loop (or out of it) does not.
+        // loop passes a check; falling into a loop (or out of it) does not. Running out
+        // leaves the loop to its out-of-fuel exit (added when the loop itself is visited).
         if (kind === 'Break') {
           const cost = loops.get(w.Break.getName(e))
           if (cost === undefined) return e
           checks++
           const name = w.Break.getName(e)
           const cond = w.Break.getCondition(e)
+          const oof = `${name}$ww_oof`
+          leaving.add(name)
           // A branch to a loop carries no value (Binaryen loops take no parameters).
-          if (!cond) return m.block(null, [fuel.check(cost), m.br(name)], b.unreachable)
-          return m.if(cond, m.block(null, [fuel.check(cost), m.br(name)], b.unreachable))
+          if (!cond) return m.block(null, [fuel.checkOrLeave(cost, oof), m.br(name)], b.unreachable)
+          return m.if(cond, m.block(null, [fuel.checkOrLeave(cost, oof), m.br(name)], b.unreachable))
+        }
+        if (kind === 'Loop') {
+          const name = w.Loop.getName(e)
+          if (name && leaving.has(name)) return fuel.outOfLine(e, name, `${name}$ww_oof`)
+          return e
         }
         if (kind === 'Switch') {
           let cost = 0
@@ -333,7 +381,7 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean): { ch
     // The original becomes the wrapper (exports, tables, the host): global in, twin, global out.
     w.Function.setBody(f as unknown as number, wrapperBody(b, m, f as unknown as number, fi.name + TWIN, params, results))
   }
-  return { checks, tableWrites }
+  return { checks, tableWrites, unrolled: counts.unrolled }
 }
 
 /**
