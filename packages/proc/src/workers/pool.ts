@@ -145,7 +145,15 @@ export class WorkerPool implements PoolCore {
     }
     const p = proc!
     if (channel && bootstrap !== undefined) {
-      const cap = typeof bootstrap === 'function' ? bootstrap(p.pid) : bootstrap
+      let cap: PoolBootstrap
+      try {
+        cap = typeof bootstrap === 'function' ? bootstrap(p.pid) : bootstrap
+      } catch (e) {
+        // Nobody would ever answer its frames: it must not wait forever.
+        channel.port1.close()
+        void p.kill()
+        throw e
+      }
       p.rpc = servePort(channel.port1, { bootstrap: cap, name: `pid ${p.pid}` })
     }
     return p

@@ -88,6 +88,16 @@ test('out-of-memory pointers to ww.send / ww.recv end only that guest with ERR_G
   expect(calls).toEqual([])
 })
 
+test('a bootstrap factory that throws fails the spawn, and the process does not linger', async () => {
+  const boom = new Error('no capability for you')
+  const before = (await pool.ps()).length
+  await expect(pool.spawn(echoClient, { extensions: AS_ENV, bootstrap: () => { throw boom } })).rejects.toBe(boom)
+  for (;;) {
+    if ((await pool.ps()).length === before) break
+    await tick()
+  }
+})
+
 test('a guest killed while it waits for an answer from the main thread ends as killed; its connection closes', async () => {
   const mod = echoClient
   const calls: string[] = []
