@@ -3,13 +3,16 @@
 // on the topic STATUS_TOPIC once a second, so a view on any host shows every host's
 // processes. Messages are signed by their host (gossipsub StrictSign), so `from` is true;
 // the body is checked before use and anything malformed is dropped.
-import type { Cluster, Subscription, Topic } from '@ww/host'
+import type { Cluster, ProcessTree, Subscription, Topic } from '@ww/host'
 import type { Scheduler } from '@ww/proc'
 
 export const STATUS_TOPIC = '_ww.status'
 
 export interface ProcessRow {
   pid: number
+  /** The parent's pid on its host (0: the host itself), and that host when it is another. */
+  parent: number
+  parentHost?: string
   name: string
   state: string
   cpuMs: number
@@ -26,21 +29,29 @@ export interface HostStatus {
   processes: ProcessRow[]
 }
 
-/** The process table of this host, pids as its process tree names them. */
-export function localProcesses(scheduler: Scheduler): ProcessRow[] {
-  return scheduler.ps().map((p) => {
-    // procRuntime labels each process `host-pid-<tree pid>`: show the pid clients use.
+/**
+ * The process table of this host: the tree's processes (pids as clients name them, parent,
+ * name) with the scheduler's counters for each (procRuntime labels them `host-pid-<pid>`).
+ */
+export function localProcesses(tree: ProcessTree, scheduler: Scheduler): ProcessRow[] {
+  const counters = new Map(scheduler.ps().flatMap((p) => {
     const m = /^host-pid-(\d+)$/.exec(p.name)
+    return m ? [[Number(m[1]), p] as const] : []
+  }))
+  return tree.list().filter((t) => t.host === tree.host).map((t) => {
+    const p = counters.get(t.pid)
     return {
-      pid: m ? Number(m[1]) : p.pid,
-      name: m ? '' : p.name,
-      state: p.state,
-      cpuMs: Math.round(p.cpuMs * 10) / 10,
-      fuel: p.fuel,
-      memoryBytes: p.memoryBytes,
-      messagesIn: p.received,
-      messagesOut: p.sent,
-      mailbox: p.mailbox,
+      pid: t.pid,
+      parent: t.parent.pid,
+      ...(t.parent.host !== tree.host && t.parent.pid !== 0 ? { parentHost: t.parent.host } : {}),
+      name: t.name,
+      state: p?.state ?? t.state,
+      cpuMs: Math.round((p?.cpuMs ?? 0) * 10) / 10,
+      fuel: p?.fuel ?? 0,
+      memoryBytes: p?.memoryBytes ?? 0,
+      messagesIn: p?.received ?? 0,
+      messagesOut: p?.sent ?? 0,
+      mailbox: p?.mailbox ?? 0,
     }
   })
 }
@@ -54,9 +65,9 @@ export interface StatusBoard {
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
-export function statusBoard(cluster: Cluster, scheduler: Scheduler, periodMs = 1000): StatusBoard {
+export function statusBoard(cluster: Cluster, tree: ProcessTree, scheduler: Scheduler, periodMs = 1000): StatusBoard {
   const remote = new Map<string, HostStatus>()
-  const self = (): HostStatus => ({ host: cluster.id, at: Date.now(), processes: localProcesses(scheduler) })
+  const self = (): HostStatus => ({ host: cluster.id, at: Date.now(), processes: localProcesses(tree, scheduler) })
   if (cluster.kind === 'embedded') return { all: () => [self()], close: () => {} }
   const topic: Topic = cluster.pubsub.join(STATUS_TOPIC)
   const sub: Subscription = topic.subscribe({

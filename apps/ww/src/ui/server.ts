@@ -56,7 +56,7 @@ function preview(data: Uint8Array): string {
 export async function serveUi(h: RunningHost, addr: string): Promise<UiServer> {
   const a = parseRpcAddress(addr, '--ui')
   if (a.kind !== 'tcp') throw new UsageError(`--ui needs HOST:PORT, not a socket path ('${addr}')`, 'e.g. --ui 127.0.0.1:8080, or --ui alone for a free port')
-  const board = statusBoard(h.cluster, h.scheduler)
+  const board = statusBoard(h.cluster, h.tree, h.scheduler)
   const topics = new Map<string, TopicWatch>()
   const streams = new Set<ServerResponse>()
 
