@@ -26,7 +26,7 @@ export {
 export { ProcessHandle, NativeProcess, type ProcessInfo, type ProcessState, type WaitOptions } from './handle.js'
 export { Message, type MessageKind } from './message.js'
 export { Supervisor, type SupervisorOptions, type ChildSpec, type RestartPolicy } from './supervisor.js'
-export { procRuntime, type ProcRuntimeOptions } from './runtime.js'
+export { procRuntime, type ProcRuntimeOptions, type ProcRuntime, type ProcRunningProcess } from './runtime.js'
 export { meterModule, METER_MODULE, FUEL_EXPORT, type MeterOptions, type MeterInfo } from './meter/pass.js'
 export { isNormal, describeStatus, type ExitStatus, type KilledBy, type LimitKind, type Pid } from './status.js'
 export {

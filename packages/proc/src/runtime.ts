@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/host'
 import { compileGuest, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
 import { AbortedError } from './errors.js'
-import type { ProcessHandle } from './handle.js'
+import type { ProcessHandle, ProcessInfo } from './handle.js'
 import type { ProcModule, Scheduler } from './scheduler.js'
 
 export interface ProcRuntimeOptions {
@@ -24,7 +24,17 @@ export interface ProcRuntimeOptions {
   cacheSize?: number
 }
 
-export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {}): Runtime {
+/** A process as procRuntime reports it: the host's RunningProcess plus its row of our process table. */
+export interface ProcRunningProcess extends RunningProcess {
+  /** CPU time, memory, RPC frames, WASI denials… (see ProcessInfo); also after exit. */
+  info(): ProcessInfo
+}
+
+export interface ProcRuntime extends Runtime {
+  start(spec: StartSpec, call?: CallOptions): Promise<ProcRunningProcess>
+}
+
+export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {}): ProcRuntime {
   const cache = new Map<string, Promise<ProcModule>>()
   const max = opts.cacheSize ?? 64
   // The tree's pids → our handles, so a child runs under its parent here too (ps shows it).
@@ -41,7 +51,7 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
     return m
   }
   return {
-    async start(spec: StartSpec, call?: CallOptions): Promise<RunningProcess> {
+    async start(spec: StartSpec, call?: CallOptions): Promise<ProcRunningProcess> {
       const g = opts.guest?.(spec) ?? {}
       const mod = await compile(spec.bytecode, g, call?.signal)
       if (call?.signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: call.signal.reason })
@@ -50,7 +60,7 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
       live.set(spec.pid, p.handle)
       const exited = p.wait()
       void exited.then(() => live.delete(spec.pid))
-      return { exited, kill: () => { void p.kill() } }
+      return { exited, kill: () => { void p.kill() }, info: () => p.info() }
     },
   }
 }

@@ -49,6 +49,10 @@ test('processes the tree spawns are composed: restricted WASI, their own Host, a
   const exec = tree.executor()
   const wasi = await exec.spawn({ bytecode: await G.wat(W.WASI_EXIT3) })
   expect(await wasi.wait()).toEqual({ kind: 'exited', code: 3 }) // proc_exit through its WASI
+  // The runtime's own view of a process: our process-table row, for the host's listings.
+  const direct = await runtime.start({ ...specs.get(wasi.pid)!, pid: 1000 })
+  expect(await direct.exited).toEqual({ kind: 'exited', code: 3 })
+  expect(direct.info()).toMatchObject({ name: 'host-pid-1000', denials: { path_open: 1 }, status: { kind: 'exited', code: 3 } })
   const hello = await exec.spawn({ bytecode: await guestBytes('wasi-hello-host', { asyncify: false }) })
   expect(await hello.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(hosts).toEqual([hello.pid]) // only a module that imports `ww` gets a Host
