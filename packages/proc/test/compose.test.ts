@@ -4,6 +4,7 @@
 import { embeddedCluster, hostCapability } from '@ww/host'
 import { guestBytes } from '@ww/guest'
 import { MemorySink } from '@ww/wasi-restricted'
+import { testing } from '@ww/schema'
 import {
   BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type ProcessPlugin,
 } from '../src/index.js'
@@ -127,4 +128,16 @@ test('aborting the spawn signal kills the guest', async () => {
   while (g.handle.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))
   ac.abort()
   expect(await g.wait()).toEqual({ kind: 'killed', by: { kind: 'host' } })
+})
+
+test('a hostile guest ends alone: a bad frame pointer kills it with a reason, a bad iovec gets EFAULT', async () => {
+  await using s = new Scheduler()
+  const host = (): { server: import('@ww/schema').testing.Echo.Server } => ({ server: new testing.Echo.Server({ ping() {}, echo() {}, counter() {} }) })
+  const spin = spawnGuest(s, await compileGuest(s, await G.wat(W.WASI_SLEEPER)))
+  const bad = spawnGuest(s, await compileGuest(s, await G.wat(W.BAD_FRAME_POINTER)), { host })
+  expect(await bad.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_MEMORY' })
+  const iov = spawnGuest(s, await compileGuest(s, await G.wat(W.BAD_IOVEC)))
+  expect(await iov.wait()).toEqual({ kind: 'exited', code: 21 }) // EFAULT, nothing written
+  expect(spin.handle.state).toBe('waiting') // the neighbour is untouched
+  await spin.kill()
 })

@@ -38,3 +38,17 @@ export const ASKS_PLUGIN = `(module
   (import "answers" "get" (func $get (result i32)))
   (memory (export "memory") 1)
   (func (export "ww_main") (result i32) (call $get)))`
+
+/** Hands its transport a frame pointer past the end of its memory. */
+export const BAD_FRAME_POINTER = `(module
+  (import "ww" "send" (func $send (param i32 i32) (result i32)))
+  (import "ww" "recv" (func $recv (param i32 i32) (result i32)))
+  (import "ww" "poll" (func $poll (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "ww_main") (result i32) (call $send (i32.const 0xfffffff0) (i32.const 100))))`
+
+/** Hands fd_write an iovec array past the end of its memory, then exits with the errno it got. */
+export const BAD_IOVEC = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (result i32) (call $fd_write (i32.const 1) (i32.const 65530) (i32.const 4) (i32.const 0))))`
