@@ -2,8 +2,10 @@
 import { benchMetering } from './metering.js'
 import { benchScheduler } from './scheduler.js'
 import { benchIdle } from './idle.js'
+import { benchCompose } from './compose.js'
 
 const only = process.argv[2]
 if (!only || only === 'metering') await benchMetering()
-if (!only || (only !== 'metering' && only !== 'idle')) await benchScheduler(only)
+if (!only || (only !== 'metering' && only !== 'idle' && only !== 'compose')) await benchScheduler(only)
+if (!only || only === 'compose') await benchCompose()
 if (!only || only === 'idle') await benchIdle()
