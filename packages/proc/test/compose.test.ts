@@ -141,3 +141,12 @@ test('a hostile guest ends alone: a bad frame pointer kills it with a reason, a 
   expect(spin.handle.state).toBe('waiting') // the neighbour is untouched
   await spin.kill()
 })
+
+test('a guest with no parts to plug in stays hibernatable', async () => {
+  await using s = new Scheduler({ suspension: 'asyncify' }) // JSPI stacks cannot be saved
+  const g = spawnGuest(s, await compileGuest(s, await G.wat(G.ECHO)))
+  while (g.handle.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))
+  expect(s.hibernate(g.handle)).toBe(true)
+  await g.handle.send(new Uint8Array(0)) // an empty message: stop
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+})

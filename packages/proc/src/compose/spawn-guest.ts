@@ -134,7 +134,8 @@ export function spawnGuest(scheduler: Scheduler, mod: ProcModule, opts: GuestOpt
   checkPlugins(plugins)
   const parts: { wasi?: WasiPart; host?: HostPart } = {}
   const { host: _h, plugins: _p, signal, policy: _policy, stdout: _o, stderr: _e, stdin: _i, sockets: _s, ...spawn } = opts
-  const handle = scheduler.spawn(mod, {
+  // No parts, no extension: such a process stays hibernatable.
+  const handle = scheduler.spawn(mod, plugins.length === 0 ? spawn : {
     ...spawn,
     extend: (ctx) => combineParts(plugins, ctx, (plugin, part) => {
       if (plugin === wasi) parts.wasi = part as WasiPart
