@@ -150,3 +150,27 @@ test('a guest with no parts to plug in stays hibernatable', async () => {
   await g.handle.send(new Uint8Array(0)) // an empty message: stop
   expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
 })
+
+test('ps shows the RPC frames of a guest parked waiting for an answer', async () => {
+  await using s = new Scheduler()
+  // AssemblyScript's `env.abort`, as a plugin: a failed assertion ends the guest.
+  const asEnv: ProcessPlugin = { name: 'as-env', provides: ['env'], create: () => ({ imports: { env: { abort: () => { throw new Error('guest abort') } } } }) }
+  const mod = await compileGuest(s, await guestBytes('echo-client', { asyncify: false }), { plugins: [asEnv] })
+  let answer!: () => void
+  const held = new Promise<void>((r) => { answer = r })
+  let first = true
+  const echo = new testing.Echo.Server({
+    async ping() { if (first) { first = false; await held } },
+    echo(p, r) { const b = p.getPayload().toUint8Array().slice(); r.initPayload(b.byteLength).copyBuffer(b) },
+    counter(p, r) { let t = p.getStart(); r.setCounter(new testing.Counter.Server({ add(q, a) { t += q.getN(); a.setTotal(t) } })) },
+  })
+  const g = spawnGuest(s, mod, { plugins: [asEnv], host: () => ({ server: echo }) })
+  while (g.handle.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))
+  const row = s.ps().find((r) => r.pid === g.pid)!
+  expect(row.state).toBe('waiting')
+  expect(row.framesIn).toBeGreaterThanOrEqual(2) // its bootstrap and the ping it waits on
+  expect(row.framesIn).toBe(g.connection!.stats.framesIn)
+  answer()
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(g.info().framesOut).toBeGreaterThanOrEqual(9) // every answer written into its memory
+})
