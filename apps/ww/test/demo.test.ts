@@ -1,38 +1,39 @@
-// `ww demo` as a user runs it: the real binary, as a child process.
+// `ww demo` as a user runs it: the real binary, as a child process, to completion.
 import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { bin } from './hosts.js'
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 const run = promisify(execFile)
 
-test('ww demo --json: the guest uses its Host (info, view, anchors, pubsub) and exits 0', async () => {
-  const { stdout } = await run(process.execPath, [bin, 'demo', '--json'], { timeout: 60_000 })
-  const r = JSON.parse(stdout)
-  expect(r.ok).toBe(true)
-  expect(r.code).toBe(0)
-  expect(r.output).toEqual([
-    `hello from a guest on host ${r.host} (ww 0.1.0)`,
-    'the cluster has 1 host(s)',
-    'wrote demo/greeting (version 1)',
-    'read it back: "hello, anchors"',
-    'published on topic demo',
-  ])
-  // What the guest did is visible from the host side.
-  expect(r.anchor).toBe('hello, anchors')
-  expect(r.published).toEqual([`hi from ${r.host}`])
-  // Every frame was read in place; the calls went through the RPC connection.
-  expect(r.transport.copiedFrames).toBe(0)
-  expect(r.rpc.callsIn).toBeGreaterThanOrEqual(10)
-  expect(r.deniedSyscalls).toEqual({})
+interface Report {
+  ok: boolean; cluster: string; hosts: string[]; total: number; expected: number; chunks: number
+  perHost: Record<string, number>; coordinator: { pid: number; reason: string }
+  processes: Array<{ host: string; pid: number; name: string }>; messages: string[]; hostExitCodes: number[]
+}
+
+test('ww demo --json: guests spawn workers, claim chunks in anchors, publish counts; the total is right', async () => {
+  const { stdout } = await run(process.execPath, [bin, 'demo', '--json'], { timeout: 120_000 })
+  const r = JSON.parse(stdout) as Report
+  expect(r).toMatchObject({ ok: true, cluster: 'embedded', chunks: 8, coordinator: { pid: 1, reason: 'exited 0' }, hostExitCodes: [0] })
+  expect(r.total).toBe(r.expected)
+  // Every chunk was claimed by a worker on the one host, and announced on the topic.
+  expect(r.perHost).toEqual({ [r.hosts[0]!]: 8 })
+  expect(r.messages.filter((m) => /^host \w+ counted chunk \d: \d+ words$/.test(m))).toHaveLength(8)
+  expect(r.messages.at(-1)).toBe(`total: ${r.expected} words in 8 chunks, 2 workers, 1 host(s)`)
+  // The live view saw the coordinator and the workers it spawned.
+  expect(r.processes.map((p) => p.name).sort()).toEqual(['wc-coordinator', 'wc-worker-0', 'wc-worker-1'])
 })
 
-test('ww demo (human view) prints the guest lines tagged with its pid and a summary', async () => {
-  const { stdout } = await run(process.execPath, [bin, 'demo'], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } })
-  expect(stdout).toMatch(/^\[pid 1\] read it back: "hello, anchors"$/m)
-  expect(stdout).toMatch(/^pid 1 exited 0 in [\d.]+ ms$/m)
+test('ww demo (human view): live process lines, topic lines, guest output tagged by host and pid, a summary', async () => {
+  const { stdout } = await run(process.execPath, [bin, 'demo'], { timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } })
+  expect(stdout).toMatch(/^ {2}\+ A pid 1 wc-coordinator started$/m)
+  expect(stdout).toMatch(/^wordcount> host \w+ counted chunk 0: \d+ words$/m)
+  expect(stdout).toMatch(/^\[A pid 1\] spawned 2 workers on 1 host\(s\)$/m)
+  expect(stdout).toMatch(/^ {2}total: (\d+) words \(checked: \1 counted here\)$/m)
+  expect(stdout).toMatch(/^ok$/m)
 })
 
 test('ww demo rejects arguments it does not take', async () => {
   await expect(run(process.execPath, [bin, 'demo', 'extra'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unexpected argument 'extra'/) })
+  await expect(run(process.execPath, [bin, 'demo', '--hosts', '9'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--hosts must be a whole number from 1 to 5/) })
 })

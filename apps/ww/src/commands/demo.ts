@@ -1,90 +1,92 @@
 import { readFile } from 'node:fs/promises'
 import { guestPath } from '@ww/guest'
-import { embeddedCluster, hostCapability, type Message } from '@ww/host'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
-import { exitCodeOf, LineSplitter, runGuestProcess } from '../guest-process.js'
-import { describeStatus } from '@ww/proc'
+import { embeddedDemo, libp2pDemo, type DemoCluster, type DemoHost } from '../demo/cluster.js'
+import { runWordCount } from '../demo/run.js'
 import { style } from '../style.js'
+import { writeJson } from './args.js'
 
-const GUEST = 'wasi-hello-host'
+const GUEST = 'wasi-demo-wordcount'
+const MAX_HOSTS = 5
 
 /**
- * `ww demo`: an embedded host, and a guest compiled from source (AssemblyScript) that
- * bootstraps its Host capability and uses it over Cap'n Proto RPC in its own memory:
- * host info, the cluster view, an anchor written and read back, a message published.
- * The demo subscribes to the topic from the host side to show the message arrive.
+ * `ww demo`: a word count by AssemblyScript guests built from source, on one embedded
+ * host or across N js-libp2p hosts (each its own OS process). The guests use anchors
+ * (the job, claims with compare-and-set, counts), spawn (a coordinator spawns workers
+ * on every host and waits for them) and pubsub (progress on topic `wordcount`).
  */
 export const demo: Command = {
   name: 'demo',
-  summary: 'run the demo: a guest built from source uses its Host capability on an embedded host',
-  usage: 'ww demo [--json]',
-  options: { json: { type: 'boolean' } },
-  optionHelp: { json: 'print one JSON report instead of the human view' },
-  details: 'The guest (packages/guest/guests/wasi-hello-host.ts) runs under the default restricted WASI\npolicy; everything it does goes through capabilities it bootstrapped from its Host.',
+  summary: 'run the demo: a word count by guests that spawn, share anchors and publish, on one host or several',
+  usage: 'ww demo [--hosts N] [--json]',
+  options: { hosts: { type: 'string' }, json: { type: 'boolean' } },
+  optionHelp: {
+    hosts: `how many hosts (1–${MAX_HOSTS}; default 1, embedded). More than 1: js-libp2p hosts on 127.0.0.1, each a \`ww host\` OS process`,
+    json: 'print one JSON report instead of the live view',
+  },
+  details: [
+    `The guest (packages/guest/guests/${GUEST}.ts, AssemblyScript, built from source) runs`,
+    'under the default restricted WASI policy with a Host capability: the first copy claims',
+    'the job and spawns workers spread over the hosts; each worker claims chunks of text',
+    '(compareAndSet on anchors), counts their words, stores the count and publishes a line',
+    'on topic `wordcount`. The demo shows those lines and every host\'s processes as they',
+    'start and end, then checks the total against its own count.',
+    '',
+    'Examples:',
+    '  ww demo',
+    '  ww demo --hosts 3',
+  ].join('\n'),
   async run(args, io, signal) {
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'ww demo takes no arguments')
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'ww demo takes options only: --hosts N, --json')
+    const n = args.values.hosts === undefined ? 1 : Number(args.values.hosts)
+    if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new UsageError(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not '${String(args.values.hosts)}'`, 'e.g. ww demo --hosts 3')
     const json = args.values.json === true
     const s = style(io)
     const out = (line: string): void => { if (!json) io.stdout.write(line + '\n') }
 
-    await using cluster = embeddedCluster()
-    // The module before asyncify: the scheduler meters and instruments it itself.
-    const path = guestPath(GUEST, { asyncify: false })
-    const bytes = new Uint8Array(await readFile(path))
-    out(s.bold('ww demo') + s.dim(` — embedded host ${cluster.id}, guest ${GUEST}.wasm (${Math.round(bytes.length / 1024)} KiB)`))
-
-    // The host side listens on the topic the guest publishes to.
-    const received: Message[] = []
-    let firstMessage!: () => void
-    const arrived = new Promise<void>((resolve) => { firstMessage = resolve })
-    const topic = cluster.pubsub.join('demo')
-    const sub = topic.subscribe({ handler: (m: Message) => { received.push(m); firstMessage() } })
-
-    const lines: string[] = []
-    let pid = 0
-    const splitter = new LineSplitter((fd, line) => {
-      lines.push(line)
-      out(`${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(line) : line}`)
-    })
-    // The spawner decides what the guest may reach: here the cluster view, pubsub and anchors.
-    const report = await runGuestProcess(bytes, {
-      bootstrap: (processId) => hostCapability(cluster, { processId, rights: { view: true, pubSub: true, root: true } }),
-      signal,
-      onSpawn: (p) => { pid = p },
-      onOutput: (fd, chunk) => splitter.push(fd, chunk),
-    })
-    splitter.flush()
-    // Deliveries are asynchronous: wait for the guest's message, but only if it got as far
-    // as publishing (bounded, so a failed guest never hangs the demo).
-    if (lines.includes('published on topic demo')) {
-      await Promise.race([arrived, new Promise((r) => setTimeout(r, 2000).unref())])
+    // The module before asyncify: the host's scheduler meters and instruments it.
+    const module = new Uint8Array(await readFile(guestPath(GUEST, { asyncify: false })))
+    out(s.bold('ww demo') + s.dim(n === 1
+      ? ' — a word count on an embedded host'
+      : ` — a word count across ${n} js-libp2p hosts on 127.0.0.1, each its own OS process`))
+    const cluster: DemoCluster = n === 1 ? await embeddedDemo() : await libp2pDemo(n, signal, (l) => out(s.dim(`  ${l}`)))
+    const label = new Map(cluster.hosts.map((h, i) => [h.id, String.fromCharCode(65 + i)]))
+    const name = (h: DemoHost | string): string => {
+      const id = typeof h === 'string' ? h : h.id
+      return `${label.get(id) ?? '?'} ${s.dim(`…${id.slice(-6)}`)}`
     }
-    const greeting = await cluster.local.walk('demo/greeting').load()
-    sub.close()
-    topic.release()
-
-    const ok = report.status.kind === 'exited' && report.status.code === 0
+    let codes: number[] = []
+    let result
+    try {
+      for (const h of cluster.hosts) out(`  host ${name(h)}  ${s.dim(h.rpc)}`)
+      out(s.dim(`  guest ${GUEST}.wasm (${Math.round(module.length / 1024)} KiB, AssemblyScript built from source)`))
+      out('')
+      cluster.onOutput((h, pid, line) => out(`${s.cyan(`[${label.get(h.id)} pid ${pid}]`)} ${line}`))
+      result = await runWordCount(cluster.hosts, module, {
+        message: (text) => out(`${s.green('wordcount>')} ${text}`),
+        processStarted: (h, pid, nm) => out(s.dim(`  + ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} started`)),
+        processEnded: (h, pid, nm) => out(s.dim(`  - ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} ended`)),
+      }, signal)
+    } finally {
+      codes = await cluster.close()
+    }
+    const cleanly = codes.every((c) => c === 0)
+    const ok = result.ok && cleanly
     if (json) {
-      io.stdout.write(JSON.stringify({
-        ok, host: cluster.id, guest: GUEST, pid, code: exitCodeOf(report.status), status: describeStatus(report.status), ms: Math.round(report.ms),
-        output: lines,
-        anchor: greeting?.kind === 'bytes' ? Buffer.from(greeting.bytes).toString('utf8') : null,
-        published: received.map((m) => Buffer.from(m.data).toString('utf8')),
-        rpc: { callsIn: report.rpc.callsIn, messagesIn: report.rpc.messagesIn, messagesOut: report.rpc.messagesOut, deferredCopies: report.rpc.deferredCopies },
-        transport: { framesIn: report.transport.framesIn, framesOut: report.transport.framesOut, copiedFrames: report.transport.copiedFrames, waits: report.transport.waits },
-        deniedSyscalls: report.denied.byFunction,
-      }, null, 2) + '\n')
+      writeJson(io, { ...result, ok, hosts: cluster.hosts.map((h) => h.id), cluster: cluster.kind, hostExitCodes: codes })
       return ok ? 0 : 1
     }
+    const byHost = cluster.hosts.map((h) => `${label.get(h.id)} ${result.perHost[h.id] ?? 0}`).join(', ')
+    const perHostProcs = cluster.hosts.map((h) => `${label.get(h.id)} ${result.processes.filter((p) => p.host === h.id).length}`).join(', ')
     out('')
-    out(`host side: anchor ${cluster.id}/demo/greeting = ${greeting?.kind === 'bytes' ? JSON.stringify(Buffer.from(greeting.bytes).toString('utf8')) : s.red('missing')}`)
-    out(`host side: topic demo received ${received.length} message(s)${received.length ? `: ${received.map((m) => JSON.stringify(Buffer.from(m.data).toString('utf8'))).join(', ')}` : ''}`)
-    out(s.dim(`rpc: ${report.rpc.callsIn} calls served, ${report.rpc.messagesIn} frames in / ${report.rpc.messagesOut} out, ` +
-      `${report.transport.copiedFrames} copied frames (zero-copy otherwise), ${report.transport.waits} suspensions, ` +
-      `${report.denied.denials} denied syscalls`))
-    if (ok) out(s.green(`pid ${pid} exited 0 in ${report.ms.toFixed(1)} ms`))
-    else out(s.red(`pid ${pid} ended: ${describeStatus(report.status)}`))
+    out(s.bold('summary'))
+    out(`  total: ${result.total ?? s.red('none')} words ${result.total === result.expected ? s.green(`(checked: ${result.expected} counted here)`) : s.red(`(expected ${result.expected})`)}`)
+    out(`  chunks counted per host: ${byHost} (of ${result.chunks})`)
+    out(`  processes: ${result.processes.length} seen (${perHostProcs}); coordinator pid ${result.coordinator.pid} ${result.coordinator.reason}`)
+    out(`  messages on wordcount: ${result.messages.length}`)
+    out(`  ${cluster.kind === 'libp2p' ? `${codes.length} host processes stopped ${cleanly ? 'cleanly (exit 0)' : s.red(`with exit codes ${codes.join(', ')}`)}` : 'host stopped'}; the work took ${(result.ms / 1000).toFixed(1)} s`)
+    out(ok ? s.green('ok') : s.red('failed'))
     return ok ? 0 : 1
   },
 }

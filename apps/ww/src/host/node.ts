@@ -4,7 +4,7 @@
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
 import {
-  debugProvider, embeddedCluster, executorProvider, executorServer, hostCapability, libp2pCluster, ProcessTree, Scope,
+  debugProvider, embeddedCluster, executorProvider, executorServer, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
   type Cluster, type HostCapability, type HostRights, type StartSpec,
 } from '@ww/host'
 import { procRuntime, Scheduler } from '@ww/proc'
@@ -85,11 +85,8 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 
     const scheduler = new Scheduler()
     cleanup.push(() => scheduler.close())
-    const tree = new ProcessTree({
-      runtime: procRuntime(scheduler, { guest: (spec) => guestParts(cluster, spec, o.onOutput) }),
-      cache: cluster.cache,
-      host: cluster.id,
-    })
+    // On libp2p, other hosts' processes can spawn here too (Peer.exec), and ours there.
+    const tree = hostProcessTree(cluster, procRuntime(scheduler, { guest: (spec) => guestParts(cluster, spec, o.onOutput) }))
     cleanup.push(() => tree.close())
     const executor = executorProvider(tree)
     const debug = debugProvider({ cluster, tree, counters: () => schedulerCounters(scheduler) })
@@ -133,7 +130,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   }
 }
 
-/** What a process spawned on this host may reach: the cluster view, pubsub, its host's anchors, and an executor (its children). */
+/** What a process spawned on this host may reach: the cluster view, pubsub, the cluster's anchors, and an executor (its children). */
 const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true, executor: true }
 
 /**
@@ -154,6 +151,8 @@ function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['on
       const hc = hostCapability(cluster, {
         processId: spec.pid,
         rights: GUEST_RIGHTS,
+        // The cluster's root (host.capnp's default): `<host id>/…` reaches any host's anchors.
+        root: cluster.anchors.walk(''),
         executor: { capabilityFor: (identity, scope) => executorServer(spec.executor, identity, scope?.child() ?? new Scope()) },
       })
       return { server: hc.server, close: (reason?: string) => { lines.flush(); hc.close(reason) } }
