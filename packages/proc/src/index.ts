@@ -8,6 +8,7 @@
 //   transport with the capability the spawner chose, and any ProcessPlugin.
 // - procRuntime: @ww/host's Runtime (the Executor's pluggable part) on a Scheduler.
 // - meterModule: the Binaryen metering pass on its own.
+// - WorkerPool: one scheduler per worker thread, the same guest view on any (WORKERS.md).
 
 export {
   Scheduler, type SchedulerOptions, type SpawnOptions, type ProcessLimits, type ProcModule,
@@ -33,3 +34,4 @@ export {
   ProcError, ProcessLimitError, NoSuchProcessError, MailboxFullError, SchedulerClosedError,
   BadModuleError, AbortedError, ProcessExitedError, type ProcErrorCode,
 } from './errors.js'
+export * from './workers/index.js'
