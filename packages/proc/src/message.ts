@@ -23,9 +23,15 @@ export class Message {
     this.status = status
   }
 
-  /** Takes custody of a copy of `src` (the only copy ever made of it on the host). */
-  static copyOf(src: Uint8Array, from: Pid = 0): Message {
-    return new Message('user', from, src.slice())
+  /**
+   * Takes custody of a copy of `src` (the only copy ever made of it on the host), in a
+   * heap buffer of its own, or in what `alloc` gives (e.g. shared memory).
+   */
+  static copyOf(src: Uint8Array, from: Pid = 0, alloc?: (n: number) => Uint8Array): Message {
+    if (alloc === undefined) return new Message('user', from, src.slice())
+    const bytes = alloc(src.byteLength)
+    bytes.set(src)
+    return new Message('user', from, bytes)
   }
 
   /**

@@ -201,4 +201,27 @@ describe('custody', () => {
     await sender.send(u32(0))
     expect(await sender.wait()).toEqual({ kind: 'exited', code: 0 })
   })
+
+  test("with messageMemory 'shared' a guest's bytes are copied once into shared memory; the sender's later writes change nothing", async () => {
+    await using shared = new Scheduler({ messageMemory: 'shared' })
+    const a = shared.spawnNative()
+    const sender = shared.spawn(await shared.compile(await G.wat(G.CUSTODY_SENDER)))
+    await sender.send(u32(a.pid))
+    const m = await a.receive()
+    expect(Object.prototype.toString.call(m.bytes.buffer)).toBe('[object SharedArrayBuffer]')
+    while (sender.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))
+    expect(m.text()).toBe('hello custody') // CUSTODY_SENDER has overwritten its copy with 'X' by now
+    expect(() => new Scheduler({ messageMemory: 'stack' as 'heap' })).toThrow(RangeError)
+  })
+})
+
+describe('pids', () => {
+  test('a scheduler hands out pids from `first` every `step` (how a pool keeps them unique)', async () => {
+    await using strided = new Scheduler({ pids: { first: 3, step: 4 } })
+    const m = await strided.compile(await G.wat(G.TRAP))
+    const pids = [strided.spawnNative().pid, strided.spawn(m).pid, strided.spawnNative().pid]
+    expect(pids).toEqual([3, 7, 11])
+    expect(() => new Scheduler({ pids: { first: 0, step: 1 } })).toThrow(RangeError)
+    expect(() => new Scheduler({ pids: { first: 1, step: 1.5 } })).toThrow(RangeError)
+  })
 })

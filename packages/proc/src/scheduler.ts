@@ -11,6 +11,7 @@ import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
 import { Message } from './message.js'
 import { meterModule, START_EXPORT, type MeterInfo } from './meter/pass.js'
 import { restore, snapshot } from './internal/hibernate.js'
+import { SharedSlab } from './internal/shared-slab.js'
 import { isNormal, type ExitStatus, type Pid } from './status.js'
 
 /** Per-process limits; every field has a scheduler-wide default. */
@@ -43,6 +44,17 @@ export interface SchedulerOptions {
    * host buffer and its instance is dropped until a message comes. Default: never.
    */
   hibernateAfterMs?: number
+  /**
+   * Pids this scheduler hands out: `first`, then every `step` (default 1, 1). A pool
+   * gives worker k of W `{ first: k + 1, step: W }`, so pids are unique pool-wide.
+   */
+  pids?: { readonly first: number; readonly step: number }
+  /**
+   * Where a guest's sent bytes are copied: `heap` (default; a buffer of their own, moved
+   * when they cross threads) or `shared` (SharedArrayBuffer memory, so the same bytes can
+   * reach receivers on several worker threads at once).
+   */
+  messageMemory?: 'heap' | 'shared'
 }
 
 export interface SpawnOptions extends ProcessLimits {
@@ -126,7 +138,8 @@ export class Scheduler implements ImportHost {
   readonly #handles = new WeakMap<Proc, ProcessHandle>()
   #queue: Proc[] = []
   #qhead = 0
-  #nextPid = 1
+  #nextPid: number
+  readonly #pidStep: number
   #pumping = false
   #pumpStart = 0
   #closed = false
@@ -137,8 +150,23 @@ export class Scheduler implements ImportHost {
   readonly #defaults: ResolvedLimits
   readonly #core: Core
   readonly #hibernateAfter: number
+  /** @internal Where guests' sent bytes go (ImportHost); undefined: heap buffers. */
+  readonly messageAlloc: ((n: number) => Uint8Array) | undefined
 
   constructor(opts: SchedulerOptions = {}) {
+    const { first = 1, step = 1 } = opts.pids ?? {}
+    if (!Number.isSafeInteger(first) || first < 1 || !Number.isSafeInteger(step) || step < 1) {
+      throw new RangeError(`pids: first and step must be positive integers (got ${first}, ${step})`)
+    }
+    this.#nextPid = first
+    this.#pidStep = step
+    if (opts.messageMemory !== undefined && opts.messageMemory !== 'heap' && opts.messageMemory !== 'shared') {
+      throw new RangeError(`messageMemory: 'heap' or 'shared' (got ${String(opts.messageMemory)})`)
+    }
+    if (opts.messageMemory === 'shared') {
+      const slab = new SharedSlab()
+      this.messageAlloc = (n) => slab.alloc(n)
+    }
     this.#max = opts.maxProcesses ?? 10_000
     this.#sliceFuel = opts.sliceFuel ?? 100_000
     this.#quantumMs = opts.quantumMs ?? 4
@@ -252,7 +280,8 @@ export class Scheduler implements ImportHost {
     const parent = opts.parent ? this.#core.procOf(opts.parent) : undefined
     if (parent?.status) throw new BadModuleError(`parent ${parent.pid} has exited`)
     const limits = { ...this.#defaults, ...definedOnly(opts) }
-    const pid = this.#nextPid++
+    const pid = this.#nextPid
+    this.#nextPid += this.#pidStep
     const p = new Proc({ pid, parent, kind, name: opts.name ?? `${kind}-${pid}`, limits, trapExits: opts.trapExits ?? false })
     this.#procs.set(pid, p)
     parent?.children.add(p)

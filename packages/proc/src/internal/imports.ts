@@ -9,6 +9,8 @@ export interface ImportHost {
   outOfFuel(p: Proc): number | Promise<number>
   send(p: Proc, pid: number, msg: Message): number | Promise<number>
   recv(p: Proc, ptr: number, cap: number): number | Promise<number>
+  /** Where a guest's message bytes go (default: a heap buffer of their own). */
+  readonly messageAlloc?: ((n: number) => Uint8Array) | undefined
 }
 
 export const KIND_CODES = { user: 0, down: 1, exit: 2 } as const
@@ -40,7 +42,7 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
     ww_proc: {
       self: (): number => p.pid,
       // The one copy: out of the sender's memory, during this call, into a host buffer.
-      send: s.wrapImport((pid, ptr, len) => host.send(p, pid!, Message.copyOf(guestBytes(p, ptr!, len!), p.pid))),
+      send: s.wrapImport((pid, ptr, len) => host.send(p, pid!, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc))),
       recv: s.wrapImport((ptr, cap) => host.recv(p, ptr!, cap!)),
       sender: (): number => p.lastFrom,
       kind: (): number => p.lastKind,

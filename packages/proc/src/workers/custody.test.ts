@@ -58,3 +58,22 @@ test('a host message in shared memory reaches receivers on both workers as the s
   expect(new TextDecoder().decode(got)).toBe('plain')
   await Promise.all([...receivers, fresh].map((r) => r.kill()))
 })
+
+test("with messageMemory 'shared' a guest's message to another worker is shared, not moved: both threads map the same bytes", async () => {
+  await using shared = await WorkerPool.start({ workers: 2, scheduler: { messageMemory: 'shared' } })
+  const receiver = await shared.spawn(await shared.compile(await G.wat(G.SPIN)), { worker: 1 })
+  const sender = await shared.spawn(await shared.compile(await G.wat(G.CUSTODY_SENDER)), { worker: 0 })
+  await sender.send(u32(receiver.pid))
+  for (;;) {
+    const row = await sender.info()
+    if (row?.sent === 1 && row.state === 'waiting') break
+    await turn()
+  }
+  let bytes: Uint8Array | undefined
+  while ((bytes = await receiver.peekMessage()) === undefined) await turn()
+  expect(isShared(bytes.buffer)).toBe(true)
+  expect(new TextDecoder().decode(bytes)).toBe('hello custody') // the sender overwrote its own copy
+  const [w0] = await shared.stats()
+  expect(w0).toMatchObject({ worker: 0, remoteOut: 1, shared: 1, moved: 0, copied: 0 })
+})
+

@@ -1,18 +1,18 @@
 // The Scheduler of one worker in a pool. It differs from a plain one in two ways:
 //
-// - pids: every pid it hands out is one this worker owns (`index + 1 + k * workers`), so
-//   pids are unique across the pool without asking anyone, and any thread finds a
-//   process's worker from its pid alone;
+// - pids: every pid it hands out is one this worker owns (`index + 1 + k * workers`, the
+//   base scheduler's `pids` option), so pids are unique across the pool without asking
+//   anyone, and any thread finds a process's worker from its pid alone;
 // - messages to a pid owned by another thread go through an *outbox*: a native process
 //   standing for the remote receiver, whose bounded mailbox gives the sender the same
 //   backpressure (it parks while full) as a local receiver would. The outbox moves each
 //   message across (transferred or shared, never copied) and keeps at most WINDOW in
 //   flight until the receiving worker's mailbox has taken them.
 
-import { NativeProcess, type ProcessHandle } from '../handle.js'
+import { NativeProcess } from '../handle.js'
 import type { Proc } from '../internal/proc.js'
 import { Message } from '../message.js'
-import { Scheduler, type ProcModule, type SchedulerOptions, type SpawnOptions } from '../scheduler.js'
+import { Scheduler, type SchedulerOptions } from '../scheduler.js'
 import type { Pid } from '../status.js'
 import { ownerOf, type WireMessage, type WorkerCounters } from './protocol.js'
 
@@ -29,8 +29,6 @@ export class PoolScheduler extends Scheduler {
   readonly workers: number
   readonly counters: WorkerCounters = { remoteOut: 0, remoteIn: 0, moved: 0, shared: 0, copied: 0 }
   readonly #post: RemotePost
-  /** The pid the base scheduler hands out next (it counts up from 1). */
-  #next = 1
   readonly #outboxes = new Map<Pid, Outbox>()
   /** Pids of outboxes: in the table, but not processes of the pool. */
   readonly #internal = new Set<Pid>()
@@ -41,37 +39,10 @@ export class PoolScheduler extends Scheduler {
   readonly #gone = new Set<Pid>()
 
   constructor(index: number, workers: number, post: RemotePost, opts: SchedulerOptions = {}) {
-    super(opts)
+    super({ ...opts, pids: { first: index + 1, step: workers } })
     this.index = index
     this.workers = workers
     this.#post = post
-  }
-
-  override spawn(mod: ProcModule, opts: SpawnOptions = {}): ProcessHandle {
-    this.#align()
-    const h = super.spawn(mod, opts)
-    this.#next = h.pid + 1
-    return h
-  }
-
-  override spawnNative(opts: Parameters<Scheduler['spawnNative']>[0] = {}): NativeProcess {
-    this.#align()
-    const n = super.spawnNative(opts)
-    this.#next = n.pid + 1
-    return n
-  }
-
-  /**
-   * Makes the base scheduler's next pid one this worker owns: placeholders take the pids
-   * in between and exit at once (workers - 1 of them per spawn). A pid stride option in
-   * SchedulerOptions would make this unnecessary (WORKERS.md, "hooks").
-   */
-  #align(): void {
-    while (ownerOf(this.#next, this.workers) !== this.index) {
-      const n = super.spawnNative({ name: 'pid-placeholder', mailbox: 1 })
-      this.#next = n.pid + 1
-      n.exit()
-    }
   }
 
   /** True for processes the pool shows (not outboxes). */

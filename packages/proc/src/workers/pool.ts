@@ -16,13 +16,13 @@ import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
 import { ownerOf, type ExtensionSpec, type FromWorker, type ToWorker, type WorkerCounters, type WorkerInit } from './protocol.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
 import { servePort } from './rpc-port-host.js'
-import { SharedSlab } from './shared.js'
+import { SharedSlab } from '../internal/shared-slab.js'
 
 export interface WorkerPoolOptions {
   /** Worker threads (default: the machine's available parallelism). */
   workers?: number
-  /** Each worker's scheduler (structured-clonable: plain values only). */
-  scheduler?: SchedulerOptions
+  /** Each worker's scheduler (structured-clonable: plain values only; pids are the pool's). */
+  scheduler?: Omit<SchedulerOptions, 'pids'>
 }
 
 /** A capability a worker's guest bootstraps, served on this thread. */

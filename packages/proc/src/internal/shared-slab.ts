@@ -1,7 +1,8 @@
-// Host-made messages for a pool live in shared memory: copied once from the caller's
-// bytes into a SharedArrayBuffer, they reach receivers on any worker as views of the
-// same memory (posting a SharedArrayBuffer maps it, it does not copy it). Small ones are
-// cut from a shared slab: a SharedArrayBuffer costs ~0.4 µs to allocate, a slice ~0.05.
+// Message bytes in shared memory: copied once into a SharedArrayBuffer, they reach
+// receivers on any worker thread as views of the same memory (posting a SharedArrayBuffer
+// maps it, it does not copy it). Used for a pool's host-made messages and, with
+// `messageMemory: 'shared'`, for what guests send. Small ones are cut from a shared slab:
+// a SharedArrayBuffer costs ~0.4 µs to allocate, a slice ~0.05.
 
 const SLAB_BYTES = 64 * 1024
 /** Messages this large or larger get a buffer of their own (a slab lives as long as its longest-lived message). */
@@ -14,7 +15,13 @@ export class SharedSlab {
 
   /** A read-only (by contract) copy of `src` in shared memory. */
   copy(src: Uint8Array): Uint8Array {
-    const n = src.byteLength
+    const view = this.alloc(src.byteLength)
+    view.set(src)
+    return view
+  }
+
+  /** `n` zeroed bytes of shared memory, to be filled once by the caller and never written again. */
+  alloc(n: number): Uint8Array {
     let view: Uint8Array
     if (n >= OWN_BUFFER_BYTES) {
       view = new Uint8Array(new SharedArrayBuffer(n))
@@ -26,7 +33,6 @@ export class SharedSlab {
       view = new Uint8Array(this.#slab, this.#used, n)
       this.#used += (n + 7) & ~7
     }
-    view.set(src)
     this.#made.add(view)
     return view
   }
