@@ -37,25 +37,36 @@ export function checkPlugins(plugins: readonly ProcessPlugin[]): void {
 }
 
 /**
- * One extension made of the plugins' parts: imports merged, attached in order, cleaned
- * up in reverse order (a part built later may use an earlier one), counters summed.
- * If a plugin's create throws, the parts already built are cleaned up before it rethrows.
+ * One extension made of the plugins' parts: imports merged (two parts may share an
+ * import module, e.g. `env`, but not fill the same import: that throws BadModuleError),
+ * attached in order, cleaned up in reverse order (a part built later may use an earlier
+ * one), counters summed. If a plugin's create throws, or two parts collide, the parts
+ * already built are cleaned up before it rethrows. Also how a pool worker combines the
+ * extensions it builds for a process.
  */
 export function combineParts(plugins: readonly ProcessPlugin[], ctx: ProcessContext, built: (plugin: ProcessPlugin, part: ProcessExtension) => void = () => undefined): ProcessExtension {
   const parts: ProcessExtension[] = []
+  const imports: Record<string, WebAssembly.ModuleImports> = {}
   try {
+    const filledBy = new Map<string, string>()
     for (const p of plugins) {
       const part = p.create(ctx)
       parts.push(part)
       built(p, part)
+      for (const [mod, fields] of Object.entries(part.imports ?? {})) {
+        for (const field of Object.keys(fields)) {
+          const other = filledBy.get(`${mod}.${field}`)
+          if (other !== undefined) throw new BadModuleError(`${p.name} and ${other} both fill the import ${mod}.${field}`)
+          filledBy.set(`${mod}.${field}`, p.name)
+        }
+        imports[mod] = { ...imports[mod], ...fields }
+      }
     }
   } catch (e) {
     const status: ExitStatus = { kind: 'trapped', code: 'ERR_PLUGIN', reason: `a plugin failed to start: ${e instanceof Error ? e.message : String(e)}` }
     for (const part of parts.reverse()) safely(() => part.onExit?.(status))
     throw e
   }
-  const imports: WebAssembly.Imports = {}
-  for (const part of parts) Object.assign(imports, part.imports)
   return {
     imports,
     attach: (inst) => { for (const part of parts) part.attach?.(inst) },

@@ -4,6 +4,7 @@
 
 import { ProcError } from '../errors.js'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
+import type { ProcessPlugin } from '../compose/plugin.js'
 import type { ExtensionSpec } from './protocol.js'
 
 /** What an extension module exports (as `default`, or the name its spec gives). */
@@ -11,8 +12,12 @@ export type WorkerExtensionFactory = (options: unknown, ctx: ProcessContext) => 
 
 const loaded = new Map<string, Promise<Record<string, unknown>>>()
 
-/** The factories of `specs`, their modules imported once per worker. */
-export async function loadExtensions(specs: readonly ExtensionSpec[]): Promise<Array<(ctx: ProcessContext) => ProcessExtension>> {
+/**
+ * The plugins `specs` name, their modules imported once per worker. What they fill is
+ * known only once built, so `provides` is empty: combineParts refuses two parts that
+ * fill the same import.
+ */
+export async function loadExtensions(specs: readonly ExtensionSpec[]): Promise<ProcessPlugin[]> {
   return Promise.all(specs.map(async (spec) => {
     let mod = loaded.get(spec.module)
     if (mod === undefined) {
@@ -23,30 +28,6 @@ export async function loadExtensions(specs: readonly ExtensionSpec[]): Promise<A
     const name = spec.export ?? 'default'
     const factory = (await mod)[name]
     if (typeof factory !== 'function') throw new ProcError('ERR_BAD_MODULE', `extension module ${spec.module} exports no function ${name}`)
-    return (ctx: ProcessContext) => (factory as WorkerExtensionFactory)(spec.options, ctx)
+    return { name: `extension ${spec.module}`, provides: [], create: (ctx: ProcessContext) => (factory as WorkerExtensionFactory)(spec.options, ctx) }
   }))
-}
-
-/** One extension from several parts: imports merged by module, attached in order, cleaned up in reverse. */
-export function combine(parts: readonly ProcessExtension[]): ProcessExtension {
-  const imports: Record<string, WebAssembly.ModuleImports> = {}
-  for (const part of parts) {
-    for (const [mod, fields] of Object.entries(part.imports ?? {})) imports[mod] = { ...imports[mod], ...fields }
-  }
-  return {
-    imports,
-    attach: (inst) => { for (const part of parts) part.attach?.(inst) },
-    onExit: (status) => {
-      for (let i = parts.length - 1; i >= 0; i--) {
-        try { parts[i]!.onExit?.(status) } catch { /* one part's cleanup must not stop the others' */ }
-      }
-    },
-    stats: () => {
-      const sum: Record<string, number> = {}
-      for (const part of parts) {
-        for (const [k, v] of Object.entries(part.stats?.() ?? {})) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v
-      }
-      return sum
-    },
-  }
 }

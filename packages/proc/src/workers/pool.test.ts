@@ -14,6 +14,9 @@ const ENV_VALUE = `(module
   (func (export "ww_main") (result i32)
     (if (i32.ne (call $pid) (call $self)) (then unreachable))
     (call $value)))`
+const TWO_ENTRIES = `(module ${G.PRELUDE}
+  (func (export "ww_main") (result i32) (i32.const 1))
+  (func (export "other") (result i32) (i32.const 2)))`
 const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer)
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href
 
@@ -126,6 +129,22 @@ test('an extension is built inside the worker from a module specifier and clonea
   const hs = await Promise.all([0, 1].map((w) => pool.spawn(mod, { worker: w, extensions: [{ module: fixture('env-value.mjs'), options: { value: 42 + w } }] })))
   expect(await Promise.all(hs.map((h) => h.wait()))).toEqual([{ kind: 'exited', code: 42 }, { kind: 'exited', code: 43 }])
   await expect(pool.spawn(mod, { extensions: [{ module: fixture('env-value.mjs'), export: 'missing' }] })).rejects.toBeInstanceOf(ProcError)
+})
+
+test('two extensions may share an import module but not fill the same import (the process ends, ERR_BAD_MODULE)', async () => {
+  const mod = await pool.compile(await G.wat(ENV_VALUE))
+  const twice = [{ module: fixture('env-value.mjs'), options: { value: 1 } }, { module: fixture('env-value.mjs'), options: { value: 2 } }]
+  expect(await (await pool.spawn(mod, { extensions: twice })).wait()).toMatchObject({ kind: 'trapped', code: 'ERR_BAD_MODULE' })
+})
+
+test('`entry` picks the export a process starts at, on any worker', async () => {
+  const mod = await pool.compile(await G.wat(TWO_ENTRIES))
+  const hs = await Promise.all([0, 1].flatMap((w) => [pool.spawn(mod, { worker: w }), pool.spawn(mod, { worker: w, entry: 'other' }), pool.spawn(mod, { worker: w, entry: 'missing' })]))
+  const statuses = await Promise.all(hs.map((h) => h.wait()))
+  for (const w of [0, 1]) {
+    expect(statuses.slice(3 * w, 3 * w + 2)).toEqual([{ kind: 'exited', code: 1 }, { kind: 'exited', code: 2 }])
+    expect(statuses[3 * w + 2]).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_ABI' })
+  }
 })
 
 test('spawn errors of a worker come back typed; an unknown worker is refused', async () => {

@@ -5,8 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { ProcessExitedError } from '../errors.js'
 import type { ProcessHandle } from '../handle.js'
-import type { ProcModule } from '../scheduler.js'
-import { combine, loadExtensions } from './extensions.js'
+import type { ProcessContext, ProcModule } from '../scheduler.js'
+import { combineParts, type ProcessPlugin } from '../compose/plugin.js'
+import { loadExtensions } from './extensions.js'
 import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
 import { serializeError, type FromWorker, type SpawnRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
@@ -39,11 +40,13 @@ async function spawn(req: number, s: SpawnRequest): Promise<void> {
   try {
     const mod = modules.get(s.module)
     if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
-    const factories = await loadExtensions(s.extensions)
     const rpc = s.rpc
-    const extend = factories.length === 0 && rpc === undefined
-      ? undefined
-      : (ctx: Parameters<typeof factories[number]>[0]) => combine([...factories.map((f) => f(ctx)), ...(rpc ? [portTransport(rpc, ctx)] : [])])
+    const plugins: ProcessPlugin[] = [
+      ...await loadExtensions(s.extensions),
+      ...(rpc ? [{ name: 'host (over a port to the main thread)', provides: ['ww'], create: (ctx) => portTransport(rpc, ctx) } satisfies ProcessPlugin] : []),
+    ]
+    // No parts, no extension: such a process stays hibernatable.
+    const extend = plugins.length === 0 ? undefined : (ctx: ProcessContext) => combineParts(plugins, ctx)
     const parent = s.parent === undefined ? undefined : sched.process(s.parent)
     if (s.parent !== undefined && (parent === undefined || !sched.isPoolProcess(s.parent))) throw new ProcessExitedError(s.parent)
     h = sched.spawn(mod, {
