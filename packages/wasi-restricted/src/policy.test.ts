@@ -71,6 +71,31 @@ describe('policy as data', () => {
   })
 })
 
+describe('validation is paid once per policy', () => {
+  test('a policy validatePolicy/grant returned, and DEFAULT_POLICY, come back as they are', () => {
+    const p = grant(DEFAULT_POLICY, { sockets: true })
+    expect(validatePolicy(p)).toBe(p)
+    expect(validatePolicy(DEFAULT_POLICY)).toBe(DEFAULT_POLICY)
+    const fromJson = validatePolicy(JSON.parse(JSON.stringify(p)))
+    expect(validatePolicy(fromJson)).toBe(fromJson)
+  })
+
+  test('a validated policy cannot be changed afterwards (deep-frozen), so its check still holds', () => {
+    const p = grant(DEFAULT_POLICY, { scratch: true })
+    expect(() => { (p as { maxFds: number }).maxFds = 1 }).toThrow(/read only|not extensible/)
+    expect(() => { (p.rows.path_open as { do: string }).do = 'allow' }).toThrow(/read only|not extensible/)
+    expect(() => { (p.rows.fd_read as unknown as { on: string[] }).on.push('socket') }).toThrow(/read only|not extensible/)
+  })
+
+  test('an object we did not validate is checked every time, even when frozen', () => {
+    const bad = Object.freeze({ ...DEFAULT_POLICY, maxFds: 1 })
+    expect(() => validatePolicy(bad)).toThrow(PolicyError)
+    expect(() => createWasi(bad, { processId: 'p', sinks })).toThrow(PolicyError)
+    const copy = { ...DEFAULT_POLICY }
+    expect(validatePolicy(copy)).not.toBe(copy) // a frozen copy; the caller's object stays theirs
+  })
+})
+
 describe('describe', () => {
   test('one row per function, in order, saying what it does', () => {
     const rows = describePolicy(DEFAULT_POLICY)

@@ -192,9 +192,22 @@ function output(x: unknown, path: string): OutputPolicy {
 /**
  * `x` as a Policy, or a PolicyError naming the first problem: an unknown or missing
  * function, a row kind the function does not accept, a malformed grant, a row that needs a
- * grant the policy lacks. Returns a frozen copy.
+ * grant the policy lacks. Returns a frozen copy; a policy it returned before comes back as
+ * it is, unchecked (so a spawner may pass the same policy to every createWasi for free).
  */
 export function validatePolicy(x: unknown): Policy {
+  // What this function returned before is deep-frozen, so it is still valid: spawning
+  // many processes from one policy validates it once (WeakSet: policies are not kept alive).
+  if (VALIDATED.has(x as object)) return x as Policy
+  const p = check(x)
+  VALIDATED.add(p)
+  return p
+}
+
+/** Policies validatePolicy returned (deep-frozen, so they cannot have changed since). */
+const VALIDATED = new WeakSet<object>()
+
+function check(x: unknown): Policy {
   if (!isObject(x)) throw new PolicyError('policy', 'expected an object')
   keys(x, 'policy', ['version', 'rows', 'clock', 'random', 'stdin', 'stdout', 'stderr', 'scratch', 'sockets', 'maxFds'])
   if (x.version !== 1) throw new PolicyError('version', 'expected 1')
@@ -259,3 +272,8 @@ function deepFreeze<T>(o: T): T {
   }
   return o
 }
+
+// The default is built frozen above; check it once here, so it is known valid like any
+// policy validatePolicy returned (createWasi(DEFAULT_POLICY) validates nothing per spawn).
+check(DEFAULT_POLICY)
+VALIDATED.add(DEFAULT_POLICY)

@@ -85,7 +85,27 @@ const defaultScheduler: Scheduler = {
   yield: () => new Promise<void>((resolve) => setImmediate(resolve)),
 }
 
-/** Builds one process's WASI. Throws PolicyError for a bad policy or a capability the policy does not grant. */
+// Which fd groups each row lets its function act on, per policy: policies are frozen, so
+// every process spawned from one shares these sets.
+const GROUPS = new WeakMap<Policy, Readonly<Record<Preview1Function, ReadonlySet<FdGroup>>>>()
+function groupsOf(policy: Policy): Readonly<Record<Preview1Function, ReadonlySet<FdGroup>>> {
+  let g = GROUPS.get(policy)
+  if (g === undefined) {
+    const groups = {} as Record<Preview1Function, ReadonlySet<FdGroup>>
+    for (const fn of PREVIEW1_FUNCTIONS) {
+      const r = policy.rows[fn]
+      groups[fn] = new Set(r.do === 'fds' ? r.on : [])
+    }
+    g = Object.freeze(groups)
+    GROUPS.set(policy, g)
+  }
+  return g
+}
+
+/**
+ * Builds one process's WASI. Throws PolicyError for a bad policy or a capability the policy
+ * does not grant. A policy from grant()/validatePolicy()/DEFAULT_POLICY is not checked again.
+ */
 export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   policy = validatePolicy(policy)
   const { processId } = options
@@ -112,11 +132,7 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   for (const b of options.sockets ?? []) fds.add({ kind: 'listener', binder: b, flags: 0 })
   for (const c of options.conns ?? []) fds.add({ kind: 'conn', conn: c, flags: 0 })
 
-  const groups = {} as Record<Preview1Function, ReadonlySet<FdGroup>>
-  for (const fn of PREVIEW1_FUNCTIONS) {
-    const r = policy.rows[fn]
-    groups[fn] = new Set(r.do === 'fds' ? r.on : [])
-  }
+  const groups = groupsOf(policy)
   const canWait = typeof options.suspend === 'function'
   const ctx: Ctx = {
     processId, policy, mem, fds, scratch, clock, audit, groups, canWait,

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `pnpm bench` for @ww/wasi-restricted: node dist/bench/cli.js [overhead] [http]
+// `pnpm bench` for @ww/wasi-restricted: node dist/bench/cli.js [overhead] [create] [http]
 import { overhead } from './overhead.js'
 import { http } from './http.js'
+import { create } from './create.js'
 
-const all: Record<string, () => Promise<void>> = { overhead: () => overhead(), http: () => http() }
+const all: Record<string, () => Promise<void>> = { overhead: () => overhead(), create: () => create(), http: () => http() }
 const pick = process.argv.slice(2)
 for (const name of pick.length > 0 ? pick : Object.keys(all)) {
   const run = all[name]

@@ -23,12 +23,17 @@ export function randomCalls(ctx: Ctx): Record<'random_get', Impl> {
  * randomFillSync costs ~1 µs whatever its size, so small requests (getentropy: 16–32 B)
  * would pay it each time. Bytes are handed out once and zeroed.
  */
+const POOL_BYTES = 4096
+
 function cryptoPool(): (dst: Uint8Array) => void {
-  const pool = new Uint8Array(4096)
-  let at = pool.length
+  // Allocated at the first random_get: a buffer per spawn is most of createWasi's cost
+  // (and GC work) for the many processes that never ask for randomness.
+  let pool: Uint8Array | undefined
+  let at = POOL_BYTES
   return (dst) => {
-    if (dst.length > pool.length) { randomFillSync(dst); return }
-    if (at + dst.length > pool.length) { randomFillSync(pool); at = 0 }
+    if (dst.length > POOL_BYTES) { randomFillSync(dst); return }
+    pool ??= new Uint8Array(POOL_BYTES)
+    if (at + dst.length > POOL_BYTES) { randomFillSync(pool); at = 0 }
     dst.set(pool.subarray(at, at + dst.length))
     pool.fill(0, at, at + dst.length)
     at += dst.length
