@@ -20,6 +20,7 @@ import { VERSION } from '../version.js'
 import { PeerRpc, type PeerLink, type PeerRpcOptions } from '../peer/rpc.js'
 import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
+import { coalescing } from './coalesce.js'
 import { Reorder } from './reorder.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
@@ -43,6 +44,11 @@ export interface Libp2pClusterOptions {
    */
   pubsubBatch?: Partial<BatchLimits>
   privateKey?: PrivateKey
+  /**
+   * Gather what the muxer sends in one tick into one encrypted message and socket write
+   * (src/cluster/coalesce.ts). Default true.
+   */
+  coalesceWrites?: boolean
   cache?: BytecodeCacheOptions
   /** Host-to-host anchor forwarding; default: over this host's Peer links (src/peer/anchors.ts). */
   forwardAnchors?: AnchorForwarder
@@ -78,7 +84,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
     addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    // Frames yamux sends in one tick leave as one noise message and socket write (coalesce.ts).
+    connectionEncrypters: [opts.coalesceWrites === false ? noise() : coalescing(noise())],
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
