@@ -236,15 +236,24 @@ export class PeerRpc implements RemoteSpawner {
     }
     const link = await this.dialPeer(host, opts)
     let remote!: proc.Process$Client
-    // exec and pid pipelined: one round trip.
-    const pid = await link.call('Peer.exec', (p) => {
-      remote = p.exec(fill).getProcess()
-      return remote.pid().then((a) => Number(a.getSelf().getPid()))
-    }, opts)
-    // The wait stays pending as long as the process runs: bounded by the link, not a timer.
-    const exited: Promise<ExitStatus> = link.call('Process.wait', (p) => { void p; return remote.wait() }, { signal: new AbortController().signal })
-      .then((a): ExitStatus => readExitStatus(a.getStatus()), (): ExitStatus => ({ kind: 'hostLost', host }))
-      .finally(() => remote.dispose())
+    let exited!: Promise<ExitStatus>
+    // exec, pid and wait pipelined: the spawn costs one round trip, and the wait is already
+    // on its way. The wait stays pending as long as the process runs: bounded by the link
+    // (it fails when the link goes: hostLost), not by a timer.
+    let pid: number
+    try {
+      pid = await link.call('Peer.exec', (p) => {
+        remote = p.exec(fill).getProcess()
+        exited = link.call('Process.wait', () => remote.wait(), { signal: new AbortController().signal })
+          .then((a): ExitStatus => readExitStatus(a.getStatus()), (): ExitStatus => ({ kind: 'hostLost', host }))
+          .finally(() => remote.dispose())
+        return remote.pid().then((a) => Number(a.getSelf().getPid()))
+      }, opts)
+    } catch (e) {
+      // Timed out or aborted here, the process may still have started there: end it.
+      if (remote !== undefined) void remote.kill().then(() => {}, () => {})
+      throw e
+    }
     return {
       host, pid, exited,
       kill: () => { void link.call('Process.kill', () => remote.kill(), { timeoutMs: this.#opts.callTimeoutMs }).catch(this.#opts.onError) },
