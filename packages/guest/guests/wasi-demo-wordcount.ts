@@ -1,14 +1,16 @@
 // WASI guest for `ww demo`: a distributed word count built only from capabilities.
-// One module, two roles. The demo writes a job under its host's anchors —
-// `<job host>/wc/job` (the number of chunks), `wc/module` (this module's cid in the
-// bytecode cache), `wc/chunk/<i>` (the text) — and spawns this module once.
-//   - The first process to claim `wc/coordinator` (compareAndSet) is the coordinator: it
-//     spawns workers from the same cid, spread over the cluster's hosts (`where`), waits
-//     for each to exit, sums `wc/count/<i>`, stores `wc/total` and publishes the total.
-//   - Every other process is a worker: it finds the job host (the one whose subtree has
-//     `wc/job`), claims chunks with compareAndSet on `wc/claim/<i>` until none is left,
-//     stores each count in `wc/count/<i>` and publishes a line on topic `wordcount`.
-// The Host's root is the cluster root, so `<host>/…` reaches another host's anchors.
+// One module, two roles, chosen with compare-and-set on this host's anchors. The demo
+// writes each host's share of the job under that host's own subtree — `wc/job` (how many
+// chunks), `wc/chunk/<i>` (the text) — and, on the first host only, `wc/module` (this
+// module's cid in the bytecode cache); elsewhere it fills `wc/coordinator` in advance.
+//   - The process that claims `wc/coordinator` (it never held a value) is the
+//     coordinator: it spawns two workers per host of the cluster from the same cid
+//     (`where`), waits for each to exit, and publishes how they ended.
+//   - Every other process is a worker: it claims chunks of its host's share with
+//     compareAndSet on `wc/claim/<i>` until none is left, stores each count in
+//     `wc/count/<i>` and publishes a line on topic `wordcount`.
+// Each process reaches only its own host's anchors (`<its host id>/wc/…` from the cluster
+// root it was given); the cluster's work is split by host, joined by spawn and pubsub.
 export * from "../assembly/exports";
 import { Session, HostClient, HostSummary, ViewClient, AnchorClient, TopicClient, Answer, Cap } from "../assembly/index";
 import { Anchor, Anchor_compareAndSet$Params, Anchor_compareAndSet$Results, Value } from "@ww/schema/assembly/anchor";
@@ -87,8 +89,10 @@ function publish(topic: TopicClient, line: string): void {
   p.dispose();
 }
 
-function worker(root: AnchorClient, topic: TopicClient, me: string, job: string, chunks: i32): i32 {
+function worker(root: AnchorClient, topic: TopicClient, me: string, chunks: i32): i32 {
+  const job = me;
   let done = 0;
+  let counted = 0;
   for (let i = 0; i < chunks; i++) {
     if (!claim(root, job + "/wc/claim/" + i.toString(), me)) continue;
     const chunk = load(root, job + "/wc/chunk/" + i.toString());
@@ -97,15 +101,16 @@ function worker(root: AnchorClient, topic: TopicClient, me: string, job: string,
     if (!store(root, job + "/wc/count/" + i.toString(), n.toString())) return 3;
     publish(topic, "host " + short(me) + " counted chunk " + i.toString() + ": " + n.toString() + " words");
     done++;
+    counted += n;
   }
-  console.log("worker on " + short(me) + ": " + done.toString() + " chunk(s)");
+  console.log("worker on " + short(me) + ": " + done.toString() + " chunk(s), " + counted.toString() + " words");
   return 0;
 }
 
-function coordinator(rpc: Session, host: HostClient, root: AnchorClient, topic: TopicClient, hosts: HostSummary[], me: string, chunks: i32): i32 {
+function coordinator(rpc: Session, host: HostClient, root: AnchorClient, topic: TopicClient, hosts: HostSummary[], me: string): i32 {
   const cid = load(root, me + "/wc/module");
   if (cid == null) { console.log("no module cid in wc/module"); return 4; }
-  const workers = chunks < 2 * hosts.length ? chunks : 2 * hosts.length;
+  const workers = 2 * hosts.length;
   const ea = rpc.call(host.cap, Host.ID, Host.M_executor, Host_executor$Params.DATA_WORDS, Host_executor$Params.POINTER_COUNT).send();
   const executor = ea.cap(Host_executor$Results.P_executor);
   // Spawn every worker first (pipelined), then wait for each.
@@ -139,15 +144,7 @@ function coordinator(rpc: Session, host: HostClient, root: AnchorClient, topic: 
   }
   executor.release();
   ea.dispose();
-  let total = 0;
-  for (let i = 0; i < chunks; i++) {
-    const c = load(root, me + "/wc/count/" + i.toString());
-    if (c == null) { console.log("chunk " + i.toString() + " was not counted"); ok = false; continue; }
-    total += I32.parseInt(text(c));
-  }
-  store(root, me + "/wc/total", total.toString());
-  publish(topic, "total: " + total.toString() + " words in " + chunks.toString() + " chunks, " + workers.toString() + " workers, " + hosts.length.toString() + " host(s)");
-  console.log("total: " + total.toString() + " words");
+  publish(topic, "done: " + workers.toString() + " workers on " + hosts.length.toString() + " host(s) " + (ok ? "all exited 0" : "NOT all exited 0"));
   return ok ? 0 : 1;
 }
 
@@ -170,19 +167,13 @@ export function ww_main(): i32 {
   const pubsub = host.pubSub();
   const topic = pubsub.join(TOPIC);
 
-  // The job host: this one if the job is here, else the one whose subtree holds it.
-  let job = "";
-  let chunks = 0;
-  for (let h = -1; h < hosts.length && job == ""; h++) {
-    const id = h < 0 ? me : hosts[h].id;
-    const n = load(root, id + "/wc/job");
-    if (n != null) { job = id; chunks = I32.parseInt(text(n)); }
-  }
-  if (job == "") { console.log("no job found in any host's wc/job"); return 5; }
+  const job = load(root, me + "/wc/job");
+  if (job == null) { console.log("no job found in wc/job"); return 5; }
+  const chunks = I32.parseInt(text(job!));
 
-  const code = job == me && claim(root, me + "/wc/coordinator", me)
-    ? coordinator(rpc, host, root, topic, hosts, me, chunks)
-    : worker(root, topic, me, job, chunks);
+  const code = claim(root, me + "/wc/coordinator", "taken")
+    ? coordinator(rpc, host, root, topic, hosts, me)
+    : worker(root, topic, me, chunks);
   topic.release();
   pubsub.release();
   root.release();

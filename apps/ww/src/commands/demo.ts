@@ -62,8 +62,11 @@ export const demo: Command = {
       for (const h of cluster.hosts) out(`  host ${name(h)}  ${s.dim(h.rpc)}`)
       out(s.dim(`  guest ${GUEST}.wasm (${Math.round(module.length / 1024)} KiB, AssemblyScript built from source)`))
       out('')
-      cluster.onOutput((h, pid, line) => out(`${s.cyan(`[${label.get(h.id)} pid ${pid}]`)} ${line}`))
+      // The warm-up runs (no job yet: they say so and exit) are not part of the story.
+      let running = false
+      cluster.onOutput((h, pid, line) => { if (running) out(`${s.cyan(`[${label.get(h.id)} pid ${pid}]`)} ${line}`) })
       result = await runWordCount(cluster.hosts, module, {
+        phase: (text) => { running = text === 'running'; if (!running) out(s.dim(`  ${text}`)) },
         message: (text) => out(`${s.green('wordcount>')} ${text}`),
         processStarted: (h, pid, nm) => out(s.dim(`  + ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} started`)),
         processEnded: (h, pid, nm) => out(s.dim(`  - ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} ended`)),

@@ -89,9 +89,14 @@ export const host: Command = {
         ...(r.ui ? [`  ui    ${r.ui}`] : []),
         s.dim(`Clients find it through ${home}/host.json: try \`ww ps\`, \`ww cluster ls\`. Ctrl-C stops it.`),
       ].join('\n'))
+      // current: a join for every host already seen, so each host's log names all the others.
       const watch = h.cluster.view.watch({
-        handler: (e) => emit(e.type, { host: e.host.id, ...(e.type === 'leave' ? { reason: e.reason } : {}) },
-          e.type === 'join' ? s.green(`host ${e.host.id} joined`) : s.red(`host ${e.host.id} left (${e.reason})`)),
+        current: true,
+        handler: (e) => {
+          if (e.host.id === h.cluster.id) return
+          emit(e.type, { host: e.host.id, ...(e.type === 'leave' ? { reason: e.reason } : {}) },
+            e.type === 'join' ? s.green(`host ${e.host.id} joined`) : s.red(`host ${e.host.id} left (${e.reason})`))
+        },
       })
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve()

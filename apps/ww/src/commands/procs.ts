@@ -111,7 +111,7 @@ export const spawn: Command = {
     ...CLIENT_HELP,
     on: 'run it on this host of the cluster (its id, or a unique prefix of it; see `ww cluster ls`)',
     name: 'a label for `ww ps` (confers nothing)',
-    wait: 'wait until it ends; exit with its status (its exit code; 134 trap, 137 killed or over a limit)',
+    wait: 'wait until it ends; exit with its status (its exit code; 134 trap, 137 killed or over a limit); Ctrl-C kills it',
   },
   details: [
     'The module is sent to the host (and put in its bytecode cache); the process is a root',
@@ -144,7 +144,15 @@ export const spawn: Command = {
         return 0
       }
       if (args.values.json !== true) io.stderr.write(style(io, 'stderr').dim(`pid ${started.pid} on ${started.host} (${name}): waiting…`) + '\n')
-      const status = readExit((await proc.wait()).getStatus())
+      // Ctrl-C while waiting kills the process (a foreground job), here or on its host.
+      const onAbort = (): void => { void proc.kill().catch(() => {}) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      let status
+      try {
+        status = readExit((await proc.wait()).getStatus())
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
       if (args.values.json === true) writeJson(io, { ...started, status, reason: describeExit(status) })
       else io.stdout.write(`pid ${started.pid} on ${started.host}: ${describeExit(status)}\n`)
       return shellStatus(status)

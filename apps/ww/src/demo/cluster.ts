@@ -45,7 +45,9 @@ interface Child { proc: ChildProcess; home: string; events: Array<Record<string,
 
 function startChild(args: string[], onLine: (e: Record<string, unknown>) => void): Child {
   const home = mkdtempSync(join(tmpdir(), 'ww-demo-'))
-  const proc = spawn(process.execPath, [bin, 'host', '--json', '--ttl', '5s', ...args], {
+  // A generous membership TTL: metering and asyncifying the guest (Binaryen, synchronous)
+  // holds a host's event loop for seconds on a busy machine, heartbeats included.
+  const proc = spawn(process.execPath, [bin, 'host', '--json', '--ttl', '30s', ...args], {
     env: { ...process.env, WW_HOME: home, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -82,6 +84,8 @@ export async function libp2pDemo(n: number, signal: AbortSignal, progress: (line
   const children: Child[] = []
   const onEvent = (i: number) => (e: Record<string, unknown>): void => {
     if (e.event === 'output' && hosts[i]) output(hosts[i]!, Number(e.pid), String(e.text))
+    // A host that drops out of another's view mid-run explains a failed remote wait.
+    if (e.event === 'leave' && hosts[i]) progress(`host ${i + 1} saw ${String(e.host)} leave (${String(e.reason)})`)
   }
   const stop = async (): Promise<number[]> => {
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM')
