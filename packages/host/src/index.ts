@@ -32,7 +32,7 @@ export {
 export { BytecodeCache, cidOf, type Cid, type BytecodeCacheOptions, type BytecodeCacheStats } from './cache/bytecode-cache.js'
 
 export type {
-  Pid, ExitStatus, KillReason, SpawnRequest, ProcessHandle, ProcessSnapshot, Executor, StartSpec, RunningProcess, Runtime,
+  Pid, ExitStatus, KillReason, SpawnRequest, ChildOptions, ProcessHandle, ProcessSnapshot, Executor, StartSpec, RunningProcess, Runtime,
   RemoteProcess, RemoteSpawner,
 } from './exec/types.js'
 export { ProcessTree, type ProcessTreeInit, type ProcessTreeCounters } from './exec/process-tree.js'

@@ -4,7 +4,7 @@
 // wait answer hostLost. Two and three libp2p hosts in this process, real modules.
 import type { process as capProcess } from '@ww/schema'
 import {
-  embeddedCluster, executorProvider, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree,
+  embeddedCluster, executorProvider, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree, type StartSpec,
 } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { codeOf, rig, type Rig } from './rpc-rig.js'
@@ -29,6 +29,7 @@ describe('remote spawn over libp2p', () => {
   let ta: ProcessTree
   let tb: ProcessTree
   const rigs: Rig[] = []
+  const seenOnB: StartSpec[] = []
   const hostOnA = (pid: number): Rig => {
     const r = rig(a, { processId: pid, rights: { executor: true }, executor: executorProvider(ta) })
     rigs.push(r)
@@ -38,7 +39,8 @@ describe('remote spawn over libp2p', () => {
     a = await libp2pCluster({ ttlMs: 3000 })
     b = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
     ta = hostProcessTree(a, tinyRuntime())
-    tb = hostProcessTree(b, tinyRuntime())
+    const inner = tinyRuntime()
+    tb = hostProcessTree(b, { start: (spec, o) => { seenOnB.push(spec); return inner.start(spec, o) } })
     await waitFor(() => a.view.get(b.id) !== undefined && b.view.get(a.id) !== undefined)
   })
   afterAll(async () => {
@@ -75,6 +77,22 @@ describe('remote spawn over libp2p', () => {
     expect((await p.wait()).getStatus().getExited()).toBe(42)
     expect(b.cache.has(cid)).toBe(true)
     expect(await codeOf(exec(ex, (bc) => bc.setCid(new Uint8Array(32)), b.id).pid())).toBe('ERR_NOT_FOUND')
+  }, 20_000)
+
+  test('ExecOptions travel with the spawn: B\'s runtime gets the args blob, limits and rights', async () => {
+    const ex = hostOnA(0).host.executor().getExecutor()
+    const p = ex.exec((q) => {
+      q.initBytecode().setInline(EXIT3)
+      const o = q.initOptions()
+      o.setWhere(b.id)
+      o.setArgs(new Uint8Array([9, 8, 7]))
+      o.initGrants().setCpuBudgetMs(250n)
+      o.initRights().setPubSub(true)
+    }).getProcess()
+    expect((await p.wait()).getStatus().getExited()).toBe(3)
+    const spec = seenOnB[seenOnB.length - 1]!
+    expect([...spec.child!.args!]).toEqual([9, 8, 7])
+    expect(spec.child).toMatchObject({ cpuBudgetMs: 250, rights: { pubSub: true, root: false } })
   }, 20_000)
 
   test('killing a parent on A kills its child on B', async () => {

@@ -2,7 +2,7 @@
 // runtime: tinyRuntime compiles and instantiates each module with WebAssembly.
 import { process as capProcess } from '@ww/schema'
 import {
-  debugProvider, embeddedCluster, executorProvider, ProcessTree, VERSION, type Cluster,
+  debugProvider, embeddedCluster, executorProvider, ProcessTree, VERSION, type Cluster, type StartSpec,
 } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { codeOf, rig, type Rig } from './rpc-rig.js'
@@ -128,6 +128,34 @@ describe('Executor / Process / Debug over RPC', () => {
     r.hc.close('process exited')
     expect(await codeOf(ex.ps())).toBe('ERR_REVOKED')
     expect(await codeOf(p.info())).toBe('ERR_REVOKED')
+  })
+
+  test('ExecOptions reach the runtime (args blob, limits, rights); a right the caller lacks is ERR_CAP_DENIED', async () => {
+    const seen: StartSpec[] = []
+    const inner = tinyRuntime()
+    tree = new ProcessTree({ runtime: { start: (spec, o) => { seen.push(spec); return inner.start(spec, o) } }, cache: c.cache, host: c.id })
+    const ex = host(0, { executor: true, root: true }).host.executor().getExecutor()
+    const p = ex.exec((q) => {
+      q.initBytecode().setInline(EXIT3)
+      const o = q.initOptions()
+      o.setName('configured')
+      o.setArgs(new Uint8Array([1, 2, 3]))
+      const g = o.initGrants()
+      g.setTimeoutMs(1500n)
+      g.setMemoryBytes(1n << 20n)
+      const rights = o.initRights()
+      rights.setView(true)
+      rights.setRoot(true)
+    }).getProcess()
+    expect((await p.wait()).getStatus().getExited()).toBe(3)
+    expect(seen[0]!.name).toBe('configured')
+    expect(seen[0]!.child).toMatchObject({ timeoutMs: 1500, memoryBytes: 1 << 20, rights: { view: true, root: true, debug: false } })
+    expect([...seen[0]!.child!.args!]).toEqual([1, 2, 3])
+    expect(await codeOf(ex.exec((q) => {
+      q.initBytecode().setInline(EXIT3)
+      q.initOptions().initRights().setDebug(true) // this Host has no debug
+    }))).toBe('ERR_CAP_DENIED')
+    expect(seen).toHaveLength(1)
   })
 
   test('debug is off by default even with a provider; granted, it shows sysInfo, counters and every process', async () => {

@@ -2,7 +2,7 @@ import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
 import type {
-  ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, SpawnRequest,
+  ChildOptions, ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, SpawnRequest,
 } from './types.js'
 
 interface Proc {
@@ -169,8 +169,10 @@ export class ProcessTree {
     try {
       if (where !== undefined) {
         const parentRef = { host: this.#host, pid: caller?.pid ?? 0 }
-        const { bytecode: _view, ...rest } = req
-        const running = await this.#remote!.spawn(where, parentRef, { ...rest, ...(bytecode ? { bytecode } : {}) }, opts)
+        const { bytecode: _view, child, ...rest } = req
+        const running = await this.#remote!.spawn(where, parentRef, {
+          ...rest, ...(bytecode ? { bytecode } : {}), ...(child ? { child: ownChild(child) } : {}),
+        }, opts)
         p.remote = { host: running.host, pid: running.pid }
         p.running = running
         this.#counters.remoteSpawned++
@@ -180,6 +182,8 @@ export class ProcessTree {
           this.#runtime.start({
             pid, parent: caller?.pid, bytecode: bytecode!, args: req.args ?? [], caps: req.caps ?? {},
             executor: this.#executorFor(p, undefined),
+            ...(req.child ? { child: ownChild(req.child) } : {}),
+            ...(req.name ? { name: req.name } : {}),
           }, opts),
           `spawn ${pid}`, opts,
         )
@@ -245,6 +249,11 @@ export class ProcessTree {
 function isSelfOrDescendant(p: Proc, ancestor: Proc): boolean {
   for (let q: Proc | undefined = p; q; q = q.parent) if (q === ancestor) return true
   return false
+}
+
+/** Custody: the args blob may be a view into a guest's memory; one copy, before any await. */
+function ownChild(c: ChildOptions): ChildOptions {
+  return c.args ? { ...c, args: c.args.slice() } : c
 }
 
 function rootOf(p: Proc): Proc {

@@ -14,6 +14,22 @@ export type ExitStatus =
   | { readonly kind: 'limit'; readonly which: 'memory' | 'fuel' | 'time' | 'frames' | (string & {}) }
   | { readonly kind: 'hostLost'; readonly host: string }
 
+/**
+ * What a spawner asked for beyond the module (process.capnp ExecOptions): passed to the
+ * runtime as is, which applies what it supports. Rights were already checked against the
+ * caller's own by the Executor (never widened).
+ */
+export interface ChildOptions {
+  /** ExecOptions.args: an opaque blob the child reads from its BootContext. */
+  readonly args?: Uint8Array
+  /** Grants limits (absent: the host's default). */
+  readonly memoryBytes?: number
+  readonly timeoutMs?: number
+  readonly cpuBudgetMs?: number
+  /** HostRights for the child's own Host (absent: only view and pubSub). */
+  readonly rights?: Readonly<Record<string, boolean>>
+}
+
 export interface SpawnRequest {
   /** Module bytes, or the cid of bytes in the host's bytecode cache. */
   bytecode?: Uint8Array
@@ -23,6 +39,8 @@ export interface SpawnRequest {
   caps?: Readonly<Record<string, unknown>>
   /** A label for listings; confers nothing. */
   name?: string
+  /** ExecOptions beyond name/where, for the runtime. */
+  child?: ChildOptions
   /**
    * The host to run on (a host id of the cluster). Absent or this host: here. Another
    * host goes through the tree's RemoteSpawner; the child's parent is still the caller.
@@ -74,6 +92,10 @@ export interface StartSpec {
   readonly caps: Readonly<Record<string, unknown>>
   /** An Executor whose caller is the new process itself, for it to spawn children. */
   readonly executor: Executor
+  /** The spawner's ExecOptions beyond the module (args blob, limits, rights). */
+  readonly child?: ChildOptions
+  /** Its label (ExecOptions.name). */
+  readonly name?: string
 }
 
 /** A started process, as the runtime reports it. */

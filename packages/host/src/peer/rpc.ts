@@ -19,6 +19,7 @@ import type { ProcessTree } from '../exec/process-tree.js'
 import type { ExitStatus, Pid, RemoteProcess, RemoteSpawner, SpawnRequest } from '../exec/types.js'
 import { cidBytes } from '../rpc/cache.js'
 import { readExitStatus, writeRef } from '../rpc/process.js'
+import { writeChildOptions } from '../rpc/executor.js'
 import { peerServer } from './server.js'
 import { streamDuplex } from './stream.js'
 
@@ -232,7 +233,11 @@ export class PeerRpc implements RemoteSpawner {
       const b = q.initBytecode()
       if (req.bytecode) b.setInline(req.bytecode)
       else b.setCid(cidBytes(req.cid!))
-      if (req.name) q.initOptions().setName(req.name)
+      if (req.name || req.child) {
+        const o = q.initOptions()
+        if (req.name) o.setName(req.name)
+        if (req.child) writeChildOptions(o, req.child)
+      }
     }
     const link = await this.dialPeer(host, opts)
     let remote!: proc.Process$Client

@@ -6,11 +6,11 @@
 import { process as proc } from '@ww/schema'
 import type { ClientLike } from 'capnp-ts'
 import type { ProcessTree } from '../exec/process-tree.js'
-import type { Executor, SpawnRequest } from '../exec/types.js'
+import type { ChildOptions, Executor, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
 import { rpcError } from './errors.js'
 import { guard } from './guard.js'
-import type { CapabilityProvider, ProcessIdentity } from './host.js'
+import { readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
 import { processServer, writeProcessList } from './process.js'
 import { Scope } from './scope.js'
 
@@ -27,16 +27,52 @@ export function readSpawnRequest(bytecode: proc.Bytecode, options: proc.ExecOpti
   if (options) {
     if (options.hasWhere()) req.where = options.getWhere()
     if (options.hasName()) req.name = options.getName()
+    const child: { -readonly [K in keyof ChildOptions]: ChildOptions[K] } = {}
+    if (options.hasArgs()) child.args = options.getArgs().toUint8Array() // a view: the tree copies it
+    if (options.hasGrants()) {
+      const g = options.getGrants()
+      const n = (v: bigint): number | undefined => (v === 0n ? undefined : Number(v))
+      const [memoryBytes, timeoutMs, cpuBudgetMs] = [n(g.getMemoryBytes()), n(g.getTimeoutMs()), n(g.getCpuBudgetMs())]
+      if (memoryBytes !== undefined) child.memoryBytes = memoryBytes
+      if (timeoutMs !== undefined) child.timeoutMs = timeoutMs
+      if (cpuBudgetMs !== undefined) child.cpuBudgetMs = cpuBudgetMs
+    }
+    if (options.hasRights()) child.rights = { ...readRights(options.getRights()) }
+    if (Object.keys(child).length > 0) req.child = child
   }
   return req
 }
 
+/** Writes what readSpawnRequest reads (for Peer.exec on another host). */
+export function writeChildOptions(o: proc.ExecOptions, c: ChildOptions): void {
+  if (c.args) o.setArgs(c.args)
+  if (c.memoryBytes !== undefined || c.timeoutMs !== undefined || c.cpuBudgetMs !== undefined) {
+    const g = o.initGrants()
+    if (c.memoryBytes !== undefined) g.setMemoryBytes(BigInt(c.memoryBytes))
+    if (c.timeoutMs !== undefined) g.setTimeoutMs(BigInt(c.timeoutMs))
+    if (c.cpuBudgetMs !== undefined) g.setCpuBudgetMs(BigInt(c.cpuBudgetMs))
+  }
+  if (c.rights) writeRights(o.initRights(), { ...NO_RIGHTS, ...c.rights })
+}
+
+const NO_RIGHTS: HostRights = { view: false, pubSub: false, root: false, registry: false, executor: false, bytecodeCache: false, debug: false, dialer: false }
+
 const WASM_ERRORS = new Set(['CompileError', 'LinkError', 'RuntimeError'])
 
-export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope): proc.Executor$Server {
+/**
+ * The Executor of `identity`. `held`: the rights of the Host it was reached through — a
+ * child may be given only those (process.capnp: rights only narrow); absent, none are
+ * checked (the host's own embedder).
+ */
+export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope, held?: HostRights): proc.Executor$Server {
   return new proc.Executor.Server(guard(scope, 'executor', {
     async exec(p, r) {
       const req = readSpawnRequest(p.getBytecode(), p.hasOptions() ? p.getOptions() : undefined)
+      if (held && req.child?.rights) {
+        for (const [k, v] of Object.entries(req.child.rights)) {
+          if (v && !held[k as keyof HostRights]) throw rpcError('ERR_CAP_DENIED', `exec: the child cannot get ${k}, the caller does not hold it`)
+        }
+      }
       let handle
       try {
         handle = await executor.spawn(req)
@@ -60,8 +96,8 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
  */
 export function executorProvider(tree: ProcessTree): CapabilityProvider {
   return {
-    capabilityFor(identity: ProcessIdentity, scope?: Scope): ClientLike {
-      return executorServer(tree.executorOf(Number(identity.pid)), identity, scope?.child() ?? new Scope())
+    capabilityFor(identity: ProcessIdentity, scope?: Scope, rights?: HostRights): ClientLike {
+      return executorServer(tree.executorOf(Number(identity.pid)), identity, scope?.child() ?? new Scope(), rights)
     },
   }
 }

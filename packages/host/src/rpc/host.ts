@@ -47,9 +47,10 @@ export interface ProcessIdentity {
 export interface CapabilityProvider {
   /**
    * `scope` is the asking Host's: a capability made under it (`scope.child()`) is revoked
-   * with that Host (its process exited, its attenuation revoked).
+   * with that Host (its process exited, its attenuation revoked). `rights` are that Host's
+   * (with its overrides): an executor never gives a child more.
    */
-  capabilityFor(identity: ProcessIdentity, scope?: Scope): ClientLike
+  capabilityFor(identity: ProcessIdentity, scope?: Scope, rights?: Readonly<HostRights>): ClientLike
 }
 
 export interface HostCapabilityOptions {
@@ -132,7 +133,7 @@ function hostServer(s: HostState): capHost.Host$Server {
   }
   // A provider is asked once per Host: what it gave stays cached.
   const provided = (key: 'executor' | 'debug' | 'dialer'): ClientLike =>
-    once(key, () => opts[key]!.capabilityFor(identity, scope), false)
+    once(key, () => opts[key]!.capabilityFor(identity, scope, effective(rights, overrides)), false)
   return new capHost.Host.Server(guard(scope, 'host', {
     context(_p, r) {
       if (opts.context === undefined) throw rpcError('ERR_NOT_FOUND', 'no boot context was given to this host')
@@ -192,12 +193,12 @@ function effective(rights: HostRights, overrides: Overrides): HostRights {
 
 const KEYS: Array<keyof HostRights> = ['view', 'pubSub', 'root', 'registry', 'executor', 'bytecodeCache', 'debug', 'dialer']
 
-function writeRights(out: proc.HostRights, r: HostRights): void {
+export function writeRights(out: proc.HostRights, r: HostRights): void {
   out.setView(r.view); out.setPubSub(r.pubSub); out.setRoot(r.root); out.setRegistry(r.registry)
   out.setExecutor(r.executor); out.setBytecodeCache(r.bytecodeCache); out.setDebug(r.debug); out.setDialer(r.dialer)
 }
 
-function readRights(r: proc.HostRights): HostRights {
+export function readRights(r: proc.HostRights): HostRights {
   const out = {} as HostRights
   for (const k of KEYS) out[k] = r[`get${k[0]!.toUpperCase()}${k.slice(1)}` as 'getView']()
   return out
