@@ -4,7 +4,7 @@
 // wait answer hostLost. Two and three libp2p hosts in this process, real modules.
 import type { process as capProcess } from '@ww/schema'
 import {
-  embeddedCluster, executorProvider, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree, type StartSpec,
+  embeddedCluster, executorProvider, hostCounters, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree, type StartSpec,
 } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { codeOf, rig, type Rig } from './rpc-rig.js'
@@ -66,6 +66,10 @@ describe('remote spawn over libp2p', () => {
     await q.kill()
     expect((await q.wait()).getStatus().isKilled()).toBe(true)
     expect(tb.size).toBe(0)
+    const counters = new Map(hostCounters({ cluster: a, tree: ta }))
+    expect(counters.get('peer.spawns')).toBeGreaterThanOrEqual(2n)
+    expect(counters.get('peer.links')).toBe(1n)
+    expect(counters.get('exec.remoteSpawned')).toBeGreaterThanOrEqual(2n)
   }, 20_000)
 
   test('a cid B lacks is fetched back from A; an unknown cid is ERR_NOT_FOUND', async () => {

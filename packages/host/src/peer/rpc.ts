@@ -131,6 +131,7 @@ export class PeerRpc implements RemoteSpawner {
   #watch: { close(): void } | undefined
   #closed = false
   #tree: ProcessTree | undefined
+  #spawns = 0
 
   constructor(cluster: Cluster, node: Libp2p, opts: PeerRpcOptions = {}) {
     this.#cluster = cluster
@@ -240,6 +241,7 @@ export class PeerRpc implements RemoteSpawner {
       }
     }
     const link = await this.dialPeer(host, opts)
+    this.#spawns++
     let remote!: proc.Process$Client
     let exited!: Promise<ExitStatus>
     // exec, pid and wait pipelined: the spawn costs one round trip, and the wait is already
@@ -274,6 +276,11 @@ export class PeerRpc implements RemoteSpawner {
 
   /** Open outbound links, by host. */
   links(): HostId[] { return [...this.#links.keys()] }
+
+  /** For Debug: links open (outbound), connections served (inbound), remote spawns started. */
+  stats(): { links: number; served: number; spawns: number } {
+    return { links: this.#links.size, served: this.#served.size, spawns: this.#spawns }
+  }
 
   async close(): Promise<void> {
     if (this.#closed) return

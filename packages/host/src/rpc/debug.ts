@@ -5,6 +5,7 @@
 import os from 'node:os'
 import { common, debug as capDebug } from '@ww/schema'
 import type { ClientLike } from 'capnp-ts'
+import type { Libp2pCluster } from '../cluster/libp2p.js'
 import type { Cluster } from '../cluster/types.js'
 import type { ProcessTree } from '../exec/process-tree.js'
 import { VERSION } from '../version.js'
@@ -34,6 +35,11 @@ export function hostCounters(o: DebugOptions): Array<[string, bigint]> {
   add('pubsub', o.cluster.pubsub.stats())
   add('cache', o.cluster.cache.stats())
   out['cluster.hosts'] = o.cluster.view.hosts().length
+  if (o.cluster.kind === 'libp2p') {
+    const l = o.cluster as Libp2pCluster
+    add('peer', l.rpc.stats())
+    out['pubsub.gaps'] = l.gaps()
+  }
   if (o.counters) Object.assign(out, o.counters())
   return Object.entries(out)
     .map(([k, v]): [string, bigint] => [k, typeof v === 'bigint' ? v : BigInt(Math.max(0, Math.floor(v)))])
