@@ -147,6 +147,7 @@ export const spawn: Command = {
       // Ctrl-C while waiting kills the process (a foreground job), here or on its host.
       const onAbort = (): void => { void proc.kill().catch(() => {}) }
       signal.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) onAbort() // Ctrl-C came while it was being started
       let status
       try {
         status = readExit((await proc.wait()).getStatus())
