@@ -2,6 +2,7 @@
 // is read, listed and watched from C as `<B>/path`; writes from C land on B; a host that
 // leaves fails reads typed and ends watches. The embedded cluster's root, for comparison.
 import { embeddedCluster, libp2pCluster, type AnchorEvent, type Libp2pCluster } from '../src/index.js'
+import { rig } from './rpc-rig.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -41,6 +42,25 @@ describe('anchors across libp2p hosts', () => {
     expect(text(await reply.load())).toBe('hi from c')
     expect(await codeOf(there.readOnly().store(enc.encode('x')))).toBe('ERR_INVALID_ARGUMENT')
     mine.release(); reply.release()
+  }, 20_000)
+
+  test('over RPC: a Host whose root is the cluster root gets, sets and compare-and-sets B\'s nodes from C', async () => {
+    const r = rig(c, { root: c.anchors })
+    try {
+      const node = r.host.root().getRoot().walk((q) => q.setPath(`${b.id}/cas/x`)).getAnchor()
+      const v1 = (await node.set((q) => q.initValue().setData(enc.encode('one')))).getVersion()
+      const got = await node.get()
+      expect(dec.decode(got.getValue().getData().toUint8Array())).toBe('one')
+      expect(got.getVersion()).toBe(v1)
+      const stale = await node.compareAndSet((q) => { q.setExpected(v1 + 5n); q.initValue().setData(enc.encode('nope')) })
+      expect(stale.getSwapped()).toBe(false)
+      expect(stale.getVersion()).toBe(v1)
+      const ok = await node.compareAndSet((q) => { q.setExpected(v1); q.initValue().setData(enc.encode('two')) })
+      expect(ok.getSwapped()).toBe(true)
+      expect(text(await b.local.walk('cas/x').load())).toBe('two')
+    } finally {
+      r.client.close(); r.hc.close()
+    }
   }, 20_000)
 
   test('watched from C: every change on B arrives, in order, with values', async () => {

@@ -50,6 +50,14 @@ export interface Anchor extends Disposable {
    * local nodes; a remote anchor may not have it.
    */
   version?(): number
+  /**
+   * A node on another host has no synchronous `version`; it offers these instead, each
+   * answering the version that host reported (a read, a write, a compare-and-set there).
+   * `storeVersioned(undefined)` clears.
+   */
+  loadVersioned?(opts?: CallOptions): Promise<{ value: AnchorValue | undefined; version: number }>
+  storeVersioned?(value: AnchorInput | undefined, opts?: CallOptions): Promise<number>
+  compareAndSet?(expected: number, value: AnchorInput | undefined, opts?: CallOptions): Promise<{ swapped: boolean; version: number }>
   /** ERR_CAP_DENIED on a read-only handle. A replaced capability gets its release() called. */
   store(value: AnchorInput, opts?: CallOptions): Promise<void>
   clear(opts?: CallOptions): Promise<void>

@@ -30,6 +30,14 @@ export function anchorForwarder(links: LinkSource): AnchorForwarder {
   return (host, path) => remoteAnchor(links, host, parsePath(path).join('/'), true)
 }
 
+/** Copies a value once and returns how to write it into a request; a capability cannot travel from here. */
+function valueWriter(value: AnchorInput | undefined): ((v: capAnchor.Value) => void) | Error {
+  if (value === undefined) return (v) => v.setNone()
+  if (!(value instanceof Uint8Array)) return new InvalidArgumentError('a capability cannot be stored on another host from here')
+  const bytes = value.slice()
+  return (v) => v.setData(bytes)
+}
+
 function remoteAnchor(links: LinkSource, host: string, path: string, writable: boolean): Anchor {
   // Runs `fn` on the remote node, bounded by the link (timeout / AbortSignal / host leaving).
   const on = async <T>(what: string, fn: (a: capAnchor.Anchor$Client) => PromiseLike<T>, opts?: CallOptions): Promise<T> => {
@@ -58,21 +66,34 @@ function remoteAnchor(links: LinkSource, host: string, path: string, writable: b
       return rest.length === 0 ? remoteAnchor(links, host, path, writable) : remoteAnchor(links, host, [path, ...rest].filter((s) => s !== '').join('/'), writable)
     },
     async load(opts): Promise<AnchorValue | undefined> {
+      return (await a.loadVersioned!(opts)).value
+    },
+    async loadVersioned(opts) {
       const got = await on('get', (n) => n.get(), opts)
       const v = got.getValue()
-      if (v.isData()) return { kind: 'bytes', bytes: v.getData().toUint8Array().slice() }
-      if (v.isCap()) return { kind: 'cap', cap: { host, path: a.path } } // the capability stays on its host
-      return undefined
+      const version = Number(got.getVersion())
+      if (v.isData()) return { value: { kind: 'bytes', bytes: v.getData().toUint8Array().slice() }, version }
+      if (v.isCap()) return { value: { kind: 'cap', cap: { host, path: a.path } }, version } // the capability stays on its host
+      return { value: undefined, version }
     },
     store(value: AnchorInput, opts) {
-      if (!writable) return readOnlyDenied()
-      if (!(value instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('a capability cannot be stored on another host from here'))
-      const bytes = value.slice() // custody: the call is sent after an await
-      return on('set', (n) => n.set((q) => q.initValue().setData(bytes)), opts).then(() => {})
+      return a.storeVersioned!(value, opts).then(() => {})
     },
     clear(opts) {
+      return a.storeVersioned!(undefined, opts).then(() => {})
+    },
+    storeVersioned(value, opts) {
       if (!writable) return readOnlyDenied()
-      return on('set', (n) => n.set((q) => q.initValue().setNone()), opts).then(() => {})
+      const fill = valueWriter(value) // custody: bytes copied now, the call is sent after an await
+      if (fill instanceof Error) return Promise.reject(fill)
+      return on('set', (n) => n.set((q) => fill(q.initValue())), opts).then((r) => Number(r.getVersion()))
+    },
+    compareAndSet(expected, value, opts) {
+      if (!writable) return readOnlyDenied()
+      const fill = valueWriter(value)
+      if (fill instanceof Error) return Promise.reject(fill)
+      return on('compareAndSet', (n) => n.compareAndSet((q) => { q.setExpected(BigInt(expected)); fill(q.initValue()) }), opts)
+        .then((r) => ({ swapped: r.getSwapped(), version: Number(r.getVersion()) }))
     },
     watch(opts: WatchOptions = {}): AnchorWatch {
       const box = new Mailbox<AnchorEvent>({ policy: 'dropOldest', capacity: 256, ...opts })

@@ -37,6 +37,13 @@ function inputOf(v: anchor.Value): AnchorInput | undefined {
   }
 }
 
+/** Capabilities stay on the host that holds them: one cannot be stored on another host. */
+function refuseCap(input: AnchorInput | undefined): void {
+  if (input === undefined || input instanceof Uint8Array) return
+  ;(input.cap as StoredCap).release()
+  throw rpcError('ERR_INVALID_ARGUMENT', 'a capability cannot be stored on another host')
+}
+
 export interface AnchorServerInit {
   core: Anchor
   scope: Scope
@@ -87,8 +94,10 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
       r.setAnchor(anchorServer({ core: core.walk(path), scope, prefix }))
     },
     async get(_p, r) {
-      const v = version()
-      const value = await core.load()
+      let v: number
+      let value
+      if (core.version === undefined && core.loadVersioned) ({ value, version: v } = await core.loadVersioned())
+      else { v = version(); value = await core.load() }
       const out = r.initValue()
       if (value === undefined) out.setNone()
       else if (value.kind === 'bytes') out.setData(value.bytes)
@@ -99,7 +108,15 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
       r.setVersion(BigInt(v))
     },
     async set(p, r) {
-      const w = write(inputOf(p.getValue()))
+      const input = inputOf(p.getValue())
+      if (core.version === undefined && core.storeVersioned) {
+        // A node on another host: the version comes back from there (bytes copied before the await).
+        if (!core.writable) throw denied(`set on read-only anchor ${absolute}`)
+        refuseCap(input)
+        r.setVersion(BigInt(await core.storeVersioned(input)))
+        return
+      }
+      const w = write(input)
       r.setVersion(BigInt(w.version))
       await w.done
     },
@@ -107,6 +124,13 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
       const input = inputOf(p.getValue())
       const expected = p.getExpected()
       if (!core.writable) throw denied(`compareAndSet on read-only anchor ${absolute}`)
+      if (core.version === undefined && core.compareAndSet) {
+        refuseCap(input)
+        const got = await core.compareAndSet(Number(expected), input)
+        r.setSwapped(got.swapped)
+        r.setVersion(BigInt(got.version))
+        return
+      }
       const now = version()
       if (BigInt(now) !== expected) {
         if (input !== undefined && typeof input === 'object' && 'cap' in input) (input.cap as StoredCap).release()
