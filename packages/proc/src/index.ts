@@ -15,7 +15,7 @@ export {
   type ProcessContext, type ProcessExtension, type ExtensionStats, type CompileOptions,
 } from './scheduler.js'
 export {
-  compileGuest, spawnGuest, GuestProcess, type GuestOptions, type GuestCompileOptions, type GuestStats,
+  compileGuest, spawnGuest, GuestProcess, type GuestOptions, type GuestCompileOptions, type GuestStats, type GuestCompiler,
 } from './compose/spawn-guest.js'
 export { type ProcessPlugin, combineParts, SCHEDULER_IMPORTS } from './compose/plugin.js'
 export {

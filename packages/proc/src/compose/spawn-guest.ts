@@ -7,7 +7,7 @@ import type { GuestConnection } from '@ww/transport'
 import type { AuditSnapshot, Wasi } from '@ww/wasi-restricted'
 import { AbortedError, BadModuleError } from '../errors.js'
 import type { ProcessHandle, ProcessInfo, WaitOptions } from '../handle.js'
-import type { ProcModule, Scheduler, SpawnOptions } from '../scheduler.js'
+import type { CompileOptions, ProcModule, Scheduler, SpawnOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 import { hostConnection, type BootstrapFactory, type HostPart } from './host.js'
 import { checkPlugins, combineParts, SCHEDULER_IMPORTS, type ProcessPlugin } from './plugin.js'
@@ -37,12 +37,17 @@ export interface GuestCompileOptions {
 /** The built-in parts' import modules and their waiting imports. */
 const BUILT_IN: readonly ProcessPlugin[] = [restrictedWasi(), hostConnection({ bootstrap: () => { throw new Error('unused') } })]
 
+/** What compileGuest compiles with: a Scheduler, or a WorkerPool (for spawnPoolGuest). */
+export interface GuestCompiler<M extends { readonly module: WebAssembly.Module }> {
+  compile(bytes: Uint8Array, opts?: CompileOptions): Promise<M>
+}
+
 /**
- * Meters and compiles `bytes` for spawnGuest. Throws BadModuleError (ERR_BAD_MODULE) for
+ * Meters and compiles `bytes` for spawnGuest (or, given a WorkerPool, spawnPoolGuest). Throws BadModuleError (ERR_BAD_MODULE) for
  * bytes that are not a module, a module already asyncify-instrumented, one without a
  * memory export or entry point, or one importing what no part provides.
  */
-export async function compileGuest(scheduler: Scheduler, bytes: Uint8Array, opts: GuestCompileOptions = {}): Promise<ProcModule> {
+export async function compileGuest<M extends { readonly module: WebAssembly.Module } = ProcModule>(scheduler: GuestCompiler<M>, bytes: Uint8Array, opts: GuestCompileOptions = {}): Promise<M> {
   const plugins = [...BUILT_IN, ...(opts.plugins ?? [])]
   checkPlugins(plugins)
   const mod = await scheduler.compile(bytes, {

@@ -6,7 +6,7 @@
 // on with the others.
 
 import { availableParallelism } from 'node:os'
-import { MessageChannel, Worker } from 'node:worker_threads'
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import type { RpcConnectionOptions } from '@ww/transport'
 import { ProcessExitedError } from '../errors.js'
 import { Scheduler, type CompileOptions, type ProcessLimits, type SchedulerOptions } from '../scheduler.js'
@@ -47,12 +47,16 @@ export interface PoolSpawnOptions extends ProcessLimits {
    * on this thread: its RPC frames cross to here and back (rpc-port-*.ts).
    */
   bootstrap?: PoolBootstrap | ((pid: Pid) => PoolBootstrap)
+  /** MessagePorts inside `extensions`' options: moved to the worker with the spawn (a port cannot be cloned). */
+  transfer?: readonly MessagePort[]
 }
 
 /** A module metered once on this thread; each worker holds the same compiled code. */
 export interface PoolModule {
   readonly id: number
   readonly meter: MeterInfo
+  /** The compiled code (what every worker holds), for inspection (imports, exports). */
+  readonly module: WebAssembly.Module
 }
 
 interface Slot {
@@ -114,13 +118,13 @@ export class WorkerPool implements PoolCore {
     const mod = await this.#compiler.compile(bytes, opts)
     const id = this.#nextModule++
     for (const s of this.#live()) this.#post(s, { t: 'module', id, module: mod.module, meter: mod.meter })
-    return { id, meter: mod.meter }
+    return { id, meter: mod.meter, module: mod.module }
   }
 
   /** Starts a process on the least-loaded worker (or `opts.worker`); settles with its handle once it has a pid. */
   async spawn(mod: PoolModule, opts: PoolSpawnOptions = {}): Promise<RemoteProcess> {
     this.#open()
-    const { name, entry, worker, extensions, bootstrap, parent, link, trapExits, ...limits } = opts
+    const { name, entry, worker, extensions, bootstrap, parent, link, trapExits, transfer, ...limits } = opts
     if (parent !== undefined && worker !== undefined && worker !== parent.worker) throw new RangeError(`a child runs on its parent's worker (${parent.worker}), not ${worker}`)
     if (parent !== undefined && this.process(parent.pid) !== parent) throw new ProcessExitedError(parent.pid)
     const slot = this.#place(parent?.worker ?? worker)
@@ -137,7 +141,7 @@ export class WorkerPool implements PoolCore {
         // Registered here, in the reply's own turn: its exit may be the next message.
         proc = new RemoteProcess(this, m.pid, slot.index, name, parent?.pid)
         slot.procs.set(m.pid, proc)
-      }, channel ? [channel.port2] : [])
+      }, [...(channel ? [channel.port2] : []), ...(transfer ?? [])])
     } catch (e) {
       slot.live--
       channel?.port1.close()

@@ -1,0 +1,43 @@
+// The restricted WASI of a guest on a pool worker, as a worker extension module (its
+// default export is the factory the worker calls per process). Everything in its options
+// crosses threads: the policy is plain data, and the guest's stdout/stderr go through a
+// port to the spawner's sinks on the main thread (output-port.ts). spawnPoolGuest names
+// this module; it is public so that other extension modules can build on it.
+
+import type { MessagePort } from 'node:worker_threads'
+import type { Policy } from '@ww/wasi-restricted'
+import { restrictedWasi } from '../compose/wasi.js'
+import type { ProcessContext, ProcessExtension } from '../scheduler.js'
+import type { ExitStatus } from '../status.js'
+import { PortSink } from './output-port.js'
+
+export interface WorkerWasiOptions {
+  /** Default DEFAULT_POLICY (no files, environment, arguments or network). */
+  readonly policy?: Policy
+  /** Where stdout/stderr records go (to the main thread); without it, nowhere. */
+  readonly output?: MessagePort
+  /** Which of fd 1 and 2 go through `output` (the others are discarded). */
+  readonly fds?: readonly (1 | 2)[]
+}
+
+export default function workerWasi(options: WorkerWasiOptions, ctx: ProcessContext): ProcessExtension {
+  const sink = options.output === undefined ? undefined : new PortSink(options.output)
+  const fds = new Set(options.fds ?? [1, 2])
+  let part: ProcessExtension
+  try {
+    part = restrictedWasi({
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(sink && fds.has(1) ? { stdout: sink } : {}),
+      ...(sink && fds.has(2) ? { stderr: sink } : {}),
+    }).create(ctx)
+  } catch (e) {
+    sink?.end() // e.g. a policy that does not validate: the main thread must not wait for output
+    throw e
+  }
+  return {
+    ...part,
+    onExit: (status: ExitStatus) => {
+      try { part.onExit?.(status) } finally { sink?.end() }
+    },
+  }
+}

@@ -1,0 +1,94 @@
+// Composed guests on pool workers: the restricted WASI built in the worker, the Host
+// capability served on the main thread, output to the spawner's sinks on the main
+// thread — checked with WAT WASI guests and the SDK's wasi-hello-host. (Runs the built
+// worker: build @ww/guest and this package first.)
+import { embeddedCluster, hostCapability } from '@ww/host'
+import { guestBytes } from '@ww/guest'
+import { MemorySink, grant, DEFAULT_POLICY } from '@ww/wasi-restricted'
+import { BadModuleError, WorkerPool, compileGuest, spawnPoolGuest } from '../src/index.js'
+import * as G from '../src/bench/guests.js'
+import * as W from './wasi-guests.js'
+
+const text = (s: MemorySink): string => Buffer.concat(s.records.map((r) => r.bytes)).toString('utf8')
+
+/** Writes `n` lines of 1000 'a's then "end\n" to stdout, then returns 0. */
+const CHATTY = (n: number): string => `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  ${G.PRELUDE}
+  ;; (below 4096: the asyncify data area) iovec at 9000: 1001 bytes at 12288 ("a"*1000 + "\\n"); iovec at 9016: "end\\n" at 9100
+  (data (i32.const 9000) "\\00\\30\\00\\00\\e9\\03\\00\\00")
+  (data (i32.const 9016) "\\8c\\23\\00\\00\\04\\00\\00\\00")
+  (data (i32.const 9100) "end\\n")
+  (func (export "_start") (local $i i32)
+    (memory.fill (i32.const 12288) (i32.const 97) (i32.const 1000))
+    (i32.store8 (i32.const 13288) (i32.const 10))
+    (loop $l
+      (drop (call $fd_write (i32.const 1) (i32.const 9000) (i32.const 1) (i32.const 9032)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const ${n}))))
+    (drop (call $fd_write (i32.const 1) (i32.const 9016) (i32.const 1) (i32.const 9032)))))`
+
+let pool: WorkerPool
+beforeAll(async () => { pool = await WorkerPool.start({ workers: 2 }) })
+afterAll(async () => { await pool.close() })
+
+test('a WASI guest on each worker: output reaches sinks on this thread, proc_exit(3) is exited(3), denials are counted', async () => {
+  const mod = await compileGuest(pool, await G.wat(W.WASI_EXIT3))
+  const outs = [new MemorySink(), new MemorySink()]
+  const gs = await Promise.all([0, 1].map((w) => spawnPoolGuest(pool, mod, { worker: w, stdout: outs[w]! })))
+  expect(await Promise.all(gs.map((g) => g.wait()))).toEqual([{ kind: 'exited', code: 3 }, { kind: 'exited', code: 3 }])
+  for (const [w, o] of outs.entries()) {
+    expect(text(o)).toBe('hi\n')
+    expect(o.records[0]!.processId).toBe(String(gs[w]!.pid)) // the pool pid, named by the worker's WASI
+  }
+  // The sleeper parks in poll_oneoff on its worker; its row shows the denials.
+  const sleeper = await spawnPoolGuest(pool, await compileGuest(pool, await G.wat(W.WASI_SLEEPER)), { worker: 1 })
+  let row = await sleeper.info()
+  while (row?.state !== 'waiting') row = await sleeper.info()
+  expect(row).toMatchObject({ worker: 1, denials: { path_open: 2 } })
+  expect(await sleeper.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })
+})
+
+test('output past the cross-thread window arrives whole and in order (the guest waits for the main thread to take it)', async () => {
+  const out = new MemorySink()
+  const g = await spawnPoolGuest(pool, await compileGuest(pool, await G.wat(CHATTY(300))), { stdout: out })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  const all = text(out)
+  expect(all.length).toBe(300 * 1001 + 4) // ≈ 300 KB through a 64 KiB window
+  expect(all.endsWith('a\nend\n')).toBe(true)
+  expect(out.records).toHaveLength(301)
+})
+
+test('an SDK guest on a worker talks to a real Host capability on this thread; the Host is closed at exit', async () => {
+  await using cluster = embeddedCluster()
+  const mod = await compileGuest(pool, await guestBytes('wasi-hello-host', { asyncify: false }))
+  const stdout = new MemorySink()
+  const closed: string[] = []
+  const g = await spawnPoolGuest(pool, mod, {
+    worker: 1,
+    stdout,
+    policy: grant(DEFAULT_POLICY, {}),
+    host: ({ pid }) => {
+      const h = hostCapability(cluster, { processId: pid, rights: { view: true, pubSub: true, root: true } })
+      return { server: h.server, close: (why) => { closed.push(why ?? ''); h.close(why) } }
+    },
+  })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toContain('read it back: "hello, anchors"\n')
+  expect(g.process.rpc!.stats.callsIn).toBeGreaterThanOrEqual(8) // served by this thread's connection
+  expect(closed).toEqual(['exited(0)'])
+})
+
+test('a module that imports ww needs a Host; one importing what no part provides is refused at compile', async () => {
+  const mod = await compileGuest(pool, await G.wat(W.BAD_FRAME_POINTER))
+  await expect(spawnPoolGuest(pool, mod)).rejects.toBeInstanceOf(BadModuleError)
+  await expect(compileGuest(pool, await G.wat(W.ASKS_PLUGIN))).rejects.toBeInstanceOf(BadModuleError)
+})
+
+test("a guest whose worker crashes ends with ERR_WORKER_CRASHED: its wait does not hang on output that will never come", async () => {
+  await using own = await WorkerPool.start({ workers: 1 })
+  const g = await spawnPoolGuest(own, await compileGuest(own, await G.wat(W.WASI_SLEEPER)), { stdout: new MemorySink() })
+  const crash = new URL('../src/workers/fixtures/crash-worker.mjs', import.meta.url).href
+  await own.spawn(await own.compile(await G.wat(G.SPIN)), { extensions: [{ module: crash }] }).catch(() => undefined)
+  expect(await g.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_WORKER_CRASHED' })
+})
