@@ -9,17 +9,16 @@
 
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { cluster as capCluster, peer, anchor, type process as proc } from '@ww/schema'
+import { cluster as capCluster, peer, anchor } from '@ww/schema'
 import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection } from '@ww/transport'
 import type { Cluster } from '../cluster/types.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, isHostError } from '../errors.js'
 import type { HostId } from '../pubsub/types.js'
 import { bounded, type CallOptions } from '../util/abort.js'
 import type { ProcessTree } from '../exec/process-tree.js'
-import type { ExitStatus, Pid, RemoteProcess, RemoteSpawner, SpawnRequest } from '../exec/types.js'
+import type { Pid, RemoteProcess, RemoteSpawner, SpawnRequest } from '../exec/types.js'
 import { cidBytes } from '../rpc/cache.js'
-import { readExitStatus, writeRef } from '../rpc/process.js'
-import { writeChildOptions } from '../rpc/executor.js'
+import { remoteSpawn } from './spawn.js'
 import { peerServer } from './server.js'
 import { streamDuplex } from './stream.js'
 
@@ -222,49 +221,11 @@ export class PeerRpc implements RemoteSpawner {
     })
   }
 
-  /**
-   * Starts a process on `host` for `parent` (a process of this host) with Peer.exec, and
-   * watches it over the link: `exited` answers `hostLost` if the link goes (the host left,
-   * or the connection died) — never hangs. Killing it is Process.kill there.
-   */
+  /** RemoteSpawner: Peer.exec on `host` for `parent`, a process of this host (see spawn.ts). */
   async spawn(host: HostId, parent: { host: string; pid: Pid }, req: SpawnRequest, opts: CallOptions = {}): Promise<RemoteProcess> {
-    // Custody: everything is written into the request before the first await.
-    const fill = (q: peer.Peer_exec$Params): void => {
-      writeRef(q.initParent(), parent.host, parent.pid)
-      const b = q.initBytecode()
-      if (req.bytecode) b.setInline(req.bytecode)
-      else b.setCid(cidBytes(req.cid!))
-      if (req.name || req.child) {
-        const o = q.initOptions()
-        if (req.name) o.setName(req.name)
-        if (req.child) writeChildOptions(o, req.child)
-      }
-    }
     const link = await this.dialPeer(host, opts)
     this.#spawns++
-    let remote!: proc.Process$Client
-    let exited!: Promise<ExitStatus>
-    // exec, pid and wait pipelined: the spawn costs one round trip, and the wait is already
-    // on its way. The wait stays pending as long as the process runs: bounded by the link
-    // (it fails when the link goes: hostLost), not by a timer.
-    let pid: number
-    try {
-      pid = await link.call('Peer.exec', (p) => {
-        remote = p.exec(fill).getProcess()
-        exited = link.call('Process.wait', () => remote.wait(), { signal: new AbortController().signal })
-          .then((a): ExitStatus => readExitStatus(a.getStatus()), (): ExitStatus => ({ kind: 'hostLost', host }))
-          .finally(() => remote.dispose())
-        return remote.pid().then((a) => Number(a.getSelf().getPid()))
-      }, opts)
-    } catch (e) {
-      // Timed out or aborted here, the process may still have started there: end it.
-      if (remote !== undefined) void remote.kill().then(() => {}, () => {})
-      throw e
-    }
-    return {
-      host, pid, exited,
-      kill: () => { void link.call('Process.kill', () => remote.kill(), { timeoutMs: this.#opts.callTimeoutMs }).catch(this.#opts.onError) },
-    }
+    return remoteSpawn(link, parent, req, { ...opts, killTimeoutMs: this.#opts.callTimeoutMs, onError: this.#opts.onError })
   }
 
   #drop(host: HostId, why: string): void {
