@@ -14,7 +14,7 @@ const on = (h: HostChild): NodeJS.ProcessEnv => ({ WW_HOME: h.home })
 const sawJoin = (h: HostChild, id: string): Promise<unknown> => h.next((e) => e.event === 'join' && e.host === id, `a join of ${id}`)
 
 beforeAll(async () => {
-  a = startHost(['--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', '3s'])
+  a = startHost(['--listen', '/ip4/127.0.0.1/tcp/0', '--ttl', '3s', '--ui'])
   const ra = await a.ready()
   const addr = (ra.addresses as string[])[0]!
   b = startHost(['--join', addr, '--ttl', '3s'])
@@ -61,7 +61,7 @@ test('Ctrl-C on `ww spawn --wait` (through A) kills the process running on B', a
   let row: { pid: number; parent: string; name: string; state: string } | undefined
   while (row === undefined) {
     const ps = JSON.parse((await ww(['ps', '--json'], on(b))).stdout) as Array<{ pid: number; parent: string; name: string; state: string }>
-    row = ps.find((p) => p.name === 'far-spinner')
+    row = ps.find((p) => p.name === 'far-spinner' && p.state === 'running') // `starting` while B meters it
   }
   expect(row).toMatchObject({ parent: `${ids.a}/0`, state: 'running' })
   client.kill('SIGINT')
@@ -94,6 +94,20 @@ test('a message published via B reaches a subscriber via C', async () => {
   }
   expect(await sub.exited).toBe(0)
   expect(JSON.parse(sub.lines[0]!)).toMatchObject({ topic: 'news', from: ids.b, data: expect.stringMatching(/^hello \d+$/) })
+})
+
+test("A's web view shows every host's process table (each host publishes its own)", async () => {
+  const url = String((await a.ready()).ui)
+  const spun = JSON.parse((await ww(['spawn', join(a.home, 'spin.wasm'), '--on', ids.c, '--name', 'seen-from-a', '--json'], on(a))).stdout) as { pid: number }
+  type Snap = { hosts: Array<{ id: string; processes: Array<{ pid: number; name: string; state: string; parent: number; parentHost?: string }> | null }> }
+  let snap: Snap
+  do {
+    snap = await (await fetch(`${url}api/snapshot`)).json() as Snap
+  } while (!snap.hosts.find((h) => h.id === ids.c)?.processes?.some((p) => p.name === 'seen-from-a' && p.state === 'running'))
+  expect(snap.hosts.map((h) => h.id).sort()).toEqual([ids.a, ids.b, ids.c].sort())
+  expect(snap.hosts.every((h) => h.processes !== null)).toBe(true)
+  expect(snap.hosts.find((h) => h.id === ids.c)!.processes).toContainEqual(expect.objectContaining({ pid: spun.pid, name: 'seen-from-a', state: 'running', parent: 0, parentHost: ids.a }))
+  expect((await ww(['kill', String(spun.pid)], on(c))).status).toBe(0)
 })
 
 test('a host that stops says goodbye: the others see it leave (bye); it exits 0', async () => {

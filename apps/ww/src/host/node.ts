@@ -13,6 +13,7 @@ import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
 import { serveRpc, type RpcEndpoint } from './endpoint.js'
 import { operatorContext } from './operator.js'
+import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
 
 export interface HostOptions {
@@ -40,6 +41,8 @@ export interface RunningHost extends AsyncDisposable {
   readonly scheduler: Scheduler
   readonly tree: ProcessTree
   readonly endpoint: RpcEndpoint
+  /** Every host's process table (on libp2p, this host publishes its own: STATUS_TOPIC). */
+  readonly status: StatusBoard
   readonly startedAt: number
   /** Writes the state file (clients find the host through it) and returns what it says. */
   publish(extra?: { ui?: string }): HostRecord
@@ -88,6 +91,8 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     // On libp2p, other hosts' processes can spawn here too (Peer.exec), and ours there.
     const tree = hostProcessTree(cluster, procRuntime(scheduler, { guest: (spec) => guestParts(cluster, spec, o.onOutput) }))
     cleanup.push(() => tree.close())
+    const status = statusBoard(cluster, tree, scheduler)
+    cleanup.push(() => status.close())
     const executor = executorProvider(tree)
     const debug = debugProvider({ cluster, tree, counters: () => schedulerCounters(scheduler) })
 
@@ -123,7 +128,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       writeHostRecord(o.home, record)
       return record
     }
-    return { cluster, scheduler, tree, endpoint, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
+    return { cluster, scheduler, tree, endpoint, status, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
   } catch (e) {
     await undo()
     throw e

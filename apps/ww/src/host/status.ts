@@ -43,7 +43,7 @@ export function localProcesses(tree: ProcessTree, scheduler: Scheduler): Process
     return {
       pid: t.pid,
       parent: t.parent.pid,
-      ...(t.parent.host !== tree.host && t.parent.pid !== 0 ? { parentHost: t.parent.host } : {}),
+      ...(t.parent.host !== tree.host ? { parentHost: t.parent.host } : {}),
       name: t.name,
       state: p?.state ?? t.state,
       cpuMs: Math.round((p?.cpuMs ?? 0) * 10) / 10,

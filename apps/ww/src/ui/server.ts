@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Subscription, Topic } from '@ww/host'
 import { parseRpcAddress } from '../host/address.js'
 import type { RunningHost } from '../host/node.js'
-import { statusBoard, type HostStatus } from '../host/status.js'
+import type { HostStatus } from '../host/status.js'
 import { PAGE } from './page.js'
 import { UsageError } from '../command.js'
 
@@ -56,7 +56,7 @@ function preview(data: Uint8Array): string {
 export async function serveUi(h: RunningHost, addr: string): Promise<UiServer> {
   const a = parseRpcAddress(addr, '--ui')
   if (a.kind !== 'tcp') throw new UsageError(`--ui needs HOST:PORT, not a socket path ('${addr}')`, 'e.g. --ui 127.0.0.1:8080, or --ui alone for a free port')
-  const board = statusBoard(h.cluster, h.tree, h.scheduler)
+  const board = h.status
   const topics = new Map<string, TopicWatch>()
   const streams = new Set<ServerResponse>()
 
@@ -120,7 +120,6 @@ export async function serveUi(h: RunningHost, addr: string): Promise<UiServer> {
       for (const r of streams) r.end()
       server.close(() => resolve())
       server.closeAllConnections()
-      board.close()
       for (const t of topics.values()) t.close()
     })
     return closed
