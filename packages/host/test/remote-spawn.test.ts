@@ -113,6 +113,23 @@ describe('remote spawn over libp2p', () => {
     await waitFor(() => tb.size === 0)
   }, 20_000)
 
+  test('a host at its process limit answers ERR_LIMIT to a spawn from another host', async () => {
+    const c = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
+    const tc = hostProcessTree(c, tinyRuntime(), { maxProcesses: 1 })
+    try {
+      await waitFor(() => a.view.get(c.id) !== undefined)
+      const ex = hostOnA(0).host.executor().getExecutor()
+      const first = exec(ex, (bc) => bc.setInline(PARK), c.id)
+      await first.pid()
+      expect(await codeOf(exec(ex, (bc) => bc.setInline(PARK), c.id).pid())).toBe('ERR_LIMIT')
+      await first.kill()
+      expect((await exec(ex, (bc) => bc.setInline(EXIT3), c.id).wait()).getStatus().getExited()).toBe(3)
+    } finally {
+      await tc.close()
+      await c.close()
+    }
+  }, 20_000)
+
   test('Peer.exec refuses a parent that is not the calling host', async () => {
     const link = await a.dialPeer(b.id)
     const forged = link.peer.exec((q) => {

@@ -8,8 +8,8 @@ import type { Runtime } from './types.js'
  * cache, and on a libp2p cluster other hosts can spawn here (Peer.exec) and this host's
  * processes can spawn there (`where`). Close it before the cluster.
  */
-export function hostProcessTree(cluster: Cluster, runtime: Runtime): ProcessTree {
-  const tree = new ProcessTree({ runtime, cache: cluster.cache, host: cluster.id })
+export function hostProcessTree(cluster: Cluster, runtime: Runtime, opts: { maxProcesses?: number } = {}): ProcessTree {
+  const tree = new ProcessTree({ runtime, cache: cluster.cache, host: cluster.id, ...opts })
   if (cluster.kind === 'libp2p') (cluster as Libp2pCluster).rpc.serveExec(tree)
   return tree
 }

@@ -1,5 +1,5 @@
 import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
-import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError } from '../errors.js'
+import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError, QueueFullError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
 import type {
   ChildOptions, ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, SpawnRequest,
@@ -40,6 +40,8 @@ export interface ProcessTreeInit {
   host?: string
   /** Starts children on other hosts (`SpawnRequest.where`); without it they are ERR_HOST_UNREACHABLE. */
   remote?: RemoteSpawner
+  /** Live processes at most (entries for remote children included); more is ERR_QUEUE_FULL (RPC: ERR_LIMIT). Default: no limit. */
+  maxProcesses?: number
 }
 
 /**
@@ -54,6 +56,7 @@ export class ProcessTree {
   readonly #cache: BytecodeCache | undefined
   readonly #host: string
   #remote: RemoteSpawner | undefined
+  readonly #max: number
   readonly #procs = new Map<Pid, Proc>()
   readonly #counters: ProcessTreeCounters = { spawned: 0, remoteSpawned: 0, exited: 0, trapped: 0, killed: 0, failedToStart: 0, live: 0 }
   #nextPid = 1
@@ -64,6 +67,7 @@ export class ProcessTree {
     this.#cache = init.cache
     this.#host = init.host ?? 'local'
     this.#remote = init.remote
+    this.#max = init.maxProcesses ?? Infinity
   }
 
   /** This host's id, as snapshots name it. */
@@ -128,6 +132,7 @@ export class ProcessTree {
   ): Promise<ProcessHandle> {
     if (this.#closed) throw new ClosedError('process tree')
     if (caller && (caller.status || caller.killing)) throw new ClosedError(`process ${caller.pid}`)
+    if (this.#procs.size >= this.#max) throw new QueueFullError(`${this.#procs.size} processes live on ${this.#host} (max ${this.#max})`)
     const where = req.where !== undefined && req.where !== '' && req.where !== this.#host ? req.where : undefined
     let bytecode = req.bytecode
     let cid = req.cid
