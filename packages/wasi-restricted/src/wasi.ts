@@ -11,7 +11,7 @@ import type { InputStream, OutputSink } from './io.js'
 import { GuestMemory } from './memory.js'
 import { validatePolicy, type FdGroup, type Policy } from './policy.js'
 import { ScratchFs } from './scratch/fs.js'
-import type { Binder, Conn } from './sockets.js'
+import { Waiters, type Binder, type Conn } from './sockets.js'
 import type { CallResult, Ctx, Impl, Scheduler } from './calls/context.js'
 import { createClock } from './calls/clock-source.js'
 import { argsCalls } from './calls/args.js'
@@ -72,7 +72,11 @@ export interface Wasi {
   readonly exit: ProcessExit | undefined
   /** Scratch dir usage, when granted. */
   scratchUsage(): { bytes: number; inodes: number } | undefined
-  /** Closes every fd (granted sockets included) and drops the scratch dir. Idempotent. */
+  /**
+   * Closes every fd (granted sockets included) and drops the scratch dir. Idempotent. Every
+   * call still waiting (a sleep, a poll, an accept, a read, a write to a full sink) settles
+   * at once, rejected with the process's end (WasiStateError, or the ProcessExit it made).
+   */
   close(): void
   [Symbol.asyncDispose](): Promise<void>
 }
@@ -133,12 +137,26 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   for (const c of options.conns ?? []) fds.add({ kind: 'conn', conn: c, flags: 0 })
 
   const groups = groupsOf(policy)
+  // Closing wakes every wait in progress; each then settles with `ended` (see Ctx.until).
+  const closing = new Waiters()
+  let closed = false
+  const closedError = (): WasiError => ended ?? new WasiStateError(`process ${processId}: WASI closed`, processId)
   const canWait = typeof options.suspend === 'function'
   const ctx: Ctx = {
     processId, policy, mem, fds, scratch, clock, audit, groups, canWait,
     stdout: options.sinks.stdout, stderr: options.sinks.stderr, stdin: options.stdin ?? null,
     scheduler: { ...defaultScheduler, ...options.scheduler },
     fillRandom: randomSource(policy),
+    get closed() { return closed },
+    watchClose: (wake) => closing.add(wake),
+    checkOpen() { if (closed) throw closedError() },
+    until(p) {
+      if (closed) return Promise.reject(closedError())
+      return new Promise((resolve, reject) => {
+        const off = closing.add(() => reject(closedError()))
+        p.then((v) => { off(); resolve(v) }, (e: unknown) => { off(); reject(e) })
+      })
+    },
   }
 
   let exit: ProcessExit | undefined
@@ -189,13 +207,15 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
       : guarded) as (...args: never[]) => number
   }
 
-  let closed = false
   const close = (): void => {
     if (closed) return
     closed = true
+    ended ??= new WasiStateError(`process ${processId}: WASI closed`, processId)
+    // First the waits (they reject with `ended` and drop their timers and watches), then
+    // the fds: no wait of an ended process goes back to sleep on a closed capability.
+    closing.wake()
     fds.clear()
     scratch?.drop()
-    ended ??= new WasiStateError(`process ${processId}: WASI closed`, processId)
   }
   return {
     imports,

@@ -11,6 +11,7 @@ import type { GuestMemory } from '../memory.js'
 import type { FdGroup, Policy } from '../policy.js'
 import type { ScratchFs } from '../scratch/fs.js'
 import type { Clock } from './clock-source.js'
+import type { Unwatch } from '../sockets.js'
 
 /** A syscall's result: an errno now, or (only when the caller can suspend) a promise of one. */
 export type CallResult = number | Promise<number>
@@ -39,6 +40,14 @@ export interface Ctx {
   readonly canWait: boolean
   readonly scheduler: Scheduler
   fillRandom(dst: Uint8Array): void
+  /** True once the spawner closed this WASI (the process ended). */
+  readonly closed: boolean
+  /** Calls `wake` when the WASI is closed. */
+  watchClose(wake: () => void): Unwatch
+  /** Throws the process's end once closed: a wait that woke must not go back to sleep. */
+  checkOpen(): void
+  /** `p`, or a rejection with the process's end as soon as the WASI is closed. */
+  until<T>(p: Promise<T>): Promise<T>
   /** Groups each function's row lets it act on (empty for non-fd rows). */
   readonly groups: Readonly<Record<Preview1Function, ReadonlySet<FdGroup>>>
 }

@@ -109,6 +109,8 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
         for (const off of offs) off()
         resolve()
       }
+      // Closing the WASI wakes this wait too (and drops the sleep's timer with the rest).
+      offs.push(ctx.watchClose(wake))
       // Capabilities without watch* (stdin streams, foreign binders): one reaction each.
       const once = (p: Promise<void>): void => { p.then(wake, wake) }
       let earliest: bigint | undefined
@@ -175,6 +177,7 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       return (async () => {
         for (;;) {
           await waitAny(subs)
+          ctx.checkOpen() // the process ended while waiting: stop, never sleep again
           evs = ready(subs)
           if (evs.length > 0) return emit(outPtr, neventsPtr, evs)
         }
@@ -182,7 +185,7 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
     },
     sched_yield(): CallResult {
       if (!ctx.canWait) return ERRNO.SUCCESS // advisory: nothing to yield to without a hook
-      return ctx.scheduler.yield().then(() => ERRNO.SUCCESS)
+      return ctx.until(ctx.scheduler.yield()).then(() => ERRNO.SUCCESS)
     },
   }
 }

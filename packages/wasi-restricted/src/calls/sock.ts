@@ -39,7 +39,7 @@ export function sockCalls(ctx: Ctx): Record<SockFunction, Impl> {
       if ((e.flags & FDFLAGS.NONBLOCK) || !ctx.canWait) return ERRNO.EAGAIN
       return (async () => {
         for (;;) {
-          await (atCap() ? ctx.fds.connectionClosed() : e.binder.acceptable())
+          await ctx.until(atCap() ? ctx.fds.connectionClosed() : e.binder.acceptable())
           if (ctx.fds.get(fd) !== e) return ERRNO.EBADF // the listener fd was closed meanwhile
           const r = take()
           if (r !== undefined) return r

@@ -1,5 +1,6 @@
 // Reads and writes on streams (stdio, connections): never blocking. When a stream is not
-// ready, the call suspends through the hook, or returns EAGAIN when there is none.
+// ready, the call suspends through the hook, or returns EAGAIN when there is none. Every
+// wait goes through ctx.until, so closing the WASI ends it.
 
 import { ERRNO } from '../errno.js'
 import type { OutputSink, InputStream } from '../io.js'
@@ -56,7 +57,7 @@ export function writeSink(ctx: Ctx, fd: 1 | 2, sink: OutputSink, iovs: number[],
   if (pol.onFull === 'drop') { ctx.audit.droppedBytes += n; ctx.mem.setU32(nPtr, n); return ERRNO.SUCCESS }
   if (!ctx.canWait) return ERRNO.EAGAIN
   return (async () => {
-    do await sink.writable()
+    do await ctx.until(sink.writable())
     while (!sink.write(record))
     ctx.mem.setU32(nPtr, n)
     return ERRNO.SUCCESS
@@ -79,7 +80,7 @@ export function readStream(ctx: Ctx, s: InputStream | Conn | null, iovs: number[
   if (nonblock || !ctx.canWait) return ERRNO.EAGAIN
   return (async () => {
     for (;;) {
-      await s!.readable()
+      await ctx.until(s!.readable())
       const r = attempt()
       if (r !== undefined) return r
     }
@@ -101,7 +102,7 @@ export function writeConn(ctx: Ctx, c: Conn, iovs: number[], nPtr: number, nonbl
   if (nonblock || !ctx.canWait) return ERRNO.EAGAIN
   return (async () => {
     for (;;) {
-      await c.writable()
+      await ctx.until(c.writable())
       const r = attempt()
       if (r !== undefined) return r
     }
