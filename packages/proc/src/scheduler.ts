@@ -205,6 +205,9 @@ export class Scheduler implements ImportHost {
   /** Live processes. */
   get size(): number { return this.#procs.size }
 
+  /** @internal The pid the next process gets: any pid below it that is not live never will be. */
+  get nextPid(): Pid { return this.#nextPid }
+
   /** Starts a process from a compiled module; it runs when the dispatcher gets to it. */
   spawn(mod: ProcModule, opts: SpawnOptions = {}): ProcessHandle {
     const p = this.#create('wasm', opts)
@@ -520,6 +523,21 @@ export class Scheduler implements ImportHost {
     b.links.add(a)
   }
 
+  /** A process linked to `l` ended with `status`: a crash kills `l`, or tells it if it traps exits. */
+  #linkSignal(l: Proc, from: Pid, status: ExitStatus): void {
+    if (l.status || isNormal(status)) return
+    if (l.trapExits) l.mailbox.offer(Message.notice('exit', from, status), true)
+    else this.#terminate(l, { kind: 'killed', by: { kind: 'link', pid: from } })
+  }
+
+  /**
+   * @internal A process linked to `h` elsewhere (on another worker of a pool) ended with
+   * `status`: `h` gets what a local link would give it.
+   */
+  linkSignal(h: ProcessHandle, from: Pid, status: ExitStatus): void {
+    this.#linkSignal(this.#core.procOf(h), from, status)
+  }
+
   /** Ends p now with `status`, wherever it is (queued, parked, or on the CPU). */
   #terminate(p: Proc, status: ExitStatus): void {
     if (p.status) return
@@ -552,9 +570,7 @@ export class Scheduler implements ImportHost {
     for (const w of p.monitors) if (!w.status) w.mailbox.offer(Message.notice('down', p.pid, status), true)
     for (const l of p.links) {
       l.links.delete(p)
-      if (l.status || isNormal(status)) continue
-      if (l.trapExits) l.mailbox.offer(Message.notice('exit', p.pid, status), true)
-      else this.#terminate(l, { kind: 'killed', by: { kind: 'link', pid: p.pid } })
+      this.#linkSignal(l, p.pid, status)
     }
     if (p.onExit) {
       try { p.onExit(status) } catch { /* an extension's cleanup must not break the scheduler */ }

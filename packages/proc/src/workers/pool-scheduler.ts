@@ -16,6 +16,9 @@ import { Scheduler, type SchedulerOptions } from '../scheduler.js'
 import type { Pid } from '../status.js'
 import { ownerOf, type WireMessage, type WorkerCounters } from './protocol.js'
 
+/** `deliver`'s answer for a pid its worker has not handed out yet (the message is dropped, the pid not marked gone). */
+export const NOT_YET = -2
+
 /** Messages to one remote receiver in flight (sent, not yet taken by its mailbox). */
 export const WINDOW = 16
 
@@ -58,12 +61,15 @@ export class PoolScheduler extends Scheduler {
     return box === undefined ? -1 : super.send(p, box.native.pid, m)
   }
 
-  /** A message from another thread for one of this worker's processes: 0 once its mailbox took it, -1 if there is no such process. */
+  /**
+   * A message from another thread for one of this worker's processes: 0 once its mailbox
+   * took it; -1 if there is no such process and never will be (it ended, or its pid was
+   * passed over); NOT_YET if its pid is still to be handed out.
+   */
   deliver(w: WireMessage): number | Promise<number> {
     this.counters.remoteIn++
-    if (!this.isPoolProcess(w.to)) return -1
-    const h = this.process(w.to)
-    if (h === undefined) return -1
+    const h = this.isPoolProcess(w.to) ? this.process(w.to) : undefined
+    if (h === undefined) return ownerOf(w.to, this.workers) === this.index && w.to >= this.nextPid ? NOT_YET : -1
     // The bytes were copied once out of their sender on another thread; they are adopted here.
     const m = Message.adopt(w.bytes, w.from, w.kind, w.status)
     return h.send(m).then(() => 0, () => -1)
@@ -78,9 +84,11 @@ export class PoolScheduler extends Scheduler {
     const credit = box.credit
     box.credit = undefined
     credit?.()
-    // The receiver is gone: later sends to it answer -1, as for a local dead process.
+    // The receiver is gone: later sends to it answer -1, as for a local dead process. A
+    // pid not handed out yet is not gone: a guest must not be able to make a future
+    // process unreachable by writing to its pid early.
     if (r < 0) {
-      this.#gone.add(box.to)
+      if (r !== NOT_YET) this.#gone.add(box.to)
       this.#closeOutbox(box)
     }
   }

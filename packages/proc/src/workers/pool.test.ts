@@ -1,7 +1,7 @@
 // The worker pool with real guests on 2 workers: identity, placement, deadlines, messages
 // between workers, monitors, extensions built in the worker. (The worker runs the built
 // dist/workers/worker.js: build first.)
-import { WorkerPool } from './pool.js'
+import { WorkerPool, type PoolModule } from './pool.js'
 import { WorkerCrashedError } from './errors.js'
 import { ProcError } from '../errors.js'
 import * as G from '../bench/guests.js'
@@ -17,6 +17,17 @@ const ENV_VALUE = `(module
 const TWO_ENTRIES = `(module ${G.PRELUDE}
   (func (export "ww_main") (result i32) (i32.const 1))
   (func (export "other") (result i32) (i32.const 2)))`
+const CRASH_ON_MESSAGE = `(module ${G.PRELUDE}
+  (func (export "ww_main") (drop (call $recv (i32.const 4096) (i32.const 16))) unreachable))`
+/** Sends "hey!" to the pid in its first message; waits for a second message; sends again and exits with that send's result. */
+const SEND_TWICE = `(module ${G.PRELUDE}
+  (func (export "ww_main") (result i32) (local $to i32)
+    (drop (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $to (i32.load (i32.const 4096)))
+    (i32.store (i32.const 4200) (i32.const 0x21796568))
+    (drop (call $send (local.get $to) (i32.const 4200) (i32.const 4)))
+    (drop (call $recv (i32.const 4096) (i32.const 16)))
+    (call $send (local.get $to) (i32.const 4200) (i32.const 4))))`
 const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer)
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href
 
@@ -145,6 +156,48 @@ test('`entry` picks the export a process starts at, on any worker', async () => 
     expect(statuses.slice(3 * w, 3 * w + 2)).toEqual([{ kind: 'exited', code: 1 }, { kind: 'exited', code: 2 }])
     expect(statuses[3 * w + 2]).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_ABI' })
   }
+})
+
+test('links work across workers: a crash kills the other side or, with trapExits, tells it; a normal exit does neither', async () => {
+  const compile = async (src: string): Promise<PoolModule> => pool.compile(await G.wat(src))
+  const [spin, watcher, exitFirst, crashOnMessage] = [await compile(G.SPIN), await compile(G.WATCHER), await compile(G.EXIT_WITH_FIRST_BYTE), await compile(CRASH_ON_MESSAGE)]
+  const killed = await pool.spawn(spin, { worker: 0 })
+  const trapper = await pool.spawn(watcher, { worker: 0, trapExits: true })
+  const survivor = await pool.spawn(spin, { worker: 0 })
+  const crasher = await pool.spawn(crashOnMessage, { worker: 1 })
+  const normal = await pool.spawn(exitFirst, { worker: 1 })
+  killed.link(crasher)
+  pool.link(trapper, crasher)
+  survivor.link(normal)
+  await normal.send(new Uint8Array([0]))
+  await crasher.send(new Uint8Array([1]))
+  expect(await crasher.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_TRAP' })
+  expect(await killed.wait()).toEqual({ kind: 'killed', by: { kind: 'link', pid: crasher.pid } })
+  expect(await trapper.wait()).toEqual({ kind: 'exited', code: 2 * 1000 + crasher.pid }) // an `exit` message from the crasher
+  expect(await normal.wait()).toEqual({ kind: 'exited', code: 0 })
+  // Any signal would have reached survivor's worker before this request does.
+  expect(await survivor.info()).toMatchObject({ pid: survivor.pid, status: undefined })
+  // Linking to a process that already crashed signals at once.
+  const late = await pool.spawn(spin, { worker: 0 })
+  late.link(crasher)
+  expect(await late.wait()).toEqual({ kind: 'killed', by: { kind: 'link', pid: crasher.pid } })
+  await survivor.kill()
+})
+
+test('a guest writing to a pid its worker has not handed out yet does not make that future process unreachable', async () => {
+  const placeholder = await pool.spawn(await pool.compile(await G.wat(G.SPIN)), { worker: 1 })
+  const future = placeholder.pid + 2 // worker 1's next pid (nothing else spawns on it meanwhile)
+  const sender = await pool.spawn(await pool.compile(await G.wat(SEND_TWICE)), { worker: 0 })
+  await sender.send(u32(future))
+  let row = await sender.info()
+  while (row?.sent !== 1 || row.state !== 'waiting') row = await sender.info()
+  for (let i = 0; i < 3; i++) await sender.info() // round trips, for the early message's answer to come back
+  const receiver = await pool.spawn(await pool.compile(await G.wat(G.EXIT_WITH_FIRST_BYTE)), { worker: 1 })
+  expect(receiver.pid).toBe(future)
+  await sender.send(u32(0))
+  expect(await sender.wait()).toEqual({ kind: 'exited', code: 0 }) // the second send was taken, not refused with -1
+  expect(await receiver.wait()).toEqual({ kind: 'exited', code: 'h'.charCodeAt(0) })
+  await placeholder.kill()
 })
 
 test('spawn errors of a worker come back typed; an unknown worker is refused', async () => {

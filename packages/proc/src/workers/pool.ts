@@ -11,7 +11,7 @@ import type { RpcConnectionOptions } from '@ww/transport'
 import { ProcessExitedError } from '../errors.js'
 import { Scheduler, type CompileOptions, type ProcessLimits, type SchedulerOptions } from '../scheduler.js'
 import type { MeterInfo } from '../meter/pass.js'
-import type { ExitStatus, Pid } from '../status.js'
+import { isNormal, type ExitStatus, type Pid } from '../status.js'
 import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
 import { ownerOf, type ExtensionSpec, type FromWorker, type ToWorker, type WorkerCounters, type WorkerInit } from './protocol.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
@@ -36,9 +36,9 @@ export interface PoolSpawnOptions extends ProcessLimits {
   worker?: number
   /** The parent (a handle, never a pid): the child runs on its worker and dies when it does. */
   parent?: RemoteProcess
-  /** Link the child to its parent (with a parent only: links do not cross workers). */
+  /** Link the child to its parent (with a parent; `pool.link` links any two processes). */
   link?: boolean
-  /** Turn link signals into `exit` messages instead of dying. */
+  /** Turn link signals (from its parent or through `pool.link`) into `exit` messages instead of dying. */
   trapExits?: boolean
   /** Per-process parts built in the worker (imports, WASI…): see ExtensionSpec. */
   extensions?: readonly ExtensionSpec[]
@@ -76,6 +76,8 @@ export class WorkerPool implements PoolCore {
   readonly #pending = new Map<number, { slot: Slot; reply: Reply; fail: (e: Error) => void }>()
   readonly #acks = new Map<number, { slot: Slot; done: (r: number) => void }>()
   readonly #monitors = new Map<Pid, Set<RemoteProcess>>()
+  /** Links made through the pool, both directions: relayed by this thread, so they work across workers. */
+  readonly #links = new Map<Pid, Set<RemoteProcess>>()
   readonly #slab = new SharedSlab()
   #nextReq = 1
   #nextModule = 1
@@ -131,7 +133,7 @@ export class WorkerPool implements PoolCore {
     const channel = bootstrap === undefined ? undefined : new MessageChannel()
     const spawn = {
       module: mod.id, limits, extensions: extensions ?? [], ...(name ? { name } : {}), ...(entry ? { entry } : {}), ...(channel ? { rpc: channel.port2 } : {}),
-      ...(parent ? { parent: parent.pid, link: link ?? false, trapExits: trapExits ?? false } : {}),
+      ...(parent ? { parent: parent.pid, link: link ?? false } : {}), trapExits: trapExits ?? false,
     }
     slot.live++ // counted now, so that spawns in a burst spread
     let proc: RemoteProcess | undefined
@@ -197,6 +199,35 @@ export class WorkerPool implements PoolCore {
     if (set === undefined) this.#monitors.set(target.pid, (set = new Set()))
     set.add(watcher)
     return () => { set.delete(watcher) }
+  }
+
+  /**
+   * Links `a` and `b`, on any workers: when one ends abnormally the other is killed
+   * (`killed`, by `link`), or, if spawned with `trapExits`, gets an `exit` message (sender:
+   * the pid that ended; the status as JSON). A normal exit ends the link silently. Linking
+   * to a process that already ended abnormally signals at once. The signal goes through
+   * this thread, so it lands a thread hop after the end (a local link acts at once).
+   * Returns the unlink.
+   */
+  link(a: RemoteProcess, b: RemoteProcess): () => void {
+    if (a === b) return () => undefined
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (x.status !== undefined) {
+        this.#linkSignal(y, x.pid, x.status)
+        return () => undefined
+      }
+    }
+    const add = (x: RemoteProcess, y: RemoteProcess): void => {
+      let set = this.#links.get(x.pid)
+      if (set === undefined) this.#links.set(x.pid, (set = new Set()))
+      set.add(y)
+    }
+    add(a, b)
+    add(b, a)
+    return () => {
+      this.#links.get(a.pid)?.delete(b)
+      this.#links.get(b.pid)?.delete(a)
+    }
   }
 
   /** Kills every process, then ends the workers. */
@@ -336,6 +367,18 @@ export class WorkerPool implements PoolCore {
     const watchers = this.#monitors.get(p.pid)
     this.#monitors.delete(p.pid)
     for (const w of watchers ?? []) this.#notice(w, p.pid, status)
+    const linked = this.#links.get(p.pid)
+    this.#links.delete(p.pid)
+    for (const l of linked ?? []) {
+      this.#links.get(l.pid)?.delete(p)
+      this.#linkSignal(l, p.pid, status)
+    }
+  }
+
+  #linkSignal(l: RemoteProcess, from: Pid, status: ExitStatus): void {
+    const s = this.#slots[l.worker]!
+    if (this.#closing || s.down !== undefined || l.status !== undefined || isNormal(status)) return
+    this.#post(s, { t: 'link-signal', pid: l.pid, from, status })
   }
 
   #notice(watcher: RemoteProcess, from: Pid, status: ExitStatus): void {

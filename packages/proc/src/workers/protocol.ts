@@ -77,6 +77,8 @@ export type ToWorker =
   | { t: 'stats'; req: number }
   | { t: 'close'; req: number }
   | { t: 'deliver'; m: WireMessage }
+  /** A process linked to `pid` (through the pool) ended with `status`. */
+  | { t: 'link-signal'; pid: Pid; from: Pid; status: ExitStatus }
 
 /** Worker → main thread. */
 export type FromWorker =

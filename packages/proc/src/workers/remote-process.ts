@@ -19,6 +19,7 @@ export interface PoolCore {
   info(p: RemoteProcess): Promise<PoolProcessInfo | undefined>
   peek(p: RemoteProcess): Promise<Uint8Array | undefined>
   monitor(watcher: RemoteProcess, target: RemoteProcess): () => void
+  link(a: RemoteProcess, b: RemoteProcess): () => void
 }
 
 export class RemoteProcess {
@@ -83,6 +84,11 @@ export class RemoteProcess {
   /** This process gets a `down` message (sender: the target's pid; the status as JSON) when `target` ends, on any worker. */
   monitor(target: RemoteProcess): () => void {
     return this.#core.monitor(this, target)
+  }
+
+  /** Links this process with `other`, on any worker (see WorkerPool.link); returns the unlink. */
+  link(other: RemoteProcess): () => void {
+    return this.#core.link(this, other)
   }
 
   /** Its `ps` row, read on its worker now; undefined once it has exited. */

@@ -51,7 +51,7 @@ async function spawn(req: number, s: SpawnRequest): Promise<void> {
     if (s.parent !== undefined && (parent === undefined || !sched.isPoolProcess(s.parent))) throw new ProcessExitedError(s.parent)
     h = sched.spawn(mod, {
       ...s.limits, ...(s.name ? { name: s.name } : {}), ...(s.entry ? { entry: s.entry } : {}), ...(extend ? { extend } : {}),
-      ...(parent ? { parent, link: s.link ?? false, trapExits: s.trapExits ?? false } : {}),
+      ...(parent ? { parent, link: s.link ?? false } : {}), trapExits: s.trapExits ?? false,
     })
   } catch (e) {
     s.rpc?.close()
@@ -78,6 +78,11 @@ main.on('message', (msg: ToWorker) => {
     case 'spawn':
       void spawn(msg.req, msg.spawn)
       break
+    case 'link-signal': {
+      const h = sched.isPoolProcess(msg.pid) ? sched.process(msg.pid) : undefined
+      if (h !== undefined) sched.linkSignal(h, msg.from, msg.status)
+      break
+    }
     case 'kill':
       void sched.process(msg.pid)?.kill()
       break
