@@ -36,6 +36,10 @@ export interface Conn {
   readable(): Promise<void>
   /** Calls `wake` when canRead() may have become true. */
   watchReadable?(wake: () => void): Unwatch
+  /** True when read() would say end of stream (null): nothing buffered, nothing more will come. poll_oneoff reports HANGUP. */
+  readEnded?(): boolean
+  /** True when a write would fail (write side shut, or the connection reset/closed). poll_oneoff reports HANGUP. */
+  writeEnded?(): boolean
   /** Accepts some prefix of `bytes` (copies it) and returns its length; 0 when full. Throws ConnClosed after shutdown. */
   write(bytes: Uint8Array): number
   canWrite(): boolean
@@ -90,6 +94,8 @@ class MemoryConn implements Conn {
     return out
   }
   canRead(): boolean { return this.inbound.chunks.length > 0 || this.inbound.ended }
+  readEnded(): boolean { return this.inbound.chunks.length === 0 && this.inbound.ended }
+  writeEnded(): boolean { return this.outbound.ended }
   readable(): Promise<void> { return this.canRead() ? Promise.resolve() : this.inbound.wait() }
   watchReadable(wake: () => void): Unwatch { return this.inbound.waiters.add(wake) }
   watchWritable(wake: () => void): Unwatch { return this.outbound.waiters.add(wake) }

@@ -200,3 +200,55 @@ describe('sched_yield', () => {
     expect(ran).toBe(true)
   })
 })
+
+describe('poll_oneoff: HANGUP at end of stream', () => {
+  const flagsOf = (h: Harness, i: number) => ({ userdata: h.u64(EVENTS + i * 32), nbytes: h.u64(EVENTS + i * 32 + 16), flags: h.dv().getUint16(EVENTS + i * 32 + 24, true) })
+
+  test('a read subscription says HANGUP (0 bytes) once the peer closed and the data was read; not before', async () => {
+    const l = new MemoryListener()
+    const client = l.connect()
+    const h = setup(grant(DEFAULT_POLICY, { sockets: true }), { sockets: [l], suspend: passThrough })
+    h.ok(h.call('sock_accept', 3, 0, N))
+    const fd = h.u32(N)
+    client.write(new TextEncoder().encode('hi'))
+    client.shutdown(2) // FIN after the data
+    fdSub(h, 0, 1, fd, 1n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(flagsOf(h, 0)).toEqual({ userdata: 1n, nbytes: 1n, flags: 0 }) // data first
+    const iov = h.iovs(IOV_AT, [[IOV_AT + 64, 16]])
+    h.ok(h.call('sock_recv', fd, ...iov, 0, N, N + 4))
+    expect(h.u32(N)).toBe(2)
+    fdSub(h, 0, 1, fd, 1n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(flagsOf(h, 0)).toEqual({ userdata: 1n, nbytes: 0n, flags: 1 })
+    h.wasi.close()
+  })
+
+  test('a waiting read subscription on a real TCP connection wakes with HANGUP when the client ends; a write subscription after shutdown says HANGUP', async () => {
+    const l = await listenTcp('127.0.0.1:0')
+    const h = setup(grant(DEFAULT_POLICY, { sockets: true }), { sockets: [l], suspend: passThrough })
+    const { host, port } = parseAddr(l.address)
+    const client = connect(port, host)
+    try {
+      expect(await h.callAsync('sock_accept', 3, 0, N)).toBe(0)
+      const fd = h.u32(N)
+      fdSub(h, 0, 1, fd, 7n)
+      const p = h.callAsync('poll_oneoff', SUBS, EVENTS, 1, N)
+      expect(p).toBeInstanceOf(Promise)
+      client.end()
+      expect(await p).toBe(0)
+      expect(flagsOf(h, 0)).toEqual({ userdata: 7n, nbytes: 0n, flags: 1 })
+      fdSub(h, 0, 2, fd, 8n)
+      h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+      expect(flagsOf(h, 0)).toEqual({ userdata: 8n, nbytes: 1n, flags: 0 }) // our side may still write
+      h.ok(h.call('sock_shutdown', fd, 2))
+      fdSub(h, 0, 2, fd, 9n)
+      h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+      expect(flagsOf(h, 0)).toEqual({ userdata: 9n, nbytes: 0n, flags: 1 })
+    } finally { // a failing expectation must not leave the listener open (Jest would never exit)
+      client.destroy()
+      h.wasi.close()
+      await l.closed
+    }
+  })
+})

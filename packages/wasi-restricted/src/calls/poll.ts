@@ -89,9 +89,17 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       case 'listener':
         // At the connection cap a listener is not readable: accept would wait, so a polling guest must too.
         return read && !atCap() && e.binder.canAccept() ? { nbytes: 1n, flags: 0 } : undefined
-      case 'conn':
-        if (read) return e.conn.canRead() ? { nbytes: 1n, flags: 0 } : undefined
-        return e.conn.canWrite() ? { nbytes: 1n, flags: 0 } : undefined
+      case 'conn': {
+        // At end of stream the event says HANGUP (wasi-libc: POLLHUP) with 0 bytes, so a
+        // guest's poll loop can tell "peer closed" from "data" without a read.
+        const c = e.conn
+        if (read) {
+          if (!c.canRead()) return undefined
+          return c.readEnded?.() === true ? { nbytes: 0n, flags: HANGUP } : { nbytes: 1n, flags: 0 }
+        }
+        if (!c.canWrite()) return undefined
+        return c.writeEnded?.() === true ? { nbytes: 0n, flags: HANGUP } : { nbytes: 1n, flags: 0 }
+      }
     }
   }
 

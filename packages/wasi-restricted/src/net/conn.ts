@@ -70,6 +70,8 @@ export class TcpConn implements Conn {
     return out
   }
   canRead(): boolean { return this.#chunks.length > 0 || this.#eof }
+  readEnded(): boolean { return this.#chunks.length === 0 && this.#eof }
+  writeEnded(): boolean { return this.#writeShut || this.#socket.destroyed }
   readable(): Promise<void> { return this.canRead() ? Promise.resolve() : this.#readable.wait() }
   watchReadable(wake: () => void): Unwatch { return this.#readable.add(wake) }
 
