@@ -1,8 +1,7 @@
 // Three `ww host` OS processes on 127.0.0.1 forming a js-libp2p cluster, driven by the
 // real client binary: membership, spawn on another host through the first (exit status;
-// Ctrl-C of `ww spawn --wait` kills it there), anchors written via B listed and watched
-// via C, pubsub from B to C, and clean leaves. (`anchors get` of another host's anchor is
-// not here: @ww/host's Anchor server has no version for a forwarded anchor yet.)
+// Ctrl-C of `ww spawn --wait` kills it there), anchors written via B read and watched via
+// C, pubsub from B to C, a process table seen from another host's web view, clean leaves.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -71,9 +70,11 @@ test('Ctrl-C on `ww spawn --wait` (through A) kills the process running on B', a
   expect(after.map((p) => p.pid)).not.toContain(row.pid)
 })
 
-test('an anchor written via B is listed and watched (with its values) via C', async () => {
+test('an anchor written via B is read, listed and watched (with its values) via C', async () => {
   const watcher = await startClient(['anchors', 'watch', `/${ids.b}/shared`, '--count', '2', '--json'], on(c), 'watching')
   expect((await ww(['anchors', 'put', 'shared/greeting', 'hello from B'], on(b))).status).toBe(0)
+  expect(JSON.parse((await ww(['anchors', 'get', `/${ids.b}/shared/greeting`, '--json'], on(c))).stdout))
+    .toEqual({ path: `/${ids.b}/shared/greeting`, version: 1, kind: 'data', value: 'hello from B', encoding: 'utf8' })
   expect(JSON.parse((await ww(['anchors', 'ls', `/${ids.b}/shared`, '--json'], on(c))).stdout))
     .toEqual({ path: `/${ids.b}/shared`, children: [{ name: 'greeting', value: true, children: false }] })
   expect((await ww(['anchors', 'put', 'shared/greeting', 'again'], on(b))).status).toBe(0)
