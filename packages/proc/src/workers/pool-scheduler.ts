@@ -41,8 +41,9 @@ export class PoolScheduler extends Scheduler {
   /** Remote pids their worker said are gone (pids are never reused, so this stays true). */
   readonly #gone = new Set<Pid>()
 
-  constructor(index: number, workers: number, post: RemotePost, opts: SchedulerOptions = {}) {
-    super({ ...opts, pids: { first: index + 1, step: workers } })
+  constructor(index: number, workers: number, post: RemotePost, opts: SchedulerOptions = {}, firstPid = index + 1) {
+    if (ownerOf(firstPid, workers) !== index) throw new RangeError(`pid ${firstPid} is not one worker ${index} of ${workers} owns`)
+    super({ ...opts, pids: { first: firstPid, step: workers } })
     this.index = index
     this.workers = workers
     this.#post = post
@@ -98,6 +99,15 @@ export class PoolScheduler extends Scheduler {
     this.#down.add(index)
     for (const box of [...this.#outboxes.values()]) if (ownerOf(box.to, this.workers) === index) this.#closeOutbox(box)
     for (const [ack, box] of this.#acks) if (ownerOf(box.to, this.workers) === index) this.#acks.delete(ack)
+  }
+
+  /**
+   * Worker `index` was replaced by one whose pids start at `fence`: its pids are reachable
+   * again, and those from the fence up, never used, are no longer known gone.
+   */
+  peerUp(index: number, fence: Pid): void {
+    this.#down.delete(index)
+    for (const pid of [...this.#gone]) if (ownerOf(pid, this.workers) === index && pid >= fence) this.#gone.delete(pid)
   }
 
   #outbox(to: Pid): Outbox | undefined {

@@ -237,6 +237,28 @@ test('a crashed worker ends its processes with ERR_WORKER_CRASHED; the pool goes
   }
 })
 
+test("with replaceCrashed a new worker takes a crashed one's place: pids above any it used, the modules, the ports to the others", async () => {
+  await using own = await WorkerPool.start({ workers: 2, replaceCrashed: true })
+  const self = await own.compile(await G.wat(SELF))
+  const echo = await own.compile(await G.wat(G.ECHO))
+  const pinger = await own.compile(await G.wat(G.PINGER))
+  const victim = await own.spawn(echo, { worker: 1 })
+  const survivor = await own.spawn(echo, { worker: 0 })
+  await own.spawn(self, { worker: 1, extensions: [{ module: fixture('crash-worker.mjs') }] }).catch(() => undefined)
+  expect(await victim.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_WORKER_CRASHED' })
+  while (own.workers < 2) await new Promise((r) => setTimeout(r, 5))
+  // A module compiled before the crash runs on the new worker, under a pid never used before.
+  const after = await own.spawn(self, { worker: 1 })
+  expect(after.pid).toBeGreaterThan(victim.pid + 2) // past the crashing spawn's pid too
+  expect((after.pid - 1) % 2).toBe(1)
+  expect(await after.wait()).toEqual({ kind: 'exited', code: after.pid })
+  // The worker that stayed talks to the new one again, both ways.
+  const p = await own.spawn(pinger, { worker: 1 })
+  await p.send(u32(survivor.pid, 20))
+  expect(await p.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(await survivor.wait()).toEqual({ kind: 'exited', code: 20 })
+})
+
 test('close() kills every process on every worker, then refuses work', async () => {
   const own = await WorkerPool.start({ workers: 2 })
   const spin = await own.compile(await G.wat(G.SPIN))

@@ -23,6 +23,12 @@ export interface WorkerPoolOptions {
   workers?: number
   /** Each worker's scheduler (structured-clonable: plain values only; pids are the pool's). */
   scheduler?: Omit<SchedulerOptions, 'pids'>
+  /**
+   * Start a new worker in place of one that crashed (default false: the pool goes on
+   * with the workers left). The new one hands out only pids above any the crashed one
+   * may have used, so a pid still never names two processes.
+   */
+  replaceCrashed?: boolean
 }
 
 /** A capability a worker's guest bootstraps, served on this thread. */
@@ -61,7 +67,10 @@ export interface PoolModule {
 
 interface Slot {
   readonly index: number
-  readonly worker: Worker
+  /** Replaced when a crashed worker is. */
+  worker: Worker
+  /** No pid this worker handed out is at or above this (from its replies): where a replacement starts. */
+  fence: number
   /** Live processes (placement). */
   live: number
   readonly procs: Map<Pid, RemoteProcess>
@@ -69,6 +78,9 @@ interface Slot {
 }
 
 type Reply = (m: FromWorker) => void
+
+/** What the pool needs to start a worker again. */
+interface PoolInit { readonly workers: number; readonly scheduler: Omit<SchedulerOptions, 'pids'>; readonly replace: boolean }
 
 export class WorkerPool implements PoolCore {
   readonly #slots: Slot[]
@@ -79,26 +91,27 @@ export class WorkerPool implements PoolCore {
   /** Links made through the pool, both directions: relayed by this thread, so they work across workers. */
   readonly #links = new Map<Pid, Set<RemoteProcess>>()
   readonly #slab = new SharedSlab()
+  /** Every compiled module, for workers started later (replacements). */
+  readonly #modules = new Map<number, { module: WebAssembly.Module; meter: MeterInfo }>()
+  readonly #init: PoolInit
   #nextReq = 1
   #nextModule = 1
   #closing = false
 
-  private constructor(slots: Slot[], compiler: Scheduler) {
+  private constructor(slots: Slot[], compiler: Scheduler, init: PoolInit) {
     this.#slots = slots
     this.#compiler = compiler
+    this.#init = init
   }
 
   /** Starts the workers; settles when every one is ready. */
   static async start(opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const n = opts.workers ?? availableParallelism()
     const scheduler = opts.scheduler ?? {}
-    const workers = Array.from({ length: n }, (_, index) => new Worker(workerUrl(), { workerData: { index, workers: n, scheduler } satisfies WorkerInit }))
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('message', (m: FromWorker) => (m.t === 'ready' ? resolve() : reject(new Error(`worker sent ${m.t} before ready`))))
-      w.once('error', reject)
-    })))
-    const slots = workers.map((worker, index): Slot => ({ index, worker, live: 0, procs: new Map(), down: undefined }))
-    const pool = new WorkerPool(slots, new Scheduler(scheduler.suspension ? { suspension: scheduler.suspension } : {}))
+    const workers = Array.from({ length: n }, (_, index) => startWorker({ index, workers: n, scheduler, firstPid: index + 1 }))
+    await Promise.all(workers.map(ready))
+    const slots = workers.map((worker, index): Slot => ({ index, worker, fence: index + 1, live: 0, procs: new Map(), down: undefined }))
+    const pool = new WorkerPool(slots, new Scheduler(scheduler.suspension ? { suspension: scheduler.suspension } : {}), { workers: n, scheduler, replace: opts.replaceCrashed ?? false })
     for (const s of slots) pool.#listen(s)
     // Direct ports between every two workers: their processes' messages skip this thread.
     for (let i = 0; i < n; i++) {
@@ -119,6 +132,7 @@ export class WorkerPool implements PoolCore {
     this.#open()
     const mod = await this.#compiler.compile(bytes, opts)
     const id = this.#nextModule++
+    this.#modules.set(id, { module: mod.module, meter: mod.meter })
     for (const s of this.#live()) this.#post(s, { t: 'module', id, module: mod.module, meter: mod.meter })
     return { id, meter: mod.meter, module: mod.module }
   }
@@ -141,6 +155,7 @@ export class WorkerPool implements PoolCore {
       await this.#request(slot, (req) => ({ t: 'spawn', req, spawn }), (m) => {
         if (m.t !== 'spawned') return
         // Registered here, in the reply's own turn: its exit may be the next message.
+        slot.fence = Math.max(slot.fence, m.next)
         proc = new RemoteProcess(this, m.pid, slot.index, name, parent?.pid)
         slot.procs.set(m.pid, proc)
       }, [...(channel ? [channel.port2] : []), ...(transfer ?? [])])
@@ -321,12 +336,42 @@ export class WorkerPool implements PoolCore {
   }
 
   #listen(s: Slot): void {
-    s.worker.on('message', (m: FromWorker) => this.#onMessage(s, m))
+    const worker = s.worker
+    worker.on('message', (m: FromWorker) => this.#onMessage(s, m))
     let error: string | undefined
-    s.worker.on('error', (e) => { error ??= e instanceof Error ? e.message : String(e) })
-    s.worker.on('exit', (code) => {
-      if (!this.#closing) this.#crashed(s, error ?? `exited with code ${code}`)
+    worker.on('error', (e) => { error ??= e instanceof Error ? e.message : String(e) })
+    worker.on('exit', (code) => {
+      if (!this.#closing && s.worker === worker) this.#crashed(s, error ?? `exited with code ${code}`)
     })
+  }
+
+  /**
+   * A new worker for crashed slot `s`: it starts at the first pid it owns above the
+   * fence, gets every module and a direct port to every live worker (who forget what
+   * they knew of its pids from the fence up), then takes spawns again.
+   */
+  async #replace(s: Slot): Promise<void> {
+    const { workers: n, scheduler } = this.#init
+    const firstPid = s.fence + ((s.index - (s.fence - 1) % n) + n) % n
+    const worker = startWorker({ index: s.index, workers: n, scheduler, firstPid })
+    try {
+      await ready(worker)
+    } catch {
+      void worker.terminate()
+      return // it could not even start: the pool goes on without it
+    }
+    if (this.#closing) { void worker.terminate(); return }
+    // From here to the end in one turn: nothing is compiled or spawned in between.
+    for (const [id, m] of this.#modules) worker.postMessage({ t: 'module', id, module: m.module, meter: m.meter } satisfies ToWorker)
+    for (const other of this.#live()) {
+      const { port1, port2 } = new MessageChannel()
+      worker.postMessage({ t: 'peer', index: other.index, port: port1 } satisfies ToWorker, [port1])
+      other.worker.postMessage({ t: 'peer', index: s.index, port: port2, fence: firstPid } satisfies ToWorker, [port2])
+    }
+    s.worker = worker
+    s.fence = firstPid
+    s.down = undefined
+    this.#listen(s)
   }
 
   #onMessage(s: Slot, m: FromWorker): void {
@@ -403,7 +448,20 @@ export class WorkerPool implements PoolCore {
       this.#ended(p, status)
     }
     for (const other of this.#live()) this.#post(other, { t: 'peer-down', index: s.index })
+    if (this.#init.replace && !this.#closing) void this.#replace(s)
   }
+}
+
+function startWorker(init: WorkerInit): Worker {
+  return new Worker(workerUrl(), { workerData: init })
+}
+
+/** Settles when `w` says it is ready. */
+function ready(w: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    w.once('message', (m: FromWorker) => (m.t === 'ready' ? resolve() : reject(new Error(`worker sent ${m.t} before ready`))))
+    w.once('error', reject)
+  })
 }
 
 /** The worker's script: next to this file when built; from the sources (tests), the built one. */

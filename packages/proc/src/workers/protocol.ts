@@ -35,6 +35,8 @@ export interface WorkerInit {
   /** This worker's index: it owns the pids `index + 1 + k * workers`. */
   readonly index: number
   readonly workers: number
+  /** Its first pid: `index + 1`, or above every pid a crashed predecessor may have used. */
+  readonly firstPid: number
   readonly scheduler: Omit<SchedulerOptions, 'suspension'> & { suspension?: SchedulerOptions['suspension'] }
 }
 
@@ -68,7 +70,8 @@ export interface SerializedError { readonly code?: string; readonly message: str
 /** Main thread → worker. */
 export type ToWorker =
   | { t: 'module'; id: number; module: WebAssembly.Module; meter: MeterInfo }
-  | { t: 'peer'; index: number; port: MessagePort }
+  /** A direct port to worker `index`; with `fence`, a replacement whose pids start there. */
+  | { t: 'peer'; index: number; port: MessagePort; fence?: Pid }
   | { t: 'peer-down'; index: number }
   | { t: 'spawn'; req: number; spawn: SpawnRequest }
   | { t: 'kill'; pid: Pid }
@@ -83,7 +86,8 @@ export type ToWorker =
 /** Worker → main thread. */
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'spawned'; req: number; pid: Pid }
+  /** `next`: the pid the worker hands out next (every pid it used is below it). */
+  | { t: 'spawned'; req: number; pid: Pid; next: Pid }
   | { t: 'failed'; req: number; error: SerializedError }
   | { t: 'exit'; pid: Pid; status: ExitStatus }
   | { t: 'ps'; req: number; rows: ProcessInfo[] }

@@ -26,7 +26,7 @@ const sched = new PoolScheduler(init.index, init.workers, (owner, m, transfer) =
   if (link === undefined) return false
   link.send(m, transfer)
   return true
-}, init.scheduler)
+}, init.scheduler, init.firstPid)
 
 /** A message for one of our processes, from the main thread or a peer; answered on `reply`. */
 function deliver(m: WireMessage, reply: (r: number) => void): void {
@@ -58,7 +58,7 @@ async function spawn(req: number, s: SpawnRequest): Promise<void> {
     toMain({ t: 'failed', req, error: serializeError(e) })
     return
   }
-  toMain({ t: 'spawned', req, pid: h.pid })
+  toMain({ t: 'spawned', req, pid: h.pid, next: sched.nextPid })
   void h.wait().then((status) => toMain({ t: 'exit', pid: h.pid, status }))
 }
 
@@ -68,6 +68,8 @@ main.on('message', (msg: ToWorker) => {
       modules.set(msg.id, { module: msg.module, meter: msg.meter })
       break
     case 'peer':
+      peers[msg.index]?.close()
+      if (msg.fence !== undefined) sched.peerUp(msg.index, msg.fence)
       peers[msg.index] = new PeerLink(msg.port, { deliver, acknowledged: (ack, r) => sched.acknowledged(ack, r) })
       break
     case 'peer-down':
