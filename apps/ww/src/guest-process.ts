@@ -4,12 +4,17 @@
 // report, the shell exit code, and output split into lines for --json.
 import { BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type BootstrapFactory, type ExitStatus } from '@ww/proc'
 import { GuestConnection, type GuestStats, type RpcStats } from '@ww/transport'
-import { DEFAULT_POLICY, type AuditSnapshot, type OutputRecord, type OutputSink, type Policy } from '@ww/wasi-restricted'
+import { DEFAULT_POLICY, type AuditSnapshot, type Binder, type OutputRecord, type OutputSink, type Policy } from '@ww/wasi-restricted'
 
 export interface GuestRunOptions {
   /** The Host capability of the process, built once the scheduler has given it a pid. */
   bootstrap: (pid: number) => ReturnType<BootstrapFactory>
   policy?: Policy
+  /**
+   * Listeners the caller bound, granted to the process as socket fds after the scratch dir
+   * (the policy must grant sockets). The process's WASI closes them when it ends.
+   */
+  sockets?: readonly Binder[]
   /** Each fd_write to stdout (1) or stderr (2), as the guest makes it. */
   onOutput: (fd: 1 | 2, bytes: Uint8Array) => void
   /** Wall-clock deadline from spawn (the process ends with limit(time)). */
@@ -83,6 +88,7 @@ export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: Gues
     stdout: new StreamSink(1, opts.onOutput),
     stderr: new StreamSink(2, opts.onOutput),
     host: ({ pid }) => opts.bootstrap(pid),
+    ...(opts.sockets !== undefined && opts.sockets.length > 0 ? { sockets: opts.sockets } : {}),
     ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
     ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
     ...(opts.memoryPages !== undefined ? { memoryPages: opts.memoryPages, onMemoryLimit: 'kill' as const } : {}),

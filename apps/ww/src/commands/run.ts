@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { embeddedCluster, hostCapability } from '@ww/host'
+import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host'
 import { describeStatus } from '@ww/proc'
-import { DEFAULT_POLICY, grant, type AuditSnapshot, type Grant, type Policy } from '@ww/wasi-restricted'
+import { BadAddress, BindFailed, DEFAULT_POLICY, grant, listenTcp, parseAddr, type AuditSnapshot, type Grant, type Policy, type TcpListener } from '@ww/wasi-restricted'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { exitCodeOf, GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
@@ -21,9 +21,11 @@ const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<siz
 export const run: Command = {
   name: 'run',
   summary: 'run a WebAssembly module as a ww process on an embedded host',
-  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
+  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
   options: {
     grant: { type: 'string', multiple: true },
+    listen: { type: 'string', multiple: true },
+    dial: { type: 'string', multiple: true },
     timeout: { type: 'string' },
     memory: { type: 'string' },
     entry: { type: 'string' },
@@ -31,6 +33,8 @@ export const run: Command = {
   },
   optionHelp: {
     grant: 'widen the default policy (repeatable): scratch[=SIZE] (in-memory dir at /scratch, default 16MiB), clock=virtual (starts at 0, 1 µs a read), random=seed:N (deterministic)',
+    listen: 'bind a TCP listener on host:port (port 0 picks a free one; the bound address is printed) and grant it to the guest as a socket fd, 3 upward (after /scratch); repeatable',
+    dial: "give the guest's Host capability a Dialer (RPC, schemas/net.capnp) that reaches only these host:port addresses; repeatable. WASI preview1 has no connect: a guest that speaks only WASI cannot dial",
     timeout: 'wall-clock limit, e.g. 500ms, 5s, 2m (default: none); past it the process is killed, exit 124',
     memory: 'memory cap, e.g. 64MiB (default 16MiB); growing past it kills the process, exit 137',
     entry: 'the exported function to start at (default: ww_main if the module exports it, else _start)',
@@ -42,6 +46,10 @@ export const run: Command = {
     '(cluster view, pubsub, anchors) over Cap\'n Proto RPC. Entry: ww_main, else _start (--entry).',
     'Modules are metered by the scheduler: give it the module before asyncify.',
     '',
+    'Network: none unless granted. --listen binds the address here, in ww, and hands the',
+    'guest the listening socket (sock_accept, sock_recv, sock_send, poll_oneoff); it is',
+    'closed, with every connection, when the process ends (exit, --timeout, kill, Ctrl-C).',
+    '',
     'Exit status: the guest\'s exit code; 124 timeout; 134 trap (reason printed);',
     '137 killed or over a limit; 126 not a WebAssembly module or it could not start;',
     '2 usage error. Denied syscalls are listed after the run, e.g.',
@@ -51,13 +59,16 @@ export const run: Command = {
     '  ww run hello.wasm',
     '  ww run job.wasm --grant scratch=64MiB --timeout 30s --memory 128MiB',
     '  ww run sim.wasm --grant clock=virtual --grant random=seed:42 --json',
+    '  ww run server.wasm --listen 127.0.0.1:8080',
   ].join('\n'),
   async run(args, io, signal) {
     const [file, ...extra] = args.positionals
     if (file === undefined) throw new UsageError('missing the module to run', 'usage: ww run <module.wasm> [options]; see ww run --help')
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, 'ww run takes one module; a guest gets no arguments')
     const json = args.values.json === true
-    const policy = parseGrants(toList(args.values.grant))
+    const listen = toList(args.values.listen).map((a) => checkAddr(a, '--listen'))
+    const dial = toList(args.values.dial).map((a) => checkAddr(a, '--dial'))
+    const policy = parseGrants(toList(args.values.grant), { sockets: listen.length > 0 })
     const deadlineMs = args.values.timeout === undefined ? undefined : parseDuration(String(args.values.timeout))
     const memoryPages = args.values.memory === undefined ? undefined : Math.floor(parseSize(String(args.values.memory), '--memory') / 65536)
     const entry = args.values.entry === undefined ? undefined : String(args.values.entry)
@@ -84,18 +95,38 @@ export const run: Command = {
       return fail(`not a WebAssembly module: ${file} (expected \\0asm)`)
     }
 
+    // Bound here, by ww, on the addresses the user named: the guest only gets the sockets.
+    const listeners: TcpListener[] = []
+    try {
+      for (const a of listen) listeners.push(await listenTcp(a, {}, signal))
+    } catch (e) {
+      for (const l of listeners) l.close()
+      if (e instanceof BindFailed) return fail(bindFailure(e))
+      throw e
+    }
+    const firstSocketFd = 3 + (policy.scratch === null ? 0 : 1)
+    listeners.forEach((l, i) => {
+      if (json) io.stdout.write(JSON.stringify({ listening: l.address, fd: firstSocketFd + i }) + '\n')
+      else io.stderr.write(`ww run: listening on ${l.address} (fd ${firstSocketFd + i})\n`)
+    })
+
     await using cluster = embeddedCluster()
     const splitter = json ? new LineSplitter((fd, text) => io.stdout.write(JSON.stringify({ fd, text }) + '\n')) : undefined
     let report
     try {
       report = await runGuestProcess(bytes, {
         policy,
+        sockets: listeners,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(memoryPages !== undefined ? { memoryPages } : {}),
         ...(entry !== undefined ? { entry } : {}),
         signal,
         // The spawner decides what the guest may reach: the cluster view, pubsub and anchors.
-        bootstrap: (processId) => hostCapability(cluster, { processId, rights: { view: true, pubSub: true, root: true } }),
+        bootstrap: (processId) => hostCapability(cluster, {
+          processId,
+          rights: { view: true, pubSub: true, root: true },
+          ...(dial.length > 0 ? { dialer: dialerProvider(dial) } : {}),
+        }),
         // Human mode: the guest's bytes go straight through, as they come.
         onOutput: (fd, chunk) => {
           if (splitter) splitter.push(fd, chunk)
@@ -107,6 +138,10 @@ export const run: Command = {
       throw e
     } finally {
       splitter?.flush()
+      // The process's WASI closed them when it ended; this covers a process that never
+      // started. Waits until the ports are free (accepted connections linger ≤ 5 s for FIN).
+      for (const l of listeners) l.close()
+      await Promise.all(listeners.map((l) => l.closed))
     }
 
     const exitCode = exitCodeOf(report.status)
@@ -114,6 +149,8 @@ export const run: Command = {
     if (json) {
       io.stdout.write(JSON.stringify({
         ok: exitCode === 0, module: file, host: cluster.id, pid: report.pid, exitCode,
+        ...(listeners.length > 0 ? { listened: listeners.map((l) => l.address) } : {}),
+        ...(dial.length > 0 ? { dialer: dial } : {}),
         status: report.status, reason: describeStatus(report.status), ms: Math.round(report.ms),
         deniedSyscalls: report.denied.byFunction, deniedErrnos: report.denied.byErrno,
         rpc: { callsIn: report.rpc.callsIn, messagesIn: report.rpc.messagesIn, messagesOut: report.rpc.messagesOut },
@@ -132,9 +169,31 @@ function toList(v: string | boolean | (string | boolean)[] | undefined): string[
   return (Array.isArray(v) ? v : [v]).map(String)
 }
 
-/** The default policy widened by each `--grant`. */
-export function parseGrants(grants: string[]): Policy {
+/** `host:port` as given, or a usage error saying what an address looks like. */
+function checkAddr(addr: string, option: '--listen' | '--dial'): string {
+  try {
+    parseAddr(addr)
+    return addr
+  } catch (e) {
+    if (!(e instanceof BadAddress)) throw e
+    throw new UsageError(`${option}: '${addr}' is not host:port`, option === '--listen'
+      ? 'e.g. --listen 127.0.0.1:8080, --listen [::1]:8080, --listen 127.0.0.1:0 (a free port)'
+      : 'e.g. --dial 127.0.0.1:5432, --dial db.internal:5432 (names are compared as written)')
+  }
+}
+
+function bindFailure(e: BindFailed): string {
+  const code = (e.cause as { code?: string } | undefined)?.code
+  if (code === 'EADDRINUSE') return `cannot listen on ${e.addr}: the address is in use (another program listens there; pick another port, or port 0 for a free one)`
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${e.addr}: not an address of this machine`
+  if (code === 'EACCES') return `cannot listen on ${e.addr}: permission denied (ports below 1024 need privileges)`
+  return `cannot listen on ${e.addr}: ${(e.cause as Error | undefined)?.message ?? e.message}`
+}
+
+/** The default policy widened by each `--grant` (and by sockets when ww binds listeners for the guest). */
+export function parseGrants(grants: string[], extra: { sockets?: boolean } = {}): Policy {
   const g: Grant = {}
+  if (extra.sockets === true) g.sockets = true
   for (const raw of grants) {
     const [kind, value] = raw.includes('=') ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)] : [raw, undefined]
     if (kind === 'scratch') {

@@ -1,0 +1,147 @@
+// `ww run --listen/--dial` as a user runs it: the real binary as a child process, serving
+// HTTP from @ww/guest's AssemblyScript wasi-http-server (the raw build: `ww run` meters and
+// asyncifies the module itself) on a listener ww bound and granted as fd 3.
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { guestPath } from '@ww/guest'
+import wabtInit from 'wabt'
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
+const server = guestPath('wasi-http-server', { asyncify: false })
+const CURL = '/usr/bin/curl'
+if (!existsSync(CURL)) console.warn('ww run-net: /usr/bin/curl not found: the curl part is skipped')
+
+interface Result { status: number; stdout: string; stderr: string }
+
+function ww(...args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      const status = err ? (err as { code?: unknown }).code : 0
+      if (typeof status !== 'number') return reject(err)
+      resolve({ status, stdout, stderr })
+    })
+  })
+}
+
+function curl(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(CURL, ['-sS', '--max-time', '30', url], (err, stdout) => (err ? reject(err) : resolve(stdout)))
+  })
+}
+
+/** Connects and resolves once connected, or rejects with the socket error (e.g. ECONNREFUSED). */
+function dial(addr: string): Promise<Socket> {
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))]
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port })
+    s.once('connect', () => { s.off('error', reject); resolve(s) })
+    s.once('error', reject)
+  })
+}
+
+// A guest that calls sock_accept(3, 0, &fd at 0) and exits with its errno.
+const ACCEPTOR = `(module
+  (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (call $accept (i32.const 3) (i32.const 0) (i32.const 0)))))`
+const EXIT0 = `(module (memory (export "memory") 1) (func (export "_start")))`
+
+let dir: string
+const path = (name: string): string => join(dir, `${name}.wasm`)
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ww-run-net-'))
+  const wabt = await wabtInit()
+  for (const [name, source] of Object.entries({ acceptor: ACCEPTOR, exit0: EXIT0 })) {
+    const m = wabt.parseWat(`${name}.wat`, source)
+    try { writeFileSync(path(name), new Uint8Array(m.toBinary({}).buffer)) } finally { m.destroy() }
+  }
+})
+
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
+
+test('ww run server.wasm --listen 127.0.0.1:0 serves fetch and curl; --timeout kills it, its clients see a clean close and the port is closed', async () => {
+  const child = spawn(process.execPath, [bin, 'run', server, '--listen', '127.0.0.1:0', '--timeout', '6s'], { env: { ...process.env, NO_COLOR: '1' } })
+  let stdout = '', stderr = ''
+  child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  try {
+    // ww prints the address it bound (port 0 picked one) before the guest starts.
+    const addr = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString()
+        const m = /listening on (127\.0\.0\.1:\d+) \(fd 3\)/.exec(stderr)
+        if (m) resolve(m[1]!)
+      })
+      child.once('exit', () => reject(new Error(`ww exited before listening: ${stderr}`)))
+    })
+    expect(addr).not.toBe('127.0.0.1:0')
+
+    const res = await fetch(`http://${addr}/hello`)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('hello from a ww guest\npath=/hello\n')
+    if (existsSync(CURL)) expect(await curl(`http://${addr}/from-curl`)).toBe('hello from a ww guest\npath=/from-curl\n')
+
+    // A keep-alive client still connected when the process is killed.
+    const kept = await dial(addr)
+    const closed = new Promise<string>((resolve) => {
+      kept.on('end', () => resolve('end'))
+      kept.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'))
+    })
+    let answer = ''
+    kept.on('data', (b: Buffer) => { answer += b.toString() })
+    kept.write('GET /kept HTTP/1.1\r\nHost: x\r\n\r\n')
+
+    expect(await exited).toBe(124)
+    expect(stderr).toMatch(/timed out after 6s \(--timeout\); killed/)
+    expect(stdout).toContain('listening on fd 3') // the guest's own line
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*path=\/kept\n$/)
+    expect(await closed).toBe('end') // FIN, not a reset
+    kept.destroy()
+    await expect(dial(addr)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+  } finally {
+    child.kill('SIGKILL')
+  }
+}, 60_000)
+
+test('without --listen the guest has no socket: sock_accept is ENOTCAPABLE and listed as denied; the server guest says so and exits 2', async () => {
+  const [acceptor, httpServer] = await Promise.all([ww('run', path('acceptor')), ww('run', server, '--timeout', '30s')])
+  expect(acceptor.status).toBe(76) // ENOTCAPABLE, the errno the guest exited with
+  expect(acceptor.stderr).toBe('denied: sock_accept ×1 (ENOTCAPABLE)\n')
+  expect([httpServer.status, httpServer.stdout]).toEqual([2, 'no listener granted\n'])
+})
+
+test('an address in use is exit 126 with the reason; a malformed --listen or --dial is a usage error (2)', async () => {
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const port = (taken.address() as AddressInfo).port
+  try {
+    const [inUse, bad, badDial] = await Promise.all([
+      ww('run', path('exit0'), '--listen', `127.0.0.1:${port}`),
+      ww('run', path('exit0'), '--listen', '127.0.0.1:99999'),
+      ww('run', path('exit0'), '--dial', 'db'),
+    ])
+    expect(inUse.status).toBe(126)
+    expect(inUse.stderr).toBe(`ww run: cannot listen on 127.0.0.1:${port}: the address is in use (another program listens there; pick another port, or port 0 for a free one)\n`)
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toMatch(/--listen: '127\.0\.0\.1:99999' is not host:port/)
+    expect(badDial.status).toBe(2)
+    expect(badDial.stderr).toMatch(/--dial: 'db' is not host:port/)
+  } finally {
+    taken.close()
+  }
+})
+
+test('--json: the bound address first, then the report naming what was granted; the listener is closed when the guest exits', async () => {
+  const r = await ww('run', path('exit0'), '--listen', '127.0.0.1:0', '--dial', '127.0.0.1:9', '--json')
+  expect(r.status).toBe(0)
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+  expect(lines[0]).toEqual({ listening: expect.stringMatching(/^127\.0\.0\.1:\d+$/), fd: 3 })
+  expect(lines[1]).toMatchObject({ ok: true, exitCode: 0, listened: [lines[0]!.listening], dialer: ['127.0.0.1:9'] })
+  await expect(dial(lines[0]!.listening as string)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+})
