@@ -1,6 +1,8 @@
 // The worker pool of @ww/proc (WORKERS.md): processes spread over worker threads, the
 // same guest view on any of them. Re-exported by the package's index.
-export { WorkerPool, type WorkerPoolOptions, type PoolSpawnOptions, type PoolModule, type PoolBootstrap } from './pool.js'
+export {
+  WorkerPool, type WorkerPoolOptions, type PoolSpawnOptions, type PoolModule, type PoolBootstrap, type PoolChildSpec, type PoolSupervisorOptions,
+} from './pool.js'
 export { RemoteProcess, type PoolProcessInfo } from './remote-process.js'
 export { type ExtensionSpec, type WorkerCounters } from './protocol.js'
 export { type WorkerExtensionFactory } from './extensions.js'

@@ -200,6 +200,28 @@ test('a guest writing to a pid its worker has not handed out yet does not make t
   await placeholder.kill()
 })
 
+test('a supervisor on a worker restarts a crashed child there, one-for-one; too many restarts end it with limit(restarts)', async () => {
+  const compile = async (src: string): Promise<PoolModule> => pool.compile(await G.wat(src))
+  const [crashOnMessage, spin, trap, sender] = [await compile(CRASH_ON_MESSAGE), await compile(G.SPIN), await compile(G.TRAP), await compile(G.CUSTODY_SENDER)]
+  const sup = await pool.supervise({ worker: 1, maxRestarts: 5, withinMs: 60_000, children: [{ id: 'flaky', module: crashOnMessage }, { id: 'steady', module: spin }] })
+  expect(sup.worker).toBe(1)
+  const children = async (): Promise<Map<string, number>> => new Map((await pool.ps()).filter((r) => r.parent === sup.pid).map((r) => [r.name, r.pid]))
+  const before = await children()
+  expect([...before.keys()].sort()).toEqual(['flaky', 'steady'])
+  // A guest on the other worker crashes the flaky child with a message.
+  const crasher = await pool.spawn(sender, { worker: 0 })
+  await crasher.send(u32(before.get('flaky')!))
+  let after = await children()
+  while (after.get('flaky') === before.get('flaky') || after.size < 2) after = await children()
+  expect(after.get('steady')).toBe(before.get('steady')) // its sibling kept running
+  expect((after.get('flaky')! - 1) % 2).toBe(1) // restarted on the supervisor's worker
+  await crasher.kill()
+  await sup.kill()
+  expect(await children()).toEqual(new Map()) // its children die with it
+  const doomed = await pool.supervise({ maxRestarts: 2, withinMs: 60_000, children: [{ id: 'crasher', module: trap }] })
+  expect(await doomed.wait()).toMatchObject({ kind: 'limit', which: 'restarts' })
+})
+
 test('spawn errors of a worker come back typed; an unknown worker is refused', async () => {
   const mod = await pool.compile(await G.wat(SELF))
   await expect(pool.spawn(mod, { worker: 7 })).rejects.toBeInstanceOf(RangeError)

@@ -13,7 +13,8 @@ import { Scheduler, type CompileOptions, type ProcessLimits, type SchedulerOptio
 import type { MeterInfo } from '../meter/pass.js'
 import { isNormal, type ExitStatus, type Pid } from '../status.js'
 import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
-import { ownerOf, type ExtensionSpec, type FromWorker, type ToWorker, type WorkerCounters, type WorkerInit } from './protocol.js'
+import { ownerOf, type ExtensionSpec, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WorkerCounters, type WorkerInit } from './protocol.js'
+import type { RestartPolicy } from '../supervisor.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
 import { servePort } from './rpc-port-host.js'
 import { SharedSlab } from '../internal/shared-slab.js'
@@ -55,6 +56,31 @@ export interface PoolSpawnOptions extends ProcessLimits {
   bootstrap?: PoolBootstrap | ((pid: Pid) => PoolBootstrap)
   /** MessagePorts inside `extensions`' options: moved to the worker with the spawn (a port cannot be cloned). */
   transfer?: readonly MessagePort[]
+}
+
+/** A child of a pool supervisor: spawned, and restarted, on the supervisor's worker. */
+export interface PoolChildSpec {
+  readonly id: string
+  readonly module: PoolModule
+  /** Default permanent (see RestartPolicy). */
+  readonly restart?: RestartPolicy
+  /**
+   * How each start spawns it: limits, name (default its id), entry, extensions, trapExits.
+   * No bootstrap: restarts happen on the worker, where no capability of this thread is.
+   */
+  readonly options?: Omit<PoolSpawnOptions, 'parent' | 'worker' | 'bootstrap' | 'transfer' | 'link'>
+}
+
+export interface PoolSupervisorOptions {
+  readonly children: readonly PoolChildSpec[]
+  /** Restart intensity: at most this many restarts within `withinMs` (defaults 3 and 5000, as Supervisor). */
+  readonly maxRestarts?: number
+  readonly withinMs?: number
+  readonly name?: string
+  /** Run on this worker instead of the least-loaded one. */
+  readonly worker?: number
+  /** Its parent (the supervisor dies with it; it runs on the parent's worker). */
+  readonly parent?: RemoteProcess
 }
 
 /** A module metered once on this thread; each worker holds the same compiled code. */
@@ -145,26 +171,17 @@ export class WorkerPool implements PoolCore {
     if (parent !== undefined && this.process(parent.pid) !== parent) throw new ProcessExitedError(parent.pid)
     const slot = this.#place(parent?.worker ?? worker)
     const channel = bootstrap === undefined ? undefined : new MessageChannel()
-    const spawn = {
+    const spawn: SpawnRequest = {
       module: mod.id, limits, extensions: extensions ?? [], ...(name ? { name } : {}), ...(entry ? { entry } : {}), ...(channel ? { rpc: channel.port2 } : {}),
       ...(parent ? { parent: parent.pid, link: link ?? false } : {}), trapExits: trapExits ?? false,
     }
-    slot.live++ // counted now, so that spawns in a burst spread
-    let proc: RemoteProcess | undefined
+    let p: RemoteProcess
     try {
-      await this.#request(slot, (req) => ({ t: 'spawn', req, spawn }), (m) => {
-        if (m.t !== 'spawned') return
-        // Registered here, in the reply's own turn: its exit may be the next message.
-        slot.fence = Math.max(slot.fence, m.next)
-        proc = new RemoteProcess(this, m.pid, slot.index, name, parent?.pid)
-        slot.procs.set(m.pid, proc)
-      }, [...(channel ? [channel.port2] : []), ...(transfer ?? [])])
+      p = await this.#start(slot, (req) => ({ t: 'spawn', req, spawn }), name, parent, [...(channel ? [channel.port2] : []), ...(transfer ?? [])])
     } catch (e) {
-      slot.live--
       channel?.port1.close()
       throw e
     }
-    const p = proc!
     if (channel && bootstrap !== undefined) {
       let cap: PoolBootstrap
       try {
@@ -178,6 +195,34 @@ export class WorkerPool implements PoolCore {
       p.rpc = servePort(channel.port1, { bootstrap: cap, name: `pid ${p.pid}` })
     }
     return p
+  }
+
+  /**
+   * Starts a Supervisor on a worker (the least-loaded, `opts.worker`, or its parent's): a
+   * native process there that spawns each child, watches it and restarts it one-for-one
+   * (see Supervisor), all on that worker. Children are spawned from a PoolModule and
+   * cloneable options; they show in `ps` under the supervisor's pid. Settles with the
+   * supervisor's handle: it ends with limit(restarts) when restarting does not help, and
+   * killing it ends its children.
+   */
+  async supervise(opts: PoolSupervisorOptions): Promise<RemoteProcess> {
+    this.#open()
+    const { parent, worker, name } = opts
+    if (parent !== undefined && worker !== undefined && worker !== parent.worker) throw new RangeError(`a supervisor runs on its parent's worker (${parent.worker}), not ${worker}`)
+    if (parent !== undefined && this.process(parent.pid) !== parent) throw new ProcessExitedError(parent.pid)
+    const supervise: SuperviseRequest = {
+      children: opts.children.map((c) => {
+        const { name: childName, entry, extensions, trapExits, ...limits } = c.options ?? {}
+        return {
+          id: c.id, ...(c.restart ? { restart: c.restart } : {}),
+          spawn: { module: c.module.id, limits, extensions: extensions ?? [], name: childName ?? c.id, ...(entry ? { entry } : {}), trapExits: trapExits ?? false },
+        }
+      }),
+      ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
+      ...(opts.withinMs !== undefined ? { withinMs: opts.withinMs } : {}),
+      ...(name ? { name } : {}), ...(parent ? { parent: parent.pid } : {}),
+    }
+    return this.#start(this.#place(parent?.worker ?? worker), (req) => ({ t: 'supervise', req, supervise }), name, parent)
   }
 
   /** The handle of a live process, by pid. */
@@ -333,6 +378,25 @@ export class WorkerPool implements PoolCore {
       this.#pending.set(req, { slot: s, reply: (m) => { onReply(m); resolve(m) }, fail: reject })
       this.#post(s, make(req), transfer)
     })
+  }
+
+  /** Asks `slot` to start a process; settles with its handle, registered in the reply's own turn. */
+  async #start(slot: Slot, make: (req: number) => ToWorker, name: string | undefined, parent: RemoteProcess | undefined, transfer: Transferable[] = []): Promise<RemoteProcess> {
+    slot.live++ // counted now, so that spawns in a burst spread
+    let proc: RemoteProcess | undefined
+    try {
+      await this.#request(slot, make, (m) => {
+        if (m.t !== 'spawned') return
+        // Registered here, in the reply's own turn: its exit may be the next message.
+        slot.fence = Math.max(slot.fence, m.next)
+        proc = new RemoteProcess(this, m.pid, slot.index, name, parent?.pid)
+        slot.procs.set(m.pid, proc)
+      }, transfer)
+    } catch (e) {
+      slot.live--
+      throw e
+    }
+    return proc!
   }
 
   #listen(s: Slot): void {

@@ -9,6 +9,7 @@ import type { MessageKind } from '../message.js'
 import type { MeterInfo } from '../meter/pass.js'
 import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
+import type { RestartPolicy } from '../supervisor.js'
 
 /** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
 export interface WorkerCounters {
@@ -65,6 +66,15 @@ export interface SpawnRequest {
   readonly rpc?: MessagePort
 }
 
+/** A Supervisor to start on a worker: its children as spawn requests (started, and restarted, there). */
+export interface SuperviseRequest {
+  readonly children: ReadonlyArray<{ readonly id: string; readonly restart?: RestartPolicy; readonly spawn: SpawnRequest }>
+  readonly maxRestarts?: number
+  readonly withinMs?: number
+  readonly name?: string
+  readonly parent?: Pid
+}
+
 export interface SerializedError { readonly code?: string; readonly message: string }
 
 /** Main thread → worker. */
@@ -74,6 +84,7 @@ export type ToWorker =
   | { t: 'peer'; index: number; port: MessagePort; fence?: Pid }
   | { t: 'peer-down'; index: number }
   | { t: 'spawn'; req: number; spawn: SpawnRequest }
+  | { t: 'supervise'; req: number; supervise: SuperviseRequest }
   | { t: 'kill'; pid: Pid }
   | { t: 'ps'; req: number; pid?: Pid }
   | { t: 'peek'; req: number; pid: Pid }

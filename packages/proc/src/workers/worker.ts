@@ -10,7 +10,9 @@ import { combineParts, type ProcessPlugin } from '../compose/plugin.js'
 import { loadExtensions } from './extensions.js'
 import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
-import { serializeError, type FromWorker, type SpawnRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
+import { serializeError, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
+import { Supervisor } from '../supervisor.js'
+import type { ExitStatus } from '../status.js'
 import { portTransport } from './rpc-port-guest.js'
 
 if (parentPort === null) throw new Error('@ww/proc pool worker: not started as a worker thread')
@@ -35,31 +37,68 @@ function deliver(m: WireMessage, reply: (r: number) => void): void {
   else void r.then(reply)
 }
 
+/** A spawn request made ready to run (its module found, its extensions loaded): call it to spawn, as often as needed. */
+async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
+  const mod = modules.get(s.module)
+  if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
+  const rpc = s.rpc
+  const plugins: ProcessPlugin[] = [
+    ...await loadExtensions(s.extensions),
+    ...(rpc ? [{ name: 'host (over a port to the main thread)', provides: ['ww'], create: (ctx) => portTransport(rpc, ctx) } satisfies ProcessPlugin] : []),
+  ]
+  // No parts, no extension: such a process stays hibernatable.
+  const extend = plugins.length === 0 ? undefined : (ctx: ProcessContext) => combineParts(plugins, ctx)
+  return (parent) => sched.spawn(mod, {
+    ...s.limits, ...(s.name ? { name: s.name } : {}), ...(s.entry ? { entry: s.entry } : {}), ...(extend ? { extend } : {}),
+    ...(parent ? { parent, link: s.link ?? false } : {}), trapExits: s.trapExits ?? false,
+  })
+}
+
+/** The live pool process `pid` names (a request's parent), or ProcessExitedError. */
+function parentOf(pid: number | undefined): ProcessHandle | undefined {
+  if (pid === undefined) return undefined
+  const parent = sched.process(pid)
+  if (parent === undefined || !sched.isPoolProcess(pid)) throw new ProcessExitedError(pid)
+  return parent
+}
+
+/** Tells the main thread the pid, then how it ended. */
+function started(req: number, h: { readonly pid: number; wait(): Promise<ExitStatus> }): void {
+  toMain({ t: 'spawned', req, pid: h.pid, next: sched.nextPid })
+  void h.wait().then((status) => toMain({ t: 'exit', pid: h.pid, status }))
+}
+
 async function spawn(req: number, s: SpawnRequest): Promise<void> {
   let h: ProcessHandle
   try {
-    const mod = modules.get(s.module)
-    if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
-    const rpc = s.rpc
-    const plugins: ProcessPlugin[] = [
-      ...await loadExtensions(s.extensions),
-      ...(rpc ? [{ name: 'host (over a port to the main thread)', provides: ['ww'], create: (ctx) => portTransport(rpc, ctx) } satisfies ProcessPlugin] : []),
-    ]
-    // No parts, no extension: such a process stays hibernatable.
-    const extend = plugins.length === 0 ? undefined : (ctx: ProcessContext) => combineParts(plugins, ctx)
-    const parent = s.parent === undefined ? undefined : sched.process(s.parent)
-    if (s.parent !== undefined && (parent === undefined || !sched.isPoolProcess(s.parent))) throw new ProcessExitedError(s.parent)
-    h = sched.spawn(mod, {
-      ...s.limits, ...(s.name ? { name: s.name } : {}), ...(s.entry ? { entry: s.entry } : {}), ...(extend ? { extend } : {}),
-      ...(parent ? { parent, link: s.link ?? false } : {}), trapExits: s.trapExits ?? false,
-    })
+    const start = await prepare(s)
+    h = start(parentOf(s.parent))
   } catch (e) {
     s.rpc?.close()
     toMain({ t: 'failed', req, error: serializeError(e) })
     return
   }
-  toMain({ t: 'spawned', req, pid: h.pid, next: sched.nextPid })
-  void h.wait().then((status) => toMain({ t: 'exit', pid: h.pid, status }))
+  started(req, h)
+}
+
+/** A Supervisor on this worker: its children are spawned (and restarted) here. */
+async function supervise(req: number, s: SuperviseRequest): Promise<void> {
+  let sup: Supervisor
+  try {
+    const children = await Promise.all(s.children.map(async (c) => {
+      const start = await prepare(c.spawn)
+      return { id: c.id, ...(c.restart ? { restart: c.restart } : {}), start: (parent: ProcessHandle) => start(parent) }
+    }))
+    const parent = parentOf(s.parent)
+    sup = new Supervisor(sched, {
+      children, ...(s.maxRestarts !== undefined ? { maxRestarts: s.maxRestarts } : {}), ...(s.withinMs !== undefined ? { withinMs: s.withinMs } : {}),
+      ...(s.name ? { name: s.name } : {}), ...(parent ? { parent } : {}),
+    })
+  } catch (e) {
+    toMain({ t: 'failed', req, error: serializeError(e) })
+    return
+  }
+  started(req, sup.self)
 }
 
 main.on('message', (msg: ToWorker) => {
@@ -79,6 +118,9 @@ main.on('message', (msg: ToWorker) => {
       break
     case 'spawn':
       void spawn(msg.req, msg.spawn)
+      break
+    case 'supervise':
+      void supervise(msg.req, msg.supervise)
       break
     case 'link-signal': {
       const h = sched.isPoolProcess(msg.pid) ? sched.process(msg.pid) : undefined
