@@ -28,8 +28,8 @@ async function socketWritesPerPing(coalesceWrites: boolean): Promise<number> {
 test('a host-to-host null call makes fewer socket writes with coalescing (both hosts counted)', async () => {
   const plain = await socketWritesPerPing(false)
   const gathered = await socketWritesPerPing(true)
-  expect(plain).toBeGreaterThanOrEqual(8) // yamux data + window update per message, each its own write
-  expect(gathered).toBeLessThanOrEqual(6)
+  expect(plain).toBeGreaterThanOrEqual(5) // yamux data + window update per message, each its own write
+  expect(gathered).toBeLessThanOrEqual(2.5) // one per direction (noise-wire.test.ts)
 }, 30_000)
 
 test('large values cross coalesced connections intact, both ways', async () => {

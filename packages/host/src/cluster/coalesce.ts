@@ -12,38 +12,19 @@
 // (false → the muxer waits for 'drain', which the wrapped connection still emits), and
 // the gathered bytes are bounded by `maxBytes` (reached: flushed at once).
 
-import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@libp2p/interface'
+import type { MessageStream } from '@libp2p/interface'
 
 export interface CoalesceOptions {
   /** Flush at once past this many gathered bytes. Default 64 KiB. */
   maxBytes?: number
 }
 
-type EncrypterFactory<C> = (components: C) => ConnectionEncrypter
-
-/** Wraps an encrypter factory (e.g. `noise()`) so its connections coalesce writes per tick. */
-export function coalescing<C>(factory: EncrypterFactory<C>, opts: CoalesceOptions = {}): EncrypterFactory<C> {
-  const maxBytes = opts.maxBytes ?? 64 * 1024
-  return (components) => {
-    const inner = factory(components)
-    const wrap = async (p: Promise<SecuredConnection>): Promise<SecuredConnection> => {
-      const secured = await p
-      return { ...secured, connection: coalesced(secured.connection, maxBytes) }
-    }
-    return new Proxy(inner, {
-      get(target, key) {
-        if (key === 'secureOutbound') return (c: MessageStream, o?: object) => wrap(target.secureOutbound(c, o))
-        if (key === 'secureInbound') return (c: MessageStream, o?: object) => wrap(target.secureInbound(c, o))
-        return Reflect.get(target, key, target)
-      },
-    })
-  }
-}
-
 type Chunks = Uint8Array | Iterable<Uint8Array>
+export type StreamOverrides = Partial<Record<string | symbol, (...a: never[]) => unknown>>
 
-/** The same MessageStream, with `send` gathering one tick's bytes into one send. */
-export function coalesced(conn: MessageStream, maxBytes: number): MessageStream {
+/** `send`, `close` and `onDrain` for `conn` that gather one tick's sends into one send. */
+export function coalescer(conn: MessageStream, opts: CoalesceOptions = {}): StreamOverrides {
+  const maxBytes = opts.maxBytes ?? 64 * 1024
   let pending: Uint8Array[] | undefined
   let bytes = 0
   let canSend = true
@@ -73,21 +54,38 @@ export function coalesced(conn: MessageStream, maxBytes: number): MessageStream 
     if (bytes >= maxBytes) flush()
     return canSend
   }
-  const onDrain = (): void => { canSend = true }
-  conn.addEventListener('drain', onDrain)
+  conn.addEventListener('drain', () => { canSend = true })
+  return {
+    send,
+    // What was gathered leaves before the connection closes.
+    close: (o?: object) => { flush(); return conn.close(o) },
+    onDrain: (o?: object) => { flush(); return conn.onDrain(o) },
+  }
+}
+
+/** `conn` with some methods replaced; the others run on the real object. */
+export function withOverrides<T extends object>(conn: T, overrides: StreamOverrides): T {
+  const bound = new Map<string | symbol, { of: unknown; fn: unknown }>() // bind once, not per call
   return new Proxy(conn, {
     get(target, key) {
-      if (key === 'send') return send
-      // What was gathered leaves before the connection closes.
-      if (key === 'close') return (o?: object) => { flush(); return target.close(o) }
-      if (key === 'onDrain') return (o?: object) => { flush(); return target.onDrain(o) }
+      const own = overrides[key]
+      if (own !== undefined) return own
       const v: unknown = Reflect.get(target, key, target)
       // Methods (from the prototype) run on the real object (private fields, EventTarget
       // brand checks); own properties — e.g. the callable `log` with its own methods — as-is.
       if (typeof v !== 'function' || Object.prototype.hasOwnProperty.call(target, key)) return v
-      return (v as (...a: unknown[]) => unknown).bind(target)
+      const hit = bound.get(key)
+      if (hit !== undefined && hit.of === v) return hit.fn
+      const fn = (v as (...a: unknown[]) => unknown).bind(target)
+      bound.set(key, { of: v, fn })
+      return fn
     },
   })
+}
+
+/** The same MessageStream, with `send` gathering one tick's bytes into one send. */
+export function coalesced(conn: MessageStream, maxBytes: number): MessageStream {
+  return withOverrides(conn, coalescer(conn, { maxBytes }))
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

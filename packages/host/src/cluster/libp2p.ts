@@ -20,7 +20,7 @@ import { VERSION } from '../version.js'
 import { PeerRpc, type PeerLink, type PeerRpcOptions } from '../peer/rpc.js'
 import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
-import { coalescing } from './coalesce.js'
+import { tunedEncrypter, type WireOptions } from './noise-wire.js'
 import { Reorder } from './reorder.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
@@ -49,6 +49,12 @@ export interface Libp2pClusterOptions {
    * (src/cluster/coalesce.ts). Default true.
    */
   coalesceWrites?: boolean
+  /**
+   * How host-to-host bytes meet noise and the socket (src/cluster/noise-wire.ts): write
+   * coalescing, one socket write per noise message, noise's decoder without stack traces.
+   * All on by default; `coalesceWrites` above is the same as `wire.coalesceWrites`.
+   */
+  wire?: WireOptions
   cache?: BytecodeCacheOptions
   /** Host-to-host anchor forwarding; default: over this host's Peer links (src/peer/anchors.ts). */
   forwardAnchors?: AnchorForwarder
@@ -84,8 +90,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
     addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    // Frames yamux sends in one tick leave as one noise message and socket write (coalesce.ts).
-    connectionEncrypters: [opts.coalesceWrites === false ? noise() : coalescing(noise())],
+    // Frames yamux sends in one tick leave as one noise message and socket write (noise-wire.ts).
+    connectionEncrypters: [tunedEncrypter(noise(), { ...opts.wire, ...(opts.coalesceWrites === false ? { coalesceWrites: false } : {}) })],
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
