@@ -108,6 +108,10 @@ test("A's web view shows every host's process table (each host publishes its own
   expect(snap.hosts.map((h) => h.id).sort()).toEqual([ids.a, ids.b, ids.c].sort())
   expect(snap.hosts.every((h) => h.processes !== null)).toBe(true)
   expect(snap.hosts.find((h) => h.id === ids.c)!.processes).toContainEqual(expect.objectContaining({ pid: spun.pid, name: 'seen-from-a', state: 'running', parent: 0, parentHost: ids.a }))
+  // A's own `ww ps` lists the child it started on C, under C's id and C's pid.
+  const psA = await ww(['ps'], on(a))
+  expect(psA.stdout).toMatch(/^HOST\s+PID\s+PARENT\s+NAME\s+STATE\s+AGE/m)
+  expect(psA.stdout).toMatch(new RegExp(`^${ids.c}\\s+${spun.pid}\\s+0\\s+seen-from-a\\s+running`, 'm'))
   expect((await ww(['kill', String(spun.pid)], on(c))).status).toBe(0)
 })
 

@@ -11,7 +11,7 @@ import { UsageError } from '../command.js'
 import { connectHost, remoteFailure, type HostSession } from '../client.js'
 import { CliError } from '../errors.js'
 import { style } from '../style.js'
-import { formatDuration, table } from '../table.js'
+import { formatBytes, formatDuration, table } from '../table.js'
 import { CLIENT_HELP, CLIENT_OPTIONS, hostFlag, writeJson } from './args.js'
 
 const STATES = ['starting', 'running', 'waiting', 'exited'] as const
@@ -41,7 +41,8 @@ export const ps: Command = {
         const parent = p.getParent()
         return {
           host: p.getSelf().getHost(), pid: Number(p.getSelf().getPid()),
-          parent: parent.getHost() === p.getSelf().getHost() ? String(parent.getPid()) : `${parent.getHost()}/${parent.getPid()}`,
+          // A parent on this host by pid alone; one elsewhere as host/pid.
+          parent: parent.getHost() === self ? String(parent.getPid()) : `${parent.getHost()}/${parent.getPid()}`,
           name: p.getName(), state: STATES[p.getState()] ?? String(p.getState()), startedAtMs: Number(p.getStartedAtMs()),
           cpuMs: Number(p.getCpuTimeNs()) / 1e6, memoryBytes: Number(p.getMemoryBytes()),
           messagesIn: Number(p.getMessagesIn()), messagesOut: Number(p.getMessagesOut()),
@@ -55,12 +56,20 @@ export const ps: Command = {
     const st = style(io)
     if (rows.length === 0) { io.stdout.write(st.dim(`no processes on ${self}; start one with \`ww spawn module.wasm\`\n`)); return 0 }
     const now = Date.now()
+    // Children this host started on other hosts are listed too, under their own host and pid.
+    const elsewhere = rows.some((r) => r.host !== self)
+    const counters = rows.some((r) => r.cpuMs > 0 || r.memoryBytes > 0)
     io.stdout.write(table(rows, [
+      ...(elsewhere ? [{ header: 'HOST', get: (r: PsRow) => (r.host === self ? '(here)' : r.host) }] : []),
       { header: 'PID', get: (r) => r.pid },
       { header: 'PARENT', get: (r) => r.parent, align: 'right' },
       { header: 'NAME', get: (r) => r.name || '-' },
       { header: 'STATE', get: (r) => r.status ?? r.state, paint: (t, r) => (r.state === 'running' ? st.green(t) : r.state === 'exited' ? st.dim(t) : t) },
       { header: 'AGE', get: (r) => formatDuration(Math.max(0, now - r.startedAtMs)), align: 'right' },
+      ...(counters ? [
+        { header: 'CPU', get: (r: PsRow) => `${r.cpuMs.toFixed(1)}ms`, align: 'right' as const },
+        { header: 'MEM', get: (r: PsRow) => formatBytes(r.memoryBytes), align: 'right' as const },
+      ] : []),
     ], st.bold))
     return 0
   },
@@ -91,7 +100,7 @@ export const kill: Command = {
         status = describeExit(readExit((await proc.wait()).getStatus()))
       } catch (e) {
         const err = remoteFailure(e, `kill ${pid}`)
-        if (err instanceof CliError && /ERR_NOT_FOUND/.test(err.message)) throw new CliError('ERR_REMOTE', `no process ${pid} on this host`, 'see the live ones with `ww ps`')
+        if (err instanceof CliError && /ERR_NOT_FOUND/.test(err.message)) throw new CliError('ERR_REMOTE', `no process ${pid} on this host`, 'see the live ones with `ww ps` (a process on another host: connect to that host with --host)')
         throw err
       }
       done.push({ pid, status })
