@@ -6,90 +6,20 @@
 // on with the others.
 
 import { availableParallelism } from 'node:os'
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
-import type { RpcConnectionOptions } from '@ww/transport'
+import { MessageChannel, type Worker } from 'node:worker_threads'
 import { ProcessExitedError } from '../errors.js'
-import { Scheduler, type CompileOptions, type ProcessLimits, type SchedulerOptions } from '../scheduler.js'
+import { Scheduler, type CompileOptions, type SchedulerOptions } from '../scheduler.js'
 import type { MeterInfo } from '../meter/pass.js'
 import { isNormal, type ExitStatus, type Pid } from '../status.js'
 import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
-import { ownerOf, type ExtensionSpec, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WorkerCounters, type WorkerInit } from './protocol.js'
-import type { RestartPolicy } from '../supervisor.js'
+import { ownerOf, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WorkerCounters } from './protocol.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
 import { servePort } from './rpc-port-host.js'
 import { SharedSlab } from '../internal/shared-slab.js'
+import type { PoolBootstrap, PoolModule, PoolSpawnOptions, PoolSupervisorOptions, WorkerPoolOptions } from './options.js'
+import { ready, startWorker } from './start-worker.js'
 
-export interface WorkerPoolOptions {
-  /** Worker threads (default: the machine's available parallelism). */
-  workers?: number
-  /** Each worker's scheduler (structured-clonable: plain values only; pids are the pool's). */
-  scheduler?: Omit<SchedulerOptions, 'pids'>
-  /**
-   * Start a new worker in place of one that crashed (default false: the pool goes on
-   * with the workers left). The new one hands out only pids above any the crashed one
-   * may have used, so a pid still never names two processes.
-   */
-  replaceCrashed?: boolean
-}
-
-/** A capability a worker's guest bootstraps, served on this thread. */
-export type PoolBootstrap = NonNullable<RpcConnectionOptions['bootstrap']>
-
-export interface PoolSpawnOptions extends ProcessLimits {
-  name?: string
-  /** The export to run (default ww_main, else _start). */
-  entry?: string
-  /** Run on this worker instead of the least-loaded one. */
-  worker?: number
-  /** The parent (a handle, never a pid): the child runs on its worker and dies when it does. */
-  parent?: RemoteProcess
-  /** Link the child to its parent (with a parent; `pool.link` links any two processes). */
-  link?: boolean
-  /** Turn link signals (from its parent or through `pool.link`) into `exit` messages instead of dying. */
-  trapExits?: boolean
-  /** Per-process parts built in the worker (imports, WASI…): see ExtensionSpec. */
-  extensions?: readonly ExtensionSpec[]
-  /**
-   * The capability the guest's `ww` Bootstrap gets (or a factory given the pid), served
-   * on this thread: its RPC frames cross to here and back (rpc-port-*.ts).
-   */
-  bootstrap?: PoolBootstrap | ((pid: Pid) => PoolBootstrap)
-  /** MessagePorts inside `extensions`' options: moved to the worker with the spawn (a port cannot be cloned). */
-  transfer?: readonly MessagePort[]
-}
-
-/** A child of a pool supervisor: spawned, and restarted, on the supervisor's worker. */
-export interface PoolChildSpec {
-  readonly id: string
-  readonly module: PoolModule
-  /** Default permanent (see RestartPolicy). */
-  readonly restart?: RestartPolicy
-  /**
-   * How each start spawns it: limits, name (default its id), entry, extensions, trapExits.
-   * No bootstrap: restarts happen on the worker, where no capability of this thread is.
-   */
-  readonly options?: Omit<PoolSpawnOptions, 'parent' | 'worker' | 'bootstrap' | 'transfer' | 'link'>
-}
-
-export interface PoolSupervisorOptions {
-  readonly children: readonly PoolChildSpec[]
-  /** Restart intensity: at most this many restarts within `withinMs` (defaults 3 and 5000, as Supervisor). */
-  readonly maxRestarts?: number
-  readonly withinMs?: number
-  readonly name?: string
-  /** Run on this worker instead of the least-loaded one. */
-  readonly worker?: number
-  /** Its parent (the supervisor dies with it; it runs on the parent's worker). */
-  readonly parent?: RemoteProcess
-}
-
-/** A module metered once on this thread; each worker holds the same compiled code. */
-export interface PoolModule {
-  readonly id: number
-  readonly meter: MeterInfo
-  /** The compiled code (what every worker holds), for inspection (imports, exports). */
-  readonly module: WebAssembly.Module
-}
+export type { PoolBootstrap, PoolChildSpec, PoolModule, PoolSpawnOptions, PoolSupervisorOptions, WorkerPoolOptions } from './options.js'
 
 interface Slot {
   readonly index: number
@@ -514,22 +444,4 @@ export class WorkerPool implements PoolCore {
     for (const other of this.#live()) this.#post(other, { t: 'peer-down', index: s.index })
     if (this.#init.replace && !this.#closing) void this.#replace(s)
   }
-}
-
-function startWorker(init: WorkerInit): Worker {
-  return new Worker(workerUrl(), { workerData: init })
-}
-
-/** Settles when `w` says it is ready. */
-function ready(w: Worker): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    w.once('message', (m: FromWorker) => (m.t === 'ready' ? resolve() : reject(new Error(`worker sent ${m.t} before ready`))))
-    w.once('error', reject)
-  })
-}
-
-/** The worker's script: next to this file when built; from the sources (tests), the built one. */
-function workerUrl(): URL {
-  const here = import.meta.url
-  return here.endsWith('.ts') ? new URL('../../dist/workers/worker.js', here) : new URL('./worker.js', here)
 }
