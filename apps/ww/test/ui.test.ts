@@ -3,6 +3,7 @@
 // screenshot that is a real PNG. Skipped, with a notice, where /usr/bin/chromium is absent.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { removeHome, startHost, writeGuests, ww, type HostChild } from './hosts.js'
@@ -74,5 +75,14 @@ maybe('ww host --ui in headless Chromium', () => {
     await ww(['kill', String(spun.pid)], env)
     await page.locator(`tr.proc-row[data-pid="${spun.pid}"]`).waitFor({ state: 'detached' })
     await page.close()
+  })
+
+  test('answers only requests addressed to it (no DNS rebinding)', async () => {
+    const port = new URL(url).port
+    const res = await new Promise<number>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/api/snapshot', headers: { host: `evil.example:${port}` } }, (r) => { r.resume(); resolve(r.statusCode ?? 0) }).on('error', reject).end()
+    })
+    expect(res).toBe(421)
+    expect((await fetch(`${url}api/snapshot`)).status).toBe(200)
   })
 })

@@ -85,7 +85,11 @@ export async function serveUi(h: RunningHost, addr: string): Promise<UiServer> {
     }
   }
 
+  let allowedHosts = new Set<string>()
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Only requests addressed to this server by name: a page elsewhere cannot read the
+    // view through a DNS name rebound to 127.0.0.1.
+    if (!allowedHosts.has(req.headers.host ?? '')) { res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request\n'); return }
     const url = new URL(req.url ?? '/', 'http://ui')
     const wanted = (url.searchParams.get('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean)
     if (req.method !== 'GET') { res.writeHead(405).end(); return }
@@ -114,6 +118,8 @@ export async function serveUi(h: RunningHost, addr: string): Promise<UiServer> {
   })
   const bound = server.address()
   const port = typeof bound === 'object' && bound !== null ? bound.port : a.port
+  const named = a.host.includes(':') ? `[${a.host}]` : a.host
+  allowedHosts = new Set([`${named}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
   let closed: Promise<void> | undefined
   const close = (): Promise<void> => {
     closed ??= new Promise<void>((resolve) => {
@@ -124,5 +130,5 @@ export async function serveUi(h: RunningHost, addr: string): Promise<UiServer> {
     })
     return closed
   }
-  return { url: `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${port}/`, close, [Symbol.asyncDispose]: close }
+  return { url: `http://${named}:${port}/`, close, [Symbol.asyncDispose]: close }
 }
