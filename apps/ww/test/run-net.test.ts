@@ -65,21 +65,32 @@ beforeAll(async () => {
 
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
-test('ww run server.wasm --listen 127.0.0.1:0 serves fetch and curl; --timeout kills it, its clients see a clean close and the port is closed', async () => {
-  const child = spawn(process.execPath, [bin, 'run', server, '--listen', '127.0.0.1:0', '--timeout', '6s'], { env: { ...process.env, NO_COLOR: '1' } })
-  let stdout = '', stderr = ''
-  child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
+/** `ww run` as a child that stays up; resolves once ww printed the address it bound. */
+async function serve(...args: string[]) {
+  const child = spawn(process.execPath, [bin, 'run', ...args], { env: { ...process.env, NO_COLOR: '1' } })
+  const out = { stdout: '', stderr: '' }
+  child.stdout.on('data', (b: Buffer) => { out.stdout += b.toString() })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   try {
     // ww prints the address it bound (port 0 picked one) before the guest starts.
     const addr = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (b: Buffer) => {
-        stderr += b.toString()
-        const m = /listening on (127\.0\.0\.1:\d+) \(fd 3\)/.exec(stderr)
+        out.stderr += b.toString()
+        const m = /listening on (127\.0\.0\.1:\d+) \(fd 3\)/.exec(out.stderr)
         if (m) resolve(m[1]!)
       })
-      child.once('exit', () => reject(new Error(`ww exited before listening: ${stderr}`)))
+      child.once('exit', () => reject(new Error(`ww exited before listening: ${out.stderr}`)))
     })
+    return { child, out, exited, addr }
+  } catch (e) {
+    child.kill('SIGKILL')
+    throw e
+  }
+}
+
+test('ww run server.wasm --listen 127.0.0.1:0 serves fetch and curl; --timeout kills it, its clients see a clean close and the port is closed', async () => {
+  const { child, out, exited, addr } = await serve(server, '--listen', '127.0.0.1:0', '--timeout', '6s')
+  try {
     expect(addr).not.toBe('127.0.0.1:0')
 
     const res = await fetch(`http://${addr}/hello`)
@@ -98,11 +109,24 @@ test('ww run server.wasm --listen 127.0.0.1:0 serves fetch and curl; --timeout k
     kept.write('GET /kept HTTP/1.1\r\nHost: x\r\n\r\n')
 
     expect(await exited).toBe(124)
-    expect(stderr).toMatch(/timed out after 6s \(--timeout\); killed/)
-    expect(stdout).toContain('listening on fd 3') // the guest's own line
+    expect(out.stderr).toMatch(/timed out after 6s \(--timeout\); killed/)
+    expect(out.stdout).toContain('listening on fd 3') // the guest's own line
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*path=\/kept\n$/)
     expect(await closed).toBe('end') // FIN, not a reset
     kept.destroy()
+    await expect(dial(addr)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+  } finally {
+    child.kill('SIGKILL')
+  }
+}, 60_000)
+
+test('killed by a signal (SIGTERM, as Ctrl-C): exit 137, and the port is closed', async () => {
+  const { child, out, exited, addr } = await serve(server, '--listen', '127.0.0.1:0', '--timeout', '60s')
+  try {
+    expect(await (await fetch(`http://${addr}/before`)).text()).toBe('hello from a ww guest\npath=/before\n')
+    child.kill('SIGTERM')
+    expect(await exited).toBe(137)
+    expect(out.stderr).toMatch(/killed \(by host\)/)
     await expect(dial(addr)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
   } finally {
     child.kill('SIGKILL')
@@ -132,6 +156,8 @@ test('an address in use is exit 126 with the reason; a malformed --listen or --d
     expect(bad.stderr).toMatch(/--listen: '127\.0\.0\.1:99999' is not host:port/)
     expect(badDial.status).toBe(2)
     expect(badDial.stderr).toMatch(/--dial: 'db' is not host:port/)
+    const help = await ww('run', '--help')
+    for (const o of ['--listen', '--dial', 'port 0']) expect(help.stdout).toContain(o)
   } finally {
     taken.close()
   }
