@@ -43,7 +43,30 @@ export const demo: Command = {
     if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new UsageError(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not '${String(args.values.hosts)}'`, 'e.g. ww demo --hosts 3')
     const json = args.values.json === true
     const s = style(io)
-    const out = (line: string): void => { if (!json) io.stdout.write(line + '\n') }
+    // On a terminal, the processes running now stay on a status line under the log.
+    const tty = Boolean(io.stdout.isTTY) && !json
+    const running = new Map<string, string[]>()
+    let status = false
+    const clearStatus = (): void => { if (status) { io.stdout.write('\r\x1b[2K'); status = false } }
+    const drawStatus = (): void => {
+      if (!tty || running.size === 0) return
+      const now = [...running].map(([host, names]) => `${host}: ${names.join(' ')}`).join('  |  ')
+      const width = (io.stdout as { columns?: number }).columns || 120
+      io.stdout.write(s.bold('running  ') + now.slice(0, Math.max(20, width - 10)))
+      status = true
+    }
+    const out = (line: string): void => {
+      if (json) return
+      clearStatus()
+      io.stdout.write(line + '\n')
+      drawStatus()
+    }
+    const track = (host: string, name: string, on: boolean): void => {
+      const names = (running.get(host) ?? []).filter((n) => n !== name)
+      if (on) names.push(name)
+      if (names.length > 0) running.set(host, names)
+      else running.delete(host)
+    }
 
     // The module before asyncify: the host's scheduler meters and instruments it.
     const module = new Uint8Array(await readFile(guestPath(GUEST, { asyncify: false })))
@@ -63,15 +86,17 @@ export const demo: Command = {
       out(s.dim(`  guest ${GUEST}.wasm (${Math.round(module.length / 1024)} KiB, AssemblyScript built from source)`))
       out('')
       // The warm-up runs (no job yet: they say so and exit) are not part of the story.
-      let running = false
-      cluster.onOutput((h, pid, line) => { if (running) out(`${s.cyan(`[${label.get(h.id)} pid ${pid}]`)} ${line}`) })
+      let started = false
+      cluster.onOutput((h, pid, line) => { if (started) out(`${s.cyan(`[${label.get(h.id)} pid ${pid}]`)} ${line}`) })
       result = await runWordCount(cluster.hosts, module, {
-        phase: (text) => { running = text === 'running'; if (!running) out(s.dim(`  ${text}`)) },
+        phase: (text) => { started = text === 'running'; if (!started) out(s.dim(`  ${text}`)) },
         message: (text) => out(`${s.green('wordcount>')} ${text}`),
-        processStarted: (h, pid, nm) => out(s.dim(`  + ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} started`)),
-        processEnded: (h, pid, nm) => out(s.dim(`  - ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} ended`)),
+        processStarted: (h, pid, nm) => { track(label.get(h.id)!, `${pid}:${nm}`, true); out(s.dim(`  + ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} started`)) },
+        processEnded: (h, pid, nm) => { track(label.get(h.id)!, `${pid}:${nm}`, false); out(s.dim(`  - ${label.get(h.id)} pid ${pid} ${nm || '(unnamed)'} ended`)) },
       }, signal)
     } finally {
+      running.clear()
+      clearStatus()
       codes = await cluster.close()
     }
     const cleanly = codes.every((c) => c === 0)
