@@ -9,6 +9,8 @@
 // - proc.parallel.spawn-latency: one `await spawn` at a time, until the pid is known;
 // - proc.parallel.message / .message-8: ping-pong between processes on different workers
 //   (1 pair: latency; 8 pairs: throughput);
+// - proc.parallel.guest: composed WASI guests (spawnPoolGuest: WASI built in the worker,
+//   stdout to a sink on the main thread) vs spawnGuest in-thread, spawn to exit;
 // - proc.parallel.rpc: @ww/guest's echo-client (Bootstrap + 9 calls on an Echo server
 //   that answers at once) on a worker, its frames served on the main thread, vs the
 //   same guest in-thread over the zero-copy GuestConnection.
@@ -21,6 +23,9 @@ import { Scheduler, type ProcModule } from '../scheduler.js'
 import type { ProcessHandle } from '../handle.js'
 import { COUNT, ECHO, PINGER, PRELUDE, wat } from '../bench/guests.js'
 import { WorkerPool, type PoolModule } from './pool.js'
+import { compileGuest, spawnGuest } from '../compose/spawn-guest.js'
+import { spawnPoolGuest } from './guest.js'
+import { MemorySink } from '@ww/wasi-restricted'
 import type { RemoteProcess } from './remote-process.js'
 
 const N = 8
@@ -60,7 +65,7 @@ async function throughput(r: Runner, count: number, first: Uint8Array | undefine
 }
 
 /** Interleaved runs of each runner; samples per runner name. */
-async function compare(runners: Runner[], once: (r: Runner) => Promise<number>): Promise<Map<string, number[]>> {
+async function compare<R extends { readonly name: string }>(runners: R[], once: (r: R) => Promise<number>): Promise<Map<string, number[]>> {
   const out = new Map(runners.map((r) => [r.name, [] as number[]]))
   for (let i = 0; i < RUNS + 1; i++) {
     for (const r of runners) {
@@ -148,6 +153,7 @@ export async function benchParallel(): Promise<void> {
     }
 
     await rpc(sched, pools.two)
+    await composed(sched, pools.two)
   } finally {
     await Promise.all([pools.one.close(), pools.two.close(), sched.close()])
   }
@@ -197,6 +203,39 @@ async function rpc(sched: Scheduler, pool: WorkerPool): Promise<void> {
     return ms / K
   })
   report({ name: 'proc.parallel.rpc', unit: 'ms/flow', samples: flows.get('worker')!, baseline: { name: 'in-thread, zero-copy GuestConnection', samples: flows.get('in-thread')! }, params: { flow: 'echo-client: Bootstrap + 9 calls (ping, echo, counter, add ×3…), spawn to exit', flows: K } })
+}
+
+/** Writes LINES records of 1001 bytes to stdout (fd_write), then exits 0. */
+const LINES = 16
+const WRITER = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  ${PRELUDE}
+  (data (i32.const 9000) "\\00\\30\\00\\00\\e9\\03\\00\\00")
+  (func (export "_start") (local $i i32)
+    (memory.fill (i32.const 12288) (i32.const 97) (i32.const 1001))
+    (loop $l
+      (drop (call $fd_write (i32.const 1) (i32.const 9000) (i32.const 1) (i32.const 9032)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const ${LINES}))))))`
+
+/** Composed WASI guests (restricted WASI, output to a sink on this thread), spawn to exit with all output in the sink. */
+async function composed(sched: Scheduler, pool: WorkerPool): Promise<void> {
+  const bytes = await wat(WRITER)
+  const local = await compileGuest(sched, bytes)
+  const remote = await compileGuest(pool, bytes)
+  const G = 50
+  const check = (sink: MemorySink, st: { kind: string }): void => {
+    if (st.kind !== 'exited' || sink.records.length !== LINES) throw new Error(`a writer failed: ${JSON.stringify(st)}, ${sink.records.length} records`)
+  }
+  const runners: Array<{ name: string; run: () => Promise<void> }> = [
+    { name: 'in-thread', run: async () => { const s = new MemorySink(); check(s, await spawnGuest(sched, local, { stdout: s }).wait()) } },
+    { name: '2 workers', run: async () => { const s = new MemorySink(); check(s, await (await spawnPoolGuest(pool, remote, { stdout: s })).wait()) } },
+  ]
+  const rates = await compare(runners, async (r) => {
+    const ms = await timed(async () => { await Promise.all(Array.from({ length: G }, r.run)) })
+    return (G * 1000) / ms
+  })
+  report({ name: 'proc.parallel.guest', unit: 'guests/s', samples: rates.get('2 workers')!, baseline: { name: 'in-thread spawnGuest', samples: rates.get('in-thread')! }, higherIsBetter: true, params: { guests: G, inFlight: G, output: `${LINES} × 1001 B to a MemorySink on the main thread`, workers: 2 } })
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchParallel()
