@@ -56,11 +56,14 @@ export interface PoolChildSpec {
   readonly module: PoolModule
   /** Default permanent (see RestartPolicy). */
   readonly restart?: RestartPolicy
-  /**
-   * How each start spawns it: limits, name (default its id), entry, extensions, trapExits.
-   * No bootstrap: restarts happen on the worker, where no capability of this thread is.
-   */
+  /** How each start spawns it: limits, name (default its id), entry, extensions, trapExits. */
   readonly options?: Omit<PoolSpawnOptions, 'parent' | 'worker' | 'bootstrap' | 'transfer' | 'link'>
+  /**
+   * The capability each start's guest bootstraps, built on this thread for its pid (as
+   * PoolSpawnOptions.bootstrap): every restart gets a fresh one. A throw ends that start
+   * (the guest's RPC is aborted), which its supervisor sees as a crash.
+   */
+  readonly bootstrap?: (pid: Pid) => PoolBootstrap
 }
 
 export interface PoolSupervisorOptions {

@@ -64,6 +64,11 @@ export interface SpawnRequest {
   readonly trapExits?: boolean
   /** The guest's `ww` RPC frames go through this port to the Host capability on the main thread. */
   readonly rpc?: MessagePort
+  /**
+   * For a process started on the worker (a supervisor's child): its Host is served on the
+   * main thread under this key; each start opens a port there (`rpc-open`).
+   */
+  readonly hostKey?: number
 }
 
 /** A Supervisor to start on a worker: its children as spawn requests (started, and restarted, there). */
@@ -106,6 +111,8 @@ export type FromWorker =
   | { t: 'stats'; req: number; counters: WorkerCounters }
   | { t: 'closed'; req: number }
   | { t: 'delivered'; ack: number; r: number }
+  /** A process started on the worker wants its Host (registered under `key`) on this port. */
+  | { t: 'rpc-open'; key: number; pid: Pid; port: MessagePort }
 
 /** The worker that owns `pid` in a pool of `workers` (pids are never 0 or negative). */
 export function ownerOf(pid: Pid, workers: number): number {

@@ -107,3 +107,27 @@ test('a guest killed while it waits for an answer from the main thread ends as k
   while (!g.rpc!.closed) await tick()
   expect(calls.length).toBeLessThan(9)
 })
+
+test("a supervised child on a worker gets a fresh Host on this thread at every start: the first refused, the restart served", async () => {
+  const calls: string[] = []
+  const pids: number[] = []
+  const sup = await pool.supervise({
+    worker: 1, maxRestarts: 3, withinMs: 60_000,
+    children: [{
+      id: 'client', module: echoClient, restart: 'transient', options: { extensions: AS_ENV },
+      bootstrap: (pid) => {
+        pids.push(pid)
+        if (pids.length === 1) throw new Error('not yet') // this start's guest ends: a crash, so it is restarted
+        return echoServer(calls)
+      },
+    }],
+  })
+  const children = async (): Promise<number> => (await pool.ps()).filter((r) => r.parent === sup.pid).length
+  while (calls.length < 9 || (await children()) > 0) await tick() // the second start ran its flow and exited normally
+  expect(pids).toHaveLength(2)
+  expect(pids[0]).not.toBe(pids[1])
+  for (const pid of pids) expect((pid - 1) % 2).toBe(1) // started on the supervisor's worker
+  expect(calls).toEqual(['ping', 'ping', 'ping', 'echo', 'counter', 'add', 'add', 'add', 'ping'])
+  expect(sup.status).toBeUndefined() // transient: a normal exit is not restarted, and the supervisor goes on
+  await sup.kill()
+})

@@ -2,7 +2,7 @@
 // the main thread (spawn, kill, ps, deliver, close) and from the other workers (messages
 // between processes, and their acknowledgements), over direct ports.
 
-import { parentPort, workerData } from 'node:worker_threads'
+import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { ProcessExitedError } from '../errors.js'
 import type { ProcessHandle } from '../handle.js'
 import type { ProcessContext, ProcModule } from '../scheduler.js'
@@ -21,7 +21,7 @@ const init = workerData as WorkerInit
 const peers: Array<PeerLink | undefined> = []
 const modules = new Map<number, ProcModule>()
 
-const toMain = (m: FromWorker, transfer: ArrayBuffer[] = []): void => main.postMessage(m, transfer)
+const toMain = (m: FromWorker, transfer: Array<ArrayBuffer | MessagePort> = []): void => main.postMessage(m, transfer)
 
 const sched = new PoolScheduler(init.index, init.workers, (owner, m, transfer) => {
   const link = peers[owner]
@@ -42,9 +42,19 @@ async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefi
   const mod = modules.get(s.module)
   if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
   const rpc = s.rpc
+  const hostKey = s.hostKey
   const plugins: ProcessPlugin[] = [
     ...await loadExtensions(s.extensions),
     ...(rpc ? [{ name: 'host (over a port to the main thread)', provides: ['ww'], create: (ctx) => portTransport(rpc, ctx) } satisfies ProcessPlugin] : []),
+    // Started here, perhaps again and again (restarts): each start opens its own port.
+    ...(hostKey !== undefined ? [{
+      name: 'host (over a port to the main thread)', provides: ['ww'],
+      create: (ctx) => {
+        const { port1, port2 } = new MessageChannel()
+        toMain({ t: 'rpc-open', key: hostKey, pid: ctx.pid, port: port2 }, [port2])
+        return portTransport(port1, ctx)
+      },
+    } satisfies ProcessPlugin] : []),
   ]
   // No parts, no extension: such a process stays hibernatable.
   const extend = plugins.length === 0 ? undefined : (ctx: ProcessContext) => combineParts(plugins, ctx)
