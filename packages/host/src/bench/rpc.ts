@@ -7,13 +7,19 @@
 //   message, two socket writes per message, decoder stack traces);
 // - host.rpc.coalesced: write coalescing only (what shipped before one write per message
 //   and the quiet decoder);
-// - host.rpc.link: the tuned hosts through PeerLink (bounded, typed errors).
+// - host.rpc.duplex: the RPC over the Node Duplex adapter (rpc.viaDuplex, the older path)
+//   instead of straight over the libp2p stream;
+// - host.rpc.link: the tuned hosts through PeerLink (bounded, typed errors);
+// - echo.tcp / echo.libp2p (params.layers of host.rpc): 104 bytes (a ping's Call frame)
+//   echoed over the plain socket and over a raw libp2p stream between the tuned hosts —
+//   no RPC, no Duplex — so the difference splits into libp2p stack, RPC and adapter.
 // Besides wall time per call, CPU time per call (process.cpuUsage around each case, both
 // hosts are in this process) goes into params.cpuUsPerOp: on a loaded machine it says
 // more about the cost than wall time does.
 // `node dist/bench/rpc.js` runs it alone.
 import { once } from 'node:events'
 import net from 'node:net'
+import type { Stream } from '@libp2p/interface'
 import { measure, median, report, type BenchCase } from '@ww/bench-kit'
 import { peer } from '@ww/schema'
 import { connectStream } from '@ww/transport'
@@ -40,13 +46,36 @@ function timed(name: string, cpu: Map<string, number[]>, call: () => PromiseLike
   }
 }
 
+const ECHO_PROTOCOL = '/ww/bench/echo/1.0.0'
+const ECHO_BYTES = 104
+
+/** Sends ECHO_BYTES and resolves when as many came back. */
+function echoer(send: (b: Uint8Array) => void, onBytes: (cb: (n: number) => void) => void): () => Promise<void> {
+  const msg = new Uint8Array(ECHO_BYTES).fill(7)
+  let want = 0
+  let done: (() => void) | undefined
+  onBytes((n) => {
+    want -= n
+    if (want <= 0 && done) { const d = done; done = undefined; d() }
+  })
+  return () => new Promise<void>((resolve) => { want = ECHO_BYTES; done = resolve; send(msg) })
+}
+
+async function libp2pEcho(from: Libp2pCluster, to: Libp2pCluster): Promise<{ ping: () => Promise<void>; stream: Stream }> {
+  await to.libp2p.handle(ECHO_PROTOCOL, (s) => { s.addEventListener('message', (e) => { s.send(e.data) }) })
+  const stream = await from.libp2p.dialProtocol(to.libp2p.peerId, ECHO_PROTOCOL)
+  return { stream, ping: echoer((b) => stream.send(b), (cb) => stream.addEventListener('message', (e) => cb(e.data.byteLength))) }
+}
+
 export async function rpcBench(): Promise<void> {
   const hosts = await Promise.all([
     pair({}),
     pair({ wire: { coalesceWrites: false, oneWritePerMessage: false, quietDecoder: false } }),
     pair({ wire: { oneWritePerMessage: false, quietDecoder: false } }),
+    pair({ rpc: { viaDuplex: true } }),
   ])
-  const [[a, b], [c, d], [e, f]] = hosts
+  const [[a, b], [c, d], [e, f], [g, h]] = hosts
+  const echoServer = net.createServer((socket) => { socket.setNoDelay(true); socket.on('data', (d) => socket.write(d)) })
   const tcp = net.createServer((socket) => {
     socket.setNoDelay(true)
     const ps = peerServer(b, a.id)
@@ -56,6 +85,7 @@ export async function rpcBench(): Promise<void> {
     const link = await a.dialPeer(b.id, { timeoutMs: 10_000 })
     const untuned = (await c.dialPeer(d.id, { timeoutMs: 10_000 })).peer
     const coalesced = (await e.dialPeer(f.id, { timeoutMs: 10_000 })).peer
+    const duplex = (await g.dialPeer(h.id, { timeoutMs: 10_000 })).peer
     tcp.listen(0, '127.0.0.1')
     await once(tcp, 'listening')
     const addr = tcp.address() as net.AddressInfo
@@ -65,37 +95,66 @@ export async function rpcBench(): Promise<void> {
     const tcpConn = connectStream(socket, { name: 'bench-tcp-client' })
     const tcpPeer = tcpConn.bootstrap(peer.Peer)
     const overLibp2p = link.peer
+    echoServer.listen(0, '127.0.0.1')
+    await once(echoServer, 'listening')
+    const echoSocket = net.connect((echoServer.address() as net.AddressInfo).port, '127.0.0.1')
+    await once(echoSocket, 'connect')
+    echoSocket.setNoDelay(true)
+    const tcpEcho = echoer((m) => echoSocket.write(m), (cb) => echoSocket.on('data', (d: Buffer) => cb(d.byteLength)))
+    const p2pEcho = await libp2pEcho(a, b)
     const cpu = new Map<string, number[]>()
     const s = await measure([
       timed('libp2p', cpu, () => overLibp2p.ping()),
       timed('tcp', cpu, () => tcpPeer.ping()),
       timed('untuned', cpu, () => untuned.ping()),
       timed('coalesced', cpu, () => coalesced.ping()),
+      timed('duplex', cpu, () => duplex.ping()),
       timed('link', cpu, () => link.ping()),
+      timed('echo.tcp', cpu, tcpEcho),
+      timed('echo.libp2p', cpu, p2pEcho.ping),
     ], { iterations: 5000, runs: 7, warmup: 2 })
     // Warmup runs are recorded too: keep the last `runs` CPU figures, as measure keeps its samples.
     const cpuUs = (name: string): number => Math.round(median(cpu.get(name)!.slice(-7)) * 10) / 10
+    // Where the time goes (wall µs per round trip, medians of this run); the adapter term
+    // is what the RPC costs over libp2p beyond what it costs over TCP.
+    const us = (name: string): number => Math.round(median(s.get(name)!) / 100) / 10
+    const layers = {
+      echoTcpUs: us('echo.tcp'), echoLibp2pUs: us('echo.libp2p'), rpcTcpUs: us('tcp'), rpcLibp2pUs: us('libp2p'),
+      libp2pStackUs: Math.round((us('echo.libp2p') - us('echo.tcp')) * 10) / 10,
+      rpcUs: Math.round((us('tcp') - us('echo.tcp')) * 10) / 10,
+      adapterUs: Math.round((us('libp2p') - us('echo.libp2p') - (us('tcp') - us('echo.tcp'))) * 10) / 10,
+      cpuUs: Object.fromEntries(['echo.tcp', 'echo.libp2p', 'tcp', 'libp2p'].map((n) => [n, cpuUs(n)])),
+    }
     const baseline = { name: 'same RpcConnection over plain TCP (node:net)', samples: s.get('tcp')! }
     const common = { call: 'Peer.ping', outstanding: 1, hosts: 2, sameProcess: true, tcpCpuUsPerOp: cpuUs('tcp') }
     const results = [
       report({ name: 'host.rpc', unit: 'ns/op', samples: s.get('libp2p')!, baseline,
-        params: { ...common, transport: 'tcp+noise+yamux /ww/rpc/1.0.0', wire: 'all on (default)', cpuUsPerOp: cpuUs('libp2p') } }),
+        params: { ...common, transport: 'tcp+noise+yamux /ww/rpc/1.0.0', wire: 'all on (default)', cpuUsPerOp: cpuUs('libp2p'), layers } }),
       report({ name: 'host.rpc.link', unit: 'ns/op', samples: s.get('link')!, baseline,
         params: { ...common, call: 'PeerLink.ping (bounded, typed errors)', cpuUsPerOp: cpuUs('link') } }),
       report({ name: 'host.rpc.untuned', unit: 'ns/op', samples: s.get('untuned')!, baseline,
         params: { ...common, wire: 'all off (noise() as it comes)', cpuUsPerOp: cpuUs('untuned') } }),
       report({ name: 'host.rpc.coalesced', unit: 'ns/op', samples: s.get('coalesced')!, baseline,
         params: { ...common, wire: 'coalesceWrites only', cpuUsPerOp: cpuUs('coalesced') } }),
+      report({ name: 'host.rpc.duplex', unit: 'ns/op', samples: s.get('duplex')!, baseline,
+        params: { ...common, rpc: 'viaDuplex (Node Duplex adapter)', cpuUsPerOp: cpuUs('duplex') } }),
     ]
     const ratio = (x: { value: number; baseline?: { value: number } }): string => (x.value / x.baseline!.value).toFixed(2)
-    const [r, linked, raw, gathered] = results
+    const [r, linked, raw, gathered, viaDuplex] = results
     console.log(`host.rpc: libp2p is ${ratio(r!)}× plain TCP in wall time (target ≤ 1.5×), ${(cpuUs('libp2p') / cpuUs('tcp')).toFixed(2)}× in CPU per call ` +
       `(${cpuUs('libp2p')} vs ${cpuUs('tcp')} µs); through PeerLink ${ratio(linked!)}×; noise() untuned ${ratio(raw!)}× ` +
-      `(${cpuUs('untuned')} µs CPU); coalescing only ${ratio(gathered!)}× (${cpuUs('coalesced')} µs CPU)`)
+      `(${cpuUs('untuned')} µs CPU); coalescing only ${ratio(gathered!)}× (${cpuUs('coalesced')} µs CPU); ` +
+      `over the Duplex adapter ${ratio(viaDuplex!)}× (${cpuUs('duplex')} µs CPU)`)
+    console.log(`host.rpc layers (wall µs per round trip): echo tcp ${layers.echoTcpUs}, echo libp2p ${layers.echoLibp2pUs} ` +
+      `(libp2p stack +${layers.libp2pStackUs}), RPC over tcp ${layers.rpcTcpUs} (RPC +${layers.rpcUs}), RPC over libp2p ${layers.rpcLibp2pUs} ` +
+      `(adapter +${layers.adapterUs}); CPU µs ${JSON.stringify(layers.cpuUs)}`)
+    p2pEcho.stream.abort(new Error('bench done'))
+    echoSocket.destroy()
     tcpConn.close()
     socket.destroy()
   } finally {
     tcp.close()
+    echoServer.close()
     await Promise.all(hosts.flat().map((h) => h.close()))
   }
 }

@@ -10,7 +10,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { cluster as capCluster, peer, anchor } from '@ww/schema'
-import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection } from '@ww/transport'
+import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection, type RpcConnectionOptions } from '@ww/transport'
 import type { Cluster } from '../cluster/types.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, isHostError } from '../errors.js'
 import type { HostId } from '../pubsub/types.js'
@@ -21,6 +21,7 @@ import { cidBytes } from '../rpc/cache.js'
 import { remoteSpawn } from './spawn.js'
 import { peerServer } from './server.js'
 import { streamDuplex } from './stream.js'
+import { connectLibp2pStream } from './rpc-stream.js'
 
 export const PEER_PROTOCOL = '/ww/rpc/1.0.0'
 
@@ -29,6 +30,11 @@ export interface PeerRpcOptions {
   callTimeoutMs?: number
   /** Bound on opening a link (dial + protocol negotiation). Default 5 s. */
   dialTimeoutMs?: number
+  /**
+   * Run the RPC over the Node Duplex adapter (stream.ts) instead of straight over the
+   * libp2p stream (rpc-stream.ts) — the older path, kept to measure the difference. Default false.
+   */
+  viaDuplex?: boolean
   onError?: (e: unknown) => void
 }
 
@@ -135,7 +141,10 @@ export class PeerRpc implements RemoteSpawner {
   constructor(cluster: Cluster, node: Libp2p, opts: PeerRpcOptions = {}) {
     this.#cluster = cluster
     this.#node = node
-    this.#opts = { callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000, onError: opts.onError ?? (() => {}) }
+    this.#opts = {
+      callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000,
+      viaDuplex: opts.viaDuplex ?? false, onError: opts.onError ?? (() => {}),
+    }
   }
 
   /** Serves the protocol and watches the view (a host that leaves loses its link). */
@@ -157,6 +166,10 @@ export class PeerRpc implements RemoteSpawner {
     tree.setRemote(this)
   }
 
+  #connect(stream: Stream, opts: RpcConnectionOptions): RpcConnection {
+    return this.#opts.viaDuplex ? connectStream(streamDuplex(stream), opts) : connectLibp2pStream(stream, opts)
+  }
+
   #serve(stream: Stream, caller: string): void {
     if (this.#closed) { stream.abort(new ClosedError('host rpc')); return }
     const layer = this
@@ -164,7 +177,7 @@ export class PeerRpc implements RemoteSpawner {
       get tree() { return layer.#tree },
       fetchBytecode: (cid) => this.#fetchBytecode(caller, cid),
     })
-    const conn = connectStream(streamDuplex(stream), {
+    const conn = this.#connect(stream, {
       bootstrap: ps.server,
       name: `peer<-${caller.slice(-8)}`,
       onClose: () => { this.#served.delete(conn); ps.close(`connection from ${caller} closed`) },
@@ -201,7 +214,7 @@ export class PeerRpc implements RemoteSpawner {
     }
     // The addresses carry /p2p/<host>: noise authenticated that peer id on this connection.
     let link: PeerLink
-    const conn = connectStream(streamDuplex(stream), {
+    const conn = this.#connect(stream, {
       name: `peer->${host.slice(-8)}`,
       onClose: (reason) => {
         link.markClosed('connection closed', reason)
