@@ -5,12 +5,12 @@
 // this very process: whatever it spawns through it is its child). Compiled modules are
 // cached by content, so spawning the same bytes again skips metering.
 
-import { createHash } from 'node:crypto'
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/host'
 import { compileGuest, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
 import { AbortedError } from './errors.js'
 import type { ProcessHandle, ProcessInfo } from './handle.js'
 import type { ProcModule, Scheduler } from './scheduler.js'
+import { ModuleCache } from './internal/module-cache.js'
 
 export interface ProcRuntimeOptions {
   /**
@@ -35,20 +35,13 @@ export interface ProcRuntime extends Runtime {
 }
 
 export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {}): ProcRuntime {
-  const cache = new Map<string, Promise<ProcModule>>()
-  const max = opts.cacheSize ?? 64
+  const cache = new ModuleCache<ProcModule>(opts.cacheSize)
   // The tree's pids → our handles, so a child runs under its parent here too (ps shows it).
   const live = new Map<number, ProcessHandle>()
   const compile = (bytes: Uint8Array, g: Omit<GuestOptions, 'parent' | 'signal'>, signal: AbortSignal | undefined): Promise<ProcModule> => {
     const waiting = (g.plugins ?? []).flatMap((p) => p.suspendingImports ?? []).sort().join(',')
-    const key = createHash('sha256').update(bytes).digest('hex') + `|${g.entry ?? ''}|${waiting}`
-    let m = cache.get(key)
-    if (m) cache.delete(key)
-    else m = compileGuest(scheduler, bytes, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) })
-    cache.set(key, m)
-    m.catch(() => cache.delete(key))
-    while (cache.size > max) cache.delete(cache.keys().next().value!)
-    return m
+    return cache.get(bytes, `${g.entry ?? ''}|${waiting}`, () =>
+      compileGuest(scheduler, bytes, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) }))
   }
   return {
     async start(spec: StartSpec, call?: CallOptions): Promise<ProcRunningProcess> {

@@ -1,7 +1,7 @@
 import { embeddedCluster, hostCapability, ProcessTree, type StartSpec } from '@ww/host'
 import { guestBytes } from '@ww/guest'
 import { MemorySink } from '@ww/wasi-restricted'
-import { procRuntime, Scheduler } from '../src/index.js'
+import { poolRuntime, procRuntime, Scheduler, WorkerPool } from '../src/index.js'
 import * as G from '../src/bench/guests.js'
 import * as W from './wasi-guests.js'
 
@@ -69,5 +69,36 @@ test('processes the tree spawns are composed: restricted WASI, their own Host, a
   await parent.kill()
   expect(await child.wait()).toMatchObject({ kind: 'killed' })
   expect(s.size).toBe(0)
+  await tree.close()
+})
+
+test("@ww/host's ProcessTree on a worker pool: composed guests on workers, a child on its parent's worker, cascading kill", async () => {
+  await using pool = await WorkerPool.start({ workers: 2 })
+  await using cluster = embeddedCluster()
+  const specs = new Map<number, StartSpec>()
+  const stdout = new MemorySink()
+  const runtime = poolRuntime(pool, {
+    guest: (spec) => {
+      specs.set(spec.pid, spec)
+      return { stdout, host: () => hostCapability(cluster, { processId: spec.pid, rights: { view: true, pubSub: true, root: true } }) }
+    },
+  })
+  const tree = new ProcessTree({ runtime })
+  const exec = tree.executor()
+  const wasi = await exec.spawn({ bytecode: await G.wat(W.WASI_EXIT3) })
+  expect(await wasi.wait()).toEqual({ kind: 'exited', code: 3 })
+  const hello = await exec.spawn({ bytecode: await guestBytes('wasi-hello-host', { asyncify: false }) })
+  expect(await hello.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(Buffer.concat(stdout.records.map((r) => r.bytes)).toString()).toContain('read it back: "hello, anchors"')
+
+  const sleeper = await G.wat(W.WASI_SLEEPER)
+  const parent = await exec.spawn({ bytecode: sleeper })
+  const child = await specs.get(parent.pid)!.executor.spawn({ bytecode: sleeper })
+  const rows = await pool.ps()
+  const prow = rows.find((r) => r.name === `host-pid-${parent.pid}`)!
+  expect(rows.find((r) => r.name === `host-pid-${child.pid}`)).toMatchObject({ parent: prow.pid, worker: prow.worker })
+  await parent.kill()
+  expect(await child.wait()).toMatchObject({ kind: 'killed' })
+  expect(await pool.ps()).toEqual([])
   await tree.close()
 })

@@ -118,7 +118,7 @@ export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: Po
     throw e
   }
   const ended = p.wait().then(async (status) => {
-    boot?.close?.(describeStatus(status))
+    try { boot?.close?.(describeStatus(status)) } catch { /* a Host that fails to close does not change how the guest ended */ }
     await output?.done
     return status
   })

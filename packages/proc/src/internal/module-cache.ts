@@ -1,0 +1,25 @@
+// Compiled modules kept by content: spawning the same bytes again (a host's executor
+// spawns by bytecode, often the same) skips metering. Least recently used dropped first.
+
+import { createHash } from 'node:crypto'
+
+export class ModuleCache<M> {
+  readonly #max: number
+  readonly #entries = new Map<string, Promise<M>>()
+
+  constructor(max = 64) {
+    this.#max = max
+  }
+
+  /** The module compiled from `bytes` under `variant` (what else changes the result: entry, waiting imports), compiled by `make` if not kept. */
+  get(bytes: Uint8Array, variant: string, make: () => Promise<M>): Promise<M> {
+    const key = `${createHash('sha256').update(bytes).digest('hex')}|${variant}`
+    let m = this.#entries.get(key)
+    if (m) this.#entries.delete(key)
+    else m = make()
+    this.#entries.set(key, m)
+    m.catch(() => { if (this.#entries.get(key) === m) this.#entries.delete(key) })
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!)
+    return m
+  }
+}
