@@ -8,7 +8,9 @@
 //   transport with the capability the spawner chose, and any ProcessPlugin.
 // - procRuntime: @ww/host's Runtime (the Executor's pluggable part) on a Scheduler.
 // - meterModule: the Binaryen metering pass on its own.
-// - WorkerPool: one scheduler per worker thread, the same guest view on any (WORKERS.md).
+// - WorkerPool: one scheduler per worker thread, the same guest view on any; composed
+//   guests on workers (spawnPoolGuest), supervisors there (pool.supervise), poolRuntime
+//   for @ww/host (WORKERS.md).
 
 export {
   Scheduler, type SchedulerOptions, type SpawnOptions, type ProcessLimits, type ProcModule,
