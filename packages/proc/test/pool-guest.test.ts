@@ -92,3 +92,16 @@ test("a guest whose worker crashes ends with ERR_WORKER_CRASHED: its wait does n
   await own.spawn(await own.compile(await G.wat(G.SPIN)), { extensions: [{ module: crash }] }).catch(() => undefined)
   expect(await g.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_WORKER_CRASHED' })
 })
+
+test("a supervised WASI guest on a worker: every start's output reaches the sink on this thread, under its own pid", async () => {
+  const out = new MemorySink()
+  const mod = await compileGuest(pool, await G.wat(W.WASI_EXIT3))
+  const sup = await pool.supervise({ worker: 0, maxRestarts: 2, withinMs: 60_000, children: [{ id: 'exit3', module: mod, stdout: out }] })
+  // exited(3) is abnormal: restarted twice, then the third end is one too many.
+  expect(await sup.wait()).toMatchObject({ kind: 'limit', which: 'restarts' })
+  while (out.records.length < 3) await new Promise((r) => setTimeout(r, 1)) // the last start's output may still be on its way
+  expect(text(out)).toBe('hi\nhi\nhi\n')
+  const pids = out.records.map((r) => Number(r.processId))
+  expect(new Set(pids).size).toBe(3)
+  for (const pid of pids) expect((pid - 1) % 2).toBe(0) // on worker 0, with the supervisor
+})

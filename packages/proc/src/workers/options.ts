@@ -10,6 +10,7 @@ import type { Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
 import type { ExtensionSpec } from './protocol.js'
 import type { RemoteProcess } from './remote-process.js'
+import type { OutputSink, Policy } from '@ww/wasi-restricted'
 
 export interface WorkerPoolOptions {
   /** Worker threads (default: the machine's available parallelism). */
@@ -64,6 +65,14 @@ export interface PoolChildSpec {
    * (the guest's RPC is aborted), which its supervisor sees as a crash.
    */
   readonly bootstrap?: (pid: Pid) => PoolBootstrap
+  /**
+   * For a module that imports WASI: its policy (cloned to the worker) and where its
+   * stdout/stderr go on this thread, for every start (each opens its own output port).
+   * Without them, the default restricted WASI and no output.
+   */
+  readonly policy?: Policy
+  readonly stdout?: OutputSink
+  readonly stderr?: OutputSink
 }
 
 export interface PoolSupervisorOptions {

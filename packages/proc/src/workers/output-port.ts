@@ -28,6 +28,11 @@ export class PortSink implements OutputSink {
       this.#inflight -= m.n
       if (this.#inflight < WINDOW_BYTES) for (const w of this.#waiters.splice(0)) w()
     })
+    // Nobody reads any more (the main thread closed its end): take and drop, never park the guest.
+    port.on('close', () => {
+      this.#ended = true
+      for (const w of this.#waiters.splice(0)) w()
+    })
   }
 
   write(r: OutputRecord): boolean {

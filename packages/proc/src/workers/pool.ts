@@ -13,6 +13,9 @@ import type { MeterInfo } from '../meter/pass.js'
 import { isNormal, type ExitStatus, type Pid } from '../status.js'
 import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
 import type { HostToGuest } from './rpc-port-guest.js'
+import { pumpOutput } from './output-port.js'
+import { WASI_MODULE } from '../compose/wasi.js'
+import type { OutputSink } from '@ww/wasi-restricted'
 import { ownerOf, serializeError, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WorkerCounters } from './protocol.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
 import { servePort } from './rpc-port-host.js'
@@ -50,7 +53,9 @@ export class WorkerPool implements PoolCore {
   readonly #slab = new SharedSlab()
   /** Bootstrap factories of supervised children, by key (their starts open ports here). */
   readonly #hosts = new Map<number, (pid: Pid) => PoolBootstrap>()
-  /** The keys in #hosts of each supervisor, dropped when it ends. */
+  /** Output sinks of supervised children, by key (their starts open ports here). */
+  readonly #outputs = new Map<number, { stdout?: OutputSink | undefined; stderr?: OutputSink | undefined }>()
+  /** The keys in #hosts and #outputs of each supervisor, dropped when it ends. */
   readonly #hostKeys = new Map<Pid, number[]>()
   /** Every compiled module, for workers started later (replacements). */
   readonly #modules = new Map<number, { module: WebAssembly.Module; meter: MeterInfo }>()
@@ -155,11 +160,22 @@ export class WorkerPool implements PoolCore {
           this.#hosts.set(hostKey, c.bootstrap)
           keys.push(hostKey)
         }
+        let wasi: SpawnRequest['wasi']
+        if (WebAssembly.Module.imports(c.module.module).some((i) => i.module === WASI_MODULE)) {
+          const fds = [...(c.stdout ? [1 as const] : []), ...(c.stderr ? [2 as const] : [])]
+          let outputKey: number | undefined
+          if (fds.length > 0) {
+            outputKey = this.#nextReq++
+            this.#outputs.set(outputKey, { stdout: c.stdout, stderr: c.stderr })
+            keys.push(outputKey)
+          }
+          wasi = { ...(c.policy ? { policy: c.policy } : {}), ...(outputKey !== undefined ? { outputKey } : {}), fds }
+        }
         return {
           id: c.id, ...(c.restart ? { restart: c.restart } : {}),
           spawn: {
             module: c.module.id, limits, extensions: extensions ?? [], name: childName ?? c.id, ...(entry ? { entry } : {}), trapExits: trapExits ?? false,
-            ...(hostKey !== undefined ? { hostKey } : {}),
+            ...(hostKey !== undefined ? { hostKey } : {}), ...(wasi ? { wasi } : {}),
           },
         }
       }),
@@ -171,10 +187,10 @@ export class WorkerPool implements PoolCore {
     try {
       sup = await this.#start(this.#place(parent?.worker ?? worker), (req) => ({ t: 'supervise', req, supervise }), name, parent)
     } catch (e) {
-      for (const k of keys) this.#hosts.delete(k)
+      for (const k of keys) { this.#hosts.delete(k); this.#outputs.delete(k) }
       throw e
     }
-    if (sup.status !== undefined) for (const k of keys) this.#hosts.delete(k)
+    if (sup.status !== undefined) for (const k of keys) { this.#hosts.delete(k); this.#outputs.delete(k) }
     else this.#hostKeys.set(sup.pid, keys)
     return sup
   }
@@ -415,6 +431,12 @@ export class WorkerPool implements PoolCore {
         return
       }
       case 'ready': return
+      case 'output-open': {
+        const sinks = this.#outputs.get(m.key)
+        if (sinks === undefined) m.port.close() // its supervisor has ended: the output goes nowhere
+        else void pumpOutput(m.port, sinks)
+        return
+      }
       case 'rpc-open': {
         const factory = this.#hosts.get(m.key)
         let cap: PoolBootstrap | undefined
@@ -448,7 +470,7 @@ export class WorkerPool implements PoolCore {
     const watchers = this.#monitors.get(p.pid)
     this.#monitors.delete(p.pid)
     for (const w of watchers ?? []) this.#notice(w, p.pid, status)
-    for (const k of this.#hostKeys.get(p.pid) ?? []) this.#hosts.delete(k)
+    for (const k of this.#hostKeys.get(p.pid) ?? []) { this.#hosts.delete(k); this.#outputs.delete(k) }
     this.#hostKeys.delete(p.pid)
     const linked = this.#links.get(p.pid)
     this.#links.delete(p.pid)

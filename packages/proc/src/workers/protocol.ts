@@ -10,6 +10,7 @@ import type { MeterInfo } from '../meter/pass.js'
 import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
+import type { Policy } from '@ww/wasi-restricted'
 
 /** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
 export interface WorkerCounters {
@@ -69,6 +70,11 @@ export interface SpawnRequest {
    * main thread under this key; each start opens a port there (`rpc-open`).
    */
   readonly hostKey?: number
+  /**
+   * For a process started on the worker: its restricted WASI, built here per start; with
+   * `outputKey`, each start opens an output port to the main thread (`output-open`) for `fds`.
+   */
+  readonly wasi?: { readonly policy?: Policy; readonly outputKey?: number; readonly fds: readonly (1 | 2)[] }
 }
 
 /** A Supervisor to start on a worker: its children as spawn requests (started, and restarted, there). */
@@ -113,6 +119,8 @@ export type FromWorker =
   | { t: 'delivered'; ack: number; r: number }
   /** A process started on the worker wants its Host (registered under `key`) on this port. */
   | { t: 'rpc-open'; key: number; pid: Pid; port: MessagePort }
+  /** A process started on the worker sends its stdout/stderr (to the sinks under `key`) on this port. */
+  | { t: 'output-open'; key: number; pid: Pid; port: MessagePort }
 
 /** The worker that owns `pid` in a pool of `workers` (pids are never 0 or negative). */
 export function ownerOf(pid: Pid, workers: number): number {

@@ -8,6 +8,8 @@ import type { ProcessHandle } from '../handle.js'
 import type { ProcessContext, ProcModule } from '../scheduler.js'
 import { combineParts, type ProcessPlugin } from '../compose/plugin.js'
 import { loadExtensions } from './extensions.js'
+import workerWasi from './guest-wasi.js'
+import { WASI_MODULE } from '../compose/wasi.js'
 import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
 import { serializeError, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
@@ -43,10 +45,23 @@ async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefi
   if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
   const rpc = s.rpc
   const hostKey = s.hostKey
+  const wasi = s.wasi
   const plugins: ProcessPlugin[] = [
     ...await loadExtensions(s.extensions),
     ...(rpc ? [{ name: 'host (over a port to the main thread)', provides: ['ww'], create: (ctx) => portTransport(rpc, ctx) } satisfies ProcessPlugin] : []),
-    // Started here, perhaps again and again (restarts): each start opens its own port.
+    // Started here, perhaps again and again (restarts): each start opens its own ports.
+    ...(wasi !== undefined ? [{
+      name: 'wasi', provides: [WASI_MODULE],
+      create: (ctx) => {
+        let output: MessagePort | undefined
+        if (wasi.outputKey !== undefined) {
+          const { port1, port2 } = new MessageChannel()
+          toMain({ t: 'output-open', key: wasi.outputKey, pid: ctx.pid, port: port2 }, [port2])
+          output = port1
+        }
+        return workerWasi({ ...(wasi.policy ? { policy: wasi.policy } : {}), ...(output ? { output } : {}), fds: wasi.fds }, ctx)
+      },
+    } satisfies ProcessPlugin] : []),
     ...(hostKey !== undefined ? [{
       name: 'host (over a port to the main thread)', provides: ['ww'],
       create: (ctx) => {
