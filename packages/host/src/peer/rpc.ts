@@ -12,9 +12,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { cluster as capCluster, peer, anchor } from '@ww/schema'
 import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection, type RpcConnectionOptions } from '@ww/transport'
 import type { Cluster } from '../cluster/types.js'
-import { ClosedError, HostUnreachableError, InvalidArgumentError, isHostError } from '../errors.js'
+import { ClosedError, HostUnreachableError, InvalidArgumentError, TimeoutError, isHostError } from '../errors.js'
 import type { HostId } from '../pubsub/types.js'
 import { bounded, type CallOptions } from '../util/abort.js'
+import { Deadlines } from '../util/deadlines.js'
 import type { ProcessTree } from '../exec/process-tree.js'
 import type { Pid, RemoteProcess, RemoteSpawner, SpawnRequest } from '../exec/types.js'
 import { cidBytes } from '../rpc/cache.js'
@@ -47,11 +48,14 @@ export class PeerLink {
   readonly #timeoutMs: number
   #closedReason: Error | undefined
   readonly #closedWaiters = new Set<(e: Error) => void>()
+  /** Calls bounded by the default timeout share one timer (util/deadlines.ts). */
+  readonly #deadlines: Deadlines
 
   constructor(host: HostId, conn: RpcConnection, timeoutMs: number) {
     this.host = host
     this.conn = conn
     this.#timeoutMs = timeoutMs
+    this.#deadlines = new Deadlines(timeoutMs)
     this.peer = conn.bootstrap(peer.Peer)
   }
 
@@ -63,6 +67,7 @@ export class PeerLink {
     this.#closedReason = new HostUnreachableError(this.host, { cause: cause ?? new Error(why) })
     for (const w of this.#closedWaiters) w(this.#closedReason)
     this.#closedWaiters.clear()
+    this.#deadlines.clear()
   }
 
   /**
@@ -71,6 +76,7 @@ export class PeerLink {
    */
   call<T>(what: string, fn: (p: peer.Peer$Client) => PromiseLike<T>, opts: CallOptions = {}): Promise<T> {
     if (this.#closedReason !== undefined) return Promise.reject(this.#unreachable())
+    if (opts.signal === undefined && (opts.timeoutMs === undefined || opts.timeoutMs === this.#timeoutMs)) return this.#callByDefault(what, fn)
     let onClosed: ((e: Error) => void) | undefined
     const lost = new Promise<never>((_, reject) => { onClosed = reject; this.#closedWaiters.add(reject) })
     const run = Promise.race([Promise.resolve(fn(this.peer)), lost])
@@ -78,6 +84,29 @@ export class PeerLink {
     return bounded(run, `${what} on ${this.host}`, { ...(opts.signal ? { signal: opts.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
       .catch((e: unknown) => { throw this.#map(e) })
       .finally(() => { if (onClosed) this.#closedWaiters.delete(onClosed) })
+  }
+
+  /** `call` bounded by the default timeout: one shared timer, one closed-waiter per call. */
+  #callByDefault<T>(what: string, fn: (p: peer.Peer$Client) => PromiseLike<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // Whichever comes first — the answer, the link closing, the deadline — settles it.
+      const end = (settle: () => void): void => {
+        if (!this.#deadlines.settle(deadline)) return
+        this.#closedWaiters.delete(onClosed)
+        settle()
+      }
+      const onClosed = (e: Error): void => { end(() => reject(e)) }
+      const deadline = this.#deadlines.add(() => {
+        this.#closedWaiters.delete(onClosed)
+        reject(new TimeoutError(`${what} on ${this.host}`))
+      })
+      this.#closedWaiters.add(onClosed)
+      try {
+        fn(this.peer).then((v) => { end(() => resolve(v)) }, (e: unknown) => { end(() => reject(this.#map(e))) })
+      } catch (e) {
+        end(() => reject(this.#map(e)))
+      }
+    })
   }
 
   /** The null call. */

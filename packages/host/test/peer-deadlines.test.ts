@@ -1,0 +1,47 @@
+// PeerLink calls bounded by the link's default timeout share one timer
+// (src/util/deadlines.ts): each still ends — answered, ERR_TIMEOUT, or ERR_HOST_UNREACHABLE
+// when the link closes — and a settled call's deadline never fires.
+import { libp2pCluster, waitForHost } from '../src/index.js'
+import { Deadlines } from '../src/util/deadlines.js'
+
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try { await p } catch (e) { return (e as { code?: string }).code ?? String(e) }
+  return 'resolved'
+}
+
+test('calls on the default bound: answered, then timed out while the remote holds back, then unreachable', async () => {
+  const a = await libp2pCluster({ rpc: { callTimeoutMs: 300 } })
+  const c = await libp2pCluster({ bootstrap: a.addresses() })
+  try {
+    await waitForHost(a.view, c.id, { timeoutMs: 10_000 })
+    const link = await a.dialPeer(c.id)
+    for (let i = 0; i < 50; i++) await link.ping()
+    const served = c.libp2p.getConnections(a.libp2p.peerId).flatMap((x) => x.streams)
+      .filter((s) => s.protocol === '/ww/rpc/1.0.0' && s.direction === 'inbound')
+    expect(served).toHaveLength(1)
+    served[0]!.pause()
+    const codes = await Promise.all([link.ping(), link.info(), link.ping()].map((p) => codeOf(p)))
+    expect(codes).toEqual(['ERR_TIMEOUT', 'ERR_TIMEOUT', 'ERR_TIMEOUT'])
+    const pending = codeOf(link.ping())
+    link.close()
+    expect(await pending).toBe('ERR_HOST_UNREACHABLE')
+    expect(await codeOf(link.ping())).toBe('ERR_HOST_UNREACHABLE')
+  } finally {
+    await Promise.all([a.close(), c.close()])
+  }
+}, 30_000)
+
+test('Deadlines: only calls not settled in time expire, in order; clear forgets the rest', async () => {
+  const d = new Deadlines(20)
+  const expired: number[] = []
+  const calls = [0, 1, 2, 3].map((i) => d.add(() => expired.push(i)))
+  expect(d.settle(calls[1]!)).toBe(true)
+  expect(d.settle(calls[1]!)).toBe(false)
+  await new Promise<void>((resolve) => d.add(() => resolve())) // the last one added expires last
+  expect(expired).toEqual([0, 2, 3])
+  expect(d.settle(calls[0]!)).toBe(false) // expired: too late to settle
+  const later = d.add(() => expired.push(9))
+  d.clear()
+  expect(d.size).toBe(0)
+  expect(d.settle(later)).toBe(false)
+})
