@@ -12,11 +12,8 @@ import { Scheduler, type CompileOptions, type SchedulerOptions } from '../schedu
 import type { MeterInfo } from '../meter/pass.js'
 import { isNormal, type ExitStatus, type Pid } from '../status.js'
 import { PoolClosedError, WorkerCrashedError, reviveError } from './errors.js'
-import type { HostToGuest } from './rpc-port-guest.js'
-import { pumpOutput } from './output-port.js'
-import { WASI_MODULE } from '../compose/wasi.js'
-import type { OutputSink } from '@ww/wasi-restricted'
-import { ownerOf, serializeError, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WorkerCounters } from './protocol.js'
+import { ChildPorts } from './supervise.js'
+import { ownerOf, type FromWorker, type SpawnRequest, type ToWorker, type WorkerCounters } from './protocol.js'
 import { RemoteProcess, type PoolCore, type PoolProcessInfo } from './remote-process.js'
 import { servePort } from './rpc-port-host.js'
 import { SharedSlab } from '../internal/shared-slab.js'
@@ -51,12 +48,10 @@ export class WorkerPool implements PoolCore {
   /** Links made through the pool, both directions: relayed by this thread, so they work across workers. */
   readonly #links = new Map<Pid, Set<RemoteProcess>>()
   readonly #slab = new SharedSlab()
-  /** Bootstrap factories of supervised children, by key (their starts open ports here). */
-  readonly #hosts = new Map<number, (pid: Pid) => PoolBootstrap>()
-  /** Output sinks of supervised children, by key (their starts open ports here). */
-  readonly #outputs = new Map<number, { stdout?: OutputSink | undefined; stderr?: OutputSink | undefined }>()
-  /** The keys in #hosts and #outputs of each supervisor, dropped when it ends. */
-  readonly #hostKeys = new Map<Pid, number[]>()
+  /** What supervised children need from this thread (their Host, their output sinks), by key. */
+  readonly #children = new ChildPorts()
+  /** The keys of each supervisor in #children, released when it ends. */
+  readonly #childKeys = new Map<Pid, number[]>()
   /** Every compiled module, for workers started later (replacements). */
   readonly #modules = new Map<number, { module: WebAssembly.Module; meter: MeterInfo }>()
   readonly #init: PoolInit
@@ -150,48 +145,16 @@ export class WorkerPool implements PoolCore {
     const { parent, worker, name } = opts
     if (parent !== undefined && worker !== undefined && worker !== parent.worker) throw new RangeError(`a supervisor runs on its parent's worker (${parent.worker}), not ${worker}`)
     if (parent !== undefined && this.process(parent.pid) !== parent) throw new ProcessExitedError(parent.pid)
-    const keys: number[] = []
-    const supervise: SuperviseRequest = {
-      children: opts.children.map((c) => {
-        const { name: childName, entry, extensions, trapExits, ...limits } = c.options ?? {}
-        let hostKey: number | undefined
-        if (c.bootstrap !== undefined) {
-          hostKey = this.#nextReq++
-          this.#hosts.set(hostKey, c.bootstrap)
-          keys.push(hostKey)
-        }
-        let wasi: SpawnRequest['wasi']
-        if (WebAssembly.Module.imports(c.module.module).some((i) => i.module === WASI_MODULE)) {
-          const fds = [...(c.stdout ? [1 as const] : []), ...(c.stderr ? [2 as const] : [])]
-          let outputKey: number | undefined
-          if (fds.length > 0) {
-            outputKey = this.#nextReq++
-            this.#outputs.set(outputKey, { stdout: c.stdout, stderr: c.stderr })
-            keys.push(outputKey)
-          }
-          wasi = { ...(c.policy ? { policy: c.policy } : {}), ...(outputKey !== undefined ? { outputKey } : {}), fds }
-        }
-        return {
-          id: c.id, ...(c.restart ? { restart: c.restart } : {}),
-          spawn: {
-            module: c.module.id, limits, extensions: extensions ?? [], name: childName ?? c.id, ...(entry ? { entry } : {}), trapExits: trapExits ?? false,
-            ...(hostKey !== undefined ? { hostKey } : {}), ...(wasi ? { wasi } : {}),
-          },
-        }
-      }),
-      ...(opts.maxRestarts !== undefined ? { maxRestarts: opts.maxRestarts } : {}),
-      ...(opts.withinMs !== undefined ? { withinMs: opts.withinMs } : {}),
-      ...(name ? { name } : {}), ...(parent ? { parent: parent.pid } : {}),
-    }
+    const { supervise, keys } = this.#children.request(opts)
     let sup: RemoteProcess
     try {
       sup = await this.#start(this.#place(parent?.worker ?? worker), (req) => ({ t: 'supervise', req, supervise }), name, parent)
     } catch (e) {
-      for (const k of keys) { this.#hosts.delete(k); this.#outputs.delete(k) }
+      this.#children.release(keys)
       throw e
     }
-    if (sup.status !== undefined) for (const k of keys) { this.#hosts.delete(k); this.#outputs.delete(k) }
-    else this.#hostKeys.set(sup.pid, keys)
+    if (sup.status !== undefined) this.#children.release(keys)
+    else this.#childKeys.set(sup.pid, keys)
     return sup
   }
 
@@ -431,30 +394,12 @@ export class WorkerPool implements PoolCore {
         return
       }
       case 'ready': return
-      case 'output-open': {
-        const sinks = this.#outputs.get(m.key)
-        if (sinks === undefined) m.port.close() // its supervisor has ended: the output goes nowhere
-        else void pumpOutput(m.port, sinks)
+      case 'output-open':
+        this.#children.openOutput(m.key, m.port)
         return
-      }
-      case 'rpc-open': {
-        const factory = this.#hosts.get(m.key)
-        let cap: PoolBootstrap | undefined
-        let error: unknown = new Error(`no capability for pid ${m.pid}: its supervisor has ended`)
-        try {
-          if (factory !== undefined) cap = factory(m.pid)
-        } catch (e) {
-          error = e
-        }
-        if (cap !== undefined) {
-          servePort(m.port, { bootstrap: cap, name: `pid ${m.pid}` })
-        } else {
-          // Nobody will answer its frames: the guest ends with the reason (a crash, for its supervisor).
-          m.port.postMessage({ t: 'abort', error: serializeError(error) } satisfies HostToGuest)
-          m.port.close()
-        }
+      case 'rpc-open':
+        this.#children.openRpc(m.key, m.pid, m.port)
         return
-      }
       default: {
         const w = this.#pending.get(m.req)
         this.#pending.delete(m.req)
@@ -470,8 +415,8 @@ export class WorkerPool implements PoolCore {
     const watchers = this.#monitors.get(p.pid)
     this.#monitors.delete(p.pid)
     for (const w of watchers ?? []) this.#notice(w, p.pid, status)
-    for (const k of this.#hostKeys.get(p.pid) ?? []) { this.#hosts.delete(k); this.#outputs.delete(k) }
-    this.#hostKeys.delete(p.pid)
+    this.#children.release(this.#childKeys.get(p.pid) ?? [])
+    this.#childKeys.delete(p.pid)
     const linked = this.#links.get(p.pid)
     this.#links.delete(p.pid)
     for (const l of linked ?? []) {
