@@ -6,3 +6,7 @@ export { Answer, Cap, CapState, RpcException } from "./rpc/types";
 export { ASYNCIFY_DATA_SIZE } from "./abi";
 export { EchoClient, CounterClient } from "./interfaces/testing";
 export { HostClient, HostSummary, ViewClient, AnchorClient, PubSubClient, TopicClient } from "./interfaces/host";
+export { Obtained } from "./interfaces/obtained";
+export { DialerClient, RestrictedDialer, ConnClient, ShutdownHow } from "./interfaces/net";
+export { BootContextClient } from "./interfaces/process";
+export { RevokerClient } from "./interfaces/common";

@@ -1,5 +1,5 @@
 // Typed clients for the Host capability and the capabilities it hands out (schemas/
-// host.capnp, cluster.capnp, anchor.capnp, pubsub.capnp). Ids, ordinals and layouts come
+// host.capnp, cluster.capnp, anchor.capnp, pubsub.capnp; net.capnp's are in net.ts). Ids, ordinals and layouts come
 // from the generated constants in @ww/schema/assembly; nothing here is a magic number.
 //
 // Every method returns its Answer at once: a capability in the results can be used
@@ -8,6 +8,7 @@
 import {
   Host, Host_info$Params, Host_info$Results, Host_view$Params, Host_view$Results,
   Host_root$Params, Host_root$Results, Host_pubSub$Params, Host_pubSub$Results,
+  Host_dialer$Params, Host_dialer$Results, Host_context$Params, Host_context$Results,
 } from "@ww/schema/assembly/host";
 import {
   HostInfo, View, View_self$Params, View_self$Results, View_list$Params, View_list$Results,
@@ -21,6 +22,9 @@ import {
 } from "@ww/schema/assembly/pubsub";
 import { StructReader } from "../capnp/reader";
 import { Answer, Cap } from "../rpc/types";
+import { DialerClient } from "./net";
+import { Obtained } from "./obtained";
+import { BootContextClient } from "./process";
 
 /** What a guest learns of one host: a copy out of an answer's frame. */
 export class HostSummary {
@@ -53,16 +57,17 @@ export class HostClient {
     const a = this.cap.session.call(this.cap, Host.ID, Host.M_pubSub, Host_pubSub$Params.DATA_WORDS, Host_pubSub$Params.POINTER_COUNT).send()
     return new PubSubClient(a.cap(Host_pubSub$Results.P_pubSub), a)
   }
-}
 
-/** A capability obtained from an answer; release() drops both. */
-class Obtained {
-  constructor(public cap: Cap, public from: Answer) {}
-  /** Wait for the answer that carries this capability; false (with `from.error`) if it failed. */
-  ready(): bool { return this.from.wait() }
-  release(): void {
-    this.cap.release()
-    this.from.dispose()
+  /** Outbound connections to the destinations the spawner named; ERR_CAP_DENIED unless granted. */
+  dialer(): DialerClient {
+    const a = this.cap.session.call(this.cap, Host.ID, Host.M_dialer, Host_dialer$Params.DATA_WORDS, Host_dialer$Params.POINTER_COUNT).send()
+    return new DialerClient(a.cap(Host_dialer$Results.P_dialer), a)
+  }
+
+  /** What this process was started with; ERR_NOT_FOUND when its host was given none. */
+  context(): BootContextClient {
+    const a = this.cap.session.call(this.cap, Host.ID, Host.M_context, Host_context$Params.DATA_WORDS, Host_context$Params.POINTER_COUNT).send()
+    return new BootContextClient(a.cap(Host_context$Results.P_context), a)
   }
 }
 
