@@ -112,6 +112,29 @@ describe('in process, with a real Host capability', () => {
     }
   })
 
+  test('a 404 prints its body and the status line, exit 4; not HTTP, exit 3; an allowed address where nothing listens is ERR_HOST_UNREACHABLE, exit 1', async () => {
+    const missing = createServer((_req, res) => { res.statusCode = 404; res.end('no such page\n') })
+    const garbage = createTcpServer((sock) => { sock.end('SSH-2.0-not-http\r\n') })
+    const closed = createTcpServer()
+    await Promise.all([missing, garbage, closed].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))))
+    const [notFound, notHttp, nobody] = [missing, garbage, closed].map((s) => `127.0.0.1:${(s.address() as AddressInfo).port}`) as [string, string, string]
+    await new Promise((r) => closed.close(r)) // its port now refuses
+    try {
+      const [r404, bad, refused] = await Promise.all([
+        runHere({ dial: [notFound], args: `${notFound}/nope` }),
+        runHere({ dial: [notHttp], args: notHttp }),
+        runHere({ dial: [nobody], args: nobody }),
+      ])
+      expect(r404).toEqual({ status: 4, stdout: 'no such page\n', stderr: 'HTTP/1.1 404 Not Found\n' })
+      expect(bad).toEqual({ status: 3, stdout: '', stderr: `malformed response from ${notHttp}\n` })
+      expect(refused.status).toBe(1)
+      expect(refused.stderr).toMatch(new RegExp(`^dial ${nobody} failed: ERR_HOST_UNREACHABLE`))
+    } finally {
+      missing.close()
+      garbage.close()
+    }
+  })
+
   test('no context: the guest dials the first address its dialer allows', async () => {
     const r = await runHere({ dial: [b.addr, a.addr] })
     expect(r).toEqual({ status: 0, stdout: b.body, stderr: '' })
