@@ -24,6 +24,15 @@ test('a WASI guest: its output goes to its own sinks, denials are counted, proc_
   expect(g.info()).toMatchObject({ state: 'exited', denials: { path_open: 1 }, status: { kind: 'exited', code: 3 } })
 })
 
+test('a sink that says writable but still refuses the record does not freeze the host: the guest waits, its deadline ends it', async () => {
+  await using s = new Scheduler()
+  // Room for 1500 bytes: the first 1001-byte line fits; the second never does, yet writable() resolves (1001 < 1500).
+  const stdout = new MemorySink(1500)
+  const g = spawnGuest(s, await compileGuest(s, await G.wat(W.CHATTY(3))), { stdout, deadlineMs: 50 })
+  expect(await g.wait()).toMatchObject({ kind: 'limit', which: 'time' }) // reached only if the event loop turns
+  expect(stdout.records).toHaveLength(1)
+})
+
 test('ps shows a waiting WASI guest with its state, memory, CPU time, denials, name, parent and start time', async () => {
   await using s = new Scheduler()
   const before = Date.now()

@@ -11,23 +11,6 @@ import * as W from './wasi-guests.js'
 
 const text = (s: MemorySink): string => Buffer.concat(s.records.map((r) => r.bytes)).toString('utf8')
 
-/** Writes `n` lines of 1000 'a's then "end\n" to stdout, then returns 0. */
-const CHATTY = (n: number): string => `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  ${G.PRELUDE}
-  ;; (below 4096: the asyncify data area) iovec at 9000: 1001 bytes at 12288 ("a"*1000 + "\\n"); iovec at 9016: "end\\n" at 9100
-  (data (i32.const 9000) "\\00\\30\\00\\00\\e9\\03\\00\\00")
-  (data (i32.const 9016) "\\8c\\23\\00\\00\\04\\00\\00\\00")
-  (data (i32.const 9100) "end\\n")
-  (func (export "_start") (local $i i32)
-    (memory.fill (i32.const 12288) (i32.const 97) (i32.const 1000))
-    (i32.store8 (i32.const 13288) (i32.const 10))
-    (loop $l
-      (drop (call $fd_write (i32.const 1) (i32.const 9000) (i32.const 1) (i32.const 9032)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const ${n}))))
-    (drop (call $fd_write (i32.const 1) (i32.const 9016) (i32.const 1) (i32.const 9032)))))`
-
 let pool: WorkerPool
 beforeAll(async () => { pool = await WorkerPool.start({ workers: 2 }) })
 afterAll(async () => { await pool.close() })
@@ -51,7 +34,7 @@ test('a WASI guest on each worker: output reaches sinks on this thread, proc_exi
 
 test('output past the cross-thread window arrives whole and in order (the guest waits for the main thread to take it)', async () => {
   const out = new MemorySink()
-  const g = await spawnPoolGuest(pool, await compileGuest(pool, await G.wat(CHATTY(300))), { stdout: out })
+  const g = await spawnPoolGuest(pool, await compileGuest(pool, await G.wat(W.CHATTY(300))), { stdout: out })
   expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
   const all = text(out)
   expect(all.length).toBe(300 * 1001 + 4) // ≈ 300 KB through a 64 KiB window

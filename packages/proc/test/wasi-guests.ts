@@ -52,3 +52,20 @@ export const BAD_IOVEC = `(module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "_start") (result i32) (call $fd_write (i32.const 1) (i32.const 65530) (i32.const 4) (i32.const 0))))`
+
+/** Writes `n` lines of 1000 'a's then "end\n" to stdout, then returns 0. */
+export const CHATTY = (n: number): string => `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  ${PRELUDE}
+  ;; (below 4096: the asyncify data area) iovec at 9000: 1001 bytes at 12288 ("a"*1000 + "\\n"); iovec at 9016: "end\\n" at 9100
+  (data (i32.const 9000) "\\00\\30\\00\\00\\e9\\03\\00\\00")
+  (data (i32.const 9016) "\\8c\\23\\00\\00\\04\\00\\00\\00")
+  (data (i32.const 9100) "end\\n")
+  (func (export "_start") (local $i i32)
+    (memory.fill (i32.const 12288) (i32.const 97) (i32.const 1000))
+    (i32.store8 (i32.const 13288) (i32.const 10))
+    (loop $l
+      (drop (call $fd_write (i32.const 1) (i32.const 9000) (i32.const 1) (i32.const 9032)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const ${n}))))
+    (drop (call $fd_write (i32.const 1) (i32.const 9016) (i32.const 1) (i32.const 9032)))))`

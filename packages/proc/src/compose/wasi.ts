@@ -28,6 +28,20 @@ export interface WasiPart extends ProcessExtension {
   readonly wasi: Wasi
 }
 
+/**
+ * `sink` with a writable() that resolves one event-loop turn later. WASI retries a refused
+ * write each time writable() resolves; a sink that says "writable" but refuses the record
+ * again (e.g. room left, but less than the record) would otherwise spin that retry in
+ * microtasks and freeze the host's event loop. Paced, the guest stays parked and
+ * killable, the host keeps running. Costs a turn only on the backpressure path.
+ */
+function paced(sink: OutputSink): OutputSink {
+  return {
+    write: (r) => sink.write(r),
+    writable: () => sink.writable().then(() => new Promise<void>((resolve) => setImmediate(resolve))),
+  }
+}
+
 /** Takes every record and keeps nothing. */
 export const discardSink: OutputSink = {
   write: (_r: OutputRecord) => true,
@@ -57,7 +71,7 @@ export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasi
       })
       const wasi = createWasi(opts.policy ?? DEFAULT_POLICY, {
         processId: String(ctx.pid),
-        sinks: { stdout: opts.stdout ?? discardSink, stderr: opts.stderr ?? discardSink },
+        sinks: { stdout: opts.stdout ? paced(opts.stdout) : discardSink, stderr: opts.stderr ? paced(opts.stderr) : discardSink },
         ...(opts.stdin ? { stdin: opts.stdin } : {}),
         ...(opts.sockets ? { sockets: opts.sockets } : {}),
         suspend: (fn) => ctx.suspender.wrapImport(fn),
