@@ -1,5 +1,5 @@
-// Write coalescing for libp2p connections, through public interfaces only: a
-// ConnectionEncrypter wrapper whose secured connection gathers what the muxer sends in one
+// Write coalescing for libp2p connections, through public interfaces only: the secured
+// connection the muxer sees (wrapped in noise-wire.ts) gathers what the muxer sends in one
 // event-loop turn and hands it to the encrypter as one message.
 //
 // Why: yamux sends each frame with its own `send()` — a data frame, then a window update

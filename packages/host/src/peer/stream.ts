@@ -1,4 +1,6 @@
-// A js-libp2p 3.x Stream as the Node Duplex @ww/transport's connectStream runs over.
+// A js-libp2p 3.x Stream as a Node Duplex (e.g. for @ww/transport's connectStream).
+// Host-to-host RPC no longer runs over it by default — rpc-stream.ts speaks RpcConnection
+// on the libp2p stream directly; `rpc: { viaDuplex: true }` selects this path.
 //
 // libp2p 3 streams are event based: 'message' carries a Uint8Array or a Uint8ArrayList,
 // `send()` returns false once the muxer's buffer is full (then wait for 'drain' /
