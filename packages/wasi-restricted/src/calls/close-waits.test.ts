@@ -91,5 +91,11 @@ describe('close() ends every wait in progress', () => {
     clockSub(h, 0, 0n, 1n)
     expect(() => h.call('poll_oneoff', SUBS, EVENTS, 1, N)).toThrow(WasiStateError)
     expect(() => h.call('sched_yield')).toThrow(/WASI closed/)
+    // A denied row too (no audit entry: the process has ended), and always the same error object.
+    const thrown = (f: () => unknown): unknown => { try { f() } catch (e) { return e } return undefined }
+    const first = thrown(() => h.call('path_open', 3, 0, 0, 0, 0, 0n, 0n, 0, 0))
+    expect(first).toBeInstanceOf(WasiStateError)
+    expect(thrown(() => h.call('random_get', 0, 4))).toBe(first)
+    expect(h.wasi.audit().denials).toBe(0)
   })
 })
