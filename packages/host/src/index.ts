@@ -33,7 +33,7 @@ export { BytecodeCache, cidOf, type Cid, type BytecodeCacheOptions, type Bytecod
 
 export type {
   Pid, ExitStatus, KillReason, SpawnRequest, ChildOptions, ProcessHandle, ProcessSnapshot, Executor, StartSpec, RunningProcess, Runtime,
-  RemoteProcess, RemoteSpawner,
+  RemoteProcess, RemoteSpawner, NamedCap, HostOverrideCaps,
 } from './exec/types.js'
 export { ProcessTree, type ProcessTreeInit, type ProcessTreeCounters } from './exec/process-tree.js'
 export { hostProcessTree } from './exec/host-tree.js'
@@ -55,6 +55,7 @@ export {
   executorServer, executorProvider, processServer, writeExitStatus, readExitStatus,
   debugServer, debugProvider, hostCounters, Scope, type DebugOptions,
   dialerServer, connServer, dialerProvider,
+  childHostCapability, bootContextServer, MAX_CAPS, MAX_CAP_NAME_BYTES, type ChildHostOptions,
 } from './rpc/index.js'
 export { TcpDialer, TcpConn, parseAddr, type TcpLimits, type Destination } from './net/tcp.js'
 

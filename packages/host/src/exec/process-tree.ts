@@ -1,6 +1,7 @@
 import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError, QueueFullError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
+import { holdDelegated } from './delegated.js'
 import type {
   ChildOptions, ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, SpawnRequest,
 } from './types.js'
@@ -150,6 +151,8 @@ export class ProcessTree {
     if (where !== undefined && !this.#remote) {
       throw new HostUnreachableError(where, { cause: new Error('no host-to-host RPC on this host') })
     }
+    // What the spawner delegated stays alive while the child runs (here or there).
+    const letGo = holdDelegated(req.caps, req.child)
     const pid = this.#nextPid++
     let settle!: (s: ExitStatus) => void
     const p: Proc = {
@@ -166,6 +169,7 @@ export class ProcessTree {
       if (failed) this.#counters.failedToStart++
       else this.#count(p.status)
       this.#procs.delete(pid)
+      letGo()
       p.parent?.children.delete(p)
       // Orphans do not outlive their parent.
       for (const c of [...p.children]) void this.#kill(c, 'parentExited')
@@ -185,7 +189,9 @@ export class ProcessTree {
       } else {
         const running = await bounded(
           this.#runtime.start({
-            pid, parent: caller?.pid, bytecode: bytecode!, args: req.args ?? [], caps: req.caps ?? {},
+            pid, parent: caller?.pid, bytecode: bytecode!, args: req.args ?? [], caps: req.caps ?? [],
+            host: this.#host, parentRef: caller ? { host: this.#host, pid: caller.pid } : remoteParent ?? { host: this.#host, pid: 0 },
+            ...(cid !== undefined ? { cid } : {}),
             executor: this.#executorFor(p, undefined),
             ...(req.child ? { child: ownChild(req.child) } : {}),
             ...(req.name ? { name: req.name } : {}),

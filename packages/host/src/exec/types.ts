@@ -1,3 +1,4 @@
+import type { ClientLike } from 'capnp-ts'
 import type { Cid } from '../cache/bytecode-cache.js'
 import type { CallOptions } from '../util/abort.js'
 
@@ -14,6 +15,15 @@ export type ExitStatus =
   | { readonly kind: 'limit'; readonly which: 'memory' | 'fuel' | 'time' | 'frames' | (string & {}) }
   | { readonly kind: 'hostLost'; readonly host: string }
 
+/** A capability handed to a child under a name (common.capnp NamedCap); order is the spawner's. */
+export interface NamedCap {
+  readonly name: string
+  readonly cap: ClientLike
+}
+
+/** process.capnp HostOverrides: capabilities served instead of the child Host's own. */
+export type HostOverrideCaps = Partial<Record<'view' | 'pubSub' | 'root' | 'registry' | 'dialer', ClientLike>>
+
 /**
  * What a spawner asked for beyond the module (process.capnp ExecOptions): passed to the
  * runtime as is, which applies what it supports. Rights were already checked against the
@@ -26,8 +36,10 @@ export interface ChildOptions {
   readonly memoryBytes?: number
   readonly timeoutMs?: number
   readonly cpuBudgetMs?: number
-  /** HostRights for the child's own Host (absent: only view and pubSub). */
+  /** HostRights for the child's own Host (absent: the embedder's default, DEFAULT_RIGHTS unless it says otherwise). */
   readonly rights?: Readonly<Record<string, boolean>>
+  /** Served by the child's Host instead of its own; a non-null one counts as granted. */
+  readonly overrides?: HostOverrideCaps
 }
 
 export interface SpawnRequest {
@@ -35,8 +47,11 @@ export interface SpawnRequest {
   bytecode?: Uint8Array
   cid?: Cid
   args?: readonly string[]
-  /** Capabilities handed to the child (its BootContext); opaque here. */
-  caps?: Readonly<Record<string, unknown>>
+  /**
+   * Capabilities handed to the child (its BootContext), names unique. The tree holds each
+   * (and each override) from the spawn until the child ends, then lets go.
+   */
+  caps?: readonly NamedCap[]
   /** A label for listings; confers nothing. */
   name?: string
   /** ExecOptions beyond name/where, for the runtime. */
@@ -89,7 +104,14 @@ export interface StartSpec {
   readonly parent: Pid | undefined
   readonly bytecode: Uint8Array
   readonly args: readonly string[]
-  readonly caps: Readonly<Record<string, unknown>>
+  /** ExecOptions.caps, held by the tree while the process lives (its BootContext lists them). */
+  readonly caps: readonly NamedCap[]
+  /** This host's id (the process is `{host, pid}`). */
+  readonly host: string
+  /** Its parent as its BootContext names it: a process here, one of another host (Peer.exec), or pid 0 (the embedder). */
+  readonly parentRef: { readonly host: string; readonly pid: Pid }
+  /** The module's cid, when the tree has a bytecode cache. */
+  readonly cid?: Cid
   /** An Executor whose caller is the new process itself, for it to spawn children. */
   readonly executor: Executor
   /** The spawner's ExecOptions beyond the module (args blob, limits, rights). */

@@ -8,6 +8,7 @@ import type { ClientLike } from 'capnp-ts'
 import type { ProcessTree } from '../exec/process-tree.js'
 import type { ChildOptions, Executor, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
+import { assertForwardable, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
 import { rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
@@ -38,12 +39,18 @@ export function readSpawnRequest(bytecode: proc.Bytecode, options: proc.ExecOpti
       if (cpuBudgetMs !== undefined) child.cpuBudgetMs = cpuBudgetMs
     }
     if (options.hasRights()) child.rights = { ...readRights(options.getRights()) }
+    // Delegation (the tree holds these until the child ends): see delegate.ts for bounds.
+    if (options.hasCaps() && options.getCaps().getLength() > 0) req.caps = readNamedCaps(options.getCaps())
+    if (options.hasOverrides()) {
+      const o = readOverrides(options.getOverrides())
+      if (Object.keys(o).length > 0) child.overrides = o
+    }
     if (Object.keys(child).length > 0) req.child = child
   }
   return req
 }
 
-/** Writes what readSpawnRequest reads (for Peer.exec on another host). */
+/** Writes what readSpawnRequest reads but caps and overrides (delegate.ts writeDelegated), for Peer.exec. */
 export function writeChildOptions(o: proc.ExecOptions, c: ChildOptions): void {
   if (c.args) o.setArgs(c.args)
   if (c.memoryBytes !== undefined || c.timeoutMs !== undefined || c.cpuBudgetMs !== undefined) {
@@ -62,9 +69,11 @@ const WASM_ERRORS = new Set(['CompileError', 'LinkError', 'RuntimeError'])
 /**
  * The Executor of `identity`. `held`: the rights of the Host it was reached through — a
  * child may be given only those (process.capnp: rights only narrow); absent, none are
- * checked (the host's own embedder).
+ * checked (the host's own embedder). `unasked`: the rights a child that asks for none gets
+ * on this host (default: left to the runtime, i.e. DEFAULT_RIGHTS); with `held`, they are
+ * narrowed to it and written into the request, so no runtime default can widen them.
  */
-export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope, held?: HostRights): proc.Executor$Server {
+export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope, held?: HostRights, unasked?: Partial<HostRights>): proc.Executor$Server {
   return new proc.Executor.Server(guard(scope, 'executor', {
     async exec(p, r) {
       const req = readSpawnRequest(p.getBytecode(), p.hasOptions() ? p.getOptions() : undefined)
@@ -72,6 +81,21 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
         for (const [k, v] of Object.entries(req.child.rights)) {
           if (v && !held[k as keyof HostRights]) throw rpcError('ERR_CAP_DENIED', `exec: the child cannot get ${k}, the caller does not hold it`)
         }
+      } else if (held && unasked) {
+        const rights = { ...NO_RIGHTS }
+        for (const k of Object.keys(rights) as Array<keyof HostRights>) rights[k] = unasked[k] === true && held[k]
+        req.child = { ...req.child, rights }
+      }
+      if (req.caps || req.child?.overrides) {
+        const pending = settleCaps(req)
+        if (pending) {
+          // Custody: the request's bytes may be views into the caller's frame; own them first.
+          if (req.bytecode) req.bytecode = req.bytecode.slice()
+          if (req.child?.args) req.child = { ...req.child, args: req.child.args.slice() }
+          await pending
+        }
+        // A child reaches its caps over its own connection: only ours can be handed to it.
+        assertForwardable(req.caps, req.child?.overrides)
       }
       let handle
       try {

@@ -6,6 +6,7 @@ import { host as capHost, type process as proc } from '@ww/schema'
 import { Server, type ClientLike } from 'capnp-ts'
 import type { Anchor } from '../anchors/types.js'
 import type { Cluster } from '../cluster/types.js'
+import type { HostOverrideCaps } from '../exec/types.js'
 import { anchorServer } from './anchor.js'
 import { bytecodeCacheServer } from './cache.js'
 import { freeOnRelease, retainLocal, revokerServer } from './common.js'
@@ -62,6 +63,11 @@ export interface HostCapabilityOptions {
   root?: Anchor
   /** The BootContext `context()` answers with. */
   context?: ClientLike
+  /**
+   * Served instead of this Host's own (process.capnp HostOverrides); each counts as granted.
+   * Not held by the Host: its giver keeps them alive (the ProcessTree does, for a spawn's).
+   */
+  overrides?: HostOverrideCaps
   executor?: CapabilityProvider
   /** Served only when `rights.debug` is true as well: never granted by default. */
   debug?: CapabilityProvider
@@ -79,6 +85,7 @@ export interface HostCapability {
 }
 
 type Overrides = { view?: ClientLike; pubSub?: ClientLike; root?: ClientLike; registry?: ClientLike; dialer?: ClientLike }
+const OVERRIDABLE: ReadonlyArray<keyof Overrides> = ['view', 'pubSub', 'root', 'registry', 'dialer']
 
 interface HostState {
   cluster: Cluster
@@ -104,7 +111,9 @@ export function hostCapability(cluster: Cluster, opts: HostCapabilityOptions): H
   const scope = new Scope()
   const rootCore = opts.root ?? cluster.local.walk('')
   scope.hold('anchors', () => rootCore.release())
-  const server = hostServer({ cluster, identity, rights, overrides: {}, opts, scope, rootCore })
+  const overrides: Overrides = {}
+  for (const k of OVERRIDABLE) if (opts.overrides?.[k] !== undefined) overrides[k] = opts.overrides[k]
+  const server = hostServer({ cluster, identity, rights, overrides, opts, scope, rootCore })
   return {
     server,
     identity,

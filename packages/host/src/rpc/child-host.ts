@@ -1,0 +1,43 @@
+// The Host a spawned process bootstraps, built from what its spawner asked (StartSpec):
+// its rights, the overrides served instead of its own capabilities, a BootContext naming
+// the caps it was handed, and an Executor bound to it that never gives its own children
+// more than this Host holds. For runtimes' embedders (procRuntime's `guest`, `ww host`).
+
+import type { Anchor } from '../anchors/types.js'
+import type { Cluster } from '../cluster/types.js'
+import type { StartSpec } from '../exec/types.js'
+import { bootContextServer } from './delegate.js'
+import { executorServer } from './executor.js'
+import { DEFAULT_RIGHTS, hostCapability, type CapabilityProvider, type HostCapability, type HostRights } from './host.js'
+import { Scope } from './scope.js'
+
+export interface ChildHostOptions {
+  /**
+   * The rights of a process whose spawner asked for none (default DEFAULT_RIGHTS, as
+   * process.capnp says). A spawning process's Executor narrows them to what it holds.
+   */
+  unasked?: Partial<HostRights>
+  /** The anchor `root()` serves unless overridden (default: the cluster's local tree). The Host takes it over. */
+  root?: Anchor
+  debug?: CapabilityProvider
+  dialer?: CapabilityProvider
+}
+
+/** The Host of the process `spec` starts; close it when the process ends. */
+export function childHostCapability(cluster: Cluster, spec: StartSpec, opts: ChildHostOptions = {}): HostCapability {
+  const unasked = opts.unasked ?? DEFAULT_RIGHTS
+  return hostCapability(cluster, {
+    processId: spec.pid,
+    // Already checked against the spawner's rights by its Executor (never widened).
+    rights: { ...(spec.child?.rights ?? unasked) },
+    ...(spec.child?.overrides ? { overrides: spec.child.overrides } : {}),
+    ...(opts.root ? { root: opts.root } : {}),
+    context: bootContextServer(spec),
+    executor: {
+      // `rights`: this Host's own (overrides count as granted): its children get no more.
+      capabilityFor: (identity, scope, rights) => executorServer(spec.executor, identity, scope?.child() ?? new Scope(), rights as HostRights, unasked),
+    },
+    ...(opts.debug ? { debug: opts.debug } : {}),
+    ...(opts.dialer ? { dialer: opts.dialer } : {}),
+  })
+}

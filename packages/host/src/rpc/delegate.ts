@@ -1,0 +1,144 @@
+// Delegation at spawn (process.capnp ExecOptions.caps and .overrides): reading them from a
+// request with their bounds, writing them on for Peer.exec, and the child's BootContext
+// that lists them. Holding them while the child runs is the tree's (exec/delegated.ts).
+
+import { process as proc, type common } from '@ww/schema'
+import { getInterfaceClient, Server, setInterfaceClient, type Client, type ClientLike } from 'capnp-ts'
+import { resolveCapability } from 'capnp-ts/src/rpc/capability.js'
+import type { HostOverrideCaps, NamedCap, StartSpec } from '../exec/types.js'
+import { cidBytes } from './cache.js'
+import { rpcError } from './errors.js'
+import { writeRef } from './process.js'
+
+/** Named capabilities one exec may hand over (process.capnp ExecOptions.caps). */
+export const MAX_CAPS = 64
+/** Bytes of one cap's name (UTF-8). */
+export const MAX_CAP_NAME_BYTES = 128
+
+const OVERRIDE_KEYS = ['view', 'pubSub', 'root', 'registry', 'dialer'] as const
+
+/** ExecOptions.caps → NamedCap[]: names non-empty, unique and bounded, no null cap. */
+export function readNamedCaps(list: { getLength(): number; get(i: number): common.NamedCap }): NamedCap[] {
+  const n = list.getLength()
+  if (n > MAX_CAPS) throw rpcError('ERR_LIMIT', `exec: ${n} caps, at most ${MAX_CAPS}`)
+  const out: NamedCap[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < n; i++) {
+    const e = list.get(i)
+    const name = e.getName()
+    if (name === '') throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap ${i} has an empty name`)
+    if (Buffer.byteLength(name) > MAX_CAP_NAME_BYTES) throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap name '${name.slice(0, 32)}…' is over ${MAX_CAP_NAME_BYTES} bytes`)
+    if (seen.has(name)) throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap name '${name}' is given twice`)
+    if (!e.hasCap()) throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap '${name}' is null`)
+    seen.add(name)
+    out.push({ name, cap: getInterfaceClient(1, e) })
+  }
+  return out
+}
+
+/** ExecOptions.overrides → the non-null ones. */
+export function readOverrides(o: proc.HostOverrides): HostOverrideCaps {
+  const out: { -readonly [K in keyof HostOverrideCaps]: HostOverrideCaps[K] } = {}
+  if (o.hasView()) out.view = o.getView()
+  if (o.hasPubSub()) out.pubSub = o.getPubSub()
+  if (o.hasRoot()) out.root = o.getRoot()
+  if (o.hasRegistry()) out.registry = o.getRegistry()
+  if (o.hasDialer()) out.dialer = o.getDialer()
+  return out
+}
+
+/**
+ * A cap the caller pipelined on one of its calls to us (a guest's `root().walk(p).readOnly()`
+ * passed straight on) is settled into what that call returned, so the capability itself is
+ * held and handed on. Resolved answers settle at once; for pending ones this returns a
+ * promise (the caller must own its request's bytes before awaiting it). A failed one stays broken.
+ */
+export function settleCaps(req: { caps?: readonly NamedCap[]; child?: { readonly overrides?: HostOverrideCaps } }): Promise<void> | undefined {
+  type AnswerTarget = { tag: string; answer?: { state: string; payload?: unknown; payloadPromise: Promise<unknown> }; transform?: number[] }
+  const pending: Array<Promise<void>> = []
+  const settle = (c: ClientLike, put: (c: ClientLike) => void): void => {
+    if (c instanceof Server) return
+    const t = ('client' in c ? c.client : c)._target as AnswerTarget
+    if (t.tag !== 'answer') return
+    if (t.answer!.state === 'resolved') { put(resolveCapability(t.answer!.payload as never, t.transform!) as Client); return }
+    pending.push(t.answer!.payloadPromise.then((p) => put(resolveCapability(p as never, t.transform!) as Client), () => {}))
+  }
+  if (req.caps) {
+    const caps = req.caps.map((c) => ({ ...c }))
+    for (const c of caps) settle(c.cap, (x) => { (c as { cap: ClientLike }).cap = x })
+    req.caps = caps
+  }
+  const o = req.child?.overrides as Record<string, ClientLike> | undefined
+  if (o) for (const k of OVERRIDE_KEYS) if (o[k] !== undefined) settle(o[k], (x) => { o[k] = x })
+  return pending.length === 0 ? undefined : Promise.all(pending).then(() => {})
+}
+
+/**
+ * Only what this host serves can go on to another host: the transport sends a capability
+ * this host merely imports (from a third connection) as null, and there is no generic
+ * forwarder. Refused rather than silently dropped.
+ */
+function forwardable(what: string, c: ClientLike): void {
+  if (c instanceof Server) return
+  const t = ('client' in c ? c.client : c)._target
+  if (t.tag !== 'local') throw rpcError('ERR_CAP_DENIED', `exec: ${what} is not served by this host, so it cannot be handed on (no three-party forwarding)`)
+}
+
+/** Throws ERR_CAP_DENIED unless every cap and override can go to another host. */
+export function assertForwardable(caps: readonly NamedCap[] | undefined, overrides: HostOverrideCaps | undefined): void {
+  for (const c of caps ?? []) forwardable(`cap '${c.name}'`, c.cap)
+  for (const k of OVERRIDE_KEYS) if (overrides?.[k] !== undefined) forwardable(`override ${k}`, overrides[k])
+}
+
+/** Writes caps and overrides into Peer.exec's ExecOptions (assertForwardable first). */
+export function writeDelegated(o: proc.ExecOptions, caps: readonly NamedCap[] | undefined, overrides: HostOverrideCaps | undefined): void {
+  if (caps !== undefined && caps.length > 0) {
+    const l = o.initCaps(caps.length)
+    caps.forEach((c, i) => { l.get(i).setName(c.name); setInterfaceClient(1, c.cap, l.get(i)) })
+  }
+  const keys = OVERRIDE_KEYS.filter((k) => overrides?.[k] !== undefined)
+  if (keys.length === 0) return
+  const w = o.initOverrides()
+  for (const k of keys) {
+    const c = overrides![k] as never
+    if (k === 'view') w.setView(c)
+    else if (k === 'pubSub') w.setPubSub(c)
+    else if (k === 'root') w.setRoot(c)
+    else if (k === 'registry') w.setRegistry(c)
+    else w.setDialer(c)
+  }
+}
+
+/**
+ * The BootContext of the process `spec` starts: who it is, its parent, its args blob and
+ * the caps its spawner passed, in the spawner's order. The caps are the tree's (held until
+ * the process ends); each answer hands out a reference the caller releases.
+ */
+export function bootContextServer(spec: StartSpec): proc.BootContext$Server {
+  const caps = spec.caps
+  const writeCaps = (out: (n: number) => { get(i: number): common.NamedCap }): void => {
+    const l = out(caps.length)
+    caps.forEach((c, i) => { l.get(i).setName(c.name); setInterfaceClient(1, c.cap, l.get(i)) })
+  }
+  return new proc.BootContext.Server({
+    info(_p, r) {
+      const i = r.initInfo()
+      writeRef(i.initSelf(), spec.host, spec.pid)
+      writeRef(i.initParent(), spec.parentRef.host, spec.parentRef.pid)
+      if (spec.cid !== undefined) i.setCid(cidBytes(spec.cid))
+      i.setName(spec.name ?? '')
+      if (spec.child?.args) i.setArgs(spec.child.args)
+      writeCaps((n) => i.initCaps(n))
+    },
+    self(_p, r) { writeRef(r.initSelf(), spec.host, spec.pid) },
+    parent(_p, r) { writeRef(r.initParent(), spec.parentRef.host, spec.parentRef.pid) },
+    args(_p, r) { if (spec.child?.args) r.setArgs(spec.child.args) },
+    caps(_p, r) { writeCaps((n) => r.initCaps(n)) },
+    cap(p, r) {
+      const name = p.getName()
+      const c = caps.find((x) => x.name === name)
+      if (c === undefined) throw rpcError('ERR_NOT_FOUND', `no cap named '${name}' (names: ${caps.map((x) => x.name).join(', ') || 'none'})`)
+      setInterfaceClient(0, c.cap, r)
+    },
+  })
+}
