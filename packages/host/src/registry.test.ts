@@ -1,4 +1,5 @@
 import { createRegistry, type ControlChannel } from './registry.js'
+import { decodeRegistryMessage, encodeAnnouncement } from './registry-wire.js'
 
 /** Registries joined by an in-memory broadcast, as pubsub joins hosts. */
 function bus(now: () => number): (self: string) => ReturnType<typeof createRegistry> {
@@ -56,6 +57,44 @@ describe('registry', () => {
     expect(found).toEqual([expect.objectContaining({ host: 'A', id: p.id })])
     a.close()
     b.close()
+  })
+
+  test('announcements carry the provider process, token and labels', async () => {
+    const [a, b] = pair(Date.now)
+    const p = a.provide('labelled', {}, { ttlMs: 5000, meta: ['version=2', 'zone=eu'], pid: 42n })
+    const [r] = await b.findProviders('labelled', { min: 1, timeoutMs: 1000 })
+    expect(r).toMatchObject({ host: 'A', pid: 42n, token: p.token, meta: ['version=2', 'zone=eu'] })
+    expect(a.provision(p.token)).toMatchObject({ pid: 42n, service: {} })
+    expect(b.provision(p.token)).toBeUndefined() // only the provider's host answers for it
+    p.release()
+    expect(a.provision(p.token)).toBeUndefined()
+  })
+
+  test('an announcement for a provider on another host than its sender is dropped', async () => {
+    const subs = new Map<string, (from: string, d: Uint8Array) => void>()
+    const b = createRegistry({ self: 'B', channel: { publish: () => {}, onMessage: (cb) => { subs.set('B', cb); return () => {} } } })
+    const forged = { name: 'svc', host: 'A', pid: 1n, token: 7n, ttlMs: 5000, meta: [], withdrawn: false }
+    subs.get('B')!('C', encodeAnnouncement(forged)) // C claims a provider on A
+    expect(await b.findProviders('svc')).toEqual([])
+    subs.get('B')!('A', encodeAnnouncement(forged))
+    expect(await b.findProviders('svc')).toEqual([expect.objectContaining({ host: 'A', token: 7n })])
+    subs.get('B')!('C', encodeAnnouncement({ ...forged, withdrawn: true })) // nor withdraw it
+    expect(await b.findProviders('svc')).toHaveLength(1)
+    b.forgetHost('A')
+    expect(await b.findProviders('svc')).toEqual([])
+  })
+
+  test('malformed registry messages are ignored', () => {
+    expect(decodeRegistryMessage(new Uint8Array([1, 0, 0, 0, 0, 9, 9]))).toBeUndefined()
+    expect(decodeRegistryMessage(new Uint8Array([9, 1]))).toBeUndefined()
+    expect(decodeRegistryMessage(new Uint8Array([2, 0xff]))).toBeUndefined() // not UTF-8
+    expect(decodeRegistryMessage(new Uint8Array(70_000).fill(2))).toBeUndefined()
+  })
+
+  test('labels are bounded', () => {
+    const [a] = pair(Date.now)
+    expect(() => a.provide('x', {}, { ttlMs: 10, meta: Array.from({ length: 65 }, () => 'k=v') })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => a.provide('x', {}, { ttlMs: 10, meta: ['k='.padEnd(70_000, 'v')] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
   })
 
   test('findProviders honours an AbortSignal', async () => {

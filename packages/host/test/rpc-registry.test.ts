@@ -76,6 +76,23 @@ describe('Registry over RPC', () => {
     expect(await codeOf(registry.provide((p) => { p.setName('bad'); setInterfaceClient(1, echoService(''), p); p.initOptions().setTtlMs(5) }))).toBe('ERR_INVALID_ARGUMENT')
   })
 
+  // Pins a bug: a finder on another connection than the provider got a null capability
+  // (the transport does not forward what it only imports); it now gets a forwarder, which
+  // cancel revokes.
+  test('a finder on another connection calls the service; cancel revokes what it holds', async () => {
+    const other = rig(c, { processId: 8, rights: { registry: true } })
+    const prov = (await r.host.registry().getRegistry().provide((p) => { p.setName('shared'); setInterfaceClient(1, echoService('A:'), p) })).getProvision()
+    const found = (await other.host.registry().getRegistry().find((p) => { p.setName('shared'); p.setLimit(1) })).getProviders()
+    expect(found.get(0).getProvider().getPid()).toBe(7n)
+    const echo = new testing.Echo.Client(getInterfaceClient(1, found.get(0)))
+    const res = await echo.echo((p) => p.setPayload(enc.encode('hi')))
+    expect(new TextDecoder().decode(res.getPayload().toUint8Array())).toBe('A:hi')
+    await prov.cancel()
+    expect(await codeOf(echo.echo((p) => p.setPayload(enc.encode('hi'))))).toBe('ERR_REVOKED')
+    other.client.close()
+    other.hc.close()
+  })
+
   test('registry is ERR_CAP_DENIED unless granted', async () => {
     const r2 = rig(c)
     expect(await codeOf(r2.host.registry())).toBe('ERR_CAP_DENIED')

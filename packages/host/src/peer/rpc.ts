@@ -20,6 +20,7 @@ import type { ProcessTree } from '../exec/process-tree.js'
 import type { Pid, RemoteProcess, RemoteSpawner, SpawnRequest } from '../exec/types.js'
 import { cidBytes } from '../rpc/cache.js'
 import { remoteSpawn } from './spawn.js'
+import { remoteServices } from './providers.js'
 import { peerServer } from './server.js'
 import { streamDuplex } from './stream.js'
 import { connectLibp2pStream } from './rpc-stream.js'
@@ -160,6 +161,8 @@ export class PeerRpc implements RemoteSpawner {
   readonly #node: Libp2p
   readonly #opts: Required<Omit<PeerRpcOptions, 'onError'>> & { onError: (e: unknown) => void }
   readonly #links = new Map<HostId, Promise<PeerLink>>()
+  /** The same links once open, for callers that must not wait a turn (registry forwarders). */
+  readonly #ready = new Map<HostId, PeerLink>()
   /** Inbound connections, closed with the layer. */
   readonly #served = new Set<RpcConnection>()
   #watch: { close(): void } | undefined
@@ -176,14 +179,28 @@ export class PeerRpc implements RemoteSpawner {
     }
   }
 
-  /** Serves the protocol and watches the view (a host that leaves loses its link). */
+  /**
+   * Serves the protocol, watches the view (a host that leaves loses its link and its
+   * registry announcements) and lets the registry reach providers on other hosts.
+   */
   async start(): Promise<void> {
     await this.#node.handle(PEER_PROTOCOL, (stream, connection) => {
       this.#serve(stream, connection.remotePeer.toString())
     }, { runOnLimitedConnection: false })
     this.#watch = this.#cluster.view.watch({
-      handler: (e) => { if (e.type === 'leave') this.#drop(e.host.id, `host ${e.host.id} left (${e.reason})`) },
+      handler: (e) => {
+        if (e.type !== 'leave') return
+        this.#drop(e.host.id, `host ${e.host.id} left (${e.reason})`)
+        this.#cluster.registry.forgetHost(e.host.id)
+      },
     })
+    this.#cluster.registry.setRemote(remoteServices(this))
+  }
+
+  /** The open link to `host`, if there is one now. */
+  openLink(host: HostId): PeerLink | undefined {
+    const l = this.#ready.get(host)
+    return l !== undefined && !l.closed ? l : undefined
   }
 
   /**
@@ -247,10 +264,12 @@ export class PeerRpc implements RemoteSpawner {
       name: `peer->${host.slice(-8)}`,
       onClose: (reason) => {
         link.markClosed('connection closed', reason)
+        if (this.#ready.get(host) === link) this.#ready.delete(host)
         void this.#links.get(host)?.then((l) => { if (l === link) this.#links.delete(host) }, () => {})
       },
     })
     link = new PeerLink(host, conn, this.#opts.callTimeoutMs)
+    this.#ready.set(host, link)
     if (this.#closed) link.close()
     return link
   }
@@ -271,6 +290,7 @@ export class PeerRpc implements RemoteSpawner {
   }
 
   #drop(host: HostId, why: string): void {
+    this.#ready.delete(host)
     const p = this.#links.get(host)
     if (!p) return
     this.#links.delete(host)
@@ -280,15 +300,22 @@ export class PeerRpc implements RemoteSpawner {
   /** Open outbound links, by host. */
   links(): HostId[] { return [...this.#links.keys()] }
 
-  /** For Debug: links open (outbound), connections served (inbound), remote spawns started. */
-  stats(): { links: number; served: number; spawns: number } {
-    return { links: this.#links.size, served: this.#served.size, spawns: this.#spawns }
+  /**
+   * For Debug: links open (outbound), connections served (inbound), remote spawns started,
+   * and capabilities other hosts hold from this one over served connections (Peer
+   * bootstraps included) — what a leak would grow.
+   */
+  stats(): { links: number; served: number; spawns: number; exported: number } {
+    let exported = 0
+    for (const c of this.#served) exported += c.stats.exports
+    return { links: this.#links.size, served: this.#served.size, spawns: this.#spawns, exported }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#watch?.close()
+    this.#cluster.registry.setRemote(undefined)
     await this.#node.unhandle(PEER_PROTOCOL).catch(this.#opts.onError)
     const links = await Promise.allSettled([...this.#links.values()])
     this.#links.clear()

@@ -1,9 +1,9 @@
 // The Peer capability (schemas/peer.capnp) one host offers another on /ww/rpc/1.0.0:
-// ping, info, anchors, and — once a ProcessTree is served (`PeerRpc.serveExec`) — exec
-// and bytecode. provider is not served yet (ERR_CAP_DENIED, a typed answer rather than a
-// missing method).
+// ping, info, anchors, provider (a registry provision of this host, for finders there),
+// and — once a ProcessTree is served (`PeerRpc.serveExec`) — exec and bytecode.
 
 import { peer } from '@ww/schema'
+import { setInterfaceClient } from 'capnp-ts'
 import type { Cluster } from '../cluster/types.js'
 import type { ProcessTree } from '../exec/process-tree.js'
 import type { ProcessHandle, SpawnRequest } from '../exec/types.js'
@@ -14,6 +14,7 @@ import { readSpawnRequest } from '../rpc/executor.js'
 import { guard } from '../rpc/guard.js'
 import { writeHostInfo } from '../rpc/info.js'
 import { processServer } from '../rpc/process.js'
+import { serveProvision } from '../rpc/registry.js'
 import { Scope } from '../rpc/scope.js'
 
 export interface PeerServer {
@@ -69,7 +70,10 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
     bytecode(p, r) {
       r.setBytecode(cluster.cache.get(cidText(p.getCid().toUint8Array())))
     },
-    provider() { throw denied(`Peer.provider from ${caller}: not served by this host`) },
+    provider(p, r) {
+      // A reference of the caller's own, released by it (or with this connection).
+      setInterfaceClient(0, serveProvision(cluster.registry, p.getToken()), r)
+    },
   }))
   return {
     server,

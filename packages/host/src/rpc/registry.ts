@@ -1,13 +1,16 @@
-// The Registry server over the core registry. Provided services are stored in the core
-// as `Offer`s: the capability plus who offered it and its labels, so finders on this host
-// get the capability and the provider's identity. Remote providers come without a
-// capability (the core learns only their host and id over pubsub).
+// The Registry server over the core registry. A provided service is stored in the core as
+// an `Offer`: the capability, and a forwarder to it that finders get (so a finder on any
+// connection can call it, and cancel revokes what finders hold). A provider on another
+// host is written as the forwarder the core's RemoteServices makes (src/peer/providers.ts):
+// its calls go through the link to that host and Peer.provider there (`serveProvision`).
 
 import { registry as reg } from '@ww/schema'
-import { getInterfaceClient, setInterfaceClient, type Client } from 'capnp-ts'
+import { Client, getInterfaceClient, Server, setInterfaceClient, type ClientLike } from 'capnp-ts'
+import { ConnectionClosedError } from '@ww/transport'
 import type { Provider, Registry } from '../registry.js'
 import { isHostError } from '../errors.js'
-import { denied, rpcError } from './errors.js'
+import { denied, revoked, rpcError } from './errors.js'
+import { forwardingServer, type ForwardOptions } from './forward.js'
 import { guard } from './guard.js'
 import { freeOnRelease, retainLocal, revokerServer } from './common.js'
 import type { Scope } from './scope.js'
@@ -20,7 +23,35 @@ const WAIT_DEFAULT = 1_000
 const FIND_LIMIT = 100
 
 class Offer {
-  constructor(readonly client: Client, readonly by: ProcessIdentity, readonly meta: string[]) {}
+  token = 0n
+  /** What finders on this host get: one forwarder per provision. */
+  readonly proxy: Server
+  constructor(readonly core: Registry, readonly client: Client) {
+    this.proxy = forwardingServer(client, this.guards())
+  }
+
+  /** Calls fail ERR_REVOKED once the provision is cancelled, released or expired. */
+  guards(): ForwardOptions {
+    return {
+      check: () => { if (this.core.provision(this.token)?.service !== this) throw revoked(`provision ${this.token}: withdrawn or expired`) },
+      // The provider's connection closed under a call: the provider is gone.
+      mapError: (e) => (e instanceof ConnectionClosedError ? revoked(`provision ${this.token}: the provider is gone`) : e),
+    }
+  }
+}
+
+/**
+ * A new capability for the live provision `token` of this host (Peer.provider): one per
+ * caller, so each caller's reference is its own to release. ERR_REVOKED if there is none.
+ */
+export function serveProvision(core: Registry, token: bigint): ClientLike {
+  const p = core.provision(token)
+  if (p === undefined) throw revoked(`provision ${token}: withdrawn, expired or unknown`)
+  const s = p.service
+  if (s instanceof Offer) return forwardingServer(s.client, s.guards())
+  // Provided through the core API by the embedder: a capability is passed on as it is.
+  if (s instanceof Server || s instanceof Client) return s
+  throw denied(`provision ${token} is not a capability`)
 }
 
 export interface RegistryServerInit {
@@ -65,15 +96,13 @@ export function registryServer(init: RegistryServerInit): reg.Registry$Server {
 
   function write(out: reg.Provider, p: Provider): void {
     out.setName(p.name.slice(prefix.length))
-    const offer = p.service instanceof Offer ? p.service : undefined
-    if (offer !== undefined) {
-      setInterfaceClient(1, offer.client, out)
-      const meta = out.initMeta(offer.meta.length)
-      offer.meta.forEach((m, i) => meta.set(i, m))
-    }
+    const service = p.service instanceof Offer ? p.service.proxy : core.remoteService(p)
+    if (service instanceof Server || service instanceof Client) setInterfaceClient(1, service, out)
+    const meta = out.initMeta(p.meta.length)
+    p.meta.forEach((m, i) => meta.set(i, m))
     const ref = out.initProvider()
-    ref.setHost(offer?.by.host ?? p.host)
-    ref.setPid(offer?.by.pid ?? 0n)
+    ref.setHost(p.host)
+    ref.setPid(p.pid)
     out.setExpiresInMs(Math.max(0, Math.min(0xffffffff, Math.round(p.expiresAt - Date.now()))))
   }
 
@@ -92,7 +121,9 @@ export function registryServer(init: RegistryServerInit): reg.Registry$Server {
       const metaList = o.getMeta()
       const meta = Array.from({ length: metaList.getLength() }, (_, i) => metaList.get(i))
       const client = getInterfaceClient(1, p)
-      const provision = core.provide(name, new Offer(client, identity, meta), { ttlMs })
+      const offer = new Offer(core, client)
+      const provision = core.provide(name, offer, { ttlMs, meta, pid: identity.pid })
+      offer.token = provision.token
       const letGo = retainLocal(client)
       const release = scope.hold('provisions', () => { provision.release(); letGo(); client.dispose() })
       // Released by the peer: withdrawn, as by cancel.

@@ -1,0 +1,144 @@
+// The registry across hosts (issue 5): a process on A provides an Echo; a process on B
+// finds it — with its host, pid and labels — and calls it through B's link to A
+// (Peer.provider there). Cancel, an expired lease and A stopping all end in typed errors;
+// releasing the proxy on B releases what A handed out.
+import { getInterfaceClient, setInterfaceClient, type Client } from 'capnp-ts'
+import { peer, registry as capReg, testing } from '@ww/schema'
+import { libp2pCluster, waitForHost, type Libp2pCluster } from '../src/index.js'
+import { codeOf, dec, enc, rig, type Rig } from './rpc-rig.js'
+
+/** Echo answering `tag` + payload; counter hands out a Counter (a capability in results). */
+function echoService(tag: string): testing.Echo$Server {
+  return new testing.Echo.Server({
+    ping() {},
+    echo(p, r) { r.setPayload(new Uint8Array([...enc.encode(tag), ...p.getPayload().toUint8Array()])) },
+    counter(p, r) {
+      let total = p.getStart()
+      r.setCounter(new testing.Counter.Server({ add(q, s) { total += q.getN(); s.setTotal(total) } }))
+    },
+  })
+}
+
+async function until(f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+function registryOf(r: Rig): capReg.Registry$Client { return r.host.registry().getRegistry() }
+
+async function provide(r: Rig, name: string, tag: string, ttlMs = 10_000): Promise<capReg.Provision$Client> {
+  const res = await registryOf(r).provide((p) => {
+    p.setName(name)
+    setInterfaceClient(1, echoService(tag), p)
+    const o = p.initOptions()
+    o.setTtlMs(ttlMs)
+    const m = o.initMeta(2)
+    m.set(0, 'version=2')
+    m.set(1, `tag=${tag}`)
+  })
+  return res.getProvision()
+}
+
+async function find(r: Rig, name: string, waitMs = 5000): Promise<capReg.Provider[]> {
+  const l = (await registryOf(r).find((p) => { p.setName(name); p.setLimit(1); p.setWaitMs(waitMs) })).getProviders()
+  return Array.from({ length: l.getLength() }, (_, i) => l.get(i))
+}
+
+const echo = async (c: Client, s: string): Promise<string> =>
+  dec.decode((await new testing.Echo.Client(c).echo((p) => p.setPayload(enc.encode(s)))).getPayload().toUint8Array())
+
+describe('registry across hosts', () => {
+  let a: Libp2pCluster, b: Libp2pCluster
+  let onA: Rig, onB: Rig
+  beforeAll(async () => {
+    a = await libp2pCluster({ ttlMs: 3000 })
+    b = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
+    await waitForHost(a.view, b.id, { timeoutMs: 10_000 })
+    await waitForHost(b.view, a.id, { timeoutMs: 10_000 })
+    onA = rig(a, { processId: 3, rights: { registry: true } })
+    onB = rig(b, { processId: 9, rights: { registry: true } })
+  })
+  afterAll(async () => {
+    for (const r of [onA, onB]) { r?.client.close(); r?.hc.close() }
+    await Promise.all([a?.close(), b?.close()])
+  })
+
+  test('B finds A\'s provider with its pid and labels, calls it, and releasing it frees A\'s reference', async () => {
+    const prov = await provide(onA, 'echo', 'A:')
+    const found = await find(onB, 'echo')
+    expect(found).toHaveLength(1)
+    const one = found[0]!
+    expect([one.getName(), one.getProvider().getHost(), one.getProvider().getPid()]).toEqual(['echo', a.id, 3n])
+    expect([one.getMeta().get(0), one.getMeta().get(1)]).toEqual(['version=2', 'tag=A:'])
+    await (await b.dialPeer(a.id)).ping()
+    const base = a.rpc.stats().exported // the Peer bootstrap B holds
+    const svc = getInterfaceClient(1, one)
+    expect(await echo(svc, 'hi')).toBe('A:hi')
+    expect(await echo(svc, 'again')).toBe('A:again')
+    expect(a.rpc.stats().exported).toBe(base + 1) // one reference for B's proxy, reused
+    // A capability in the results crosses both hosts too, and keeps its state.
+    const made = new testing.Echo.Client(svc).counter((p) => p.setStart(40n))
+    const counter = made.getCounter() // pipelined: called before the answer is back
+    expect((await counter.add((p) => p.setN(2n))).getTotal()).toBe(42n)
+    expect((await counter.add((p) => p.setN(1n))).getTotal()).toBe(43n)
+    expect(a.rpc.stats().exported).toBe(base + 2)
+    // The provider process holds two exports too: its Echo and the Counter it made.
+    expect(onA.client.stats.exports).toBe(2)
+    ;(await made).getCounter().dispose()
+    svc.dispose()
+    await until(() => a.rpc.stats().exported === base && onA.client.stats.exports === 1)
+    expect([a.rpc.stats().exported, onA.client.stats.exports]).toEqual([base, 1])
+    await prov.cancel()
+  })
+
+  test('cancel on A: B stops listing it and a proxy B holds fails ERR_REVOKED', async () => {
+    const prov = await provide(onA, 'gone', 'A:')
+    const svc = getInterfaceClient(1, (await find(onB, 'gone'))[0]!)
+    expect(await echo(svc, 'x')).toBe('A:x')
+    await prov.cancel()
+    await until(async () => (await find(onB, 'gone', 1)).length === 0)
+    expect(await codeOf(echo(svc, 'y'))).toBe('ERR_REVOKED')
+    svc.dispose()
+  })
+
+  test('a lease A stops refreshing expires: ERR_REVOKED for B, then not found', async () => {
+    await provide(onA, 'lapse', 'A:', 1000)
+    const svc = getInterfaceClient(1, (await find(onB, 'lapse'))[0]!)
+    expect(await echo(svc, 'x')).toBe('A:x')
+    await new Promise((r) => setTimeout(r, 1100))
+    expect(await codeOf(echo(svc, 'y'))).toBe('ERR_REVOKED')
+    expect(await find(onB, 'lapse', 1)).toHaveLength(0)
+    svc.dispose()
+  })
+
+  test('Peer.provider for a token A does not have is ERR_REVOKED', async () => {
+    const link = await b.dialPeer(a.id)
+    const res = link.peer.provider((p) => p.setToken(12345n))
+    expect(await codeOf(res)).toBe('ERR_REVOKED')
+    expect(peer.Peer.methods.provider.methodId).toBe(4)
+  })
+
+  test('a provider\'s host that stops: calls fail ERR_HOST_UNREACHABLE, promptly', async () => {
+    const c = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
+    await waitForHost(b.view, c.id, { timeoutMs: 10_000 })
+    const onC = rig(c, { processId: 5, rights: { registry: true } })
+    await provide(onC, 'short', 'C:')
+    await provide(onC, 'unused', 'C:')
+    const used = getInterfaceClient(1, (await find(onB, 'short'))[0]!)
+    const unused = getInterfaceClient(1, (await find(onB, 'unused'))[0]!) // never called before C stops
+    expect(await echo(used, 'x')).toBe('C:x')
+    onC.client.close()
+    onC.hc.close()
+    await c.close()
+    const t0 = Date.now()
+    expect(await codeOf(echo(used, 'y'))).toBe('ERR_HOST_UNREACHABLE')
+    expect(await codeOf(echo(unused, 'y'))).toBe('ERR_HOST_UNREACHABLE')
+    expect(Date.now() - t0).toBeLessThan(6000) // bounded by the dial timeout (5 s), not the call bound
+    expect(await find(onB, 'short', 1)).toHaveLength(0)
+    used.dispose()
+    unused.dispose()
+  })
+})
