@@ -4,7 +4,7 @@
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
 import {
-  debugProvider, embeddedCluster, executorProvider, executorServer, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
+  childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
   type Cluster, type HostCapability, type HostRights, type StartSpec,
 } from '@ww/host'
 import { procRuntime, Scheduler } from '@ww/proc'
@@ -135,13 +135,19 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   }
 }
 
-/** What a process spawned on this host may reach: the cluster view, pubsub, the cluster's anchors, and an executor (its children). */
+/**
+ * What a process spawned on this host may reach when its spawner asked for no rights: the
+ * cluster view, pubsub, the cluster's anchors, and an executor (its children). A spawning
+ * process's Executor narrows this to what that process holds.
+ */
 const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true, executor: true }
 
 /**
  * One process's composition: the default restricted WASI with its stdout/stderr as lines
- * to the host's operator, and a Host bound to its pid whose executor is the one the
- * tree bound to this process (what it spawns are its children).
+ * to the host's operator, and its Host as its spawner asked (childHostCapability): the
+ * rights asked (GUEST_RIGHTS if none), which its spawner's Executor checked against its
+ * own; the overrides and the caps (in its BootContext) it was handed; an executor bound to
+ * it that gives its children no more than it holds.
  */
 function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['onOutput']) {
   const lines = new LineSplitter((fd, line) => onOutput?.(spec.pid, fd, line))
@@ -153,13 +159,8 @@ function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['on
     stdout: sink(1),
     stderr: sink(2),
     host: () => {
-      const hc = hostCapability(cluster, {
-        processId: spec.pid,
-        rights: GUEST_RIGHTS,
-        // The cluster's root (host.capnp's default): `<host id>/…` reaches any host's anchors.
-        root: cluster.anchors.walk(''),
-        executor: { capabilityFor: (identity, scope) => executorServer(spec.executor, identity, scope?.child() ?? new Scope()) },
-      })
+      // The cluster's root (host.capnp's default): `<host id>/…` reaches any host's anchors.
+      const hc = childHostCapability(cluster, spec, { unasked: GUEST_RIGHTS, root: cluster.anchors.walk('') })
       return { server: hc.server, close: (reason?: string) => { lines.flush(); hc.close(reason) } }
     },
   }
