@@ -3,7 +3,9 @@
 // multi-process tests and benchmarks). Requests: {"id":n,"cmd":…}; replies:
 // {"id":n,"ok":…} or {"id":n,"error":{code,message}}; events: {"ev":…}.
 import { createInterface } from 'node:readline'
-import { host as capHost, type process as capProcess } from '@ww/schema'
+import { host as capHost, testing, type process as capProcess, type registry as capReg } from '@ww/schema'
+import { getInterfaceClient, setInterfaceClient } from 'capnp-ts'
+import { RemoteError } from '@ww/transport'
 import { createPair } from '@ww/transport'
 import { libp2pCluster } from '../cluster/libp2p.js'
 import { hostProcessTree } from '../exec/host-tree.js'
@@ -41,6 +43,22 @@ cluster.view.watch({ handler: (e) => out({ ev: e.type, host: e.host.id, ...(e.ty
 const topics = new Map<string, Topic>()
 const subs = new Map<string, Subscription>()
 const topic = (n: string): Topic => { let t = topics.get(n); if (!t) topics.set(n, t = cluster.pubsub.join(n)); return t }
+
+// The registry, through two processes' Hosts over real frames: a provider (pid 1) whose
+// Echo answers "<host>:" + payload, and a finder (pid 2) that keeps the first service found.
+const registryOf = (pid: number): capReg.Registry$Client => {
+  const h = hostCapability(cluster, { processId: pid, rights: { registry: true } })
+  const [c] = createPair({ frames: true, b: { bootstrap: h.server } })
+  return c.bootstrap(capHost.Host).registry().getRegistry()
+}
+const providerReg = registryOf(1)
+const finderReg = registryOf(2)
+const provisions = new Map<string, capReg.Provision$Client>()
+const held = new Map<string, testing.Echo$Client>()
+const echoServer = (): testing.Echo$Server => new testing.Echo.Server({
+  ping() {}, counter() {},
+  echo(p, r) { r.setPayload(enc.encode(`${cluster.id}:${dec.decode(p.getPayload().toUint8Array())}`)) },
+})
 
 type Req = { id: number; cmd: string; [k: string]: unknown }
 const handlers: Record<string, (r: Req) => Promise<unknown> | unknown> = {
@@ -97,6 +115,38 @@ const handlers: Record<string, (r: Req) => Promise<unknown> | unknown> = {
     watches.set(key, w)
     await w.ready
     return true
+  },
+  provide: async (r) => {
+    const res = await providerReg.provide((p) => {
+      p.setName(String(r.name))
+      setInterfaceClient(1, echoServer(), p)
+      const o = p.initOptions()
+      o.setTtlMs(Number(r.ttlMs ?? 10_000))
+      o.initMeta(1).set(0, 'version=1')
+    })
+    provisions.set(String(r.name), res.getProvision())
+    return true
+  },
+  cancel: async (r) => { await provisions.get(String(r.name))!.cancel(); return true },
+  // find {name, waitMs} → [{host, pid, meta}]; the first one's service is kept for callHeld.
+  find: async (r) => {
+    const l = (await finderReg.find((p) => { p.setName(String(r.name)); p.setLimit(1); p.setWaitMs(Number(r.waitMs ?? 1000)) })).getProviders()
+    if (l.getLength() > 0) held.set(String(r.name), new testing.Echo.Client(getInterfaceClient(1, l.get(0))))
+    return Array.from({ length: l.getLength() }, (_, i) => {
+      const p = l.get(i)
+      const meta = p.getMeta()
+      return { host: p.getProvider().getHost(), pid: Number(p.getProvider().getPid()), meta: Array.from({ length: meta.getLength() }, (_, k) => meta.get(k)) }
+    })
+  },
+  // callHeld {name, payload} → {ok: answer} or {code}, with the time it took.
+  callHeld: async (r) => {
+    const t0 = Date.now()
+    try {
+      const res = await held.get(String(r.name))!.echo((p) => p.setPayload(enc.encode(String(r.payload))))
+      return { ok: dec.decode(res.getPayload().toUint8Array()), ms: Date.now() - t0 }
+    } catch (e) {
+      return { code: e instanceof RemoteError ? e.remoteCode : String(e), ms: Date.now() - t0 }
+    }
   },
   close: async () => {
     for (const w of watches.values()) w.close()
