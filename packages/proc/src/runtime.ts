@@ -15,9 +15,10 @@ import { ModuleCache } from './internal/module-cache.js'
 export interface ProcRuntimeOptions {
   /**
    * Each process's composition, from its start spec: WASI policy and stdio sinks, its
-   * Host capability (`host`; give it `spec.executor` as its executor so the process spawns
-   * its own children), limits, plugins. Default: the default restricted WASI, no Host
-   * (a module importing `ww` then fails to start).
+   * Host capability (`host`; `childHostCapability(cluster, spec)` builds the one its
+   * spawner asked for — rights, overrides, caps in its BootContext, `spec.executor` so it
+   * spawns its own children), limits, plugins. Default: the default restricted WASI, no
+   * Host (a module importing `ww` then fails to start).
    */
   guest?: (spec: StartSpec) => Omit<GuestOptions, 'parent' | 'signal'>
   /** Compiled modules kept (default 64, least recently used dropped). */
