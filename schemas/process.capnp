@@ -165,7 +165,9 @@ struct ExecOptions @0xe1a2f7163959e376 {
 
   caps @3 :List(Common.NamedCap);
   # Named capabilities the child finds in its BootContext. Passing a capability is
-  # delegation: the child can do with it what the caller can.
+  # delegation: the child can do with it what the caller can. At most 64, names of 1 to
+  # 128 bytes (ERR_LIMIT, ERR_INVALID_ARGUMENT). Held for the child until it ends; only
+  # capabilities the executing host serves can be handed on (else ERR_CAP_DENIED).
 
   rights @4 :HostRights;
   # Which capabilities the child's own Host offers (intersected with the caller's).
@@ -174,7 +176,7 @@ struct ExecOptions @0xe1a2f7163959e376 {
 
   overrides @5 :HostOverrides;
   # Capabilities that replace the defaults in the child's Host (e.g. a read-only
-  # subtree as its root anchor).
+  # subtree as its root anchor); a non-null one counts as granted. Held as `caps` are.
 
   grants @6 :Grants;
   # WASI widenings and limits. Null: the defaults (no scratch dir, real clock, crypto

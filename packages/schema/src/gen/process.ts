@@ -390,7 +390,9 @@ export class ExecOptions extends $.Struct {
   disownArgs(): $.Orphan<$.Data> { return $.Struct.disown(this.getArgs()) }
   /**
    * Named capabilities the child finds in its BootContext. Passing a capability is
-   * delegation: the child can do with it what the caller can.
+   * delegation: the child can do with it what the caller can. At most 64, names of 1 to
+   * 128 bytes (ERR_LIMIT, ERR_INVALID_ARGUMENT). Held for the child until it ends; only
+   * capabilities the executing host serves can be handed on (else ERR_CAP_DENIED).
    */
   getCaps(): $.List<$common.NamedCap> { return $.Struct.getList(3, $L0, this) }
   initCaps(length: number): $.List<$common.NamedCap> { return $.Struct.initList(3, $L0, length, this) }
@@ -411,7 +413,7 @@ export class ExecOptions extends $.Struct {
   disownRights(): $.Orphan<HostRights> { return $.Struct.disown(this.getRights()) }
   /**
    * Capabilities that replace the defaults in the child's Host (e.g. a read-only
-   * subtree as its root anchor).
+   * subtree as its root anchor); a non-null one counts as granted. Held as `caps` are.
    */
   getOverrides(): HostOverrides { return $.Struct.getStruct(5, HostOverrides, this) }
   initOverrides(): HostOverrides { return $.Struct.initStructAt(5, HostOverrides, this) }
