@@ -14,8 +14,9 @@ using Process = import "process.capnp";
 using Anchor = import "anchor.capnp";
 
 struct Announcement @0xff827aec8f8b50f4 {
-  # A registry announcement, as published on the cluster's registry topic. Finders
-  # resolve it to a capability with `Peer.provider`.
+  # A registry announcement, as published on the cluster's registry topic (after a kind
+  # byte 1; kind 2 followed by a UTF-8 name is a query). Finders resolve it to a
+  # capability with `Peer.provider`.
 
   name @0 :Text;
   # The fully prefixed service name.
@@ -52,8 +53,9 @@ interface Peer @0xc1ee4c98368f2276 {
   # A module from the callee's cache. ERR_NOT_FOUND if absent.
 
   provider @4 (token :UInt64) -> (service :Capability);
-  # The service capability of a live provision on the callee (see `Announcement`).
-  # ERR_REVOKED if it was withdrawn or expired.
+  # The service capability of a live provision on the callee (see `Announcement`), a
+  # reference of the caller's own (releasing it releases it on the callee). ERR_REVOKED if
+  # it was withdrawn, expired or is unknown; its calls fail so once that happens later.
 
   anchors @5 () -> (root :Anchor.Anchor);
   # The callee's replica of the anchor tree, for reading capability values it hosts and

@@ -10,8 +10,9 @@ import * as $process from './process.js'
 export const _capnpFileId = 0xb56c48658cec1397n
 
 /**
- * A registry announcement, as published on the cluster's registry topic. Finders
- * resolve it to a capability with `Peer.provider`.
+ * A registry announcement, as published on the cluster's registry topic (after a kind
+ * byte 1; kind 2 followed by a UTF-8 name is a query). Finders resolve it to a
+ * capability with `Peer.provider`.
  */
 export class Announcement extends $.Struct {
   static override readonly _capnp = {
@@ -282,8 +283,9 @@ export class Peer$Client {
     return this.client.call(Peer_bytecode$Method, params, Peer_bytecode$Promise)
   }
   /**
-   * The service capability of a live provision on the callee (see `Announcement`).
-   * ERR_REVOKED if it was withdrawn or expired.
+   * The service capability of a live provision on the callee (see `Announcement`), a
+   * reference of the caller's own (releasing it releases it on the callee). ERR_REVOKED if
+   * it was withdrawn, expired or is unknown; its calls fail so once that happens later.
    */
   provider(params?: (params: Peer_provider$Params) => void): Peer_provider$Promise {
     return this.client.call(Peer_provider$Method, params, Peer_provider$Promise)
