@@ -138,6 +138,9 @@ export function copyPointer(src: Pointer, dst: Pointer, cap: (c: Client | null) 
     case PointerType.STRUCT: {
       const from = getContent(src)
       const size = getTargetStructSize(src)
+      // An empty struct gets the canonical pointer (offset -1), not a 0-byte allocation:
+      // with that, a forwarded call with no params (Anchor.path, get) was never answered.
+      if (getByteLength(size) === 0) { setStructPointer(-1, size, dst); return }
       const to = dst.segment.allocate(getByteLength(size))
       to.segment.copyWords(to.byteOffset, from.segment, from.byteOffset, getDataWordLength(size))
       for (let i = 0; i < size.pointerLength; i++) {
