@@ -21,12 +21,15 @@ test('a runaway loop and a memory bomb are killed while 100 neighbours finish th
   const spin = await s.compile(await G.wat(G.SPIN))
   const bomb = await s.compile(await G.wat(G.MEMBOMB))
   const count = await s.compile(await G.wat(G.COUNT))
-  const runaway = s.spawn(spin, { deadlineMs: 200 })
+  // A deadline long enough that a loaded CI machine still preempts it many times.
+  const runaway = s.spawn(spin, { deadlineMs: 1_000 })
   const bomber = s.spawn(bomb, { memoryPages: 64, onMemoryLimit: 'kill' })
   const neighbours = Array.from({ length: 100 }, () => s.spawn(count))
   for (const n of neighbours) n.trySend(u32(200_000))
   const done = await Promise.all(neighbours.map((n) => n.wait()))
   for (const st of done) expect(st).toEqual({ kind: 'exited', code: 0 })
+  // The neighbours finished while the runaway was still spinning: it never held the thread.
+  expect(runaway.info().state).not.toBe('exited')
   expect(await bomber.wait()).toMatchObject({ kind: 'limit', which: 'memory' })
   expect(await runaway.wait()).toMatchObject({ kind: 'limit', which: 'time' })
   // The runaway was preempted: it shared the CPU in many slices instead of holding it.
