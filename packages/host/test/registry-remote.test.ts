@@ -79,6 +79,7 @@ describe('registry across hosts', () => {
     expect(await echo(svc, 'hi')).toBe('A:hi')
     expect(await echo(svc, 'again')).toBe('A:again')
     await new testing.Echo.Client(svc).ping() // empty params and results: a zero-sized struct each way
+    expect(await echo(svc, '')).toBe('A:') // an empty list
     expect(a.rpc.stats().exported).toBe(base + 1) // one reference for B's proxy, reused
     // A capability in the results crosses both hosts too, and keeps its state.
     const made = new testing.Echo.Client(svc).counter((p) => p.setStart(40n))

@@ -53,14 +53,17 @@ describe('forwardingServer', () => {
   test('forwards any @ww/schema method, checks each call, and is unimplemented for other interfaces', async () => {
     let total = 0n
     let live = true
-    const target = new Client({ tag: 'local', server: new testing.Echo.Server({
+    const service = new testing.Echo.Server({
       ping() {}, echo(p, r) { r.setPayload(p.getPayload().toUint8Array()) },
       counter(p, r) { total = p.getStart(); r.setCounter(new testing.Counter.Server({ add(q, s) { total += q.getN(); s.setTotal(total) } })) },
-    }) })
-    const fwd = forwardingServer(target, { check: () => { if (!live) throw revoked('gone') } })
+    })
+    // client → (frames) → forwarder → (frames) → service: both hops on the wire.
+    const [toService] = createPair({ frames: true, b: { bootstrap: service } })
+    const fwd = forwardingServer(toService.bootstrap(testing.Echo).client, { check: () => { if (!live) throw revoked('gone') } })
     const [a] = createPair({ frames: true, b: { bootstrap: fwd } })
     const echo = a.bootstrap(testing.Echo)
     expect((await echo.echo((p) => p.setPayload(new Uint8Array([7, 8])))).getPayload().toUint8Array()).toEqual(new Uint8Array([7, 8]))
+    expect((await echo.echo((p) => p.setPayload(new Uint8Array(0)))).getPayload().toUint8Array()).toEqual(new Uint8Array(0))
     expect((await echo.counter((p) => p.setStart(5n)).getCounter().add((p) => p.setN(2n))).getTotal()).toBe(7n)
     await echo.ping() // empty params and results (a zero-sized struct)
     const other = { interfaceId: 0x1234n, interfaceName: 'Other', methodId: 0, methodName: 'x', ParamsClass: testing.Echo_ping$Params, ResultsClass: testing.Echo_ping$Results }
@@ -70,5 +73,6 @@ describe('forwardingServer', () => {
     expect(err).toBeInstanceOf(RemoteError)
     expect((err as RemoteError).remoteCode).toBe('ERR_REVOKED')
     a.close()
+    toService.close()
   })
 })
