@@ -15,7 +15,7 @@ export function jsRuntime(cluster: Cluster, bodies: Record<string, Body>): Runti
       const body = bodies[spec.name ?? '']
       if (body === undefined) throw new Error(`no body named '${spec.name ?? ''}'`)
       const hc = childHostCapability(cluster, spec)
-      const [guest, served] = createPair({ frames: true, b: { bootstrap: hc.server } })
+      const [guest, served] = createPair({ frames: true, a: { name: `pid ${spec.pid}` }, b: { name: `host of pid ${spec.pid}`, bootstrap: hc.server } })
       let kill!: () => void
       const killed = new Promise<ExitStatus>((r) => { kill = () => r({ kind: 'killed' }) })
       const ran = body(guest.bootstrap(capHost.Host), spec).then(

@@ -1,9 +1,11 @@
-// Delegation across hosts: a cap handed to a child spawned on another host (Peer.exec)
-// travels in the options struct over the host-to-host link; the child's calls on it reach
-// the original object on the spawner's host, and both trees let go of it when the child
-// ends (counted on the spawner's Host). Two libp2p hosts in this process.
+// Delegation across hosts: caps handed to a child spawned on another host (Peer.exec)
+// travel in the options struct over the host-to-host link — an anchor of the spawner's
+// host, and the spawner's own server (forwarded) — the child finds them in its BootContext
+// and its calls reach the originals; both hosts let go when the child ends (counted).
+// Two libp2p hosts in this process.
 import { anchor as capAnchor, type process as capProcess } from '@ww/schema'
-import { setInterfaceClient, type Client } from 'capnp-ts'
+import { getInterfaceClient, setInterfaceClient } from 'capnp-ts'
+import { onReleased } from '@ww/transport'
 import { executorProvider, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { jsRuntime, type Body } from './exec-js-runtime.js'
@@ -45,11 +47,20 @@ describe('exec caps across hosts', () => {
     const job = (await root.walk((p) => p.setPath('job'))).getAnchor()
     await job.set((p) => p.initValue().setData(enc.encode('on A')))
     const seen: unknown[] = []
-    // The runtime on B runs this body in process: the caps in its StartSpec are imports
-    // over the A–B link (a guest on B would reach them through its own connection).
-    bodies.remote = async (_host, spec) => {
-      const anchor = new capAnchor.Anchor.Client(spec.caps[0]!.cap as Client)
-      seen.push(spec.caps.map((c) => c.name), spec.parentRef.host === a.id, dec.decode((await anchor.get()).getValue().getData().toUint8Array()))
+    let released = 0
+    const mine = new capAnchor.Anchor.Server({ path: (_p: unknown, res: capAnchor.Anchor_path$Results) => res.setPath('/mine') } as never)
+    onReleased(mine, () => { released++ })
+    // On B the caps arrive as imports over the A–B link; the child's Host hands them on
+    // through forwarders, so the child reaches A's anchor and the spawner's own server.
+    bodies.remote = async (host, spec) => {
+      const ctx = host.context().getContext()
+      const info = (await ctx.info()).getInfo()
+      const anchor = new capAnchor.Anchor.Client(getInterfaceClient(0, await ctx.cap((p) => p.setName('job'))))
+      const own = new capAnchor.Anchor.Client(getInterfaceClient(0, await ctx.cap((p) => p.setName('mine'))))
+      seen.push(
+        info.getCaps().toArray().map((c) => c.getName()), info.getParent().getHost() === a.id, spec.host === b.id,
+        dec.decode((await anchor.get()).getValue().getData().toUint8Array()), (await own.path()).getPath(),
+      )
       await anchor.set((p) => p.initValue().setData(enc.encode('written from B')))
       return 0
     }
@@ -58,18 +69,22 @@ describe('exec caps across hosts', () => {
       const o = x.initOptions()
       o.setWhere(b.id)
       o.setName('remote')
-      const l = o.initCaps(1)
+      const l = o.initCaps(2)
       l.get(0).setName('job')
       setInterfaceClient(1, job, l.get(0))
+      l.get(1).setName('mine')
+      setInterfaceClient(1, mine, l.get(1))
     }).getProcess()
     expect((await q.pid()).getSelf().getHost()).toBe(b.id)
     expect((await q.wait()).getStatus().getExited()).toBe(0)
-    expect(seen).toEqual([['job'], true, 'on A'])
+    expect(seen).toEqual([['job', 'mine'], true, true, 'on A', '/mine'])
     expect(dec.decode((await job.get()).getValue().getData().toUint8Array())).toBe('written from B')
     expect(r.hc.live().anchors).toBe(base + 2) // root and job: the spawner still holds its own
     job.dispose()
     await waitFor(() => r.hc.live().anchors === base + 1)
     await tick()
     expect(r.hc.live().anchors).toBe(base + 1)
+    await waitFor(() => released === 1) // B let go, then A: nothing holds the spawner's server
+
   })
 })

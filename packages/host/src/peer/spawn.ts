@@ -6,7 +6,7 @@
 import type { peer, process as proc } from '@ww/schema'
 import type { ExitStatus, Pid, RemoteProcess, SpawnRequest } from '../exec/types.js'
 import { cidBytes } from '../rpc/cache.js'
-import { assertForwardable, writeDelegated } from '../rpc/delegate.js'
+import { handedOn, writeDelegated } from '../rpc/delegate.js'
 import { writeChildOptions } from '../rpc/executor.js'
 import { readExitStatus, writeRef } from '../rpc/process.js'
 import type { CallOptions } from '../util/abort.js'
@@ -22,19 +22,20 @@ export async function remoteSpawn(
   link: PeerLink, parent: { host: string; pid: Pid }, req: SpawnRequest, opts: RemoteSpawnOptions,
 ): Promise<RemoteProcess> {
   const host = link.host
-  assertForwardable(req.caps, req.child?.overrides)
+  // What this host only imports goes through forwarders (released when that host lets go).
+  const delegated = req.caps?.length || req.child?.overrides ? handedOn(req.caps ?? [], req.child?.overrides) : undefined
   // Custody: the request is written from `req` (already copied by the tree) in one go.
   const fill = (q: peer.Peer_exec$Params): void => {
     writeRef(q.initParent(), parent.host, parent.pid)
     const b = q.initBytecode()
     if (req.bytecode) b.setInline(req.bytecode)
     else b.setCid(cidBytes(req.cid!))
-    if (req.name || req.child || req.caps?.length) {
+    if (req.name || req.child || delegated) {
       const o = q.initOptions()
       if (req.name) o.setName(req.name)
       if (req.child) writeChildOptions(o, req.child)
       // Carried over the peer link: that host's calls on them reach them here.
-      writeDelegated(o, req.caps, req.child?.overrides)
+      if (delegated) writeDelegated(o, delegated.caps, delegated.overrides)
     }
   }
   let remote!: proc.Process$Client

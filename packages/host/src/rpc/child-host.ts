@@ -6,7 +6,7 @@
 import type { Anchor } from '../anchors/types.js'
 import type { Cluster } from '../cluster/types.js'
 import type { StartSpec } from '../exec/types.js'
-import { bootContextServer } from './delegate.js'
+import { bootContextServer, handedOn } from './delegate.js'
 import { executorServer } from './executor.js'
 import { DEFAULT_RIGHTS, hostCapability, type CapabilityProvider, type HostCapability, type HostRights } from './host.js'
 import { Scope } from './scope.js'
@@ -26,13 +26,15 @@ export interface ChildHostOptions {
 /** The Host of the process `spec` starts; close it when the process ends. */
 export function childHostCapability(cluster: Cluster, spec: StartSpec, opts: ChildHostOptions = {}): HostCapability {
   const unasked = opts.unasked ?? DEFAULT_RIGHTS
+  // The process reaches them over its own connection: imports go through forwarders.
+  const { caps, overrides } = handedOn(spec.caps, spec.child?.overrides)
   return hostCapability(cluster, {
     processId: spec.pid,
     // Already checked against the spawner's rights by its Executor (never widened).
     rights: { ...(spec.child?.rights ?? unasked) },
-    ...(spec.child?.overrides ? { overrides: spec.child.overrides } : {}),
+    ...(overrides ? { overrides } : {}),
     ...(opts.root ? { root: opts.root } : {}),
-    context: bootContextServer(spec),
+    context: bootContextServer({ ...spec, caps }),
     executor: {
       // `rights`: this Host's own (overrides count as granted): its children get no more.
       capabilityFor: (identity, scope, rights) => executorServer(spec.executor, identity, scope?.child() ?? new Scope(), rights as HostRights, unasked),

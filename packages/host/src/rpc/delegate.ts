@@ -1,6 +1,7 @@
 // Delegation at spawn (process.capnp ExecOptions.caps and .overrides): reading them from a
-// request with their bounds, writing them on for Peer.exec, and the child's BootContext
-// that lists them. Holding them while the child runs is the tree's (exec/delegated.ts).
+// request with their bounds, handing them on (forwarders for what this host only imports),
+// writing them for Peer.exec, and the child's BootContext that lists them. Holding them
+// while the child runs is the tree's (exec/delegated.ts).
 
 import { process as proc, type common } from '@ww/schema'
 import { getInterfaceClient, Server, setInterfaceClient, type Client, type ClientLike } from 'capnp-ts'
@@ -8,6 +9,7 @@ import { resolveCapability } from 'capnp-ts/src/rpc/capability.js'
 import type { HostOverrideCaps, NamedCap, StartSpec } from '../exec/types.js'
 import { cidBytes } from './cache.js'
 import { rpcError } from './errors.js'
+import { forwardingServer } from './forward.js'
 import { writeRef } from './process.js'
 
 /** Named capabilities one exec may hand over (process.capnp ExecOptions.caps). */
@@ -74,23 +76,25 @@ export function settleCaps(req: { caps?: readonly NamedCap[]; child?: { readonly
 }
 
 /**
- * Only what this host serves can go on to another host: the transport sends a capability
- * this host merely imports (from a third connection) as null, and there is no generic
- * forwarder. Refused rather than silently dropped.
+ * What can go out on another connection: ours as it is; a capability this host only
+ * imports (a spawner's own server, or one from the host-to-host link) through a forwarder,
+ * since the transport sends a third connection's capability as null. The forwarder never
+ * releases its target: the ProcessTree's hold does, when the child ends.
  */
-function forwardable(what: string, c: ClientLike): void {
-  if (c instanceof Server) return
-  const t = ('client' in c ? c.client : c)._target
-  if (t.tag !== 'local') throw rpcError('ERR_CAP_DENIED', `exec: ${what} is not served by this host, so it cannot be handed on (no three-party forwarding)`)
+export function handOn(c: ClientLike): ClientLike {
+  if (c instanceof Server) return c
+  const client = 'client' in c ? c.client : c
+  return client._target.tag === 'local' ? c : forwardingServer(client)
 }
 
-/** Throws ERR_CAP_DENIED unless every cap and override can go to another host. */
-export function assertForwardable(caps: readonly NamedCap[] | undefined, overrides: HostOverrideCaps | undefined): void {
-  for (const c of caps ?? []) forwardable(`cap '${c.name}'`, c.cap)
-  for (const k of OVERRIDE_KEYS) if (overrides?.[k] !== undefined) forwardable(`override ${k}`, overrides[k])
+/** `caps` and `overrides` as a child's own connection (or a Peer.exec) can carry them. */
+export function handedOn(caps: readonly NamedCap[], overrides: HostOverrideCaps | undefined): { caps: NamedCap[]; overrides: HostOverrideCaps | undefined } {
+  const o: Record<string, ClientLike> | undefined = overrides === undefined ? undefined : {}
+  for (const k of OVERRIDE_KEYS) if (overrides?.[k] !== undefined) o![k] = handOn(overrides[k])
+  return { caps: caps.map((c) => ({ name: c.name, cap: handOn(c.cap) })), overrides: o }
 }
 
-/** Writes caps and overrides into Peer.exec's ExecOptions (assertForwardable first). */
+/** Writes caps and overrides into Peer.exec's ExecOptions (handedOn first). */
 export function writeDelegated(o: proc.ExecOptions, caps: readonly NamedCap[] | undefined, overrides: HostOverrideCaps | undefined): void {
   if (caps !== undefined && caps.length > 0) {
     const l = o.initCaps(caps.length)

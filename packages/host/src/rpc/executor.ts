@@ -8,7 +8,7 @@ import type { ClientLike } from 'capnp-ts'
 import type { ProcessTree } from '../exec/process-tree.js'
 import type { ChildOptions, Executor, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
-import { assertForwardable, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
+import { readNamedCaps, readOverrides, settleCaps } from './delegate.js'
 import { rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
@@ -94,8 +94,6 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
           if (req.child?.args) req.child = { ...req.child, args: req.child.args.slice() }
           await pending
         }
-        // A child reaches its caps over its own connection: only ours can be handed to it.
-        assertForwardable(req.caps, req.child?.overrides)
       }
       let handle
       try {
