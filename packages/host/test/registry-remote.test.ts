@@ -116,6 +116,20 @@ describe('registry across hosts', () => {
     svc.dispose()
   })
 
+  test('an embedder\'s core provision: a capability is served, revoked on release; anything else is ERR_CAP_DENIED', async () => {
+    const p = a.registry.provide('core-echo', echoService('core:'), { ttlMs: 10_000 })
+    const plain = a.registry.provide('core-plain', { not: 'a capability' }, { ttlMs: 10_000 })
+    const svc = getInterfaceClient(1, (await find(onB, 'core-echo'))[0]!)
+    expect(await echo(svc, 'hi')).toBe('core:hi')
+    p.release()
+    expect(await codeOf(echo(svc, 'hi'))).toBe('ERR_REVOKED')
+    const other = getInterfaceClient(1, (await find(onB, 'core-plain'))[0]!)
+    expect(await codeOf(echo(other, 'hi'))).toBe('ERR_CAP_DENIED')
+    plain.release()
+    svc.dispose()
+    other.dispose()
+  })
+
   test('Peer.provider for a token A does not have is ERR_REVOKED', async () => {
     const link = await b.dialPeer(a.id)
     const res = link.peer.provider((p) => p.setToken(12345n))

@@ -49,9 +49,11 @@ export function serveProvision(core: Registry, token: bigint): ClientLike {
   if (p === undefined) throw revoked(`provision ${token}: withdrawn, expired or unknown`)
   const s = p.service
   if (s instanceof Offer) return forwardingServer(s.client, s.guards())
-  // Provided through the core API by the embedder: a capability is passed on as it is.
-  if (s instanceof Server || s instanceof Client) return s
-  throw denied(`provision ${token} is not a capability`)
+  // Provided through the core API by the embedder: a capability, revoked the same way.
+  if (!(s instanceof Server || s instanceof Client)) throw denied(`provision ${token} is not a capability`)
+  return forwardingServer(s instanceof Server ? new Client({ tag: 'local', server: s }) : s, {
+    check: () => { if (core.provision(token)?.service !== s) throw revoked(`provision ${token}: withdrawn or expired`) },
+  })
 }
 
 export interface RegistryServerInit {
