@@ -166,8 +166,7 @@ struct ExecOptions @0xe1a2f7163959e376 {
   caps @3 :List(Common.NamedCap);
   # Named capabilities the child finds in its BootContext. Passing a capability is
   # delegation: the child can do with it what the caller can. At most 64, names of 1 to
-  # 128 bytes (ERR_LIMIT, ERR_INVALID_ARGUMENT). Held for the child until it ends; only
-  # capabilities the executing host serves can be handed on (else ERR_CAP_DENIED).
+  # 128 bytes (ERR_LIMIT, ERR_INVALID_ARGUMENT). Held for the child until it ends.
 
   rights @4 :HostRights;
   # Which capabilities the child's own Host offers (intersected with the caller's).

@@ -391,8 +391,7 @@ export class ExecOptions extends $.Struct {
   /**
    * Named capabilities the child finds in its BootContext. Passing a capability is
    * delegation: the child can do with it what the caller can. At most 64, names of 1 to
-   * 128 bytes (ERR_LIMIT, ERR_INVALID_ARGUMENT). Held for the child until it ends; only
-   * capabilities the executing host serves can be handed on (else ERR_CAP_DENIED).
+   * 128 bytes (ERR_LIMIT, ERR_INVALID_ARGUMENT). Held for the child until it ends.
    */
   getCaps(): $.List<$common.NamedCap> { return $.Struct.getList(3, $L0, this) }
   initCaps(length: number): $.List<$common.NamedCap> { return $.Struct.initList(3, $L0, length, this) }
