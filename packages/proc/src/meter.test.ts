@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { meterModule } from './meter/pass.js'
 import { wat } from './bench/guests.js'
 import { asyncifyModule } from '@ww/transport'
@@ -67,6 +68,16 @@ describe('metering pass', () => {
   test('modules with exception handling are refused (a guest could swallow a kill)', async () => {
     const bytes = await wat(`(module (tag $t) (func (export "f") (try (do (throw $t)) (catch_all))))`, { exceptions: true })
     await expect(meterModule(bytes)).rejects.toMatchObject({ code: 'ERR_BAD_MODULE' })
+  })
+
+  test("Binaryen's complaint goes into the error, not onto the user's stderr (a real node process: under Jest Binaryen prints to Jest's console)", async () => {
+    const bytes = await wat(`(module (tag $t) (func (export "f") (try (do (throw $t)) (catch_all))))`, { exceptions: true })
+    const script = `import { meterModule } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}
+      const bytes = Buffer.from(${JSON.stringify(Buffer.from(bytes).toString('base64'))}, 'base64')
+      meterModule(bytes).then(() => console.log('metered?'), (e) => console.log(e.code + ' ' + e.message))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toMatch(/^ERR_BAD_MODULE .*: function 0: throw requires exception-handling/)
   })
 
   test('an already asyncify-instrumented module is a typed error, not a Binaryen crash', async () => {

@@ -72,6 +72,23 @@ export function nodeFeatures(b: Binaryen): number {
   return names.reduce((acc, n) => acc | (F[n] ?? 0), 0)
 }
 
+/**
+ * Validates `m`, returning Binaryen's complaints ('' when valid). Binaryen prints them to
+ * stderr, which would land on a `ww run` user's terminal as noise beside our typed error;
+ * the write is taken for the duration of this synchronous call and put into the error.
+ */
+function validate(m: binaryenNs.Module): string | undefined {
+  const said: string[] = []
+  const write = process.stderr.write
+  process.stderr.write = ((chunk: string | Uint8Array) => { said.push(String(chunk)); return true }) as typeof write
+  try {
+    if (m.validate()) return undefined
+  } finally {
+    process.stderr.write = write
+  }
+  return said.join('').split('\n').filter((l) => l.startsWith('[wasm-validator')).map((l) => l.replace(/^\[wasm-validator error in ([^\]]*)\] (unexpected false: )?/, '$1: ').replace(/, on\s*$/, '')).slice(0, 3).join('; ')
+}
+
 const FUEL = '__ww_fuel'
 const CAP = '__ww_mem_cap'
 const OOF = '__ww_out_of_fuel'
@@ -90,7 +107,8 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
   try {
     m.setFeatures(nodeFeatures(b))
     // Exception handling is left out on purpose: a guest could catch the host's kill.
-    if (!m.validate()) throw new BadModuleError('module is invalid or uses features beyond Node 20 defaults (exception handling is refused)')
+    const invalid = validate(m)
+    if (invalid !== undefined) throw new BadModuleError(`module is invalid or uses features beyond Node 20 defaults (exception handling is refused)${invalid ? `: ${invalid}` : ''}`)
     if (m.getExport(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
     // Metering must see the code before asyncify: an instrumented module's unwind/rewind
     // paths would be metered as guest code, and Binaryen cannot re-run asyncify over them.
@@ -118,7 +136,8 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
       m.runPasses(['asyncify'])
       asyncified = true
     }
-    if (!m.validate()) throw new BadModuleError('metering produced an invalid module')
+    const broken = validate(m)
+    if (broken !== undefined) throw new BadModuleError(`metering produced an invalid module: ${broken}`)
     const hibernatable = asyncified && hasMemory && numeric && !tableWrites
     return { bytes: m.emitBinary(), info: { checks, unrolled, hasMemory, asyncified, globals, start, hibernatable } }
   } catch (e) {
