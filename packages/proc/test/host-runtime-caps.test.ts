@@ -1,25 +1,26 @@
 // A guest spawned through the host's Executor onto procRuntime gets the Host its spawner
 // asked for (childHostCapability): here `overrides.root` set to a read-only subtree, so
 // wasi-hello-host's anchor write fails ERR_CAP_DENIED while the same guest without the
-// override writes. Real RPC from the spawner, a real AssemblyScript guest on the scheduler.
-import { embeddedCluster, executorProvider, hostCapability, ProcessTree, childHostCapability } from '@ww/host'
+// override writes. Real RPC from the spawner, a real AssemblyScript guest on the scheduler
+// and on a worker pool.
+import { childHostCapability, embeddedCluster, executorProvider, hostCapability, ProcessTree, type StartSpec } from '@ww/host'
 import { guestBytes } from '@ww/guest'
 import { host as capHost, type process as capProcess } from '@ww/schema'
 import { createPair } from '@ww/transport'
 import { MemorySink } from '@ww/wasi-restricted'
-import { procRuntime, Scheduler } from '../src/index.js'
+import { poolRuntime, procRuntime, Scheduler, WorkerPool } from '../src/index.js'
 
-test('a composed guest gets its spawner\'s overrides: a read-only root makes its write ERR_CAP_DENIED', async () => {
+test.each(['procRuntime', 'poolRuntime (guest on a worker, its Host on the main thread)'])('%s: a composed guest gets its spawner\'s overrides — a read-only root makes its write ERR_CAP_DENIED', async (which) => {
   await using s = new Scheduler()
+  await using pool = which === 'procRuntime' ? undefined : await WorkerPool.start({ workers: 1 })
   await using cluster = embeddedCluster()
   const out = new Map<number, MemorySink>()
-  const runtime = procRuntime(s, {
-    guest: (spec) => {
-      const stdout = new MemorySink()
-      out.set(spec.pid, stdout)
-      return { stdout, host: () => childHostCapability(cluster, spec) }
-    },
-  })
+  const guest = (spec: StartSpec) => {
+    const stdout = new MemorySink()
+    out.set(spec.pid, stdout)
+    return { stdout, host: () => childHostCapability(cluster, spec) }
+  }
+  const runtime = pool ? poolRuntime(pool, { guest }) : procRuntime(s, { guest })
   const tree = new ProcessTree({ runtime, cache: cluster.cache, host: cluster.id })
   const hc = hostCapability(cluster, { processId: 0, rights: { root: true }, executor: executorProvider(tree) })
   const [client] = createPair({ frames: true, b: { bootstrap: hc.server } })
