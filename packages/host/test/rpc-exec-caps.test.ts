@@ -130,6 +130,32 @@ describe('exec with caps and overrides over RPC', () => {
     expect(seen.holder).toEqual(['held'])
   })
 
+  test("overrides are inherited: a child whose root is a read-only subtree gives its own children that subtree, never the host's root", async () => {
+    const r = spawner()
+    const sub = (await r.host.root().getRoot().walk((p) => p.setPath('apps/bar'))).getAnchor()
+    await store(sub, 'v')
+    const ro = (await sub.readOnly()).getAnchor()
+    bodies.middle = async (host) => {
+      const grandchild = exec(host.executor().getExecutor(), 'leaf', (o) => { const w = o.initRights(); w.setView(true); w.setRoot(true) })
+      seen.middle = [(await grandchild.wait()).getStatus().getExited()]
+      return 0
+    }
+    bodies.leaf = async (host) => {
+      const mine = host.root().getRoot()
+      seen.leaf = [(await mine.path()).getPath(), await text(mine), await codeOf(store(mine, 'x'))]
+      return 0
+    }
+    const p = exec(r.host.executor().getExecutor(), 'middle', (o) => {
+      const w = o.initRights()
+      w.setView(true)
+      w.setExecutor(true)
+      o.initOverrides().setRoot(ro)
+    })
+    expect((await p.wait()).getStatus().getExited()).toBe(0)
+    expect(seen.middle).toEqual([0])
+    expect(seen.leaf).toEqual(['/apps/bar', 'v', 'ERR_CAP_DENIED'])
+  })
+
   test("the spawner's own server: the child calls it through a forwarder; the host lets go of it when the child ends", async () => {
     const r = spawner()
     let released = 0

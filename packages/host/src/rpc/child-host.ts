@@ -36,8 +36,10 @@ export function childHostCapability(cluster: Cluster, spec: StartSpec, opts: Chi
     ...(opts.root ? { root: opts.root } : {}),
     context: bootContextServer({ ...spec, caps }),
     executor: {
-      // `rights`: this Host's own (overrides count as granted): its children get no more.
-      capabilityFor: (identity, scope, rights) => executorServer(spec.executor, identity, scope?.child() ?? new Scope(), rights as HostRights, unasked),
+      // This Host's (or an attenuation's) rights and overrides: its children get no more.
+      capabilityFor: (identity, scope, rights, inherited) => executorServer(spec.executor, identity, scope?.child() ?? new Scope(), {
+        held: rights as HostRights, unasked, ...(inherited ? { inherited } : {}),
+      }),
     },
     ...(opts.debug ? { debug: opts.debug } : {}),
     ...(opts.dialer ? { dialer: opts.dialer } : {}),

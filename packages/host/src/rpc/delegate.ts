@@ -17,7 +17,7 @@ export const MAX_CAPS = 64
 /** Bytes of one cap's name (UTF-8). */
 export const MAX_CAP_NAME_BYTES = 128
 
-const OVERRIDE_KEYS = ['view', 'pubSub', 'root', 'registry', 'dialer'] as const
+export const OVERRIDE_KEYS = ['view', 'pubSub', 'root', 'registry', 'dialer'] as const
 
 /** ExecOptions.caps → NamedCap[]: names non-empty, unique and bounded, no null cap. */
 export function readNamedCaps(list: { getLength(): number; get(i: number): common.NamedCap }): NamedCap[] {

@@ -6,12 +6,12 @@
 import { process as proc } from '@ww/schema'
 import type { ClientLike } from 'capnp-ts'
 import type { ProcessTree } from '../exec/process-tree.js'
-import type { ChildOptions, Executor, SpawnRequest } from '../exec/types.js'
+import type { ChildOptions, Executor, HostOverrideCaps, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
-import { readNamedCaps, readOverrides, settleCaps } from './delegate.js'
+import { OVERRIDE_KEYS, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
 import { rpcError } from './errors.js'
 import { guard } from './guard.js'
-import { readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
+import { DEFAULT_RIGHTS, readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
 import { processServer, writeProcessList } from './process.js'
 import { Scope } from './scope.js'
 
@@ -66,14 +66,32 @@ const NO_RIGHTS: HostRights = { view: false, pubSub: false, root: false, registr
 
 const WASM_ERRORS = new Set(['CompileError', 'LinkError', 'RuntimeError'])
 
-/**
- * The Executor of `identity`. `held`: the rights of the Host it was reached through — a
- * child may be given only those (process.capnp: rights only narrow); absent, none are
- * checked (the host's own embedder). `unasked`: the rights a child that asks for none gets
- * on this host (default: left to the runtime, i.e. DEFAULT_RIGHTS); with `held`, they are
- * narrowed to it and written into the request, so no runtime default can widen them.
- */
-export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope, held?: HostRights, unasked?: Partial<HostRights>): proc.Executor$Server {
+/** What an Executor checks a child's request against: the Host it was reached through. */
+export interface ExecutorPolicy {
+  /**
+   * That Host's rights (overrides count as granted): a child may be given only those
+   * (process.capnp: rights only narrow). Absent, none are checked (the host's own embedder).
+   */
+  held?: HostRights
+  /**
+   * The rights of a child that asks for none, narrowed to `held` and written into the
+   * request so no runtime default can widen them. Absent: left to the runtime (unless
+   * `inherited` is set: then DEFAULT_RIGHTS).
+   */
+  unasked?: Partial<HostRights>
+  /**
+   * That Host's overrides: a child given one of those rights gets the same override unless
+   * its spawner handed it another — a process whose `root` is a read-only subtree never
+   * hands its children the host's own root.
+   */
+  inherited?: HostOverrideCaps
+}
+
+/** The Executor of `identity`, checking requests against `policy`. */
+export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope, policy: ExecutorPolicy = {}): proc.Executor$Server {
+  const { held, inherited } = policy
+  const inherits = inherited !== undefined && OVERRIDE_KEYS.some((k) => inherited[k] !== undefined)
+  const unasked = policy.unasked ?? (inherits ? DEFAULT_RIGHTS : undefined)
   return new proc.Executor.Server(guard(scope, 'executor', {
     async exec(p, r) {
       const req = readSpawnRequest(p.getBytecode(), p.hasOptions() ? p.getOptions() : undefined)
@@ -85,6 +103,12 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
         const rights = { ...NO_RIGHTS }
         for (const k of Object.keys(rights) as Array<keyof HostRights>) rights[k] = unasked[k] === true && held[k]
         req.child = { ...req.child, rights }
+      }
+      if (held && inherits && req.child?.rights) {
+        const rights = req.child.rights
+        let o = req.child.overrides
+        for (const k of OVERRIDE_KEYS) if (rights[k] && inherited![k] !== undefined && o?.[k] === undefined) o = { ...o, [k]: inherited![k] }
+        if (o !== req.child.overrides) req.child = { ...req.child, overrides: o! }
       }
       if (req.caps || req.child?.overrides) {
         const pending = settleCaps(req)
@@ -118,8 +142,10 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
  */
 export function executorProvider(tree: ProcessTree): CapabilityProvider {
   return {
-    capabilityFor(identity: ProcessIdentity, scope?: Scope, rights?: HostRights): ClientLike {
-      return executorServer(tree.executorOf(Number(identity.pid)), identity, scope?.child() ?? new Scope(), rights)
+    capabilityFor(identity: ProcessIdentity, scope?: Scope, rights?: HostRights, overrides?: HostOverrideCaps): ClientLike {
+      return executorServer(tree.executorOf(Number(identity.pid)), identity, scope?.child() ?? new Scope(), {
+        ...(rights ? { held: rights } : {}), ...(overrides ? { inherited: overrides } : {}),
+      })
     },
   }
 }

@@ -49,9 +49,10 @@ export interface CapabilityProvider {
   /**
    * `scope` is the asking Host's: a capability made under it (`scope.child()`) is revoked
    * with that Host (its process exited, its attenuation revoked). `rights` are that Host's
-   * (with its overrides): an executor never gives a child more.
+   * (with its overrides): an executor never gives a child more. `overrides` are that Host's
+   * too: a child given one of those rights gets the override, not the host's own.
    */
-  capabilityFor(identity: ProcessIdentity, scope?: Scope, rights?: Readonly<HostRights>): ClientLike
+  capabilityFor(identity: ProcessIdentity, scope?: Scope, rights?: Readonly<HostRights>, overrides?: Readonly<HostOverrideCaps>): ClientLike
 }
 
 export interface HostCapabilityOptions {
@@ -142,7 +143,7 @@ function hostServer(s: HostState): capHost.Host$Server {
   }
   // A provider is asked once per Host: what it gave stays cached.
   const provided = (key: 'executor' | 'debug' | 'dialer'): ClientLike =>
-    once(key, () => opts[key]!.capabilityFor(identity, scope, effective(rights, overrides)), false)
+    once(key, () => opts[key]!.capabilityFor(identity, scope, effective(rights, overrides), overrides), false)
   return new capHost.Host.Server(guard(scope, 'host', {
     context(_p, r) {
       if (opts.context === undefined) throw rpcError('ERR_NOT_FOUND', 'no boot context was given to this host')
