@@ -80,7 +80,8 @@ test('ww spawn, ps and kill: a process started through the host is listed, then 
   const started = JSON.parse((await ww(['spawn', spin, '--name', 'spinner', '--json'], env)).stdout)
   expect(started).toEqual({ pid: expect.any(Number), host: id, name: 'spinner' })
   const listed = await ww(['ps'], env)
-  expect(listed.stdout).toMatch(/^PID\s+PARENT\s+NAME\s+STATE\s+AGE$/m)
+  // CPU and MEM once the runtime has counted any (Debug counters proc.<pid>.*).
+  expect(listed.stdout).toMatch(/^PID\s+PARENT\s+NAME\s+STATE\s+AGE(\s+CPU\s+MEM)?$/m)
   expect(listed.stdout).toMatch(new RegExp(`^\\s*${started.pid}\\s+0\\s+spinner\\s+running\\s`, 'm'))
   const killed = await ww(['kill', String(started.pid)], env)
   expect(killed).toMatchObject({ status: 0, stdout: `pid ${started.pid}: killed (requested)\n` })

@@ -1,9 +1,13 @@
+import { availableParallelism } from 'node:os'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { parseRpcAddress } from '../host/address.js'
 import { wwHome } from '../host/state.js'
 import { style } from '../style.js'
 import { list, parseDuration } from './args.js'
+
+/** More workers than this is a typo, not a machine (each is a V8 isolate of its own). */
+const MAX_WORKERS = 256
 
 /**
  * `ww host`: runs a host until SIGINT/SIGTERM. Embedded unless it listens or joins (then
@@ -13,13 +17,14 @@ import { list, parseDuration } from './args.js'
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--rpc ADDR] [--ui [ADDR]] [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--rpc ADDR] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     join: { type: 'string', multiple: true },
     rpc: { type: 'string' },
     ui: { type: 'string' },
     ttl: { type: 'string' },
+    workers: { type: 'string' },
     json: { type: 'boolean' },
   },
   optionalValues: { ui: '127.0.0.1:0' },
@@ -28,6 +33,7 @@ export const host: Command = {
     join: 'join the cluster through this host (repeatable), e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo…',
     rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
     ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): hosts, processes, topic traffic',
+    workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
     json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
   },
@@ -41,11 +47,17 @@ export const host: Command = {
     'can open the endpoint is this host\'s operator: the default unix socket is readable by',
     'your user only; a TCP endpoint is open to every local user.',
     '',
+    'With --workers N the host\'s processes run on N worker threads, so CPU-bound guests use',
+    'every core; a process stays on one worker for life (`ww ps` shows which). Guests see no',
+    'difference: same pids, WASI, output and Host. Without it they share the host\'s thread,',
+    'which starts faster and costs less memory (each worker is its own V8 isolate).',
+    '',
     'Ctrl-C or SIGTERM stops it cleanly: the others are told it leaves, exit status 0.',
     '',
     'Examples:',
     '  ww host',
     '  ww host --listen /ip4/127.0.0.1/tcp/4001 --ui',
+    '  ww host --workers auto',
     '  ww host --join /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… --rpc 127.0.0.1:7777',
   ].join('\n'),
   async run(args, io, signal) {
@@ -66,6 +78,7 @@ export const host: Command = {
     const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
     if (args.values.rpc !== undefined) parseRpcAddress(String(args.values.rpc))
     if (args.values.ui !== undefined) parseRpcAddress(String(args.values.ui), '--ui')
+    const workers = parseWorkers(args.values.workers)
     const home = wwHome(io.env)
 
     // Loaded here: libp2p and Binaryen are only for the command that runs a host.
@@ -75,6 +88,7 @@ export const host: Command = {
       listen, join, home, signal,
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
+      workers,
       onProgress: (line) => emit('progress', { message: line.trim() }, s.dim(line)),
       // What processes print goes to the operator, tagged with the pid.
       onOutput: (pid, fd, text) => emit('output', { pid, fd, text }, `${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(text) : text}`),
@@ -85,6 +99,7 @@ export const host: Command = {
       emit('ready', { ...r }, [
         `${s.bold('ww host')} ${r.id} ${s.dim(`(${r.cluster})`)}`,
         `  rpc   ${r.rpc}`,
+        ...(r.workers ? [`  procs on ${r.workers} worker thread(s)`] : []),
         ...r.addresses.map((a) => `  p2p   ${a}`),
         ...(r.ui ? [`  ui    ${r.ui}`] : []),
         s.dim(`Clients find it through ${home}/host.json: try \`ww ps\`, \`ww cluster ls\`. Ctrl-C stops it.`),
@@ -111,4 +126,14 @@ export const host: Command = {
     emit('stopped', { id: h.cluster.id }, 'stopped')
     return 0
   },
+}
+
+/** --workers: N (0 = on the host's thread), or `auto` = one per core this process may use. */
+function parseWorkers(v: unknown): number {
+  if (v === undefined) return 0
+  const s = String(v)
+  if (s === 'auto') return availableParallelism()
+  const n = /^\d{1,4}$/.test(s) ? Number(s) : NaN
+  if (!(n >= 0 && n <= MAX_WORKERS)) throw new UsageError(`--workers must be a whole number from 1 to ${MAX_WORKERS}, or auto, not '${s}'`, 'e.g. ww host --workers 2, or --workers auto for one per core')
+  return n
 }

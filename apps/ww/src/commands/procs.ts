@@ -16,7 +16,17 @@ import { CLIENT_HELP, CLIENT_OPTIONS, hostFlag, writeJson } from './args.js'
 
 const STATES = ['starting', 'running', 'waiting', 'exited'] as const
 
-interface PsRow { host: string; pid: number; parent: string; name: string; state: string; startedAtMs: number; cpuMs: number; memoryBytes: number; messagesIn: number; messagesOut: number; status?: string }
+interface PsRow {
+  host: string; pid: number; parent: string; name: string; state: string; startedAtMs: number; cpuMs: number; memoryBytes: number; messagesIn: number; messagesOut: number
+  /** From the host's runtime (Debug counters proc.<pid>.*), for its own processes. */
+  fuel?: number; framesIn?: number; framesOut?: number; denials?: number
+  /** The worker thread it runs on (a host started with --workers). */
+  worker?: number
+  status?: string
+}
+
+/** The host's runtime counters per process (`proc.<pid>.<name>`), by pid. */
+type Counters = Map<number, Record<string, number>>
 
 export const ps: Command = {
   name: 'ps',
@@ -26,7 +36,9 @@ export const ps: Command = {
   optionHelp: { ...CLIENT_HELP },
   details: [
     'Every live process on the host (not only those you spawned), by pid: its parent',
-    '(host/pid; 0 is the host itself), name, state and age. Kill one with `ww kill PID`.',
+    '(host/pid; 0 is the host itself), name, state and age, and for the host\'s own processes',
+    'CPU time and memory (--json: also fuel, RPC frames, WASI denials, and the worker thread',
+    'of a host started with --workers). Kill one with `ww kill PID`.',
   ].join('\n'),
   async run(args, io, signal) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'usage: ww ps')
@@ -35,7 +47,16 @@ export const ps: Command = {
     let self: string
     try {
       self = (await s.host.info()).getInfo().getId()
-      const list = (await s.host.debug().getDebug().ps()).getProcesses()
+      const debug = s.host.debug().getDebug()
+      const [listed, counted] = await Promise.all([debug.ps(), debug.counters((q) => q.setPrefix('proc.'))])
+      const list = listed.getProcesses()
+      const counters: Counters = new Map()
+      for (const c of counted.getCounters().toArray()) {
+        const m = /^proc\.(\d+)\.(\w+)$/.exec(c.getName())
+        if (m === null) continue
+        const pid = Number(m[1])
+        counters.set(pid, { ...counters.get(pid), [m[2]!]: Number(c.getValue()) })
+      }
       rows = Array.from({ length: list.getLength() }, (_, i) => {
         const p = list.get(i)
         const parent = p.getParent()
@@ -48,7 +69,7 @@ export const ps: Command = {
           messagesIn: Number(p.getMessagesIn()), messagesOut: Number(p.getMessagesOut()),
           ...(p.hasStatus() && p.getState() === capProcess.ProcessState.EXITED ? { status: describeExit(readExit(p.getStatus())) } : {}),
         }
-      })
+      }).map((r) => (r.host === self ? withCounters(r, counters.get(r.pid)) : r))
     } catch (e) {
       throw remoteFailure(e, 'listing processes')
     }
@@ -59,6 +80,7 @@ export const ps: Command = {
     // Children this host started on other hosts are listed too, under their own host and pid.
     const elsewhere = rows.some((r) => r.host !== self)
     const counters = rows.some((r) => r.cpuMs > 0 || r.memoryBytes > 0)
+    const workers = rows.some((r) => r.worker !== undefined)
     io.stdout.write(table(rows, [
       ...(elsewhere ? [{ header: 'HOST', get: (r: PsRow) => (r.host === self ? '(here)' : r.host) }] : []),
       { header: 'PID', get: (r) => r.pid },
@@ -66,6 +88,7 @@ export const ps: Command = {
       { header: 'NAME', get: (r) => r.name || '-' },
       { header: 'STATE', get: (r) => r.status ?? r.state, paint: (t, r) => (r.state === 'running' ? st.green(t) : r.state === 'exited' ? st.dim(t) : t) },
       { header: 'AGE', get: (r) => formatDuration(Math.max(0, now - r.startedAtMs)), align: 'right' },
+      ...(workers ? [{ header: 'WORKER', get: (r: PsRow) => r.worker ?? '-', align: 'right' as const }] : []),
       ...(counters ? [
         { header: 'CPU', get: (r: PsRow) => `${r.cpuMs.toFixed(1)}ms`, align: 'right' as const },
         { header: 'MEM', get: (r: PsRow) => formatBytes(r.memoryBytes), align: 'right' as const },
@@ -170,6 +193,20 @@ export const spawn: Command = {
       throw remoteFailure(e, `spawn ${file}`)
     }
   },
+}
+
+/** A row with the runtime's counters for its pid (a host without them leaves it as Debug.ps gave it). */
+function withCounters(r: PsRow, c: Record<string, number> | undefined): PsRow {
+  if (c === undefined) return r
+  return {
+    ...r,
+    cpuMs: c.cpuUs !== undefined ? c.cpuUs / 1000 : r.cpuMs,
+    memoryBytes: c.memoryBytes ?? r.memoryBytes,
+    ...(c.fuel !== undefined ? { fuel: c.fuel } : {}),
+    ...(c.framesIn !== undefined ? { framesIn: c.framesIn, framesOut: c.framesOut ?? 0 } : {}),
+    ...(c.denials !== undefined ? { denials: c.denials } : {}),
+    ...(c.worker !== undefined ? { worker: c.worker } : {}),
+  }
 }
 
 /** The module's bytes, or an error that says what is wrong with the file. */

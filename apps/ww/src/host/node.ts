@@ -1,5 +1,6 @@
-// One `ww host`: a cluster (embedded, or js-libp2p when it listens or joins), @ww/proc's
-// scheduler as the runtime of the host's process tree, the RPC endpoint that hands each
+// One `ww host`: a cluster (embedded, or js-libp2p when it listens or joins), @ww/proc as
+// the runtime of the host's process tree (one scheduler on this thread, or a pool of
+// worker threads: processes.ts), the RPC endpoint that hands each
 // client an admin Host, and optionally the web view. One close() undoes all of it, in
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
@@ -7,12 +8,12 @@ import {
   childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
   type Cluster, type HostCapability, type HostRights, type StartSpec,
 } from '@ww/host'
-import { procRuntime, Scheduler } from '@ww/proc'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
 import { serveRpc, type RpcEndpoint } from './endpoint.js'
 import { operatorContext } from './operator.js'
+import { inThreadProcesses, pooledProcesses, type HostProcesses } from './processes.js'
 import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
 
@@ -25,6 +26,8 @@ export interface HostOptions {
   rpc?: string
   /** $WW_HOME: where the state file and default socket live. */
   home: string
+  /** Worker threads to run processes on (default 0: all on this thread). */
+  workers?: number
   /** Membership TTL for libp2p (ms). */
   ttlMs?: number
   /** How long to wait for the hosts named by `join` to appear in the view. */
@@ -38,7 +41,8 @@ export interface HostOptions {
 
 export interface RunningHost extends AsyncDisposable {
   readonly cluster: Cluster
-  readonly scheduler: Scheduler
+  /** Where its processes run (this thread or worker threads), and their counters. */
+  readonly processes: HostProcesses
   readonly tree: ProcessTree
   readonly endpoint: RpcEndpoint
   /** Every host's process table (on libp2p, this host publishes its own: STATUS_TOPIC). */
@@ -86,15 +90,19 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   try {
     if (o.join?.length) await waitForJoin(cluster, o.join, o.joinTimeoutMs ?? 15_000, say, o.signal)
 
-    const scheduler = new Scheduler()
-    cleanup.push(() => scheduler.close())
+    const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput)
+    const workers = o.workers ?? 0
+    if (workers > 0) say(`starting ${workers} worker thread(s)`)
+    const processes = workers > 0 ? await pooledProcesses(workers, guest) : inThreadProcesses(guest)
+    // Closed after the tree has killed every process (cleanup runs in reverse).
+    cleanup.push(() => processes.close())
     // On libp2p, other hosts' processes can spawn here too (Peer.exec), and ours there.
-    const tree = hostProcessTree(cluster, procRuntime(scheduler, { guest: (spec) => guestParts(cluster, spec, o.onOutput) }))
+    const tree = hostProcessTree(cluster, processes.runtime)
     cleanup.push(() => tree.close())
-    const status = statusBoard(cluster, tree, scheduler)
+    const status = statusBoard(cluster, tree, processes)
     cleanup.push(() => status.close())
     const executor = executorProvider(tree)
-    const debug = debugProvider({ cluster, tree, counters: () => schedulerCounters(scheduler) })
+    const debug = debugProvider({ cluster, tree, workers: processes.workers, counters: () => processCounters(processes) })
 
     const endpoint = await serveRpc(address, (): HostCapability => {
       // pid 0: the host's embedder (schemas: BootContext.parent) — each client acts as it.
@@ -122,13 +130,14 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         rpc: formatRpcAddress(endpoint.address),
         ...extra,
         cluster: cluster.kind,
+        workers: processes.workers,
         addresses: cluster.addresses(),
         startedAt: new Date(startedAt).toISOString(),
       }
       writeHostRecord(o.home, record)
       return record
     }
-    return { cluster, scheduler, tree, endpoint, status, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
+    return { cluster, processes, tree, endpoint, status, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
   } catch (e) {
     await undo()
     throw e
@@ -166,14 +175,23 @@ function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['on
   }
 }
 
-/** The scheduler's totals, for Debug's counters (sched.*). */
-function schedulerCounters(scheduler: Scheduler): Record<string, number> {
-  const ps = scheduler.ps()
-  return {
-    'sched.processes': ps.length,
-    'sched.fuel': ps.reduce((n, p) => n + p.fuel, 0),
-    'sched.memoryBytes': ps.reduce((n, p) => n + p.memoryBytes, 0),
+/**
+ * Debug's counters from the runtime: its totals (sched.*), and each process's as
+ * `proc.<pid>.<counter>` — Debug.ps lists what the tree knows (pid, parent, state), and
+ * `ww ps` adds these (CPU, fuel, memory, frames, denials, worker) by pid.
+ */
+function processCounters(processes: HostProcesses): Record<string, number> {
+  const out = processes.totals()
+  for (const [pid, c] of processes.counters()) {
+    out[`proc.${pid}.cpuUs`] = Math.round(c.cpuMs * 1000)
+    out[`proc.${pid}.fuel`] = c.fuel
+    out[`proc.${pid}.memoryBytes`] = c.memoryBytes
+    out[`proc.${pid}.framesIn`] = c.framesIn
+    out[`proc.${pid}.framesOut`] = c.framesOut
+    out[`proc.${pid}.denials`] = c.denials
+    if (c.worker !== undefined) out[`proc.${pid}.worker`] = c.worker
   }
+  return out
 }
 
 /** Waits until the view holds the host behind each address joined through (bounded). */

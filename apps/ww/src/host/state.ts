@@ -16,6 +16,8 @@ export interface HostRecord {
   /** Its web view, if served. */
   readonly ui?: string
   readonly cluster: 'embedded' | 'libp2p'
+  /** Worker threads running its processes (0: all on its main thread; absent from hosts before --workers). */
+  readonly workers?: number
   /** Where other hosts reach it (multiaddrs); empty when embedded. */
   readonly addresses: readonly string[]
   readonly startedAt: string

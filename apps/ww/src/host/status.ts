@@ -4,7 +4,7 @@
 // processes. Messages are signed by their host (gossipsub StrictSign), so `from` is true;
 // the body is checked before use and anything malformed is dropped.
 import type { Cluster, ProcessTree, Subscription, Topic } from '@ww/host'
-import type { Scheduler } from '@ww/proc'
+import type { HostProcesses } from './processes.js'
 
 export const STATUS_TOPIC = '_ww.status'
 
@@ -21,6 +21,8 @@ export interface ProcessRow {
   messagesIn: number
   messagesOut: number
   mailbox: number
+  /** The worker thread it runs on (`ww host --workers`); absent on the main thread. */
+  worker?: number
 }
 
 export interface HostStatus {
@@ -31,13 +33,10 @@ export interface HostStatus {
 
 /**
  * The process table of this host: the tree's processes (pids as clients name them, parent,
- * name) with the scheduler's counters for each (procRuntime labels them `host-pid-<pid>`).
+ * name) with the runtime's counters for each (on this thread or a worker: processes.ts).
  */
-export function localProcesses(tree: ProcessTree, scheduler: Scheduler): ProcessRow[] {
-  const counters = new Map(scheduler.ps().flatMap((p) => {
-    const m = /^host-pid-(\d+)$/.exec(p.name)
-    return m ? [[Number(m[1]), p] as const] : []
-  }))
+export function localProcesses(tree: ProcessTree, processes: HostProcesses): ProcessRow[] {
+  const counters = processes.counters()
   return tree.list().filter((t) => t.host === tree.host).map((t) => {
     const p = counters.get(t.pid)
     return {
@@ -52,6 +51,7 @@ export function localProcesses(tree: ProcessTree, scheduler: Scheduler): Process
       messagesIn: p?.received ?? 0,
       messagesOut: p?.sent ?? 0,
       mailbox: p?.mailbox ?? 0,
+      ...(p?.worker !== undefined ? { worker: p.worker } : {}),
     }
   })
 }
@@ -65,9 +65,9 @@ export interface StatusBoard {
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
-export function statusBoard(cluster: Cluster, tree: ProcessTree, scheduler: Scheduler, periodMs = 1000): StatusBoard {
+export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: HostProcesses, periodMs = 1000): StatusBoard {
   const remote = new Map<string, HostStatus>()
-  const self = (): HostStatus => ({ host: cluster.id, at: Date.now(), processes: localProcesses(tree, scheduler) })
+  const self = (): HostStatus => ({ host: cluster.id, at: Date.now(), processes: localProcesses(tree, processes) })
   if (cluster.kind === 'embedded') return { all: () => [self()], close: () => {} }
   const topic: Topic = cluster.pubsub.join(STATUS_TOPIC)
   const sub: Subscription = topic.subscribe({

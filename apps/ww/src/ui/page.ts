@@ -54,11 +54,13 @@ function render(s) {
     const sec = el('section'); sec.className = 'host-procs'; sec.dataset.host = h.id
     sec.append(el('h2', 'Processes on ' + short(h.id) + (h.id === s.self ? ' (this host)' : '')))
     if (!h.processes) { sec.append(el('p', 'no process table from this host yet', 'dim')); procs.append(sec); continue }
-    const t = el('table'); t.append(row(['pid', 'parent', 'name', 'state', 'cpu ms', 'fuel', 'memory', 'msgs in', 'msgs out', 'mailbox'].map((x) => el('th', x))))
+    // A host with --workers says which worker thread runs each process.
+    const workers = h.processes.some((p) => p.worker !== undefined)
+    const t = el('table'); t.append(row(['pid', 'parent', 'name', 'state', ...(workers ? ['worker'] : []), 'cpu ms', 'fuel', 'memory', 'msgs in', 'msgs out', 'mailbox'].map((x) => el('th', x))))
     for (const p of h.processes) {
       const parent = p.parentHost ? short(p.parentHost) + '/' + p.parent : String(p.parent)
-      const r = row([num(p.pid), num(parent), p.name || '—', el('td', p.state, 'state-' + p.state), num(p.cpuMs.toFixed(1)), num(p.fuel.toLocaleString('en')), num(bytes(p.memoryBytes)), num(p.messagesIn), num(p.messagesOut), num(p.mailbox)], 'proc-row')
-      r.dataset.pid = p.pid; r.dataset.fuel = p.fuel; t.append(r)
+      const r = row([num(p.pid), num(parent), p.name || '—', el('td', p.state, 'state-' + p.state), ...(workers ? [num(p.worker ?? '—')] : []), num(p.cpuMs.toFixed(1)), num(p.fuel.toLocaleString('en')), num(bytes(p.memoryBytes)), num(p.messagesIn), num(p.messagesOut), num(p.mailbox)], 'proc-row')
+      r.dataset.pid = p.pid; r.dataset.fuel = p.fuel; if (p.worker !== undefined) r.dataset.worker = p.worker; t.append(r)
     }
     if (h.processes.length === 0) t.append(row([el('td', 'no processes', 'dim')]))
     sec.append(t); procs.append(sec)

@@ -1,0 +1,22 @@
+// The in-thread composition → worker composition bridge: what carries over unchanged, and
+// what a worker cannot be handed (a live object of the host's thread) refused by name.
+import { DEFAULT_POLICY } from '@ww/wasi-restricted'
+import { restrictedWasi } from '@ww/proc'
+import { HostWorkersError, poolGuestParts, type GuestParts } from './processes.js'
+
+test('policy, sinks, limits and name reach the worker composition as they are', () => {
+  const stdout = { write: () => true, writable: () => Promise.resolve() }
+  const g: GuestParts = { policy: DEFAULT_POLICY, stdout, stderr: stdout, memoryPages: 32, fuel: 1e9, deadlineMs: 5000, name: 'n', entry: '_start', trapExits: true }
+  const p = poolGuestParts(g)
+  expect(p).toEqual(g)
+  expect(p.stdout).toBe(stdout)
+})
+
+test('plugins (live objects of this thread) are refused with ERR_NOT_ON_WORKERS, naming what', () => {
+  const attempt = (): unknown => poolGuestParts({ plugins: [restrictedWasi()] })
+  expect(attempt).toThrow(HostWorkersError)
+  expect(attempt).toThrow(/cannot be handed plugins; start it without --workers/)
+  try { attempt() } catch (e) { expect((e as HostWorkersError).code).toBe('ERR_NOT_ON_WORKERS') }
+  // An empty list asks for nothing.
+  expect(poolGuestParts({ plugins: [], sockets: [] })).toEqual({})
+})
