@@ -60,20 +60,31 @@ describe('exec with caps and overrides over RPC', () => {
       const a = anchorOf(getInterfaceClient(0, await ctx.cap((p) => p.setName('shared'))))
       const before = await text(a)
       await store(a, 'from the child')
+      await store(anchorOf(getInterfaceClient(0, await ctx.cap((p) => p.setName('piped')))), 'piped on')
+      const sibling = new capProcess.Process.Client(getInterfaceClient(0, await ctx.cap((p) => p.setName('sibling'))))
+      const siblingExit = (await sibling.wait()).getStatus().getExited()
       seen.user = [
         listed, names, before, Number(info.getSelf().getPid()), info.getParent().getPid(), info.getName(),
-        dec.decode(info.getArgs().toUint8Array()), await codeOf(ctx.cap((p) => p.setName('nope'))),
+        dec.decode(info.getArgs().toUint8Array()), await codeOf(ctx.cap((p) => p.setName('nope'))), siblingExit,
       ]
       return 0
     }
+    bodies.sibling = async () => 7
     const p = exec(r.host.executor().getExecutor(), 'user', (o) => {
       o.setArgs(enc.encode('blob'))
-      setCaps(o, [['shared', shared], ['other', other]])
+      // Pipelined: 'piped' on a walk (answered by the time the host reads this call),
+      // 'sibling' on an exec still pending there (the host settles it first, then holds it).
+      setCaps(o, [
+        ['shared', shared], ['other', other], ['piped', root.walk((q) => q.setPath('piped')).getAnchor()],
+        ['sibling', exec(r.host.executor().getExecutor(), 'sibling')],
+      ])
     })
     const pid = Number((await p.pid()).getSelf().getPid())
     expect((await p.wait()).getStatus().getExited()).toBe(0)
-    expect(seen.user).toEqual([['shared', 'other'], ['shared', 'other'], 'from the parent', pid, 0n, 'user', 'blob', 'ERR_NOT_FOUND'])
+    const names = ['shared', 'other', 'piped', 'sibling']
+    expect(seen.user).toEqual([names, names, 'from the parent', pid, 0n, 'user', 'blob', 'ERR_NOT_FOUND', 7])
     expect(await text(shared)).toBe('from the child') // the same anchor the spawner holds
+    expect(await text(root.walk((q) => q.setPath('piped')).getAnchor())).toBe('piped on')
   })
 
   test('overrides.root = a read-only subtree: the child reads, its writes are ERR_CAP_DENIED; the override counts as granted', async () => {
