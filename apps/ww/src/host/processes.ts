@@ -95,9 +95,13 @@ export function inThreadProcesses(guest: (spec: StartSpec) => GuestParts): HostP
  */
 export async function pooledProcesses(workers: number, guest: (spec: StartSpec) => GuestParts): Promise<HostProcesses> {
   const pool = await WorkerPool.start({ workers })
+  const runtime = poolRuntime(pool, { guest: (spec) => poolGuestParts(guest(spec)) })
   let sample = new Map<number, ProcessCounters>()
   let reading = false
+  // Sampled only while processes run here: an idle host leaves its workers asleep.
+  let live = 0
   const timer = setInterval(() => {
+    if (live === 0) { sample = new Map(); return }
     if (reading) return
     reading = true
     pool.ps().then((table) => { sample = byTreePid(table) })
@@ -106,7 +110,14 @@ export async function pooledProcesses(workers: number, guest: (spec: StartSpec) 
   }, SAMPLE_MS)
   timer.unref()
   return {
-    runtime: poolRuntime(pool, { guest: (spec) => poolGuestParts(guest(spec)) }),
+    runtime: {
+      start: async (spec, call) => {
+        const p = await runtime.start(spec, call)
+        live++
+        void p.exited.then(() => { live-- })
+        return p
+      },
+    },
     workers,
     counters: () => sample,
     totals: () => totalsOf(sample.values(), pool.workers),
