@@ -7,6 +7,27 @@ import { copyPointer, forwardingServer } from './forward.js'
 import { revoked } from './errors.js'
 
 describe('copyPointer', () => {
+  test('a pointer cycle (a struct whose pointer points at itself) ends in ERR_LIMIT, not a stack overflow', () => {
+    // Word 0: root → struct at word 1 (0 data words, 1 pointer). Word 1: that pointer, offset -1 → itself.
+    const words = new BigUint64Array([0x0001_0000_0000_0000n, 0x0001_0000_ffff_fffcn])
+    const src = new Message(words.buffer, false, true).getRoot(testing.Echo_echo$Params)
+    const dst = new Message().initRoot(testing.Echo_echo$Params)
+    expect(() => copyPointer(src, dst, (c) => c)).toThrow(/ERR_LIMIT/)
+  })
+
+  test('shared targets cannot amplify a copy: 1,000 pointers to one 1 MiB blob (a 1 MiB message) end in ERR_LIMIT', () => {
+    const N = 1000, BLOB = 1 << 20, B = 2 + N
+    const listPtr = (from: number, to: number, size: bigint, count: number): bigint =>
+      1n | (BigInt(((to - from - 1) << 2) >>> 0)) | (size << 32n) | (BigInt(count) << 35n)
+    const words = new BigUint64Array(B + BLOB / 8)
+    words[0] = 0x0001_0000_0000_0000n // root → struct at word 1, one pointer
+    words[1] = listPtr(1, 2, 6n, N) // → N pointers at word 2
+    for (let i = 0; i < N; i++) words[2 + i] = listPtr(2 + i, B, 2n, BLOB) // each → the same bytes at B
+    const src = new Message(words.buffer, false, true).getRoot(testing.Echo_echo$Params)
+    const dst = new Message().initRoot(testing.Echo_echo$Params)
+    expect(() => copyPointer(src, dst, (c) => c)).toThrow(/ERR_LIMIT/)
+  })
+
   test('structs, composite and text lists, data, nested structs and capabilities', () => {
     const svc = new testing.Echo.Server({ ping() {}, echo() {}, counter() {} })
     const src = new Message().initRoot(capReg.Registry_find$Results)

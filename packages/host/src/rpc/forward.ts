@@ -21,7 +21,7 @@ import {
 import { getByteLength, getDataWordLength, padToWord } from 'capnp-ts/src/serialization/object-size.js'
 import { onReleased, RemoteError } from '@ww/transport'
 import { isHostError } from '../errors.js'
-import { toRpcError } from './errors.js'
+import { rpcError, toRpcError } from './errors.js'
 
 export interface ForwardOptions {
   /** Throws the typed error calls fail with now (ERR_REVOKED); run as each call arrives and ends. */
@@ -35,6 +35,21 @@ export interface ForwardOptions {
 }
 
 type AnyMethod = Method<Struct, Struct>
+
+const COPY_DEPTH_LIMIT = 64
+/**
+ * Words one copy may write: Cap'n Proto's default traversal limit (64 MiB). Pointers may
+ * share their targets, so without it a small message listing one large blob many times
+ * would be copied into an arbitrarily large one.
+ */
+const COPY_WORD_LIMIT = 8 * 1024 * 1024
+
+interface Budget { words: number }
+
+function spend(budget: Budget, bytes: number): void {
+  budget.words -= Math.ceil(bytes / 8)
+  if (budget.words < 0) throw rpcError('ERR_LIMIT', `forwarded message expands past ${COPY_WORD_LIMIT * 8} bytes`)
+}
 
 /** Every method of every interface in @ww/schema, once. */
 const METHODS: readonly AnyMethod[] = (() => {
@@ -130,10 +145,13 @@ function forwarder(target: Client | (() => Client | Promise<Client>), opts: Forw
  * is looked up in the source's cap table, passed through `cap`, and added to the
  * destination's. What `dst` pointed to before is left behind, unreachable.
  */
-export function copyPointer(src: Pointer, dst: Pointer, cap: (c: Client | null) => Client | null): void {
+export function copyPointer(src: Pointer, dst: Pointer, cap: (c: Client | null) => Client | null, budget: Budget = { words: COPY_WORD_LIMIT }): void {
   if (isNull(src)) { dst.segment.setWordZero(dst.byteOffset); return }
-  const depth = src._capnp.depthLimit - 1
-  if (depth <= 0) throw new Error('copy: nesting limit exceeded')
+  // capnp-ts starts a message's pointers with no depth limit (MAX_SAFE_INTEGER): a cycle
+  // in a peer's message would recurse until the stack overflows. Cap'n Proto's own
+  // default nesting limit is 64.
+  const depth = Math.min(src._capnp.depthLimit, COPY_DEPTH_LIMIT) - 1
+  if (depth <= 0) throw rpcError('ERR_LIMIT', 'forwarded message nests deeper than the traversal limit')
   switch (getTargetPointerType(src)) {
     case PointerType.STRUCT: {
       const from = getContent(src)
@@ -141,17 +159,18 @@ export function copyPointer(src: Pointer, dst: Pointer, cap: (c: Client | null) 
       // An empty struct gets the canonical pointer (offset -1), not a 0-byte allocation:
       // with that, a forwarded call with no params (Anchor.path, get) was never answered.
       if (getByteLength(size) === 0) { setStructPointer(-1, size, dst); return }
+      spend(budget, getByteLength(size))
       const to = dst.segment.allocate(getByteLength(size))
       to.segment.copyWords(to.byteOffset, from.segment, from.byteOffset, getDataWordLength(size))
       for (let i = 0; i < size.pointerLength; i++) {
         const at = size.dataByteLength + i * 8
-        copyPointer(new Pointer(from.segment, from.byteOffset + at, depth), new Pointer(to.segment, to.byteOffset + at, depth), cap)
+        copyPointer(new Pointer(from.segment, from.byteOffset + at, depth), new Pointer(to.segment, to.byteOffset + at, depth), cap, budget)
       }
       const res = initPointer(to.segment, to.byteOffset, dst)
       setStructPointer(res.offsetWords, size, res.pointer)
       return
     }
-    case PointerType.LIST: return copyList(src, dst, depth, cap)
+    case PointerType.LIST: return copyList(src, dst, depth, cap, budget)
     case PointerType.OTHER: {
       const id = getCapabilityId(followFars(src))
       const c = src.segment.message._capnp.capTable?.[id] ?? null
@@ -160,18 +179,19 @@ export function copyPointer(src: Pointer, dst: Pointer, cap: (c: Client | null) 
       setInterfacePointer(dst.segment.message.addCap(out), dst)
       return
     }
-    default: throw new Error('copy: unknown pointer type')
+    default: throw rpcError('ERR_INVALID_ARGUMENT', 'forwarded message has a pointer of unknown type')
   }
 }
 
-function copyList(src: Pointer, dst: Pointer, depth: number, cap: (c: Client | null) => Client | null): void {
+function copyList(src: Pointer, dst: Pointer, depth: number, cap: (c: Client | null) => Client | null, budget: Budget): void {
   const from = getContent(src)
   const kind = getTargetListElementSize(src)
   const length = getTargetListLength(src)
   if (kind === ListElementSize.POINTER) {
+    spend(budget, length * 8)
     const to = dst.segment.allocate(length * 8)
     for (let i = 0; i < length; i++) {
-      copyPointer(new Pointer(from.segment, from.byteOffset + i * 8, depth), new Pointer(to.segment, to.byteOffset + i * 8, depth), cap)
+      copyPointer(new Pointer(from.segment, from.byteOffset + i * 8, depth), new Pointer(to.segment, to.byteOffset + i * 8, depth), cap, budget)
     }
     const res = initPointer(to.segment, to.byteOffset, dst)
     setListPointer(res.offsetWords, kind, length, res.pointer)
@@ -180,6 +200,7 @@ function copyList(src: Pointer, dst: Pointer, depth: number, cap: (c: Client | n
   if (kind === ListElementSize.COMPOSITE) {
     const size = padToWord(getTargetCompositeListSize(src))
     const stride = getByteLength(size)
+    spend(budget, stride * length + 8)
     const to = dst.segment.allocate(stride * length + 8)
     to.segment.copyWord(to.byteOffset, from.segment, from.byteOffset - 8) // the tag word
     for (let i = 0; i < length; i++) {
@@ -188,7 +209,7 @@ function copyList(src: Pointer, dst: Pointer, depth: number, cap: (c: Client | n
       to.segment.copyWords(b, from.segment, a, getDataWordLength(size))
       for (let j = 0; j < size.pointerLength; j++) {
         const at = size.dataByteLength + j * 8
-        copyPointer(new Pointer(from.segment, a + at, depth), new Pointer(to.segment, b + at, depth), cap)
+        copyPointer(new Pointer(from.segment, a + at, depth), new Pointer(to.segment, b + at, depth), cap, budget)
       }
     }
     const res = initPointer(to.segment, to.byteOffset, dst)
@@ -197,6 +218,7 @@ function copyList(src: Pointer, dst: Pointer, depth: number, cap: (c: Client | n
   }
   const bytes = kind === ListElementSize.BIT ? (length + 7) >>> 3 : getListElementByteLength(kind) * length
   const words = Math.ceil(bytes / 8)
+  spend(budget, words * 8)
   const to = dst.segment.allocate(words * 8)
   to.segment.copyWords(to.byteOffset, from.segment, from.byteOffset, words)
   const res = initPointer(to.segment, to.byteOffset, dst)
