@@ -328,13 +328,21 @@ struct ProcessInfo @0xbea686d0c889d21d {
 
   messagesIn @8 :UInt64;
   messagesOut @9 :UInt64;
-  # RPC frames received and sent.
+  # Cap'n Proto RPC frames on its connection to its host: in = received by the process,
+  # out = sent by it.
 
   denials @10 :List(Denial);
   # WASI calls refused by its policy, per function (only functions with count > 0).
 
   status @11 :ExitStatus;
   # Set when `state` is exited.
+
+  fuel @12 :UInt64;
+  # Fuel consumed (about one unit per wasm expression executed), where the runtime meters.
+
+  worker @13 :Int32 = -1;
+  # The index of the worker thread it runs on; -1 when it runs on the host's own thread
+  # (or the host does not say).
 }
 
 interface ExitHandler @0xb889a3245358f6cc {

@@ -53,7 +53,7 @@ export {
   type HostCapability, type HostCapabilityOptions, type HostRights, type ProcessIdentity,
   type CapabilityProvider, type LiveCounts, type RpcErrorCode,
   executorServer, executorProvider, processServer, writeExitStatus, readExitStatus,
-  debugServer, debugProvider, hostCounters, Scope, type DebugOptions,
+  debugServer, debugProvider, hostCounters, Scope, type DebugOptions, type ProcessStats,
   dialerServer, connServer, dialerProvider,
   childHostCapability, bootContextServer, MAX_CAPS, MAX_CAP_NAME_BYTES, type ChildHostOptions,
 } from './rpc/index.js'

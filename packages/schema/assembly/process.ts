@@ -158,7 +158,7 @@ export namespace Denial {
 }
 
 export namespace ProcessInfo {
-  export const DATA_WORDS: u16 = 6;
+  export const DATA_WORDS: u16 = 7;
   export const POINTER_COUNT: u16 = 6;
   export const P_self: u16 = 0;
   export const P_parent: u16 = 1;
@@ -172,6 +172,8 @@ export namespace ProcessInfo {
   export const F_messagesOut: u32 = 40;
   export const P_denials: u16 = 4;
   export const P_status: u16 = 5;
+  export const F_fuel: u32 = 48;
+  export const F_worker: u32 = 4;
 }
 
 export namespace ExitHandler {

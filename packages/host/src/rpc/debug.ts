@@ -8,15 +8,41 @@ import type { ClientLike } from 'capnp-ts'
 import type { Libp2pCluster } from '../cluster/libp2p.js'
 import type { Cluster } from '../cluster/types.js'
 import type { ProcessTree } from '../exec/process-tree.js'
+import type { Pid } from '../exec/types.js'
 import { VERSION } from '../version.js'
 import { guard } from './guard.js'
 import type { CapabilityProvider, ProcessIdentity } from './host.js'
 import { writeProcessList } from './process.js'
 import { Scope } from './scope.js'
 
+/**
+ * What the runtime knows of one live process and the tree does not: Debug.ps's counters.
+ * Every field is optional; one left out reads as 0 (`worker`: as the host's own thread).
+ */
+export interface ProcessStats {
+  /** CPU time spent in its slices. */
+  cpuTimeNs?: number | bigint
+  /** Current linear memory size. */
+  memoryBytes?: number | bigint
+  /** RPC frames on its connection to the host: received by the process, sent by it. */
+  messagesIn?: number | bigint
+  messagesOut?: number | bigint
+  /** WASI calls its policy refused, by function name. */
+  denials?: Readonly<Record<string, number>>
+  /** Fuel consumed, where the runtime meters. */
+  fuel?: number | bigint
+  /** The worker thread it runs on (absent: the host's own thread). */
+  worker?: number
+}
+
 export interface DebugOptions {
   cluster: Cluster
   tree?: ProcessTree
+  /**
+   * The runtime's counters for a process of this host, by its tree pid (undefined: none
+   * known). Called once per listed process on each Debug.ps, so it should be a lookup.
+   */
+  processStats?: (pid: Pid) => ProcessStats | undefined
   /** More counters from the embedder (scheduler, transport, WASI denials), merged in. */
   counters?: () => Record<string, number | bigint>
   /** How guests wait; default "jspi" where WebAssembly.Suspending exists, else "asyncify". */
@@ -79,7 +105,11 @@ export function debugServer(o: DebugOptions, scope: Scope): capDebug.Debug$Serve
       writeCounters(r.initCounters(some.length), some)
     },
     ps(_p, r) {
-      writeProcessList((n) => r.initProcesses(n), o.tree?.list() ?? [])
+      // Children this host started elsewhere are listed under their own host: a pid here
+      // would name another process, so they get no stats from this runtime.
+      const { tree, processStats: stats } = o
+      writeProcessList((n) => r.initProcesses(n), tree?.list() ?? [],
+        stats && ((s) => (s.host === tree?.host ? stats(s.pid) : undefined)))
     },
   }))
 }

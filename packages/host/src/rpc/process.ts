@@ -10,6 +10,7 @@ import { guard } from './guard.js'
 import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
 import type { ExitStatus, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
+import type { ProcessStats } from './debug.js'
 
 const KILL: Record<string, proc.KillReason> = {
   requested: proc.KillReason.REQUESTED,
@@ -90,7 +91,7 @@ const STATE: Record<ProcessSnapshot['state'], proc.ProcessState> = {
   starting: proc.ProcessState.STARTING, running: proc.ProcessState.RUNNING, exited: proc.ProcessState.EXITED,
 }
 
-export function writeProcessInfo(out: proc.ProcessInfo, s: ProcessSnapshot): void {
+export function writeProcessInfo(out: proc.ProcessInfo, s: ProcessSnapshot, stats?: ProcessStats): void {
   writeRef(out.initSelf(), s.host, s.pid)
   writeRef(out.initParent(), s.parent.host, s.parent.pid)
   out.setName(s.name)
@@ -98,11 +99,33 @@ export function writeProcessInfo(out: proc.ProcessInfo, s: ProcessSnapshot): voi
   out.setState(STATE[s.state])
   out.setStartedAtMs(BigInt(s.startedAtMs))
   if (s.status) writeExitStatus(out.initStatus(), s.status)
+  if (stats) writeStats(out, stats)
 }
 
-export function writeProcessList(out: (n: number) => { get(i: number): proc.ProcessInfo }, list: ProcessSnapshot[]): void {
+const u64 = (v: number | bigint): bigint => (typeof v === 'bigint' ? (v < 0n ? 0n : v) : BigInt(Number.isFinite(v) ? Math.max(0, Math.floor(v)) : 0))
+
+function writeStats(out: proc.ProcessInfo, t: ProcessStats): void {
+  if (t.cpuTimeNs !== undefined) out.setCpuTimeNs(u64(t.cpuTimeNs))
+  if (t.memoryBytes !== undefined) out.setMemoryBytes(u64(t.memoryBytes))
+  if (t.messagesIn !== undefined) out.setMessagesIn(u64(t.messagesIn))
+  if (t.messagesOut !== undefined) out.setMessagesOut(u64(t.messagesOut))
+  if (t.fuel !== undefined) out.setFuel(u64(t.fuel))
+  if (t.worker !== undefined && Number.isInteger(t.worker) && t.worker >= 0 && t.worker <= 0x7fffffff) out.setWorker(t.worker)
+  // Only functions actually refused (the schema's promise), by name for a stable order.
+  const denied = Object.entries(t.denials ?? {}).filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  if (denied.length === 0) return
+  const l = out.initDenials(denied.length)
+  denied.forEach(([name, n], i) => { const d = l.get(i); d.setSyscall(name); d.setCount(u64(n)) })
+}
+
+/** Each snapshot as a ProcessInfo, with the runtime's `stats` for it where given. */
+export function writeProcessList(
+  out: (n: number) => { get(i: number): proc.ProcessInfo },
+  list: ProcessSnapshot[],
+  stats?: (s: ProcessSnapshot) => ProcessStats | undefined,
+): void {
   const l = out(list.length)
-  list.forEach((s, i) => writeProcessInfo(l.get(i), s))
+  list.forEach((s, i) => writeProcessInfo(l.get(i), s, stats?.(s)))
 }
 
 /**

@@ -578,7 +578,8 @@ export class Denial extends $.Struct {
  */
 export class ProcessInfo extends $.Struct {
   static override readonly _capnp = {
-    displayName: "ProcessInfo", id: 'bea686d0c889d21d', size: new $.ObjectSize(48, 6),
+    displayName: "ProcessInfo", id: 'bea686d0c889d21d', size: new $.ObjectSize(56, 6),
+    defaultWorker: $.getInt32Mask(-1),
   }
   getSelf(): $common.ProcessRef { return $.Struct.getStruct(0, $common.ProcessRef, this) }
   initSelf(): $common.ProcessRef { return $.Struct.initStructAt(0, $common.ProcessRef, this) }
@@ -618,7 +619,8 @@ export class ProcessInfo extends $.Struct {
   getMessagesIn(): bigint { return $.Struct.getUint64(32, this) }
   setMessagesIn(value: bigint): void { $.Struct.setUint64(32, value, this) }
   /**
-   * RPC frames received and sent.
+   * Cap'n Proto RPC frames on its connection to its host: in = received by the process,
+   * out = sent by it.
    */
   getMessagesOut(): bigint { return $.Struct.getUint64(40, this) }
   setMessagesOut(value: bigint): void { $.Struct.setUint64(40, value, this) }
@@ -640,6 +642,17 @@ export class ProcessInfo extends $.Struct {
   hasStatus(): boolean { return !$.Struct.isNull($.Struct.getPointer(5, this)) }
   adoptStatus(value: $.Orphan<ExitStatus>): void { $.Struct.adopt(value, $.Struct.getPointer(5, this)) }
   disownStatus(): $.Orphan<ExitStatus> { return $.Struct.disown(this.getStatus()) }
+  /**
+   * Fuel consumed (about one unit per wasm expression executed), where the runtime meters.
+   */
+  getFuel(): bigint { return $.Struct.getUint64(48, this) }
+  setFuel(value: bigint): void { $.Struct.setUint64(48, value, this) }
+  /**
+   * The index of the worker thread it runs on; -1 when it runs on the host's own thread
+   * (or the host does not say).
+   */
+  getWorker(): number { return $.Struct.getUint32(4, this, ProcessInfo._capnp.defaultWorker) | 0 }
+  setWorker(value: number): void { $.Struct.setInt32(4, value, this, ProcessInfo._capnp.defaultWorker) }
   override toString(): string { return 'ProcessInfo_' + super.toString() }
 }
 
