@@ -8,5 +8,5 @@ export { EchoClient, CounterClient } from "./interfaces/testing";
 export { HostClient, HostSummary, ViewClient, AnchorClient, PubSubClient, TopicClient } from "./interfaces/host";
 export { Obtained } from "./interfaces/obtained";
 export { DialerClient, RestrictedDialer, ConnClient, ShutdownHow } from "./interfaces/net";
-export { BootContextClient } from "./interfaces/process";
+export { BootContextClient, BootSummary, ProcessId } from "./interfaces/process";
 export { RevokerClient } from "./interfaces/common";

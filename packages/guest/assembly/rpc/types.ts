@@ -5,9 +5,40 @@ import { ListReader, MessageReader, StructReader } from "../capnp/reader";
 import { Exception } from "./schema";
 import { Session } from "./session";
 
+/** "ERR_[A-Z0-9_]+" at `at` in `s` when followed by ": " or the end, else "". */
+function codeAt(s: string, at: i32): string {
+  if (s.substr(at, 4) != "ERR_") return "";
+  let end = at + 4;
+  while (end < s.length) {
+    const c = s.charCodeAt(end);
+    if (!(c == 95 || (c >= 65 && c <= 90) || (c >= 48 && c <= 57))) break;
+    end++;
+  }
+  if (end == at + 4) return "";
+  if (end < s.length && (s.charCodeAt(end) != 58 || s.charCodeAt(end + 1) != 32)) return "";
+  return s.substring(at, end);
+}
+
 /** An exception from the peer (or the connection), as rpc.capnp's Exception. */
 export class RpcException {
   constructor(public reason: string, public type: u16 = Exception.Type.failed) {}
+  /**
+   * The stable code a ww host puts before its reason ("ERR_NOT_FOUND: no cap named …" →
+   * "ERR_NOT_FOUND"), or "" when the reason carries none (a transport or peer failure).
+   * A relaying "ERR_REMOTE: " is looked through: a call pipelined two deep on a failed
+   * answer comes back as "ERR_REMOTE: ERR_NOT_FOUND: …" from the host's transport.
+   */
+  get code(): string {
+    let code = codeAt(this.reason, 0);
+    let at = 0;
+    while (code == "ERR_REMOTE") {
+      at += code.length + 2;
+      const inner = codeAt(this.reason, at);
+      if (inner == "") break;
+      code = inner;
+    }
+    return code;
+  }
   toString(): string { return "rpc exception (" + this.type.toString() + "): " + this.reason; }
 }
 
