@@ -14,7 +14,7 @@ const HELLO = `(module
   (data (i32.const 16) "hello from a worker\\n")
   (func (export "_start") (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))`
 
-interface PsJson { pid: number; name: string; state: string; cpuMs: number; fuel?: number; memoryBytes: number; worker?: number; status?: string }
+interface PsJson { pid: number; name: string; state: string; cpuMs: number; fuel: number; memoryBytes: number; worker?: number; status?: string }
 
 let h: HostChild
 let env: NodeJS.ProcessEnv
@@ -78,7 +78,7 @@ test('two spinning guests run at once on different workers; ps shows where, CPU 
   }
   // Counters come from a sample of the workers' tables: wait until both have been seen running.
   let first = await rows()
-  while (!(first[0].fuel! > 0 && first[1].fuel! > 0)) { await new Promise((r) => setTimeout(r, 100)); first = await rows() }
+  while (!(first[0].fuel > 0 && first[1].fuel > 0)) { await new Promise((r) => setTimeout(r, 100)); first = await rows() }
   expect(first.map((p) => p.state)).toEqual(['running', 'running'])
   // Least-loaded placement: the second spinner goes to the worker the first is not on.
   expect(new Set(first.map((p) => p.worker))).toEqual(new Set([0, 1]))
@@ -86,7 +86,7 @@ test('two spinning guests run at once on different workers; ps shows where, CPU 
   const later = await rows()
   // Both advanced over the same interval: each has a core (a worker thread) of its own.
   for (const i of [0, 1] as const) {
-    expect(later[i].fuel!).toBeGreaterThan(first[i].fuel!)
+    expect(later[i].fuel).toBeGreaterThan(first[i].fuel)
     expect(later[i].cpuMs).toBeGreaterThan(first[i].cpuMs)
     expect(later[i].worker).toBe(first[i].worker)
   }
@@ -131,7 +131,7 @@ test('without --workers: everything on the host\'s thread, ps has the same count
     let row: PsJson | undefined
     do {
       row = (JSON.parse((await ww(['ps', '--json'], penv)).stdout) as PsJson[]).find((p) => p.pid === pid)
-    } while (row !== undefined && !(row.fuel! > 0))
+    } while (row !== undefined && !(row.fuel > 0))
     expect(row).toMatchObject({ state: 'running', memoryBytes: 65536 })
     expect(row!.cpuMs).toBeGreaterThan(0)
     expect(row!.worker).toBeUndefined()

@@ -5,7 +5,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { guestPath } from '@ww/guest'
+import { connectHost } from '../src/client.js'
 import { removeHome, startClient, startHost, writeGuests, ww, type HostChild } from './hosts.js'
+
+/** A row of `ww ps --json`. */
+interface PsJson {
+  host: string; pid: number; parent: string; name: string; state: string; cpuMs: number; fuel: number; memoryBytes: number
+  denials: Record<string, number>; worker?: number
+}
 
 let h: HostChild
 let env: NodeJS.ProcessEnv
@@ -79,10 +86,19 @@ test('ww spawn, ps and kill: a process started through the host is listed, then 
   const spin = join(h.home, 'spin.wasm')
   const started = JSON.parse((await ww(['spawn', spin, '--name', 'spinner', '--json'], env)).stdout)
   expect(started).toEqual({ pid: expect.any(Number), host: id, name: 'spinner' })
+  // The runtime's counters arrive in Debug.ps's rows once it has run a slice.
+  let row: PsJson | undefined
+  const until = Date.now() + 10_000
+  do {
+    row = (JSON.parse((await ww(['ps', '--json'], env)).stdout) as PsJson[]).find((p) => p.pid === started.pid)
+  } while (row !== undefined && !(row.fuel > 0) && Date.now() < until)
+  expect(row).toMatchObject({ host: id, parent: '0', name: 'spinner', state: 'running', memoryBytes: 65536, denials: {} })
+  expect(row!.fuel).toBeGreaterThan(0)
+  expect(row!.cpuMs).toBeGreaterThan(0)
+  expect(row!.worker).toBeUndefined()
   const listed = await ww(['ps'], env)
-  // CPU and MEM once the runtime has counted any (Debug counters proc.<pid>.*).
-  expect(listed.stdout).toMatch(/^PID\s+PARENT\s+NAME\s+STATE\s+AGE(\s+CPU\s+MEM)?$/m)
-  expect(listed.stdout).toMatch(new RegExp(`^\\s*${started.pid}\\s+0\\s+spinner\\s+running\\s`, 'm'))
+  expect(listed.stdout).toMatch(/^PID\s+PARENT\s+NAME\s+STATE\s+AGE\s+CPU\s+MEM$/m)
+  expect(listed.stdout).toMatch(new RegExp(`^\\s*${started.pid}\\s+0\\s+spinner\\s+running\\s+\\S+\\s+[\\d.]+ms\\s+64KiB$`, 'm'))
   const killed = await ww(['kill', String(started.pid)], env)
   expect(killed).toMatchObject({ status: 0, stdout: `pid ${started.pid}: killed (requested)\n` })
   const after = JSON.parse((await ww(['ps', '--json'], env)).stdout) as Array<{ pid: number }>
@@ -90,6 +106,28 @@ test('ww spawn, ps and kill: a process started through the host is listed, then 
   const again = await ww(['kill', String(started.pid)], env)
   expect(again.status).toBe(1)
   expect(again.stderr).toMatch(new RegExp(`no process ${started.pid} on this host\\n  see the live ones with \`ww ps\``))
+})
+
+test('Debug.sysInfo keeps the scheduler\'s totals and no per-process counters (those are in Debug.ps)', async () => {
+  const spin = join(h.home, 'spin.wasm')
+  const { pid } = JSON.parse((await ww(['spawn', spin, '--name', 'counted', '--json'], env)).stdout) as { pid: number }
+  try {
+    await using s = await connectHost(undefined, env)
+    const debug = s.host.debug().getDebug()
+    const until = Date.now() + 10_000
+    let fuel = 0n
+    while (fuel === 0n && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20))
+      fuel = (await debug.ps()).getProcesses().toArray().find((p) => Number(p.getSelf().getPid()) === pid)?.getFuel() ?? 0n
+    }
+    expect(fuel).toBeGreaterThan(0n)
+    const names = (await debug.sysInfo()).getInfo().getCounters().toArray().map((c) => c.getName())
+    expect(names).toEqual(expect.arrayContaining(['sched.processes', 'sched.fuel', 'sched.memoryBytes', 'sched.workers', 'exec.live']))
+    expect(names.filter((n) => n.startsWith('proc.'))).toEqual([])
+    expect((await debug.counters((q) => q.setPrefix('proc.'))).getCounters().getLength()).toBe(0)
+  } finally {
+    expect((await ww(['kill', String(pid)], env)).status).toBe(0)
+  }
 })
 
 test('a real guest spawned on the host uses its Host; its output reaches the host tagged with its pid', async () => {

@@ -17,16 +17,15 @@ import { CLIENT_HELP, CLIENT_OPTIONS, hostFlag, writeJson } from './args.js'
 const STATES = ['starting', 'running', 'waiting', 'exited'] as const
 
 interface PsRow {
-  host: string; pid: number; parent: string; name: string; state: string; startedAtMs: number; cpuMs: number; memoryBytes: number; messagesIn: number; messagesOut: number
-  /** From the host's runtime (Debug counters proc.<pid>.*), for its own processes. */
-  fuel?: number; framesIn?: number; framesOut?: number; denials?: number
+  host: string; pid: number; parent: string; name: string; state: string; startedAtMs: number
+  /** The host's runtime counters (0 for a process listed under another host). messages: RPC frames it received and sent. */
+  cpuMs: number; memoryBytes: number; messagesIn: number; messagesOut: number; fuel: number
+  /** WASI calls its policy refused, by function. */
+  denials: Record<string, number>
   /** The worker thread it runs on (a host started with --workers). */
   worker?: number
   status?: string
 }
-
-/** The host's runtime counters per process (`proc.<pid>.<name>`), by pid. */
-type Counters = Map<number, Record<string, number>>
 
 export const ps: Command = {
   name: 'ps',
@@ -37,8 +36,9 @@ export const ps: Command = {
   details: [
     'Every live process on the host (not only those you spawned), by pid: its parent',
     '(host/pid; 0 is the host itself), name, state and age, and for the host\'s own processes',
-    'CPU time and memory (--json: also fuel, RPC frames, WASI denials, and the worker thread',
-    'of a host started with --workers). Kill one with `ww kill PID`.',
+    'CPU time and memory (--json: also fuel, RPC frames, WASI denials per function, and the',
+    'worker thread of a host started with --workers), all from the host\'s Debug.ps. Kill one',
+    'with `ww kill PID`.',
   ].join('\n'),
   async run(args, io, signal) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'usage: ww ps')
@@ -46,30 +46,25 @@ export const ps: Command = {
     let rows: PsRow[]
     let self: string
     try {
-      self = (await s.host.info()).getInfo().getId()
-      const debug = s.host.debug().getDebug()
-      const [listed, counted] = await Promise.all([debug.ps(), debug.counters((q) => q.setPrefix('proc.'))])
+      const [info, listed] = await Promise.all([s.host.info(), s.host.debug().getDebug().ps()])
+      self = info.getInfo().getId()
       const list = listed.getProcesses()
-      const counters: Counters = new Map()
-      for (const c of counted.getCounters().toArray()) {
-        const m = /^proc\.(\d+)\.(\w+)$/.exec(c.getName())
-        if (m === null) continue
-        const pid = Number(m[1])
-        counters.set(pid, { ...counters.get(pid), [m[2]!]: Number(c.getValue()) })
-      }
       rows = Array.from({ length: list.getLength() }, (_, i) => {
         const p = list.get(i)
         const parent = p.getParent()
+        const worker = p.getWorker()
         return {
           host: p.getSelf().getHost(), pid: Number(p.getSelf().getPid()),
           // A parent on this host by pid alone; one elsewhere as host/pid.
           parent: parent.getHost() === self ? String(parent.getPid()) : `${parent.getHost()}/${parent.getPid()}`,
           name: p.getName(), state: STATES[p.getState()] ?? String(p.getState()), startedAtMs: Number(p.getStartedAtMs()),
           cpuMs: Number(p.getCpuTimeNs()) / 1e6, memoryBytes: Number(p.getMemoryBytes()),
-          messagesIn: Number(p.getMessagesIn()), messagesOut: Number(p.getMessagesOut()),
+          messagesIn: Number(p.getMessagesIn()), messagesOut: Number(p.getMessagesOut()), fuel: Number(p.getFuel()),
+          denials: Object.fromEntries(p.getDenials().toArray().map((d) => [d.getSyscall(), Number(d.getCount())])),
+          ...(worker >= 0 ? { worker } : {}),
           ...(p.hasStatus() && p.getState() === capProcess.ProcessState.EXITED ? { status: describeExit(readExit(p.getStatus())) } : {}),
         }
-      }).map((r) => (r.host === self ? withCounters(r, counters.get(r.pid)) : r))
+      })
     } catch (e) {
       throw remoteFailure(e, 'listing processes')
     }
@@ -193,20 +188,6 @@ export const spawn: Command = {
       throw remoteFailure(e, `spawn ${file}`)
     }
   },
-}
-
-/** A row with the runtime's counters for its pid (a host without them leaves it as Debug.ps gave it). */
-function withCounters(r: PsRow, c: Record<string, number> | undefined): PsRow {
-  if (c === undefined) return r
-  return {
-    ...r,
-    cpuMs: c.cpuUs !== undefined ? c.cpuUs / 1000 : r.cpuMs,
-    memoryBytes: c.memoryBytes ?? r.memoryBytes,
-    ...(c.fuel !== undefined ? { fuel: c.fuel } : {}),
-    ...(c.framesIn !== undefined ? { framesIn: c.framesIn, framesOut: c.framesOut ?? 0 } : {}),
-    ...(c.denials !== undefined ? { denials: c.denials } : {}),
-    ...(c.worker !== undefined ? { worker: c.worker } : {}),
-  }
 }
 
 /** The module's bytes, or an error that says what is wrong with the file. */

@@ -6,14 +6,14 @@
 import { join } from 'node:path'
 import {
   childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
-  type Cluster, type HostCapability, type HostRights, type StartSpec,
+  type Cluster, type HostCapability, type HostRights, type ProcessStats, type StartSpec,
 } from '@ww/host'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
 import { serveRpc, type RpcEndpoint } from './endpoint.js'
 import { operatorContext } from './operator.js'
-import { inThreadProcesses, pooledProcesses, type HostProcesses } from './processes.js'
+import { inThreadProcesses, pooledProcesses, type HostProcesses, type ProcessCounters } from './processes.js'
 import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
 
@@ -102,7 +102,11 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     const status = statusBoard(cluster, tree, processes)
     cleanup.push(() => status.close())
     const executor = executorProvider(tree)
-    const debug = debugProvider({ cluster, tree, workers: processes.workers, counters: () => processCounters(processes) })
+    const debug = debugProvider({
+      cluster, tree, workers: processes.workers,
+      counters: () => processes.totals(),
+      processStats: statsByPid(processes),
+    })
 
     const endpoint = await serveRpc(address, (): HostCapability => {
       // pid 0: the host's embedder (schemas: BootContext.parent) — each client acts as it.
@@ -176,22 +180,29 @@ function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['on
 }
 
 /**
- * Debug's counters from the runtime: its totals (sched.*), and each process's as
- * `proc.<pid>.<counter>` — Debug.ps lists what the tree knows (pid, parent, state), and
- * `ww ps` adds these (CPU, fuel, memory, frames, denials, worker) by pid.
+ * Debug.ps's hook: the runtime's row for a pid. Debug.ps asks for every process in one
+ * synchronous loop and the in-thread table is built whole on each read (Scheduler.ps), so
+ * one read serves the whole loop and is dropped at the next microtask.
  */
-function processCounters(processes: HostProcesses): Record<string, number> {
-  const out = processes.totals()
-  for (const [pid, c] of processes.counters()) {
-    out[`proc.${pid}.cpuUs`] = Math.round(c.cpuMs * 1000)
-    out[`proc.${pid}.fuel`] = c.fuel
-    out[`proc.${pid}.memoryBytes`] = c.memoryBytes
-    out[`proc.${pid}.framesIn`] = c.framesIn
-    out[`proc.${pid}.framesOut`] = c.framesOut
-    out[`proc.${pid}.denials`] = c.denials
-    if (c.worker !== undefined) out[`proc.${pid}.worker`] = c.worker
+function statsByPid(processes: HostProcesses): (pid: number) => ProcessStats | undefined {
+  let table: ReadonlyMap<number, ProcessCounters> | undefined
+  return (pid) => {
+    if (table === undefined) {
+      table = processes.counters()
+      queueMicrotask(() => { table = undefined })
+    }
+    return statsOf(table.get(pid))
   }
-  return out
+}
+
+/** In ProcessInfo the frames are the process's view: in = handed to it (the runtime's framesOut), out = sent by it. */
+function statsOf(c: ProcessCounters | undefined): ProcessStats | undefined {
+  if (c === undefined) return undefined
+  return {
+    cpuTimeNs: Math.round(c.cpuMs * 1e6), memoryBytes: c.memoryBytes, fuel: c.fuel,
+    messagesIn: c.framesOut, messagesOut: c.framesIn, denials: c.denials,
+    ...(c.worker !== undefined ? { worker: c.worker } : {}),
+  }
 }
 
 /** Waits until the view holds the host behind each address joined through (bounded). */

@@ -1,9 +1,9 @@
-// Where a host's processes run, and the counters `ww ps`, Debug and the web view show for
+// Where a host's processes run, and the counters Debug.ps (`ww ps`) and the web view show for
 // them: on this thread (procRuntime on one Scheduler, the default), or spread over worker
 // threads (poolRuntime on a WorkerPool: `ww host --workers N`). Both runtimes name each
 // process `host-pid-<tree pid>`, which is how a row of their tables is matched to the
 // tree's pid. A pool's tables live on its workers, so they are sampled (SAMPLE_MS) and
-// read from that sample: Debug's counters and the status board read synchronously.
+// read from that sample: Debug and the status board read synchronously.
 import type { Runtime, StartSpec } from '@ww/host'
 import {
   poolRuntime, procRuntime, Scheduler, WorkerPool, type GuestOptions, type PoolGuestOptions, type ProcessInfo,
@@ -20,8 +20,8 @@ export interface ProcessCounters {
   readonly received: number
   readonly framesIn: number
   readonly framesOut: number
-  /** WASI calls its policy refused, all functions together. */
-  readonly denials: number
+  /** WASI calls its policy refused, by function (only those refused at least once). */
+  readonly denials: Readonly<Record<string, number>>
   /** The worker thread it runs on (absent: this thread). */
   readonly worker?: number
 }
@@ -64,7 +64,7 @@ function row(p: ProcessInfo & { worker?: number }): Array<[number, ProcessCounte
   if (m === null) return []
   return [[Number(m[1]), {
     state: p.state, cpuMs: p.cpuMs, fuel: p.fuel, memoryBytes: p.memoryBytes, mailbox: p.mailbox, sent: p.sent, received: p.received,
-    framesIn: p.framesIn, framesOut: p.framesOut, denials: Object.values(p.denials).reduce((n, c) => n + c, 0),
+    framesIn: p.framesIn, framesOut: p.framesOut, denials: p.denials,
     ...(p.worker !== undefined ? { worker: p.worker } : {}),
   }]]
 }
