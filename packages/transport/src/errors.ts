@@ -49,6 +49,11 @@ export class ConnectionClosedError extends TransportError {
   constructor(reason = 'connection closed', opts?: TransportErrorOptions) { super('ERR_CLOSED', reason, opts) }
 }
 
+/** A capability handle was disposed by its holder; calls on it fail with this (other handles work on). */
+export class CapabilityReleasedError extends TransportError {
+  constructor(reason = 'this capability handle was disposed', opts?: TransportErrorOptions) { super('ERR_RELEASED', reason, opts) }
+}
+
 /** The peer answered a call with an exception; `reason` is the peer's text. */
 export class RemoteError extends TransportError {
   /** The `ERR_…` code the peer put at the head of its reason, if any. */

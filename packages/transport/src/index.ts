@@ -10,12 +10,12 @@
 
 export {
   TransportError, FrameError, LimitError, RpcProtocolError, ViewExpiredError,
-  ConnectionClosedError, RemoteError, isTransportError,
+  ConnectionClosedError, RemoteError, CapabilityReleasedError, isTransportError,
 } from './errors.js'
 export { DEFAULT_LIMITS, makeLimits, validateLimits, type FrameLimits } from './limits.js'
 export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameResult } from './frame.js'
 export {
-  RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer,
+  RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer, retainClient,
   type MessageSink, type RpcConnectionOptions, type CallTarget,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'

@@ -1,6 +1,8 @@
 // Capability helpers shared by the connection, questions and answers.
 
-import type { Client } from 'capnp-ts'
+import type { Client, RemotePromise, Struct } from 'capnp-ts'
+import type { RemotePromiseCtor } from 'capnp-ts/src/rpc/client.js'
+import { initRemotePromise } from 'capnp-ts/src/rpc/remote-promise.js'
 import { brokenClient, resolveCapability } from 'capnp-ts/src/rpc/capability.js'
 import type { Payload, PromisedAnswer } from 'capnp-ts/src/std/rpc.capnp.js'
 import { PromisedAnswer_Op_Which } from 'capnp-ts/src/std/rpc.capnp.js'
@@ -35,4 +37,11 @@ export function writeTransform(pa: PromisedAnswer, transform: number[]): void {
   if (transform.length === 0) return
   const ops = pa.initTransform(transform.length)
   for (let i = 0; i < transform.length; i++) ops.get(i).setGetPointerField(transform[i]!)
+}
+
+/** A call that failed before it was sent: its promise rejects with `err` (typed). */
+export function failedPromise<R extends Struct, A extends RemotePromise<R>>(PromiseClass: RemotePromiseCtor<R, A>, err: Error): A {
+  const promise = Promise.reject(err)
+  promise.catch(() => undefined)
+  return initRemotePromise<R, A>(PromiseClass, { pipeline: () => brokenClient(err.message), promise })
 }

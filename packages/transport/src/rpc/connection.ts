@@ -37,9 +37,10 @@ import {
 import { Answer, type DeferredCall } from './answer.js'
 import { Question } from './question.js'
 import { findMethod } from './methods.js'
-import { capabilityAt, readTransform, writeTransform } from './caps.js'
+import { capabilityAt, failedPromise, readTransform, writeTransform } from './caps.js'
 import { RpcStats } from './stats.js'
 import { holdServer, dropServer } from './release.js'
+import { ImportClient, type ImportEntry } from './imports.js'
 
 /** What a transport offers the connection for outgoing messages; it serializes them later. */
 export interface MessageSink {
@@ -59,7 +60,6 @@ export interface RpcConnectionOptions {
 export type CallTarget = { importedCap: number } | { promisedAnswer: { questionId: number; transform: number[] } }
 
 interface ExportEntry { client: Client; key: Server; refs: number }
-interface ImportEntry { client: Client; refs: number }
 
 type Thenable = { then(ok: () => void, fail: (e: unknown) => void): unknown }
 
@@ -190,12 +190,22 @@ export class RpcConnection {
     return initRemotePromise(PromiseClass, q as never)
   }
 
-  /** Called by capnp-ts's Client.dispose for an imported capability: release all our references. */
+  /**
+   * One handle on import `id` was disposed (by ImportClient, or capnp-ts's Client.dispose).
+   * The last one sends Release with every reference the peer gave us (imports.ts).
+   */
   releaseImport(id: number): void {
     const entry = this.#imports.get(id)
-    if (entry === undefined) return
+    if (entry === undefined || --entry.local > 0) return
     this.#imports.delete(id)
-    if (this.#closed === undefined) this.#sendRelease(id, entry.refs)
+    if (this.#closed === undefined) this.#sendRelease(id, entry.remote)
+  }
+
+  /** A new handle on import `id` (retainClient); after close, one whose calls fail ERR_CLOSED. */
+  retainImport(id: number): Client {
+    const entry = this.#imports.get(id)
+    if (entry !== undefined) entry.local++
+    return new ImportClient(this, id)
   }
 
   // ---- incoming --------------------------------------------------------------------
@@ -497,7 +507,7 @@ export class RpcConnection {
       default:
         throw new RpcProtocolError(`Return ${id}: ${Return_Which[ret.which()] ?? ret.which()} was not requested`)
     }
-    // We keep the result caps we imported; they are released when their clients are disposed.
+    // We keep the result caps we imported; each is released when its last handle is disposed.
     if (!ret.getNoFinishNeeded()) this.#send(writeFinish(id))
   }
 
@@ -623,15 +633,12 @@ export class RpcConnection {
     }
   }
 
+  /** One more reference from the peer to its export `id`: a handle of its own (imports.ts). */
   #importCap(id: number): Client {
     const e = this.#imports.get(id)
-    if (e !== undefined) {
-      e.refs++
-      return e.client
-    }
-    const client = new Client({ conn: this, id, tag: 'import' } as unknown as Target)
-    this.#imports.set(id, { client, refs: 1 })
-    return client
+    if (e === undefined) this.#imports.set(id, { remote: 1, local: 1 })
+    else { e.remote++; e.local++ }
+    return new ImportClient(this, id)
   }
 
   /** Write `message`'s cap table into `payload.capTable`; returns the export ids it added. */
@@ -755,12 +762,6 @@ export class RpcConnection {
  */
 function newMessage(): Message {
   return new Message(new SingleSegmentArena(new ArrayBuffer(128)))
-}
-
-function failedPromise<R extends Struct, A extends RemotePromise<R>>(PromiseClass: RemotePromiseCtor<R, A>, err: Error): A {
-  const promise = Promise.reject(err)
-  promise.catch(() => undefined)
-  return initRemotePromise<R, A>(PromiseClass, { pipeline: () => brokenClient(err.message), promise })
 }
 
 function isNullAt(seg: Segment, pos: number): boolean {

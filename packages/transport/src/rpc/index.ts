@@ -2,3 +2,4 @@ export { RpcConnection, type MessageSink, type RpcConnectionOptions, type CallTa
 export { RpcStats } from './stats.js'
 export { keep, keepStruct, KeptBytes } from './keep.js'
 export { onReleased, retainServer } from './release.js'
+export { retainClient } from './imports.js'

@@ -50,7 +50,7 @@ describe('onReleased', () => {
     expect(b.stats.exports).toBe(2)
     expect(counter.calls()).toBe(0)
     expect((await c2.add((p) => p.setN(3n))).getTotal()).toBe(3n)
-    c1.dispose() // the import's two references go in one Release
+    c1.dispose() // c2 is another handle on the same import: nothing released yet
     c2.dispose()
     await tick()
     expect(b.stats.exports).toBe(1)
