@@ -84,8 +84,8 @@ export function forwardingServer(target: Client | (() => Client | Promise<Client
 
 /**
  * `wrappers`: the forwarders made so far for capabilities that crossed this one, by the
- * client they forward to — one each, because the transport hands out one client per import
- * and disposing it releases every reference: only the last holder of the one forwarder may.
+ * client they forward to — one each, so a capability that crosses many times is forwarded
+ * (and, once no peer holds the forwarder, disposed) once.
  */
 function forwarder(target: Client | (() => Client | Promise<Client>), opts: ForwardOptions, wrappers: Map<Client, Client>): Server {
   let resolved: Client | Promise<Client> | undefined = target instanceof Client ? target : undefined

@@ -152,3 +152,24 @@ describe('custody', () => {
     expect(Object.keys(k)).toEqual([])
   })
 })
+
+// Framed only: a pair without frames hands the sender's Message object to the receiver,
+// and a server making a call on a second such pair while handling one is answered "not
+// hosted" by the far end — a limit of that test-only mode, not of the transport.
+it("a call pipelined on a relayed failure keeps the origin's code (not ERR_REMOTE)", async () => {
+  // C's ping() fails ERR_NOT_FOUND; B's counter() relays that failure, so B's answer is
+  // rejected with C's RemoteError; A's add() pipelined on B's answer fails with its code.
+  const cServer = new testing.Echo$Server({
+    ping() { throw Object.assign(new Error('no counter here'), { code: 'ERR_NOT_FOUND' }) },
+    echo() {}, counter() {},
+  })
+  const [bc] = createPair({ frames: true, b: { bootstrap: cServer } })
+  const toC = bc.bootstrap(testing.Echo)
+  const bServer = new testing.Echo$Server({ ping() {}, echo() {}, async counter() { await toC.ping() } })
+  const [a] = createPair({ frames: true, b: { bootstrap: bServer } })
+  const add = a.bootstrap(testing.Echo).counter(() => {}).getCounter().add((p) => p.setN(1n))
+  const e = await add.then(() => null, (x: unknown) => x)
+  expect(e).toBeInstanceOf(RemoteError)
+  expect((e as RemoteError).remoteCode).toBe('ERR_NOT_FOUND')
+  expect((e as RemoteError).reason).toMatch(/^ERR_NOT_FOUND: .*no counter here/)
+})

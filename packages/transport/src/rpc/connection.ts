@@ -373,7 +373,7 @@ export class RpcConnection {
         ;(a.queue ??= []).push(d)
         return
       }
-      client = a.state === 'resolved' ? capabilityAt(a.payload!, transform) : brokenClient(a.error!.message)
+      client = a.state === 'resolved' ? capabilityAt(a.payload!, transform) : brokenClient(reasonOf(a.error))
     } else {
       throw new RpcProtocolError(`Call ${qid}: unknown target kind ${target.which()}`)
     }
@@ -463,7 +463,7 @@ export class RpcConnection {
     answer.queue = undefined
     for (const d of queue) {
       if (this.#closed !== undefined) return
-      const client = answer.state === 'resolved' ? capabilityAt(answer.payload!, d.transform) : brokenClient(answer.error!.message)
+      const client = answer.state === 'resolved' ? capabilityAt(answer.payload!, d.transform) : brokenClient(reasonOf(answer.error))
       let cp: { segment: Segment; byteOffset: number }
       try {
         cp = getPointer(0, d.message.getRoot(RpcMessage).getCall().getParams())
@@ -626,7 +626,7 @@ export class RpcConnection {
         if (a === undefined) return brokenClient(`receiverAnswer: no such question ${pa.getQuestionId()}`)
         const transform = readTransform(pa)
         if (a.state === 'resolved') return capabilityAt(a.payload!, transform)
-        if (a.state === 'rejected') return brokenClient(a.error!.message)
+        if (a.state === 'rejected') return brokenClient(reasonOf(a.error))
         return new Client({ answer: a, tag: 'answer', transform } as unknown as Target)
       }
       default: return brokenClient('third-party capabilities are not supported')

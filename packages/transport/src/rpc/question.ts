@@ -60,7 +60,7 @@ export class Question {
   }
 
   clientForTransform(transform: number[]): Client {
-    if (this.state === 'rejected') return brokenClient(this.error?.message ?? 'call failed')
+    if (this.state === 'rejected') return brokenClient(this.error === undefined ? 'call failed' : reasonOf(this.error))
     if (this.payload === undefined) return brokenClient('question is not resolved')
     if (transform.length === 0) return (this.#root ??= capabilityAt(this.payload, transform))
     const key = transform.join('.')
