@@ -9,7 +9,7 @@ import { onReleased } from '@ww/transport'
 import { executorProvider, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { jsRuntime, type Body } from './exec-js-runtime.js'
-import { dec, enc, rig, tick, type Rig } from './rpc-rig.js'
+import { codeOf, dec, enc, rig, tick, type Rig } from './rpc-rig.js'
 
 const waitFor = async (cond: () => boolean, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms
@@ -86,5 +86,48 @@ describe('exec caps across hosts', () => {
     expect(r.hc.live().anchors).toBe(base + 1)
     await waitFor(() => released === 1) // B let go, then A: nothing holds the spawner's server
 
+  })
+
+  // Refused there or here after the caps were read: both hosts let go when exec answers
+  // (A: the spawner's anchor and server; B: its imports of A's forwarders over the link).
+  const handed = async (): Promise<{ r: Rig; job: capAnchor.Anchor$Client; mine: capAnchor.Anchor$Server; released: () => number; base: number; linkBase: number; exports: () => number }> => {
+    const r = rig(a, { processId: 0, rights: { executor: true, root: true }, executor: executorProvider(ta) })
+    rigs.push(r)
+    const link = await a.rpc.dialPeer(b.id)
+    const [base, linkBase] = [r.hc.live().anchors, link.conn.stats.exports]
+    const job = (await (await r.host.root()).getRoot().walk((p) => p.setPath('job2'))).getAnchor()
+    let released = 0
+    const mine = new capAnchor.Anchor.Server({ path: (_p: unknown, res: capAnchor.Anchor_path$Results) => res.setPath('/mine') } as never)
+    onReleased(mine, () => { released++ })
+    return { r, job, mine, released: () => released, base, linkBase, exports: () => link.conn.stats.exports }
+  }
+  const execThere = (r: Rig, where: string, job: capAnchor.Anchor$Client, mine: capAnchor.Anchor$Server, name = 'remote'): capProcess.Process$Client =>
+    r.host.executor().getExecutor().exec((x) => {
+      x.initBytecode().setCid(new Uint8Array(32).fill(7)) // in no cache, here or there
+      const o = x.initOptions()
+      o.setWhere(where)
+      o.setName(name)
+      const l = o.initCaps(1)
+      l.get(0).setName('job')
+      setInterfaceClient(1, job, l.get(0))
+      o.initOverrides().setRoot(mine as never)
+    }).getProcess()
+
+  test('refused on B (bytecode unknown there): released on both hosts when exec answers, not at link close', async () => {
+    const h = await handed()
+    expect(await codeOf(execThere(h.r, b.id, h.job, h.mine).pid())).toBe('ERR_NOT_FOUND')
+    await waitFor(() => h.released() === 1 && h.exports() === h.linkBase)
+    expect(h.r.hc.live().anchors).toBe(h.base + 2) // root and job2: the spawner's own
+    h.job.dispose()
+    await waitFor(() => h.r.hc.live().anchors === h.base + 1)
+    expect(ta.counters()).toMatchObject({ live: 0 })
+  })
+
+  test('to an unknown host (unreachable): released when exec answers', async () => {
+    const h = await handed()
+    expect(await codeOf(execThere(h.r, 'no-such-host', h.job, h.mine).pid())).toMatch(/^ERR_/)
+    await waitFor(() => h.released() === 1)
+    expect(h.r.hc.live().anchors).toBe(h.base + 2)
+    expect(h.exports()).toBe(h.linkBase)
   })
 })

@@ -8,7 +8,7 @@ import { getInterfaceClient, setInterfaceClient, type Client, type ClientLike } 
 import { embeddedCluster, executorProvider, MAX_CAPS, ProcessTree, type Cluster } from '../src/index.js'
 import { onReleased } from '@ww/transport'
 import { jsRuntime, type Body } from './exec-js-runtime.js'
-import { tinyModule } from '../src/exec/tiny-runtime.js'
+import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { codeOf, dec, enc, rig, tick, type Rig } from './rpc-rig.js'
 
 const anchorOf = (c: Client): capAnchor.Anchor$Client => new capAnchor.Anchor.Client(c)
@@ -207,6 +207,62 @@ describe('exec with caps and overrides over RPC', () => {
     expect((await p.wait()).getStatus().getExited()).toBe(0)
     expect(seen.parent).toEqual([0, 'ERR_CAP_DENIED'])
     expect(seen.grandchild).toEqual([true, false, false, false])
+  })
+
+  // Refused after its caps were read: what the request carried is released when exec
+  // answers, not when the spawner's connection closes (both stay open here).
+  const refusedReleases = async (r: Rig, refuse: (fill: (o: capProcess.ExecOptions) => void) => Promise<string | undefined>, code: string): Promise<void> => {
+    const base = r.hc.live().anchors
+    const root = (await r.host.root()).getRoot()
+    const k = (await root.walk((p) => p.setPath('k'))).getAnchor()
+    let released = 0
+    const mine = new capAnchor.Anchor.Server({ path: (_p: unknown, res: capAnchor.Anchor_path$Results) => res.setPath('/mine') } as never)
+    onReleased(mine, () => { released++ })
+    const ro = new capAnchor.Anchor.Server({ path: (_p: unknown, res: capAnchor.Anchor_path$Results) => res.setPath('/ro') } as never)
+    onReleased(ro, () => { released++ })
+    expect(await refuse((o) => { setCaps(o, [['k', k], ['mine', mine]]); o.initOverrides().setRoot(ro as never) })).toBe(code)
+    for (let i = 0; i < 10 && released < 2; i++) await tick()
+    expect(released).toBe(2) // our own servers: the host's imports of them were released
+    expect(r.hc.live().anchors).toBe(base + 2) // root and k: the spawner's own, nothing more
+    k.dispose()
+    for (let i = 0; i < 10 && r.hc.live().anchors > base + 1; i++) await tick()
+    expect(r.hc.live().anchors).toBe(base + 1)
+    expect(tree.counters().live).toBe(0)
+  }
+
+  test('refused for rights beyond the caller: caps and overrides released at once (ERR_CAP_DENIED)', async () => {
+    const r = spawner()
+    await refusedReleases(r, (fill) => codeOf(exec(r.host.executor().getExecutor(), 'user', (o) => { fill(o); o.initRights().setDebug(true) }).pid()), 'ERR_CAP_DENIED')
+  })
+
+  test('a module that fails to instantiate (an import not offered): caps and overrides released at once (ERR_INVALID_MODULE)', async () => {
+    const wasm = new ProcessTree({ runtime: tinyRuntime(), cache: c.cache, host: c.id })
+    const r = rig(c, { processId: 0, rights: { executor: true, root: true }, executor: executorProvider(wasm) })
+    rigs.push(r)
+    const bad = tinyModule({ park: true })
+    bad[bad.indexOf(0x70) /* "p" of park */] = 0x71
+    const refuse = (fill: (o: capProcess.ExecOptions) => void): Promise<string | undefined> =>
+      codeOf(r.host.executor().getExecutor().exec((p) => { p.initBytecode().setInline(bad); fill(p.initOptions()) }).getProcess().pid())
+    await refusedReleases(r, refuse, 'ERR_INVALID_MODULE')
+    expect(wasm.counters()).toMatchObject({ spawned: 0, failedToStart: 1 })
+    await wasm.close()
+  })
+
+  test('refused by the tree (maxProcesses reached): caps and overrides released at once (ERR_LIMIT)', async () => {
+    const full = new ProcessTree({ runtime: jsRuntime(c, bodies), cache: c.cache, host: c.id, maxProcesses: 0 })
+    const r = rig(c, { processId: 0, rights: { executor: true, root: true }, executor: executorProvider(full) })
+    rigs.push(r)
+    await refusedReleases(r, (fill) => codeOf(exec(r.host.executor().getExecutor(), 'user', fill).pid()), 'ERR_LIMIT')
+    await full.close()
+  })
+
+  test('bad input after some caps were read (a name given twice): none of them is kept', async () => {
+    const r = spawner()
+    await refusedReleases(r, (fill) => codeOf(exec(r.host.executor().getExecutor(), 'user', (o) => {
+      fill(o)
+      const l = o.getCaps()
+      l.get(1).setName('k') // the second 'k': read after the first
+    }).pid()), 'ERR_INVALID_ARGUMENT')
   })
 
   test('bad caps are typed errors and spawn nothing: empty, long or duplicate names, a null cap, too many', async () => {

@@ -6,7 +6,7 @@
 //   dispose releases every reference to it, so holds on the same Client are counted here
 //   and the last one disposes it.
 
-import { Server, type Client, type ClientLike } from 'capnp-ts'
+import { Server, type Client, type ClientLike, type Struct } from 'capnp-ts'
 import { retainServer } from '@ww/transport'
 import type { ChildOptions, NamedCap } from './types.js'
 
@@ -40,5 +40,18 @@ export function holdDelegated(caps: readonly NamedCap[] | undefined, child: Chil
   const held: Array<() => void> = []
   for (const c of caps ?? []) held.push(holdCap(c.cap))
   for (const c of Object.values(child?.overrides ?? {})) if (c !== undefined) held.push(holdCap(c))
+  return () => { for (const f of held.splice(0)) f() }
+}
+
+/**
+ * Holds every capability the message of `params` carries (a request's cap table: the
+ * caps and overrides of one exec, read or not) until the result is called. Taken when an
+ * exec handler starts and let go when it settles, it frees what a refused exec was handed
+ * at once rather than when the caller's connection closes; a child that started holds its
+ * own (holdDelegated), so only what it was not handed goes.
+ */
+export function holdRequestCaps(params: Struct): () => void {
+  const held: Array<() => void> = []
+  for (const c of params.segment.message._capnp.capTable ?? []) if (c) held.push(holdCap(c))
   return () => { for (const f of held.splice(0)) f() }
 }
