@@ -130,4 +130,16 @@ describe('exec caps across hosts', () => {
     expect(h.r.hc.live().anchors).toBe(h.base + 2)
     expect(h.exports()).toBe(h.linkBase)
   })
+
+  test('a spawn on B aborted by its signal: whatever started there is ended, and both hosts let go', async () => {
+    const h = await handed()
+    bodies.parked = () => new Promise<number>(() => {}) // runs until killed
+    const ac = new AbortController()
+    const spawned = ta.executor().spawn({ bytecode: tinyModule({ exit: 0 }), where: b.id, name: 'parked', caps: [{ name: 'mine', cap: h.mine }] }, { signal: ac.signal })
+    await tick() // the Peer.exec is on its way
+    ac.abort()
+    await expect(spawned).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    await waitFor(() => h.released() === 1 && h.exports() === h.linkBase && tb.counters().live === 0)
+    expect(ta.counters().live).toBe(0)
+  })
 })

@@ -265,6 +265,39 @@ describe('exec with caps and overrides over RPC', () => {
     }).pid()), 'ERR_INVALID_ARGUMENT')
   })
 
+  test('a spawn aborted by its signal while the runtime starts it: its caps are let go at once, and the late process is ended', async () => {
+    const r = spawner()
+    let open!: () => void
+    const gate = new Promise<void>((res) => { open = res })
+    const kills: string[] = []
+    const js = jsRuntime(c, bodies)
+    const gated = new ProcessTree({
+      runtime: {
+        async start(spec, o) {
+          await gate
+          const running = await js.start(spec, o)
+          return { exited: running.exited, kill: () => { kills.push(spec.name ?? ''); running.kill() } }
+        },
+      },
+      cache: c.cache, host: c.id,
+    })
+    bodies.late = () => new Promise<number>(() => {}) // runs until killed
+    const base = r.hc.live().anchors
+    const k = (await (await r.host.root()).getRoot().walk((p) => p.setPath('k'))).getAnchor()
+    expect(r.hc.live().anchors).toBe(base + 2)
+    const ac = new AbortController()
+    const spawned = gated.executor().spawn({ bytecode: MODULE, name: 'late', caps: [{ name: 'k', cap: k }] }, { signal: ac.signal })
+    ac.abort()
+    await expect(spawned).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    for (let i = 0; i < 10 && r.hc.live().anchors > base + 1; i++) await tick()
+    expect(r.hc.live().anchors).toBe(base + 1) // k: the tree had it and let go (the spawner gave it up)
+    open()
+    for (let i = 0; i < 10 && kills.length === 0; i++) await tick()
+    expect(kills).toEqual(['late'])
+    expect(gated.counters()).toMatchObject({ live: 0, spawned: 0, failedToStart: 1 })
+    await gated.close()
+  })
+
   test('bad caps are typed errors and spawn nothing: empty, long or duplicate names, a null cap, too many', async () => {
     const r = spawner()
     const ex = r.host.executor().getExecutor()

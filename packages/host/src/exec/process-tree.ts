@@ -163,6 +163,7 @@ export class ProcessTree {
     this.#procs.set(pid, p)
     caller?.children.add(p)
     let failed = false
+    let starting: Promise<{ kill(): void }> | undefined
     const finish = (s: ExitStatus): void => {
       if (p.status) return
       p.status = p.killing && s.kind !== 'hostLost' ? { kind: 'killed', reason: p.killing } : s
@@ -188,7 +189,7 @@ export class ProcessTree {
         running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e) }))
       } else {
         const running = await bounded(
-          this.#runtime.start({
+          starting = this.#runtime.start({
             pid, parent: caller?.pid, bytecode: bytecode!, args: req.args ?? [], caps: req.caps ?? [],
             host: this.#host, parentRef: caller ? { host: this.#host, pid: caller.pid } : remoteParent ?? { host: this.#host, pid: 0 },
             ...(cid !== undefined ? { cid } : {}),
@@ -206,6 +207,9 @@ export class ProcessTree {
     } catch (e) {
       failed = true
       finish({ kind: 'trapped', reason: `failed to start: ${String(e)}` })
+      // Aborted or timed out while the runtime was starting it: it may still start, with
+      // its caps let go and no entry here; end it when it does.
+      void starting?.then((late) => late.kill(), () => {})
       throw e
     }
     return this.#handle(p)
