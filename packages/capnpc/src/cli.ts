@@ -5,7 +5,8 @@
 // per requested schema under --out (and, with --as-out, the AssemblyScript constants
 // modules there; --index adds an index.ts re-exporting every module). --check writes nothing: it lists the stale files and exits 1.
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { findStale, writeFiles } from './check.js'
 import { CapnpcError } from './errors.js'
 import { AS_DIR, generate } from './generate.js'
@@ -64,8 +65,9 @@ export function main(argv: string[], log: (line: string) => void = console.log):
   return 0
 }
 
-// Run when executed as the bin, not when imported by tests.
-if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+// Run when executed as the bin, not when imported by tests. An installed bin is started
+// through a symlink (node_modules/.bin/ww-capnpc), so compare real paths.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     process.exitCode = main(process.argv.slice(2))
   } catch (err) {
