@@ -1,0 +1,84 @@
+// Every publishable package, packed as npm would publish it, installed alone into a fresh
+// project (its tarball, the @ww tarballs it depends on, third-party packages from the
+// registry) and used through its public exports by smoke/<package>.mjs.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { closure, manifest, NAMES, ROOT, tarballName, type Manifest, type PackageName } from '../src/packages.js'
+import { checkPackage } from '../src/tarball.js'
+import { installProject, packAll, pool, registryReachable, run, type RunResult } from '../src/npm.js'
+
+const SMOKE = fileURLToPath(new URL('../smoke/', import.meta.url))
+// Kept between runs (and cacheable in CI): a warm cache makes the eight installs local.
+const NPM_CACHE = join(ROOT, '.cache', 'pack-check', 'npm')
+const CONCURRENCY = 2
+const tmp = mkdtempSync(join(tmpdir(), 'ww-pack-check-'))
+const tarballs = join(tmp, 'tarballs')
+const short = (n: PackageName): string => n.slice('@ww/'.length)
+
+const reachable = await registryReachable(tmp)
+if (!reachable) {
+  console.warn('pack-check: the npm registry did not answer `npm ping` within 5 s; the install-and-use tests are SKIPPED (the tarball checks still run)')
+}
+
+interface Outcome { install: RunResult; ww: string[]; smoke?: RunResult }
+const outcomes = new Map<PackageName, Outcome>()
+const timings: string[] = []
+
+async function installAndSmoke(name: PackageName): Promise<void> {
+  const dir = join(tmp, 'projects', short(name))
+  const install = await installProject(name, dir, tarballs, NPM_CACHE)
+  const ww = install.code === 0 ? readdirSync(join(dir, 'node_modules', '@ww')).map((d) => `@ww/${d}`).sort() : []
+  let smoke: RunResult | undefined
+  if (install.code === 0) {
+    copyFileSync(join(SMOKE, `${short(name)}.mjs`), join(dir, 'smoke.mjs'))
+    if (name === '@ww/capnpc') copyFileSync(join(ROOT, 'packages/capnpc/test/fixtures/features.request.bin'), join(dir, 'features.request.bin'))
+    smoke = await run(process.execPath, ['smoke.mjs'], { cwd: dir, timeoutMs: 60_000 })
+  }
+  timings.push(`${name}: install ${(install.ms / 1000).toFixed(1)} s, smoke ${smoke ? (smoke.ms / 1000).toFixed(1) : '-'} s`)
+  outcomes.set(name, { install, ww, ...(smoke ? { smoke } : {}) })
+}
+
+const t0 = performance.now()
+beforeAll(async () => {
+  mkdirSync(tarballs, { recursive: true })
+  await packAll(tarballs)
+  for (const n of NAMES) {
+    const dir = join(tmp, 'unpacked', short(n))
+    mkdirSync(dir, { recursive: true })
+    const r = await run('tar', ['xzf', join(tarballs, tarballName(n)), '-C', dir], { cwd: tmp })
+    if (r.code !== 0) throw new Error(`tar failed on ${tarballName(n)}: ${r.stderr}`)
+  }
+  if (reachable) await pool(NAMES, CONCURRENCY, installAndSmoke)
+})
+
+afterAll(() => {
+  console.log(`pack-check: ${((performance.now() - t0) / 1000).toFixed(1)} s in all, installs ${CONCURRENCY} at a time\n  ${timings.join('\n  ')}`)
+  rmSync(tmp, { recursive: true, force: true })
+})
+
+describe('tarball contents', () => {
+  test('every workspace package that is not private is checked here', () => {
+    const manifests = ['packages', 'apps', 'tools'].flatMap((d) => readdirSync(join(ROOT, d)).map((p) => join(ROOT, d, p, 'package.json')))
+      .filter((f) => existsSync(f)).map((f) => JSON.parse(readFileSync(f, 'utf8')) as Manifest)
+    expect(manifests.filter((m) => m.private !== true).map((m) => m.name).sort()).toEqual([...NAMES].sort())
+  })
+
+  const siblings = new Map<string, Manifest>(NAMES.map((n) => [n, manifest(n)]))
+  test.each(NAMES)('%s: README, every file its manifest and imports name, no tests or sources, no undeclared imports', (name) => {
+    expect(checkPackage(join(tmp, 'unpacked', short(name), 'package'), siblings)).toEqual([])
+  })
+})
+
+describe('installed alone from npm', () => {
+  const maybe = reachable ? test : test.skip
+  maybe.each(NAMES)('%s installs with only its own @ww dependencies and its smoke script passes', (name) => {
+    const o = outcomes.get(name)!
+    expect({ code: o.install.code, stderr: o.install.code === 0 ? '' : o.install.stderr }).toEqual({ code: 0, stderr: '' })
+    // the tarballs given, and no @ww package fetched from the registry or left out
+    expect(o.ww).toEqual([...closure(name)].sort())
+    expect({ code: o.smoke?.code, stderr: o.smoke?.code === 0 ? '' : o.smoke?.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(o.smoke?.stdout).toContain(`ok ${name}\n`)
+  })
+})
