@@ -47,6 +47,26 @@ export async function installProject(name: PackageName, dir: string, tarballs: s
   return run(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--no-package-lock', '--cache', cache, '--loglevel=error', ...files], { cwd: dir, timeoutMs: 240_000 })
 }
 
+/**
+ * The projects compiled as a TypeScript user would compile them, in one tsc run (each
+ * types.ts resolves from its own project's node_modules): an import of the package's
+ * types, strict, NodeNext, skipLibCheck off so the shipped .d.ts files are checked too.
+ * The repository's tsc and @types/node are used; nothing is installed into the projects.
+ */
+export async function typecheckProjects(root: string, projects: ReadonlyMap<PackageName, string>): Promise<RunResult> {
+  for (const [name, dir] of projects) {
+    writeFileSync(join(dir, 'types.ts'), `import * as pkg from '${name}'\nexport const names: string[] = Object.keys(pkg)\n`)
+  }
+  writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
+      skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')],
+    },
+    files: [...projects.values()].map((d) => join(d, 'types.ts')),
+  }, null, 2))
+  return run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root, '--pretty', 'false'], { cwd: root, timeoutMs: 120_000 })
+}
+
 /** `fn` over `items`, at most `limit` at a time, results in order. */
 export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { closure, manifest, NAMES, ROOT, tarballName, type Manifest, type PackageName } from '../src/packages.js'
 import { checkPackage } from '../src/tarball.js'
-import { installProject, packAll, pool, registryReachable, run, type RunResult } from '../src/npm.js'
+import { installProject, packAll, pool, registryReachable, run, typecheckProjects, type RunResult } from '../src/npm.js'
 
 const SMOKE = fileURLToPath(new URL('../smoke/', import.meta.url))
 // Kept between runs (and cacheable in CI): a warm cache makes the eight installs local.
@@ -24,10 +24,12 @@ if (!reachable) {
 
 interface Outcome { install: RunResult; ww: string[]; smoke?: RunResult }
 const outcomes = new Map<PackageName, Outcome>()
+const projectDir = (n: PackageName): string => join(tmp, 'projects', short(n))
+let types: RunResult | undefined
 const timings: string[] = []
 
 async function installAndSmoke(name: PackageName): Promise<void> {
-  const dir = join(tmp, 'projects', short(name))
+  const dir = projectDir(name)
   const install = await installProject(name, dir, tarballs, NPM_CACHE)
   const ww = install.code === 0 ? readdirSync(join(dir, 'node_modules', '@ww')).map((d) => `@ww/${d}`).sort() : []
   let smoke: RunResult | undefined
@@ -36,7 +38,8 @@ async function installAndSmoke(name: PackageName): Promise<void> {
     if (name === '@ww/capnpc') copyFileSync(join(ROOT, 'packages/capnpc/test/fixtures/features.request.bin'), join(dir, 'features.request.bin'))
     smoke = await run(process.execPath, ['smoke.mjs'], { cwd: dir, timeoutMs: 60_000 })
   }
-  timings.push(`${name}: install ${(install.ms / 1000).toFixed(1)} s, smoke ${smoke ? (smoke.ms / 1000).toFixed(1) : '-'} s`)
+  const s = (r?: RunResult): string => (r ? `${(r.ms / 1000).toFixed(1)} s` : '-')
+  timings.push(`${name}: install ${s(install)}, smoke ${s(smoke)}`)
   outcomes.set(name, { install, ww, ...(smoke ? { smoke } : {}) })
 }
 
@@ -50,7 +53,12 @@ beforeAll(async () => {
     const r = await run('tar', ['xzf', join(tarballs, tarballName(n)), '-C', dir], { cwd: tmp })
     if (r.code !== 0) throw new Error(`tar failed on ${tarballName(n)}: ${r.stderr}`)
   }
-  if (reachable) await pool(NAMES, CONCURRENCY, installAndSmoke)
+  if (reachable) {
+    await pool(NAMES, CONCURRENCY, installAndSmoke)
+    const installed = NAMES.filter((n) => outcomes.get(n)?.install.code === 0)
+    types = await typecheckProjects(join(tmp, 'projects'), new Map(installed.map((n) => [n, projectDir(n)])))
+    timings.push(`tsc over the ${installed.length} projects: ${(types.ms / 1000).toFixed(1)} s`)
+  }
 })
 
 afterAll(() => {
@@ -81,4 +89,13 @@ describe('installed alone from npm', () => {
     expect({ code: o.smoke?.code, stderr: o.smoke?.code === 0 ? '' : o.smoke?.stderr }).toEqual({ code: 0, stderr: '' })
     expect(o.smoke?.stdout).toContain(`ok ${name}\n`)
   })
+  maybe.each(NAMES)('%s types compile for a strict NodeNext user, its .d.ts files checked', (name) => {
+    expect(outcomes.get(name)?.install.code).toBe(0)
+    const errors = (types?.stdout ?? '').split('\n').filter((l) => l.startsWith(`${short(name)}/`))
+    expect(errors).toEqual([])
+  })
+  maybe('tsc over every project exits 0 (no error outside the projects either)', () => {
+    expect({ code: types?.code, out: types?.stdout }).toEqual({ code: 0, out: '' })
+  })
+
 })
