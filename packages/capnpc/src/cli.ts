@@ -21,6 +21,18 @@ export interface CliArgs {
 
 const USAGE = 'usage: ww-capnpc <request.bin> --out <dir> [--as-out <dir>] [--index] [--check]'
 
+const HELP = `ww-capnpc — Cap'n Proto to TypeScript (capnp-ts) generator, from a saved compile request
+
+${USAGE}
+
+  <request.bin>     a CodeGeneratorRequest, saved with: capnp compile -o- schema.capnp > request.bin
+  --out <dir>       where the .ts modules go (one per requested schema)
+  --as-out <dir>    also write AssemblyScript constants modules there
+  --index           add an index.ts re-exporting every module
+  --check           write nothing; list stale files and exit 1 if any
+
+Exit status: 0 done (or nothing stale), 1 stale files (--check), 2 usage error.`
+
 export function parseArgs(argv: string[]): CliArgs {
   let request: string | undefined
   let out: string | undefined
@@ -45,6 +57,7 @@ export function parseArgs(argv: string[]): CliArgs {
 
 /** Runs the CLI; returns the exit code. */
 export function main(argv: string[], log: (line: string) => void = console.log): number {
+  if (argv.includes('--help') || argv.includes('-h')) { log(HELP); return 0 }
   const args = parseArgs(argv)
   const all = generate(readFileSync(args.request), { assemblyscript: args.asOut !== undefined, indexModule: args.index })
   const ts = new Map<string, string>()

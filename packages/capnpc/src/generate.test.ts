@@ -73,6 +73,13 @@ describe('ww-capnpc CLI', () => {
     expect(parseArgs(['r.bin', '--out', 'o', '--check', '--index'])).toEqual({ request: 'r.bin', out: 'o', asOut: undefined, check: true, index: true })
   })
 
+  test('--help prints the usage and every option, exit 0, writing nothing', () => {
+    const logs: string[] = []
+    expect(main(['--help'], (l) => logs.push(l))).toBe(0)
+    const help = logs.join('\n')
+    for (const o of ['<request.bin>', '--out', '--as-out', '--index', '--check', 'capnp compile -o-']) expect(help).toContain(o)
+  })
+
   test('writes, then --check passes, then fails listing a changed file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'capnpc-'))
     try {
