@@ -5,7 +5,8 @@
 //   a target buffer; expire() ends a borrowed message's validity.
 // - RpcConnection: two-party RPC over any MessageSink, dispatching calls synchronously
 //   with params read in place. Server rule: read params before your first await; keep()
-//   what must outlive the call.
+//   the bytes and retainClient() the capabilities that must outlive the call (the call's
+//   own capability handles are disposed when it settles).
 // - Transports: connectStream (Node Duplex), createPair (in process).
 
 export {

@@ -278,8 +278,8 @@ export class RpcConnection {
         const methodId = sp.u16(c, cData, 4)
         const seg = sp.seg
         this.stats.callsIn++
-        if (capTable) this.#decodeCapTable(message, new Payload(seg, pp))
-        this.#deliver(this.#newAnswer(qid), e.client, interfaceId, methodId, seg, contentPos)
+        const caps = capTable ? this.#decodeCapTable(message, new Payload(seg, pp)) : undefined
+        this.#deliver(this.#newAnswer(qid), e.client, interfaceId, methodId, seg, contentPos, caps)
         return true
       }
       case M_RETURN: {
@@ -378,9 +378,9 @@ export class RpcConnection {
       throw new RpcProtocolError(`Call ${qid}: unknown target kind ${target.which()}`)
     }
     const params = call.getParams()
-    this.#decodeCapTable(message, params)
+    const caps = this.#decodeCapTable(message, params)
     const cp = getPointer(0, params)
-    this.#deliver(this.#newAnswer(qid), client, interfaceId, methodId, cp.segment, cp.byteOffset)
+    this.#deliver(this.#newAnswer(qid), client, interfaceId, methodId, cp.segment, cp.byteOffset, caps)
   }
 
   #newAnswer(qid: number): Answer {
@@ -391,18 +391,22 @@ export class RpcConnection {
 
   /**
    * Run the call on `client` now; the Return is sent when the implementation settles.
-   * Params: the struct pointer at byte `paramsPtr` of `seg` (-1 or a null pointer: none).
+   * Params: the struct pointer at byte `paramsPtr` of `seg` (-1 or a null pointer: none);
+   * `caps`: their cap table, whose import handles are the call's and are disposed once it
+   * settled (after its Return): a server keeps one only by retainClient (README).
    */
-  #deliver(answer: Answer, client: Client, interfaceId: bigint, methodId: number, seg: Segment, paramsPtr: number): void {
+  #deliver(answer: Answer, client: Client, interfaceId: bigint, methodId: number, seg: Segment, paramsPtr: number, caps: (Client | null)[] | undefined): void {
     const t = client._target
     if (t.tag !== 'local') {
       const why = t.tag === 'broken' ? t.reason : 'calls on capabilities this vat does not host are not forwarded'
       this.#returnException(answer, new RemoteError(why, 'failed'))
+      disposeImports(caps)
       return
     }
     const m = findMethod(t.server, interfaceId, methodId)
     if (m === undefined) {
       this.#returnException(answer, new RemoteError(`method ${interfaceId.toString(16)}/${methodId} is not implemented`, 'unimplemented'))
+      disposeImports(caps)
       return
     }
     const rsize = m.ResultsClass._capnp.size
@@ -417,16 +421,18 @@ export class RpcConnection {
       out = m.impl(p, results)
     } catch (e) {
       this.#returnException(answer, e)
+      disposeImports(caps)
       return
     }
     if (out !== undefined && out !== null && typeof (out as Thenable).then === 'function') {
       ;(out as Thenable).then(
-        () => this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR),
-        (e: unknown) => this.#returnException(answer, e),
+        () => { this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR); disposeImports(caps) },
+        (e: unknown) => { this.#returnException(answer, e); disposeImports(caps) },
       )
       return
     }
     this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR)
+    if (caps !== undefined) disposeImports(caps)
   }
 
   /** Send `ret`, whose results Payload's struct pointer is at byte `payloadPtr` of `seg`. */
@@ -469,9 +475,10 @@ export class RpcConnection {
         cp = getPointer(0, d.message.getRoot(RpcMessage).getCall().getParams())
       } catch (e) {
         this.#returnException(d.answer, e)
+        disposeImports(d.message._capnp.capTable)
         continue
       }
-      this.#deliver(d.answer, client, d.interfaceId, d.methodId, cp.segment, cp.byteOffset)
+      this.#deliver(d.answer, client, d.interfaceId, d.methodId, cp.segment, cp.byteOffset, d.message._capnp.capTable)
     }
   }
 
@@ -603,14 +610,15 @@ export class RpcConnection {
 
   // ---- capability tables ------------------------------------------------------------
 
-  /** Turn a received Payload.capTable into clients on `message`'s cap table. */
-  #decodeCapTable(message: Message, payload: Payload): void {
-    if (!payload.hasCapTable()) return
+  /** Turn a received Payload.capTable into clients on `message`'s cap table (returned). */
+  #decodeCapTable(message: Message, payload: Payload): (Client | null)[] | undefined {
+    if (!payload.hasCapTable()) return undefined
     const list = payload.getCapTable()
     const n = list.getLength()
     const table: (Client | null)[] = new Array(n)
     for (let i = 0; i < n; i++) table[i] = this.#decodeCap(list.get(i))
     message._capnp.capTable = table
+    return table
   }
 
   #decodeCap(d: CapDescriptor): Client | null {
@@ -762,6 +770,16 @@ export class RpcConnection {
  */
 function newMessage(): Message {
   return new Message(new SingleSegmentArena(new ArrayBuffer(128)))
+}
+
+/**
+ * A call's params handles, once it settled: each import handle the params carried drops
+ * its reference (what the server kept with retainClient is another handle). Local, broken
+ * and pipelined clients in the table count nothing and are left alone.
+ */
+function disposeImports(caps: (Client | null)[] | undefined): void {
+  if (caps === undefined) return
+  for (const c of caps) if (c instanceof ImportClient) c.dispose()
 }
 
 function isNullAt(seg: Segment, pos: number): boolean {

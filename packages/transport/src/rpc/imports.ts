@@ -66,13 +66,25 @@ export class ImportClient extends Client {
   }
 }
 
+/** A generated typed client (`Foo$Client`): a Client in `client`, rebuilt from one. */
+type TypedClient = { client: Client }
+
 /**
  * A new handle on the capability `client` refers to, for a second holder that will dispose
  * its own copy: an import gets one more local reference (the Release waits for both);
  * anything else (local, promised, broken), whose dispose releases nothing, a new Client on
- * the same target. Throws CapabilityReleasedError for a handle already disposed.
+ * the same target. A typed client (`p.getHandler()`) gives a typed client of the same class.
+ * This is how a server keeps a capability from a call's params past the call: the call's
+ * own handles are disposed when its method settles (README, "params capabilities").
+ * Throws CapabilityReleasedError for a handle already disposed.
  */
-export function retainClient(client: Client): Client {
+export function retainClient<C extends Client | TypedClient>(client: C): C {
+  if (client instanceof Client) return retainBare(client) as C
+  const Typed = client.constructor as new (c: Client) => C
+  return new Typed(retainBare(client.client))
+}
+
+function retainBare(client: Client): Client {
   if (client instanceof ImportClient) return client.retain()
   const t = client._target
   if (t.tag === 'import') return (t.conn as unknown as RpcConnection).retainImport(t.id)
