@@ -289,8 +289,10 @@ describe('exec with caps and overrides over RPC', () => {
     const spawned = gated.executor().spawn({ bytecode: MODULE, name: 'late', caps: [{ name: 'k', cap: k }] }, { signal: ac.signal })
     ac.abort()
     await expect(spawned).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    // The tree held a handle of its own and let go of it: the spawner's own is the last one.
+    k.dispose()
     for (let i = 0; i < 10 && r.hc.live().anchors > base + 1; i++) await tick()
-    expect(r.hc.live().anchors).toBe(base + 1) // k: the tree had it and let go (the spawner gave it up)
+    expect(r.hc.live().anchors).toBe(base + 1)
     open()
     for (let i = 0; i < 10 && kills.length === 0; i++) await tick()
     expect(kills).toEqual(['late'])

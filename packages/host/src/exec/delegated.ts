@@ -2,45 +2,40 @@
 // lives and let go when it ends. Two kinds of reference need holding differently:
 // - one of our own servers (a Server, or a peer's capability handed back to us): a
 //   `retainServer` hold, so a peer's Release does not free what the child still uses;
-// - an import from a peer: the transport keeps it until its Client is disposed, and one
-//   dispose releases every reference to it, so holds on the same Client are counted here
-//   and the last one disposes it.
+// - an import from a peer: a handle of the child's own (retainClient), since the handle
+//   the request carried is the call's and the transport disposes it when the call settles.
 
-import { Server, type Client, type ClientLike, type Struct } from 'capnp-ts'
-import { retainServer } from '@ww/transport'
-import type { ChildOptions, NamedCap } from './types.js'
+import { Server, type ClientLike, type Struct } from 'capnp-ts'
+import { retainClient, retainServer } from '@ww/transport'
+import type { ChildOptions, HostOverrideCaps, NamedCap } from './types.js'
 
-const importHolds = new WeakMap<Client, number>()
-
-function clientOf(c: ClientLike): Client | undefined {
-  if (c instanceof Server) return undefined
-  return 'client' in c ? c.client : c
+/** `c` held until the returned letGo (idempotent); `cap` is what the holder uses. */
+export function holdCap(c: ClientLike): { cap: ClientLike; letGo: () => void } {
+  if (c instanceof Server) return { cap: c, letGo: retainServer(c) }
+  const t = ('client' in c ? c.client : c)._target
+  if (t.tag === 'local') return { cap: c, letGo: retainServer(t.server) }
+  if (t.tag !== 'import') return { cap: c, letGo: () => {} } // a promise or a broken cap: nothing of ours to keep
+  const own = retainClient(c)
+  return { cap: own, letGo: () => ('client' in own ? own.client : own).dispose() }
 }
 
-/** Holds `c` until the returned function is called (idempotent). */
-export function holdCap(c: ClientLike): () => void {
-  const client = clientOf(c)
-  const t = client?._target
-  if (client === undefined || t?.tag === 'local') return retainServer(client === undefined ? (c as Server) : (t as { server: Server }).server)
-  if (t?.tag !== 'import') return () => {} // a promise or a broken cap: nothing of ours to keep
-  importHolds.set(client, (importHolds.get(client) ?? 0) + 1)
-  let done = false
-  return () => {
-    if (done) return
-    done = true
-    const n = (importHolds.get(client) ?? 1) - 1
-    if (n > 0) { importHolds.set(client, n); return }
-    importHolds.delete(client)
-    client.dispose()
-  }
-}
-
-/** Holds every cap and override of a spawn; the result lets go of all of them once. */
-export function holdDelegated(caps: readonly NamedCap[] | undefined, child: ChildOptions | undefined): () => void {
+/**
+ * Holds every cap and override of a spawn: the child is given `caps` and `child` (its own
+ * handles in place of the request's), and `letGo` lets go of all of them once.
+ */
+export function holdDelegated(caps: readonly NamedCap[] | undefined, child: ChildOptions | undefined): {
+  caps: NamedCap[] | undefined; child: ChildOptions | undefined; letGo: () => void
+} {
   const held: Array<() => void> = []
-  for (const c of caps ?? []) held.push(holdCap(c.cap))
-  for (const c of Object.values(child?.overrides ?? {})) if (c !== undefined) held.push(holdCap(c))
-  return () => { for (const f of held.splice(0)) f() }
+  const hold = (c: ClientLike): ClientLike => { const h = holdCap(c); held.push(h.letGo); return h.cap }
+  const ownCaps = caps?.map((c) => ({ name: c.name, cap: hold(c.cap) }))
+  let ownChild = child
+  if (child?.overrides !== undefined) {
+    const o: Record<string, ClientLike> = {}
+    for (const [k, c] of Object.entries(child.overrides)) if (c !== undefined) o[k] = hold(c)
+    ownChild = { ...child, overrides: o as HostOverrideCaps }
+  }
+  return { caps: ownCaps, child: ownChild, letGo: () => { for (const f of held.splice(0)) f() } }
 }
 
 /**
@@ -52,6 +47,6 @@ export function holdDelegated(caps: readonly NamedCap[] | undefined, child: Chil
  */
 export function holdRequestCaps(params: Struct): () => void {
   const held: Array<() => void> = []
-  for (const c of params.segment.message._capnp.capTable ?? []) if (c) held.push(holdCap(c))
+  for (const c of params.segment.message._capnp.capTable ?? []) if (c) held.push(holdCap(c).letGo)
   return () => { for (const f of held.splice(0)) f() }
 }

@@ -152,7 +152,10 @@ export class ProcessTree {
       throw new HostUnreachableError(where, { cause: new Error('no host-to-host RPC on this host') })
     }
     // What the spawner delegated stays alive while the child runs (here or there).
-    const letGo = holdDelegated(req.caps, req.child)
+    // The child's own handles replace the request's (which may be a call's, disposed when it settles).
+    const held = holdDelegated(req.caps, req.child)
+    const letGo = held.letGo
+    req = { ...req, ...(held.caps ? { caps: held.caps } : {}), ...(held.child ? { child: held.child } : {}) }
     const pid = this.#nextPid++
     let settle!: (s: ExitStatus) => void
     const p: Proc = {

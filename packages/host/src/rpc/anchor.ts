@@ -8,6 +8,7 @@ import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { freeOnRelease, handleServer, pumpBatches, retainLocal, revokerServer } from './common.js'
 import type { Scope } from './scope.js'
+import { retainClient } from '@ww/transport'
 
 const LS_PAGE = 256
 const BATCH = 64
@@ -32,7 +33,7 @@ function inputOf(v: anchor.Value): AnchorInput | undefined {
       if (bytes.byteLength > VALUE_LIMIT) throw rpcError('ERR_LIMIT', `value of ${bytes.byteLength} bytes > ${VALUE_LIMIT}`)
       return bytes
     }
-    case anchor.Value_Which.CAP: return { cap: new StoredCap(getInterfaceClient(0, v)) }
+    case anchor.Value_Which.CAP: return { cap: new StoredCap(retainClient(getInterfaceClient(0, v))) }
     default: throw rpcError('ERR_INVALID_ARGUMENT', `unknown value kind ${String(v.which())}`)
   }
 }
@@ -144,7 +145,7 @@ export function anchorServer(init: AnchorServerInit): anchor.Anchor$Server {
       await w.done
     },
     watch(p, r) {
-      const watcher = p.getWatcher()
+      const watcher = retainClient(p.getWatcher())
       const subtree = p.getSubtree()
       const withValues = p.getWithValues()
       const w = core.watch()

@@ -2,7 +2,7 @@
 // forwarder over a local server, with its check and an interface outside @ww/schema.
 import { Client, getInterfaceClient, Message, Server, setInterfaceClient } from 'capnp-ts'
 import { registry as capReg, testing } from '@ww/schema'
-import { createPair, RemoteError } from '@ww/transport'
+import { createPair, onReleased, RemoteError, retainClient } from '@ww/transport'
 import { copyPointer, forwardingServer } from './forward.js'
 import { revoked } from './errors.js'
 
@@ -93,6 +93,33 @@ describe('forwardingServer', () => {
     const err = await echo.ping().then(() => undefined, (e: unknown) => e)
     expect(err).toBeInstanceOf(RemoteError)
     expect((err as RemoteError).remoteCode).toBe('ERR_REVOKED')
+    a.close()
+    toService.close()
+  })
+
+  test('a capability in forwarded params stays usable by a service that keeps it, and is released when that service lets go', async () => {
+    const tick = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)) }
+    const counter = new testing.Counter.Server({ add(q, s) { s.setTotal(q.getN() * 10n) } })
+    let released = 0
+    onReleased(counter, () => { released++ })
+    let kept: testing.Counter$Client | undefined
+    // Echo.echo with a Counter in its params' pointer 0 (forwarded as a raw struct): the
+    // service keeps it past the call, the way a subscribe keeps its handler.
+    const service = new testing.Echo.Server({
+      ping() {}, counter() {},
+      echo(p) { kept = retainClient(new testing.Counter.Client(getInterfaceClient(0, p))) },
+    })
+    const [toService] = createPair({ frames: true, b: { bootstrap: service } })
+    const fwd = forwardingServer(toService.bootstrap(testing.Echo).client)
+    const [a, b] = createPair({ frames: true, b: { bootstrap: fwd } })
+    await a.bootstrap(testing.Echo).echo((p) => setInterfaceClient(0, counter, p))
+    await tick()
+    expect(released).toBe(0)
+    expect((await kept!.add((q) => q.setN(3n))).getTotal()).toBe(30n) // service → forwarder → a
+    kept!.dispose()
+    await tick()
+    expect(released).toBe(1)
+    expect(b.stats.imports).toBe(0)
     a.close()
     toService.close()
   })

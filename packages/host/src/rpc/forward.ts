@@ -19,7 +19,7 @@ import {
   initPointer, isNull, setInterfacePointer, setListPointer, setStructPointer,
 } from 'capnp-ts/src/serialization/pointers/pointer.js'
 import { getByteLength, getDataWordLength, padToWord } from 'capnp-ts/src/serialization/object-size.js'
-import { onReleased, RemoteError } from '@ww/transport'
+import { onReleased, RemoteError, retainClient } from '@ww/transport'
 import { isHostError } from '../errors.js'
 import { rpcError, toRpcError } from './errors.js'
 
@@ -91,25 +91,30 @@ function forwarder(target: Client | (() => Client | Promise<Client>), opts: Forw
   let resolved: Client | Promise<Client> | undefined = target instanceof Client ? target : undefined
   let root = target instanceof Client ? target : undefined
   const get = (): Client | Promise<Client> => (resolved ??= (target as () => Client | Promise<Client>)())
-  const wrap = (c: Client | null): Client | null => {
+  // `own`: a capability from a call's params is the call's (the transport disposes it when
+  // the call settles), so its forwarder keeps a handle of its own; one from results is ours.
+  const wrap = (c: Client | null, own: boolean): Client | null => {
     if (c === null || c._target.tag === 'local') return c
     let w = wrappers.get(c)
     if (w === undefined) {
+      const t = own ? retainClient(c) : c
       const released = (): void => {
         wrappers.delete(c)
-        if (c !== root) c.dispose() // never the target itself, which its owner releases
+        if (t !== root) t.dispose() // never the target itself, which its owner releases
       }
-      w = new Client({ tag: 'local', server: forwarder(c, { ...opts, released }, wrappers) })
+      w = new Client({ tag: 'local', server: forwarder(t, { ...opts, released }, wrappers) })
       wrappers.set(c, w)
     }
     return w
   }
+  const wrapParam = (c: Client | null): Client | null => wrap(c, true)
+  const wrapResult = (c: Client | null): Client | null => wrap(c, false)
   // Typed failures (the target's own exceptions, a host's codes) pass through as they are.
   const fail = (e: unknown): unknown => toRpcError(e instanceof RemoteError || isHostError(e) ? e : (opts.mapError?.(e) ?? e))
 
   async function forward(method: AnyMethod, client: Client, params: Struct, results: Struct): Promise<void> {
     root = client
-    const rp = callRaw(client, method, (q) => copyPointer(params, q, wrap))
+    const rp = callRaw(client, method, (q) => copyPointer(params, q, wrapParam))
     let got: Struct
     try {
       got = opts.bound ? await opts.bound(`${method.interfaceName}.${method.methodName}`, () => rp) : await rp
@@ -117,7 +122,7 @@ function forwarder(target: Client | (() => Client | Promise<Client>), opts: Forw
       throw fail(e)
     }
     opts.check?.()
-    copyPointer(got, results, wrap)
+    copyPointer(got, results, wrapResult)
   }
 
   const impl = (m: AnyMethod) => (p: Struct, r: Struct): Promise<void> => {

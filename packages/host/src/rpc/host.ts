@@ -3,7 +3,8 @@
 // attenuation, or closing the Host when its process exits, frees every core handle.
 
 import { host as capHost, type process as proc } from '@ww/schema'
-import { Server, type ClientLike } from 'capnp-ts'
+import { Server, type Client, type ClientLike } from 'capnp-ts'
+import { retainClient } from '@ww/transport'
 import type { Anchor } from '../anchors/types.js'
 import type { Cluster } from '../cluster/types.js'
 import type { HostOverrideCaps } from '../exec/types.js'
@@ -173,13 +174,16 @@ function hostServer(s: HostState): capHost.Host$Server {
       const child = scope.child()
       // A non-null override is delegation of a capability the caller holds: it counts as granted.
       const next: Overrides = {}
+      // Handed in this call: our own handles (the call's go when it returns), disposed with the child.
+      const kept: Array<{ dispose(): void }> = []
+      const keep = <C extends { client: Client; dispose(): void }>(c: C): C => { const k = retainClient(c); kept.push(k); return k }
       if (p.hasOverrides()) {
         const o = p.getOverrides()
-        if (o.hasView()) next.view = o.getView()
-        if (o.hasPubSub()) next.pubSub = o.getPubSub()
-        if (o.hasRoot()) next.root = o.getRoot()
-        if (o.hasRegistry()) next.registry = o.getRegistry()
-        if (o.hasDialer()) next.dialer = o.getDialer()
+        if (o.hasView()) next.view = keep(o.getView())
+        if (o.hasPubSub()) next.pubSub = keep(o.getPubSub())
+        if (o.hasRoot()) next.root = keep(o.getRoot())
+        if (o.hasRegistry()) next.registry = keep(o.getRegistry())
+        if (o.hasDialer()) next.dialer = keep(o.getDialer())
       }
       // Overrides the caller handed back from this host (local clients) stay alive while the
       // child Host can use them: until it is revoked or released.
@@ -187,7 +191,10 @@ function hostServer(s: HostState): capHost.Host$Server {
       for (const k of Object.keys(overrides) as Array<keyof Overrides>) if (narrowed[k]) next[k] ??= overrides[k]
       const letGo: Array<() => void> = []
       for (const k of Object.keys(next) as Array<keyof Overrides>) letGo.push(retainLocal(next[k]!))
-      const free = (): void => { for (const f of letGo.splice(0)) f() }
+      const free = (): void => {
+        for (const f of letGo.splice(0)) f()
+        for (const c of kept.splice(0)) c.dispose()
+      }
       child.onRevoke(free)
       r.setHost(freeOnRelease(hostServer({ ...s, rights: narrowed, overrides: next, scope: child }), free))
       r.setRevoker(revokerServer(child))

@@ -11,6 +11,7 @@ import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
 import type { ExitStatus, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
 import type { ProcessStats } from './debug.js'
+import { retainClient } from '@ww/transport'
 
 const KILL: Record<string, proc.KillReason> = {
   requested: proc.KillReason.REQUESTED,
@@ -145,7 +146,7 @@ export function processServer(handle: ProcessHandle, holder: ProcessIdentity, sc
       await handle.kill()
     },
     monitor(p, r) {
-      const handler = p.getHandler()
+      const handler = retainClient(p.getHandler())
       let stopped = false
       const release = scope.hold('watches', () => { stopped = true; handler.dispose() })
       void handle.wait().then(async (status) => {

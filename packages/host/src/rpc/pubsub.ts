@@ -8,6 +8,7 @@ import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { freeOnRelease, pumpBatches, revokerServer } from './common.js'
 import type { Scope } from './scope.js'
+import { retainClient } from '@ww/transport'
 
 const MESSAGE_LIMIT = 1 << 20
 const POLICIES: Record<number, OverflowPolicy> = {
@@ -71,7 +72,7 @@ export function topicServer(core: Topic, scope: Scope): pubsub.Topic$Server {
       const policy = POLICIES[o.getOverflow()]
       if (policy === undefined) throw rpcError('ERR_INVALID_ARGUMENT', `unknown overflow ${o.getOverflow()}`)
       const maxBatch = o.getMaxBatch() === 0 ? 64 : o.getMaxBatch()
-      r.setSubscription(subscription(core, scope, handler, { capacity: size, policy }, maxBatch))
+      r.setSubscription(subscription(core, scope, retainClient(handler), { capacity: size, policy }, maxBatch))
     },
     canPublish(_p, r) { r.setAllowed(core.canPublish) },
     canSubscribe(_p, r) { r.setAllowed(core.canSubscribe) },

@@ -6,7 +6,7 @@
 
 import { registry as reg } from '@ww/schema'
 import { Client, getInterfaceClient, Server, setInterfaceClient, type ClientLike } from 'capnp-ts'
-import { ConnectionClosedError } from '@ww/transport'
+import { ConnectionClosedError, retainClient } from '@ww/transport'
 import type { Provider, Registry } from '../registry.js'
 import { isHostError } from '../errors.js'
 import { denied, revoked, rpcError } from './errors.js'
@@ -122,7 +122,8 @@ export function registryServer(init: RegistryServerInit): reg.Registry$Server {
       const ttlMs = ttlOf(o.getTtlMs())
       const metaList = o.getMeta()
       const meta = Array.from({ length: metaList.getLength() }, (_, i) => metaList.get(i))
-      const client = getInterfaceClient(1, p)
+      // Ours to keep: the call's own handle goes when this returns.
+      const client = retainClient(getInterfaceClient(1, p))
       const offer = new Offer(core, client)
       const provision = core.provide(name, offer, { ttlMs, meta, pid: identity.pid })
       offer.token = provision.token

@@ -7,6 +7,7 @@ import { guard } from './guard.js'
 import { handleServer, pumpBatches } from './common.js'
 import { leaveReason, writeHostInfo } from './info.js'
 import type { Scope } from './scope.js'
+import { retainClient } from '@ww/transport'
 
 const PAGE = 100
 const MAX_PAGE = 1000
@@ -68,7 +69,7 @@ export function viewServer(view: ClusterView, scope: Scope): cluster.View$Server
       r.setCount(hosts.length)
     },
     watch(p, r) {
-      const handler = p.getHandler()
+      const handler = retainClient(p.getHandler())
       const replay = p.getReplay() ? view.hosts().sort(byId) : []
       const w = view.watch()
       let seq = 0n
