@@ -5,7 +5,7 @@
 // - an import from a peer: a handle of the child's own (retainClient), since the handle
 //   the request carried is the call's and the transport disposes it when the call settles.
 
-import { Server, type ClientLike, type Struct } from 'capnp-ts'
+import { Server, type ClientLike } from 'capnp-ts'
 import { retainClient, retainServer } from '@ww/transport'
 import type { ChildOptions, HostOverrideCaps, NamedCap } from './types.js'
 
@@ -36,17 +36,4 @@ export function holdDelegated(caps: readonly NamedCap[] | undefined, child: Chil
     ownChild = { ...child, overrides: o as HostOverrideCaps }
   }
   return { caps: ownCaps, child: ownChild, letGo: () => { for (const f of held.splice(0)) f() } }
-}
-
-/**
- * Holds every capability the message of `params` carries (a request's cap table: the
- * caps and overrides of one exec, read or not) until the result is called. Taken when an
- * exec handler starts and let go when it settles, it frees what a refused exec was handed
- * at once rather than when the caller's connection closes; a child that started holds its
- * own (holdDelegated), so only what it was not handed goes.
- */
-export function holdRequestCaps(params: Struct): () => void {
-  const held: Array<() => void> = []
-  for (const c of params.segment.message._capnp.capTable ?? []) if (c) held.push(holdCap(c).letGo)
-  return () => { for (const f of held.splice(0)) f() }
 }

@@ -9,7 +9,6 @@ import type { ProcessTree } from '../exec/process-tree.js'
 import type { ProcessHandle, SpawnRequest } from '../exec/types.js'
 import { anchorServer } from '../rpc/anchor.js'
 import { cidText } from '../rpc/cache.js'
-import { ownsRequestCaps } from '../rpc/delegate.js'
 import { denied, rpcError } from '../rpc/errors.js'
 import { readSpawnRequest } from '../rpc/executor.js'
 import { guard } from '../rpc/guard.js'
@@ -49,8 +48,8 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
       // This host's own subtree, named by its absolute path in the cluster tree.
       r.setRoot(anchorServer({ core: cluster.local.walk(''), scope, prefix: cluster.id }))
     },
-    // Its caps are released when it settles (refused: at once); the tree holds a child's.
-    exec: ownsRequestCaps(async (p: peer.Peer_exec$Params, r: peer.Peer_exec$Results) => {
+    // Its caps are the call's, released when it settles (refused: at once); the tree holds its own of a child's.
+    exec: async (p: peer.Peer_exec$Params, r: peer.Peer_exec$Results) => {
       const tree = services.tree
       if (tree === undefined) throw denied(`Peer.exec from ${caller}: this host runs no processes`)
       // The caller vouches for its own processes only: noise authenticated `caller`.
@@ -68,7 +67,7 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
       spawned.add(handle)
       void handle.wait().finally(() => spawned.delete(handle))
       r.setProcess(processServer(handle, { host: caller, pid: BigInt(parent.pid) }, scope))
-    }),
+    },
     bytecode(p, r) {
       r.setBytecode(cluster.cache.get(cidText(p.getCid().toUint8Array())))
     },

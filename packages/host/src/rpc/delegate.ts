@@ -4,9 +4,8 @@
 // while the child runs is the tree's (exec/delegated.ts).
 
 import { process as proc, type common } from '@ww/schema'
-import { getInterfaceClient, Server, setInterfaceClient, type Client, type ClientLike, type Struct } from 'capnp-ts'
+import { getInterfaceClient, Server, setInterfaceClient, type Client, type ClientLike } from 'capnp-ts'
 import { resolveCapability } from 'capnp-ts/src/rpc/capability.js'
-import { holdRequestCaps } from '../exec/delegated.js'
 import type { HostOverrideCaps, NamedCap, StartSpec } from '../exec/types.js'
 import { cidBytes } from './cache.js'
 import { rpcError } from './errors.js'
@@ -19,19 +18,6 @@ export const MAX_CAPS = 64
 export const MAX_CAP_NAME_BYTES = 128
 
 export const OVERRIDE_KEYS = ['view', 'pubSub', 'root', 'registry', 'dialer'] as const
-
-/**
- * An exec handler (Executor.exec, Peer.exec) that owns the caps its request carried while
- * it runs: whatever way it fails (bad input, a rights denial, the tree or the runtime or
- * another host refusing, a timeout) they are released when it settles; the tree holds
- * what a started child was handed until that child ends.
- */
-export function ownsRequestCaps<P extends Struct, R>(handler: (p: P, r: R) => Promise<void>): (p: P, r: R) => Promise<void> {
-  return async (p, r) => {
-    const letGo = holdRequestCaps(p)
-    try { await handler(p, r) } finally { letGo() }
-  }
-}
 
 /** ExecOptions.caps → NamedCap[]: names non-empty, unique and bounded, no null cap. */
 export function readNamedCaps(list: { getLength(): number; get(i: number): common.NamedCap }): NamedCap[] {

@@ -8,7 +8,7 @@ import type { ClientLike } from 'capnp-ts'
 import type { ProcessTree } from '../exec/process-tree.js'
 import type { ChildOptions, Executor, HostOverrideCaps, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
-import { OVERRIDE_KEYS, ownsRequestCaps, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
+import { OVERRIDE_KEYS, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
 import { rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { DEFAULT_RIGHTS, readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
@@ -93,7 +93,9 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
   const inherits = inherited !== undefined && OVERRIDE_KEYS.some((k) => inherited[k] !== undefined)
   const unasked = policy.unasked ?? (inherits ? DEFAULT_RIGHTS : undefined)
   return new proc.Executor.Server(guard(scope, 'executor', {
-    exec: ownsRequestCaps(async (p: proc.Executor_exec$Params, r: proc.Executor_exec$Results) => {
+    // Its request's caps are the call's (the transport releases them when it settles,
+    // refused: at once); the tree holds its own of what a started child was handed.
+    exec: async (p: proc.Executor_exec$Params, r: proc.Executor_exec$Results) => {
       const req = readSpawnRequest(p.getBytecode(), p.hasOptions() ? p.getOptions() : undefined)
       if (held && req.child?.rights) {
         for (const [k, v] of Object.entries(req.child.rights)) {
@@ -129,7 +131,7 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
         throw e
       }
       r.setProcess(processServer(handle, identity, scope))
-    }),
+    },
     ps(_p, r) {
       writeProcessList((n) => r.initProcesses(n), executor.descendants())
     },
