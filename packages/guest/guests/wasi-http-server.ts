@@ -24,6 +24,8 @@ declare function fd_fdstat_get(fd: u32, out: usize): u32;
 declare function fd_fdstat_set_flags(fd: u32, flags: u32): u32;
 
 const EAGAIN: u32 = 6;
+const EMFILE: u32 = 33; // this process's fd limit (the policy's maxFds)
+const ENFILE: u32 = 41;
 const FDFLAGS_NONBLOCK: u32 = 4;
 const FILETYPE_SOCKET_STREAM: u8 = 6;
 const RIGHT_SOCK_ACCEPT: u64 = 1 << 29;
@@ -204,10 +206,12 @@ export function ww_main(): i32 {
   for (let i = 0; i < MAX_CONNS; i++) fds[i] = -1;
   console.log("listening on fd " + listener.toString());
   let open = 0;
+  // At the fd limit, accepting waits (clients queue on the listener) until a connection closes.
+  let acceptPaused = false;
   const s = addr(subs), ev = addr(events), nOut = addr(scratch) + 32;
   for (;;) {
     let n = 0;
-    if (open < MAX_CONNS) {
+    if (open < MAX_CONNS && !acceptPaused) {
       const p = s;
       store<u64>(p, 0); store<u8>(p + 8, EVENTTYPE_FD_READ); store<u32>(p + 16, <u32>listener);
       n = 1;
@@ -229,6 +233,7 @@ export function ww_main(): i32 {
         for (;;) {
           const r = sock_accept(<u32>listener, FDFLAGS_NONBLOCK, nOut + 4);
           if (r == EAGAIN) break;
+          if (r == EMFILE || r == ENFILE) { acceptPaused = true; break; }
           if (r != 0) { console.log("listener closed"); return 0; }
           let i = 0;
           while (i < MAX_CONNS && fds[i] >= 0) i++;
@@ -247,7 +252,7 @@ export function ww_main(): i32 {
       // Output drained: requests held back while it was pending, then close if asked.
       if (alive && outLen[i] == 0 && inLen[i] > 0 && !closeAfter[i]) alive = serve(i) && flush(i);
       if (alive && outLen[i] == 0 && closeAfter[i]) alive = false;
-      if (!alive) { closeSlot(i); open--; }
+      if (!alive) { closeSlot(i); open--; acceptPaused = false; }
     }
   }
   return 0; // unreachable

@@ -88,6 +88,33 @@ test('200 concurrent clients are all answered', async () => {
   await stop(s)
 })
 
+test('more clients holding connections than the policy has fds (maxFds 64): the guest waits for a free fd instead of giving up its listener', async () => {
+  const s = await start()
+  const room = DEFAULT_POLICY.maxFds - 4 // fds left for connections after stdio and the listener
+  const N = room + 20
+  let answered = 0
+  let enough!: () => void
+  const allRoomUsed = new Promise<void>((r) => { enough = r })
+  const client = async (i: number): Promise<string> => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      const r = await get(s.addr, `/k/${i}`, agent)
+      if (++answered === room) enough()
+      // Hold the connection (and its fd in the guest) until every fd the guest has is in
+      // use and answered; the other 20 clients wait on the listener meanwhile.
+      await allRoomUsed
+      return r.body
+    } finally {
+      agent.destroy() // frees its fd in the guest, so a waiting client can be accepted
+    }
+  }
+  const bodies = await Promise.all(Array.from({ length: N }, (_, i) => client(i)))
+  expect(bodies).toEqual(Array.from({ length: N }, (_, i) => BODY(`/k/${i}`)))
+  expect(s.listener.stats().accepted).toBe(N)
+  expect(s.stdout.text()).not.toContain('listener closed')
+  await stop(s)
+}, 20_000)
+
 test('closing the process: its clients see a clean close (FIN), the port refuses', async () => {
   const s = await start()
   const sock = connect(Number(s.addr.split(':')[1]), '127.0.0.1')
