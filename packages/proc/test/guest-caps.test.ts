@@ -7,27 +7,17 @@
 // the effects are checked on the host side.
 // (Over the RPC Executor the caps would be written with capnp-ts's setInterfaceClient, which
 // this package does not depend on; @ww/host's rpc-exec-caps test covers that reading.)
-import { childHostCapability, embeddedCluster, hostCapability, ProcessTree, type Message, type NamedCap, type StartSpec } from '@ww/host'
+import { hostCapability, type Message, type NamedCap } from '@ww/host'
 import { guestBytes } from '@ww/guest'
 import { host as capHost } from '@ww/schema'
 import { createPair } from '@ww/transport'
-import { MemorySink } from '@ww/wasi-restricted'
-import { poolRuntime, procRuntime, Scheduler, WorkerPool } from '../src/index.js'
+import { guestTree } from './guest-tree.js'
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString()
 
-test.each(['procRuntime', 'poolRuntime (guest on a worker)'])('%s: wasi-caps-demo writes under the anchor and publishes on the topic it was handed; an unhanded name is ERR_NOT_FOUND', async (which) => {
-  await using s = new Scheduler()
-  await using pool = which === 'procRuntime' ? undefined : await WorkerPool.start({ workers: 1 })
-  await using cluster = embeddedCluster()
-  const out = new Map<number, MemorySink>()
-  const guest = (spec: StartSpec) => {
-    const stdout = new MemorySink()
-    out.set(spec.pid, stdout)
-    return { stdout, stderr: stdout, host: () => childHostCapability(cluster, spec) }
-  }
-  const runtime = pool ? poolRuntime(pool, { guest }) : procRuntime(s, { guest })
-  const tree = new ProcessTree({ runtime, cache: cluster.cache, host: cluster.id })
+test.each(['thread', 'pool'] as const)('on the %s: wasi-caps-demo writes under the anchor and publishes on the topic it was handed; an unhanded name is ERR_NOT_FOUND', async (on) => {
+  await using g = await guestTree(on)
+  const { cluster, tree } = g
   // What the spawner holds: a Host with root and pubSub, over real frames.
   const hc = hostCapability(cluster, { processId: 0, rights: { root: true, pubSub: true } })
   const [client] = createPair({ frames: true, b: { bootstrap: hc.server } })
@@ -39,7 +29,7 @@ test.each(['procRuntime', 'poolRuntime (guest on a worker)'])('%s: wasi-caps-dem
     // No root, no pubSub of its own: only what is handed over.
     const p = await tree.executor().spawn({ bytecode: bytes, caps, child: { rights: { view: true } } })
     const st = await p.wait()
-    return [p.pid, st.kind === 'exited' ? st.code : -1, text(Buffer.concat(out.get(p.pid)!.records.map((r) => r.bytes)))]
+    return [p.pid, st.kind === 'exited' ? st.code : -1, g.output(p.pid)]
   }
   try {
     const job = (await host.root().getRoot().walk((q) => q.setPath('jobs/7'))).getAnchor()
@@ -65,6 +55,5 @@ test.each(['procRuntime', 'poolRuntime (guest on a worker)'])('%s: wasi-caps-dem
   } finally {
     client.close()
     hc.close()
-    await tree.close()
   }
 })
