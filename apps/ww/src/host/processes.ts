@@ -9,19 +9,9 @@ import {
   poolRuntime, procRuntime, Scheduler, WorkerPool, type GuestOptions, type PoolGuestOptions, type ProcessInfo,
 } from '@ww/proc'
 
-/** One process's counters, by its tree pid. */
-export interface ProcessCounters {
-  readonly state: string
-  readonly cpuMs: number
-  readonly fuel: number
-  readonly memoryBytes: number
-  readonly mailbox: number
-  readonly sent: number
-  readonly received: number
-  readonly framesIn: number
-  readonly framesOut: number
-  /** WASI calls its policy refused, by function (only those refused at least once). */
-  readonly denials: Readonly<Record<string, number>>
+/** One process's counters, by its tree pid: @ww/proc's row as it is (plus the worker on a pool). */
+export type ProcessCounters = Readonly<Pick<ProcessInfo,
+  'state' | 'cpuMs' | 'fuel' | 'memoryBytes' | 'mailbox' | 'sent' | 'received' | 'framesIn' | 'framesOut' | 'denials'>> & {
   /** The worker thread it runs on (absent: this thread). */
   readonly worker?: number
 }
@@ -61,12 +51,7 @@ function byTreePid(table: ReadonlyArray<ProcessInfo & { worker?: number }>): Map
 
 function row(p: ProcessInfo & { worker?: number }): Array<[number, ProcessCounters]> {
   const m = HOST_PID.exec(p.name)
-  if (m === null) return []
-  return [[Number(m[1]), {
-    state: p.state, cpuMs: p.cpuMs, fuel: p.fuel, memoryBytes: p.memoryBytes, mailbox: p.mailbox, sent: p.sent, received: p.received,
-    framesIn: p.framesIn, framesOut: p.framesOut, denials: p.denials,
-    ...(p.worker !== undefined ? { worker: p.worker } : {}),
-  }]]
+  return m === null ? [] : [[Number(m[1]), p]]
 }
 
 function totalsOf(rows: Iterable<ProcessCounters>, workers: number): Record<string, number> {
