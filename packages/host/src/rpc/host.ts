@@ -10,6 +10,7 @@ import type { Cluster } from '../cluster/types.js'
 import type { HostOverrideCaps } from '../exec/types.js'
 import { anchorServer } from './anchor.js'
 import { bytecodeCacheServer } from './cache.js'
+import { OVERRIDE_KEYS } from './delegate.js'
 import { freeOnRelease, retainLocal, revokerServer } from './common.js'
 import { denied, rpcError } from './errors.js'
 import { guard } from './guard.js'
@@ -87,7 +88,6 @@ export interface HostCapability {
 }
 
 type Overrides = { view?: ClientLike; pubSub?: ClientLike; root?: ClientLike; registry?: ClientLike; dialer?: ClientLike }
-const OVERRIDABLE: ReadonlyArray<keyof Overrides> = ['view', 'pubSub', 'root', 'registry', 'dialer']
 
 interface HostState {
   cluster: Cluster
@@ -114,7 +114,7 @@ export function hostCapability(cluster: Cluster, opts: HostCapabilityOptions): H
   const rootCore = opts.root ?? cluster.local.walk('')
   scope.hold('anchors', () => rootCore.release())
   const overrides: Overrides = {}
-  for (const k of OVERRIDABLE) if (opts.overrides?.[k] !== undefined) overrides[k] = opts.overrides[k]
+  for (const k of OVERRIDE_KEYS) if (opts.overrides?.[k] !== undefined) overrides[k] = opts.overrides[k]
   const server = hostServer({ cluster, identity, rights, overrides, opts, scope, rootCore })
   return {
     server,
