@@ -43,5 +43,5 @@ export function writeTransform(pa: PromisedAnswer, transform: number[]): void {
 export function failedPromise<R extends Struct, A extends RemotePromise<R>>(PromiseClass: RemotePromiseCtor<R, A>, err: Error): A {
   const promise = Promise.reject(err)
   promise.catch(() => undefined)
-  return initRemotePromise<R, A>(PromiseClass, { pipeline: () => brokenClient(err.message), promise })
+  return initRemotePromise<R, A>(PromiseClass, { pipeline: () => brokenClient(reasonOf(err)), promise })
 }

@@ -432,7 +432,7 @@ export class RpcConnection {
       return
     }
     this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR)
-    if (caps !== undefined) disposeImports(caps)
+    disposeImports(caps)
   }
 
   /** Send `ret`, whose results Payload's struct pointer is at byte `payloadPtr` of `seg`. */
