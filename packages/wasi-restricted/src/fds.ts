@@ -6,12 +6,16 @@ import type { FdGroup } from './policy.js'
 import type { DirNode, FileNode, ScratchFs } from './scratch/fs.js'
 import { Waiters, type Binder, type Conn, type Unwatch } from './sockets.js'
 
-export type FdEntry =
+/** What poll_oneoff keeps armed on an fd between calls (calls/poll-watch.ts); released when the fd closes. */
+export interface ArmedWatch { release(): void }
+
+export type FdEntry = { watch?: ArmedWatch } & (
   | { readonly kind: 'stdin' | 'stdout' | 'stderr' }
   | { readonly kind: 'dir'; readonly node: DirNode; readonly preopen: string | null; readonly fs: ScratchFs }
   | { readonly kind: 'file'; readonly node: FileNode; pos: number; flags: number; readonly read: boolean; readonly write: boolean; readonly fs: ScratchFs }
   | { readonly kind: 'listener'; readonly binder: Binder; flags: number }
   | { readonly kind: 'conn'; readonly conn: Conn; flags: number }
+)
 
 export function groupOf(e: FdEntry): FdGroup {
   switch (e.kind) {
@@ -72,6 +76,7 @@ export class FdTable {
     if (e.kind === 'conn') this.connections++
   }
   #closed(e: FdEntry): void {
+    e.watch?.release()
     if (e.kind === 'file' || e.kind === 'dir') { e.node.open--; e.fs.release(e.node) }
     if (e.kind === 'conn') {
       this.connections--

@@ -6,6 +6,8 @@
 import { ERRNO, Errno } from '../errno.js'
 import type { FdEntry } from '../fds.js'
 import { groupOf } from '../fds.js'
+import { Waiters } from '../sockets.js'
+import { FdWatch, SubList, viaPromise } from './poll-watch.js'
 import type { CallResult, Ctx, Impl } from './context.js'
 
 const SUB_SIZE = 48
@@ -16,150 +18,196 @@ const EVENTTYPE_FD_READ = 1
 const EVENTTYPE_FD_WRITE = 2
 const ABSTIME = 1
 const HANGUP = 1
-
-interface Sub { userdata: bigint; type: number; deadline: bigint; fd: number; entry: FdEntry | undefined; error: number }
-interface Ev { userdata: bigint; error: number; type: number; nbytes: bigint; flags: number }
+// fdReady's answers besides a byte count.
+const NOT_READY = -1
+const HUNG_UP = -2
 
 export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl> {
   const { mem, clock } = ctx
   const atCap = (): boolean => ctx.policy.sockets !== null && ctx.fds.connections >= ctx.policy.sockets.maxConnections
 
-  function parse(inPtr: number, n: number): Sub[] {
+  // Waiting polls (one, unless an engine re-enters the guest while it waits). Anything that
+  // may have made a sub ready wakes them all; each scans again and waits again if nothing is.
+  const pollers = new Waiters()
+  const notify = (): void => { pollers.wake() }
+  // Closing the WASI ends every wait: registered once, not per wait.
+  ctx.watchClose(notify)
+  let slotArmed = false
+  const onSlot = (): void => { slotArmed = false; notify() }
+  let spare: SubList | undefined
+
+  function take(n: number): SubList {
+    const s = spare !== undefined && spare.capacity >= n ? spare : new SubList(Math.max(n, spare?.capacity ?? 0, 64))
+    spare = undefined
+    return s
+  }
+  function give(s: SubList): void { s.clear(); spare = s }
+
+  function parse(inPtr: number, n: number, s: SubList): void {
     const base = mem.check(inPtr, n * SUB_SIZE)
     const dv = mem.dv()
-    const subs: Sub[] = []
+    s.n = n
     for (let i = 0; i < n; i++) {
       const o = base + i * SUB_SIZE
-      const userdata = dv.getBigUint64(o, true)
+      s.userdata[2 * i] = dv.getUint32(o, true)
+      s.userdata[2 * i + 1] = dv.getUint32(o + 4, true)
       const type = dv.getUint8(o + 8)
+      s.type[i] = type
+      s.entries[i] = undefined
+      let error: number = ERRNO.SUCCESS
       if (type === EVENTTYPE_CLOCK) {
         const id = dv.getUint32(o + 16, true)
         const timeout = dv.getBigUint64(o + 24, true)
         const flags = dv.getUint16(o + 40, true)
         const now = clock.now(id === 0 ? 0 : 1)!
-        let error: number = ERRNO.SUCCESS
         if (id > 3 || (flags & ~ABSTIME) !== 0) error = ERRNO.EINVAL
         // Deadlines on the monotonic scale; an absolute realtime deadline is converted.
         const mono = clock.now(1)!
-        const deadline = (flags & ABSTIME) ? mono + (timeout - now) : mono + timeout
-        subs.push({ userdata, type, deadline, fd: -1, entry: undefined, error })
+        s.deadlines[i] = (flags & ABSTIME) ? mono + (timeout - now) : mono + timeout
+        s.hasClock = true
       } else if (type === EVENTTYPE_FD_READ || type === EVENTTYPE_FD_WRITE) {
-        const fd = dv.getUint32(o + 16, true)
-        const e = ctx.fds.get(fd)
-        let error: number = ERRNO.SUCCESS
+        const e = ctx.fds.get(dv.getUint32(o + 16, true))
         if (e === undefined) error = ERRNO.EBADF
         else if (!ctx.groups.poll_oneoff.has(groupOf(e))) error = ERRNO.ENOTCAPABLE
         if (error !== ERRNO.SUCCESS) ctx.audit.deny('poll_oneoff', error)
-        subs.push({ userdata, type, deadline: 0n, fd, entry: e, error })
-      } else throw new Errno(ERRNO.EINVAL)
+        else s.entries[i] = e
+      } else { s.n = i; throw new Errno(ERRNO.EINVAL) }
+      s.error[i] = error
     }
-    return subs
   }
 
-  /** Events ready now. */
-  function ready(subs: Sub[]): Ev[] {
-    const out: Ev[] = []
-    const mono = clock.virtual ? undefined : clock.now(1)!
-    for (const s of subs) {
-      if (s.error !== ERRNO.SUCCESS) { out.push({ userdata: s.userdata, error: s.error, type: s.type, nbytes: 0n, flags: 0 }); continue }
-      if (s.type === EVENTTYPE_CLOCK) {
-        if (s.deadline <= (mono ?? clock.now(1)!)) out.push({ userdata: s.userdata, error: 0, type: s.type, nbytes: 0n, flags: 0 })
-        continue
+  /**
+   * Writes the events ready now into the events area, in subscription order; returns how
+   * many. Writing nothing leaves the area as it was.
+   */
+  function scan(s: SubList, outPtr: number): number {
+    const base = mem.check(outPtr, s.n * EVENT_SIZE)
+    const dv = mem.dv()
+    let mono: bigint | undefined
+    let k = 0
+    for (let i = 0; i < s.n; i++) {
+      const type = s.type[i]!
+      const error = s.error[i]!
+      let nbytes = 0, flags = 0
+      if (error === ERRNO.SUCCESS) {
+        if (type === EVENTTYPE_CLOCK) {
+          // A virtual clock steps at every read, as it did when each sub read it.
+          const now = clock.virtual ? clock.now(1)! : (mono ??= clock.now(1)!)
+          if (s.deadlines[i]! > now) continue
+        } else {
+          const r = fdReady(s.entries[i]!, type === EVENTTYPE_FD_READ)
+          if (r === NOT_READY) continue
+          if (r === HUNG_UP) flags = HANGUP
+          else nbytes = r
+        }
       }
-      const r = fdReady(s)
-      if (r !== undefined) out.push({ userdata: s.userdata, error: 0, type: s.type, nbytes: r.nbytes, flags: r.flags })
+      const o = base + k * EVENT_SIZE
+      dv.setUint32(o, s.userdata[2 * i]!, true)
+      dv.setUint32(o + 4, s.userdata[2 * i + 1]!, true)
+      dv.setUint16(o + 8, error, true)
+      dv.setUint8(o + 10, type)
+      dv.setUint8(o + 11, 0)
+      dv.setUint32(o + 12, 0, true)
+      // nbytes (u64) from a safe integer, without a BigInt.
+      dv.setUint32(o + 16, nbytes % 0x1_0000_0000, true)
+      dv.setUint32(o + 20, Math.floor(nbytes / 0x1_0000_0000), true)
+      dv.setUint16(o + 24, flags, true)
+      dv.setUint16(o + 26, 0, true)
+      dv.setUint32(o + 28, 0, true)
+      k++
     }
-    return out
+    return k
   }
 
-  function fdReady(s: Sub): { nbytes: bigint; flags: number } | undefined {
-    const e = s.entry!
-    const read = s.type === EVENTTYPE_FD_READ
+  /** nbytes ready on `e` (≥ 0), NOT_READY, or HUNG_UP (0 bytes, flag HANGUP). */
+  function fdReady(e: FdEntry, read: boolean): number {
     switch (e.kind) {
       case 'stdin':
-        if (!read) return { nbytes: 0n, flags: 0 }
-        if (ctx.stdin === null) return { nbytes: 0n, flags: HANGUP }
-        return ctx.stdin.canRead() ? { nbytes: 1n, flags: 0 } : undefined
+        if (!read) return 0
+        if (ctx.stdin === null) return HUNG_UP
+        return ctx.stdin.canRead() ? 1 : NOT_READY
       case 'stdout': case 'stderr':
-        return { nbytes: BigInt(ctx.policy.stdout.chunkBytes), flags: 0 }
+        return ctx.policy.stdout.chunkBytes
       case 'file':
-        return { nbytes: read ? BigInt(Math.max(0, e.node.size - e.pos)) : 0n, flags: 0 }
+        return read ? Math.max(0, e.node.size - e.pos) : 0
       case 'dir':
-        return { nbytes: 0n, flags: 0 }
+        return 0
       case 'listener':
         // At the connection cap a listener is not readable: accept would wait, so a polling guest must too.
-        return read && !atCap() && e.binder.canAccept() ? { nbytes: 1n, flags: 0 } : undefined
+        return read && !atCap() && e.binder.canAccept() ? 1 : NOT_READY
       case 'conn': {
         // At end of stream the event says HANGUP (wasi-libc: POLLHUP) with 0 bytes, so a
         // guest's poll loop can tell "peer closed" from "data" without a read.
         const c = e.conn
         if (read) {
-          if (!c.canRead()) return undefined
-          return c.readEnded?.() === true ? { nbytes: 0n, flags: HANGUP } : { nbytes: 1n, flags: 0 }
+          if (!c.canRead()) return NOT_READY
+          return c.readEnded?.() === true ? HUNG_UP : 1
         }
-        if (!c.canWrite()) return undefined
-        return c.writeEnded?.() === true ? { nbytes: 0n, flags: HANGUP } : { nbytes: 1n, flags: 0 }
+        if (!c.canWrite()) return NOT_READY
+        return c.writeEnded?.() === true ? HUNG_UP : 1
       }
     }
   }
 
-  /**
-   * Settles when some sub may have become ready. Everything it registered is dropped when
-   * it settles, so an fd that stays idle through many polls accumulates nothing.
-   */
-  function waitAny(subs: Sub[]): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const offs: Array<() => void> = []
-      let done = false
-      const wake = (): void => {
-        if (done) return
-        done = true
-        for (const off of offs) off()
-        resolve()
+  /** Arms a callback on every fd sub that has none yet; each notifies once when it may be ready. */
+  function arm(s: SubList): void {
+    for (let i = 0; i < s.n; i++) {
+      const e = s.entries[i]
+      if (e === undefined) continue
+      if (e.kind === 'listener' && atCap()) {
+        if (!slotArmed) { slotArmed = true; ctx.fds.watchConnectionClosed(onSlot) }
+        continue
       }
-      // Closing the WASI wakes this wait too (and drops the sleep's timer with the rest).
-      offs.push(ctx.watchClose(wake))
-      // Capabilities without watch* (stdin streams, foreign binders): one reaction each.
-      const once = (p: Promise<void>): void => { p.then(wake, wake) }
-      let earliest: bigint | undefined
-      for (const s of subs) {
-        if (s.type === EVENTTYPE_CLOCK) { if (earliest === undefined || s.deadline < earliest) earliest = s.deadline; continue }
-        const e = s.entry!
-        if (e.kind === 'stdin' && ctx.stdin !== null) once(ctx.stdin.readable())
-        else if (e.kind === 'listener') {
-          if (atCap()) offs.push(ctx.fds.watchConnectionClosed(wake))
-          else if (e.binder.watchAcceptable !== undefined) offs.push(e.binder.watchAcceptable(wake))
-          else once(e.binder.acceptable())
-        } else if (e.kind === 'conn') {
-          const c = e.conn
-          if (s.type === EVENTTYPE_FD_READ) { if (c.watchReadable !== undefined) offs.push(c.watchReadable(wake)); else once(c.readable()) }
-          else if (c.watchWritable !== undefined) offs.push(c.watchWritable(wake)); else once(c.writable())
-        }
+      const w = FdWatch.of(e, notify)
+      if (e.kind === 'stdin') {
+        if (ctx.stdin !== null && !w.readArmed) w.armedRead(viaPromise(ctx.stdin.readable(), w.onRead))
+      } else if (e.kind === 'listener') {
+        const b = e.binder
+        if (!w.readArmed) w.armedRead(b.watchAcceptable !== undefined ? b.watchAcceptable(w.onRead) : viaPromise(b.acceptable(), w.onRead))
+      } else if (e.kind === 'conn') {
+        const c = e.conn
+        if (s.type[i] === EVENTTYPE_FD_READ) {
+          if (!w.readArmed) w.armedRead(c.watchReadable !== undefined ? c.watchReadable(w.onRead) : viaPromise(c.readable(), w.onRead))
+        } else if (!w.writeArmed) w.armedWrite(c.watchWritable !== undefined ? c.watchWritable(w.onWrite) : viaPromise(c.writable(), w.onWrite))
       }
-      if (earliest !== undefined) {
-        // Only sleeps pay for an AbortController (creating its abort reason is not free).
-        const ac = new AbortController()
-        offs.push(() => ac.abort())
-        const ns = earliest - clock.now(1)!
-        ctx.scheduler.sleep(ns > 0n ? ns : 0n, ac.signal).then(wake, wake)
-      }
-    })
+    }
   }
 
-  function emit(outPtr: number, neventsPtr: number, evs: Ev[]): number {
-    const base = mem.check(outPtr, evs.length * EVENT_SIZE)
-    mem.check(neventsPtr, 4)
-    const dv = mem.dv()
-    evs.forEach((e, i) => {
-      const o = base + i * EVENT_SIZE
-      new Uint8Array(dv.buffer, o, EVENT_SIZE).fill(0)
-      dv.setBigUint64(o, e.userdata, true)
-      dv.setUint16(o + 8, e.error, true)
-      dv.setUint8(o + 10, e.type)
-      dv.setBigUint64(o + 16, e.nbytes, true)
-      dv.setUint16(o + 24, e.flags, true)
-    })
-    mem.setU32(neventsPtr, evs.length)
+  /** True when every sub is a clock (a virtual clock may then jump instead of waiting). */
+  function onlyClocks(s: SubList): boolean {
+    for (let i = 0; i < s.n; i++) if (s.type[i] !== EVENTTYPE_CLOCK) return false
+    return true
+  }
+
+  /** The earliest clock deadline of `s`, or undefined. */
+  function earliest(s: SubList): bigint | undefined {
+    let t: bigint | undefined
+    for (let i = 0; i < s.n; i++) if (s.type[i] === EVENTTYPE_CLOCK && s.error[i] === ERRNO.SUCCESS && (t === undefined || s.deadlines[i]! < t)) t = s.deadlines[i]
+    return t
+  }
+
+  async function waitForEvents(s: SubList, outPtr: number, neventsPtr: number): Promise<number> {
+    try {
+      for (;;) {
+        arm(s)
+        const deadline = earliest(s)
+        // Only sleeps pay for an AbortController (creating its abort reason is not free).
+        const ac = deadline === undefined ? undefined : new AbortController()
+        if (ac !== undefined) {
+          const ns = deadline! - clock.now(1)!
+          ctx.scheduler.sleep(ns > 0n ? ns : 0n, ac.signal).then(notify, notify)
+        }
+        await pollers.wait()
+        ac?.abort()
+        ctx.checkOpen() // the process ended while waiting: stop, never sleep again
+        const k = scan(s, outPtr)
+        if (k > 0) return finish(neventsPtr, k)
+      }
+    } finally { give(s) }
+  }
+
+  function finish(neventsPtr: number, k: number): number {
+    mem.setU32(neventsPtr, k)
     return ERRNO.SUCCESS
   }
 
@@ -170,26 +218,24 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       // Every range is checked up front: the events area must hold one event per sub.
       mem.check(outPtr, n * EVENT_SIZE)
       mem.check(neventsPtr, 4)
-      const subs = parse(inPtr, n)
-      let evs = ready(subs)
-      if (evs.length > 0) return emit(outPtr, neventsPtr, evs)
-      if (clock.virtual && subs.every((s) => s.type === EVENTTYPE_CLOCK)) {
-        // Deterministic: jump to the earliest deadline.
-        let earliest = subs[0]!.deadline
-        for (const s of subs) if (s.deadline < earliest) earliest = s.deadline
-        const now = clock.now(1)!
-        if (earliest > now) clock.advance(earliest - now)
-        return emit(outPtr, neventsPtr, ready(subs))
-      }
-      if (!ctx.canWait) return ERRNO.ENOTSUP
-      return (async () => {
-        for (;;) {
-          await waitAny(subs)
-          ctx.checkOpen() // the process ended while waiting: stop, never sleep again
-          evs = ready(subs)
-          if (evs.length > 0) return emit(outPtr, neventsPtr, evs)
+      const s = take(n)
+      let waiting = false
+      try {
+        parse(inPtr, n, s)
+        let k = scan(s, outPtr)
+        if (k > 0) return finish(neventsPtr, k)
+        if (clock.virtual && onlyClocks(s)) {
+          // Deterministic: jump to the earliest deadline.
+          const t = earliest(s)!
+          const now = clock.now(1)!
+          if (t > now) clock.advance(t - now)
+          k = scan(s, outPtr)
+          return finish(neventsPtr, k)
         }
-      })()
+        if (!ctx.canWait) return ERRNO.ENOTSUP
+        waiting = true
+        return waitForEvents(s, outPtr, neventsPtr)
+      } finally { if (!waiting) give(s) }
     },
     sched_yield(): CallResult {
       if (!ctx.canWait) return ERRNO.SUCCESS // advisory: nothing to yield to without a hook
