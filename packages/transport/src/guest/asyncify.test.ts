@@ -83,3 +83,23 @@ test('the data header is validated before an unwind', async () => {
   s.attach(inst)
   await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI', message: expect.stringMatching(/outside/) })
 })
+
+test('a wait the guest never unwound for (its function not instrumented) ends the run, and its later rejection is not unhandled', async () => {
+  // Instrumented for nothing: the import's wait starts an unwind that ww_main ignores (as a
+  // function on asyncify's removelist would), so it calls again while "unwinding".
+  const plain = await wat2wasm(watSource('sleep.wat'), 'sleep.wat')
+  const bare = await WebAssembly.compile((await asyncifyModule(plain, { imports: ['env.none'] })) as Uint8Array<ArrayBuffer>)
+  const s = new AsyncifySuspender()
+  const rejections: unknown[] = []
+  const onUnhandled = (r: unknown): void => { rejections.push(r) }
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const later = (): Promise<number> => new Promise((_, reject) => setTimeout(() => reject(new TransportError('ERR_CLOSED', 'the process was closed')), 5))
+    s.attach(new WebAssembly.Instance(bare, { env: { sleep: s.wrapImport(later) } }))
+    await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI' })
+    await new Promise((r) => setTimeout(r, 30)) // both waits have rejected by now
+    expect(rejections).toEqual([])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+})

@@ -18,6 +18,12 @@ import type { Suspender, SuspendingImport } from './suspend.js'
 import { GuestAbiError } from './errors.js'
 
 const UNWINDING = 1
+const ignore = (): void => {}
+/** A refused wait: nobody will await `p`, so its rejection must not surface as unhandled. */
+function refuse(p: Promise<number>, message: string): GuestAbiError {
+  p.catch(ignore)
+  return new GuestAbiError(message)
+}
 
 interface AsyncifyExports {
   memory: WebAssembly.Memory
@@ -105,6 +111,10 @@ export class AsyncifySuspender implements Suspender {
         result = call(...args)
       }
     } finally {
+      // A guest that trapped or misbehaved after an unwind began leaves its wait behind:
+      // nobody awaits it now, and its rejection (say, the process being closed) must not
+      // surface as the host's unhandled rejection.
+      this.#pending?.catch(ignore)
       this.#pending = undefined
       this.#rewinding = false
     }
@@ -120,17 +130,14 @@ export class AsyncifySuspender implements Suspender {
 
   #startUnwind(p: Promise<number>): void {
     const x = this.#exports
-    if (x === undefined) {
-      p.catch(() => undefined)
-      throw new GuestAbiError('the guest must wait, but its module is not asyncify-instrumented and JSPI is unavailable')
-    }
-    if (this.#pending !== undefined) throw new GuestAbiError('a second suspension started while the guest was unwinding')
-    if (typeof x.ww_asyncify_data !== 'function') throw new GuestAbiError('an asyncify guest must export ww_asyncify_data')
+    if (x === undefined) throw refuse(p, 'the guest must wait, but its module is not asyncify-instrumented and JSPI is unavailable')
+    if (this.#pending !== undefined) throw refuse(p, 'a second suspension started while the guest was unwinding')
+    if (typeof x.ww_asyncify_data !== 'function') throw refuse(p, 'an asyncify guest must export ww_asyncify_data')
     const addr = x.ww_asyncify_data() >>> 0
     const dv = new DataView(x.memory.buffer)
-    if ((addr & 3) !== 0 || addr + 8 > dv.byteLength) throw new GuestAbiError(`ww_asyncify_data ${addr} is not an aligned header inside memory`)
+    if ((addr & 3) !== 0 || addr + 8 > dv.byteLength) throw refuse(p, `ww_asyncify_data ${addr} is not an aligned header inside memory`)
     const end = dv.getUint32(addr + 4, true)
-    if (end < addr + 8 || end > dv.byteLength) throw new GuestAbiError(`asyncify data end ${end} is outside [${addr + 8}, ${dv.byteLength}]`)
+    if (end < addr + 8 || end > dv.byteLength) throw refuse(p, `asyncify data end ${end} is outside [${addr + 8}, ${dv.byteLength}]`)
     dv.setUint32(addr, addr + 8, true)
     this.#data = addr
     this.#pending = p
