@@ -3,7 +3,9 @@
 // --tcplisten hands them out). One loop, non-blocking sockets, one poll_oneoff over the
 // listener and every connection: a guest with nothing to do suspends in poll_oneoff, a
 // slow client never stalls the others. Every request gets a small text body echoing its
-// path. No allocation in the loop: buffers are laid out once at start.
+// path. No allocation in the loop: buffers are laid out once at start; per-slot state is
+// read with unchecked() (slot numbers come from our own bookkeeping, never from the
+// network) and the poll set is built over the slots in use, not all MAX_CONNS.
 // Run with @ww/wasi-restricted's sockets grant (listenTcp); ww_main returns 0 when the
 // listener is closed, 2 when no listener was granted.
 export * from "../assembly/exports";
@@ -94,20 +96,24 @@ function findHeadEnd(p: usize, n: i32): i32 {
   return -1;
 }
 
+/** One past the highest slot in use: the poll loop's bound. */
+let slotsEnd = 0;
+
 function closeSlot(i: i32): void {
-  fd_close(<u32>fds[i]);
-  fds[i] = -1;
+  fd_close(<u32>unchecked(fds[i]));
+  unchecked(fds[i] = -1);
+  while (slotsEnd > 0 && unchecked(fds[slotsEnd - 1]) < 0) slotsEnd--;
 }
 
 /** Answers every complete request buffered on slot i. False: malformed, drop the connection. */
 function serve(i: i32): bool {
   const base = addr(inBufs) + <usize>(i * IN_CAP);
   for (;;) {
-    const n = inLen[i];
+    const n = unchecked(inLen[i]);
     const head = findHeadEnd(base, n);
     if (head < 0) return n < IN_CAP;
     // Room for one more response (at most ~1.2 KiB); else wait until the output drains.
-    if (OUT_CAP - outLen[i] < 1400 || closeAfter[i]) return true;
+    if (OUT_CAP - unchecked(outLen[i]) < 1400 || unchecked(closeAfter[i])) return true;
     const end = base + <usize>head;
     // Request line: METHOD SP target SP version CRLF
     let p = base;
@@ -142,7 +148,7 @@ function serve(i: i32): bool {
     let pathLen = <i32>(q - target);
     if (pathLen > 1024) pathLen = 1024;
     const bodyLen = BODY.length + pathLen + 1;
-    let o = addr(outBufs) + <usize>(i * OUT_CAP + outLen[i]);
+    let o = addr(outBufs) + <usize>(i * OUT_CAP + unchecked(outLen[i]));
     const start = o;
     o = put(o, HEAD);
     o = putDecimal(o, bodyLen);
@@ -152,10 +158,10 @@ function serve(i: i32): bool {
     memory.copy(o, target, pathLen);
     o += pathLen;
     store<u8>(o, 10); o++;
-    outLen[i] += <i32>(o - start);
+    unchecked(outLen[i] += <i32>(o - start));
     memory.copy(base, base + used, n - used);
-    inLen[i] = n - used;
-    if (close) { closeAfter[i] = true; inLen[i] = 0; return true; }
+    unchecked(inLen[i] = n - used);
+    if (close) { unchecked(closeAfter[i] = true); unchecked(inLen[i] = 0); return true; }
   }
   return true; // unreachable: AssemblyScript wants a return after an endless loop
 }
@@ -163,30 +169,30 @@ function serve(i: i32): bool {
 /** Sends pending output. False: the connection is gone. */
 function flush(i: i32): bool {
   const io = addr(scratch);
-  while (outOff[i] < outLen[i]) {
-    store<u32>(io, <u32>(addr(outBufs) + <usize>(i * OUT_CAP + outOff[i])));
-    store<u32>(io + 4, <u32>(outLen[i] - outOff[i]));
-    const r = sock_send(<u32>fds[i], io, 1, 0, io + 8);
+  while (unchecked(outOff[i]) < unchecked(outLen[i])) {
+    store<u32>(io, <u32>(addr(outBufs) + <usize>(i * OUT_CAP + unchecked(outOff[i]))));
+    store<u32>(io + 4, <u32>(unchecked(outLen[i]) - unchecked(outOff[i])));
+    const r = sock_send(<u32>unchecked(fds[i]), io, 1, 0, io + 8);
     if (r == EAGAIN) return true;
     if (r != 0) return false;
-    outOff[i] += load<u32>(io + 8);
+    unchecked(outOff[i] += load<u32>(io + 8));
   }
-  outOff[i] = 0; outLen[i] = 0;
+  unchecked(outOff[i] = 0); unchecked(outLen[i] = 0);
   return true;
 }
 
 function readable(i: i32): bool {
   const io = addr(scratch);
-  const n = inLen[i];
-  if (n == IN_CAP || closeAfter[i]) return true;
+  const n = unchecked(inLen[i]);
+  if (n == IN_CAP || unchecked(closeAfter[i])) return true;
   store<u32>(io, <u32>(addr(inBufs) + <usize>(i * IN_CAP + n)));
   store<u32>(io + 4, <u32>(IN_CAP - n));
-  const r = sock_recv(<u32>fds[i], io, 1, 0, io + 8, io + 12);
+  const r = sock_recv(<u32>unchecked(fds[i]), io, 1, 0, io + 8, io + 12);
   if (r == EAGAIN) return true;
   if (r != 0) return false;
   const got = load<u32>(io + 8);
   if (got == 0) return false; // the client closed
-  inLen[i] = n + <i32>got;
+  unchecked(inLen[i] = n + <i32>got);
   return serve(i);
 }
 
@@ -203,7 +209,7 @@ export function ww_main(): i32 {
   const listener = findListener();
   if (listener < 0) { console.log("no listener granted"); return 2; }
   if (fd_fdstat_set_flags(<u32>listener, FDFLAGS_NONBLOCK) != 0) return 3;
-  for (let i = 0; i < MAX_CONNS; i++) fds[i] = -1;
+  for (let i = 0; i < MAX_CONNS; i++) unchecked(fds[i] = -1);
   console.log("listening on fd " + listener.toString());
   let open = 0;
   // At the fd limit, accepting waits (clients queue on the listener) until a connection closes.
@@ -216,12 +222,12 @@ export function ww_main(): i32 {
       store<u64>(p, 0); store<u8>(p + 8, EVENTTYPE_FD_READ); store<u32>(p + 16, <u32>listener);
       n = 1;
     }
-    for (let i = 0; i < MAX_CONNS; i++) {
-      if (fds[i] < 0) continue;
+    for (let i = 0; i < slotsEnd; i++) {
+      if (unchecked(fds[i]) < 0) continue;
       const p = s + <usize>(n * SUB_SIZE);
       store<u64>(p, <u64>(i + 1));
-      store<u8>(p + 8, outOff[i] < outLen[i] ? EVENTTYPE_FD_WRITE : EVENTTYPE_FD_READ);
-      store<u32>(p + 16, <u32>fds[i]);
+      store<u8>(p + 8, unchecked(outOff[i]) < unchecked(outLen[i]) ? EVENTTYPE_FD_WRITE : EVENTTYPE_FD_READ);
+      store<u32>(p + 16, <u32>unchecked(fds[i]));
       n++;
     }
     if (poll_oneoff(s, ev, <u32>n, nOut) != 0) return 1;
@@ -236,22 +242,23 @@ export function ww_main(): i32 {
           if (r == EMFILE || r == ENFILE) { acceptPaused = true; break; }
           if (r != 0) { console.log("listener closed"); return 0; }
           let i = 0;
-          while (i < MAX_CONNS && fds[i] >= 0) i++;
+          while (i < MAX_CONNS && unchecked(fds[i]) >= 0) i++;
           if (i == MAX_CONNS) { fd_close(load<u32>(nOut + 4)); break; }
-          fds[i] = <i32>load<u32>(nOut + 4);
-          inLen[i] = 0; outLen[i] = 0; outOff[i] = 0; closeAfter[i] = false;
+          unchecked(fds[i] = <i32>load<u32>(nOut + 4));
+          if (i >= slotsEnd) slotsEnd = i + 1;
+          unchecked(inLen[i] = 0); unchecked(outLen[i] = 0); unchecked(outOff[i] = 0); unchecked(closeAfter[i] = false);
           open++;
         }
         continue;
       }
       const i = ud - 1;
-      if (fds[i] < 0) continue;
+      if (i < 0 || i >= slotsEnd || unchecked(fds[i]) < 0) continue; // userdata is ours; checked all the same
       let alive = load<u16>(e + 8) == 0;
       if (alive && load<u8>(e + 10) == EVENTTYPE_FD_READ) alive = readable(i);
       if (alive) alive = flush(i);
       // Output drained: requests held back while it was pending, then close if asked.
-      if (alive && outLen[i] == 0 && inLen[i] > 0 && !closeAfter[i]) alive = serve(i) && flush(i);
-      if (alive && outLen[i] == 0 && closeAfter[i]) alive = false;
+      if (alive && unchecked(outLen[i]) == 0 && unchecked(inLen[i]) > 0 && !unchecked(closeAfter[i])) alive = serve(i) && flush(i);
+      if (alive && unchecked(outLen[i]) == 0 && unchecked(closeAfter[i])) alive = false;
       if (!alive) { closeSlot(i); open--; acceptPaused = false; }
     }
   }
