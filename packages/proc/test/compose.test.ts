@@ -3,7 +3,8 @@
 // SDK's wasi-hello-host speaking Cap'n Proto RPC to a real Host capability).
 import { embeddedCluster, hostCapability } from '@ww/host'
 import { guestBytes } from '@ww/guest'
-import { MemorySink } from '@ww/wasi-restricted'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { DEFAULT_POLICY, dialerFor, grant, MemorySink } from '@ww/wasi-restricted'
 import { testing } from '@ww/schema'
 import {
   BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type ProcessPlugin,
@@ -182,4 +183,43 @@ test('ps shows the RPC frames of a guest parked waiting for an answer', async ()
   answer()
   expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(g.info().framesOut).toBeGreaterThanOrEqual(9) // every answer written into its memory
+})
+
+/** A TCP server on loopback that takes one client; `peer` is its end of that connection. */
+async function oneClientServer(): Promise<{ addr: string; peer: Promise<Socket>; close: () => void }> {
+  const server: Server = createServer()
+  const peer = new Promise<Socket>((resolve) => server.once('connection', resolve))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { addr: `127.0.0.1:${(server.address() as AddressInfo).port}`, peer, close: () => server.close() }
+}
+
+test('a connection the spawner dialled is the guest\'s socket fd 3: it reads and writes it, and the process\'s end closes it', async () => {
+  const srv = await oneClientServer()
+  const conn = await dialerFor([srv.addr]).dial(srv.addr)
+  const peer = await srv.peer
+  await using s = new Scheduler()
+  const mod = await compileGuest(s, await G.wat(W.CONN_ECHO))
+  const g = spawnGuest(s, mod, { policy: grant(DEFAULT_POLICY, { sockets: true }), conns: [conn] })
+  let echoed = ''
+  const both = new Promise<void>((resolve) => peer.on('data', (b: Buffer) => { echoed += b.toString(); if (echoed === 'ping pong') resolve() }))
+  peer.write('ping ')
+  setTimeout(() => peer.write('pong'), 5) // the guest waits for it in fd_read
+  await both
+  peer.end() // end of stream: the guest's loop ends
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  await new Promise<void>((resolve) => peer.on('close', () => resolve())) // and its end closed the conn
+  srv.close()
+})
+
+test('without a conn fd 3 is EBADF; conns without the sockets grant are refused', async () => {
+  await using s = new Scheduler()
+  const mod = await compileGuest(s, await G.wat(W.CONN_ECHO))
+  expect(await spawnGuest(s, mod, {}).wait()).toEqual({ kind: 'exited', code: 8 })
+  const srv = await oneClientServer()
+  const conn = await dialerFor([srv.addr]).dial(srv.addr)
+  const refused = spawnGuest(s, mod, { conns: [conn] })
+  expect(await refused.wait()).toMatchObject({ kind: 'trapped', reason: expect.stringMatching(/sockets/) })
+  conn.close()
+  ;(await srv.peer).destroy()
+  srv.close()
 })

@@ -69,3 +69,27 @@ export const CHATTY = (n: number): string => `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const ${n}))))
     (drop (call $fd_write (i32.const 1) (i32.const 9016) (i32.const 1) (i32.const 9032)))))`
+
+/**
+ * Echoes its socket fd 3 (a connection its spawner dialled and handed in): fd_read into
+ * 12288, fd_write the bytes back, until end of stream; exits 0, or with the errno that
+ * stopped it (8 EBADF without the conn, 76 ENOTCAPABLE without the grant).
+ */
+export const CONN_ECHO = `(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  ${PRELUDE}
+  (func (export "_start") (result i32) (local $r i32) (local $n i32)
+    (block $eof (loop $l
+      ;; iovec at 9000: up to 4096 bytes at 12288; count at 9008
+      (i32.store (i32.const 9000) (i32.const 12288))
+      (i32.store (i32.const 9004) (i32.const 4096))
+      (local.set $r (call $fd_read (i32.const 3) (i32.const 9000) (i32.const 1) (i32.const 9008)))
+      (if (local.get $r) (then (return (local.get $r))))
+      (local.set $n (i32.load (i32.const 9008)))
+      (br_if $eof (i32.eqz (local.get $n)))
+      (i32.store (i32.const 9004) (local.get $n))
+      (local.set $r (call $fd_write (i32.const 3) (i32.const 9000) (i32.const 1) (i32.const 9008)))
+      (if (local.get $r) (then (return (local.get $r))))
+      (br $l)))
+    (i32.const 0)))`

@@ -4,7 +4,7 @@
 
 import {
   DEFAULT_POLICY, SUSPENDING_IMPORTS, createWasi,
-  type Binder, type InputStream, type OutputRecord, type OutputSink, type Policy, type Wasi,
+  type Binder, type Conn, type InputStream, type OutputRecord, type OutputSink, type Policy, type Wasi,
 } from '@ww/wasi-restricted'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
 import type { ProcessPlugin } from './plugin.js'
@@ -21,6 +21,11 @@ export interface RestrictedWasiOptions {
   stdin?: InputStream
   /** Listening sockets handed in as pre-opened fds (the policy must grant sockets). */
   sockets?: readonly Binder[]
+  /**
+   * Connections the spawner made (e.g. `dialerFor([addr]).dial(addr)`), handed in as
+   * socket fds after the listeners (the policy must grant sockets). Closed when the process ends.
+   */
+  conns?: readonly Conn[]
 }
 
 /** One process's WASI part; `wasi` is its audit, exit and scratch usage. */
@@ -74,6 +79,7 @@ export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasi
         sinks: { stdout: opts.stdout ? paced(opts.stdout) : discardSink, stderr: opts.stderr ? paced(opts.stderr) : discardSink },
         ...(opts.stdin ? { stdin: opts.stdin } : {}),
         ...(opts.sockets ? { sockets: opts.sockets } : {}),
+        ...(opts.conns ? { conns: opts.conns } : {}),
         suspend: (fn) => ctx.suspender.wrapImport(fn),
         scheduler: { sleep },
       })
