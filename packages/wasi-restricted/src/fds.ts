@@ -28,6 +28,8 @@ export function groupOf(e: FdEntry): FdGroup {
 export class FdTable {
   readonly #fds = new Map<number, FdEntry>()
   connections = 0
+  /** Bumped by every change of which entry a number names: what was parsed against the table before is stale. */
+  version = 0
   readonly #slotFreed = new Waiters()
   constructor(readonly maxFds: number) {}
 
@@ -42,6 +44,7 @@ export class FdTable {
     let fd = 0
     while (this.#fds.has(fd)) fd++
     this.#fds.set(fd, e)
+    this.version++
     this.#opened(e)
     return fd
   }
@@ -51,6 +54,7 @@ export class FdTable {
     const e = this.#fds.get(fd >>> 0)
     if (e === undefined) return undefined
     this.#fds.delete(fd >>> 0)
+    this.version++
     this.#closed(e)
     return e
   }
@@ -63,6 +67,7 @@ export class FdTable {
     this.remove(to)
     this.#fds.delete(from >>> 0)
     this.#fds.set(to >>> 0, e)
+    this.version++
   }
 
   /** Resolves when a connection fd is closed (an accept waiting at the connection cap may go on). */

@@ -34,7 +34,10 @@ export interface Conn {
   read(max: number): Uint8Array | null
   canRead(): boolean
   readable(): Promise<void>
-  /** Calls `wake` when canRead() may have become true. */
+  /**
+   * Calls `wake` whenever canRead() may have become true — at every such change, none
+   * missed: poll_oneoff takes an armed watch that has not fired to mean "not readable".
+   */
   watchReadable?(wake: () => void): Unwatch
   /** True when read() would say end of stream (null): nothing buffered, nothing more will come. poll_oneoff reports HANGUP. */
   readEnded?(): boolean
@@ -44,7 +47,7 @@ export interface Conn {
   write(bytes: Uint8Array): number
   canWrite(): boolean
   writable(): Promise<void>
-  /** Calls `wake` when canWrite() may have become true. */
+  /** Calls `wake` whenever canWrite() may have become true (as watchReadable). */
   watchWritable?(wake: () => void): Unwatch
   /** `how`: 1 = no more reads, 2 = no more writes, 3 = both (WASI sdflags). */
   shutdown(how: number): void

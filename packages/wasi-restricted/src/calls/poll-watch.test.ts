@@ -1,6 +1,6 @@
 // poll_oneoff's watches kept across calls (poll-watch.ts) with capabilities of every shape:
 // Waiters-based (one-shot), promise-only (no watch*), and a watch that keeps firing.
-import { DEFAULT_POLICY, grant, MemoryListener, Waiters, type Conn, type Unwatch } from '../index.js'
+import { DEFAULT_POLICY, ERRNO, grant, MemoryListener, Waiters, type Conn, type Unwatch } from '../index.js'
 import { passThrough, setup, type Harness } from '../../test/harness.js'
 
 const SUBS = 2048, EVENTS = 4096, N = 8000
@@ -124,4 +124,42 @@ test('an unwatch that is called for a watch that already fired is harmless (Unwa
   w.add(() => n++)
   w.wake()
   expect(n).toBe(2)
+})
+
+describe('a call with the same subscriptions as the last reuses its parse, never stale', () => {
+  const ready = (h: Harness): bigint[] => Array.from({ length: h.u32(N) }, (_, i) => h.u64(EVENTS + i * 32))
+
+  test('new userdata is seen; an fd number that names another conn after a close is seen', () => {
+    const l = new MemoryListener()
+    const h = setup(grant(DEFAULT_POLICY, { sockets: true }), { sockets: [l], suspend: passThrough })
+    const accept = (): number => { h.ok(h.call('sock_accept', 3, 0, N + 16)); return h.u32(N + 16) }
+    const a = l.connect(), b = l.connect()
+    expect([accept(), accept()]).toEqual([4, 5])
+    a.write(new Uint8Array([1]))
+    readSub(h, 0, 4, 1n); readSub(h, 1, 5, 2n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N))
+    expect(ready(h)).toEqual([1n])
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N)) // the same bytes and table: reused
+    expect(ready(h)).toEqual([1n])
+    readSub(h, 0, 4, 9n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N))
+    expect(ready(h)).toEqual([9n])
+    // fd 4 closed (its old entry now reads as hung up) and a new, idle conn takes number 4:
+    // the same subscription bytes now mean the new conn.
+    h.ok(h.call('fd_close', 4))
+    l.connect()
+    expect(accept()).toBe(4)
+    b.write(new Uint8Array([2]))
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N))
+    expect(ready(h)).toEqual([2n])
+    h.wasi.close()
+  })
+
+  test('a call with a bad fd is parsed (and counted) every time', () => {
+    const h = setup(grant(DEFAULT_POLICY, { sockets: true }))
+    readSub(h, 0, 77, 1n)
+    for (let i = 0; i < 3; i++) h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(h.dv().getUint16(EVENTS + 8, true)).toBe(ERRNO.EBADF)
+    expect(h.wasi.audit().byFunction.poll_oneoff).toBe(3)
+  })
 })

@@ -53,20 +53,28 @@ export class FdWatch implements ArmedWatch {
   }
 }
 
-/** The subscriptions of one call, parsed; kept for the next call when it is done. */
+/**
+ * The subscriptions of one call, parsed; kept for the next call. A server's next call
+ * usually passes the same bytes over the same fd table: then the parse is one memcmp.
+ */
 export class SubList {
   n = 0
   hasClock = false
+  /** The bytes parsed, the fd table's version then, and whether the next call may reuse them. */
+  readonly raw: Buffer
+  version = -1
+  reusable = false
   /** userdata as two u32 halves (copied to events unchanged: no BigInt per sub). */
-  userdata: Uint32Array
-  type: Uint8Array
+  readonly userdata: Uint32Array
+  readonly type: Uint8Array
   /** Per-sub errno (0: valid); such subs are events of their own. */
-  error: Uint16Array
-  entries: Array<FdEntry | undefined>
+  readonly error: Uint16Array
+  readonly entries: Array<FdEntry | undefined>
   /** Monotonic deadline of clock subs (bigint: beyond 64 bits after conversion). */
-  deadlines: bigint[]
+  readonly deadlines: bigint[]
 
   constructor(cap: number) {
+    this.raw = Buffer.alloc(cap * SUB_SIZE)
     this.userdata = new Uint32Array(cap * 2)
     this.type = new Uint8Array(cap)
     this.error = new Uint16Array(cap)
@@ -76,10 +84,13 @@ export class SubList {
 
   get capacity(): number { return this.type.length }
 
-  /** Forgets the entries (they may close and should not be kept alive by a list at rest). */
-  clear(): void {
-    this.entries.fill(undefined, 0, this.n)
-    this.n = 0
-    this.hasClock = false
+  /**
+   * True when `n` subscriptions at `base` of `u8` are the bytes this list was parsed from,
+   * over the same fd table, with nothing parsed against the clock or counted as a denial.
+   */
+  matches(u8: Uint8Array, base: number, n: number, version: number): boolean {
+    return this.reusable && this.n === n && this.version === version && this.raw.compare(u8, base, base + n * SUB_SIZE, 0, n * SUB_SIZE) === 0
   }
 }
+
+export const SUB_SIZE = 48

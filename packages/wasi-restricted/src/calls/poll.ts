@@ -7,10 +7,9 @@ import { ERRNO, Errno } from '../errno.js'
 import type { FdEntry } from '../fds.js'
 import { groupOf } from '../fds.js'
 import { Waiters } from '../sockets.js'
-import { FdWatch, SubList, viaPromise } from './poll-watch.js'
+import { FdWatch, SUB_SIZE, SubList, viaPromise } from './poll-watch.js'
 import type { CallResult, Ctx, Impl } from './context.js'
 
-const SUB_SIZE = 48
 const EVENT_SIZE = 32
 const MAX_SUBS = 4096
 const EVENTTYPE_CLOCK = 0
@@ -41,12 +40,20 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
     spare = undefined
     return s
   }
-  function give(s: SubList): void { s.clear(); spare = s }
+  // Kept parsed (entries included) for the next call; a closed entry changes the table's
+  // version, so it is never reused, only held until the next parse.
+  function give(s: SubList): void { spare = s }
 
+  /** Parses `n` subscriptions at `inPtr` into `s`, unless `s` already holds exactly those. */
   function parse(inPtr: number, n: number, s: SubList): void {
     const base = mem.check(inPtr, n * SUB_SIZE)
+    const u8 = mem.u8()
+    if (s.matches(u8, base, n, ctx.fds.version)) return
     const dv = mem.dv()
+    s.reusable = false
     s.n = n
+    s.hasClock = false
+    let clean = true
     for (let i = 0; i < n; i++) {
       const o = base + i * SUB_SIZE
       s.userdata[2 * i] = dv.getUint32(o, true)
@@ -73,6 +80,14 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
         else s.entries[i] = e
       } else { s.n = i; throw new Errno(ERRNO.EINVAL) }
       s.error[i] = error
+      if (error !== ERRNO.SUCCESS) clean = false
+    }
+    // Clock deadlines are relative to now, and every call with a bad sub counts a denial:
+    // such lists are parsed again each time.
+    if (clean && !s.hasClock) {
+      s.raw.set(u8.subarray(base, base + n * SUB_SIZE))
+      s.version = ctx.fds.version
+      s.reusable = true
     }
   }
 
@@ -95,7 +110,12 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
           const now = clock.virtual ? clock.now(1)! : (mono ??= clock.now(1)!)
           if (s.deadlines[i]! > now) continue
         } else {
-          const r = fdReady(s.entries[i]!, type === EVENTTYPE_FD_READ)
+          const e = s.entries[i]!
+          // A connection whose callback for this direction is armed and has not fired is
+          // not ready: Conn's watch* report every change that may make it so. Idle
+          // connections then cost a flag test, not a call into the capability.
+          if (e.kind === 'conn' && e.watch !== undefined && (type === EVENTTYPE_FD_READ ? (e.watch as FdWatch).readArmed : (e.watch as FdWatch).writeArmed)) continue
+          const r = fdReady(e, type === EVENTTYPE_FD_READ)
           if (r === NOT_READY) continue
           if (r === HUNG_UP) flags = HANGUP
           else nbytes = r
