@@ -37,6 +37,9 @@ describe('policy as data', () => {
     expect(p.rows.poll_oneoff).toEqual({ do: 'fds', on: ['scratch', 'stdio', 'socket'] })
     expect(p.clock).toEqual({ kind: 'virtual', startMs: 5, stepNs: 10 })
     expect(p.random).toEqual({ kind: 'seeded', seed: 9 })
+    expect(p.maxFds).toBe(64)
+    expect(grant(p, { sockets: { maxConnections: 256 }, maxFds: 300 })).toMatchObject({ sockets: { maxConnections: 256 }, maxFds: 300 })
+    expect(() => grant(p, { maxFds: 2 })).toThrow(expect.objectContaining({ path: 'maxFds' }))
   })
 
   const bad: Array<[string, (p: any) => void, string]> = [

@@ -88,6 +88,12 @@ export interface Grant {
   stdin?: 'stream'
   /** Binder/conn capabilities given to createWasi (`sockets`) become fds. */
   sockets?: { maxConnections?: number } | true
+  /**
+   * Most fds open at once: stdio, the scratch dir and its files, listeners, connections
+   * (default 64). Connections count against it too: a server granted 256 connections
+   * needs room for them here.
+   */
+  maxFds?: number
   stdout?: Partial<OutputPolicy>
   stderr?: Partial<OutputPolicy>
 }
@@ -128,6 +134,7 @@ export function grant(policy: Policy, g: Grant): Policy {
     p.sockets = { maxConnections: s.maxConnections ?? 64 }
     widen(p.rows, SOCKET_ROWS, 'socket')
   }
+  if (g.maxFds !== undefined) p.maxFds = g.maxFds
   if (g.stdout !== undefined) p.stdout = { ...p.stdout, ...g.stdout }
   if (g.stderr !== undefined) p.stderr = { ...p.stderr, ...g.stderr }
   return validatePolicy(p)

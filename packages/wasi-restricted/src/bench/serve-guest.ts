@@ -27,7 +27,7 @@ export interface ServeOptions {
 export async function serveGuest(bytes: Uint8Array, listeners: readonly Binder[], opts: ServeOptions = {}): Promise<ServingGuest> {
   const suspender = createSuspender('auto')
   const stdout = new MemorySink(), stderr = new MemorySink()
-  const wasi = createWasi(opts.policy ?? grant(DEFAULT_POLICY, { sockets: { maxConnections: 256 } }), {
+  const wasi = createWasi(opts.policy ?? grant(DEFAULT_POLICY, { sockets: { maxConnections: 256 }, maxFds: 300 }), {
     processId: opts.processId ?? 'server', sinks: { stdout, stderr }, sockets: listeners,
     suspend: (fn) => suspender.wrapImport(fn),
   })

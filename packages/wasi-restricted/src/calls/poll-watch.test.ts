@@ -163,3 +163,18 @@ describe('a call with the same subscriptions as the last reuses its parse, never
     expect(h.wasi.audit().byFunction.poll_oneoff).toBe(3)
   })
 })
+
+test('connections that become ready in one turn of the event loop are answered by one poll', async () => {
+  const l = new MemoryListener()
+  const a = l.connect(), b = l.connect()
+  const h = setup(grant(DEFAULT_POLICY, { sockets: true }), { conns: [l.accept()!, l.accept()!], suspend: passThrough })
+  readSub(h, 0, 3, 1n); readSub(h, 1, 4, 2n)
+  const r = h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)
+  // Two callbacks of the same turn (as two sockets' reads are): the poll wakes after both.
+  setImmediate(() => a.write(new Uint8Array([1])))
+  setImmediate(() => b.write(new Uint8Array([2])))
+  expect(await r).toBe(0)
+  expect(h.u32(N)).toBe(2)
+  expect([h.u64(EVENTS), h.u64(EVENTS + 32)]).toEqual([1n, 2n])
+  h.wasi.close()
+})

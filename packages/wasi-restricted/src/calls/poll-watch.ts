@@ -70,6 +70,8 @@ export class SubList {
   /** Per-sub errno (0: valid); such subs are events of their own. */
   readonly error: Uint16Array
   readonly entries: Array<FdEntry | undefined>
+  /** The watch of each connection sub (else undefined): one class, so the loops over them stay monomorphic. */
+  readonly watches: Array<FdWatch | undefined>
   /** Monotonic deadline of clock subs (bigint: beyond 64 bits after conversion). */
   readonly deadlines: bigint[]
 
@@ -79,6 +81,7 @@ export class SubList {
     this.type = new Uint8Array(cap)
     this.error = new Uint16Array(cap)
     this.entries = new Array<FdEntry | undefined>(cap).fill(undefined)
+    this.watches = new Array<FdWatch | undefined>(cap).fill(undefined)
     this.deadlines = new Array<bigint>(cap).fill(0n)
   }
 

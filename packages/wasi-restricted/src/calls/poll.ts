@@ -28,7 +28,16 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
   // Waiting polls (one, unless an engine re-enters the guest while it waits). Anything that
   // may have made a sub ready wakes them all; each scans again and waits again if nothing is.
   const pollers = new Waiters()
-  const notify = (): void => { pollers.wake() }
+  // Woken once per turn of the event loop, after its I/O callbacks: every connection that
+  // became ready in that turn is then in one poll's answer, not one poll (and one guest
+  // resume) each. (Synchronously, a server under load ran a whole poll per request.)
+  let wakeQueued = false
+  const wakePollers = (): void => { wakeQueued = false; pollers.wake() }
+  const notify = (): void => {
+    if (wakeQueued || pollers.size === 0) return
+    wakeQueued = true
+    setImmediate(wakePollers)
+  }
   // Closing the WASI ends every wait: registered once, not per wait.
   ctx.watchClose(notify)
   let slotArmed = false
@@ -61,6 +70,7 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
       const type = dv.getUint8(o + 8)
       s.type[i] = type
       s.entries[i] = undefined
+      s.watches[i] = undefined
       let error: number = ERRNO.SUCCESS
       if (type === EVENTTYPE_CLOCK) {
         const id = dv.getUint32(o + 16, true)
@@ -77,7 +87,10 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
         if (e === undefined) error = ERRNO.EBADF
         else if (!ctx.groups.poll_oneoff.has(groupOf(e))) error = ERRNO.ENOTCAPABLE
         if (error !== ERRNO.SUCCESS) ctx.audit.deny('poll_oneoff', error)
-        else s.entries[i] = e
+        else {
+          s.entries[i] = e
+          if (e!.kind === 'conn') s.watches[i] = FdWatch.of(e!, notify)
+        }
       } else { s.n = i; throw new Errno(ERRNO.EINVAL) }
       s.error[i] = error
       if (error !== ERRNO.SUCCESS) clean = false
@@ -110,13 +123,17 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
           const now = clock.virtual ? clock.now(1)! : (mono ??= clock.now(1)!)
           if (s.deadlines[i]! > now) continue
         } else {
-          const e = s.entries[i]!
           // A connection whose callback for this direction is armed and has not fired is
           // not ready: Conn's watch* report every change that may make it so. Idle
           // connections then cost a flag test, not a call into the capability.
-          if (e.kind === 'conn' && e.watch !== undefined && (type === EVENTTYPE_FD_READ ? (e.watch as FdWatch).readArmed : (e.watch as FdWatch).writeArmed)) continue
-          const r = fdReady(e, type === EVENTTYPE_FD_READ)
-          if (r === NOT_READY) continue
+          const w = s.watches[i]
+          if (w !== undefined && (type === EVENTTYPE_FD_READ ? w.readArmed : w.writeArmed)) continue
+          const r = fdReady(s.entries[i]!, type === EVENTTYPE_FD_READ)
+          if (r === NOT_READY) {
+            // Armed now, whether or not this call waits: the next call skips it until it fires.
+            if (w !== undefined) armConn(s, i, w)
+            continue
+          }
           if (r === HUNG_UP) flags = HANGUP
           else nbytes = r
         }
@@ -169,26 +186,30 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
     }
   }
 
+  function armConn(s: SubList, i: number, w: FdWatch): void {
+    const c = (s.entries[i] as Extract<FdEntry, { kind: 'conn' }>).conn
+    if (s.type[i] === EVENTTYPE_FD_READ) {
+      if (!w.readArmed) w.armedRead(c.watchReadable !== undefined ? c.watchReadable(w.onRead) : viaPromise(c.readable(), w.onRead))
+    } else if (!w.writeArmed) w.armedWrite(c.watchWritable !== undefined ? c.watchWritable(w.onWrite) : viaPromise(c.writable(), w.onWrite))
+  }
+
   /** Arms a callback on every fd sub that has none yet; each notifies once when it may be ready. */
   function arm(s: SubList): void {
     for (let i = 0; i < s.n; i++) {
+      const w = s.watches[i]
+      if (w !== undefined) { armConn(s, i, w); continue } // a connection
       const e = s.entries[i]
       if (e === undefined) continue
       if (e.kind === 'listener' && atCap()) {
         if (!slotArmed) { slotArmed = true; ctx.fds.watchConnectionClosed(onSlot) }
         continue
       }
-      const w = FdWatch.of(e, notify)
       if (e.kind === 'stdin') {
-        if (ctx.stdin !== null && !w.readArmed) w.armedRead(viaPromise(ctx.stdin.readable(), w.onRead))
+        const r = FdWatch.of(e, notify)
+        if (ctx.stdin !== null && !r.readArmed) r.armedRead(viaPromise(ctx.stdin.readable(), r.onRead))
       } else if (e.kind === 'listener') {
-        const b = e.binder
-        if (!w.readArmed) w.armedRead(b.watchAcceptable !== undefined ? b.watchAcceptable(w.onRead) : viaPromise(b.acceptable(), w.onRead))
-      } else if (e.kind === 'conn') {
-        const c = e.conn
-        if (s.type[i] === EVENTTYPE_FD_READ) {
-          if (!w.readArmed) w.armedRead(c.watchReadable !== undefined ? c.watchReadable(w.onRead) : viaPromise(c.readable(), w.onRead))
-        } else if (!w.writeArmed) w.armedWrite(c.watchWritable !== undefined ? c.watchWritable(w.onWrite) : viaPromise(c.writable(), w.onWrite))
+        const r = FdWatch.of(e, notify), b = e.binder
+        if (!r.readArmed) r.armedRead(b.watchAcceptable !== undefined ? b.watchAcceptable(r.onRead) : viaPromise(b.acceptable(), r.onRead))
       }
     }
   }
@@ -210,7 +231,7 @@ export function pollCalls(ctx: Ctx): Record<'poll_oneoff' | 'sched_yield', Impl>
     try {
       for (;;) {
         arm(s)
-        const deadline = earliest(s)
+        const deadline = s.hasClock ? earliest(s) : undefined
         // Only sleeps pay for an AbortController (creating its abort reason is not free).
         const ac = deadline === undefined ? undefined : new AbortController()
         if (ac !== undefined) {
