@@ -92,8 +92,8 @@ export async function http(seconds = 3, runs = 3, connections = 16): Promise<voi
     // at each one's own maximum, the faster server is also the busier machine, and its
     // probe waits longer for a core.
     const rate = Math.round(median(max.n.map((x) => x.rps)) / 2)
-    const lat = await rounds(urls, 2, seconds, { connections, rate, withProbe: true })
-    const latParams = { ...params, runs: 2, rate, probe: 'one keep-alive connection, a GET every ~1 ms, beside the load (latency-probe.ts)', samplesPerRun: lat.g.map((x) => x.latency!.n) }
+    const lat = await rounds(urls, runs, seconds, { connections, rate, withProbe: true })
+    const latParams = { ...params, runs, rate, probe: 'one keep-alive connection, a GET every ~1 ms, beside the load (latency-probe.ts)', samplesPerRun: lat.g.map((x) => x.latency!.n) }
     report({ name: 'net.http.p99', unit: 'µs', samples: lat.g.map((x) => x.latency!.p99), baseline: { name: 'node:http', samples: lat.n.map((x) => x.latency!.p99) }, params: latParams })
     report({ name: 'net.http.p50', unit: 'µs', samples: lat.g.map((x) => x.latency!.p50), baseline: { name: 'node:http', samples: lat.n.map((x) => x.latency!.p50) }, params: latParams })
 
