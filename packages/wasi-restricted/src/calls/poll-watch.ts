@@ -1,4 +1,4 @@
-// What poll_oneoff keeps between calls. A server polls every connection it holds on every
+// What poll_oneoff (poller.ts) keeps between calls. A server polls every connection it holds on every
 // call and gets one or two events back, so the per-call work must not grow objects with
 // the number of fds: subscriptions are parsed into typed arrays reused by the next call,
 // and readiness callbacks stay armed on an fd across calls (at most one per direction,
