@@ -171,3 +171,24 @@ test('--json: the bound address first, then the report naming what was granted; 
   expect(lines[1]).toMatchObject({ ok: true, exitCode: 0, listened: [lines[0]!.listening], dialer: ['127.0.0.1:9'] })
   await expect(dial(lines[0]!.listening as string)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
 })
+
+test('--grant connections=N: N clients holding connections at once are all answered (the default, 64 fds, serves about 60 at a time); without --listen it is a usage error', async () => {
+  const { child, exited, addr } = await serve(server, '--listen', '127.0.0.1:0', '--grant', 'connections=120', '--timeout', '30s')
+  try {
+    const clients = await Promise.all(Array.from({ length: 100 }, () => dial(addr)))
+    const answers = await Promise.all(clients.map((c, i) => new Promise<string>((resolve) => {
+      let got = ''
+      c.on('data', (b: Buffer) => { got += b.toString(); if (got.endsWith(`path=/c${i}\n`)) resolve(got) })
+      c.write(`GET /c${i} HTTP/1.1\r\nHost: x\r\n\r\n`) // keep-alive: every connection stays open
+    })))
+    expect(answers.every((a, i) => a.startsWith('HTTP/1.1 200 OK\r\n') && a.endsWith(`path=/c${i}\n`))).toBe(true)
+    for (const c of clients) c.destroy()
+    child.kill('SIGTERM')
+    expect(await exited).toBe(137)
+  } finally {
+    child.kill('SIGKILL')
+  }
+  const alone = await ww('run', path('exit0'), '--grant', 'connections=10')
+  expect(alone.status).toBe(2)
+  expect(alone.stderr).toMatch(/connections=<n> sizes the connections of the listeners --listen binds/)
+}, 60_000)

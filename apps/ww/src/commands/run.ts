@@ -11,7 +11,7 @@ import { style } from '../style.js'
 /** Exit status when the module cannot be run at all (schemas/README.md: failedToStart). */
 const FAILED_TO_START = 126
 
-const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<size> (e.g. 16MiB, 512KiB), --grant clock=virtual, --grant random=seed:<n>'
+const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<size> (e.g. 16MiB, 512KiB), --grant clock=virtual, --grant random=seed:<n>, --grant connections=<n> (with --listen; default 64)'
 
 /**
  * `ww run <module.wasm>`: one guest as a ww process on an embedded host, under the
@@ -21,7 +21,7 @@ const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<siz
 export const run: Command = {
   name: 'run',
   summary: 'run a WebAssembly module as a ww process on an embedded host',
-  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
+  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--grant connections=N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
   options: {
     grant: { type: 'string', multiple: true },
     listen: { type: 'string', multiple: true },
@@ -32,7 +32,7 @@ export const run: Command = {
     json: { type: 'boolean' },
   },
   optionHelp: {
-    grant: 'widen the default policy (repeatable): scratch[=SIZE] (in-memory dir at /scratch, default 16MiB), clock=virtual (starts at 0, 1 µs a read), random=seed:N (deterministic)',
+    grant: 'widen the default policy (repeatable): scratch[=SIZE] (in-memory dir at /scratch, default 16MiB), clock=virtual (starts at 0, 1 µs a read), random=seed:N (deterministic), connections=N (with --listen: open connections the guest may hold at once, default 64; fds to match)',
     listen: 'bind a TCP listener on host:port (port 0 picks a free one; the bound address is printed) and grant it to the guest as a socket fd, 3 upward (after /scratch); repeatable',
     dial: "give the guest's Host capability a Dialer (RPC, schemas/net.capnp) that reaches only these host:port addresses; repeatable. WASI preview1 has no connect: a guest that speaks only WASI cannot dial",
     timeout: 'wall-clock limit, e.g. 500ms, 5s, 2m (default: none); past it the process is killed, exit 124',
@@ -202,6 +202,11 @@ export function parseGrants(grants: string[], extra: { sockets?: boolean } = {})
       g.clock = { startMs: 0 }
     } else if (kind === 'random' && value !== undefined && /^seed:\d+$/.test(value) && Number(value.slice(5)) <= 0xffffffff) {
       g.random = { seed: Number(value.slice(5)) }
+    } else if (kind === 'connections' && value !== undefined && /^[1-9]\d{0,4}$/.test(value)) {
+      if (extra.sockets !== true) throw new UsageError('--grant connections=<n> sizes the connections of the listeners --listen binds; give --listen too', GRANT_FORMS)
+      // Connections are fds too: room for them besides stdio, /scratch and the listeners.
+      g.sockets = { maxConnections: Number(value) }
+      g.maxFds = Math.max(64, Number(value) + 16)
     } else {
       throw new UsageError(`bad --grant '${raw}'`, GRANT_FORMS)
     }
