@@ -1,10 +1,10 @@
-// What poll_oneoff (poller.ts) keeps between calls. A server polls every connection it holds on every
-// call and gets one or two events back, so the per-call work must not grow objects with
-// the number of fds: subscriptions are parsed into typed arrays reused by the next call,
-// and readiness callbacks stay armed on an fd across calls (at most one per direction,
-// dropped when it fires or when the fd closes). An idle connection then costs a check
-// per poll and no allocation (net.http: 10.3 KB allocated per request before, see
-// packages/wasi-restricted/README.md).
+// What poll_oneoff (poller.ts) keeps between calls. A server polls every connection it
+// holds on every call and gets a few events back, so the per-call work must not grow
+// objects with the number of fds: subscriptions are parsed into typed arrays reused by
+// the next call, and readiness callbacks stay armed on an fd across calls (at most one
+// per direction, dropped when it fires or when the fd closes). An idle connection then
+// costs a flag test per poll and no allocation (net.http: 10.3 KB allocated per request
+// before; see packages/wasi-restricted/README.md).
 
 import type { ArmedWatch, FdEntry } from '../fds.js'
 import type { Unwatch } from '../sockets.js'
