@@ -3,16 +3,10 @@
 // leaves fails reads typed and ends watches. The embedded cluster's root, for comparison.
 import { embeddedCluster, libp2pCluster, type AnchorEvent, type Libp2pCluster } from '../src/index.js'
 import { rig } from './rpc-rig.js'
+import { joined, waitFor } from './hosts.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-const waitFor = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try { await p } catch (e) { return (e as { code?: string }).code ?? String(e) }
   return 'resolved'
@@ -25,7 +19,7 @@ describe('anchors across libp2p hosts', () => {
   beforeAll(async () => {
     b = await libp2pCluster({ ttlMs: 3000 })
     c = await libp2pCluster({ ttlMs: 3000, bootstrap: b.addresses() })
-    await waitFor(() => c.view.get(b.id) !== undefined && b.view.get(c.id) !== undefined)
+    await joined(c, b)
   })
   afterAll(async () => { await Promise.all([b?.close(), c?.close()]) })
 
@@ -82,7 +76,7 @@ test('a host that leaves: reads fail ERR_HOST_UNREACHABLE, watches end', async (
   const b = await libp2pCluster({ ttlMs: 3000 })
   const c = await libp2pCluster({ ttlMs: 3000, bootstrap: b.addresses() })
   try {
-    await waitFor(() => c.view.get(b.id) !== undefined && b.view.get(c.id) !== undefined)
+    await joined(c, b)
     const there = c.anchors.walk(`${b.id}/x`)
     const w = there.watch()
     await w.ready

@@ -1,14 +1,8 @@
 // Host-to-host RPC on /ww/rpc/1.0.0: two libp2p hosts in this process call each other's
 // Peer capability; one link per host, reused; a host that goes away fails calls typed.
 import { libp2pCluster, isHostError, PeerLink, type Libp2pCluster } from '../src/index.js'
+import { joined, waitFor } from './hosts.js'
 
-const waitFor = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try { await p } catch (e) { return isHostError(e) ? e.code : `untyped: ${String(e)}` }
   return 'resolved'
@@ -20,7 +14,7 @@ describe('host-to-host Peer RPC over libp2p', () => {
   beforeAll(async () => {
     a = await libp2pCluster({ ttlMs: 3000 })
     b = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
-    await waitFor(() => a.view.get(b.id) !== undefined && b.view.get(a.id) !== undefined)
+    await joined(a, b)
   })
   afterAll(async () => { await Promise.all([a?.close(), b?.close()]) })
 

@@ -6,18 +6,11 @@
 import { anchor as capAnchor, type process as capProcess } from '@ww/schema'
 import { getInterfaceClient, setInterfaceClient } from 'capnp-ts'
 import { onReleased } from '@ww/transport'
-import { executorProvider, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree } from '../src/index.js'
+import { executorProvider, type Libp2pCluster, type ProcessTree } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
 import { jsRuntime, type Body } from './exec-js-runtime.js'
+import { closeTwoHostTrees, twoHostTrees, waitFor } from './hosts.js'
 import { codeOf, dec, enc, rig, tick, type Rig } from './rpc-rig.js'
-
-const waitFor = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 describe('exec caps across hosts', () => {
   let a: Libp2pCluster
@@ -26,18 +19,8 @@ describe('exec caps across hosts', () => {
   let tb: ProcessTree
   const bodies: Record<string, Body> = {}
   const rigs: Rig[] = []
-  beforeAll(async () => {
-    a = await libp2pCluster({ ttlMs: 3000 })
-    b = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
-    ta = hostProcessTree(a, tinyRuntime())
-    tb = hostProcessTree(b, jsRuntime(b, bodies))
-    await waitFor(() => a.view.get(b.id) !== undefined && b.view.get(a.id) !== undefined)
-  })
-  afterAll(async () => {
-    for (const r of rigs) { r.client.close(); r.hc.close() }
-    await Promise.all([ta?.close(), tb?.close()])
-    await Promise.all([a?.close(), b?.close()])
-  })
+  beforeAll(async () => { ({ a, b, ta, tb } = await twoHostTrees(tinyRuntime(), (b) => jsRuntime(b, bodies))) })
+  afterAll(() => closeTwoHostTrees({ a, b, ta, tb }, rigs))
 
   test("a child on B calls an anchor of A's spawner through its StartSpec caps; released on both hosts after exit", async () => {
     const r = rig(a, { processId: 0, rights: { executor: true, root: true }, executor: executorProvider(ta) })

@@ -7,15 +7,9 @@ import {
   embeddedCluster, executorProvider, hostCounters, hostProcessTree, libp2pCluster, type Libp2pCluster, type ProcessTree, type StartSpec,
 } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
+import { closeTwoHostTrees, joined, twoHostTrees, waitFor } from './hosts.js'
 import { codeOf, rig, type Rig } from './rpc-rig.js'
 
-const waitFor = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 const EXIT3 = tinyModule({ exit: 3 })
 const PARK = tinyModule({ park: true })
 
@@ -36,18 +30,10 @@ describe('remote spawn over libp2p', () => {
     return r
   }
   beforeAll(async () => {
-    a = await libp2pCluster({ ttlMs: 3000 })
-    b = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
-    ta = hostProcessTree(a, tinyRuntime())
     const inner = tinyRuntime()
-    tb = hostProcessTree(b, { start: (spec, o) => { seenOnB.push(spec); return inner.start(spec, o) } })
-    await waitFor(() => a.view.get(b.id) !== undefined && b.view.get(a.id) !== undefined)
+    ;({ a, b, ta, tb } = await twoHostTrees(tinyRuntime(), () => ({ start: (spec, o) => { seenOnB.push(spec); return inner.start(spec, o) } })))
   })
-  afterAll(async () => {
-    for (const r of rigs) { r.client.close(); r.hc.close() }
-    await Promise.all([ta?.close(), tb?.close()])
-    await Promise.all([a?.close(), b?.close()])
-  })
+  afterAll(() => closeTwoHostTrees({ a, b, ta, tb }, rigs))
 
   test('exec on B from A: the Process answers pid, info and wait from A; B lists A as the parent', async () => {
     const ex = hostOnA(0).host.executor().getExecutor()
@@ -157,7 +143,7 @@ describe('remote spawn over libp2p', () => {
     const c = await libp2pCluster({ ttlMs: 3000, bootstrap: a.addresses() })
     const tc = hostProcessTree(c, tinyRuntime())
     try {
-      await waitFor(() => a.view.get(c.id) !== undefined && c.view.get(a.id) !== undefined)
+      await joined(a, c)
       const ex = hostOnA(0).host.executor().getExecutor()
       const p = exec(ex, (bc) => bc.setInline(PARK), c.id)
       await p.pid()

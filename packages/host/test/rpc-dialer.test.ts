@@ -5,6 +5,7 @@ import net from 'node:net'
 import type { net as capNet } from '@ww/schema'
 import { dialerProvider, embeddedCluster, TcpDialer, type Cluster } from '../src/index.js'
 import { codeOf, dec, enc, rig, type Rig } from './rpc-rig.js'
+import { waitFor } from './hosts.js'
 
 interface Echo { server: net.Server; addr: string; accepted: number; closed: number }
 
@@ -18,13 +19,6 @@ async function echoServer(): Promise<Echo> {
   await new Promise<void>((r) => e.server.listen(0, '127.0.0.1', r))
   e.addr = `127.0.0.1:${(e.server.address() as net.AddressInfo).port}`
   return e
-}
-const waitFor = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
 }
 async function readAll(conn: capNet.Conn$Client): Promise<string> {
   let s = ''
