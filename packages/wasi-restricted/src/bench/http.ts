@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { report } from '@ww/bench-kit'
+import { median, report } from '@ww/bench-kit'
 import { listenTcp } from '../index.js'
 import { serveGuest } from './serve-guest.js'
 import type { Latency } from './latency-probe.js'
@@ -41,11 +41,6 @@ async function load(url: string, seconds: number, o: LoadOptions): Promise<Load>
   const out = { rps: r.requests.average, errors: r.errors + r.timeouts, non2xx: r.non2xx, latency: probe === undefined ? undefined : JSON.parse(probe.stdout) as Latency }
   if (out.errors > 0 || out.non2xx > 0) throw new Error(`load run had errors: ${JSON.stringify(out)}`)
   return out
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
 }
 
 /** `runs` rounds, alternating guest and node so machine noise hits both alike. */

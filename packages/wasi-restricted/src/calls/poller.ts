@@ -228,14 +228,16 @@ export class Poller {
     }
   }
 
-  /** Arms a callback on every fd sub that has none yet; each notifies once when it may be ready. */
+  /**
+   * Before a wait: arms a callback on every listener and stdin sub that has none yet (each
+   * notifies once when it may be ready). Connections need none here: the scan before every
+   * wait armed each one it found not ready.
+   */
   #arm(s: SubList): void {
     const ctx = this.#ctx
     for (let i = 0; i < s.n; i++) {
-      const w = s.watches[i]
-      if (w !== undefined) { armConn(s, i, w); continue } // a connection
       const e = s.entries[i]
-      if (e === undefined) continue
+      if (e === undefined || s.watches[i] !== undefined) continue
       if (e.kind === 'listener' && this.#atCap()) {
         if (!this.#slotArmed) { this.#slotArmed = true; ctx.fds.watchConnectionClosed(this.#onSlot) }
         continue
