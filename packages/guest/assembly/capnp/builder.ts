@@ -205,6 +205,33 @@ export class ListBuilder {
     store<u8>(p, v ? load<u8>(p) | mask : load<u8>(p) & ~mask);
   }
 
+  /** Element `i` of a pointer list: a capability, index `capIndex` into the cap table. */
+  setCapability(i: u32, capIndex: u32): void {
+    assert(i < this.length && this.size == ElementSize.Pointer, "bad capability list access");
+    store<u32>(this.msg.at(this.off + (i << 3)), 3);
+    store<u32>(this.msg.at(this.off + (i << 3)), capIndex, 4);
+  }
+
+  /** Element `i` of a pointer list: Text (UTF-8 plus NUL). */
+  setText(i: u32, s: string): void {
+    assert(i < this.length && this.size == ElementSize.Pointer, "bad text list access");
+    const len = <u32>String.UTF8.byteLength(s, false);
+    const at = this.off + (i << 3);
+    const off = this.msg.allocate((len + 1 + 7) >> 3);
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.msg.at(off), false);
+    this.msg.writeListPointer(at, off, ElementSize.Byte, len + 1);
+  }
+
+  /** Element `i` of a pointer list: Data. */
+  setData(i: u32, bytes: Uint8Array): void {
+    assert(i < this.length && this.size == ElementSize.Pointer, "bad data list access");
+    const at = this.off + (i << 3);
+    const len = <u32>bytes.length;
+    const off = this.msg.allocate((len + 7) >> 3);
+    memory.copy(this.msg.at(off), bytes.dataStart, len);
+    this.msg.writeListPointer(at, off, ElementSize.Byte, len);
+  }
+
   /** Element `i` of a struct list. */
   struct(i: u32): StructBuilder {
     assert(i < this.length && this.size == ElementSize.InlineComposite, "bad struct list access");

@@ -317,6 +317,21 @@ export class ListReader {
     return new StructReader(this.msg, this.seg, at, this.elemDataBytes, this.elemPointers, this.depth);
   }
 
+  /** Element `i` of a pointer list read as Text ("" when null or not text). */
+  text(i: u32): string {
+    return this.struct(i).text(0);
+  }
+
+  /** Element `i` of a pointer list read as Data (a copy). */
+  data(i: u32): Uint8Array {
+    return this.struct(i).data(0);
+  }
+
+  /** Element `i` of a pointer list as a cap-table index, or -1. */
+  capIndex(i: u32): i32 {
+    return this.struct(i).capIndex(0);
+  }
+
   /** The bytes of a byte list, copied. */
   bytes(): Uint8Array {
     if (!this.msg.ok || this.length == 0) return new Uint8Array(0);
