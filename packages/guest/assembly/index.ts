@@ -2,7 +2,10 @@
 export * from "./capnp/index";
 export { Session, SessionStats } from "./rpc/session";
 export { CallBuilder } from "./rpc/call";
-export { Answer, Cap, CapState, RpcException } from "./rpc/types";
+export { Answer, AnswerCaps, Cap, CapState, RpcException } from "./rpc/types";
+export { Server, IncomingCall } from "./rpc/server";
+export { CapContext } from "./rpc/context";
+export { ExportTable, DEFAULT_MAX_EXPORTS } from "./rpc/exports";
 export { ASYNCIFY_DATA_SIZE } from "./abi";
 export { EchoClient, CounterClient } from "./interfaces/testing";
 export { HostClient, HostSummary, ViewClient, AnchorClient, PubSubClient, TopicClient } from "./interfaces/host";

@@ -5,8 +5,9 @@ import { StructBuilder } from "../capnp/builder";
 import { Answer, Cap, CapState, RpcException } from "./types";
 import { Message, Call, Payload, CapDescriptor, PromisedAnswer, MessageTarget } from "./schema";
 import { Session } from "./session";
+import { CapContext } from "./context";
 
-export class CallBuilder {
+export class CallBuilder extends CapContext {
   /** The params struct: fill it with the method's Params layout. */
   params: StructBuilder;
   private payload: StructBuilder;
@@ -15,6 +16,7 @@ export class CallBuilder {
   private answer: Answer;
 
   constructor(public session: Session, public target: Cap, interfaceId: u64, methodId: u16, dataWords: u16, pointerCount: u16) {
+    super();
     const answer = session.newQuestion();
     const call = session.beginMessage(Message.W_call, Message.P_call, Call.DATA_WORDS, Call.POINTER_COUNT);
     call.setU32(Call.F_questionId, answer.id);
@@ -28,13 +30,13 @@ export class CallBuilder {
     session.building = true;
   }
 
-  /** Put capability `cap` in pointer slot `ptr` of `s` (params or a struct inside them). */
-  setCap(s: StructBuilder, ptr: u16, cap: Cap): void {
+  /** Add `cap` to the params' cap table (see CapContext.setCap); -1 for a null cap. */
+  addCap(cap: Cap): i32 {
     this.session.settle(cap);
-    if (cap.state == CapState.Null) return;
+    if (cap.state == CapState.Null) return -1;
     let i = this.caps.indexOf(cap);
     if (i < 0) { i = this.caps.length; this.caps.push(cap); }
-    s.setCapability(ptr, <u32>i);
+    return i;
   }
 
   /** Send the call; the answer may be waited for, or pipelined on at once. */
@@ -50,26 +52,19 @@ export class CallBuilder {
     s.writeTarget(this.call.initStruct(Call.P_target, MessageTarget.DATA_WORDS, MessageTarget.POINTER_COUNT), t);
     const n = this.caps.length;
     if (n > 0) {
+      if (!s.canExport(this.caps)) return this.fail(s.exportLimitError());
       const table = this.payload.initStructList(Payload.P_capTable, n, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
-      for (let i = 0; i < n; i++) this.writeDescriptor(table.struct(i), this.caps[i]);
+      for (let i = 0; i < n; i++) {
+        const id = s.writeDescriptor(table.struct(i), this.caps[i]);
+        if (id >= 0) {
+          let ex = a.paramExports;
+          if (ex == null) { ex = new Array<u32>(); a.paramExports = ex; }
+          ex.push(<u32>id);
+        }
+      }
     }
     s.sendOut();
     return a;
-  }
-
-  private writeDescriptor(d: StructBuilder, cap: Cap): void {
-    // The host's own capabilities go back as receiverHosted / receiverAnswer.
-    if (cap.state == CapState.Import) {
-      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_receiverHosted);
-      d.setU32(CapDescriptor.F_receiverHosted, cap.importId);
-    } else if (cap.state == CapState.Promise) {
-      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_receiverAnswer);
-      const pa = d.initStruct(CapDescriptor.P_receiverAnswer, PromisedAnswer.DATA_WORDS, PromisedAnswer.POINTER_COUNT);
-      this.session.writePromisedAnswer(pa, cap);
-    } else {
-      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_none);
-    }
-    // attachedFd defaults to 255 ("none"); stored XOR default, zero already means none.
   }
 
   private fail(e: RpcException): Answer {

@@ -1,13 +1,15 @@
 // The guest side of two-party Cap'n Proto RPC over ww.send / ww.recv.
 //
-// The guest exports no capabilities: it asks questions (Bootstrap, Call), imports the
-// capabilities the host returns, and answers the host's own calls with exceptions.
-// Waiting for one answer drains ww.recv and handles every frame in arrival order; Returns
-// for other questions are kept on their Answer, so nothing is lost.
+// The guest is a full peer: it asks questions (Bootstrap, Call) and imports the
+// capabilities the host returns, and it serves capabilities of its own (Servers, passed
+// in params and results or offered as its bootstrap), answering the host's calls on them.
+// Waiting for one answer drains ww.recv and handles every frame in arrival order: Returns
+// for other questions are kept on their Answer, and incoming calls are dispatched there
+// and then, so a guest that waits still serves (A calls B, B calls A back: no deadlock).
 
 import * as abi from "../abi";
 import { MessageBuilder, StructBuilder } from "../capnp/builder";
-import { MessageReader, StructReader } from "../capnp/reader";
+import { MessageReader, StructReader, ListReader } from "../capnp/reader";
 import { readErrorName } from "../capnp/errors";
 import { copyPointer } from "../capnp/copy";
 import { Answer, Cap, CapState, RpcException } from "./types";
@@ -17,6 +19,31 @@ import {
 } from "./schema";
 import { CallBuilder } from "./call";
 import { writeException } from "./write";
+import { IncomingCall, Server } from "./server";
+import { ExportTable } from "./exports";
+
+/** Incoming calls nested inside one another's waits, at most: deeper ones get ERR_LIMIT. */
+export const MAX_DISPATCH_DEPTH: i32 = 32;
+
+/** A question the host asked us (a Call or Bootstrap), kept from its arrival to its Finish. */
+class Incoming {
+  done: bool = false;
+  /** The Return's exception, when it was one. */
+  error: string | null = null;
+  errorType: u16 = 0;
+  /** The Return we sent (results), kept for calls pipelined on it; recycled at Finish. */
+  ret: MessageBuilder | null = null;
+  /** The results' capabilities, by cap-table index. */
+  caps: Array<Cap> = new Array<Cap>();
+  /** Export ids the results added a reference to (released by Finish.releaseResultCaps). */
+  exports: Array<u32> = new Array<u32>();
+  finished: bool = false;
+  releaseOnFinish: bool = false;
+  /** Calls pipelined on this answer before it was done: heap copies of their frames. */
+  queue: Array<usize> = new Array<usize>();
+  queueLens: Array<i32> = new Array<i32>();
+  constructor(public id: u32) {}
+}
 
 class ImportEntry {
   /** References the host has given us: what one Release must return. */
@@ -43,6 +70,16 @@ export class Session {
   stats: SessionStats = new SessionStats();
   recvBuf: usize;
   recvCap: i32;
+  /** The servers whose capabilities the host holds. */
+  exports: ExportTable = new ExportTable();
+  /** The host's questions to us, until their Finish. */
+  private incoming: Map<u32, Incoming> = new Map<u32, Incoming>();
+  /** What a Bootstrap from the host gets (an exception when null). */
+  private offered: Server | null = null;
+  /** Return builders not in use. */
+  private retPool: Array<MessageBuilder> = new Array<MessageBuilder>();
+  private depth: i32 = 0;
+  private stopping: bool = false;
 
   constructor(recvBytes: i32 = 4096) {
     this.recvCap = recvBytes;
@@ -69,6 +106,38 @@ export class Session {
     if (a.done) this.disposeAnswer(a);
     return cap;
   }
+
+  // ---- serving ----
+
+  /** A capability served by `server` here, to pass in params or results. */
+  local(server: Server): Cap {
+    const cap = new Cap(this);
+    cap.state = CapState.Local;
+    cap.server = server;
+    return cap;
+  }
+
+  /** Offer `server` as this guest's bootstrap capability (to whoever spawned it). */
+  offer(server: Server): void {
+    this.offered = server;
+  }
+
+  /**
+   * Serve incoming calls until the connection closes or `stop()` is called, parked in
+   * ww.recv between them (a guest with nothing to do costs no CPU).
+   */
+  serve(): void {
+    this.stopping = false;
+    while (!this.stopping && this.pump(true)) {}
+  }
+
+  /** Make `serve()` return once the call being handled is answered. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Questions the host asked that are not finished yet. */
+  get incomingCount(): i32 { return this.incoming.size; }
 
   /** Start a call on `target`; fill `params`, then `send()`. */
   call(target: Cap, interfaceId: u64, methodId: u16, dataWords: u16, pointerCount: u16): CallBuilder {
@@ -152,20 +221,106 @@ export class Session {
     const n = cap.ops.length;
     for (let i = 0; i < n - 1; i++) s = s.struct(cap.ops[i]);
     const idx: i32 = n == 0 ? this.rootCapIndex(a) : s.capIndex(cap.ops[n - 1]);
+    this.fillCap(cap, a.capTable, idx);
+  }
+
+  /**
+   * Make `cap` the capability of entry `idx` of a received cap table: an import (one
+   * more local reference: the answer or call holding the table holds the host's), our own
+   * server handed back (receiverHosted, receiverAnswer), null or broken.
+   */
+  private fillCap(cap: Cap, table: ListReader, idx: i32): void {
     if (idx < 0) { cap.state = CapState.Null; return; }
-    if (<u32>idx >= a.capTable.length) { this.breakCap(cap, new RpcException("cap index outside the cap table")); return; }
-    const d = a.capTable.struct(<u32>idx);
+    if (<u32>idx >= table.length) { this.breakCap(cap, new RpcException("cap index outside the cap table")); return; }
+    const d = table.struct(<u32>idx);
     const w = d.u16(CapDescriptor.DISCRIMINANT);
     if (w == CapDescriptor.W_senderHosted || w == CapDescriptor.W_senderPromise) {
+      const id = d.u32(CapDescriptor.F_senderHosted);
+      if (!this.imports.has(id)) { this.breakCap(cap, new RpcException("import " + id.toString() + " is not held")); return; }
       cap.state = CapState.Import;
-      cap.importId = d.u32(CapDescriptor.F_senderHosted);
-      const e = this.imports.get(cap.importId);
-      e.local++;
+      cap.importId = id;
+      this.imports.get(id).local++;
     } else if (w == CapDescriptor.W_none) {
       cap.state = CapState.Null;
+    } else if (w == CapDescriptor.W_receiverHosted) {
+      const server = this.exports.get(d.u32(CapDescriptor.F_receiverHosted));
+      if (server == null) { this.breakCap(cap, new RpcException("receiverHosted: not a current export")); return; }
+      cap.state = CapState.Local;
+      cap.server = server;
+    } else if (w == CapDescriptor.W_receiverAnswer) {
+      const pa = d.struct(CapDescriptor.P_receiverAnswer);
+      const qid = pa.u32(PromisedAnswer.F_questionId);
+      if (!this.incoming.has(qid)) { this.breakCap(cap, new RpcException("receiverAnswer: no such question")); return; }
+      const inc = this.incoming.get(qid);
+      const got = this.incomingCap(inc, readOps(pa));
+      cap.state = got.state;
+      cap.server = got.server;
+      cap.error = got.error;
+      if (got.state == CapState.Import) { cap.importId = got.importId; this.imports.get(got.importId).local++; }
     } else {
       this.breakCap(cap, new RpcException("capability descriptor kind " + w.toString() + " is not supported by this guest"));
     }
+  }
+
+  /** A new handle on entry `index` of a done answer's results cap table. */
+  resultCap(a: Answer, index: i32): Cap {
+    const cap = new Cap(this);
+    if (!a.done || a.disposed) this.breakCap(cap, new RpcException("the answer is not done, or disposed: its cap table is gone"));
+    else if (a.error != null) this.breakCap(cap, changetype<RpcException>(a.error));
+    else this.fillCap(cap, a.capTable, index);
+    return cap;
+  }
+
+  /** A new handle on entry `index` of an incoming call's params cap table. */
+  paramCap(call: IncomingCall, index: i32): Cap {
+    const cap = new Cap(this);
+    this.fillCap(cap, call.paramCaps, index);
+    return cap;
+  }
+
+  /**
+   * Write `cap` as a CapDescriptor: the host's own capabilities go back as receiverHosted
+   * or receiverAnswer, ours go out as senderHosted (one more reference: its export id is
+   * returned, else -1). Check `canExport` first.
+   */
+  writeDescriptor(d: StructBuilder, cap: Cap): i32 {
+    this.settle(cap);
+    if (cap.state == CapState.Import) {
+      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_receiverHosted);
+      d.setU32(CapDescriptor.F_receiverHosted, cap.importId);
+    } else if (cap.state == CapState.Promise) {
+      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_receiverAnswer);
+      const pa = d.initStruct(CapDescriptor.P_receiverAnswer, PromisedAnswer.DATA_WORDS, PromisedAnswer.POINTER_COUNT);
+      this.writePromisedAnswer(pa, cap);
+    } else if (cap.state == CapState.Local) {
+      const id = this.exports.add(changetype<Server>(cap.server));
+      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_senderHosted);
+      d.setU32(CapDescriptor.F_senderHosted, id);
+      return <i32>id;
+    } else {
+      d.setU16(CapDescriptor.DISCRIMINANT, CapDescriptor.W_none);
+    }
+    // attachedFd defaults to 255 ("none"); stored XOR default, zero already means none.
+    return -1;
+  }
+
+  /** Whether the local servers among `caps` fit in the export table. */
+  canExport(caps: Array<Cap>): bool {
+    let fresh = 0;
+    for (let i = 0; i < caps.length; i++) {
+      const c = caps[i];
+      if (c.state != CapState.Local) continue;
+      const srv = changetype<Server>(c.server);
+      if (this.exports.isExported(srv)) continue;
+      let seen = false;
+      for (let j = 0; j < i; j++) if (caps[j].server === srv) { seen = true; break; }
+      if (!seen) fresh++;
+    }
+    return this.exports.fits(fresh);
+  }
+
+  exportLimitError(): RpcException {
+    return new RpcException("ERR_LIMIT: this guest exports " + this.exports.size.toString() + " capabilities, its limit");
   }
 
   /** A bootstrap answer's content is itself the capability pointer. */
@@ -180,6 +335,8 @@ export class Session {
 
   releaseCap(cap: Cap): void {
     this.settle(cap);
+    // A local server is not counted here: the host's references keep its export.
+    cap.server = null;
     if (cap.state == CapState.Import) this.dropLocal(cap.importId);
     if (cap.state == CapState.Promise) {
       // Its answer still holds the references; forget the handle so it is not resolved.
@@ -261,9 +418,10 @@ export class Session {
     const which = root.u16(Message.DISCRIMINANT);
     if (!msg.ok) { this.abort("malformed frame: " + readErrorName(msg.error)); return; }
     if (which == Message.W_return) this.onReturn(ptr, len, msg);
-    else if (which == Message.W_call) this.onCall(root.struct(Message.P_call));
-    else if (which == Message.W_bootstrap) this.refuse(root.struct(Message.P_bootstrap).u32(Bootstrap.F_questionId), "this guest exports no bootstrap capability");
-    else if (which == Message.W_finish || which == Message.W_release) { /* we export nothing: nothing to free */ }
+    else if (which == Message.W_call) this.onCall(ptr, len);
+    else if (which == Message.W_bootstrap) this.onBootstrap(root.struct(Message.P_bootstrap).u32(Bootstrap.F_questionId));
+    else if (which == Message.W_finish) this.onFinish(root.struct(Message.P_finish));
+    else if (which == Message.W_release) this.onRelease(root.struct(Message.P_release));
     else if (which == Message.W_resolve) this.onResolve(root.struct(Message.P_resolve));
     else if (which == Message.W_abort) {
       const ex = root.struct(Message.P_abort);
@@ -280,6 +438,12 @@ export class Session {
     const a = changetype<Answer>(this.questions[id]);
     this.questions[id] = null;
     this.freeIds.push(id);
+    // releaseParamCaps (stored XOR its default, true): the host let go of our params caps.
+    const pe = a.paramExports;
+    if (pe != null && ret.bool(Return.B_releaseParamCaps) != Return.D_releaseParamCaps) {
+      for (let i = 0; i < pe.length; i++) this.exports.release(pe[i], 1);
+    }
+    a.paramExports = null;
     this.sendFinish(id);
     const which = ret.u16(Return.DISCRIMINANT);
     if (which == Return.W_results) {
@@ -314,12 +478,7 @@ export class Session {
   }
 
   private hold(a: Answer, id: u32): void {
-    let e: ImportEntry;
-    if (this.imports.has(id)) e = this.imports.get(id);
-    else { e = new ImportEntry(); this.imports.set(id, e); }
-    e.remote++;
-    e.local++;
-    a.holds.push(id);
+    this.holdImport(a.holds, id);
   }
 
   private resolvePromises(a: Answer): void {
@@ -344,17 +503,234 @@ export class Session {
     this.sendOut();
   }
 
-  private onCall(call: StructReader): void {
-    this.refuse(call.u32(Call.F_questionId), "this guest exports no capabilities");
+  // ---- answering the host's questions ----
+
+  /** A Call from the host: copied out of the receive buffer (the method may wait), then run. */
+  private onCall(ptr: usize, len: i32): void {
+    const frame = heap.alloc(<usize>len);
+    memory.copy(frame, ptr, len);
+    this.runCall(frame, len);
   }
 
-  /** Answer question `qid` of the host's with an exception (params caps released). */
-  private refuse(qid: u32, reason: string): void {
-    const r = this.beginMessage(Message.W_return, Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
+  /** Run the Call in `frame` (a heap copy this takes over). */
+  private runCall(frame: usize, len: i32): void {
+    const r = new MessageReader(frame, <u32>len);
+    const c = r.root().struct(Message.P_call);
+    const qid = c.u32(Call.F_questionId);
+    if (this.incoming.has(qid)) { heap.free(frame); this.abort("Call: question id " + qid.toString() + " is still in use"); return; }
+    const t = c.struct(Call.P_target);
+    let server: Server | null = null;
+    let why: string | null = null;
+    let whyType: u16 = Exception.Type.failed;
+    if (t.u16(MessageTarget.DISCRIMINANT) == MessageTarget.W_importedCap) {
+      const id = t.u32(MessageTarget.F_importedCap);
+      server = this.exports.get(id);
+      if (server == null) { heap.free(frame); this.abort("Call " + qid.toString() + ": target " + id.toString() + " is not a current export"); return; }
+    } else {
+      const pa = t.struct(MessageTarget.P_promisedAnswer);
+      const aid = pa.u32(PromisedAnswer.F_questionId);
+      if (!this.incoming.has(aid)) { heap.free(frame); this.abort("Call " + qid.toString() + ": pipelined on unknown question " + aid.toString()); return; }
+      const on = this.incoming.get(aid);
+      if (!on.done) {
+        // Its answer is still being computed (the method waits): run this after it, in order.
+        on.queue.push(frame);
+        on.queueLens.push(len);
+        return;
+      }
+      const cap = this.incomingCap(on, readOps(pa));
+      if (cap.state == CapState.Local) server = cap.server;
+      else if (cap.state == CapState.Broken) { why = changetype<RpcException>(cap.error).reason; whyType = changetype<RpcException>(cap.error).type; }
+      else if (cap.state == CapState.Null) why = "call on a null capability";
+      else { why = "ERR_UNIMPLEMENTED: a call pipelined on a capability this guest does not serve"; whyType = Exception.Type.unimplemented; }
+    }
+    if (!r.ok) { heap.free(frame); this.abort("malformed Call: " + readErrorName(r.error)); return; }
+    const inc = new Incoming(qid);
+    this.incoming.set(qid, inc);
+    const params = c.struct(Call.P_params);
+    const ret = this.takeBuilder();
+    const rroot = ret.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
+    rroot.setU16(Message.DISCRIMINANT, Message.W_return);
+    const rs = rroot.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
+    rs.setU32(Return.F_answerId, qid);
+    rs.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
+    const payload = rs.initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const call = new IncomingCall(this, qid, c.u64(Call.F_interfaceId), c.u16(Call.F_methodId), frame, r,
+      params.struct(Payload.P_content), params.list(Payload.P_capTable), ret, payload);
+    // Each senderHosted descriptor in the params is a reference the host gave us: the call
+    // holds it until it ends; handles the method takes (call.cap) are the server's own.
+    const table = call.paramCaps;
+    for (let i: u32 = 0; i < table.length; i++) {
+      const d = table.struct(i);
+      const w = d.u16(CapDescriptor.DISCRIMINANT);
+      if (w == CapDescriptor.W_senderHosted || w == CapDescriptor.W_senderPromise) this.holdImport(call.holds, d.u32(CapDescriptor.F_senderHosted));
+    }
+    if (c.u16(Call.SendResultsTo.DISCRIMINANT) != Call.SendResultsTo.W_caller) {
+      call.fail("ERR_UNIMPLEMENTED: Call.sendResultsTo other than caller", Exception.Type.unimplemented);
+    } else if (why != null) {
+      call.fail(why, whyType);
+    } else if (this.depth >= MAX_DISPATCH_DEPTH) {
+      call.fail("ERR_LIMIT: calls nested " + this.depth.toString() + " deep in this guest", Exception.Type.overloaded);
+    } else {
+      this.depth++;
+      const found = changetype<Server>(server).dispatch(call.interfaceId, call.methodId, call);
+      this.depth--;
+      if (!found && call.error == null) {
+        call.fail("ERR_UNIMPLEMENTED: method " + call.interfaceId.toString(16) + "/" + call.methodId.toString() + " is not implemented", Exception.Type.unimplemented);
+      }
+    }
+    if (!r.ok && call.error == null) call.fail("ERR_INVALID_ARGUMENT: malformed params: " + readErrorName(r.error));
+    this.answer(inc, call);
+  }
+
+  /** Send the Return of `call` (results or its exception) and end the call. */
+  private answer(inc: Incoming, call: IncomingCall): void {
+    const caps = call.resultCaps;
+    if (call.error == null && caps.length > 0 && !this.canExport(caps)) call.fail(this.exportLimitError().reason);
+    const ret = call.ret;
+    if (call.error != null) {
+      inc.error = call.error;
+      inc.errorType = call.errorType;
+      this.sendException(ret, inc.id, changetype<string>(call.error), call.errorType);
+      this.retPool.push(ret);
+    } else {
+      if (caps.length > 0) {
+        const list = call.payload.initStructList(Payload.P_capTable, caps.length, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
+        for (let i = 0; i < caps.length; i++) {
+          const id = this.writeDescriptor(list.struct(<u32>i), caps[i]);
+          if (id >= 0) inc.exports.push(<u32>id);
+        }
+      }
+      inc.caps = caps;
+      inc.ret = ret;
+      if (this.closed == null) { abi.send(ret.finish(), ret.frameLength); this.stats.framesOut++; }
+    }
+    inc.done = true;
+    for (let i = 0; i < call.holds.length; i++) this.dropLocal(call.holds[i]);
+    call.holds.length = 0;
+    heap.free(call.frame);
+    call.frame = 0;
+    // Calls pipelined on this answer while it was computed, in arrival order (a Finish
+    // that came meanwhile does not cancel calls already sent on it).
+    const q = inc.queue;
+    const ql = inc.queueLens;
+    inc.queue = new Array<usize>();
+    inc.queueLens = new Array<i32>();
+    for (let i = 0; i < q.length; i++) {
+      if (this.closed != null) { heap.free(q[i]); continue; }
+      this.runCall(q[i], ql[i]);
+    }
+    if (inc.finished) this.endIncoming(inc);
+  }
+
+  /** A Bootstrap from the host: our offered server, or an exception. */
+  private onBootstrap(qid: u32): void {
+    if (this.incoming.has(qid)) { this.abort("Bootstrap: question id " + qid.toString() + " is still in use"); return; }
+    const inc = new Incoming(qid);
+    this.incoming.set(qid, inc);
+    const ret = this.takeBuilder();
+    const offered = this.offered;
+    if (offered == null || !this.exports.fits(this.exports.isExported(offered) ? 0 : 1)) {
+      inc.error = offered == null ? "ERR_NOT_FOUND: this guest offers no bootstrap capability" : this.exportLimitError().reason;
+      this.sendException(ret, qid, changetype<string>(inc.error), Exception.Type.failed);
+      this.retPool.push(ret);
+      inc.done = true;
+      return;
+    }
+    const root = ret.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
+    root.setU16(Message.DISCRIMINANT, Message.W_return);
+    const rs = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
+    rs.setU32(Return.F_answerId, qid);
+    rs.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
+    const payload = rs.initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    payload.setCapability(Payload.P_content, 0);
+    const list = payload.initStructList(Payload.P_capTable, 1, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
+    const cap = this.local(offered);
+    inc.exports.push(<u32>this.writeDescriptor(list.struct(0), cap));
+    inc.caps.push(cap);
+    inc.ret = ret;
+    inc.done = true;
+    if (this.closed == null) { abi.send(ret.finish(), ret.frameLength); this.stats.framesOut++; }
+  }
+
+  private onFinish(f: StructReader): void {
+    const qid = f.u32(Finish.F_questionId);
+    if (!this.incoming.has(qid)) { this.abort("Finish for unknown question " + qid.toString()); return; }
+    const inc = this.incoming.get(qid);
+    inc.finished = true;
+    // releaseResultCaps is stored XOR its default (true).
+    inc.releaseOnFinish = f.bool(Finish.B_releaseResultCaps) != Finish.D_releaseResultCaps;
+    if (inc.done) this.endIncoming(inc);
+  }
+
+  /** A finished and answered question: forget it, releasing its result caps if asked. */
+  private endIncoming(inc: Incoming): void {
+    this.incoming.delete(inc.id);
+    if (inc.releaseOnFinish) for (let i = 0; i < inc.exports.length; i++) this.exports.release(inc.exports[i], 1);
+    inc.exports.length = 0;
+    const ret = inc.ret;
+    if (ret != null) { this.retPool.push(ret); inc.ret = null; }
+  }
+
+  private onRelease(r: StructReader): void {
+    const id = r.u32(Release.F_id);
+    const count = r.u32(Release.F_referenceCount);
+    if (!this.exports.release(id, count)) this.abort("Release of " + count.toString() + " references to export " + id.toString() + ", which holds fewer");
+  }
+
+  /** The capability at `ops` in the results of answered question `inc`. */
+  private incomingCap(inc: Incoming, ops: Array<u16>): Cap {
+    const cap = new Cap(this);
+    if (!inc.done) { this.breakCap(cap, new RpcException("that answer is not ready")); return cap; }
+    if (inc.error != null) { this.breakCap(cap, new RpcException(changetype<string>(inc.error), inc.errorType)); return cap; }
+    const ret = changetype<MessageBuilder>(inc.ret);
+    const r = new MessageReader(ret.finish(), <u32>ret.frameLength);
+    const payload = r.root().struct(Message.P_return).struct(Return.P_results);
+    let idx: i32;
+    if (ops.length == 0) {
+      idx = payload.capIndex(Payload.P_content);
+    } else {
+      let s = payload.struct(Payload.P_content);
+      for (let i = 0; i < ops.length - 1; i++) s = s.struct(ops[i]);
+      idx = s.capIndex(ops[ops.length - 1]);
+    }
+    if (idx < 0) { cap.state = CapState.Null; return cap; }
+    if (idx >= inc.caps.length) { this.breakCap(cap, new RpcException("no capability at that transform")); return cap; }
+    const got = inc.caps[idx];
+    cap.state = got.state;
+    cap.server = got.server;
+    cap.importId = got.importId;
+    cap.error = got.error;
+    if (got.state == CapState.Promise) { cap.answer = got.answer; cap.ops = got.ops; }
+    return cap;
+  }
+
+  private holdImport(holds: Array<u32>, id: u32): void {
+    let e: ImportEntry;
+    if (this.imports.has(id)) e = this.imports.get(id);
+    else { e = new ImportEntry(); this.imports.set(id, e); }
+    e.remote++;
+    e.local++;
+    holds.push(id);
+  }
+
+  private takeBuilder(): MessageBuilder {
+    if (this.retPool.length > 0) { const b = this.retPool.pop(); b.reset(); return b; }
+    return new MessageBuilder(1024);
+  }
+
+  /** Write and send a Return carrying an exception for question `qid` into `b`. */
+  private sendException(b: MessageBuilder, qid: u32, reason: string, type: u16): void {
+    b.reset();
+    const root = b.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
+    root.setU16(Message.DISCRIMINANT, Message.W_return);
+    const r = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
     r.setU32(Return.F_answerId, qid);
+    r.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
     r.setU16(Return.DISCRIMINANT, Return.W_exception);
-    writeException(r.initStruct(Return.P_exception, Exception.DATA_WORDS, Exception.POINTER_COUNT), reason, Exception.Type.failed);
-    this.sendOut();
+    writeException(r.initStruct(Return.P_exception, Exception.DATA_WORDS, Exception.POINTER_COUNT), reason, type);
+    if (this.closed != null) return;
+    abi.send(b.finish(), b.frameLength);
+    this.stats.framesOut++;
   }
 
   private onResolve(res: StructReader): void {
@@ -413,4 +789,15 @@ export class Session {
       this.failAnswer(changetype<Answer>(q), e);
     }
   }
+}
+
+/** A PromisedAnswer's transform as pointer-field indices (noops skipped). */
+function readOps(pa: StructReader): Array<u16> {
+  const list = pa.list(PromisedAnswer.P_transform);
+  const ops = new Array<u16>();
+  for (let i: u32 = 0; i < list.length; i++) {
+    const op = list.struct(i);
+    if (op.u16(PromisedAnswer.Op.DISCRIMINANT) == PromisedAnswer.Op.W_getPointerField) ops.push(op.u16(PromisedAnswer.Op.F_getPointerField));
+  }
+  return ops;
 }

@@ -4,6 +4,8 @@
 import { ListReader, MessageReader, StructReader } from "../capnp/reader";
 import { Exception } from "./schema";
 import { Session } from "./session";
+import { CapContext } from "./context";
+import { Server } from "./server";
 
 /** "ERR_[A-Z0-9_]+" at `at` in `s` when followed by ": " or the end, else "". */
 function codeAt(s: string, at: i32): string {
@@ -61,6 +63,8 @@ export class Answer {
   reader: MessageReader | null = null;
   /** Dispose as soon as the answer arrives (bootstrap: the caller only has the cap). */
   autoDispose: bool = false;
+  /** Our exports whose references went out in this question's params (released by Return.releaseParamCaps). */
+  paramExports: Array<u32> | null = null;
 
   constructor(public session: Session, public id: u32) {
     const empty = new MessageReader(0, 0).root();
@@ -87,13 +91,27 @@ export class Answer {
     return this.session.capOf(this, ops);
   }
 
+  /** The results' cap table, for typed readers of capability fields (the answer must be done). */
+  get caps(): AnswerCaps {
+    return new AnswerCaps(this);
+  }
+
   /** Release the answer's frame and the capabilities it holds (handles keep their own). */
   dispose(): void {
     this.session.disposeAnswer(this);
   }
 }
 
-export enum CapState { Promise = 0, Import = 1, Broken = 2, Null = 3, Released = 4 }
+/** An answer's results cap table as a CapContext. */
+export class AnswerCaps extends CapContext {
+  constructor(public answer: Answer) { super(); }
+  /** A new handle (yours to release) on results cap-table entry `index`. */
+  cap(index: i32): Cap {
+    return this.answer.session.resultCap(this.answer, index);
+  }
+}
+
+export enum CapState { Promise = 0, Import = 1, Broken = 2, Null = 3, Released = 4, Local = 5 }
 
 /** A capability handle. Each handle holds one reference; release() drops it. */
 export class Cap {
@@ -103,6 +121,8 @@ export class Cap {
   /** getPointerField path from the answer's results to the capability. */
   ops: Array<u16> = new Array<u16>();
   error: RpcException | null = null;
+  /** The server, for a capability this guest serves (state Local). */
+  server: Server | null = null;
 
   constructor(public session: Session) {}
 
