@@ -377,6 +377,12 @@ interface Process @0x9ee058863cc24562 {
 
   info @4 () -> (info :ProcessInfo);
   # A snapshot of its state and counters.
+
+  bootstrap @5 () -> (cap :Capability);
+  # The capability the process offers to whoever holds it (its RPC bootstrap; a guest
+  # offers one with the SDK's `Session.offer`), of whatever interface the process chose.
+  # Usable at once: calls on it are pipelined until the process answers. Fails with
+  # ERR_NOT_FOUND when the process offers none, ERR_CLOSED once it has ended.
 }
 
 interface Executor @0xff2f06c1cdf4761a {

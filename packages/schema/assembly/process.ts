@@ -200,6 +200,7 @@ export namespace Process {
   export const M_kill: u16 = 2;
   export const M_monitor: u16 = 3;
   export const M_info: u16 = 4;
+  export const M_bootstrap: u16 = 5;
 }
 
 export namespace Process_pid$Params {
@@ -255,6 +256,17 @@ export namespace Process_info$Results {
   export const DATA_WORDS: u16 = 0;
   export const POINTER_COUNT: u16 = 1;
   export const P_info: u16 = 0;
+}
+
+export namespace Process_bootstrap$Params {
+  export const DATA_WORDS: u16 = 0;
+  export const POINTER_COUNT: u16 = 0;
+}
+
+export namespace Process_bootstrap$Results {
+  export const DATA_WORDS: u16 = 0;
+  export const POINTER_COUNT: u16 = 1;
+  export const P_cap: u16 = 0;
 }
 
 export namespace Executor {

@@ -3,7 +3,8 @@ import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError,
 import { bounded, type CallOptions } from '../util/abort.js'
 import { holdDelegated } from './delegated.js'
 import type {
-  ChildOptions, ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, SpawnRequest,
+  ChildOptions, ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, RunningProcess,
+  SpawnRequest,
 } from './types.js'
 
 interface Proc {
@@ -14,7 +15,7 @@ interface Proc {
   /** Set for a child running on another host: its id there. */
   remote: { host: string; pid: Pid } | undefined
   children: Set<Proc>
-  running: { kill(): void } | undefined
+  running: Pick<RunningProcess, 'kill' | 'bootstrap'> | undefined
   exited: Promise<ExitStatus>
   status: ExitStatus | undefined
   killing: KillReason | undefined
@@ -252,6 +253,12 @@ export class ProcessTree {
       parent: p.parent?.pid,
       wait: (opts) => bounded(p.exited, `wait ${p.pid}`, opts),
       kill: (why) => this.#kill(p, why ?? 'requested'),
+      bootstrap: async () => {
+        if (p.status) throw new ClosedError(`process ${p.pid}`)
+        const offer = p.running?.bootstrap
+        if (offer === undefined) throw new NotFoundError(`a bootstrap capability of process ${p.pid} (its runtime offers none)`)
+        return offer.call(p.running)
+      },
       children: () => [...p.children].map((c) => c.pid),
       info: () => this.#snapshot(p),
     }

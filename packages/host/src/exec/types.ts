@@ -1,4 +1,4 @@
-import type { ClientLike } from 'capnp-ts'
+import type { Client, ClientLike } from 'capnp-ts'
 import type { Cid } from '../cache/bytecode-cache.js'
 import type { CallOptions } from '../util/abort.js'
 
@@ -71,6 +71,12 @@ export interface ProcessHandle {
   wait(opts?: CallOptions): Promise<ExitStatus>
   /** Kills this process and its whole subtree (children first); `why` defaults to requested. */
   kill(why?: KillReason): Promise<void>
+  /**
+   * The capability the process offers (process.capnp Process.bootstrap): a handle of the
+   * caller's own, to dispose. Waits for the process to have started; ERR_NOT_FOUND when its
+   * runtime offers none, ERR_CLOSED once it has ended.
+   */
+  bootstrap(): Promise<Client>
   children(): Pid[]
   /** A snapshot for listings (ps). */
   info(): ProcessSnapshot
@@ -126,6 +132,11 @@ export interface RunningProcess {
   readonly exited: Promise<ExitStatus>
   /** Ends the process; `exited` then settles with `killed`. */
   kill(): void
+  /**
+   * The process's own bootstrap capability, a new handle the caller disposes (a guest asks
+   * its RPC connection; a remote child, its Process there). Absent: the runtime has none.
+   */
+  bootstrap?(): Client
 }
 
 /** The pluggable part: runs modules. @ww/proc provides the real one. */

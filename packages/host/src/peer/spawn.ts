@@ -3,7 +3,8 @@
 // is already on its way; it stays pending as long as the process runs, bounded by the link
 // (it fails when the link goes: `hostLost`), never by a timer.
 
-import type { peer, process as proc } from '@ww/schema'
+import { process as procSchema, type peer, type process as proc } from '@ww/schema'
+import { callRaw } from '../rpc/forward.js'
 import type { ExitStatus, Pid, RemoteProcess, SpawnRequest } from '../exec/types.js'
 import { cidBytes } from '../rpc/cache.js'
 import { handedOn, writeDelegated } from '../rpc/delegate.js'
@@ -57,5 +58,7 @@ export async function remoteSpawn(
   return {
     host, pid, exited,
     kill: () => { void link.call('Process.kill', () => remote.kill(), { timeoutMs: opts.killTimeoutMs }).catch(opts.onError) },
+    // Its Process there answers with a forwarder to the child: calls on it cross the link.
+    bootstrap: () => callRaw(remote.client, procSchema.Process.methods.bootstrap as never, () => {}).cap(0),
   }
 }

@@ -11,7 +11,10 @@ import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
 import type { ExitStatus, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
 import type { ProcessStats } from './debug.js'
-import { retainClient } from '@ww/transport'
+import { ConnectionClosedError, retainClient } from '@ww/transport'
+import { setInterfaceClient, type Client } from 'capnp-ts'
+import { forwardingServer } from './forward.js'
+import { rpcError } from './errors.js'
 
 const KILL: Record<string, proc.KillReason> = {
   requested: proc.KillReason.REQUESTED,
@@ -161,6 +164,18 @@ export function processServer(handle: ProcessHandle, holder: ProcessIdentity, sc
     },
     info(_p, r) {
       writeProcessInfo(r.initInfo(), handle.info())
+    },
+    bootstrap(_p, r) {
+      // Answered at once and pipelined: the forwarder asks the process on the first call
+      // (queuing calls until it answers), so a spawner calls its child's service in the
+      // same round trip as the exec. Each answer is its own reference, released alone.
+      let offered: Promise<Client> | undefined
+      const fwd = forwardingServer(() => (offered ??= handle.bootstrap()), {
+        check: () => scope.check('process'),
+        mapError: (e) => (e instanceof ConnectionClosedError ? rpcError('ERR_CLOSED', `process ${handle.pid} has ended`) : e),
+        released: () => { void offered?.then((c) => c.dispose(), () => {}) },
+      })
+      setInterfaceClient(0, fwd, r)
     },
   }))
 }

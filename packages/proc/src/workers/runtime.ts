@@ -54,7 +54,11 @@ export function poolRuntime(pool: WorkerPool, opts: PoolRuntimeOptions = {}): Po
       live.set(spec.pid, p.process)
       const exited = p.wait()
       void exited.then(() => live.delete(spec.pid))
-      return { exited, kill: () => { void p.kill() }, poolPid: p.pid, worker: p.worker, info: () => p.info() }
+      const rpc = p.process.rpc
+      return {
+        exited, kill: () => { void p.kill() }, poolPid: p.pid, worker: p.worker, info: () => p.info(),
+        ...(rpc ? { bootstrap: () => rpc.bootstrapClient() } : {}),
+      }
     },
   }
 }

@@ -776,6 +776,25 @@ export class Process_info$Results extends $.Struct {
   override toString(): string { return 'Process_info$Results_' + super.toString() }
 }
 
+export class Process_bootstrap$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "Process.bootstrap$Params", id: 'c21ea9e0ee115615', size: new $.ObjectSize(0, 0),
+  }
+  override toString(): string { return 'Process_bootstrap$Params_' + super.toString() }
+}
+
+export class Process_bootstrap$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "Process.bootstrap$Results", id: 'e25f9e08147903c6', size: new $.ObjectSize(0, 1),
+  }
+  getCap(): $.Pointer { return $.Struct.getPointer(0, this) }
+  getCapAs<T extends $.Struct>(StructClass: $.StructCtor<T>): T { return $.Struct.getStruct(0, StructClass, this) }
+  initCapAs<T extends $.Struct>(StructClass: $.StructCtor<T>): T { return $.Struct.initStructAt(0, StructClass, this) }
+  setCap(value: $.Pointer): void { $.Struct.copyFrom(value, $.Struct.getPointer(0, this)) }
+  hasCap(): boolean { return !$.Struct.isNull($.Struct.getPointer(0, this)) }
+  override toString(): string { return 'Process_bootstrap$Results_' + super.toString() }
+}
+
 export class Executor_exec$Params extends $.Struct {
   static override readonly _capnp = {
     displayName: "Executor.exec$Params", id: 'bd6e49d870de6320', size: new $.ObjectSize(0, 2),
@@ -1166,12 +1185,21 @@ export const Process_info$Method: $.Method<Process_info$Params, Process_info$Res
 export class Process_info$Promise extends $.RemotePromise<Process_info$Results> {
 }
 
+export const Process_bootstrap$Method: $.Method<Process_bootstrap$Params, Process_bootstrap$Results> = {
+  interfaceId: 0x9ee058863cc24562n, interfaceName: "Process",
+  methodId: 5, methodName: "bootstrap", ParamsClass: Process_bootstrap$Params, ResultsClass: Process_bootstrap$Results,
+}
+
+export class Process_bootstrap$Promise extends $.RemotePromise<Process_bootstrap$Results> {
+}
+
 export const Process$Methods = {
   pid: Process_pid$Method,
   wait: Process_wait$Method,
   kill: Process_kill$Method,
   monitor: Process_monitor$Method,
   info: Process_info$Method,
+  bootstrap: Process_bootstrap$Method,
 } as const
 
 export const Executor_exec$Method: $.Method<Executor_exec$Params, Executor_exec$Results> = {
@@ -1370,6 +1398,15 @@ export class Process$Client {
   info(params?: (params: Process_info$Params) => void): Process_info$Promise {
     return this.client.call(Process_info$Method, params, Process_info$Promise)
   }
+  /**
+   * The capability the process offers to whoever holds it (its RPC bootstrap; a guest
+   * offers one with the SDK's `Session.offer`), of whatever interface the process chose.
+   * Usable at once: calls on it are pipelined until the process answers. Fails with
+   * ERR_NOT_FOUND when the process offers none, ERR_CLOSED once it has ended.
+   */
+  bootstrap(params?: (params: Process_bootstrap$Params) => void): Process_bootstrap$Promise {
+    return this.client.call(Process_bootstrap$Method, params, Process_bootstrap$Promise)
+  }
   dispose(): void { this.client.dispose() }
 }
 export interface Process$Impl {
@@ -1378,6 +1415,7 @@ export interface Process$Impl {
   kill(params: Process_kill$Params, results: Process_kill$Results): void | Promise<void>
   monitor(params: Process_monitor$Params, results: Process_monitor$Results): void | Promise<void>
   info(params: Process_info$Params, results: Process_info$Results): void | Promise<void>
+  bootstrap(params: Process_bootstrap$Params, results: Process_bootstrap$Results): void | Promise<void>
 }
 /**
  * A capnp-ts Server for Process whose methods call `impl`.
@@ -1390,6 +1428,7 @@ export class Process$Server extends $.Server {
       { ...Process_kill$Method, impl: (p: Process_kill$Params, r: Process_kill$Results) => impl.kill(p, r) },
       { ...Process_monitor$Method, impl: (p: Process_monitor$Params, r: Process_monitor$Results) => impl.monitor(p, r) },
       { ...Process_info$Method, impl: (p: Process_info$Params, r: Process_info$Results) => impl.info(p, r) },
+      { ...Process_bootstrap$Method, impl: (p: Process_bootstrap$Params, r: Process_bootstrap$Results) => impl.bootstrap(p, r) },
     ])
   }
 }

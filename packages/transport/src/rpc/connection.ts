@@ -116,13 +116,18 @@ export class RpcConnection {
 
   /** Ask the peer for its bootstrap capability. */
   bootstrap<C>(Iface: InterfaceCtor<C>): C {
-    if (this.#closed !== undefined) return new Iface.Client(brokenClient(this.#closed.message))
+    return new Iface.Client(this.bootstrapClient())
+  }
+
+  /** The peer's bootstrap capability, of any interface: calls on it pipeline until it answers. */
+  bootstrapClient(): Client {
+    if (this.#closed !== undefined) return brokenClient(new ConnectionClosedError(`${this.name}: ${this.#closed.message}`).message)
     const q = new Question(this, this.#nextQuestion++, undefined)
     this.#questions.set(q.id, q)
     const m = newMessage()
     m.initRoot(RpcMessage).initBootstrap().setQuestionId(q.id)
     this.#send(m)
-    return new Iface.Client(q.pipelineClient([]))
+    return q.pipelineClient([])
   }
 
   /**
