@@ -11,6 +11,7 @@ interface Hooks {
   ww_test_exports(): number
   ww_test_counters_released(): number
   ww_test_imports(): number
+  ww_test_callback(on: number): void
 }
 
 async function start(hostEcho: (conn: () => GuestConnection) => testing.Echo.Server) {
@@ -41,6 +42,7 @@ async function start(hostEcho: (conn: () => GuestConnection) => testing.Echo.Ser
   const c = await ready
   const hooks = (): Hooks => c.instance!.exports as unknown as Hooks
   const guest = c.rpc.bootstrap(testing.Echo)
+  await guest.echo((p) => p.initPayload(1)) // the guest runs: its exports can be read
   return { c, guest, hooks, exited: () => exited, aborted: () => aborted }
 }
 
@@ -90,6 +92,7 @@ describe('a guest serving its bootstrap capability', () => {
       echo() {},
       counter() {},
     }))
+    g.hooks().ww_test_callback(1)
     await g.guest.ping()
     expect(order).toEqual(['host ping', 'guest echoed 7,9'])
     g.c.close()
@@ -107,6 +110,7 @@ describe('a guest serving its bootstrap capability', () => {
       echo() {},
       counter() {},
     }))
+    g.hooks().ww_test_callback(1)
     await expect(g.guest.ping()).rejects.toThrow(/ERR_LIMIT: calls nested 32 deep/)
     expect(depth).toBe(32)
     const r = await g.guest.echo((p) => p.initPayload(1))

@@ -12,6 +12,8 @@ import {
 let rpc: Session | null = null;
 let host: EchoClient | null = null;
 let countersReleased: i32 = 0;
+/** Whether `ping` calls the host back before answering (off: a null call, for benchmarks). */
+let callBack: bool = false;
 
 class CounterServer extends Server {
   constructor(public total: u64) { super(); }
@@ -28,6 +30,7 @@ class EchoServer extends Server {
   dispatch(interfaceId: u64, methodId: u16, call: IncomingCall): bool {
     if (interfaceId != Echo.ID) return false;
     if (methodId == Echo.M_ping) {
+      if (!callBack) return true;
       // Call the host back and wait: incoming calls are served while this waits.
       const a = changetype<EchoClient>(host).ping();
       if (!a.wait()) call.fail("ERR_REMOTE: the host's ping failed: " + a.error!.reason);
@@ -64,3 +67,5 @@ export function ww_test_exports(): i32 { return rpc == null ? -1 : changetype<Se
 export function ww_test_counters_released(): i32 { return countersReleased; }
 /** Imports (host capabilities) this guest holds. */
 export function ww_test_imports(): i32 { return rpc == null ? -1 : changetype<Session>(rpc).importCount; }
+/** Make `ping` call the host back before answering (1) or not (0). */
+export function ww_test_callback(on: i32): void { callBack = on != 0; }

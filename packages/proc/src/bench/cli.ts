@@ -6,7 +6,8 @@ import { benchCompose } from './compose.js'
 
 const only = process.argv[2]
 if (!only || only === 'metering') await benchMetering()
-if (!only || (only !== 'metering' && only !== 'idle' && only !== 'compose' && only !== 'parallel')) await benchScheduler(only)
+if (!only || (only !== 'metering' && only !== 'idle' && only !== 'compose' && only !== 'parallel' && only !== 'serve')) await benchScheduler(only)
 if (!only || only === 'compose') await benchCompose()
 if (!only || only === 'idle') await benchIdle()
 if (!only || only === 'parallel') await (await import('../workers/bench.js')).benchParallel()
+if (!only || only === 'serve') await (await import('./serve.js')).benchServe()
