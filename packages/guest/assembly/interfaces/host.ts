@@ -15,10 +15,11 @@ import {
 } from "@ww/schema/assembly/cluster";
 import {
   Anchor, Value, Anchor_walk$Params, Anchor_walk$Results, Anchor_get$Params, Anchor_get$Results,
-  Anchor_set$Params, Anchor_set$Results,
+  Anchor_set$Params, Anchor_set$Results, Anchor_watch$Params, Anchor_watch$Results,
 } from "@ww/schema/assembly/anchor";
 import {
   PubSub, PubSub_join$Params, PubSub_join$Results, Topic, Topic_publish$Params,
+  Topic_subscribe$Params, Topic_subscribe$Results, SubscribeOptions,
 } from "@ww/schema/assembly/pubsub";
 import { StructReader } from "../capnp/reader";
 import { Answer, Cap } from "../rpc/types";
@@ -118,6 +119,20 @@ export class AnchorClient extends Obtained {
     return v.u16(Value.DISCRIMINANT) == Value.W_data ? v.data(Value.P_data) : null
   }
   static versionOfGet(a: Answer): u64 { return a.results.u64(Anchor_get$Results.F_version) }
+
+  /**
+   * Watch this node (and with `subtree`, every node below it): the host calls `watcher`
+   * (a Watcher this guest serves, `Session.local(server)`) with each batch of changes.
+   * The answer's handle (results pointer 0) ends the watch when released.
+   */
+  watch(watcher: Cap, subtree: bool, withValues: bool): Obtained {
+    const c = this.cap.session.call(this.cap, Anchor.ID, Anchor.M_watch, Anchor_watch$Params.DATA_WORDS, Anchor_watch$Params.POINTER_COUNT)
+    c.setCap(c.params, Anchor_watch$Params.P_watcher, watcher)
+    c.params.setBool(Anchor_watch$Params.B_subtree, subtree)
+    c.params.setBool(Anchor_watch$Params.B_withValues, withValues)
+    const a = c.send()
+    return new Obtained(a.cap(Anchor_watch$Results.P_handle), a)
+  }
 }
 
 export class PubSubClient extends Obtained {
@@ -134,5 +149,23 @@ export class TopicClient extends Obtained {
     const c = this.cap.session.call(this.cap, Topic.ID, Topic.M_publish, Topic_publish$Params.DATA_WORDS, Topic_publish$Params.POINTER_COUNT)
     c.params.setData(Topic_publish$Params.P_msg, msg)
     return c.send()
+  }
+
+  /**
+   * Subscribe `handler` (a Subscriber this guest serves, `Session.local(server)`): the host
+   * calls its `deliver` with batches of messages, one call outstanding at a time.
+   * `bufferSize` 0 is the host's default (32). The answer's Subscription (results pointer
+   * 0) unsubscribes when released.
+   */
+  subscribe(handler: Cap, bufferSize: u32 = 0): Obtained {
+    const c = this.cap.session.call(this.cap, Topic.ID, Topic.M_subscribe, Topic_subscribe$Params.DATA_WORDS, Topic_subscribe$Params.POINTER_COUNT)
+    c.setCap(c.params, Topic_subscribe$Params.P_handler, handler)
+    if (bufferSize > 0) {
+      const o = c.params.initStruct(Topic_subscribe$Params.P_options, SubscribeOptions.DATA_WORDS, SubscribeOptions.POINTER_COUNT)
+      // UInt32 defaults are stored XOR the default (32).
+      o.setU32(SubscribeOptions.F_bufferSize, bufferSize ^ 32)
+    }
+    const a = c.send()
+    return new Obtained(a.cap(Topic_subscribe$Results.P_subscription), a)
   }
 }
