@@ -24,8 +24,8 @@ export const DEFAULT_AS_SDK = '@ww/guest/assembly/index'
 const SDK_NAMES = [
   'StructReader', 'StructBuilder', 'ListReader', 'ListBuilder', 'ElementSize', 'Cap', 'CallBuilder',
   'CapContext', 'Server', 'IncomingCall', 'Client', 'TypedAnswer', 'startCall',
-  'clearPointer', 'defaultRoot', 'bytesOf', 'ListShape', 'PrimitiveList', 'VoidList', 'TextList', 'DataList',
-  'StructList', 'CapList', 'ListList', 'PrimitiveListBuilder', 'TextListBuilder', 'DataListBuilder',
+  'clearPointer', 'defaultRoot', 'bytesOf', 'ListShape', 'PrimitiveList', 'EnumList', 'VoidList', 'TextList', 'DataList',
+  'StructList', 'CapList', 'ListList', 'PrimitiveListBuilder', 'EnumListBuilder', 'TextListBuilder', 'DataListBuilder',
   'VoidListBuilder', 'StructListBuilder', 'CapListBuilder', 'ListListBuilder',
 ]
 
@@ -326,8 +326,11 @@ export class AsRpc {
         : `new ListShape(ElementSize.InlineComposite, ${inner.struct}.DATA_WORDS, ${inner.struct}.POINTER_COUNT, null)`
       return { reader: `ListList<${inner.reader}>`, builder: `ListListBuilder<${inner.builder}>`, size: 'Pointer', struct: null, shape }
     }
-    // Enums are stored as UInt16: their lists read and write u16 (cast to the enum).
-    const T = k === 'enum' ? 'u16' : AS_TYPE[k] ?? ''
+    if (k === 'enum') {
+      const E = this.ref(e.id)
+      return { reader: `EnumList<${E}>`, builder: `EnumListBuilder<${E}>`, size: 'TwoBytes', struct: null, shape: 'null' }
+    }
+    const T = AS_TYPE[k] ?? ''
     return { reader: `PrimitiveList<${T}>`, builder: `PrimitiveListBuilder<${T}>`, size: ELEMENT_SIZE[k] ?? '', struct: null, shape: 'null' }
   }
 

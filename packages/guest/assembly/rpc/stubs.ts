@@ -98,7 +98,7 @@ export function initListElement(list: ListBuilder, i: u32, shape: ListShape, cou
 // Every list reader is made from (ListReader, CapContext), so a list of lists can make
 // its elements with instantiate<E>.
 
-/** List(Bool), List(Int8…Float64), and enums as List(UInt16). */
+/** List(Bool), List(Int8…Float64). */
 export class PrimitiveList<T> {
   constructor(public list: ListReader, public ctx: CapContext) {}
   get length(): u32 { return this.list.length; }
@@ -117,6 +117,13 @@ export class PrimitiveList<T> {
     for (let i: u32 = 0; i < n; i++) out[i] = this.get(i);
     return out;
   }
+}
+
+/** A list of enum `E` (stored as UInt16; AssemblyScript enums are i32). */
+export class EnumList<E> {
+  constructor(public list: ListReader, public ctx: CapContext) {}
+  get length(): u32 { return this.list.length; }
+  get(i: u32): E { return <E>this.list.u16(i); }
 }
 
 export class VoidList {
@@ -184,6 +191,12 @@ export class PrimitiveListBuilder<T> {
     else if (sizeof<T>() == 4) l.setU32(i, <u32>v);
     else l.setU64(i, <u64>v);
   }
+}
+
+export class EnumListBuilder<E> {
+  constructor(public list: ListBuilder, public ctx: CapContext, public shape: ListShape | null = null) {}
+  get length(): u32 { return this.list.length; }
+  set(i: u32, v: E): void { this.list.setU16(i, <u16>v); }
 }
 
 export class TextListBuilder {
