@@ -436,7 +436,7 @@ export class AsRpc {
     const I = tsName(i)
     const lineage = this.lineage(i)
     const client: string[] = [
-      `/** A ${I} capability: one method per schema method${lineage.length > 1 ? ' (its superclasses\' included)' : ''}. */`,
+      `/** Calls ${I}: one method per schema method${lineage.length > 1 ? ' (its superclasses\' included)' : ''}; \`<m>Request()\` for params given field by field. */`,
       `export class ${I}Client extends Client {`,
     ]
     const server: string[] = [
@@ -483,6 +483,7 @@ export class AsRpc {
     if (ps.kind !== 'struct') throw new CapnpcError('ERR_BAD_REQUEST', `params of ${n.displayName}.${m.name} are not a struct`)
     const args = simpleArgs(this, ps)
     if (args === null) return out
+    if (args.length === 0) return [...out, `  ${name}(): ${base}$Answer { return this.${m.name}Request().send(); }`]
     out.push(
       `  ${name}(${args.map((a) => `${a.param}: ${a.type}`).join(', ')}): ${base}$Answer {`,
       `    const $r = this.${m.name}Request();`,

@@ -7,6 +7,7 @@
 import * as F from "./features";
 import * as I from "./imported";
 import * as K from "./kv";
+import * as E from "./edge";
 import { MessageBuilder, MessageReader, StructReader, CapContext, Cap, Session, NoCaps, IncomingCall } from "./sdk";
 
 let lastLength: i32 = 0;
@@ -297,4 +298,56 @@ class Loud extends F.LoudEchoServer {
   holder(p: F.Echo_holder$Params.Reader, r: F.Holder.Builder, call: IncomingCall): void { r.initBox().setCount(1); }
   named(p: F.Echo_named$Params.Reader, r: F.Echo_named$Results.Builder, call: IncomingCall): void {}
   name(p: I.Named_name$Params.Reader, r: I.Named_name$Results.Builder, call: IncomingCall): void { r.setName("loud"); }
+}
+
+/** Lists three deep, lists of struct lists, of Text lists and of capabilities, built and read back. */
+export function checkDeep(): i32 {
+  firstFail = 0;
+  const session = new Session();
+  const t = new Table();
+  const mb = new MessageBuilder();
+  const d = new E.Deep.Builder(mb.initRoot(E.Deep.DATA_WORDS, E.Deep.POINTER_COUNT), t);
+  const l3 = d.initL3(2);
+  const mid = l3.init(1, 2);
+  const leaf = mid.init(1, 3); leaf.set(0, 10); leaf.set(2, -30);
+  const lp = d.initLp(1).init(0, 2);
+  lp.get(1).setX(42);
+  const texts = d.initTexts(1).init(0, 2);
+  texts.set(1, "deep");
+  const a = new Cap(session);
+  const odds = d.initOdds(2);
+  odds.set(1, new E.OddClient(a));
+  const r = new E.Deep.Reader(root(mb.finish(), mb.frameLength), t);
+  const rl3 = r.getL3();
+  ok(1, rl3.length == 2 && rl3.get(0).length == 0 && rl3.get(1).length == 2 && rl3.get(1).get(0).length == 0);
+  const rleaf = rl3.get(1).get(1);
+  ok(2, rleaf.length == 3 && rleaf.get(0) == 10 && rleaf.get(1) == 0 && rleaf.get(2) == -30);
+  const rlp = r.getLp();
+  ok(3, rlp.length == 1 && rlp.get(0).length == 2 && rlp.get(0).get(0).getX() == 0 && rlp.get(0).get(1).getX() == 42);
+  ok(4, r.getTexts().get(0).get(1) == "deep" && r.getTexts().get(0).get(0) == "");
+  ok(5, r.getOdds().length == 2 && r.getOdds().get(1).cap == a && t.caps.length == 1);
+  return firstFail;
+}
+
+// Names AssemblyScript reserves or the generated classes use get a `$` suffix.
+export function oddSurface(odd: E.OddClient, call: IncomingCall): i32 {
+  const a = odd.static$("d", 1);
+  const w = a.wait$().cap$();
+  const x = a.dispose$().dispatchRequest();
+  x.params.initOdds(1).set(0, a.results$());
+  const odds = x.send();
+  if (!w.wait() || !odds.wait()) return 1;
+  return odds.results().getOdds().length + (new OddImpl().dispatch(E.Odd.ID, E.Odd.M_cap, call) ? 1 : 0);
+}
+
+class OddImpl extends E.OddServer {
+  static$(p: E.Odd_static$Params.Reader, r: E.Odd_static$Results.Builder, call: IncomingCall): void {
+    if (p.getDefault() == "" || p.getType() == 0) call.fail("ERR_EMPTY");
+  }
+  cap(p: E.Odd_cap$Params.Reader, r: E.Odd_cap$Results.Builder, call: IncomingCall): void {}
+  dispatch$(p: E.Odd_dispatch$Params.Reader, r: E.Odd_dispatch$Results.Builder, call: IncomingCall): void {
+    const n = p.getOdds().length;
+    const out = r.initOdds(n);
+    for (let i: u32 = 0; i < n; i++) out.set(i, p.getOdds().get(i));
+  }
 }
