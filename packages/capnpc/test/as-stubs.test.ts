@@ -44,7 +44,7 @@ beforeAll(async () => {
     ww: { send: fail('ww.send'), recv: fail('ww.recv'), poll: fail('ww.poll') },
   })
   wasm = instance.exports as unknown as Exports
-}, 120_000)
+}, 300_000)
 
 afterAll(() => { if (dir !== undefined) rmSync(dir, { recursive: true, force: true }) })
 
