@@ -53,6 +53,7 @@ function kvServer(store: Store, prefix: string): K.Kv.Server {
 interface Transport {
   runGuest(module: WebAssembly.Module, opts: {
     processId: string
+    suspension: 'asyncify'
     bootstrap: K.Kv.Server
     imports: (c: { instance?: WebAssembly.Instance }) => WebAssembly.Imports
   }): Promise<{ ok: boolean; result?: number; error?: Error }>
@@ -81,6 +82,7 @@ describe('generated Kv client in a guest', () => {
     let aborted = ''
     const exit = await runGuest(wasm, {
       processId: 'kv-client',
+      suspension: 'asyncify', // the module is instrumented here (on Node 24 too)
       bootstrap: kvServer(store, ''),
       imports: (c) => ({
         env: {

@@ -24,6 +24,7 @@ interface Conn {
 interface Transport {
   runGuest(module: WebAssembly.Module, opts: {
     processId: string
+    suspension: 'asyncify'
     imports: (c: Conn) => WebAssembly.Imports
   }): Promise<{ ok: boolean; result?: number; error?: Error }>
   asyncifyModule(bytes: Uint8Array, opts: { imports: readonly string[]; features?: number }): Promise<Uint8Array>
@@ -51,6 +52,7 @@ describe('generated KvServer in a guest', () => {
     const ready = new Promise<Conn>((resolve) => {
       void runGuest(wasm, {
         processId: 'kv-server',
+        suspension: 'asyncify', // the module is instrumented here (on Node 24 too)
         imports: (c) => {
           resolve(c)
           return {
