@@ -28,6 +28,7 @@ interface Exports {
   check(which: number, ptr: number, len: number): number
   checkCaps(): number
   checkDeep(): number
+  checkUnionDefaults(): number
 }
 
 let wasm: Exports
@@ -210,6 +211,10 @@ describe('AssemblyScript stubs ↔ capnp-ts', () => {
 
   test('lists of lists (three deep, of struct lists, of Text lists) and lists of capabilities', () => {
     expect(wasm.checkDeep()).toBe(0)
+  })
+
+  test('union members with defaults: an inactive member reads as its default', () => {
+    expect(wasm.checkUnionDefaults()).toBe(0)
   })
 
   test('the committed capnp-ts bindings of kv.capnp are current', () => {

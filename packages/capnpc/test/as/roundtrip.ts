@@ -351,3 +351,20 @@ class OddImpl extends E.OddServer {
     for (let i: u32 = 0; i < n; i++) out.set(i, p.getOdds().get(i));
   }
 }
+
+/** Union members with defaults: the active one reads as set, the others as their defaults. */
+export function checkUnionDefaults(): i32 {
+  firstFail = 0;
+  const mb = new MessageBuilder();
+  const t = new E.Tagged.Builder(mb.initRoot(E.Tagged.DATA_WORDS, E.Tagged.POINTER_COUNT), NONE);
+  t.setB(-1.25);
+  const r = new E.Tagged.Reader(root(mb.finish(), mb.frameLength), NONE);
+  ok(1, r.isB() && r.getB() == -1.25);
+  ok(2, r.getA() == -5 && r.getC() == "c" && r.getD() == true && r.getE() == 0xfedcba9876543210);
+  const mb2 = new MessageBuilder();
+  const t2 = new E.Tagged.Builder(mb2.initRoot(E.Tagged.DATA_WORDS, E.Tagged.POINTER_COUNT), NONE);
+  t2.setA(0);
+  const r2 = new E.Tagged.Reader(root(mb2.finish(), mb2.frameLength), NONE);
+  ok(3, r2.isA() && r2.getA() == 0 && r2.getB() == 2.5 && r2.getE() == 0xfedcba9876543210);
+  return firstFail;
+}
