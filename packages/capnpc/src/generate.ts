@@ -17,7 +17,7 @@ export interface GenerateOptions extends EmitOptions {
   assemblyscript?: boolean
   /**
    * Make the AssemblyScript modules RPC stubs too (readers, builders, clients, server
-   * bases) importing the guest SDK from `asSdk`. Needs `assemblyscript`.
+   * bases) importing the guest SDK from `asSdk`. Needs `assemblyscript: true`.
    */
   asRpc?: boolean
   /** The module the stubs import the SDK from (default `@ww/guest/assembly/index`). */

@@ -39,7 +39,7 @@ const RESERVED = new Set([
   'readonly', 'return', 'set', 'static', 'super', 'switch', 'this', 'throw', 'true', 'try', 'type',
   'typeof', 'var', 'void', 'while', 'with', 'yield',
 ])
-// `get`, `set`, `delete` and friends are fine as method names; only these are not.
+// As method names asc 0.28 takes keywords (`new`, `delete`, `get`…) but not modifiers.
 const RESERVED_METHOD = new Set(['abstract', 'constructor', 'declare', 'private', 'protected', 'public', 'readonly', 'static'])
 
 export interface AsRpcOptions {
