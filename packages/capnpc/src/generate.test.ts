@@ -70,7 +70,7 @@ describe('ww-capnpc CLI', () => {
   test('argument errors are ERR_USAGE', () => {
     expect(() => parseArgs([])).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }))
     expect(() => parseArgs(['r.bin', '--out'])).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }))
-    expect(parseArgs(['r.bin', '--out', 'o', '--check', '--index'])).toEqual({ request: 'r.bin', out: 'o', asOut: undefined, check: true, index: true })
+    expect(parseArgs(['r.bin', '--out', 'o', '--check', '--index'])).toEqual({ request: 'r.bin', out: 'o', asOut: undefined, asRpc: false, asSdk: undefined, check: true, index: true })
   })
 
   test('--help prints the usage and every option, exit 0, writing nothing', () => {

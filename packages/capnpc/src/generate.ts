@@ -4,6 +4,7 @@
 import { FileContext } from './emit/context.js'
 import type { EmitOptions } from './emit/context.js'
 import { emitAsFile } from './emit/as-file.js'
+import { DEFAULT_AS_SDK } from './emit/as-rpc.js'
 import { emitTsFile } from './emit/ts-file.js'
 import { CapnpcError } from './errors.js'
 import { loadRequest } from './model.js'
@@ -14,6 +15,15 @@ export interface GenerateOptions extends EmitOptions {
   typescript?: boolean
   /** Emit the AssemblyScript constants modules too (default false). Keys are `assembly/<schema path>.ts`. */
   assemblyscript?: boolean
+  /**
+   * Make the AssemblyScript modules RPC stubs too (readers, builders, clients, server
+   * bases) importing the guest SDK from `asSdk`. Needs `assemblyscript: true`.
+   */
+  asRpc?: boolean
+  /** The module the stubs import the SDK from (default `@ww/guest/assembly/index`). */
+  asSdk?: string
+  /** Schema files not generated in this run → the AssemblyScript module their stubs are in. */
+  asImportMap?: Record<string, string>
   /** Also emit `index.ts` re-exporting each generated module as a namespace named after its file. */
   indexModule?: boolean
 }
@@ -28,12 +38,14 @@ export const AS_DIR = 'assembly'
 export function generate(request: Uint8Array | ArrayBuffer, opts: GenerateOptions = {}): Map<string, string> {
   const req = loadRequest(request)
   const generated = new Set(req.files.map((f) => f.id))
+  if (opts.asRpc === true && opts.assemblyscript !== true) throw new CapnpcError('ERR_USAGE', 'asRpc needs assemblyscript (--as-rpc needs --as-out)')
+  const rpc = opts.asRpc === true ? { sdk: opts.asSdk ?? DEFAULT_AS_SDK, asImportMap: opts.asImportMap } : undefined
   const out = new Map<string, string>()
   for (const f of req.files) {
     const file = getNode(req, f.id)
     if (file.kind !== 'file') throw new CapnpcError('ERR_BAD_REQUEST', `requested file ${f.filename} is not a file node`)
     if (opts.typescript !== false) out.set(outputPath(f.filename), emitTsFile(new FileContext(req, file, generated, opts)))
-    if (opts.assemblyscript === true) out.set(`${AS_DIR}/${outputPath(f.filename)}`, emitAsFile(new FileContext(req, file, generated, opts)))
+    if (opts.assemblyscript === true) out.set(`${AS_DIR}/${outputPath(f.filename)}`, emitAsFile(new FileContext(req, file, generated, opts), rpc))
   }
   if (opts.indexModule === true) out.set('index.ts', emitIndex(req.files.map((f) => f.filename)))
   return out

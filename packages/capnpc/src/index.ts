@@ -1,4 +1,5 @@
 export { generate, AS_DIR } from './generate.js'
+export { DEFAULT_AS_SDK } from './emit/as-rpc.js'
 export type { GenerateOptions } from './generate.js'
 export { findStale, writeFiles } from './check.js'
 export type { StaleFile } from './check.js'

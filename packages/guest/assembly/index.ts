@@ -13,3 +13,4 @@ export { Obtained } from "./interfaces/obtained";
 export { DialerClient, RestrictedDialer, ConnClient, ShutdownHow } from "./interfaces/net";
 export { BootContextClient, BootSummary, ProcessId } from "./interfaces/process";
 export { RevokerClient } from "./interfaces/common";
+export * from "./rpc/stubs";
