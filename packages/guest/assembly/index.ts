@@ -13,4 +13,5 @@ export { Obtained } from "./interfaces/obtained";
 export { DialerClient, RestrictedDialer, ConnClient, ShutdownHow } from "./interfaces/net";
 export { BootContextClient, BootSummary, ProcessId } from "./interfaces/process";
 export { RevokerClient } from "./interfaces/common";
+export { RegistryClient } from "./interfaces/registry";
 export * from "./rpc/stubs";

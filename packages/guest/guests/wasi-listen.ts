@@ -1,10 +1,11 @@
 // WASI guest that is called back by its host: it subscribes to topic `news` with a
-// Subscriber it serves and watches the anchor subtree `watched` with a Watcher it serves,
+// Subscriber it serves and watches an anchor subtree with a Watcher it serves (the path
+// its BootContext args name, else `<its host id>/watched` under its root),
 // prints what arrives, and ends (exit 0) when a message "stop" is published. Needs the
 // pubSub and root rights. Output lines: "listening", "message <seq> from <host>/<pid>:
 // <text>", "changed <path> <set|cleared> v<version>: <value>", "done: <reason>".
 export * from "../assembly/exports";
-import { Session, Server, IncomingCall, HostClient } from "../assembly/index";
+import { Session, Server, IncomingCall, HostClient, BootContextClient } from "../assembly/index";
 import { Subscriber, Subscriber_deliver$Params, Subscriber_done$Params, Message } from "@ww/schema/assembly/pubsub";
 import { Watcher, Watcher_changed$Params, Watcher_done$Params, Change, ChangeKind } from "@ww/schema/assembly/anchor";
 import { ProcessRef } from "@ww/schema/assembly/common";
@@ -41,6 +42,24 @@ class Printer extends Server {
   }
 }
 
+/** The args blob as a path, else this host's own `watched`. */
+function watchPath(host: HostClient): string {
+  const ctx = host.context();
+  const info = ctx.info();
+  let path = "";
+  if (info.wait()) {
+    const args = BootContextClient.infoOf(info).args;
+    if (args.length > 0) path = String.UTF8.decode(args.buffer);
+  }
+  info.dispose();
+  ctx.release();
+  if (path != "") return path;
+  const hi = host.info();
+  if (hi.wait()) path = HostClient.infoOf(hi).id + "/watched";
+  hi.dispose();
+  return path;
+}
+
 export function ww_main(): i32 {
   const s = new Session();
   rpc = s;
@@ -48,7 +67,7 @@ export function ww_main(): i32 {
   const printer = s.local(new Printer());
   const topic = host.pubSub().join("news");
   const sub = topic.subscribe(printer);
-  const watch = host.root().walk("watched").watch(printer, true, true);
+  const watch = host.root().walk(watchPath(host)).watch(printer, true, true);
   if (!sub.ready()) { console.log("subscribe failed: " + sub.from.error!.reason); return 1; }
   if (!watch.ready()) { console.log("watch failed: " + watch.from.error!.reason); return 1; }
   console.log("listening");

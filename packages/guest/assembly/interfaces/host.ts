@@ -9,6 +9,7 @@ import {
   Host, Host_info$Params, Host_info$Results, Host_view$Params, Host_view$Results,
   Host_root$Params, Host_root$Results, Host_pubSub$Params, Host_pubSub$Results,
   Host_dialer$Params, Host_dialer$Results, Host_context$Params, Host_context$Results,
+  Host_registry$Params, Host_registry$Results,
 } from "@ww/schema/assembly/host";
 import {
   HostInfo, View, View_self$Params, View_self$Results, View_list$Params, View_list$Results,
@@ -26,6 +27,7 @@ import { Answer, Cap } from "../rpc/types";
 import { DialerClient } from "./net";
 import { Obtained } from "./obtained";
 import { BootContextClient } from "./process";
+import { RegistryClient } from "./registry";
 
 /** What a guest learns of one host: a copy out of an answer's frame. */
 export class HostSummary {
@@ -57,6 +59,12 @@ export class HostClient {
   pubSub(): PubSubClient {
     const a = this.cap.session.call(this.cap, Host.ID, Host.M_pubSub, Host_pubSub$Params.DATA_WORDS, Host_pubSub$Params.POINTER_COUNT).send()
     return new PubSubClient(a.cap(Host_pubSub$Results.P_pubSub), a)
+  }
+
+  /** Service discovery: provide and find capabilities by name (needs the registry right). */
+  registry(): RegistryClient {
+    const a = this.cap.session.call(this.cap, Host.ID, Host.M_registry, Host_registry$Params.DATA_WORDS, Host_registry$Params.POINTER_COUNT).send()
+    return new RegistryClient(a.cap(Host_registry$Results.P_registry), a)
   }
 
   /** Outbound connections to the destinations the spawner named; ERR_CAP_DENIED unless granted. */

@@ -1,0 +1,59 @@
+// The Kv client: finds the store offered under its BootContext's args ("kv" when it was
+// given none), anywhere in the cluster, and uses it: puts, a pipelined `sub(…).put(…)`
+// (two calls, one round trip), gets and keys. Exit 0 when every answer is what it should
+// be; 1 when there is no store; 2 when an answer is wrong.
+export * from "@ww/guest/assembly/exports";
+import { Session, HostClient, BootContextClient, RegistryClient } from "@ww/guest/assembly/index";
+import { KvClient } from "../gen/kv";
+
+function nameOf(host: HostClient): string {
+  const ctx = host.context();
+  const info = ctx.info();
+  let name = "kv";
+  if (info.wait()) {
+    const args = BootContextClient.infoOf(info).args;
+    if (args.length > 0) name = String.UTF8.decode(args.buffer);
+  }
+  info.dispose();
+  ctx.release();
+  return name;
+}
+
+function text(b: Uint8Array): string { return String.UTF8.decode(b.buffer); }
+function bytes(s: string): Uint8Array { return Uint8Array.wrap(String.UTF8.encode(s)); }
+
+export function ww_main(): i32 {
+  const rpc = new Session();
+  const host = new HostClient(rpc.bootstrap());
+  const name = nameOf(host);
+  const registry = host.registry();
+  const found = registry.find(name, 1, 10000);
+  if (!found.wait() || RegistryClient.countOf(found) == 0) {
+    console.error("no store named " + name + (found.error != null ? ": " + found.error!.reason : ""));
+    return 1;
+  }
+  const kv = new KvClient(RegistryClient.serviceOf(found, 0));
+  const from = RegistryClient.providerOf(found, 0);
+  console.log("found " + name + " at " + from.host + "/" + from.pid.toString());
+
+  const put = kv.put("greeting", bytes("hello"));
+  const users = kv.sub("users/").kv();                 // pipelined: no wait for the answer
+  const ada = users.put("ada", bytes("lovelace"));     // sent before sub's answer arrives
+  if (!put.wait() || !ada.wait()) { console.error("put failed: " + (put.error != null ? put.error!.reason : ada.error!.reason)); return 2; }
+  console.log("put greeting, users/ada: versions " + put.results().getVersion().toString() + ", " + ada.results().getVersion().toString());
+
+  const got = kv.get("users/ada");
+  const missing = users.get("grace");
+  const keys = kv.keys();
+  if (!got.wait() || !missing.wait() || !keys.wait()) { console.error("get failed"); return 2; }
+  const value = text(got.results().getValue());
+  console.log("users/ada = " + value);
+  if (value != "lovelace" || missing.results().getFound()) return 2;
+  const names = keys.results().getKeys().toArray();
+  console.log("keys: " + names.join(", "));
+  if (names.join(",") != "greeting,users/ada") return 2;
+  users.release();
+  kv.release();
+  found.dispose();
+  return 0;
+}

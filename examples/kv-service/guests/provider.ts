@@ -1,0 +1,75 @@
+// The Kv provider: a key-value store this guest serves, offered in its cluster's registry.
+// Its name is the BootContext's args ("kv" when it was given none). It serves until it is
+// killed; each put prints one line, so its host's log shows the traffic.
+export * from "@ww/guest/assembly/exports";
+import { Session, IncomingCall, HostClient, BootContextClient } from "@ww/guest/assembly/index";
+import {
+  KvServer, Kv_get$Params, Kv_get$Results, Kv_put$Params, Kv_put$Results, Kv_keys$Params, Kv_keys$Results,
+  Kv_sub$Params, Kv_sub$Results,
+} from "../gen/kv";
+
+// Made at instantiation (nothing here waits): the store's servers hand out views through it.
+const rpc = new Session();
+const data = new Map<string, Uint8Array>();
+let version: u64 = 0;
+
+/** The store, or the view of it under `prefix` (what `sub` hands out). */
+class Store extends KvServer {
+  constructor(public prefix: string) { super(); }
+
+  get(p: Kv_get$Params.Reader, r: Kv_get$Results.Builder, call: IncomingCall): void {
+    const key = this.prefix + p.getKey();
+    if (!data.has(key)) return; // found = false, value null
+    r.setFound(true);
+    r.setValue(data.get(key));
+  }
+
+  put(p: Kv_put$Params.Reader, r: Kv_put$Results.Builder, call: IncomingCall): void {
+    const key = this.prefix + p.getKey();
+    if (key.length == 0) { call.fail("ERR_INVALID_ARGUMENT: an empty key"); return; }
+    data.set(key, p.getValue());
+    version++;
+    r.setVersion(version);
+    console.log("stored " + key + " (version " + version.toString() + ")");
+  }
+
+  keys(p: Kv_keys$Params.Reader, r: Kv_keys$Results.Builder, call: IncomingCall): void {
+    const all = data.keys();
+    const mine = new Array<string>();
+    for (let i = 0; i < all.length; i++) if (all[i].startsWith(this.prefix)) mine.push(all[i].slice(this.prefix.length));
+    mine.sort();
+    const out = r.initKeys(<u32>mine.length);
+    for (let i = 0; i < mine.length; i++) out.set(<u32>i, mine[i]);
+  }
+
+  sub(p: Kv_sub$Params.Reader, r: Kv_sub$Results.Builder, call: IncomingCall): void {
+    r.setKvCap(rpc.local(new Store(this.prefix + p.getPrefix())));
+  }
+}
+
+/** The name to offer the store under: the spawner's args, else "kv". */
+function nameOf(host: HostClient): string {
+  const ctx = host.context();
+  const info = ctx.info();
+  let name = "kv";
+  if (info.wait()) {
+    const args = BootContextClient.infoOf(info).args;
+    if (args.length > 0) name = String.UTF8.decode(args.buffer);
+  }
+  info.dispose();
+  ctx.release();
+  return name;
+}
+
+export function ww_main(): i32 {
+  const host = new HostClient(rpc.bootstrap());
+  const name = nameOf(host);
+  const provision = host.registry().provide(name, rpc.local(new Store("")));
+  if (!provision.ready()) {
+    console.error("provide failed: " + provision.from.error!.reason);
+    return 1;
+  }
+  console.log("providing kv as " + name);
+  rpc.serve();
+  return 0;
+}
