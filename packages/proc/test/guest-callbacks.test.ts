@@ -24,7 +24,9 @@ test.each(['thread', 'pool'] as const)('on the %s: a guest\'s Subscriber and Wat
     const bytes = await guestBytes('wasi-listen', { asyncify: false })
     const p = host.executor().getExecutor().exec((q) => {
       q.initBytecode().setInline(bytes)
-      const r = q.initOptions().initRights()
+      const o = q.initOptions()
+      o.setArgs(new TextEncoder().encode('watched')) // the subtree it watches, under its root
+      const r = o.initRights()
       r.setPubSub(true)
       r.setRoot(true)
     }).getProcess()
