@@ -136,3 +136,23 @@ describe('pubsub (embedded)', () => {
     await expect(t.waitForPeers(0)).resolves.toBeUndefined()
   })
 })
+
+describe('pubsub over a network', () => {
+  test("a host's seq on a topic goes on after every handle let go (other hosts de-duplicate by host and seq)", async () => {
+    const sent: number[] = []
+    const ps = createPubSub({
+      self: 'h',
+      network: { join() {}, leave() {}, publish: (_t, seq) => { sent.push(seq) }, peers: () => [], onPeersChange: () => () => {} },
+    })
+    // Two publishers one after the other, as two `ww pub` runs: the topic is unused between them.
+    for (const n of [1, 2]) {
+      const t = ps.join('news')
+      await t.publish(bytes(n))
+      t.release()
+    }
+    const t = ps.join('other')
+    await t.publish(bytes(3))
+    t.release()
+    expect(sent).toEqual([1, 2, 1])
+  })
+})

@@ -39,6 +39,8 @@ export function createPubSub(init: PubSubInit): PubSub {
   const { self, network } = init
   const onError = init.onError ?? (() => {})
   const topics = new Map<string, TopicState>()
+  /** The last seq this host published with, per topic no longer joined here (one number per topic ever published on). */
+  const lastSeq = new Map<string, number>()
   let published = 0
   let received = 0
   let subscriptions = 0
@@ -48,8 +50,13 @@ export function createPubSub(init: PubSubInit): PubSub {
     if (t) return t
     const fresh = new TopicState(name, () => {
       topics.delete(name)
+      if (fresh.seq > 0) lastSeq.set(name, fresh.seq)
       network?.leave(name)
     })
+    // This host's sequence on a topic goes on across the topic's lives here: other hosts
+    // order and de-duplicate by (host, seq), so restarting at 1 when a publisher that came
+    // and went (`ww pub`) left the topic unused made them drop every later message as seen.
+    fresh.seq = lastSeq.get(name) ?? 0
     topics.set(name, fresh)
     network?.join(name, (from, seq, data) => {
       received++
