@@ -4,7 +4,8 @@
 
 import { testing } from '@ww/schema'
 import { createPair } from '../pair.js'
-import { echoPayload } from '../fuzz/echo-servers.js'
+import { Client } from 'capnp-ts'
+import { echoPayload, newEcho } from '../fuzz/echo-servers.js'
 import { LimitError, RemoteError } from '../errors.js'
 import { onReleased } from './release.js'
 import { forwardingServer } from './forward.js'
@@ -70,6 +71,18 @@ describe.each([false, true])('forwarding another connection\'s capability (frame
     await expect(echo.ping()).rejects.toMatchObject({ code: 'ERR_REMOTE', remoteCode: 'ERR_CLOSED' })
     // The host's connection to the client carries on.
     expect(h.closed).toBe(false)
+  })
+})
+
+describe('a forwarder over a server on this side', () => {
+  it('runs the server\'s own typed method on the forwarded params', async () => {
+    const local = new Client({ tag: 'local', server: newEcho() })
+    const [k] = createPair({ frames: true, b: { bootstrap: forwardingServer(local) } })
+    const echo = k.bootstrap(testing.Echo)
+    const r = await echo.echo((p) => p.setPayload(new Uint8Array([4, 5])))
+    expect([...r.getPayload().toUint8Array()]).toEqual([4, 5])
+    expect((await echo.counter((p) => p.setStart(2n)).getCounter().add((p) => p.setN(3n))).getTotal()).toBe(5n)
+    await expect(k.bootstrap(testing.Counter).add()).rejects.toMatchObject({ type: 'unimplemented' })
   })
 })
 

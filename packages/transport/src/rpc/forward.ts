@@ -9,12 +9,15 @@
 // which then releases the original (the owner's export goes away). A capability whose
 // owner's connection closed fails calls at once with ERR_CLOSED.
 
-import { Client, Message, RemotePromise, type Method, type ServerMethod, type Struct } from 'capnp-ts'
+import { Client, Message, RemotePromise, Server, type Method, type ServerMethod, type Struct, type StructCtor } from 'capnp-ts'
 import { AnyStruct } from 'capnp-ts/src/rpc/any-struct.js'
+import { resize } from 'capnp-ts/src/serialization/pointers/struct.js'
+import { getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
+import type { ObjectSize } from 'capnp-ts/src/serialization/object-size.js'
 import { LimitError, RemoteError } from '../errors.js'
 import { copyPointer } from './copy.js'
 import { ImportClient, retainClient } from './imports.js'
-import { AnyServer } from './methods.js'
+import { AnyServer, findMethod } from './methods.js'
 import { onReleased } from './release.js'
 
 export interface ForwardOptions {
@@ -22,7 +25,7 @@ export interface ForwardOptions {
   check?: () => void
   /** Bounds one forwarded call (a deadline, a link's closing). */
   bound?: <T>(what: string, call: () => PromiseLike<T>) => Promise<T>
-  /** The error a caller sees for a failure that is not the target's own exception. */
+  /** The error a caller sees for a failed forwarded call (default: the failure as it is). */
   mapError?: (e: unknown) => unknown
   /** Runs once, when no peer holds the forwarder any more. */
   released?: () => void
@@ -120,6 +123,8 @@ class Forwarder extends AnyServer {
 
   async #forward(m: AnyMethod, client: Client, params: Struct, results: Struct): Promise<void> {
     this.#root = client
+    const t = client._target
+    if (t.tag === 'local') return this.#local(t.server, m, params, results)
     const rp = callRaw(client, m, (q) => copyPointer(params, q, (c) => this.#wrap(c, true)))
     let got: Struct
     try {
@@ -131,10 +136,29 @@ class Forwarder extends AnyServer {
     copyPointer(got, results, (c) => this.#wrap(c, false))
   }
 
-  /** The target's own exceptions pass through as they are; the rest as opts.mapError says. */
+  /**
+   * A target on this side (an embedder's server): run its own method, typed, on a copy of
+   * the params (capnp-ts's local call would build them with the raw struct class).
+   */
+  async #local(server: Server, m: AnyMethod, params: Struct, results: Struct): Promise<void> {
+    const sm = findMethod(server, m.interfaceId, m.methodId)
+    if (sm === undefined) throw new RemoteError(`method ${m.interfaceName}/${m.methodId} is not implemented`, 'unimplemented')
+    const p = new Message().initRoot(sm.ParamsClass as StructCtor<Struct>)
+    copyPointer(params, p, (c) => c)
+    widen(p, sm.ParamsClass._capnp.size)
+    const r = new Message().initRoot(sm.ResultsClass as StructCtor<Struct>)
+    try {
+      await sm.impl(p, r)
+    } catch (e) {
+      throw this.#fail(e)
+    }
+    this.#opts.check?.()
+    copyPointer(r, results, (c) => this.#wrap(c, false))
+  }
+
+  /** As opts.mapError says; without it, as it is (the target's exceptions keep their reason and type). */
   #fail(e: unknown): unknown {
-    if (e instanceof RemoteError || this.#opts.mapError === undefined) return e
-    return this.#opts.mapError(e)
+    return this.#opts.mapError === undefined ? e : this.#opts.mapError(e)
   }
 
   /**
@@ -183,4 +207,10 @@ export function forwarderFor(client: Client): AnyServer | undefined {
     byKey.set(key, f)
   }
   return f
+}
+
+/** A struct written smaller than its class (an older schema, or empty params) widened to it. */
+function widen(s: Struct, want: ObjectSize): void {
+  const has = getTargetStructSize(s)
+  if (has.dataByteLength < want.dataByteLength || has.pointerLength < want.pointerLength) resize(want, s)
 }
