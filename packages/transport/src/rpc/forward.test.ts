@@ -109,8 +109,12 @@ describe('bounds', () => {
   it('bounds a forwarding loop (A forwards to B, which forwards to A) with ERR_LIMIT', async () => {
     let aToB: RpcConnection | undefined
     let bToA: RpcConnection | undefined
-    const fa = forwardingServer(() => aToB!.bootstrap(testing.Echo).client, { maxInFlight: 8 })
-    const fb = forwardingServer(() => bToA!.bootstrap(testing.Echo).client, { maxInFlight: 8 })
+    // Without a bound the loop never ends: `check` stops it at 10,000 turns with another
+    // error, so the test fails rather than hangs.
+    let turns = 0
+    const check = (): void => { if (++turns > 10_000) throw new Error('unbounded forwarding loop') }
+    const fa = forwardingServer(() => aToB!.bootstrap(testing.Echo).client, { maxInFlight: 8, check })
+    const fb = forwardingServer(() => bToA!.bootstrap(testing.Echo).client, { maxInFlight: 8, check })
     ;[aToB] = createPair({ b: { bootstrap: fb } })
     ;[bToA] = createPair({ b: { bootstrap: fa } })
     const [k] = createPair({ b: { bootstrap: fa } })
