@@ -23,9 +23,10 @@ interface Host @0xc847bc1a71efbd6c {
   # yields equal capabilities). When the Host is revoked, every capability obtained
   # through it is revoked too (ERR_REVOKED). When its process exits, all of them are.
 
-  context @0 () -> (context :Process.BootContext);
+  bootContext @0 () -> (context :Process.BootContext);
   # Who this process is, who spawned it, its argument blob and named capabilities.
-  # Never denied.
+  # Never denied. (Named `context` until the official C++ generator could not compile a
+  # server for it: the method name shadows the call context. Same ordinal, same wire.)
 
   rights @1 () -> (rights :Process.HostRights);
   # Which of the methods below this Host answers. Never denied.
@@ -63,6 +64,6 @@ interface Host @0xc847bc1a71efbd6c {
   attenuate @11 (rights :Process.HostRights, overrides :Process.HostOverrides) -> (host :Host, revoker :Common.Revoker);
   # A Host with at most these rights (the intersection with this Host's) and with the
   # given overrides, for handing to another party. It carries this process's identity:
-  # children spawned through it are this process's children, and its `context()` is this
+  # children spawned through it are this process's children, and its `bootContext()` is this
   # process's. Revoking it revokes everything obtained through it.
 }

@@ -450,7 +450,7 @@ struct PreopenInfo @0xdd1733554213487f {
 
 interface BootContext @0xfabd87169f2691c5 {
   # How a process learns who it is and what it holds, instead of argv and the
-  # environment. Reached from `Host.context()`; never denied. Bound to one process.
+  # environment. Reached from `Host.bootContext()`; never denied. Bound to one process.
 
   info @0 () -> (info :BootInfo);
   # All of it in one round trip.

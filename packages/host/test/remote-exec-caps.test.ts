@@ -36,7 +36,7 @@ describe('exec caps across hosts', () => {
     // On B the caps arrive as imports over the A–B link; the child's Host hands them on
     // through forwarders, so the child reaches A's anchor and the spawner's own server.
     bodies.remote = async (host, spec) => {
-      const ctx = host.context().getContext()
+      const ctx = host.bootContext().getContext()
       const info = (await ctx.info()).getInfo()
       const anchor = new capAnchor.Anchor.Client(getInterfaceClient(0, await ctx.cap((p) => p.setName('job'))))
       const own = new capAnchor.Anchor.Client(getInterfaceClient(0, await ctx.cap((p) => p.setName('mine'))))

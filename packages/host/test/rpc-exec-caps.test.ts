@@ -53,7 +53,7 @@ describe('exec with caps and overrides over RPC', () => {
     const other = root.walk((p) => p.setPath('other')).getAnchor()
     await store(shared, 'from the parent')
     bodies.user = async (host) => {
-      const ctx = host.context().getContext()
+      const ctx = host.bootContext().getContext()
       const info = (await ctx.info()).getInfo()
       const listed = info.getCaps().toArray().map((n) => n.getName())
       const names = (await ctx.caps()).getCaps().toArray().map((n) => n.getName())
@@ -121,7 +121,7 @@ describe('exec with caps and overrides over RPC', () => {
     let stop!: () => void
     const stopped = new Promise<void>((res) => { stop = res })
     bodies.holder = async (host) => {
-      const a = anchorOf(getInterfaceClient(0, await host.context().getContext().cap((p) => p.setName('k'))))
+      const a = anchorOf(getInterfaceClient(0, await host.bootContext().getContext().cap((p) => p.setName('k'))))
       seen.holder = [await text(a)]
       await stopped
       return 0
@@ -173,7 +173,7 @@ describe('exec with caps and overrides over RPC', () => {
     const mine = new capAnchor.Anchor.Server({ path: (_p: unknown, res: capAnchor.Anchor_path$Results) => res.setPath('/mine') } as never)
     onReleased(mine, () => { released++ })
     bodies.caller = async (host) => {
-      const a = anchorOf(getInterfaceClient(0, await host.context().getContext().cap((p) => p.setName('mine'))))
+      const a = anchorOf(getInterfaceClient(0, await host.bootContext().getContext().cap((p) => p.setName('mine'))))
       seen.caller = [(await a.path()).getPath(), released]
       return 0
     }

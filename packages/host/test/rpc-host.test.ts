@@ -92,14 +92,14 @@ describe('Host over RPC', () => {
     expect(r.hc.live().watches).toBe(0)
   })
 
-  test('context: ERR_NOT_FOUND without one; the given BootContext otherwise', async () => {
-    expect(await codeOf(r.host.context())).toBe('ERR_NOT_FOUND')
+  test('bootContext: ERR_NOT_FOUND without one; the given BootContext otherwise', async () => {
+    expect(await codeOf(r.host.bootContext())).toBe('ERR_NOT_FOUND')
     const boot = new capProcess.BootContext.Server({
       info() {}, parent() {}, args() {}, caps() {}, cap() {},
       self(_p, res) { const s = res.initSelf(); s.setHost('host-a'); s.setPid(7n) },
     })
     const r2 = rig(c, { context: boot })
-    const self = (await r2.host.context().getContext().self()).getSelf()
+    const self = (await r2.host.bootContext().getContext().self()).getSelf()
     expect([self.getHost(), self.getPid()]).toEqual(['host-a', 7n])
     r2.client.close()
     r2.hc.close()

@@ -5,7 +5,7 @@ export const FILE_ID: u64 = 0xaf2851bfc601ebcf;
 
 export namespace Host {
   export const ID: u64 = 0xc847bc1a71efbd6c;
-  export const M_context: u16 = 0;
+  export const M_bootContext: u16 = 0;
   export const M_rights: u16 = 1;
   export const M_view: u16 = 2;
   export const M_pubSub: u16 = 3;
@@ -19,12 +19,12 @@ export namespace Host {
   export const M_attenuate: u16 = 11;
 }
 
-export namespace Host_context$Params {
+export namespace Host_bootContext$Params {
   export const DATA_WORDS: u16 = 0;
   export const POINTER_COUNT: u16 = 0;
 }
 
-export namespace Host_context$Results {
+export namespace Host_bootContext$Results {
   export const DATA_WORDS: u16 = 0;
   export const POINTER_COUNT: u16 = 1;
   export const P_context: u16 = 0;

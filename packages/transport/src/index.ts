@@ -7,6 +7,8 @@
 //   with params read in place. Server rule: read params before your first await; keep()
 //   the bytes and retainClient() the capabilities that must outlive the call (the call's
 //   own capability handles are disposed when it settles).
+// - Forwarding: a capability of another connection sent on a connection goes out as a
+//   forwarder (forward.ts), calls of any interface copied through without its schema.
 // - Transports: connectStream (Node Duplex), createPair (in process).
 
 export {
@@ -18,6 +20,8 @@ export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameRe
 export {
   RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer, retainClient,
   type MessageSink, type RpcConnectionOptions, type CallTarget,
+  forwardingServer, callRaw, rawMethod, RawCall, DEFAULT_MAX_IN_FLIGHT, type ForwardOptions,
+  copyPointer, type CapTranslate, AnyServer,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'
 export { createPair, type PairOptions } from './pair.js'

@@ -107,7 +107,7 @@ export const kill: Command = {
       return Number(p)
     })
     await using s = await connectHost(hostFlag(args), io.env, signal)
-    const ctx = s.host.context().getContext()
+    const ctx = s.host.bootContext().getContext()
     const done: Array<{ pid: number; status: string }> = []
     for (const pid of pids) {
       let status: string

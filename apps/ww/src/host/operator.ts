@@ -1,4 +1,4 @@
-// The BootContext an RPC client of `ww host` gets from `Host.context()`: the client acts
+// The BootContext an RPC client of `ww host` gets from `Host.bootContext()`: the client acts
 // as the host's operator (pid 0, the embedder), and its context names one capability per
 // live process of this host, `process/<pid>` — a Process (wait, kill, info). That is how
 // `ww kill PID` reaches a process it did not spawn, without a kill-by-number call in any

@@ -8,7 +8,7 @@
 import {
   Host, Host_info$Params, Host_info$Results, Host_view$Params, Host_view$Results,
   Host_root$Params, Host_root$Results, Host_pubSub$Params, Host_pubSub$Results,
-  Host_dialer$Params, Host_dialer$Results, Host_context$Params, Host_context$Results,
+  Host_dialer$Params, Host_dialer$Results, Host_bootContext$Params, Host_bootContext$Results,
   Host_registry$Params, Host_registry$Results,
 } from "@ww/schema/assembly/host";
 import {
@@ -75,8 +75,8 @@ export class HostClient {
 
   /** What this process was started with; ERR_NOT_FOUND when its host was given none. */
   context(): BootContextClient {
-    const a = this.cap.session.call(this.cap, Host.ID, Host.M_context, Host_context$Params.DATA_WORDS, Host_context$Params.POINTER_COUNT).send()
-    return new BootContextClient(a.cap(Host_context$Results.P_context), a)
+    const a = this.cap.session.call(this.cap, Host.ID, Host.M_bootContext, Host_bootContext$Params.DATA_WORDS, Host_bootContext$Params.POINTER_COUNT).send()
+    return new BootContextClient(a.cap(Host_bootContext$Results.P_context), a)
   }
 }
 

@@ -77,9 +77,9 @@ export function settleCaps(req: { caps?: readonly NamedCap[]; child?: { readonly
 
 /**
  * What can go out on another connection: ours as it is; a capability this host only
- * imports (a spawner's own server, or one from the host-to-host link) through a forwarder,
- * since the transport sends a third connection's capability as null. The forwarder never
- * releases its target: the ProcessTree's hold does, when the child ends.
+ * imports (a spawner's own server, or one from the host-to-host link) through a forwarder
+ * of its own, which never releases its target: the ProcessTree's hold does, when the
+ * child ends (the transport's own forwarder would release it with the last peer).
  */
 export function handOn(c: ClientLike): ClientLike {
   if (c instanceof Server) return c

@@ -64,7 +64,7 @@ export interface HostCapabilityOptions {
   rights?: Partial<HostRights>
   /** The anchor `root()` serves; default the cluster's local tree. The Host takes it over. */
   root?: Anchor
-  /** The BootContext `context()` answers with. */
+  /** The BootContext `bootContext()` answers with. */
   context?: ClientLike
   /**
    * Served instead of this Host's own (process.capnp HostOverrides); each counts as granted.
@@ -146,7 +146,7 @@ function hostServer(s: HostState): capHost.Host$Server {
   const provided = (key: 'executor' | 'debug' | 'dialer'): ClientLike =>
     once(key, () => opts[key]!.capabilityFor(identity, scope, effective(rights, overrides), overrides), false)
   return new capHost.Host.Server(guard(scope, 'host', {
-    context(_p, r) {
+    bootContext(_p, r) {
       if (opts.context === undefined) throw rpcError('ERR_NOT_FOUND', 'no boot context was given to this host')
       r.setContext(opts.context)
     },

@@ -13,21 +13,21 @@ import * as $registry from './registry.js'
 
 export const _capnpFileId = 0xaf2851bfc601ebcfn
 
-export class Host_context$Params extends $.Struct {
+export class Host_bootContext$Params extends $.Struct {
   static override readonly _capnp = {
-    displayName: "Host.context$Params", id: 'a8d2f2b350595b2a', size: new $.ObjectSize(0, 0),
+    displayName: "Host.bootContext$Params", id: 'a8d2f2b350595b2a', size: new $.ObjectSize(0, 0),
   }
-  override toString(): string { return 'Host_context$Params_' + super.toString() }
+  override toString(): string { return 'Host_bootContext$Params_' + super.toString() }
 }
 
-export class Host_context$Results extends $.Struct {
+export class Host_bootContext$Results extends $.Struct {
   static override readonly _capnp = {
-    displayName: "Host.context$Results", id: 'a53688bd7845fbac', size: new $.ObjectSize(0, 1),
+    displayName: "Host.bootContext$Results", id: 'a53688bd7845fbac', size: new $.ObjectSize(0, 1),
   }
   getContext(): $process.BootContext$Client { return new $process.BootContext$Client($.getInterfaceClient(0, this)) }
   setContext(value: $.ClientLike): void { $.setInterfaceClient(0, value, this) }
   hasContext(): boolean { return !$.Struct.isNull($.Struct.getPointer(0, this)) }
-  override toString(): string { return 'Host_context$Results_' + super.toString() }
+  override toString(): string { return 'Host_bootContext$Results_' + super.toString() }
 }
 
 export class Host_rights$Params extends $.Struct {
@@ -238,12 +238,12 @@ export class Host_attenuate$Results extends $.Struct {
   override toString(): string { return 'Host_attenuate$Results_' + super.toString() }
 }
 
-export const Host_context$Method: $.Method<Host_context$Params, Host_context$Results> = {
+export const Host_bootContext$Method: $.Method<Host_bootContext$Params, Host_bootContext$Results> = {
   interfaceId: 0xc847bc1a71efbd6cn, interfaceName: "Host",
-  methodId: 0, methodName: "context", ParamsClass: Host_context$Params, ResultsClass: Host_context$Results,
+  methodId: 0, methodName: "bootContext", ParamsClass: Host_bootContext$Params, ResultsClass: Host_bootContext$Results,
 }
 
-export class Host_context$Promise extends $.RemotePromise<Host_context$Results> {
+export class Host_bootContext$Promise extends $.RemotePromise<Host_bootContext$Results> {
   getContext(): $process.BootContext$Client { return new $process.BootContext$Client(this.pipelineClient(0)) }
 }
 
@@ -346,7 +346,7 @@ export class Host_attenuate$Promise extends $.RemotePromise<Host_attenuate$Resul
 }
 
 export const Host$Methods = {
-  context: Host_context$Method,
+  bootContext: Host_bootContext$Method,
   rights: Host_rights$Method,
   view: Host_view$Method,
   pubSub: Host_pubSub$Method,
@@ -369,10 +369,11 @@ export class Host$Client {
   constructor(client: $.Client) { this.client = client }
   /**
    * Who this process is, who spawned it, its argument blob and named capabilities.
-   * Never denied.
+   * Never denied. (Named `context` until the official C++ generator could not compile a
+   * server for it: the method name shadows the call context. Same ordinal, same wire.)
    */
-  context(params?: (params: Host_context$Params) => void): Host_context$Promise {
-    return this.client.call(Host_context$Method, params, Host_context$Promise)
+  bootContext(params?: (params: Host_bootContext$Params) => void): Host_bootContext$Promise {
+    return this.client.call(Host_bootContext$Method, params, Host_bootContext$Promise)
   }
   /**
    * Which of the methods below this Host answers. Never denied.
@@ -440,7 +441,7 @@ export class Host$Client {
   /**
    * A Host with at most these rights (the intersection with this Host's) and with the
    * given overrides, for handing to another party. It carries this process's identity:
-   * children spawned through it are this process's children, and its `context()` is this
+   * children spawned through it are this process's children, and its `bootContext()` is this
    * process's. Revoking it revokes everything obtained through it.
    */
   attenuate(params?: (params: Host_attenuate$Params) => void): Host_attenuate$Promise {
@@ -449,7 +450,7 @@ export class Host$Client {
   dispose(): void { this.client.dispose() }
 }
 export interface Host$Impl {
-  context(params: Host_context$Params, results: Host_context$Results): void | Promise<void>
+  bootContext(params: Host_bootContext$Params, results: Host_bootContext$Results): void | Promise<void>
   rights(params: Host_rights$Params, results: Host_rights$Results): void | Promise<void>
   view(params: Host_view$Params, results: Host_view$Results): void | Promise<void>
   pubSub(params: Host_pubSub$Params, results: Host_pubSub$Results): void | Promise<void>
@@ -468,7 +469,7 @@ export interface Host$Impl {
 export class Host$Server extends $.Server {
   constructor(impl: Host$Impl) {
     super([
-      { ...Host_context$Method, impl: (p: Host_context$Params, r: Host_context$Results) => impl.context(p, r) },
+      { ...Host_bootContext$Method, impl: (p: Host_bootContext$Params, r: Host_bootContext$Results) => impl.bootContext(p, r) },
       { ...Host_rights$Method, impl: (p: Host_rights$Params, r: Host_rights$Results) => impl.rights(p, r) },
       { ...Host_view$Method, impl: (p: Host_view$Params, r: Host_view$Results) => impl.view(p, r) },
       { ...Host_pubSub$Method, impl: (p: Host_pubSub$Params, r: Host_pubSub$Results) => impl.pubSub(p, r) },

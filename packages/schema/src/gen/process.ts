@@ -1641,7 +1641,7 @@ export class BootContext$Server extends $.Server {
 }
 /**
  * How a process learns who it is and what it holds, instead of argv and the
- * environment. Reached from `Host.context()`; never denied. Bound to one process.
+ * environment. Reached from `Host.bootContext()`; never denied. Bound to one process.
  */
 export class BootContext {
   static readonly _capnp = { displayName: "BootContext", id: 'fabd87169f2691c5' }

@@ -27,7 +27,7 @@ import { initRemotePromise } from 'capnp-ts/src/rpc/remote-promise.js'
 import { SingleSegmentArena } from 'capnp-ts/src/serialization/arena/single-segment-arena.js'
 import { brokenClient } from 'capnp-ts/src/rpc/capability.js'
 import {
-  ConnectionClosedError, RemoteError, RpcProtocolError, TransportError, reasonOf,
+  ConnectionClosedError, LimitError, RemoteError, RpcProtocolError, TransportError, reasonOf,
 } from '../errors.js'
 import { FrameMessage, expire, detach } from '../frame/message.js'
 import {
@@ -41,6 +41,7 @@ import { capabilityAt, failedPromise, readTransform, writeTransform } from './ca
 import { RpcStats } from './stats.js'
 import { holdServer, dropServer } from './release.js'
 import { ImportClient, type ImportEntry } from './imports.js'
+import { forwarderFor, forwardingServer } from './forward.js'
 
 /** What a transport offers the connection for outgoing messages; it serializes them later. */
 export interface MessageSink {
@@ -55,7 +56,15 @@ export interface RpcConnectionOptions {
   name?: string
   /** Called once when the connection closes (reason: why, if not a clean close). */
   onClose?: (reason?: Error) => void
+  /**
+   * Capabilities the peer may export to us at once (distinct import ids, default 10 000):
+   * one more ends the connection with ERR_LIMIT. Each costs us a table row and, once
+   * passed on, a forwarder: a peer must not grow them without bound.
+   */
+  maxImports?: number
 }
+
+export const DEFAULT_MAX_IMPORTS = 10_000
 
 export type CallTarget = { importedCap: number } | { promisedAnswer: { questionId: number; transform: number[] } }
 
@@ -71,6 +80,7 @@ export class RpcConnection {
   readonly #sink: MessageSink
   readonly #bootstrap: Client | undefined
   readonly #onClose: ((reason?: Error) => void) | undefined
+  readonly #maxImports: number
   readonly #questions = new Map<number, Question>()
   readonly #answers = new Map<number, Answer>()
   readonly #exports = new Map<number, ExportEntry>()
@@ -86,6 +96,7 @@ export class RpcConnection {
     this.#sink = sink
     this.name = opts.name ?? 'rpc'
     this.#onClose = opts.onClose
+    this.#maxImports = opts.maxImports ?? DEFAULT_MAX_IMPORTS
     const b = opts.bootstrap
     this.#bootstrap = b === undefined ? undefined : b instanceof Server ? new Client({ server: b, tag: 'local' }) : b
     this.stats = new RpcStats(this.#exports, this.#imports, this.#questions, this.#answers)
@@ -318,7 +329,7 @@ export class RpcConnection {
           shift = sp.lo - baseOf(host)
           this.stats.deferredCopies++
         }
-        if (capTable) this.#decodeCapTable(host, new Payload(seg, pp - shift))
+        if (capTable) this.#decodeCapTableFor(q, host, new Payload(seg, pp - shift))
         let value: Struct
         try {
           value = structAt(seg, contentPos - shift, Results)
@@ -402,13 +413,14 @@ export class RpcConnection {
    */
   #deliver(answer: Answer, client: Client, interfaceId: bigint, methodId: number, seg: Segment, paramsPtr: number, caps: (Client | null)[] | undefined): void {
     const t = client._target
-    if (t.tag !== 'local') {
-      const why = t.tag === 'broken' ? t.reason : 'calls on capabilities this vat does not host are not forwarded'
-      this.#returnException(answer, new RemoteError(why, 'failed'))
+    if (t.tag === 'broken') {
+      this.#returnException(answer, new RemoteError(t.reason, 'failed'))
       disposeImports(caps)
       return
     }
-    const m = findMethod(t.server, interfaceId, methodId)
+    // Not ours (a pipelined call on one of our answers that holds the peer's own
+    // capability, or another connection's): forwarded, whatever its interface.
+    const m = t.tag === 'local' ? findMethod(t.server, interfaceId, methodId) : forwardingServer(client).method(interfaceId, methodId)
     if (m === undefined) {
       this.#returnException(answer, new RemoteError(`method ${interfaceId.toString(16)}/${methodId} is not implemented`, 'unimplemented'))
       disposeImports(caps)
@@ -504,7 +516,7 @@ export class RpcConnection {
           r = host.getRoot(RpcMessage).getReturn()
         }
         const payload = r.getResults()
-        this.#decodeCapTable(host, payload)
+        this.#decodeCapTableFor(q, host, payload)
         q.resolve(payload)
         break
       }
@@ -615,6 +627,16 @@ export class RpcConnection {
 
   // ---- capability tables ------------------------------------------------------------
 
+  /** Results' cap table of question `q` (out of the table already): a failure fails `q` too. */
+  #decodeCapTableFor(q: Question, message: Message, payload: Payload): void {
+    try {
+      this.#decodeCapTable(message, payload)
+    } catch (e) {
+      q.reject(e instanceof Error ? e : new Error(String(e)))
+      throw e
+    }
+  }
+
   /** Turn a received Payload.capTable into clients on `message`'s cap table (returned). */
   #decodeCapTable(message: Message, payload: Payload): (Client | null)[] | undefined {
     if (!payload.hasCapTable()) return undefined
@@ -649,7 +671,10 @@ export class RpcConnection {
   /** One more reference from the peer to its export `id`: a handle of its own (imports.ts). */
   #importCap(id: number): Client {
     const e = this.#imports.get(id)
-    if (e === undefined) this.#imports.set(id, { remote: 1, local: 1 })
+    if (e === undefined) {
+      if (this.#imports.size >= this.#maxImports) throw new LimitError(`${this.name}: the peer exports more than ${this.#maxImports} capabilities to us`)
+      this.#imports.set(id, { remote: 1, local: 1 })
+    }
     else { e.remote++; e.local++ }
     return new ImportClient(this, id)
   }
@@ -661,10 +686,32 @@ export class RpcConnection {
     const list = payload.initCapTable(caps.length)
     let exported: number[] | undefined
     for (let i = 0; i < caps.length; i++) {
-      const id = this.#encodeCap(caps[i] ?? null, list.get(i))
+      let c = caps[i] ?? null
+      // Another connection's capability goes out as a forwarder of ours; the message's
+      // table names the forwarder too, so calls pipelined on it here reach it.
+      if (c !== null && this.#foreign(c)) {
+        const f = forwarderFor(c)
+        c = caps[i] = f === undefined ? null : new Client({ tag: 'local', server: f })
+      }
+      const id = this.#encodeCap(c, list.get(i))
       if (id !== undefined) (exported ??= []).push(id)
     }
     return exported
+  }
+
+  /** A capability this connection cannot name: another connection's import or question, or one in our own pending answer. */
+  #foreign(client: Client): boolean {
+    const t = client._target as Target
+    switch (t.tag) {
+      case 'import': return (t.conn as unknown) !== this
+      case 'promised': {
+        const q = t.question as unknown as Question
+        if ((q.conn as unknown) !== this) return true
+        return q.state === 'resolved' && this.#foreign(q.clientForTransform(t.transform))
+      }
+      case 'answer': return true
+      default: return false
+    }
   }
 
   #encodeCap(client: Client | null, d: CapDescriptor): number | undefined {

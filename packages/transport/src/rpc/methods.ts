@@ -1,8 +1,16 @@
 // Method lookup indexed once per Server: capnp-ts scans `server.methods` with Array.find
 // on every call; we build a (interfaceId → methodId[]) index the first time a Server is
-// called and keep it beside the Server.
+// called and keep it beside the Server. A server that answers any method (AnyServer, e.g.
+// a forwarder) is asked only after the index missed, so ordinary servers pay nothing.
 
-import type { Server, ServerMethod } from 'capnp-ts'
+import { Server, type ServerMethod } from 'capnp-ts'
+
+/** A Server that takes calls of any interface and method, without a method table. */
+export abstract class AnyServer extends Server {
+  constructor() { super([]) }
+  /** The method to run for (interfaceId, methodId); undefined: unimplemented. */
+  abstract method(interfaceId: bigint, methodId: number): ServerMethod | undefined
+}
 
 const INDEX = new WeakMap<Server, Map<bigint, ServerMethod[]>>()
 
@@ -17,5 +25,7 @@ export function findMethod(server: Server, interfaceId: bigint, methodId: number
     }
     INDEX.set(server, idx)
   }
-  return idx.get(interfaceId)?.[methodId]
+  const m = idx.get(interfaceId)?.[methodId]
+  if (m === undefined && server instanceof AnyServer) return server.method(interfaceId, methodId)
+  return m
 }

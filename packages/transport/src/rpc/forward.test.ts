@@ -1,0 +1,123 @@
+// Forwarding between connections without the schema: a capability one connection imports
+// (owner O → host H) passed on another (H → client K) and called there. The forwarder
+// reads no method table: it would forward an interface no one here knows the same way.
+
+import { testing } from '@ww/schema'
+import { createPair } from '../pair.js'
+import { Client } from 'capnp-ts'
+import { echoPayload, newEcho } from '../fuzz/echo-servers.js'
+import { LimitError, RemoteError } from '../errors.js'
+import { onReleased } from './release.js'
+import { forwardingServer } from './forward.js'
+import type { RpcConnection } from './connection.js'
+
+const tick = () => new Promise((r) => setImmediate(r))
+
+/** O serves an Echo whose counters report their release; H offers O's Echo (an import) to K. */
+function threeVats(frames: boolean) {
+  const released: Array<Promise<void>> = []
+  const owner = new testing.Echo$Server({
+    ping() {},
+    echo: echoPayload,
+    counter(p, r) {
+      let total = p.getStart()
+      if (total === 13n) throw new RemoteError('ERR_INVALID_ARGUMENT: negative start', 'failed')
+      const c = new testing.Counter$Server({ add(q, s) { total += q.getN(); s.setTotal(total) } })
+      released.push(new Promise((res) => onReleased(c, res)))
+      r.setCounter(c)
+    },
+  })
+  const [hToO, o] = createPair({ frames, b: { bootstrap: owner } })
+  const imported = hToO.bootstrap(testing.Echo)
+  const [k, h] = createPair({ frames, b: { bootstrap: imported.client } })
+  return { o, hToO, h, k, echo: k.bootstrap(testing.Echo), released }
+}
+
+describe.each([false, true])('forwarding another connection\'s capability (frames=%s)', (frames) => {
+  it('forwards calls, results, exceptions and capabilities in results', async () => {
+    const { echo } = threeVats(frames)
+    await echo.ping()
+    const r = await echo.echo((p) => p.setPayload(new Uint8Array([7, 8, 9])))
+    expect([...r.getPayload().toUint8Array()]).toEqual([7, 8, 9])
+    const counter = (await echo.counter((p) => p.setStart(10n))).getCounter()
+    expect((await counter.add((p) => p.setN(5n))).getTotal()).toBe(15n)
+    await expect(echo.counter((p) => p.setStart(13n))).rejects.toMatchObject({ remoteCode: 'ERR_INVALID_ARGUMENT' })
+  })
+
+  it('runs a call pipelined on a forwarded answer', async () => {
+    const { echo } = threeVats(frames)
+    // Sent before the counter call's results arrive anywhere.
+    const counter = echo.counter((p) => p.setStart(100n)).getCounter()
+    const a = counter.add((p) => p.setN(1n))
+    const b = counter.add((p) => p.setN(2n))
+    expect((await a).getTotal()).toBe(101n)
+    expect((await b).getTotal()).toBe(103n)
+  })
+
+  it('releases the owner\'s export when the last holder lets go', async () => {
+    const { echo, o, released } = threeVats(frames)
+    const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()
+    await counter.add((p) => p.setN(1n))
+    const before = o.stats.exports
+    counter.client.dispose()
+    await released[0]
+    expect(o.stats.exports).toBeLessThan(before)
+  })
+
+  it('fails calls at once with ERR_CLOSED once the owner\'s connection closed', async () => {
+    const { echo, hToO, h } = threeVats(frames)
+    await echo.ping()
+    hToO.close()
+    await expect(echo.ping()).rejects.toMatchObject({ code: 'ERR_REMOTE', remoteCode: 'ERR_CLOSED' })
+    // The host's connection to the client carries on.
+    expect(h.closed).toBe(false)
+  })
+})
+
+describe('a forwarder over a server on this side', () => {
+  it('runs the server\'s own typed method on the forwarded params', async () => {
+    const local = new Client({ tag: 'local', server: newEcho() })
+    const [k] = createPair({ frames: true, b: { bootstrap: forwardingServer(local) } })
+    const echo = k.bootstrap(testing.Echo)
+    const r = await echo.echo((p) => p.setPayload(new Uint8Array([4, 5])))
+    expect([...r.getPayload().toUint8Array()]).toEqual([4, 5])
+    expect((await echo.counter((p) => p.setStart(2n)).getCounter().add((p) => p.setN(3n))).getTotal()).toBe(5n)
+    await expect(k.bootstrap(testing.Counter).add()).rejects.toMatchObject({ type: 'unimplemented' })
+  })
+})
+
+describe('bounds', () => {
+  it('ends a connection whose peer exports past maxImports with ERR_LIMIT; others carry on', async () => {
+    const counters = new testing.Echo$Server({
+      ping() {},
+      echo: echoPayload,
+      counter(_p, r) { r.setCounter(new testing.Counter$Server({ add() {} })) },
+    })
+    let reason: Error | undefined
+    const [a] = createPair({ a: { maxImports: 4, onClose: (e) => { reason = e } }, b: { bootstrap: counters } })
+    const echo = a.bootstrap(testing.Echo)
+    const held = []
+    for (let i = 0; i < 3; i++) held.push((await echo.counter()).getCounter())
+    expect(a.stats.imports).toBe(4) // the bootstrap and three counters
+    await expect(echo.counter()).rejects.toMatchObject({ code: 'ERR_LIMIT' })
+    expect(reason).toBeInstanceOf(LimitError)
+    expect((reason as LimitError).code).toBe('ERR_LIMIT')
+    const [c] = createPair({ b: { bootstrap: counters } })
+    await c.bootstrap(testing.Echo).ping()
+  })
+
+  it('bounds a forwarding loop (A forwards to B, which forwards to A) with ERR_LIMIT', async () => {
+    let aToB: RpcConnection | undefined
+    let bToA: RpcConnection | undefined
+    // Without a bound the loop never ends: `check` stops it at 10,000 turns with another
+    // error, so the test fails rather than hangs.
+    let turns = 0
+    const check = (): void => { if (++turns > 10_000) throw new Error('unbounded forwarding loop') }
+    const fa = forwardingServer(() => aToB!.bootstrap(testing.Echo).client, { maxInFlight: 8, check })
+    const fb = forwardingServer(() => bToA!.bootstrap(testing.Echo).client, { maxInFlight: 8, check })
+    ;[aToB] = createPair({ b: { bootstrap: fb } })
+    ;[bToA] = createPair({ b: { bootstrap: fa } })
+    const [k] = createPair({ b: { bootstrap: fa } })
+    await expect(k.bootstrap(testing.Echo).ping()).rejects.toMatchObject({ remoteCode: 'ERR_LIMIT' })
+  })
+})

@@ -1,0 +1,216 @@
+// Schema-agnostic forwarding: a Server that takes a call of any interface and method and
+// sends it on to another capability (an import of another connection, a pipelined answer,
+// anything a Client can call), copying params and results as raw pointers (copy.ts) and
+// wrapping each capability inside them that is not local in a forwarder of its own.
+//
+// RpcConnection uses it for every capability it is asked to send that belongs to another
+// connection (forwarderFor): the capability goes out as one of ours (senderHosted), and
+// the forwarder holds its own handle on the original until the last peer releases it,
+// which then releases the original (the owner's export goes away). A capability whose
+// owner's connection closed fails calls at once with ERR_CLOSED.
+
+import { Client, Message, RemotePromise, Server, type Method, type ServerMethod, type Struct, type StructCtor } from 'capnp-ts'
+import { AnyStruct } from 'capnp-ts/src/rpc/any-struct.js'
+import { resize } from 'capnp-ts/src/serialization/pointers/struct.js'
+import { getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
+import type { ObjectSize } from 'capnp-ts/src/serialization/object-size.js'
+import { LimitError, RemoteError } from '../errors.js'
+import { copyPointer } from './copy.js'
+import { ImportClient, retainClient } from './imports.js'
+import { AnyServer, findMethod } from './methods.js'
+import { onReleased } from './release.js'
+
+export interface ForwardOptions {
+  /** Throws the typed error calls fail with now (e.g. revoked); run as each call arrives and ends. */
+  check?: () => void
+  /** Bounds one forwarded call (a deadline, a link's closing). */
+  bound?: <T>(what: string, call: () => PromiseLike<T>) => Promise<T>
+  /** The error a caller sees for a failed forwarded call (default: the failure as it is). */
+  mapError?: (e: unknown) => unknown
+  /** Runs once, when no peer holds the forwarder any more. */
+  released?: () => void
+  /**
+   * Calls in flight through one forwarder (default 1024); past it a call fails ERR_LIMIT
+   * (overloaded). What bounds a forwarding loop (A forwards to B, which forwards to A):
+   * nothing on the wire counts hops, but each turn of a loop adds a call in flight here.
+   */
+  maxInFlight?: number
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 1024
+
+type AnyMethod = Method<Struct, Struct>
+type Target = Client | (() => Client | Promise<Client>)
+
+/** RemotePromise with its pipelining primitive public, for a capability field by index. */
+export class RawCall<R extends Struct = Struct> extends RemotePromise<R> {
+  cap(index: number): Client { return this.pipelineClient(index) }
+}
+
+/** Calls `method` on `client`, params written by `fill`, pipelined (the Call is sent before this returns). */
+export function callRaw(client: Client, method: Method<Struct, Struct>, fill: (params: Struct) => void): RawCall {
+  return client.call(method, fill, RawCall) as RawCall
+}
+
+/** A Method for (interfaceId, methodId) whose params and results are raw structs. */
+export function rawMethod(interfaceId: bigint, methodId: number): AnyMethod {
+  return {
+    interfaceId, methodId, interfaceName: interfaceId.toString(16), methodName: String(methodId),
+    ParamsClass: AnyStruct, ResultsClass: AnyStruct,
+  }
+}
+
+/**
+ * A server forwarding every call to `target` (a client, or a function giving one — at once
+ * or once a link is up — asked on the first call).
+ */
+export function forwardingServer(target: Target, opts: ForwardOptions = {}): AnyServer {
+  return new Forwarder(target, opts, new Map())
+}
+
+class Forwarder extends AnyServer {
+  readonly #target: Target
+  readonly #opts: ForwardOptions
+  readonly #max: number
+  /** Forwarders made for capabilities that crossed this one, by the client they forward to. */
+  readonly #wrappers: Map<Client, Client>
+  readonly #methods = new Map<bigint, ServerMethod[]>()
+  #resolved: Client | Promise<Client> | undefined
+  #root: Client | undefined
+  #inFlight = 0
+
+  constructor(target: Target, opts: ForwardOptions, wrappers: Map<Client, Client>) {
+    super()
+    this.#target = target
+    this.#opts = opts
+    this.#max = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
+    this.#wrappers = wrappers
+    if (target instanceof Client) this.#resolved = this.#root = target
+    if (opts.released) onReleased(this, opts.released)
+  }
+
+  override method(interfaceId: bigint, methodId: number): ServerMethod {
+    let byId = this.#methods.get(interfaceId)
+    if (byId === undefined) this.#methods.set(interfaceId, (byId = []))
+    let m = byId[methodId]
+    if (m === undefined) {
+      const raw = rawMethod(interfaceId, methodId)
+      m = byId[methodId] = { ...raw, impl: (p: Struct, r: Struct) => this.#call(raw, p, r) }
+    }
+    return m
+  }
+
+  #call(m: AnyMethod, p: Struct, r: Struct): Promise<void> {
+    this.#opts.check?.()
+    if (this.#inFlight >= this.#max) throw new LimitError(`more than ${this.#max} calls in flight through one forwarder (a forwarding loop?)`)
+    const t = (this.#resolved ??= (this.#target as () => Client | Promise<Client>)())
+    this.#inFlight++
+    const done = (): void => { this.#inFlight-- }
+    // Sent now, the params are copied straight from the caller's frame. A client on one of
+    // our own pending answers sends later, after the frame expired: so does a target not
+    // known yet. Those keep a copy.
+    let out: Promise<void>
+    if (!(t instanceof Promise) && t._target.tag !== 'answer') {
+      out = this.#forward(m, t, p, r)
+    } else {
+      const held = new Message().initRoot(AnyStruct)
+      copyPointer(p, held, (c) => c)
+      out = Promise.resolve(t).then((c) => this.#forward(m, c, held, r), (e: unknown) => { throw this.#fail(e) })
+    }
+    out.then(done, done)
+    return out
+  }
+
+  async #forward(m: AnyMethod, client: Client, params: Struct, results: Struct): Promise<void> {
+    this.#root = client
+    const t = client._target
+    if (t.tag === 'local') return this.#local(t.server, m, params, results)
+    const rp = callRaw(client, m, (q) => copyPointer(params, q, (c) => this.#wrap(c, true)))
+    let got: Struct
+    try {
+      got = this.#opts.bound ? await this.#opts.bound(`${m.interfaceName}.${m.methodName}`, () => rp) : await rp
+    } catch (e) {
+      throw this.#fail(e)
+    }
+    this.#opts.check?.()
+    copyPointer(got, results, (c) => this.#wrap(c, false))
+  }
+
+  /**
+   * A target on this side (an embedder's server): run its own method, typed, on a copy of
+   * the params (capnp-ts's local call would build them with the raw struct class).
+   */
+  async #local(server: Server, m: AnyMethod, params: Struct, results: Struct): Promise<void> {
+    const sm = findMethod(server, m.interfaceId, m.methodId)
+    if (sm === undefined) throw new RemoteError(`method ${m.interfaceName}/${m.methodId} is not implemented`, 'unimplemented')
+    const p = new Message().initRoot(sm.ParamsClass as StructCtor<Struct>)
+    copyPointer(params, p, (c) => c)
+    widen(p, sm.ParamsClass._capnp.size)
+    const r = new Message().initRoot(sm.ResultsClass as StructCtor<Struct>)
+    try {
+      await sm.impl(p, r)
+    } catch (e) {
+      throw this.#fail(e)
+    }
+    this.#opts.check?.()
+    copyPointer(r, results, (c) => this.#wrap(c, false))
+  }
+
+  /** As opts.mapError says; without it, as it is (the target's exceptions keep their reason and type). */
+  #fail(e: unknown): unknown {
+    return this.#opts.mapError === undefined ? e : this.#opts.mapError(e)
+  }
+
+  /**
+   * A capability crossing this forwarder, as what the other side may call: local ones as
+   * they are, others through a forwarder with the same options. `own`: one from a call's
+   * params is the call's (disposed when the call settles), so its forwarder keeps a handle
+   * of its own; one from results is ours to keep.
+   */
+  #wrap(c: Client | null, own: boolean): Client | null {
+    if (c === null || c._target.tag === 'local' || c._target.tag === 'broken') return c
+    let w = this.#wrappers.get(c)
+    if (w === undefined) {
+      const t = own ? retainClient(c) : c
+      const released = (): void => {
+        this.#wrappers.delete(c)
+        if (t !== this.#root) t.dispose() // never the target itself, which its owner releases
+      }
+      w = new Client({ tag: 'local', server: new Forwarder(t, { ...this.#opts, released }, this.#wrappers) })
+      this.#wrappers.set(c, w)
+    }
+    return w
+  }
+}
+
+/** The forwarders RpcConnection made for other connections' capabilities, by their owner. */
+const ROUTED = new WeakMap<object, Map<number | string, AnyServer>>()
+
+/**
+ * What `client` (a capability of another connection, or a pipelined answer there) goes out
+ * as on a connection that cannot name it: one forwarder per capability, holding a handle
+ * of its own that it releases when the last peer releases the forwarder. Undefined for a
+ * handle already disposed.
+ */
+export function forwarderFor(client: Client): AnyServer | undefined {
+  if (client instanceof ImportClient && client.released) return undefined
+  const t = client._target as unknown as { tag: string; conn?: object; id?: number; question?: object; answer?: object; transform?: number[] }
+  const owner = t.tag === 'import' ? t.conn! : t.tag === 'promised' ? t.question! : t.answer!
+  const key = t.tag === 'import' ? t.id! : t.transform!.join('.')
+  let byKey = ROUTED.get(owner)
+  if (byKey === undefined) ROUTED.set(owner, (byKey = new Map()))
+  let f = byKey.get(key)
+  if (f === undefined) {
+    const held = retainClient(client)
+    const map = byKey
+    f = forwardingServer(held, { released: () => { map.delete(key); held.dispose() } })
+    byKey.set(key, f)
+  }
+  return f
+}
+
+/** A struct written smaller than its class (an older schema, or empty params) widened to it. */
+function widen(s: Struct, want: ObjectSize): void {
+  const has = getTargetStructSize(s)
+  if (has.dataByteLength < want.dataByteLength || has.pointerLength < want.pointerLength) resize(want, s)
+}
