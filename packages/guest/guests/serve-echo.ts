@@ -4,5 +4,5 @@ export { ww_test_exports, ww_test_counters_released, ww_test_imports, ww_test_ca
 import { serveEcho } from "./lib/serve-echo";
 
 export function ww_main(): i32 {
-  return serveEcho();
+  return serveEcho(false);
 }

@@ -1,9 +1,10 @@
 // WASI guest that serves an Echo as its bootstrap (see lib/serve-echo.ts): the same
-// server for processes on a real host, which runs WASI guests.
+// server for processes on a real host, which runs WASI guests; given args, it also
+// provides the Echo in the registry under that name (prints "providing echo as <name>").
 export * from "../assembly/exports";
 export { ww_test_exports, ww_test_counters_released, ww_test_imports, ww_test_callback } from "./lib/serve-echo";
 import { serveEcho } from "./lib/serve-echo";
 
 export function ww_main(): i32 {
-  return serveEcho();
+  return serveEcho(true);
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { SUSPENDING_IMPORTS } from '@ww/wasi-restricted'
 
 /** The example guests `scripts/build.mjs` builds (guests/<name>.ts). */
-export const guestNames = ['echo-client', 'echo-errors', 'wasi-echo-client', 'wasi-hello-host', 'conformance', 'wasi-demo-wordcount', 'wasi-http-server', 'wasi-http-get', 'wasi-dial-check', 'wasi-caps-demo', 'wasi-abort', 'serve-echo', 'wasi-serve-echo', 'call-loop', 'wasi-listen'] as const
+export const guestNames = ['echo-client', 'echo-errors', 'wasi-echo-client', 'wasi-hello-host', 'conformance', 'wasi-demo-wordcount', 'wasi-http-server', 'wasi-http-get', 'wasi-dial-check', 'wasi-caps-demo', 'wasi-abort', 'serve-echo', 'wasi-serve-echo', 'call-loop', 'wasi-listen', 'wasi-delegate'] as const
 export type GuestName = (typeof guestNames)[number]
 
 export interface GuestOptions {

@@ -3,7 +3,7 @@
 // before answering (the host may call this guest again meanwhile: no deadlock); `counter`
 // answers with a Counter this guest serves. Used by serve-echo (plain) and
 // wasi-serve-echo; the `ww_test_*` exports read its tables.
-import { Session, Server, IncomingCall, EchoClient } from "../../assembly/index";
+import { Session, Server, IncomingCall, EchoClient, HostClient, BootContextClient } from "../../assembly/index";
 import {
   Echo, Counter, Echo_echo$Params, Echo_echo$Results, Echo_counter$Params, Echo_counter$Results,
   Counter_add$Params, Counter_add$Results,
@@ -52,11 +52,32 @@ class EchoServer extends Server {
   }
 }
 
-export function serveEcho(): i32 {
+/**
+ * Offer the Echo as this guest's bootstrap and serve. With `provide`, also offer it in the
+ * registry under the name its BootContext's args give (when they give one): the bootstrap
+ * is then a Host, not an Echo, so `ping` must not be asked to call back.
+ */
+export function serveEcho(provide: bool): i32 {
   const s = new Session();
   rpc = s;
-  host = new EchoClient(s.bootstrap());
-  s.offer(new EchoServer());
+  const boot = s.bootstrap();
+  host = new EchoClient(boot);
+  const echo = new EchoServer();
+  s.offer(echo);
+  if (provide) {
+    const h = new HostClient(boot);
+    const ctx = h.context();
+    const info = ctx.info();
+    if (info.wait()) {
+      const args = BootContextClient.infoOf(info).args;
+      if (args.length > 0) {
+        const name = String.UTF8.decode(args.buffer);
+        const p = h.registry().provide(name, s.local(echo));
+        if (!p.ready()) { console.log("provide failed: " + p.from.error!.reason); return 1; }
+        console.log("providing echo as " + name);
+      }
+    }
+  }
   s.serve();
   return 0;
 }
