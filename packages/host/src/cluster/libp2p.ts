@@ -294,10 +294,20 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     for (const a of bootstrap) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
   }
   dialBootstrap()
+  // A bootstrap host that names its peer id and is not connected now is dialled again each
+  // period: with a stable identity (trust.ts) a restarted host comes back under the same id
+  // and address, and its peers find it even while connected to others.
+  const redialBootstrap = (): void => {
+    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
+    for (const a of bootstrap) {
+      const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1]
+      if (connected.size === 0 || (peer !== undefined && !connected.has(peer))) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
+    }
+  }
 
   const hb = setInterval(() => {
     beat()
-    if (bootstrap.length > 0 && node.getConnections().length === 0) dialBootstrap()
+    if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
   const sweep = setInterval(() => view.sweep(), Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
   hb.unref()

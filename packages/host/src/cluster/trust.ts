@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { HostError } from '../errors.js'
 
 /** A key or allow-list that cannot be used: what is wrong, in words, and the file. */
@@ -112,6 +112,11 @@ export async function loadIdentity(path: string, opts: { create?: boolean } = {}
   } catch (e) {
     throw new TrustConfigError(`identity key file ${path} does not hold a libp2p private key (${(e as Error).message})`, { cause: e })
   }
+}
+
+/** The peer id a private key gives a host. */
+export function peerIdOf(key: PrivateKey): string {
+  return peerIdFromPrivateKey(key).toString()
 }
 
 // --- per-peer rights ---
