@@ -77,6 +77,9 @@ afterAll(async () => {
 
 const hostAddr = () => multiaddr(host.addrs[0]!)
 
+// A failure below should say whether the host itself went away (it must not).
+beforeEach(() => { expect({ exitCode: host.child.exitCode, signal: host.child.signalCode }).toEqual({ exitCode: null, signal: null }) })
+
 test('without the swarm key a peer cannot connect', async () => {
   const n = await foreign(full) // on the allow-list: only the key is missing
   await expect(n.dial(hostAddr(), { signal: AbortSignal.timeout(10_000) })).rejects.toThrow()
