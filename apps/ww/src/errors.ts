@@ -1,6 +1,6 @@
 // Errors a command reports to the user: a stable code, a message, and what to do next.
 
-export type CliErrorCode = 'ERR_NO_HOST' | 'ERR_HOST_UNREACHABLE' | 'ERR_REMOTE' | 'ERR_NOT_WASM' | 'ERR_NO_FILE' | 'ERR_HOST_START'
+export type CliErrorCode = 'ERR_NO_HOST' | 'ERR_HOST_UNREACHABLE' | 'ERR_REMOTE' | 'ERR_NOT_WASM' | 'ERR_NO_FILE' | 'ERR_HOST_START' | 'ERR_TOKEN_REFUSED'
 
 export class CliError extends Error {
   constructor(readonly code: CliErrorCode, message: string, readonly hint?: string, options?: ErrorOptions) {
@@ -22,5 +22,13 @@ export class HostUnreachableError extends CliError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_HOST_UNREACHABLE', message, 'is the host still running? start one with `ww host`, or check --host / WW_HOST', options)
     this.name = 'HostUnreachableError'
+  }
+}
+
+/** The host's TCP endpoint did not accept the token shown (or none was). */
+export class TokenRefusedError extends CliError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_TOKEN_REFUSED', message, 'pass the token file the host was started with: --token FILE or WW_TOKEN=FILE', options)
+    this.name = 'TokenRefusedError'
   }
 }

@@ -59,9 +59,9 @@ export class HostChild {
   }
 }
 
-export function startHost(args: string[] = [], home = mkdtempSync(join(tmpdir(), 'ww-home-'))): HostChild {
+export function startHost(args: string[] = [], home = mkdtempSync(join(tmpdir(), 'ww-home-')), env: NodeJS.ProcessEnv = {}): HostChild {
   const child = spawn(process.execPath, [bin, 'host', '--json', ...args], {
-    env: { ...process.env, WW_HOME: home, NO_COLOR: '1' },
+    env: { ...process.env, WW_HOME: home, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   return new HostChild(child, home)

@@ -13,6 +13,10 @@
 export type { Cluster, AnchorForwarder } from './cluster/types.js'
 export { embeddedCluster, type EmbeddedClusterOptions } from './cluster/embedded.js'
 export { libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from './cluster/libp2p.js'
+export {
+  generateSwarmKey, parseSwarmKey, readSwarmKey, writeSwarmKey, loadIdentity, peerIdOf, parsePeerId, parseRights,
+  parseAllowEntry, parseAllowFile, readAllowFile, PEER_RIGHTS, TrustConfigError, type PeerRight, type AllowList,
+} from './cluster/trust.js'
 export type { ClusterView, HostInfo, MembershipEvent, MembershipWatch, LeaveReason } from './cluster/view.js'
 export { waitForHost } from './cluster/view.js'
 

@@ -27,15 +27,23 @@ export function parseCount(v: ParsedArgs['values'][string], what: string): numbe
 /** The client options every client command takes. */
 export const CLIENT_OPTIONS = {
   host: { type: 'string' },
+  token: { type: 'string' },
   json: { type: 'boolean' },
 } as const
 
 export const CLIENT_HELP = {
   host: 'the host\'s RPC endpoint (unix socket path or HOST:PORT); default $WW_HOST, else the host recorded in $WW_HOME/host.json',
+  token: 'a token file for a host whose TCP endpoint asks for one (`ww host --token`); default $WW_TOKEN, else the one the host recorded in $WW_HOME/host.json',
   json: 'print JSON for scripts instead of the human view',
 }
 
-export const hostFlag = (args: ParsedArgs): string | undefined => (args.values.host === undefined ? undefined : String(args.values.host))
+/** Which host a client command talks to, and the token it shows (--host, --token). */
+export interface HostFlags { host?: string; token?: string }
+
+export const hostFlag = (args: ParsedArgs): HostFlags => ({
+  ...(args.values.host === undefined ? {} : { host: String(args.values.host) }),
+  ...(args.values.token === undefined ? {} : { token: String(args.values.token) }),
+})
 
 export function writeJson(io: Io, value: unknown): void {
   io.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)) + '\n')

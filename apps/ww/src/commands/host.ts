@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os'
-import type { Command } from '../command.js'
+import { join, resolve } from 'node:path'
+import type { Command, Io, ParsedArgs } from '../command.js'
 import { UsageError } from '../command.js'
 import { parseRpcAddress } from '../host/address.js'
+import { exposure, isLoopbackHost, readToken } from '../host/trust.js'
 import { wwHome } from '../host/state.js'
 import { style } from '../style.js'
 import { list, parseDuration } from './args.js'
@@ -17,11 +19,17 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--rpc ADDR] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--rpc ADDR [--token FILE]] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     join: { type: 'string', multiple: true },
+    'swarm-key': { type: 'string' },
+    open: { type: 'boolean' },
+    identity: { type: 'string' },
+    allow: { type: 'string', multiple: true },
+    'allow-file': { type: 'string' },
     rpc: { type: 'string' },
+    token: { type: 'string' },
     ui: { type: 'string' },
     ttl: { type: 'string' },
     workers: { type: 'string' },
@@ -31,7 +39,13 @@ export const host: Command = {
   optionHelp: {
     listen: 'listen for other hosts on this multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/4001; makes it a libp2p host',
     join: 'join the cluster through this host (repeatable), e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo…',
+    'swarm-key': 'a private cluster: only hosts holding this swarm key file connect (go-libp2p/IPFS format; `ww key swarm`); default $WW_SWARM_KEY',
+    open: 'listen or join on a non-loopback address without a swarm key anyway (anyone who reaches it can join)',
+    identity: 'the host\'s private key file (default $WW_HOME/identity.key, created on first start, mode 0600): a stable peer id',
+    allow: 'admit only these peers (repeatable); RIGHTS: all (default), read (none), or a list of exec,anchors:write,registry:provide,pubsub:publish',
+    'allow-file': 'admit the peers listed in FILE, one per line: PEERID [RIGHTS], # comments',
     rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
+    token: 'clients of a TCP endpoint must show this token file first (64 hex digits, `ww key token`); required off loopback',
     ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): hosts, processes, topic traffic',
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
@@ -42,10 +56,21 @@ export const host: Command = {
     'it is a js-libp2p host (TCP, noise, yamux, gossipsub); with --join it waits until it sees',
     'the hosts it joined through, printing progress.',
     '',
+    'Trust. A host reachable from other machines belongs in a private cluster: --listen or',
+    '--join on a non-loopback address refuses to start without --swarm-key (or $WW_SWARM_KEY);',
+    'peers without the same key cannot complete a connection. --open runs without one, with a',
+    'warning. The peer id is kept in $WW_HOME/identity.key (or --identity), so --join addresses',
+    'stay valid across restarts; key files readable by group or others are refused. With',
+    '--allow/--allow-file only the listed peers connect, each with its rights here: exec',
+    '(Peer.exec), anchors:write, registry:provide, pubsub:publish (messages from a peer without',
+    'it are dropped). Without a list every peer holding the key has every right.',
+    '',
     'Clients (ww ps, ww cluster ls, ww anchors, ww pub, ww sub, ww kill) find the host through',
     '$WW_HOME/host.json (WW_HOME defaults to ~/.ww), or --host ADDR / WW_HOST=ADDR. Anyone who',
     'can open the endpoint is this host\'s operator: the default unix socket is readable by',
-    'your user only; a TCP endpoint is open to every local user.',
+    'your user only; a TCP endpoint is open to every local user unless it asks for a token',
+    '(--token FILE; clients pass the same file with --token or $WW_TOKEN). Off loopback the',
+    'token is required.',
     '',
     'With --workers N the host\'s processes run on N worker threads, so CPU-bound guests use',
     'every core; a process stays on one worker for life (`ww ps` shows which). Guests see no',
@@ -59,6 +84,8 @@ export const host: Command = {
     '  ww host --listen /ip4/127.0.0.1/tcp/4001 --ui',
     '  ww host --workers auto',
     '  ww host --join /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… --rpc 127.0.0.1:7777',
+    '  ww key swarm --out ~/.ww/swarm.key && ww host --listen /ip4/0.0.0.0/tcp/4001 --swarm-key ~/.ww/swarm.key',
+    '  ww host --listen /ip4/0.0.0.0/tcp/4001 --swarm-key swarm.key --allow 12D3KooWA… --allow 12D3KooWB…=read',
   ].join('\n'),
   async run(args, io, signal) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`, 'ww host takes options only; see ww host --help')
@@ -76,16 +103,31 @@ export const host: Command = {
       if (!/\/p2p\/[^/]+$/.test(a)) throw new UsageError(`--join '${a}' does not name the host (/p2p/<id>)`, 'copy the address a host prints, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…')
     }
     const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
-    if (args.values.rpc !== undefined) parseRpcAddress(String(args.values.rpc))
+    const rpcAddress = args.values.rpc !== undefined ? parseRpcAddress(String(args.values.rpc)) : undefined
     if (args.values.ui !== undefined) parseRpcAddress(String(args.values.ui), '--ui')
     const workers = parseWorkers(args.values.workers)
     const home = wwHome(io.env)
+    // Everything below is checked before anything starts: a bad key is exit 2, nothing bound.
+    const trust = await trustOptions(args, io, { listen, join, home })
+    let token: { bytes: Uint8Array; file: string } | undefined
+    if (args.values.token !== undefined) {
+      if (rpcAddress?.kind !== 'tcp') throw new UsageError('--token is for a TCP endpoint (--rpc HOST:PORT)', 'the default unix socket is private to your user already')
+      const file = resolve(String(args.values.token))
+      token = { bytes: readToken(file), file }
+    }
+    if (rpcAddress?.kind === 'tcp' && !isLoopbackHost(rpcAddress.host) && token === undefined) {
+      throw new UsageError(
+        `--rpc ${String(args.values.rpc)} is reachable from other machines, and every client of the endpoint is this host's operator: it needs --token FILE`,
+        'make a token with `ww key token --out FILE`; clients pass it with --token FILE or WW_TOKEN=FILE',
+      )
+    }
 
     // Loaded here: libp2p and Binaryen are only for the command that runs a host.
     const { startHost } = await import('../host/node.js')
     const { serveUi } = await import('../ui/server.js')
     const h = await startHost({
-      listen, join, home, signal,
+      listen, join, home, signal, ...trust,
+      ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
       workers,
@@ -101,6 +143,7 @@ export const host: Command = {
         `  rpc   ${r.rpc}`,
         ...(r.workers ? [`  procs on ${r.workers} worker thread(s)`] : []),
         ...r.addresses.map((a) => `  p2p   ${a}`),
+        ...(r.cluster === 'libp2p' ? [`  trust ${trustLine(trust)}`] : []),
         ...(r.ui ? [`  ui    ${r.ui}`] : []),
         s.dim(`Clients find it through ${home}/host.json: try \`ww ps\`, \`ww cluster ls\`. Ctrl-C stops it.`),
       ].join('\n'))
@@ -126,6 +169,54 @@ export const host: Command = {
     emit('stopped', { id: h.cluster.id }, 'stopped')
     return 0
   },
+}
+
+/**
+ * The libp2p host's trust settings from the flags, each read and checked: the swarm key
+ * (--swarm-key or $WW_SWARM_KEY), the exposure rule (--open), the identity, the allow-list.
+ */
+async function trustOptions(args: ParsedArgs, io: Io, o: { listen: string[]; join: string[]; home: string }) {
+  const p2p = o.listen.length > 0 || o.join.length > 0
+  const flagged = (['swarm-key', 'open', 'identity', 'allow', 'allow-file'] as const).filter((f) => args.values[f] !== undefined)
+  if (!p2p) {
+    if (flagged.length > 0) throw new UsageError(`--${flagged[0]} is for a libp2p host`, 'add --listen MULTIADDR or --join MULTIADDR')
+    return {}
+  }
+  // Loaded here: @ww/host brings libp2p, only for the command that runs a host.
+  const h = await import('@ww/host')
+  const checked = <T>(f: () => T): T => {
+    try { return f() } catch (e) { if (e instanceof h.TrustConfigError) throw new UsageError(e.message); throw e }
+  }
+  const keyFile = args.values['swarm-key'] !== undefined ? String(args.values['swarm-key']) : io.env.WW_SWARM_KEY || undefined
+  const swarmKey = keyFile === undefined ? undefined : checked(() => h.readSwarmKey(keyFile))
+  const exposed = exposure([...o.listen, ...o.join], swarmKey !== undefined)
+  if (exposed.kind === 'exposed') {
+    if (args.values.open !== true) {
+      throw new UsageError(
+        `refusing to open ${exposed.address} without --swarm-key: it is reachable from other machines, and anyone who reaches it could join, run code and write anchors`,
+        'make a key with `ww key swarm --out swarm.key` and pass --swarm-key swarm.key (or WW_SWARM_KEY) on every host; --open runs an open cluster anyway',
+      )
+    }
+    io.stderr.write(`ww host: warning: --open: ${exposed.address} without a swarm key: any peer that reaches it can join this cluster, run processes and write anchors\n`)
+  }
+  const entries = [
+    ...list(args.values.allow).map((a) => checked(() => h.parseAllowEntry(a, '--allow'))),
+    ...(args.values['allow-file'] !== undefined ? checked(() => h.readAllowFile(String(args.values['allow-file']))) : []),
+  ]
+  const identityFile = args.values.identity !== undefined ? resolve(String(args.values.identity)) : join(o.home, 'identity.key')
+  const privateKey = await h.loadIdentity(identityFile, { create: true }).catch((e: unknown) => {
+    throw e instanceof h.TrustConfigError ? new UsageError(e.message) : e
+  })
+  return {
+    privateKey,
+    ...(swarmKey !== undefined ? { swarmKey } : {}),
+    ...(entries.length > 0 || args.values['allow-file'] !== undefined ? { allow: new Map(entries) } : {}),
+  }
+}
+
+function trustLine(t: { swarmKey?: unknown; allow?: ReadonlyMap<string, unknown> }): string {
+  const who = t.allow === undefined ? 'every peer with the key has every right' : `${t.allow.size} allowed peer(s), each with its rights`
+  return t.swarmKey !== undefined ? `private cluster (swarm key); ${who}` : `open cluster (no swarm key, loopback or --open); ${t.allow === undefined ? 'any peer' : who}`
 }
 
 /** --workers: N (0 = on the host's thread), or `auto` = one per core this process may use. */

@@ -18,4 +18,5 @@ export const commands: CommandEntry[] = [
   { name: 'anchors', load: async () => (await import('./anchors.js')).anchors },
   { name: 'pub', load: async () => (await import('./pubsub.js')).pub },
   { name: 'sub', load: async () => (await import('./pubsub.js')).sub },
+  { name: 'key', load: async () => (await import('./key.js')).key },
 ]

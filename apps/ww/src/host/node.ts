@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import {
   childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
-  type Cluster, type HostCapability, type HostRights, type ProcessStats, type StartSpec,
+  type AllowList, type Cluster, type HostCapability, type HostRights, type Libp2pClusterOptions, type ProcessStats, type StartSpec,
 } from '@ww/host'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
@@ -28,6 +28,14 @@ export interface HostOptions {
   home: string
   /** Worker threads to run processes on (default 0: all on this thread). */
   workers?: number
+  /** libp2p: the swarm key file's text (checked); only hosts holding it connect. */
+  swarmKey?: Uint8Array
+  /** libp2p: this host's identity (a stable peer id). */
+  privateKey?: Libp2pClusterOptions['privateKey']
+  /** libp2p: admit only these peers, with these rights. */
+  allow?: AllowList
+  /** The TCP endpoint's token (clients show it first), and the file it came from (for host.json). */
+  token?: { bytes: Uint8Array; file: string }
   /** Membership TTL for libp2p (ms). */
   ttlMs?: number
   /** How long to wait for the hosts named by `join` to appear in the view. */
@@ -78,6 +86,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         ...(o.listen?.length ? { listen: o.listen } : {}),
         bootstrap: o.join ?? [],
         ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
+        ...(o.swarmKey !== undefined ? { swarmKey: o.swarmKey } : {}),
+        ...(o.privateKey !== undefined ? { privateKey: o.privateKey } : {}),
+        ...(o.allow !== undefined ? { allow: o.allow } : {}),
       })
     } catch (e) {
       throw new HostStartError(`cannot start the libp2p host: ${(e as Error).message}`, { cause: e })
@@ -88,7 +99,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const cleanup: Array<() => Promise<void> | void> = [() => cluster.close()]
   const undo = async (): Promise<void> => { for (const f of cleanup.splice(0).reverse()) await f() }
   try {
-    if (o.join?.length) await waitForJoin(cluster, o.join, o.joinTimeoutMs ?? 15_000, say, o.signal)
+    if (o.join?.length) await waitForJoin(cluster, o.join, o.joinTimeoutMs ?? 15_000, say, o.signal, o.swarmKey !== undefined)
 
     const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput)
     const workers = o.workers ?? 0
@@ -122,7 +133,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         context: operatorContext(tree, identity, scope),
       })
       return { ...hc, close: (reason) => { scope.revoke(reason ?? 'client disconnected'); hc.close(reason) } }
-    })
+    }, o.token !== undefined && address.kind === 'tcp' ? { token: o.token.bytes } : {})
     cleanup.push(() => endpoint.close())
 
     const startedAt = Date.now()
@@ -132,6 +143,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         id: cluster.id,
         pid: process.pid,
         rpc: formatRpcAddress(endpoint.address),
+        ...(o.token !== undefined && address.kind === 'tcp' ? { token: o.token.file } : {}),
         ...extra,
         cluster: cluster.kind,
         workers: processes.workers,
@@ -206,7 +218,7 @@ function statsOf(c: ProcessCounters | undefined): ProcessStats | undefined {
 }
 
 /** Waits until the view holds the host behind each address joined through (bounded). */
-async function waitForJoin(cluster: Cluster, joined: string[], timeoutMs: number, say: (l: string) => void, signal?: AbortSignal): Promise<void> {
+async function waitForJoin(cluster: Cluster, joined: string[], timeoutMs: number, say: (l: string) => void, signal?: AbortSignal, keyed = false): Promise<void> {
   const wanted = joined.map((a) => /\/p2p\/([^/]+)$/.exec(a)?.[1]).filter((x): x is string => x !== undefined)
   say(`joining through ${joined.join(', ')}`)
   const seen = new Set<string>()
@@ -223,7 +235,7 @@ async function waitForJoin(cluster: Cluster, joined: string[], timeoutMs: number
       if (done()) finish()
     },
   })
-  const timer = setTimeout(() => fail(new HostStartError(`no answer from ${joined.join(', ')} within ${timeoutMs / 1000} s; is a host listening there?`)), timeoutMs)
+  const timer = setTimeout(() => fail(new HostStartError(`no answer from ${joined.join(', ')} within ${timeoutMs / 1000} s; is a host listening there${keyed ? ', with the same swarm key (and this host on its allow-list)?' : '?'}`)), timeoutMs)
   const onAbort = (): void => fail(new HostStartError('interrupted while joining'))
   signal?.addEventListener('abort', onAbort, { once: true })
   try {

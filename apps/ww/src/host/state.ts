@@ -13,6 +13,8 @@ export interface HostRecord {
   readonly pid: number
   /** Its RPC endpoint (formatRpcAddress). */
   readonly rpc: string
+  /** The token file its TCP endpoint asks for, if any (clients of this home use it). */
+  readonly token?: string
   /** Its web view, if served. */
   readonly ui?: string
   readonly cluster: 'embedded' | 'libp2p'

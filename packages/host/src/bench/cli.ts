@@ -6,13 +6,15 @@
 //   message; baseline: the same bytes over one raw libp2p stream A→B and A→C, one send
 //   per message. Pubsub sends the messages published within one tick as one signed
 //   gossipsub message (src/pubsub/batch.ts), so it can beat the unbatched baseline.
+// host.pubsub.libp2p.pnet: the same in a private network (swarm key: @libp2p/pnet's
+//   XSalsa20 under noise on every connection), baseline the raw streams of those hosts.
 // host.rpc: host-to-host Peer.ping over /ww/rpc/1.0.0 vs the same RpcConnection over
 //   plain TCP (src/bench/rpc.ts).
 // host.remote-spawn: spawn+wait of a tiny module on another host vs on this one
 //   (src/bench/remote-spawn.ts).
 import { EventEmitter } from 'node:events'
 import { measure, report } from '@ww/bench-kit'
-import { embeddedCluster, libp2pCluster, type Libp2pCluster } from '../index.js'
+import { embeddedCluster, generateSwarmKey, libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
 import { remoteSpawnBench } from './remote-spawn.js'
 import { rpcBench } from './rpc.js'
 
@@ -45,10 +47,10 @@ async function embedded(): Promise<void> {
   await c.close()
 }
 
-async function across(): Promise<void> {
-  const a = await libp2pCluster({})
-  const b = await libp2pCluster({ bootstrap: a.addresses() })
-  const c = await libp2pCluster({ bootstrap: a.addresses() })
+async function across(name: string, opts: Libp2pClusterOptions = {}): Promise<void> {
+  const a = await libp2pCluster(opts)
+  const b = await libp2pCluster({ ...opts, bootstrap: a.addresses() })
+  const c = await libp2pCluster({ ...opts, bootstrap: a.addresses() })
   const hosts: Libp2pCluster[] = [a, b, c]
   try {
     const SIZE = 256
@@ -94,9 +96,9 @@ async function across(): Promise<void> {
       },
     ], { iterations: 2000, runs: 5, warmup: 1 })
     report({
-      name: 'host.pubsub.libp2p', unit: 'msgs/s', samples: perSec(s.get('pubsub')!), higherIsBetter: true,
+      name, unit: 'msgs/s', samples: perSec(s.get('pubsub')!), higherIsBetter: true,
       baseline: { name: 'raw libp2p stream A→B,C', samples: perSec(s.get('raw')!) },
-      params: { bytes: SIZE, hosts: 3, subscribers: 2 },
+      params: { bytes: SIZE, hosts: 3, subscribers: 2, private: opts.swarmKey !== undefined },
     })
     for (const st of streams) await st.close()
   } finally {
@@ -104,7 +106,13 @@ async function across(): Promise<void> {
   }
 }
 
-await embedded()
-await across()
-await rpcBench()
-await remoteSpawnBench()
+// `node dist/bench/cli.js pubsub rpc` runs only those groups; no argument: all of them.
+const only = new Set(process.argv.slice(2))
+const run = (group: string): boolean => only.size === 0 || only.has(group)
+if (run('pubsub')) {
+  await embedded()
+  await across('host.pubsub.libp2p')
+  await across('host.pubsub.libp2p.pnet', { swarmKey: generateSwarmKey() })
+}
+if (run('rpc')) await rpcBench()
+if (run('remote-spawn')) await remoteSpawnBench()

@@ -10,6 +10,11 @@
 // - host.rpc.duplex: the RPC over the Node Duplex adapter (rpc.viaDuplex, the older path)
 //   instead of straight over the libp2p stream;
 // - host.rpc.link: the tuned hosts through PeerLink (bounded, typed errors);
+// - the stack options of issue 15, each with the default wire tuning, side by side:
+//   host.rpc.pnet (noise + yamux inside a private network: @libp2p/pnet's XSalsa20 under
+//   noise), host.rpc.tls (@libp2p/tls, TLS 1.3 in Node's crypto, instead of noise),
+//   host.rpc.mplex (@libp2p/mplex instead of yamux), host.rpc.tls.pnet (TLS in a private
+//   network) — so the default is picked by the numbers of one run;
 // - echo.tcp / echo.libp2p (params.layers of host.rpc): 104 bytes (a ping's Call frame)
 //   echoed over the plain socket and over a raw libp2p stream between the tuned hosts —
 //   no RPC, no Duplex — so the difference splits into libp2p stack, RPC and adapter.
@@ -23,7 +28,7 @@ import type { Stream } from '@libp2p/interface'
 import { measure, median, report, type BenchCase } from '@ww/bench-kit'
 import { peer } from '@ww/schema'
 import { connectStream } from '@ww/transport'
-import { libp2pCluster, peerServer, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
+import { generateSwarmKey, libp2pCluster, peerServer, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
 
 async function pair(opts: Libp2pClusterOptions): Promise<[Libp2pCluster, Libp2pCluster]> {
   const a = await libp2pCluster(opts)
@@ -73,8 +78,12 @@ export async function rpcBench(): Promise<void> {
     pair({ wire: { coalesceWrites: false, oneWritePerMessage: false, quietDecoder: false } }),
     pair({ wire: { oneWritePerMessage: false, quietDecoder: false } }),
     pair({ rpc: { viaDuplex: true } }),
+    pair({ swarmKey: generateSwarmKey(), encryption: 'noise', muxer: 'yamux' }),
+    pair({ encryption: 'tls', muxer: 'yamux' }),
+    pair({ encryption: 'noise', muxer: 'mplex' }),
+    pair({ swarmKey: generateSwarmKey(), encryption: 'tls', muxer: 'yamux' }),
   ])
-  const [[a, b], [c, d], [e, f], [g, h]] = hosts
+  const [[a, b], [c, d], [e, f], [g, h], [pn1, pn2], [tl1, tl2], [mx1, mx2], [tp1, tp2]] = hosts
   const echoServer = net.createServer((socket) => { socket.setNoDelay(true); socket.on('data', (d) => socket.write(d)) })
   const tcp = net.createServer((socket) => {
     socket.setNoDelay(true)
@@ -86,6 +95,12 @@ export async function rpcBench(): Promise<void> {
     const untuned = (await c.dialPeer(d.id, { timeoutMs: 10_000 })).peer
     const coalesced = (await e.dialPeer(f.id, { timeoutMs: 10_000 })).peer
     const duplex = (await g.dialPeer(h.id, { timeoutMs: 10_000 })).peer
+    const options = {
+      pnet: (await pn1.dialPeer(pn2.id, { timeoutMs: 10_000 })).peer,
+      tls: (await tl1.dialPeer(tl2.id, { timeoutMs: 10_000 })).peer,
+      mplex: (await mx1.dialPeer(mx2.id, { timeoutMs: 10_000 })).peer,
+      'tls.pnet': (await tp1.dialPeer(tp2.id, { timeoutMs: 10_000 })).peer,
+    }
     tcp.listen(0, '127.0.0.1')
     await once(tcp, 'listening')
     const addr = tcp.address() as net.AddressInfo
@@ -112,6 +127,7 @@ export async function rpcBench(): Promise<void> {
       timed('link', cpu, () => link.ping()),
       timed('echo.tcp', cpu, tcpEcho),
       timed('echo.libp2p', cpu, p2pEcho.ping),
+      ...Object.entries(options).map(([name, p]) => timed(name, cpu, () => p.ping())),
     ], { iterations: 5000, runs: 7, warmup: 2 })
     // Warmup runs are recorded too: keep the last `runs` CPU figures, as measure keeps its samples.
     const cpuUs = (name: string): number => Math.round(median(cpu.get(name)!.slice(-7)) * 10) / 10
@@ -139,12 +155,21 @@ export async function rpcBench(): Promise<void> {
       report({ name: 'host.rpc.duplex', unit: 'ns/op', samples: s.get('duplex')!, baseline,
         params: { ...common, rpc: 'viaDuplex (Node Duplex adapter)', cpuUsPerOp: cpuUs('duplex') } }),
     ]
+    const stacks = {
+      pnet: 'tcp+pnet+noise+yamux (private network)', tls: 'tcp+tls+yamux', mplex: 'tcp+noise+mplex', 'tls.pnet': 'tcp+pnet+tls+yamux (private network)',
+    }
+    for (const [name, transport] of Object.entries(stacks)) {
+      results.push(report({ name: `host.rpc.${name}`, unit: 'ns/op', samples: s.get(name)!, baseline,
+        params: { ...common, transport, wire: 'all on (default)', cpuUsPerOp: cpuUs(name) } }))
+    }
     const ratio = (x: { value: number; baseline?: { value: number } }): string => (x.value / x.baseline!.value).toFixed(2)
     const [r, linked, raw, gathered, viaDuplex] = results
     console.log(`host.rpc: libp2p is ${ratio(r!)}× plain TCP in wall time (target ≤ 1.5×), ${(cpuUs('libp2p') / cpuUs('tcp')).toFixed(2)}× in CPU per call ` +
       `(${cpuUs('libp2p')} vs ${cpuUs('tcp')} µs); through PeerLink ${ratio(linked!)}×; noise() untuned ${ratio(raw!)}× ` +
       `(${cpuUs('untuned')} µs CPU); coalescing only ${ratio(gathered!)}× (${cpuUs('coalesced')} µs CPU); ` +
       `over the Duplex adapter ${ratio(viaDuplex!)}× (${cpuUs('duplex')} µs CPU)`)
+    console.log(`host.rpc stacks (× plain TCP, wall; CPU µs per call): noise+yamux ${ratio(r!)}× (${cpuUs('libp2p')}), ` +
+      Object.keys(stacks).map((n, i) => `${stacks[n as keyof typeof stacks]} ${ratio(results[5 + i]!)}× (${cpuUs(n)})`).join(', '))
     console.log(`host.rpc layers (wall µs per round trip): echo tcp ${layers.echoTcpUs}, echo libp2p ${layers.echoLibp2pUs} ` +
       `(libp2p stack +${layers.libp2pStackUs}), RPC over tcp ${layers.rpcTcpUs} (RPC +${layers.rpcUs}), RPC over libp2p ${layers.rpcLibp2pUs} ` +
       `(adapter +${layers.adapterUs}); CPU µs ${JSON.stringify(layers.cpuUs)}`)

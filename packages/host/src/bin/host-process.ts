@@ -8,6 +8,7 @@ import { getInterfaceClient, setInterfaceClient } from 'capnp-ts'
 import { RemoteError } from '@ww/transport'
 import { createPair } from '@ww/transport'
 import { libp2pCluster } from '../cluster/libp2p.js'
+import { loadIdentity, parseAllowEntry, readSwarmKey } from '../cluster/trust.js'
 import { hostProcessTree } from '../exec/host-tree.js'
 import { tinyModule, tinyRuntime, type TinyBehaviour } from '../exec/tiny-runtime.js'
 import type { Subscription, Topic } from '../pubsub/types.js'
@@ -19,13 +20,23 @@ const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : undefined
 }
+/** Every value of a repeatable flag. */
+const args = (name: string): string[] => process.argv.flatMap((a, i) => (a === `--${name}` && i + 1 < process.argv.length ? [process.argv[i + 1]!] : []))
 const out = (o: unknown): void => { process.stdout.write(JSON.stringify(o) + '\n') }
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
+// Trust (cluster/trust.ts): --swarm-key FILE, --identity FILE, --allow PEERID[=RIGHTS] (repeatable).
+const swarmKeyFile = arg('swarm-key')
+const identityFile = arg('identity')
+const allowed = args('allow')
 const cluster = await libp2pCluster({
   bootstrap: (arg('bootstrap') ?? '').split(',').filter(Boolean),
   ttlMs: Number(arg('ttl') ?? 3000),
+  ...(arg('listen') !== undefined ? { listen: [arg('listen')!] } : {}),
+  ...(swarmKeyFile !== undefined ? { swarmKey: readSwarmKey(swarmKeyFile) } : {}),
+  ...(identityFile !== undefined ? { privateKey: await loadIdentity(identityFile, { create: true }) } : {}),
+  ...(allowed.length > 0 ? { allow: new Map(allowed.map((a) => parseAllowEntry(a))) } : {}),
 })
 // Processes run on tinyRuntime (this package's test runtime: WebAssembly, `_start`).
 const tree = hostProcessTree(cluster, tinyRuntime())
@@ -84,6 +95,9 @@ const handlers: Record<string, (r: Req) => Promise<unknown> | unknown> = {
     return v?.kind === 'bytes' ? dec.decode(v.bytes) : null
   },
   gaps: () => cluster.gaps(),
+  dropped: () => cluster.dropped(),
+  /** Peers with an open connection to this host. */
+  connected: () => [...new Set(cluster.libp2p.getConnections().map((c) => c.remotePeer.toString()))].sort(),
   // exec {module: {exit:n}|{park:true}|{trap:true}, where?, name?} → a handle number
   exec: async (r) => {
     const bytes = tinyModule(r.module as TinyBehaviour)

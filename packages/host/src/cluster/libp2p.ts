@@ -1,10 +1,13 @@
 import './polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -22,6 +25,7 @@ import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
 import { tunedEncrypter, type WireOptions } from './noise-wire.js'
 import { Reorder } from './reorder.js'
+import { NO_RIGHTS, parseSwarmKey, rightsUnder, type AllowList, type PeerRight } from './trust.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
 
@@ -43,7 +47,23 @@ export interface Libp2pClusterOptions {
    * gossipsub message, of at most this many messages / payload bytes. Default 512 / 64 KiB.
    */
   pubsubBatch?: Partial<BatchLimits>
+  /** The host's identity (trust.ts: loadIdentity); default a new key, a new peer id, each start. */
   privateKey?: PrivateKey
+  /**
+   * A private network (@libp2p/pnet): the swarm key file's text (trust.ts: readSwarmKey).
+   * Only peers holding the same key complete a connection. Default: none (any peer that
+   * reaches the port may connect — keep such a host on loopback).
+   */
+  swarmKey?: Uint8Array | string
+  /**
+   * Admits only these peers (a libp2p connection gater, both directions), each with its
+   * rights on this host (trust.ts). Default: every peer that connects, with all rights.
+   */
+  allow?: AllowList
+  /** Connection encryption. Default 'noise' (host.rpc bench: see src/bench/rpc.ts). Hosts must agree. */
+  encryption?: 'noise' | 'tls'
+  /** Stream multiplexer. Default 'yamux'. Hosts must agree. */
+  muxer?: 'yamux' | 'mplex'
   /**
    * Gather what the muxer sends in one tick into one encrypted message and socket write
    * (src/cluster/coalesce.ts). Default true.
@@ -73,6 +93,12 @@ export interface Libp2pCluster extends Cluster {
   readonly rpc: PeerRpc
   /** The Peer link to `host`: one per host, reused; closed when the host leaves. */
   dialPeer(host: string, opts?: CallOptions): Promise<PeerLink>
+  /** Gossipsub messages its validators dropped: authors not admitted, unknown, or without the right. */
+  dropped(): number
+  /** Whether it runs a private network (a swarm key). */
+  readonly private: boolean
+  /** What `peer` may do on this host (empty for a peer the allow-list does not admit). */
+  rightsOf(peer: string): ReadonlySet<PeerRight>
 }
 
 const enc = new TextEncoder()
@@ -86,13 +112,25 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(ttlMs / 3))
   const windowMs = opts.reorderWindowMs ?? 2000
   const onError = opts.onError ?? (() => {})
+  const allow = opts.allow
+  const admitted = (peer: string): boolean => rightsUnder(allow, peer) !== undefined
+  const rightsOf = (peer: string): ReadonlySet<PeerRight> => rightsUnder(allow, peer) ?? NO_RIGHTS
+  // A peer the allow-list does not name is dropped once its id is authenticated, whoever dialled.
+  const gater: ConnectionGater | undefined = allow === undefined ? undefined : {
+    denyInboundEncryptedConnection: (peer) => !admitted(peer.toString()),
+    denyOutboundEncryptedConnection: (peer) => !admitted(peer.toString()),
+  }
+  const swarmKey = opts.swarmKey === undefined ? undefined : parseSwarmKey(opts.swarmKey)
+  const wire = { ...opts.wire, ...(opts.coalesceWrites === false ? { coalesceWrites: false } : {}) }
   const node = await createLibp2p({
     ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
     addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    // Frames yamux sends in one tick leave as one noise message and socket write (noise-wire.ts).
-    connectionEncrypters: [tunedEncrypter(noise(), { ...opts.wire, ...(opts.coalesceWrites === false ? { coalesceWrites: false } : {}) })],
-    streamMuxers: [yamux()],
+    ...(swarmKey ? { connectionProtector: preSharedKey({ psk: swarmKey }) } : {}),
+    ...(gater ? { connectionGater: gater } : {}),
+    // Frames the muxer sends in one tick leave as one encrypted message and socket write (noise-wire.ts).
+    connectionEncrypters: [tunedEncrypter(opts.encryption === 'tls' ? tls() : noise(), wire)],
+    streamMuxers: [opts.muxer === 'mplex' ? mplex() : yamux()],
     services: {
       identify: identify(),
       ping: ping(),
@@ -124,6 +162,23 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   gs.addEventListener('subscription-change', (e) => {
     for (const s of e.detail.subscriptions) for (const cb of peerWatchers.get(s.topic) ?? []) cb()
   })
+  // Gossipsub validators: a message is dropped (and not relayed) unless its author may send
+  // it here. The author is at fault when it handed us the message itself (Reject: gossipsub
+  // scores it down); a relay passing it on is not (Ignore).
+  let dropped = 0
+  const validate = (topic: string, ok: (from: string, data: Uint8Array) => boolean): void => {
+    gs.topicValidators.set(topic, (source, m) => {
+      if (m.type !== 'signed') { dropped++; return TopicValidatorResult.Reject }
+      const from = m.from.toString()
+      if (from === id || ok(from, m.data)) return TopicValidatorResult.Accept
+      dropped++
+      return source.equals(m.from) ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+    })
+  }
+  // In the view, or connected to us (past the swarm key and the gater) and not yet heard.
+  const known = (peer: string): boolean =>
+    view.get(peer) !== undefined || node.getConnections().some((c) => c.remotePeer.toString() === peer)
+  const mayPublish = (from: string): boolean => known(from) && rightsOf(from).has('pubsub:publish')
   const gsPublish = (topic: string, data: Uint8Array): void => {
     gs.publish(topic, data).catch(onError)
   }
@@ -144,6 +199,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     join(topic, deliver) {
       const per = new Map<string, Reorder>()
       reorders.set(topic, per)
+      validate(topicPrefix + topic, mayPublish)
       subscribeRaw(topicPrefix + topic, (from, data) => {
         const entries = decodeBatch(data)
         if (!entries) return
@@ -158,6 +214,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       batchers.get(topic)?.close()
       batchers.delete(topic)
       handlers.delete(topicPrefix + topic)
+      gs.topicValidators.delete(topicPrefix + topic)
       gs.unsubscribe(topicPrefix + topic)
     },
     publish(topic, seq, data) {
@@ -180,6 +237,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
 
   // --- registry over its own topic.
   const regTopic = `/${ns}/registry`
+  // Announcements (kind 1, registry-wire.ts) need registry:provide; queries only admission.
+  validate(regTopic, (from, data) => admitted(from) && (data[0] !== 1 || rightsOf(from).has('registry:provide')))
   const channel: ControlChannel = {
     publish: (data) => gsPublish(regTopic, data),
     onMessage: (cb) => subscribeRaw(regTopic, cb),
@@ -188,6 +247,8 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
 
   // --- membership: heartbeats on the cluster topic, plus connection events.
   const clusterTopic = `/${ns}/cluster`
+  // Membership: only admitted hosts enter the view, even when relayed by one that is.
+  validate(clusterTopic, admitted)
   const beat = (): void => {
     const b: Beat = { t: 'hb', addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
     gsPublish(clusterTopic, enc.encode(JSON.stringify(b)))
@@ -233,10 +294,20 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     for (const a of bootstrap) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
   }
   dialBootstrap()
+  // A bootstrap host that names its peer id and is not connected now is dialled again each
+  // period: with a stable identity (trust.ts) a restarted host comes back under the same id
+  // and address, and its peers find it even while connected to others.
+  const redialBootstrap = (): void => {
+    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
+    for (const a of bootstrap) {
+      const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1]
+      if (connected.size === 0 || (peer !== undefined && !connected.has(peer))) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
+    }
+  }
 
   const hb = setInterval(() => {
     beat()
-    if (bootstrap.length > 0 && node.getConnections().length === 0) dialBootstrap()
+    if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
   const sweep = setInterval(() => view.sweep(), Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
   hb.unref()
@@ -266,6 +337,9 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       return n
     },
     get rpc() { return rpc },
+    dropped: () => dropped,
+    private: swarmKey !== undefined,
+    rightsOf,
     dialPeer: (host, o) => rpc.dialPeer(host, o),
     async close() {
       if (closed) return
@@ -287,7 +361,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     [Symbol.asyncDispose]: () => cluster.close(),
   }
   // Host-to-host RPC hook: serve /ww/rpc/1.0.0.
-  rpc = new PeerRpc(cluster, node, { onError, ...opts.rpc })
+  rpc = new PeerRpc(cluster, node, { onError, ...opts.rpc, rightsOf: (peer) => rightsUnder(allow, peer) })
   await rpc.start()
   return cluster
 }

@@ -11,8 +11,9 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { cluster as capCluster, peer, anchor } from '@ww/schema'
 import { connectStream, ConnectionClosedError, RemoteError, type RpcConnection, type RpcConnectionOptions } from '@ww/transport'
+import { ALL_RIGHTS, type PeerRight } from '../cluster/trust.js'
 import type { Cluster } from '../cluster/types.js'
-import { ClosedError, HostUnreachableError, InvalidArgumentError, TimeoutError, isHostError } from '../errors.js'
+import { CapDeniedError, ClosedError, HostUnreachableError, InvalidArgumentError, TimeoutError, isHostError } from '../errors.js'
 import type { HostId } from '../pubsub/types.js'
 import { bounded, type CallOptions } from '../util/abort.js'
 import { Deadlines } from '../util/deadlines.js'
@@ -37,6 +38,11 @@ export interface PeerRpcOptions {
    * libp2p stream (rpc-stream.ts) — the older path, kept to measure the difference. Default false.
    */
   viaDuplex?: boolean
+  /**
+   * What a calling host may do here (cluster/trust.ts); `undefined`: not admitted, its
+   * streams are refused. Default: every right for every caller.
+   */
+  rightsOf?: (peer: string) => ReadonlySet<PeerRight> | undefined
   onError?: (e: unknown) => void
 }
 
@@ -159,7 +165,7 @@ export class PeerLink {
 export class PeerRpc implements RemoteSpawner {
   readonly #cluster: Cluster
   readonly #node: Libp2p
-  readonly #opts: Required<Omit<PeerRpcOptions, 'onError'>> & { onError: (e: unknown) => void }
+  readonly #opts: Required<Omit<PeerRpcOptions, 'onError' | 'rightsOf'>> & Pick<Required<PeerRpcOptions>, 'onError' | 'rightsOf'>
   readonly #links = new Map<HostId, Promise<PeerLink>>()
   /** The same links once open, for callers that must not wait a turn (registry forwarders). */
   readonly #ready = new Map<HostId, PeerLink>()
@@ -176,6 +182,7 @@ export class PeerRpc implements RemoteSpawner {
     this.#opts = {
       callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000,
       viaDuplex: opts.viaDuplex ?? false, onError: opts.onError ?? (() => {}),
+      rightsOf: opts.rightsOf ?? (() => ALL_RIGHTS),
     }
   }
 
@@ -218,8 +225,12 @@ export class PeerRpc implements RemoteSpawner {
 
   #serve(stream: Stream, caller: string): void {
     if (this.#closed) { stream.abort(new ClosedError('host rpc')); return }
+    // The gater keeps such peers out; this holds if a connection got here another way.
+    const rights = this.#opts.rightsOf(caller)
+    if (rights === undefined) { stream.abort(new CapDeniedError(`${PEER_PROTOCOL} from ${caller}: not on this host's allow-list`)); return }
     const layer = this
     const ps = peerServer(this.#cluster, caller, {
+      rights,
       get tree() { return layer.#tree },
       fetchBytecode: (cid) => this.#fetchBytecode(caller, cid),
     })

@@ -4,6 +4,7 @@
 
 import { peer } from '@ww/schema'
 import { setInterfaceClient } from 'capnp-ts'
+import { ALL_RIGHTS, type PeerRight } from '../cluster/trust.js'
 import type { Cluster } from '../cluster/types.js'
 import type { ProcessTree } from '../exec/process-tree.js'
 import type { ProcessHandle, SpawnRequest } from '../exec/types.js'
@@ -27,6 +28,8 @@ export interface PeerServer {
 }
 
 export interface PeerServices {
+  /** What the caller may do here (cluster/trust.ts). Default: everything. */
+  rights?: ReadonlySet<PeerRight>
   /** The tree Peer.exec spawns into; without one exec is ERR_CAP_DENIED. */
   tree?: ProcessTree
   /** Fetches a module this host lacks from the caller (Peer.bytecode on the caller). */
@@ -37,6 +40,7 @@ export interface PeerServices {
 export function peerServer(cluster: Cluster, caller: string, services: PeerServices = {}): PeerServer {
   const scope = new Scope()
   const spawned = new Set<ProcessHandle>()
+  const rights = services.rights ?? ALL_RIGHTS
   const server = new peer.Peer.Server(guard(scope, 'peer', {
     ping() {},
     info(_p, r) {
@@ -46,12 +50,15 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
     },
     anchors(_p, r) {
       // This host's own subtree, named by its absolute path in the cluster tree.
-      r.setRoot(anchorServer({ core: cluster.local.walk(''), scope, prefix: cluster.id }))
+      // Without anchors:write, a read-only view (set and compareAndSet are ERR_CAP_DENIED).
+      const root = cluster.local.walk('')
+      r.setRoot(anchorServer({ core: rights.has('anchors:write') ? root : root.readOnly(), scope, prefix: cluster.id }))
     },
     // Its caps are the call's, released when it settles (refused: at once); the tree holds its own of a child's.
     exec: async (p: peer.Peer_exec$Params, r: peer.Peer_exec$Results) => {
       const tree = services.tree
       if (tree === undefined) throw denied(`Peer.exec from ${caller}: this host runs no processes`)
+      if (!rights.has('exec')) throw denied(`Peer.exec from ${caller}: that host lacks the right exec here`)
       // The caller vouches for its own processes only: noise authenticated `caller`.
       const parentRef = p.getParent()
       if (parentRef.getHost() !== caller) throw denied(`Peer.exec: parent ${parentRef.getHost()} is not the calling host ${caller}`)
