@@ -102,7 +102,8 @@ export class ProcessHandle {
    * message carries a capability to that process's mailbox.
    */
   send(data: Uint8Array | Message, opts: SendOptions = {}): Promise<void> {
-    const m = withCap(this.#core, data, 0, opts.cap)
+    let m: Message
+    try { m = withCap(this.#core, data, 0, opts.cap) } catch (e) { return Promise.reject(e) }
     if (this.proc.status) return Promise.reject(new ProcessExitedError(this.pid))
     if (opts.signal?.aborted) return Promise.reject(new AbortedError(`send to ${this.pid}`, { cause: opts.signal.reason }))
     const r = this.#core.deliver(this.proc, m, true) as Promise<void>
@@ -170,7 +171,8 @@ export class NativeProcess extends ProcessHandle {
    * answer it); waits for room. With `cap`, the message carries that mailbox capability.
    */
   sendTo(target: ProcessHandle, data: Uint8Array | Message, opts: Pick<SendOptions, 'cap'> = {}): Promise<void> {
-    const m = withCap(this.#core2, data, this.pid, opts.cap)
+    let m: Message
+    try { m = withCap(this.#core2, data, this.pid, opts.cap) } catch (e) { return Promise.reject(e) }
     const to = this.#core2.procOf(target)
     if (to.status) return Promise.reject(new ProcessExitedError(to.pid))
     this.proc.sent++
