@@ -43,25 +43,12 @@ const PARENT = `(module ${G.PRELUDE}
     (drop (call $recv (i32.const 4096) (i32.const 16)))
     (i32.add (i32.mul (local.get $h) (i32.const 10)) (i32.add (i32.const 1) (call $parent)))))`
 
-/**
- * Introducer: takes the capability of its first message (b) and of its second (c), then
- * sends [42] to c carrying b; exits with that result * 1000 + b * 10 + c.
- */
-const INTRODUCER = `(module ${G.PRELUDE}
-  (func (export "ww_main") (result i32) (local $b i32) (local $c i32)
+/** Keeps the capability its first message carries; passes its second message's bytes there; exits with the result * 10 + the handle. */
+const KEEPER = `(module ${G.PRELUDE}
+  (func (export "ww_main") (result i32) (local $h i32) (local $n i32)
     (drop (call $recv (i32.const 4096) (i32.const 16)))
-    (local.set $b (call $cap))
-    (drop (call $recv (i32.const 4096) (i32.const 16)))
-    (local.set $c (call $cap))
-    (i32.store8 (i32.const 8192) (i32.const 42))
-    (i32.add (i32.mul (call $send_cap (local.get $c) (i32.const 8192) (i32.const 1) (local.get $b)) (i32.const 1000))
-      (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c)))))`
-
-/** Relay: passes its first message's bytes on to the capability that message carries; exits with the result * 10 + that handle. */
-const RELAY = `(module ${G.PRELUDE}
-  (func (export "ww_main") (result i32) (local $n i32) (local $h i32)
-    (local.set $n (call $recv (i32.const 4096) (i32.const 16)))
     (local.set $h (call $cap))
+    (local.set $n (call $recv (i32.const 4096) (i32.const 16)))
     (i32.add (i32.mul (call $send (local.get $h) (i32.const 4096) (local.get $n)) (i32.const 10)) (local.get $h))))`
 
 /** Drops the capability its first message carries, then tries it: exits with drop * 100 + send * 10 + drop again. */
@@ -131,14 +118,28 @@ test('parent and child reach each other through the tree; the parent answers on 
 
 test('a capability passed in a message lands in the receiver\'s own table and reaches what it names', async () => {
   const b = s.spawn(await mod(G.EXIT_WITH_FIRST_BYTE), { name: 'b' })
-  const c = s.spawn(await mod(RELAY), { name: 'c' })
-  const a = s.spawn(await mod(INTRODUCER), { name: 'a' })
+  const c = s.spawn(await mod(G.RELAY), { name: 'c' })
+  const a = s.spawn(await mod(G.INTRODUCER), { name: 'a' })
   await a.send(new Uint8Array(1), { cap: b })
   await a.send(new Uint8Array(1), { cap: c })
   // a held b as 0 and c as 1; c, which held nothing, got b as its handle 0 and wrote to it.
   expect(await a.wait()).toEqual({ kind: 'exited', code: 1 })
   expect(await c.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(await b.wait()).toEqual({ kind: 'exited', code: 42 })
+})
+
+test('handles outlive hibernation: a process woken by a message sends on the one it held', async () => {
+  await using hs = new Scheduler()
+  const target = hs.spawnNative()
+  const keeper = hs.spawn(await hs.compile(await G.wat(KEEPER)))
+  await keeper.send(new Uint8Array(1), { cap: target })
+  await idle(keeper)
+  while (!hs.hibernate(keeper)) await new Promise((r) => setImmediate(r)) // parked in its second recv
+  expect(keeper.info().hibernatedBytes).toBeGreaterThan(0)
+  await keeper.send(new Uint8Array([6, 7]))
+  expect(await keeper.wait()).toEqual({ kind: 'exited', code: 0 })
+  const m = await target.receive()
+  expect([[...m.bytes], m.from]).toEqual([[6, 7], keeper.pid])
 })
 
 test('a dropped handle is no capability any more', async () => {

@@ -149,6 +149,27 @@ export const PINGER = `(module ${PRELUDE}
     (drop (call $send (local.get $peer) (i32.const 4104) (i32.const 0)))
     (i32.const 0)))`
 
+/**
+ * Introducer: takes the capability of its first message (b) and of its second (c), then
+ * sends [42] to c carrying b; exits with that result * 1000 + b * 10 + c.
+ */
+export const INTRODUCER = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $b i32) (local $c i32)
+    (drop (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $b (call $cap))
+    (drop (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $c (call $cap))
+    (i32.store8 (i32.const 8192) (i32.const 42))
+    (i32.add (i32.mul (call $send_cap (local.get $c) (i32.const 8192) (i32.const 1) (local.get $b)) (i32.const 1000))
+      (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c)))))`
+
+/** Relay: passes its first message's bytes on to the capability that message carries; exits with the result * 10 + that handle. */
+export const RELAY = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $n i32) (local $h i32)
+    (local.set $n (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $h (call $cap))
+    (i32.add (i32.mul (call $send (local.get $h) (i32.const 4096) (local.get $n)) (i32.const 10)) (local.get $h))))`
+
 /** Compute kernels for the metering benchmark: a sieve (loops, memory) and recursive fib (calls). */
 export const KERNELS = `(module
   (memory (export "memory") 2)

@@ -77,6 +77,18 @@ test('messages go between processes on different workers: a token around a ring,
   expect(await echo.wait()).toEqual({ kind: 'exited', code: 500 }) // 500 echoes back to the sender on the other worker
 })
 
+test('a guest passes a capability to a guest on another worker, which uses it to reach a third back on the first', async () => {
+  const b = await pool.spawn(await pool.compile(await G.wat(G.EXIT_WITH_FIRST_BYTE)), { worker: 0 })
+  const c = await pool.spawn(await pool.compile(await G.wat(G.RELAY)), { worker: 1 })
+  const a = await pool.spawn(await pool.compile(await G.wat(G.INTRODUCER)), { worker: 0 })
+  await a.send(u32(0), { cap: b })
+  await a.send(u32(0), { cap: c })
+  // a holds b as 0 and c as 1 and sends [42] to c carrying b; c (holding nothing before) writes it to b, its handle 0.
+  expect(await a.wait()).toEqual({ kind: 'exited', code: 1 })
+  expect(await c.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(await b.wait()).toEqual({ kind: 'exited', code: 42 })
+})
+
 test('1,000 processes over both workers pass a token around a ring: every hop crosses workers, none is copied', async () => {
   const n = 1000
   const ring = await pool.compile(await G.wat(G.RING))
