@@ -29,6 +29,8 @@ export interface ProcessInfo {
   readonly mailbox: number
   readonly sent: number
   readonly received: number
+  /** Mailbox capabilities it holds (its handle table; 0 for native processes and once ended). */
+  readonly handles: number
   /** Cap'n Proto RPC frames it sent to the host (in) and was handed (out), through its transport. */
   readonly framesIn: number
   readonly framesOut: number

@@ -48,7 +48,8 @@ describe('lifecycle', () => {
     expect([...reply.bytes]).toEqual([1, 2, 3])
     expect(reply.from).toBe(echo.pid)
     const row = s.ps().find((r) => r.pid === echo.pid)!
-    expect(row).toMatchObject({ parent: probe.pid, name: 'echo', kind: 'wasm', state: 'waiting', sent: 1, received: 1, memoryBytes: 65536 })
+    // One handle: its parent's mailbox, which is also the way back to the probe that wrote.
+    expect(row).toMatchObject({ parent: probe.pid, name: 'echo', kind: 'wasm', state: 'waiting', sent: 1, received: 1, handles: 1, memoryBytes: 65536 })
     expect(row.fuel).toBeGreaterThan(0)
     expect(row.slices).toBeGreaterThanOrEqual(1)
     await probe.sendTo(echo, new Uint8Array(0))

@@ -611,7 +611,7 @@ export class Scheduler implements ImportHost {
       cpuMs: p.cpuMs, fuel: p.fuelNow(), slices: p.slices,
       memoryBytes: p.status ? 0 : (p.memory?.buffer.byteLength ?? 0),
       hibernatedBytes: p.snapshot?.bytes,
-      mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received,
+      mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received, handles: p.handles.size,
       framesIn: ext?.framesIn ?? 0, framesOut: ext?.framesOut ?? 0,
       denials: { ...ext?.denials, ...p.denials },
       extension: ext?.counters,
