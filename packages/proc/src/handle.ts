@@ -29,6 +29,8 @@ export interface ProcessInfo {
   readonly mailbox: number
   readonly sent: number
   readonly received: number
+  /** Mailbox capabilities it holds (its handle table; 0 for native processes and once ended). */
+  readonly handles: number
   /** Cap'n Proto RPC frames it sent to the host (in) and was handed (out), through its transport. */
   readonly framesIn: number
   readonly framesOut: number
@@ -41,6 +43,15 @@ export interface ProcessInfo {
 }
 
 export interface WaitOptions { signal?: AbortSignal }
+
+export interface SendOptions extends WaitOptions {
+  /**
+   * A mailbox capability to pass with the message: the receiver (a guest: `ww_proc.cap`)
+   * gets a handle to `cap`'s mailbox in its own table. Holding a handle is what lets the
+   * caller pass it on.
+   */
+  cap?: ProcessHandle
+}
 
 /** What handles ask of the scheduler (internal). */
 export interface Core {
@@ -89,10 +100,12 @@ export class ProcessHandle {
 
   /**
    * Sends from the host (sender pid 0). `bytes` are copied once; a Message is delivered
-   * as is (no copy). Waits while the mailbox is full (backpressure).
+   * as is (no copy). Waits while the mailbox is full (backpressure). With `cap`, the
+   * message carries a capability to that process's mailbox.
    */
-  send(data: Uint8Array | Message, opts: WaitOptions = {}): Promise<void> {
-    const m = data instanceof Message ? data : Message.copyOf(data, 0)
+  send(data: Uint8Array | Message, opts: SendOptions = {}): Promise<void> {
+    let m: Message
+    try { m = withCap(this.#core, data, 0, opts.cap) } catch (e) { return Promise.reject(e) }
     if (this.proc.status) return Promise.reject(new ProcessExitedError(this.pid))
     if (opts.signal?.aborted) return Promise.reject(new AbortedError(`send to ${this.pid}`, { cause: opts.signal.reason }))
     const r = this.#core.deliver(this.proc, m, true) as Promise<void>
@@ -106,8 +119,8 @@ export class ProcessHandle {
   }
 
   /** Sends without waiting; throws MailboxFullError when the mailbox is full. */
-  trySend(data: Uint8Array | Message): void {
-    const m = data instanceof Message ? data : Message.copyOf(data, 0)
+  trySend(data: Uint8Array | Message, opts: Pick<SendOptions, 'cap'> = {}): void {
+    const m = withCap(this.#core, data, 0, opts.cap)
     if (this.proc.status) throw new ProcessExitedError(this.pid)
     if (!this.#core.deliver(this.proc, m, false)) throw new MailboxFullError(this.pid)
   }
@@ -155,9 +168,13 @@ export class NativeProcess extends ProcessHandle {
     }
   }
 
-  /** Sends as this process (the receiver sees this pid as sender); waits for room. */
-  sendTo(target: ProcessHandle, data: Uint8Array | Message): Promise<void> {
-    const m = data instanceof Message ? data : Message.copyOf(data, this.pid)
+  /**
+   * Sends as this process (the receiver sees this pid as sender, and a guest receiver can
+   * answer it); waits for room. With `cap`, the message carries that mailbox capability.
+   */
+  sendTo(target: ProcessHandle, data: Uint8Array | Message, opts: Pick<SendOptions, 'cap'> = {}): Promise<void> {
+    let m: Message
+    try { m = withCap(this.#core2, data, this.pid, opts.cap) } catch (e) { return Promise.reject(e) }
     const to = this.#core2.procOf(target)
     if (to.status) return Promise.reject(new ProcessExitedError(to.pid))
     this.proc.sent++
@@ -168,6 +185,13 @@ export class NativeProcess extends ProcessHandle {
   exit(status: ExitStatus = { kind: 'exited', code: 0 }): void {
     this.#core2.kill(this.proc, status)
   }
+}
+
+/** `data` as a Message from `from`, carrying `cap`'s mailbox (a handle of this scheduler) if given. */
+function withCap(core: Core, data: Uint8Array | Message, from: Pid, cap: ProcessHandle | undefined): Message {
+  const c = cap === undefined ? 0 : core.procOf(cap).pid
+  if (data instanceof Message) return c === 0 ? data : data.withCap(c)
+  return Message.copyOf(data, from, undefined, c)
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -26,7 +26,8 @@ export {
 export {
   hostConnection, type HostConnectionOptions, type HostConnectionPlugin, type HostPart, type Bootstrap, type BootstrapFactory,
 } from './compose/host.js'
-export { ProcessHandle, NativeProcess, type ProcessInfo, type ProcessState, type WaitOptions } from './handle.js'
+export { ProcessHandle, NativeProcess, type ProcessInfo, type ProcessState, type WaitOptions, type SendOptions } from './handle.js'
+export { PROC_ERRNO, MAX_HANDLES } from './internal/handles.js'
 export { Message, type MessageKind } from './message.js'
 export { Supervisor, type SupervisorOptions, type ChildSpec, type RestartPolicy } from './supervisor.js'
 export { procRuntime, type ProcRuntimeOptions, type ProcRuntime, type ProcRunningProcess } from './runtime.js'

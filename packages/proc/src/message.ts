@@ -14,32 +14,43 @@ export class Message {
   readonly from: Pid
   /** For `down`/`exit` notices: how `from` ended. */
   readonly status: ExitStatus | undefined
+  /**
+   * The mailbox capability it carries (the pid of that process; 0: none). A guest that
+   * receives it gets a handle to that mailbox in its own table (`ww_proc.cap`).
+   */
+  readonly cap: Pid
   readonly #bytes: Uint8Array
 
-  private constructor(kind: MessageKind, from: Pid, bytes: Uint8Array, status?: ExitStatus) {
+  private constructor(kind: MessageKind, from: Pid, bytes: Uint8Array, status?: ExitStatus, cap: Pid = 0) {
     this.kind = kind
     this.from = from
     this.#bytes = bytes
     this.status = status
+    this.cap = cap
   }
 
   /**
    * Takes custody of a copy of `src` (the only copy ever made of it on the host), in a
    * heap buffer of its own, or in what `alloc` gives (e.g. shared memory).
    */
-  static copyOf(src: Uint8Array, from: Pid = 0, alloc?: (n: number) => Uint8Array): Message {
-    if (alloc === undefined) return new Message('user', from, src.slice())
+  static copyOf(src: Uint8Array, from: Pid = 0, alloc?: (n: number) => Uint8Array, cap: Pid = 0): Message {
+    if (alloc === undefined) return new Message('user', from, src.slice(), undefined, cap)
     const bytes = alloc(src.byteLength)
     bytes.set(src)
-    return new Message('user', from, bytes)
+    return new Message('user', from, bytes, undefined, cap)
   }
 
   /**
    * Wraps bytes already in host custody without copying them: the one copy out of a
    * sender was made elsewhere (on another worker thread) and nobody writes them again.
    */
-  static adopt(bytes: Uint8Array, from: Pid, kind: MessageKind = 'user', status?: ExitStatus): Message {
-    return new Message(kind, from, bytes, status)
+  static adopt(bytes: Uint8Array, from: Pid, kind: MessageKind = 'user', status?: ExitStatus, cap: Pid = 0): Message {
+    return new Message(kind, from, bytes, status, cap)
+  }
+
+  /** The same bytes (no copy), from the same sender, carrying the capability to `cap`'s mailbox. */
+  withCap(cap: Pid): Message {
+    return new Message(this.kind, this.from, this.#bytes, this.status, cap)
   }
 
   /** A scheduler notice that `from` ended with `status` (payload: the status as JSON). */

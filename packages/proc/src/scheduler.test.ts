@@ -48,7 +48,8 @@ describe('lifecycle', () => {
     expect([...reply.bytes]).toEqual([1, 2, 3])
     expect(reply.from).toBe(echo.pid)
     const row = s.ps().find((r) => r.pid === echo.pid)!
-    expect(row).toMatchObject({ parent: probe.pid, name: 'echo', kind: 'wasm', state: 'waiting', sent: 1, received: 1, memoryBytes: 65536 })
+    // One handle: its parent's mailbox, which is also the way back to the probe that wrote.
+    expect(row).toMatchObject({ parent: probe.pid, name: 'echo', kind: 'wasm', state: 'waiting', sent: 1, received: 1, handles: 1, memoryBytes: 65536 })
     expect(row.fuel).toBeGreaterThan(0)
     expect(row.slices).toBeGreaterThanOrEqual(1)
     await probe.sendTo(echo, new Uint8Array(0))
@@ -146,16 +147,21 @@ describe('limits', () => {
 })
 
 describe('monitors and links', () => {
-  test('a monitor learns the reason; a guest watcher sees kind and sender', async () => {
+  test('a monitor learns the reason; a guest watcher sees the kind, and the sender as the handle it holds (or none)', async () => {
     const host = s.spawnNative()
     const watcher = s.spawn(await mod(G.WATCHER))
-    const victim = s.spawn(await mod(G.TRAP))
-    watcher.monitor(victim)
-    host.monitor(victim)
+    const holder = s.spawn(await mod(G.WATCHER))
+    const victim = s.spawn(await mod(G.SPIN))
+    await holder.send(new Uint8Array(1), { cap: victim }) // its handle 0: the victim's mailbox
+    for (const w of [watcher, holder, host]) w.monitor(victim)
+    await victim.kill()
     const down = await host.receive()
-    expect(down).toMatchObject({ kind: 'down', from: victim.pid, status: { kind: 'trapped', code: 'ERR_GUEST_TRAP' } })
-    expect(JSON.parse(down.text())).toMatchObject({ kind: 'trapped' })
-    expect(await watcher.wait()).toEqual({ kind: 'exited', code: 1000 + victim.pid })
+    expect(down).toMatchObject({ kind: 'down', from: victim.pid, status: { kind: 'killed' } })
+    expect(JSON.parse(down.text())).toMatchObject({ kind: 'killed' })
+    // WATCHER exits with kind * 1000 + 1 + sender: a notice grants no handle to a watcher
+    // that held none (sender -1), and names the one a holder has (0).
+    expect(await watcher.wait()).toEqual({ kind: 'exited', code: 1000 })
+    expect(await holder.wait()).toEqual({ kind: 'exited', code: 1001 })
   })
 
   test('links kill the other side on a crash, or tell it when it traps exits', async () => {
@@ -180,7 +186,7 @@ describe('custody', () => {
     const c = s.spawnNative()
     const reader = s.spawn(await mod(G.EXIT_WITH_FIRST_BYTE))
     const sender = s.spawn(await mod(G.CUSTODY_SENDER))
-    await sender.send(u32(a.pid))
+    await sender.send(u32(0), { cap: a })
     const m = await a.receive()
     expect(m.text()).toBe('hello custody')
     // Forward the same Message: no new copy.
@@ -206,7 +212,7 @@ describe('custody', () => {
     await using shared = new Scheduler({ messageMemory: 'shared' })
     const a = shared.spawnNative()
     const sender = shared.spawn(await shared.compile(await G.wat(G.CUSTODY_SENDER)))
-    await sender.send(u32(a.pid))
+    await sender.send(u32(0), { cap: a })
     const m = await a.receive()
     expect(Object.prototype.toString.call(m.bytes.buffer)).toBe('[object SharedArrayBuffer]')
     while (sender.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))

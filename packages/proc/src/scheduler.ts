@@ -129,7 +129,7 @@ export interface ProcModule {
 }
 
 /** Imports a metered module may wait in (besides out_of_fuel). */
-const SUSPENDING = ['ww_proc.recv', 'ww_proc.send']
+const SUSPENDING = ['ww_proc.recv', 'ww_proc.send', 'ww_proc.send_cap']
 
 const DEFAULTS: ResolvedLimits = { memoryPages: 256, onMemoryLimit: 'fail', fuel: Infinity, deadlineMs: Infinity, mailbox: 64 }
 
@@ -288,6 +288,12 @@ export class Scheduler implements ImportHost {
     const p = new Proc({ pid, parent, kind, name: opts.name ?? `${kind}-${pid}`, limits, trapExits: opts.trapExits ?? false })
     this.#procs.set(pid, p)
     parent?.children.add(p)
+    // The tree is the first capability: a child can write to its parent, a (wasm) parent to
+    // its child. Native processes hold ProcessHandles, not a table.
+    if (parent !== undefined && kind === 'wasm') {
+      p.handles.grant(parent.pid)
+      if (parent.kind === 'wasm') parent.handles.grant(pid)
+    }
     if (opts.link && parent) this.#link(p, parent)
     if (Number.isFinite(limits.deadlineMs)) {
       // Timers may fire up to a millisecond early: re-arm for what is left, never kill early.
@@ -562,6 +568,7 @@ export class Scheduler implements ImportHost {
     if (p.deadlineTimer) clearTimeout(p.deadlineTimer)
     if (p.hibernateTimer) clearTimeout(p.hibernateTimer)
     p.snapshot = undefined
+    p.handles.clear()
     this.#procs.delete(p.pid)
     p.parent?.children.delete(p)
     p.mailbox.close(new ProcessExitedError(p.pid))
@@ -604,9 +611,9 @@ export class Scheduler implements ImportHost {
       cpuMs: p.cpuMs, fuel: p.fuelNow(), slices: p.slices,
       memoryBytes: p.status ? 0 : (p.memory?.buffer.byteLength ?? 0),
       hibernatedBytes: p.snapshot?.bytes,
-      mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received,
+      mailbox: p.mailbox.size, sent: p.sent, received: p.mailbox.received, handles: p.handles.size,
       framesIn: ext?.framesIn ?? 0, framesOut: ext?.framesOut ?? 0,
-      denials: { ...ext?.denials },
+      denials: { ...ext?.denials, ...p.denials },
       extension: ext?.counters,
       status: p.status,
     }

@@ -9,7 +9,8 @@ test('10,000 processes spawn, pass a token around a ring and exit with the right
   const N = 10_000
   const hs = Array.from({ length: N }, () => s.spawn(ring, { mailbox: 2 }))
   expect(s.size).toBe(N)
-  for (let i = 0; i < N; i++) hs[i]!.trySend(u32(i + 1 < N ? hs[i + 1]!.pid : 0))
+  // Each member gets the next one's mailbox capability (the last gets none).
+  for (let i = 0; i < N; i++) hs[i]!.trySend(u32(0), i + 1 < N ? { cap: hs[i + 1]! } : {})
   hs[0]!.trySend(new Uint8Array([0, 0, 0, 0]))
   const statuses = await Promise.all(hs.map((h) => h.wait()))
   statuses.forEach((st, i) => expect(st).toEqual({ kind: 'exited', code: i & 255 }))

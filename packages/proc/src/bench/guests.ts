@@ -26,13 +26,22 @@ export async function wat(source: string, features: Record<string, boolean> = {}
   }
 }
 
-/** Imports, one page of memory and the ABI's asyncify data area (header at 16, area to 4096). */
+/**
+ * Imports, one page of memory and the ABI's asyncify data area (header at 16, area to 4096).
+ * Messaging is by handle (an index into the process's own table of mailbox capabilities):
+ * `cap` is the handle of the capability the last message carried, `sender` a handle back
+ * to its sender, `parent` the parent's; -1 when there is none.
+ */
 export const PRELUDE = `
   (import "ww_proc" "self" (func $self (result i32)))
   (import "ww_proc" "send" (func $send (param i32 i32 i32) (result i32)))
+  (import "ww_proc" "send_cap" (func $send_cap (param i32 i32 i32 i32) (result i32)))
   (import "ww_proc" "recv" (func $recv (param i32 i32) (result i32)))
   (import "ww_proc" "sender" (func $sender (result i32)))
   (import "ww_proc" "kind" (func $kind (result i32)))
+  (import "ww_proc" "cap" (func $cap (result i32)))
+  (import "ww_proc" "parent" (func $parent (result i32)))
+  (import "ww_proc" "drop" (func $drop (param i32) (result i32)))
   (import "ww_proc" "exit" (func $exit (param i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
@@ -73,28 +82,30 @@ export const ECHO = `(module ${PRELUDE}
     (local.get $n)))`
 
 /**
- * Ring member: waits for a 4-byte message holding the next pid, then for a token it
- * passes to that pid with its first byte incremented; exits with the byte it saw.
+ * Ring member: waits for a message carrying the next member's mailbox (or none: the
+ * last), then for a token it passes on with its first byte incremented; exits with the
+ * byte it saw.
  */
 export const RING = `(module ${PRELUDE}
   (func (export "ww_main") (result i32) (local $next i32) (local $b i32)
     (drop (call $recv (i32.const 4096) (i32.const 4)))
-    (local.set $next (i32.load (i32.const 4096)))
+    (local.set $next (call $cap))
     (drop (call $recv (i32.const 4100) (i32.const 4)))
     (local.set $b (i32.load8_u (i32.const 4100)))
     (i32.store8 (i32.const 4100) (i32.add (local.get $b) (i32.const 1)))
-    (if (local.get $next) (then (drop (call $send (local.get $next) (i32.const 4100) (i32.const 4)))))
+    (if (i32.ge_s (local.get $next) (i32.const 0)) (then (drop (call $send (local.get $next) (i32.const 4100) (i32.const 4)))))
     (i32.and (local.get $b) (i32.const 255))))`
 
 /**
- * Custody: receives a target pid, writes "hello custody" at 8192, sends it there, then
- * overwrites those bytes with 'X' and waits for a message before exiting.
+ * Custody: receives a message carrying a target's mailbox, writes "hello custody" at
+ * 8192, sends it there, then overwrites those bytes with 'X' and waits for a message
+ * before exiting.
  */
 export const CUSTODY_SENDER = `(module ${PRELUDE}
   (data (i32.const 8192) "hello custody")
   (func (export "ww_main")
     (drop (call $recv (i32.const 4096) (i32.const 4)))
-    (drop (call $send (i32.load (i32.const 4096)) (i32.const 8192) (i32.const 13)))
+    (drop (call $send (call $cap) (i32.const 8192) (i32.const 13)))
     (memory.fill (i32.const 8192) (i32.const 88) (i32.const 13))
     (drop (call $recv (i32.const 4096) (i32.const 4)))))`
 
@@ -106,18 +117,29 @@ export const COUNT = `(module ${PRELUDE}
     (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (i32.const 0)))`
 
-/** Receives messages, reporting their kind and sender: exits with kind*1000 + sender. */
+/**
+ * Receives messages: from a user message it takes the capability it carries, if any; at
+ * the first notice it exits with kind*1000 + 1 + sender (sender: the handle it holds for
+ * the process the notice is about, -1 if none, so + 0).
+ */
 export const WATCHER = `(module ${PRELUDE}
   (func (export "ww_main") (result i32)
-    (drop (call $recv (i32.const 4096) (i32.const 1024)))
-    (i32.add (i32.mul (call $kind) (i32.const 1000)) (call $sender))))`
+    (block $notice (loop $l
+      (drop (call $recv (i32.const 4096) (i32.const 1024)))
+      (br_if $notice (call $kind))
+      (drop (call $cap))
+      (br $l)))
+    (i32.add (i32.mul (call $kind) (i32.const 1000)) (i32.add (i32.const 1) (call $sender)))))`
 
-/** Ping-pong: receives a partner pid and a count n; n times sends and awaits the reply; then stops the partner. */
+/**
+ * Ping-pong: receives a count n with the partner's mailbox; n times sends and awaits the
+ * reply; then stops the partner.
+ */
 export const PINGER = `(module ${PRELUDE}
   (func (export "ww_main") (result i32) (local $peer i32) (local $n i32)
     (drop (call $recv (i32.const 4096) (i32.const 8)))
-    (local.set $peer (i32.load (i32.const 4096)))
-    (local.set $n (i32.load (i32.const 4100)))
+    (local.set $peer (call $cap))
+    (local.set $n (i32.load (i32.const 4096)))
     (block $done (loop $l
       (br_if $done (i32.eqz (local.get $n)))
       (drop (call $send (local.get $peer) (i32.const 4104) (i32.const 16)))
@@ -126,6 +148,27 @@ export const PINGER = `(module ${PRELUDE}
       (br $l)))
     (drop (call $send (local.get $peer) (i32.const 4104) (i32.const 0)))
     (i32.const 0)))`
+
+/**
+ * Introducer: takes the capability of its first message (b) and of its second (c), then
+ * sends [42] to c carrying b; exits with that result * 1000 + b * 10 + c.
+ */
+export const INTRODUCER = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $b i32) (local $c i32)
+    (drop (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $b (call $cap))
+    (drop (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $c (call $cap))
+    (i32.store8 (i32.const 8192) (i32.const 42))
+    (i32.add (i32.mul (call $send_cap (local.get $c) (i32.const 8192) (i32.const 1) (local.get $b)) (i32.const 1000))
+      (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c)))))`
+
+/** Relay: passes its first message's bytes on to the capability that message carries; exits with the result * 10 + that handle. */
+export const RELAY = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $n i32) (local $h i32)
+    (local.set $n (call $recv (i32.const 4096) (i32.const 16)))
+    (local.set $h (call $cap))
+    (i32.add (i32.mul (call $send (local.get $h) (i32.const 4096) (local.get $n)) (i32.const 10)) (local.get $h))))`
 
 /** Compute kernels for the metering benchmark: a sieve (loops, memory) and recursive fib (calls). */
 export const KERNELS = `(module

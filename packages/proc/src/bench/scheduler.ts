@@ -21,7 +21,7 @@ async function spawn(): Promise<void> {
   const mod = await s.compile(raw)
   const bareMod = await WebAssembly.compile(raw as Uint8Array<ArrayBuffer>)
   const noop = (): number => 0
-  const bareImports = { ww_proc: { self: noop, send: noop, recv: noop, sender: noop, kind: noop, exit: noop } }
+  const bareImports = { ww_proc: { self: noop, send: noop, send_cap: noop, recv: noop, sender: noop, kind: noop, cap: noop, parent: noop, drop: noop, exit: noop } }
   const procs: number[] = []
   const bare: number[] = []
   for (let r = 0; r < runs + 1; r++) {
@@ -79,7 +79,7 @@ async function message(): Promise<void> {
     const e = s.spawn(echo)
     const p = s.spawn(pinger)
     const t0 = performance.now()
-    p.trySend(u32s(e.pid, n))
+    p.trySend(u32s(n), { cap: e }) // the pinger's only capability: echo's mailbox
     await p.wait()
     await e.wait()
     const dt = performance.now() - t0

@@ -1,7 +1,13 @@
 // The imports a metered process gets: `ww_meter` (fuel, memory cap) and `ww_proc`
 // (identity and messaging). Pointers and lengths are i32 read as unsigned.
+//
+// Messaging goes through capabilities, not pids: `send` takes a handle in the sender's
+// own table (handles.ts). A process starts with a handle to its parent's mailbox and
+// gets one for each child; others come with messages (`send_cap` passes one on, and a
+// message's sender is reachable by its receiver: the return address it chose to give).
 
 import { Message } from '../message.js'
+import { PROC_ERRNO } from './handles.js'
 import { Proc, Termination } from './proc.js'
 
 /** What the imports need from the scheduler. */
@@ -42,10 +48,30 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
     ww_proc: {
       self: (): number => p.pid,
       // The one copy: out of the sender's memory, during this call, into a host buffer.
-      send: s.wrapImport((pid, ptr, len) => host.send(p, pid!, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc))),
+      send: s.wrapImport((h, ptr, len) => {
+        const to = p.handles.target(h!)
+        if (to === undefined) return denied(p, 'send')
+        return host.send(p, to, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc))
+      }),
+      send_cap: s.wrapImport((h, ptr, len, c) => {
+        const to = p.handles.target(h!)
+        const cap = p.handles.target(c!)
+        if (to === undefined || cap === undefined) return denied(p, 'send_cap')
+        return host.send(p, to, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc, cap))
+      }),
       recv: s.wrapImport((ptr, cap) => host.recv(p, ptr!, cap!)),
-      sender: (): number => p.lastFrom,
+      // A user message's sender gave its receiver a way back; a notice grants nothing (its
+      // sender has ended), but names the handle already held for it, if any.
+      sender: (): number => {
+        const from = p.lastFrom
+        if (from === 0) return -1
+        if (p.lastKind !== KIND_CODES.user) return p.handles.find(from) ?? -1
+        return p.handles.grant(from)
+      },
       kind: (): number => p.lastKind,
+      cap: (): number => (p.lastCap === 0 ? -1 : p.handles.grant(p.lastCap)),
+      parent: (): number => (p.parent === undefined ? -1 : (p.handles.find(p.parent.pid) ?? -1)),
+      drop: (h: number): number => (p.handles.drop(h) ? 0 : denied(p, 'drop')),
       exit: (code: number): never => { throw new Termination({ kind: 'exited', code: code | 0 }) },
     },
   }
@@ -62,5 +88,14 @@ export function deliver(p: Proc, ptr: number, cap: number): number | undefined {
   p.mailbox.take()
   p.lastFrom = m.from
   p.lastKind = KIND_CODES[m.kind]
+  p.lastCap = m.cap
   return m.byteLength
+}
+
+/** A call refused for want of a capability: counted (ps `denials`), answered NOT_CAPABLE. */
+function denied(p: Proc, fn: string): number {
+  const d = (p.denials ??= {})
+  const key = `ww_proc.${fn}`
+  d[key] = (d[key] ?? 0) + 1
+  return PROC_ERRNO.NOT_CAPABLE
 }

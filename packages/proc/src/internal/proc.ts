@@ -2,6 +2,7 @@
 
 import type { Suspender } from '@ww/transport'
 import { Mailbox } from '../mailbox.js'
+import { HandleTable } from './handles.js'
 import type { ExitStatus, Pid } from '../status.js'
 
 export type ProcessState = 'starting' | 'running' | 'waiting' | 'exited'
@@ -30,6 +31,8 @@ export class Proc {
   readonly name: string
   readonly children = new Set<Proc>()
   readonly mailbox: Mailbox
+  /** The mailboxes it may send to (wasm processes; host code holds ProcessHandles instead). */
+  readonly handles = new HandleTable()
   readonly limits: ResolvedLimits
   readonly monitors = new Set<Proc>()
   readonly links = new Set<Proc>()
@@ -80,9 +83,12 @@ export class Proc {
   entry: string | undefined
   /** An extension's cleanup, run once at exit. */
   onExit: ((s: ExitStatus) => void) | undefined
-  /** Sender pid and kind of the message the guest received last. */
+  /** Sender pid, kind and carried capability (a pid, 0: none) of the message the guest received last. */
   lastFrom = 0
   lastKind = 0
+  lastCap = 0
+  /** ww_proc calls refused (no capability), per function, for ps. */
+  denials: Record<string, number> | undefined
 
   constructor(init: { pid: Pid; parent: Proc | undefined; kind: 'wasm' | 'native'; name: string; limits: ResolvedLimits; trapExits: boolean }) {
     this.pid = init.pid

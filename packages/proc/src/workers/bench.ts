@@ -26,7 +26,7 @@ import { WorkerPool, type PoolModule } from './pool.js'
 import { compileGuest, spawnGuest } from '../compose/spawn-guest.js'
 import { spawnPoolGuest } from './guest.js'
 import { MemorySink } from '@ww/wasi-restricted'
-import type { RemoteProcess } from './remote-process.js'
+import { RemoteProcess } from './remote-process.js'
 
 const N = 8
 const WORK = 20_000_000
@@ -133,7 +133,10 @@ export async function benchParallel(): Promise<void> {
       const es = await Promise.all(Array.from({ length: pairs }, spawnEcho))
       const ps = await Promise.all(Array.from({ length: pairs }, spawnPinger))
       const ms = await timed(async () => {
-        await Promise.all(ps.map((p, i) => p.send(u32(es[i]!.pid, n))))
+        await Promise.all(ps.map((p, i) => {
+          const e = es[i]! // the pinger's capability to its partner: both of one kind
+          return p instanceof RemoteProcess ? p.send(u32(n), { cap: e as RemoteProcess }) : p.send(u32(n), { cap: e as ProcessHandle })
+        }))
         await Promise.all([...ps, ...es].map((h) => h.wait()))
       })
       return (2 * n * pairs * 1000) / ms

@@ -16,7 +16,7 @@ test("a guest's message to another worker is its one copy: overwriting the sende
   // The receiver never reads: the message stays in its mailbox for us to look at.
   const receiver = await pool.spawn(spin, { worker: 1 })
   const sender = await pool.spawn(await pool.compile(await G.wat(G.CUSTODY_SENDER)), { worker: 0 })
-  await sender.send(u32(receiver.pid))
+  await sender.send(u32(0), { cap: receiver })
   // CUSTODY_SENDER sends "hello custody", fills those bytes with 'X', then waits in recv.
   for (;;) {
     const row = await sender.info()
@@ -63,7 +63,7 @@ test("with messageMemory 'shared' a guest's message to another worker is shared,
   await using shared = await WorkerPool.start({ workers: 2, scheduler: { messageMemory: 'shared' } })
   const receiver = await shared.spawn(await shared.compile(await G.wat(G.SPIN)), { worker: 1 })
   const sender = await shared.spawn(await shared.compile(await G.wat(G.CUSTODY_SENDER)), { worker: 0 })
-  await sender.send(u32(receiver.pid))
+  await sender.send(u32(0), { cap: receiver })
   for (;;) {
     const row = await sender.info()
     if (row?.sent === 1 && row.state === 'waiting') break

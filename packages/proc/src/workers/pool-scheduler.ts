@@ -54,7 +54,10 @@ export class PoolScheduler extends Scheduler {
     return ownerOf(pid, this.workers) === this.index && !this.#internal.has(pid)
   }
 
-  /** The guest's `ww_proc.send`: local receivers as usual, remote ones through their outbox. */
+  /**
+   * The guest's `ww_proc.send`, once its handle named `pid` (a guest never gives a pid):
+   * local receivers as usual, remote ones through their outbox.
+   */
   override send(p: Proc, pid: number, m: Message): number | Promise<number> {
     if (!Number.isInteger(pid) || pid < 1) return -1
     if (ownerOf(pid, this.workers) === this.index) return this.#internal.has(pid) ? -1 : super.send(p, pid, m)
@@ -72,7 +75,7 @@ export class PoolScheduler extends Scheduler {
     const h = this.isPoolProcess(w.to) ? this.process(w.to) : undefined
     if (h === undefined) return ownerOf(w.to, this.workers) === this.index && w.to >= this.nextPid ? NOT_YET : -1
     // The bytes were copied once out of their sender on another thread; they are adopted here.
-    const m = Message.adopt(w.bytes, w.from, w.kind, w.status)
+    const m = Message.adopt(w.bytes, w.from, w.kind, w.status, w.cap ?? 0)
     return h.send(m).then(() => 0, () => -1)
   }
 
@@ -136,7 +139,7 @@ export class PoolScheduler extends Scheduler {
         const ack = this.#nextAck++
         box.inflight++
         this.#acks.set(ack, box)
-        const wire: WireMessage = { to: box.to, from: m.from, kind: m.kind, bytes: this.#portable(m.bytes), ack, ...(m.status ? { status: m.status } : {}) }
+        const wire: WireMessage = { to: box.to, from: m.from, kind: m.kind, bytes: this.#portable(m.bytes), ack, ...(m.status ? { status: m.status } : {}), ...(m.cap !== 0 ? { cap: m.cap } : {}) }
         this.counters.remoteOut++
         if (!this.#post(owner, wire, transferable(wire.bytes))) this.acknowledged(ack, -1)
       }

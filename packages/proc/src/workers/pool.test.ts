@@ -19,15 +19,16 @@ const TWO_ENTRIES = `(module ${G.PRELUDE}
   (func (export "other") (result i32) (i32.const 2)))`
 const CRASH_ON_MESSAGE = `(module ${G.PRELUDE}
   (func (export "ww_main") (drop (call $recv (i32.const 4096) (i32.const 16))) unreachable))`
-/** Sends "hey!" to the pid in its first message; waits for a second message; sends again and exits with that send's result. */
+/**
+ * Sends "hey!" to the i32 in its first message taken as a handle, then to the mailbox
+ * that message carries (-1 if none); exits with r1 * 100 + r2.
+ */
 const SEND_TWICE = `(module ${G.PRELUDE}
-  (func (export "ww_main") (result i32) (local $to i32)
+  (func (export "ww_main") (result i32) (local $r1 i32)
     (drop (call $recv (i32.const 4096) (i32.const 16)))
-    (local.set $to (i32.load (i32.const 4096)))
     (i32.store (i32.const 4200) (i32.const 0x21796568))
-    (drop (call $send (local.get $to) (i32.const 4200) (i32.const 4)))
-    (drop (call $recv (i32.const 4096) (i32.const 16)))
-    (call $send (local.get $to) (i32.const 4200) (i32.const 4))))`
+    (local.set $r1 (call $send (i32.load (i32.const 4096)) (i32.const 4200) (i32.const 4)))
+    (i32.add (i32.mul (local.get $r1) (i32.const 100)) (call $send (call $cap) (i32.const 4200) (i32.const 4)))))`
 const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer)
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href
 
@@ -63,16 +64,29 @@ test('a runaway on one worker is killed at its deadline while the others finish;
 test('messages go between processes on different workers: a token around a ring, and ping-pong', async () => {
   const ring = await pool.compile(await G.wat(G.RING))
   const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.spawn(ring, { worker: i % 2 })))
-  for (let i = 0; i < rs.length; i++) await rs[i]!.send(u32(i + 1 < rs.length ? rs[i + 1]!.pid : 0))
+  // Each member gets the next one's mailbox capability (the last gets none).
+  for (let i = 0; i < rs.length; i++) await rs[i]!.send(u32(0), i + 1 < rs.length ? { cap: rs[i + 1]! } : {})
   await rs[0]!.send(u32(0))
   // Each member exits with the token's value as it reached it: it crossed workers 5 times.
   expect(await Promise.all(rs.map((r) => r.wait()))).toEqual(rs.map((_, i) => ({ kind: 'exited', code: i })))
 
   const echo = await pool.spawn(await pool.compile(await G.wat(G.ECHO)), { worker: 0 })
   const pinger = await pool.spawn(await pool.compile(await G.wat(G.PINGER)), { worker: 1 })
-  await pinger.send(u32(echo.pid, 500))
+  await pinger.send(u32(500), { cap: echo })
   expect(await pinger.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(await echo.wait()).toEqual({ kind: 'exited', code: 500 }) // 500 echoes back to the sender on the other worker
+})
+
+test('a guest passes a capability to a guest on another worker, which uses it to reach a third back on the first', async () => {
+  const b = await pool.spawn(await pool.compile(await G.wat(G.EXIT_WITH_FIRST_BYTE)), { worker: 0 })
+  const c = await pool.spawn(await pool.compile(await G.wat(G.RELAY)), { worker: 1 })
+  const a = await pool.spawn(await pool.compile(await G.wat(G.INTRODUCER)), { worker: 0 })
+  await a.send(u32(0), { cap: b })
+  await a.send(u32(0), { cap: c })
+  // a holds b as 0 and c as 1 and sends [42] to c carrying b; c (holding nothing before) writes it to b, its handle 0.
+  expect(await a.wait()).toEqual({ kind: 'exited', code: 1 })
+  expect(await c.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(await b.wait()).toEqual({ kind: 'exited', code: 42 })
 })
 
 test('1,000 processes over both workers pass a token around a ring: every hop crosses workers, none is copied', async () => {
@@ -81,7 +95,7 @@ test('1,000 processes over both workers pass a token around a ring: every hop cr
   const before = await pool.stats()
   const rs = await Promise.all(Array.from({ length: n }, () => pool.spawn(ring)))
   expect(rs.filter((r) => r.worker === 1)).toHaveLength(n / 2)
-  await Promise.all(rs.map((r, i) => r.send(u32(i + 1 < n ? rs[i + 1]!.pid : 0))))
+  await Promise.all(rs.map((r, i) => r.send(u32(0), i + 1 < n ? { cap: rs[i + 1]! } : {})))
   await rs[0]!.send(u32(0))
   const statuses = await Promise.all(rs.map((r) => r.wait()))
   expect(statuses).toEqual(rs.map((_, i) => ({ kind: 'exited', code: i & 255 })))
@@ -93,14 +107,14 @@ test('1,000 processes over both workers pass a token around a ring: every hop cr
 })
 
 test('sends to a process on another worker that has exited end with -1 (no such process)', async () => {
-  // SEND_UNTIL_FAIL: sends to the pid it is given until a send fails (at most 100 times)
+  // SEND_UNTIL_FAIL: sends to the mailbox it is given until a send fails (at most 100 times)
   // and exits with that result. Sends go out before the receiver's worker answers, so the
   // first few succeed; once its worker said "no such process" (or the window of messages
   // in flight is full and the sender parks until it does), the next send answers -1.
   const SEND_UNTIL_FAIL = `(module ${G.PRELUDE}
     (func (export "ww_main") (result i32) (local $to i32) (local $r i32) (local $n i32)
       (drop (call $recv (i32.const 4096) (i32.const 4)))
-      (local.set $to (i32.load (i32.const 4096)))
+      (local.set $to (call $cap))
       (block $done (loop $l
         (local.set $r (call $send (local.get $to) (i32.const 4096) (i32.const 4)))
         (br_if $done (local.get $r))
@@ -110,17 +124,18 @@ test('sends to a process on another worker that has exited end with -1 (no such 
   const gone = await pool.spawn(await pool.compile(await G.wat(SELF)), { worker: 1 })
   await gone.wait()
   const s = await pool.spawn(await pool.compile(await G.wat(SEND_UNTIL_FAIL)), { worker: 0 })
-  await s.send(u32(gone.pid))
+  await s.send(u32(0), { cap: gone })
   expect(await s.wait()).toEqual({ kind: 'exited', code: -1 })
 })
 
 test('a monitor on another worker gets the down notice with the sender and the reason', async () => {
   const watcher = await pool.spawn(await pool.compile(await G.wat(G.WATCHER)), { worker: 0 })
   const target = await pool.spawn(await pool.compile(await G.wat(G.SPIN)), { worker: 1 })
+  await watcher.send(u32(0), { cap: target }) // its handle 0: the target's mailbox, on the other worker
   watcher.monitor(target)
   expect(await target.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })
-  // WATCHER exits with kind * 1000 + sender: a down notice (1) from the target's pid.
-  expect(await watcher.wait()).toEqual({ kind: 'exited', code: 1000 + target.pid })
+  // WATCHER exits with kind * 1000 + 1 + sender: a down notice (1) from the target, its handle 0.
+  expect(await watcher.wait()).toEqual({ kind: 'exited', code: 1001 })
 })
 
 test("a child runs on its parent's worker and dies with it (killed by parent)", async () => {
@@ -173,7 +188,7 @@ test('links work across workers: a crash kills the other side or, with trapExits
   await crasher.send(new Uint8Array([1]))
   expect(await crasher.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_TRAP' })
   expect(await killed.wait()).toEqual({ kind: 'killed', by: { kind: 'link', pid: crasher.pid } })
-  expect(await trapper.wait()).toEqual({ kind: 'exited', code: 2 * 1000 + crasher.pid }) // an `exit` message from the crasher
+  expect(await trapper.wait()).toEqual({ kind: 'exited', code: 2 * 1000 }) // an `exit` message from the crasher (no handle to it: sender -1)
   expect(await normal.wait()).toEqual({ kind: 'exited', code: 0 })
   // Any signal would have reached survivor's worker before this request does.
   expect(await survivor.info()).toMatchObject({ pid: survivor.pid, status: undefined })
@@ -184,38 +199,35 @@ test('links work across workers: a crash kills the other side or, with trapExits
   await survivor.kill()
 })
 
-test('a guest writing to a pid its worker has not handed out yet does not make that future process unreachable', async () => {
-  const placeholder = await pool.spawn(await pool.compile(await G.wat(G.SPIN)), { worker: 1 })
-  const future = placeholder.pid + 2 // worker 1's next pid (nothing else spawns on it meanwhile)
-  const sender = await pool.spawn(await pool.compile(await G.wat(SEND_TWICE)), { worker: 0 })
-  await sender.send(u32(future))
-  let row = await sender.info()
-  while (row?.sent !== 1 || row.state !== 'waiting') row = await sender.info()
-  for (let i = 0; i < 3; i++) await sender.info() // round trips, for the early message's answer to come back
+test('a guest cannot reach a process on another worker by its pid: only a handle it holds is a capability', async () => {
+  // SEND_TWICE sends "hey!" to the i32 in its first message, taken as a handle, then to
+  // the mailbox that message carries (if any); exits with both results as r1 * 100 + r2.
   const receiver = await pool.spawn(await pool.compile(await G.wat(G.EXIT_WITH_FIRST_BYTE)), { worker: 1 })
-  expect(receiver.pid).toBe(future)
-  await sender.send(u32(0))
-  expect(await sender.wait()).toEqual({ kind: 'exited', code: 0 }) // the second send was taken, not refused with -1
+  const mod = await pool.compile(await G.wat(SEND_TWICE))
+  const forger = await pool.spawn(mod, { worker: 0 })
+  await forger.send(u32(receiver.pid)) // a pid, no capability
+  expect(await forger.wait()).toEqual({ kind: 'exited', code: -3 * 100 - 3 }) // NOT_CAPABLE twice
+  expect((await receiver.info())!.received).toBe(0)
+  const holder = await pool.spawn(mod, { worker: 0 })
+  await holder.send(u32(receiver.pid), { cap: receiver }) // its handle 0 now names the receiver
+  expect(await holder.wait()).toEqual({ kind: 'exited', code: -3 * 100 + 0 })
   expect(await receiver.wait()).toEqual({ kind: 'exited', code: 'h'.charCodeAt(0) })
-  await placeholder.kill()
 })
 
 test('a supervisor on a worker restarts a crashed child there, one-for-one; too many restarts end it with limit(restarts)', async () => {
   const compile = async (src: string): Promise<PoolModule> => pool.compile(await G.wat(src))
-  const [crashOnMessage, spin, trap, sender] = [await compile(CRASH_ON_MESSAGE), await compile(G.SPIN), await compile(G.TRAP), await compile(G.CUSTODY_SENDER)]
-  const sup = await pool.supervise({ worker: 1, maxRestarts: 5, withinMs: 60_000, children: [{ id: 'flaky', module: crashOnMessage }, { id: 'steady', module: spin }] })
+  const [spin, trap] = [await compile(G.SPIN), await compile(G.TRAP)]
+  // The flaky child ends abnormally at its deadline (limit(time)), every start. (Nothing
+  // outside the supervisor holds its mailbox: no guest can be made to crash it by pid.)
+  const sup = await pool.supervise({ worker: 1, maxRestarts: 1000, withinMs: 60_000, children: [{ id: 'flaky', module: spin, options: { deadlineMs: 100 } }, { id: 'steady', module: spin }] })
   expect(sup.worker).toBe(1)
   const children = async (): Promise<Map<string, number>> => new Map((await pool.ps()).filter((r) => r.parent === sup.pid).map((r) => [r.name, r.pid]))
   const before = await children()
   expect([...before.keys()].sort()).toEqual(['flaky', 'steady'])
-  // A guest on the other worker crashes the flaky child with a message.
-  const crasher = await pool.spawn(sender, { worker: 0 })
-  await crasher.send(u32(before.get('flaky')!))
   let after = await children()
   while (after.get('flaky') === before.get('flaky') || after.size < 2) after = await children()
   expect(after.get('steady')).toBe(before.get('steady')) // its sibling kept running
   expect((after.get('flaky')! - 1) % 2).toBe(1) // restarted on the supervisor's worker
-  await crasher.kill()
   await sup.kill()
   expect(await children()).toEqual(new Map()) // its children die with it
   const doomed = await pool.supervise({ maxRestarts: 2, withinMs: 60_000, children: [{ id: 'crasher', module: trap }] })
@@ -276,7 +288,7 @@ test("with replaceCrashed a new worker takes a crashed one's place: pids above a
   expect(await after.wait()).toEqual({ kind: 'exited', code: after.pid })
   // The worker that stayed talks to the new one again, both ways.
   const p = await own.spawn(pinger, { worker: 1 })
-  await p.send(u32(survivor.pid, 20))
+  await p.send(u32(20), { cap: survivor })
   expect(await p.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(await survivor.wait()).toEqual({ kind: 'exited', code: 20 })
 })

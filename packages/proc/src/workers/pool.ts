@@ -7,7 +7,7 @@
 
 import { availableParallelism } from 'node:os'
 import { MessageChannel, type Worker } from 'node:worker_threads'
-import { ProcessExitedError } from '../errors.js'
+import { BadModuleError, ProcessExitedError } from '../errors.js'
 import { Scheduler, type CompileOptions, type SchedulerOptions } from '../scheduler.js'
 import type { MeterInfo } from '../meter/pass.js'
 import { isNormal, type ExitStatus, type Pid } from '../status.js'
@@ -250,15 +250,16 @@ export class WorkerPool implements PoolCore {
   }
 
   /** @internal */
-  send(p: RemoteProcess, bytes: Uint8Array): Promise<number> {
+  send(p: RemoteProcess, bytes: Uint8Array, cap?: RemoteProcess): Promise<number> {
     const s = this.#slots[p.worker]!
+    if (cap !== undefined && !cap.ownedBy(this)) return Promise.reject(new BadModuleError('handle from another pool'))
     if (s.down !== undefined) return Promise.resolve(-1)
     // The one copy on this side: into shared memory (unless the caller made it so already).
     const shared = this.#slab.owns(bytes) ? bytes : this.#slab.copy(bytes)
     return new Promise((done) => {
       const ack = this.#nextReq++
       this.#acks.set(ack, { slot: s, done })
-      this.#post(s, { t: 'deliver', m: { to: p.pid, from: 0, kind: 'user', bytes: shared, ack } })
+      this.#post(s, { t: 'deliver', m: { to: p.pid, from: 0, kind: 'user', bytes: shared, ack, ...(cap ? { cap: cap.pid } : {}) } })
     })
   }
 

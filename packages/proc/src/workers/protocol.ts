@@ -49,6 +49,8 @@ export interface WireMessage {
   readonly kind: MessageKind
   readonly bytes: Uint8Array
   readonly status?: ExitStatus
+  /** The mailbox capability it carries (a pid the sender's table held, or a host handle's). */
+  readonly cap?: Pid
   /** Answer with `delivered` under this id once the receiver's mailbox took it (or -1). */
   readonly ack?: number
 }

@@ -15,7 +15,7 @@ export interface PoolProcessInfo extends ProcessInfo {
 /** What a handle asks of its pool (internal). */
 export interface PoolCore {
   kill(p: RemoteProcess): void
-  send(p: RemoteProcess, bytes: Uint8Array): Promise<number>
+  send(p: RemoteProcess, bytes: Uint8Array, cap?: RemoteProcess): Promise<number>
   info(p: RemoteProcess): Promise<PoolProcessInfo | undefined>
   peek(p: RemoteProcess): Promise<Uint8Array | undefined>
   monitor(watcher: RemoteProcess, target: RemoteProcess): () => void
@@ -72,14 +72,18 @@ export class RemoteProcess {
   /**
    * Sends from the host (sender pid 0): `bytes` are copied once into shared memory, and a
    * pool message (`pool.message()`) is sent as it is, to any number of receivers. Settles
-   * once the receiver's mailbox took it (waits while full: backpressure).
+   * once the receiver's mailbox took it (waits while full: backpressure). With `cap`, the
+   * message carries a capability to that process's mailbox (on any worker).
    */
-  async send(bytes: Uint8Array, opts: WaitOptions = {}): Promise<void> {
+  async send(bytes: Uint8Array, opts: WaitOptions & { cap?: RemoteProcess } = {}): Promise<void> {
     if (this.#status !== undefined) throw new ProcessExitedError(this.pid)
-    const sent = this.#core.send(this, bytes)
+    const sent = this.#core.send(this, bytes, opts.cap)
     const r = await (opts.signal ? abortable(sent, opts.signal, `send to ${this.pid}`) : sent)
     if (r < 0) throw new ProcessExitedError(this.pid)
   }
+
+  /** @internal True if `core` (a pool) made this handle. */
+  ownedBy(core: PoolCore): boolean { return this.#core === core }
 
   /** This process gets a `down` message (sender: the target's pid; the status as JSON) when `target` ends, on any worker. */
   monitor(target: RemoteProcess): () => void {
