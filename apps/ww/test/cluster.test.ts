@@ -69,11 +69,14 @@ test('Ctrl-C on `ww spawn --wait` (through A) kills the process running on B', a
     env: { ...process.env, ...on(a) }, stdio: ['ignore', 'pipe', 'pipe'],
   })
   const out: string[] = []
+  let err = ''
   createInterface({ input: client.stdout }).on('line', (l) => out.push(l))
+  client.stderr.on('data', (d: Buffer) => { err += d.toString() })
   const exited = new Promise<number | null>((r) => client.once('exit', r))
   // Running on B: B's own process table lists it, with its parent on A (pid 0: A's operator).
   let row: { pid: number; parent: string; name: string; state: string } | undefined
   while (row === undefined) {
+    if (client.exitCode !== null) throw new Error(`ww spawn exited ${client.exitCode} before the process ran on B: ${err}`)
     const ps = JSON.parse((await ww(['ps', '--json'], on(b))).stdout) as Array<{ pid: number; parent: string; name: string; state: string }>
     row = ps.find((p) => p.name === 'far-spinner' && p.state === 'running') // `starting` while B meters it
   }
