@@ -91,7 +91,11 @@ withClang('C guest sleeping through the transport\'s asyncify Suspender', () => 
     running = false
     const ms = Number(/slept_ms=(\d+)/.exec(stdout.text())![1])
     expect(ms).toBeGreaterThanOrEqual(29) // it really slept (20 + 10 ms): load only adds
-    expect(suspender.suspensions).toBe(2)
+    // A sleep whose deadline has already passed when poll_oneoff looks (the process descheduled
+    // for 10 ms in between, seen at load 20) returns without waiting: so not always 2, but a
+    // blocking sleep would make it 0, and no turn could run while the guest is alive.
+    expect(suspender.suspensions).toBeGreaterThanOrEqual(1)
+    expect(suspender.suspensions).toBeLessThanOrEqual(2)
     expect(turns).toBeGreaterThan(0)
   })
 
