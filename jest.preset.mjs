@@ -12,6 +12,9 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
-  testTimeout: 30000,
+  // A hang bound, not a speed one: a test that waits for a state (never for a time) fails
+  // here only if that state never comes. Generous, because a busy machine (a CPU hog beside
+  // the suite, several suites at once) makes compiling and asyncifying guests many times slower.
+  testTimeout: 120_000,
   reporters: ['default', new URL('./scripts/jest-summary-reporter.mjs', import.meta.url).pathname],
 }

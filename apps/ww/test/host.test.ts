@@ -86,12 +86,12 @@ test('ww spawn, ps and kill: a process started through the host is listed, then 
   const spin = join(h.home, 'spin.wasm')
   const started = JSON.parse((await ww(['spawn', spin, '--name', 'spinner', '--json'], env)).stdout)
   expect(started).toEqual({ pid: expect.any(Number), host: id, name: 'spinner' })
-  // The runtime's counters arrive in Debug.ps's rows once it has run a slice.
+  // The runtime's counters arrive in Debug.ps's rows once it has run a slice (waited for: a
+  // spinner that never runs hangs the test).
   let row: PsJson | undefined
-  const until = Date.now() + 10_000
   do {
     row = (JSON.parse((await ww(['ps', '--json'], env)).stdout) as PsJson[]).find((p) => p.pid === started.pid)
-  } while (row !== undefined && !(row.fuel > 0) && Date.now() < until)
+  } while (row !== undefined && !(row.fuel > 0))
   expect(row).toMatchObject({ host: id, parent: '0', name: 'spinner', state: 'running', memoryBytes: 65536, denials: {} })
   expect(row!.fuel).toBeGreaterThan(0)
   expect(row!.cpuMs).toBeGreaterThan(0)
@@ -114,9 +114,8 @@ test('Debug.sysInfo keeps the scheduler\'s totals and no per-process counters (t
   try {
     await using s = await connectHost(undefined, env)
     const debug = s.host.debug().getDebug()
-    const until = Date.now() + 10_000
-    let fuel = 0n
-    while (fuel === 0n && Date.now() < until) {
+    let fuel = 0n // waited for: a spinner that never runs hangs the test
+    while (fuel === 0n) {
       await new Promise((r) => setTimeout(r, 20))
       fuel = (await debug.ps()).getProcesses().toArray().find((p) => Number(p.getSelf().getPid()) === pid)?.getFuel() ?? 0n
     }

@@ -22,6 +22,13 @@ export function ww(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result>
   })
 }
 
+/** The JSON a `ww … --json` run printed; a run that printed none fails with its status and stderr. */
+export function jsonOf<T = unknown>(r: Result): T {
+  try { return JSON.parse(r.stdout) as T } catch {
+    throw new Error(`expected JSON on stdout, got ${JSON.stringify(r.stdout)} (exit ${r.status}); stderr: ${r.stderr}`)
+  }
+}
+
 export type HostEvent = { event: string; [k: string]: unknown }
 
 /** A `ww host --json` child: its events, its ready record, and how to stop it. */

@@ -118,7 +118,7 @@ test('ww run server.wasm --listen 127.0.0.1:0 serves fetch and curl; --timeout k
   } finally {
     child.kill('SIGKILL')
   }
-}, 60_000)
+})
 
 test('killed by a signal (SIGTERM, as Ctrl-C): exit 137, and the port is closed', async () => {
   const { child, out, exited, addr } = await serve(server, '--listen', '127.0.0.1:0', '--timeout', '60s')
@@ -131,7 +131,7 @@ test('killed by a signal (SIGTERM, as Ctrl-C): exit 137, and the port is closed'
   } finally {
     child.kill('SIGKILL')
   }
-}, 60_000)
+})
 
 test('without --listen the guest has no socket: sock_accept is ENOTCAPABLE and listed as denied; the server guest says so and exits 2', async () => {
   const [acceptor, httpServer] = await Promise.all([ww('run', path('acceptor')), ww('run', server, '--timeout', '30s')])
@@ -191,4 +191,4 @@ test('--grant connections=N: N clients holding connections at once are all answe
   const alone = await ww('run', path('exit0'), '--grant', 'connections=10')
   expect(alone.status).toBe(2)
   expect(alone.stderr).toMatch(/connections=<n> sizes the connections of the listeners --listen binds/)
-}, 60_000)
+})

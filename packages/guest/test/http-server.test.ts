@@ -113,7 +113,7 @@ test('more clients holding connections than the policy has fds (maxFds 64): the 
   expect(s.listener.stats().accepted).toBe(N)
   expect(s.stdout.text()).not.toContain('listener closed')
   await stop(s)
-}, 20_000)
+})
 
 test('closing the process: its clients see a clean close (FIN), the port refuses', async () => {
   const s = await start()

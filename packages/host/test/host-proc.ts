@@ -34,7 +34,7 @@ export class HostProc {
     })
   }
 
-  static async start(args: string[] = [], timeoutMs = 20_000): Promise<HostProc> {
+  static async start(args: string[] = [], timeoutMs = 60_000): Promise<HostProc> {
     const h = new HostProc(args)
     const ready = await h.waitFor((e) => e.ev === 'ready', 'ready', timeoutMs)
     h.id = ready.id as string
@@ -42,7 +42,7 @@ export class HostProc {
     return h
   }
 
-  call<T = unknown>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
+  call<T = unknown>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
     const id = this.#next++
     this.child.stdin!.write(JSON.stringify({ id, cmd, ...args }) + '\n')
     return new Promise<T>((resolve, reject) => {
@@ -55,7 +55,7 @@ export class HostProc {
   }
 
   /** Resolves once `cond` returns something, checking now and after every event. */
-  until<T>(cond: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  until<T>(cond: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
     const now = cond()
     if (now !== undefined) return Promise.resolve(now)
     return new Promise((resolve, reject) => {
@@ -69,12 +69,12 @@ export class HostProc {
   }
 
   /** The first event (past or future) matching `pred`. */
-  waitFor(pred: (e: Ev) => boolean, what: string, timeoutMs = 20_000): Promise<Ev> {
+  waitFor(pred: (e: Ev) => boolean, what: string, timeoutMs = 60_000): Promise<Ev> {
     return this.until(() => this.events.find(pred), what, timeoutMs)
   }
 
   /** Waits until `count` events match; returns them. */
-  waitCount(pred: (e: Ev) => boolean, count: number, what: string, timeoutMs = 20_000): Promise<Ev[]> {
+  waitCount(pred: (e: Ev) => boolean, count: number, what: string, timeoutMs = 60_000): Promise<Ev[]> {
     return this.until(() => {
       const hits = this.events.filter(pred)
       return hits.length >= count ? hits : undefined

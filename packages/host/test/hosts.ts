@@ -3,8 +3,8 @@
 import { hostProcessTree, libp2pCluster, type Cluster, type Libp2pCluster, type ProcessTree, type Runtime } from '../src/index.js'
 import type { Rig } from './rpc-rig.js'
 
-/** Resolves once `cond()` holds; throws after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+/** Resolves once `cond()` holds; throws after `ms` (a hang bound that names the wait; the test timeout is 120 s). */
+export async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time')

@@ -29,7 +29,9 @@ describe('registry across host processes', () => {
     await b.waitFor((e) => e.ev === 'leave' && e.host === a.id, 'A leaves (B)', 15_000)
     const lost = await b.call<Called>('callHeld', { name: 'echo2', payload: 'y' })
     expect(lost.code).toBe('ERR_HOST_UNREACHABLE')
-    expect(lost.ms).toBeLessThan(1000) // the link closed with the connection: no wait for a bound
+    // The link closed with the connection: the call fails without waiting for a bound (the
+    // 5 s dial timeout is the nearest); 4 s is generous for a loaded machine and still short of it.
+    expect(lost.ms).toBeLessThan(4000)
     expect(await b.call('find', { name: 'echo2', waitMs: 100 })).toEqual([]) // forgotten with the host
   })
 })

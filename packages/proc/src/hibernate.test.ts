@@ -1,8 +1,8 @@
 import { Scheduler } from './index.js'
 import * as G from './bench/guests.js'
+import { until } from '../test/until.js'
 
 // Hibernation is asyncify's (a JSPI stack cannot be saved): pinned, so Node 24 tests it too.
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5))
 
 test('a waiting process hibernates (instance dropped) and resumes with memory, globals and stack intact', async () => {
   await using s = new Scheduler({ suspension: 'asyncify' })
@@ -11,8 +11,7 @@ test('a waiting process hibernates (instance dropped) and resumes with memory, g
   const h = s.spawn(mod)
   for (let round = 0; round < 3; round++) {
     h.trySend(new Uint8Array([1]))
-    await settle()
-    expect(h.state).toBe('waiting')
+    await until(() => h.info().mailbox === 0 && h.state === 'waiting') // took it, waits again
     expect(s.hibernate(h)).toBe(true)
     expect(h.info()).toMatchObject({ memoryBytes: 0, state: 'waiting' })
     expect(h.info().hibernatedBytes).toBeLessThan(3 * 4096 + 100) // only non-zero chunks are kept
@@ -26,8 +25,9 @@ test('hibernateAfterMs hibernates idle processes on its own; a message wakes the
   await using s = new Scheduler({ suspension: 'asyncify', hibernateAfterMs: 5 })
   const mod = await s.compile(await G.wat(G.STATEFUL))
   const hs = Array.from({ length: 20 }, () => s.spawn(mod))
-  await new Promise((r) => setTimeout(r, 50))
-  expect(s.ps().every((r) => r.hibernatedBytes !== undefined)).toBe(true)
+  // Every one hibernates on its own (no hibernate() call here); a broken timer hangs the test.
+  await until(() => s.ps().every((r) => r.hibernatedBytes !== undefined))
+  expect(s.ps()).toHaveLength(20)
   for (const h of hs) { h.trySend(new Uint8Array([1])); h.trySend(new Uint8Array(0)) }
   for (const h of hs) expect(await h.wait()).toEqual({ kind: 'exited', code: 10000 + 100 + 1 })
 })
@@ -36,7 +36,7 @@ test('a hibernated process can be killed; processes that cannot hibernate say so
   await using s = new Scheduler({ suspension: 'asyncify' })
   const h = s.spawn(await s.compile(await G.wat(G.STATEFUL)))
   const spin = s.spawn(await s.compile(await G.wat(G.SPIN)))
-  await settle()
+  await until(() => h.state === 'waiting' && spin.info().slices > 0)
   expect(s.hibernate(h)).toBe(true)
   expect(s.hibernate(spin)).toBe(false) // running, not waiting
   expect(await h.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })

@@ -1,5 +1,6 @@
 import { Scheduler, Supervisor, type ProcModule } from './index.js'
 import * as G from './bench/guests.js'
+import { until } from '../test/until.js'
 
 let s: Scheduler
 let trap: ProcModule
@@ -10,8 +11,6 @@ beforeAll(async () => {
   waiter = await s.compile(await G.wat(G.EXIT_WITH_FIRST_BYTE))
 })
 afterAll(() => s.close())
-
-const settle = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 test('a crashed child is restarted one-for-one; its sibling keeps running', async () => {
   let crashes = 0
@@ -24,7 +23,7 @@ test('a crashed child is restarted one-for-one; its sibling keeps running', asyn
     ],
   })
   const steady = sup.child('steady')!
-  await settle()
+  await until(() => sup.child('flaky')?.state === 'waiting') // its third start, the one that runs
   expect(sup.restarts).toBe(2)
   expect(sup.child('steady')).toBe(steady)
   const flaky = sup.child('flaky')!
@@ -58,7 +57,12 @@ test('transient children that exit normally are not restarted; temporary ones ne
       { id: 'temp', restart: 'temporary', start: (parent) => { starts++; return s.spawn(trap, { parent }) } },
     ],
   })
-  await settle()
+  const once = sup.child('once')!, temp = sup.child('temp')!
+  await Promise.all([once.wait(), temp.wait()])
+  // Both 'down' messages handled: each child is forgotten, or replaced had it been restarted.
+  await until(() => sup.child('once') !== once && sup.child('temp') !== temp)
+  expect(sup.child('once')).toBeUndefined()
+  expect(sup.child('temp')).toBeUndefined()
   expect(starts).toBe(2)
   expect(sup.restarts).toBe(0)
   expect(sup.self.state).toBe('running')

@@ -44,7 +44,10 @@ test('an SDK guest calls Host-side capabilities over RPC while a runaway neighbo
   await using s = new Scheduler()
   const mod = await s.compile(await guestBytes('echo-client', { asyncify: false }), { suspendingImports: ['ww.recv'] })
   expect(mod.meter.asyncified).toBe(!jspiAvailable()) // 'auto': JSPI where the engine has it
-  const spin = s.spawn(await s.compile(await G.wat(G.SPIN)), { deadlineMs: 3000 })
+  // A fuel budget (the scheduler's clock), not a 3 s deadline that a loaded machine can spend
+  // before the guests are done: far more than the slices it gets beside them, so it can only
+  // have ended first by holding the thread.
+  const spin = s.spawn(await s.compile(await G.wat(G.SPIN)), { fuel: 5_000_000_000 })
   const calls: string[][] = [[], []]
   const guests = calls.map((c) => s.spawn(mod, { extend: transport(c) }))
   const statuses = await Promise.all(guests.map((g) => g.wait()))

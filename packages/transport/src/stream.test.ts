@@ -53,11 +53,13 @@ describe('connectStream over a TCP socket pair', () => {
 
   it('rejects pending calls when the peer goes away', async () => {
     const [c, s, stop] = await socketPair()
-    const hang = new testing.Echo.Server({ ping: () => new Promise(() => {}), echo() {}, counter() {} })
+    let arrived!: () => void
+    const called = new Promise<void>((r) => { arrived = r })
+    const hang = new testing.Echo.Server({ ping: () => { arrived(); return new Promise(() => {}) }, echo() {}, counter() {} })
     connectStream(s, { bootstrap: hang })
     const client: RpcConnection = connectStream(c)
     const p = client.bootstrap(testing.Echo).ping()
-    await new Promise((r) => setTimeout(r, 20))
+    await called // the call is pending at the peer (not a 20 ms guess that it got there)
     s.destroy()
     const e = await p.then(() => null, (x: unknown) => x)
     expect(e).toBeInstanceOf(ConnectionClosedError)

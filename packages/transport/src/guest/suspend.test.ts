@@ -3,7 +3,7 @@
 
 import { Script, frames, wat2wasm, watSource } from '../bench/guests.js'
 import { runScript, returnOf } from '../../test/guests/helpers.js'
-import { slowEcho } from '../../test/guests/servers.js'
+import { gatedEcho, slowEcho } from '../../test/guests/servers.js'
 import { testing } from '@ww/schema'
 import { newEcho } from '../fuzz/echo-servers.js'
 import { asyncifyModule } from './asyncify-module.js'
@@ -29,29 +29,29 @@ describe.each(modes)('suspension: %s', (suspension) => {
     const slow = new Script()
     slow.send(frames.bootstrap(0)).recv()
     slow.send(frames.call(1, { question: 0 }, PING)).recv()
-    let ticks = 0
-    const timer = setInterval(() => { ticks++ }, 2)
-    const order: string[] = []
-    const slowServer = slowEcho(150)
-    try {
-      const [a, b] = await Promise.all([
-        runScript(slow, { bootstrap: slowServer, suspension }).then((r) => { order.push('slow'); return r }),
-        runScript(pingLoop(2000), { bootstrap: newEcho(), suspension }).then((r) => { order.push('fast'); return r }),
-      ])
-      expect(a.exit.error).toBeUndefined()
-      expect(b.exit.error).toBeUndefined()
-      expect(order).toEqual(['fast', 'slow'])
-      expect(b.exports.frames!()).toBe(2001)
-      expect(returnOf(a.received[1]!).answerId).toBe(1)
-      // One wait, one suspension: recv was called once for the slow answer, not in a loop.
-      expect(a.exit.stats.waits).toBe(1)
-      expect(a.exit.suspensions).toBe(1)
-      expect(b.exit.suspensions).toBe(0)
-      expect(ticks).toBeGreaterThan(10)
-    } finally {
-      clearInterval(timer)
-    }
-  })
+    // The slow answer is released only after the other guest has finished and the event loop
+    // has turned ten more times since the slow guest began to wait: if waiting held the
+    // thread, neither could happen and the test would hang (caught by the deadlock bound).
+    const slowServer = gatedEcho()
+    const turns = (n: number): Promise<void> => new Promise((done) => {
+      const tick = (): void => { if (--n <= 0) done(); else setImmediate(tick) }
+      setImmediate(tick)
+    })
+    const slowRun = runScript(slow, { bootstrap: slowServer, suspension })
+    await slowServer.called
+    const b = await runScript(pingLoop(2000), { bootstrap: newEcho(), suspension })
+    await turns(10)
+    slowServer.release()
+    const a = await slowRun
+    expect(a.exit.error).toBeUndefined()
+    expect(b.exit.error).toBeUndefined()
+    expect(b.exports.frames!()).toBe(2001)
+    expect(returnOf(a.received[1]!).answerId).toBe(1)
+    // One wait, one suspension: recv was called once for the slow answer, not in a loop.
+    expect(a.exit.stats.waits).toBe(1)
+    expect(a.exit.suspensions).toBe(1)
+    expect(b.exit.suspensions).toBe(0)
+  }, 60_000) // a deadlock bound, not a speed one
 
   test('several suspensions in one run, each resumed with its frame', async () => {
     const s = new Script()
