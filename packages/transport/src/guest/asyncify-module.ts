@@ -22,7 +22,9 @@ function load(): Promise<Binaryen> {
 /** The features Node 20 enables by default, as binaryen.Features bits. */
 export function node20Features(b: Binaryen): number {
   const F = b.Features
-  return F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.SignExt | F.Multivalue | F.ReferenceTypes
+  // BulkMemoryOpt (memory.copy/fill, split out of BulkMemory in Binaryen 119+): AssemblyScript
+  // emits both, and without it Binaryen 132 aborts on such a module (hasBulkMemoryOpt).
+  return F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | (F.BulkMemoryOpt ?? 0) | F.SignExt | F.Multivalue | F.ReferenceTypes
 }
 
 /** `bytes` with Binaryen's asyncify pass applied; `imports` are the ones that may suspend. */

@@ -103,3 +103,18 @@ test('a wait the guest never unwound for (its function not instrumented) ends th
     process.off('unhandledRejection', onUnhandled)
   }
 })
+
+test('a module using memory.copy and memory.fill (as AssemblyScript emits) is instrumented with the default features', async () => {
+  // Binaryen 132 split these out of BulkMemory (BulkMemoryOpt); without it asyncify aborted.
+  const wasm = await wat2wasm(`(module
+    (import "ww" "recv" (func $recv (param i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "run") (result i32)
+      (memory.fill (i32.const 64) (i32.const 7) (i32.const 8))
+      (memory.copy (i32.const 128) (i32.const 64) (i32.const 8))
+      (drop (call $recv (i32.const 256) (i32.const 8)))
+      (i32.load8_u (i32.const 135))))`, 'bulk.wat')
+  const out = await asyncifyModule(wasm, { imports: ['ww.recv'] })
+  const names = WebAssembly.Module.exports(new WebAssembly.Module(out as Uint8Array<ArrayBuffer>)).map((e) => e.name)
+  expect(names).toEqual(expect.arrayContaining(['run', 'asyncify_start_unwind', 'asyncify_stop_rewind']))
+})
