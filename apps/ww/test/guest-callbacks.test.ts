@@ -27,7 +27,12 @@ test('a guest on A serves a Subscriber and a Watcher: messages published via B a
   b = startHost(['--join', (ra.addresses as string[])[0]!, '--ttl', '60s'])
   const rb = await b.ready()
   // Gossipsub forms its mesh a moment after the join: publish until one arrives.
-  for (let n = 0; !a.events.some(mine(/^message \d+ from /)); n++) await ww(['pub', 'news', `hello ${n}`], on(b))
+  // Bounded, so that a failure ends the loop with the test (a loop left running would go on
+  // publishing after the test timed out).
+  for (let n = 0; !a.events.some(mine(/^message \d+ from /)); n++) {
+    if (n >= 200) throw new Error('200 messages published via B and none reached the guest on A')
+    await ww(['pub', 'news', `hello ${n}`], on(b))
+  }
   expect(String(a.events.find(mine(/^message /))!.text)).toMatch(new RegExp(`^message \\d+ from ${String(rb.id)}/0: hello \\d+$`))
   expect((await ww(['anchors', 'put', 'watched/x', 'first'], on(a))).status).toBe(0)
   await a.next(mine(/^changed x set v1: first$/), 'the change of watched/x')

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { removeHome, startHost, type HostChild } from './hosts.js'
+import { removeHome, startHost, ww, type HostChild } from './hosts.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const source = fileURLToPath(new URL('./interop/kv-interop.c++', import.meta.url))
@@ -77,4 +77,32 @@ maybe('C++ (EzRpcClient) provider and finder of a user-defined Kv through ww hos
       'keys a b p/y',
     ])
   }, 120_000)
+
+  // The same program against guests (examples/kv-service, AssemblyScript with generated
+  // stubs): a C++ provider called by a guest, and a guest provider called by C++.
+  const guest = (name: string): string => join(root, 'examples/kv-service/build', `${name}.wasm`)
+  const on = (): NodeJS.ProcessEnv => ({ WW_HOME: host.home })
+
+  test('a guest finds the Kv a C++ connection provides and calls it, pipelining on sub()', async () => {
+    const cxx = spawn(exe, ['provide', addr, 'kv-cxx'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: cxx.stdout! }).on('line', (l) => { if (l === 'provided') resolve() })
+        cxx.once('exit', (code) => reject(new Error(`provider exited ${code}`)))
+      })
+      const r = await ww(['spawn', guest('client'), '--args', 'kv-cxx', '--wait', '--json'], on())
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: { kind: 'exited', code: 0 } })
+      const said = host.events.filter((e) => e.event === 'output').map((e) => String(e.text))
+      expect(said).toEqual(expect.arrayContaining(['users/ada = lovelace', 'keys: greeting, users/ada']))
+    } finally {
+      cxx.kill()
+    }
+  }, 240_000)
+
+  test('the C++ finder calls the Kv a guest serves, with the same answers as from C++', async () => {
+    expect((await ww(['spawn', guest('provider'), '--args', 'kv-guest', '--name', 'kv-guest'], on())).status).toBe(0)
+    await host.next((e) => e.event === 'output' && e.text === 'providing kv as kv-guest', 'the guest providing kv-guest')
+    const out = await run(exe, ['find', addr, 'kv-guest'], 60_000)
+    expect(out.trim().split('\n')).toEqual(['put a 1', 'put b 2', 'get a found 1', 'get zz missing', 'sub put y 3', 'get p/y 3', 'keys a b p/y'])
+  }, 240_000)
 })

@@ -132,12 +132,13 @@ export const kill: Command = {
 export const spawn: Command = {
   name: 'spawn',
   summary: 'start a WebAssembly module as a process on the connected host, or on another host of its cluster',
-  usage: 'ww spawn <module.wasm> [--on HOST] [--name NAME] [--wait] [--host ADDR] [--json]',
-  options: { ...CLIENT_OPTIONS, on: { type: 'string' }, name: { type: 'string' }, wait: { type: 'boolean' } },
+  usage: 'ww spawn <module.wasm> [--on HOST] [--name NAME] [--args TEXT] [--wait] [--host ADDR] [--json]',
+  options: { ...CLIENT_OPTIONS, on: { type: 'string' }, name: { type: 'string' }, args: { type: 'string' }, wait: { type: 'boolean' } },
   optionHelp: {
     ...CLIENT_HELP,
     on: 'run it on this host of the cluster (its id, or a unique prefix of it; see `ww cluster ls`)',
     name: 'a label for `ww ps` (confers nothing)',
+    args: 'the args blob the process reads from its BootContext (this text, UTF-8); no argv, no environment',
     wait: 'wait until it ends; exit with its status (its exit code; 134 trap, 137 killed or over a limit); Ctrl-C kills it',
   },
   details: [
@@ -147,6 +148,7 @@ export const spawn: Command = {
     'Examples:',
     '  ww spawn worker.wasm --name worker',
     '  ww spawn job.wasm --on 12D3KooWAbc --wait',
+    '  ww spawn provider.wasm --args store-1   (the guest reads "store-1" from its BootContext)',
   ].join('\n'),
   async run(args, io, signal) {
     const [file, ...extra] = args.positionals
@@ -161,6 +163,7 @@ export const spawn: Command = {
         p.initBytecode().setInline(bytes)
         const o = p.initOptions()
         o.setName(name)
+        if (typeof args.values.args === 'string') o.setArgs(new TextEncoder().encode(args.values.args))
         if (where !== undefined) o.setWhere(where)
       }).getProcess()
       const ref = (await proc.pid()).getSelf()

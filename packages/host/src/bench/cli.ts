@@ -12,6 +12,8 @@
 //   plain TCP (src/bench/rpc.ts).
 // host.remote-spawn: spawn+wait of a tiny module on another host vs on this one
 //   (src/bench/remote-spawn.ts).
+// host.forward.remote-guest: a guest on A calls an Echo a guest on B serves, vs host.rpc's
+//   round trip (src/bench/remote-guest.ts).
 import { EventEmitter } from 'node:events'
 import { measure, report } from '@ww/bench-kit'
 import { embeddedCluster, generateSwarmKey, libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
@@ -116,3 +118,4 @@ if (run('pubsub')) {
 }
 if (run('rpc')) await rpcBench()
 if (run('remote-spawn')) await remoteSpawnBench()
+if (run('remote-guest')) await (await import('./remote-guest.js')).remoteGuestBench()
