@@ -134,6 +134,10 @@ test("A's web view shows every host's process table (each host publishes its own
 }, HANG)
 
 test('a host that stops says goodbye: the others see it leave (bye); it exits 0', async () => {
+  // A must see C before it stops (else no leave can come): a host dropped earlier under load
+  // fails here, with how it left, instead of hanging.
+  const lastOfC = a.events.filter((e) => (e.event === 'join' || e.event === 'leave') && e.host === ids.c).at(-1)
+  expect(lastOfC).toMatchObject({ event: 'join' })
   const before = a.events.length
   const leftAfterStop = (e: { event: string; host?: unknown }): boolean => e.event === 'leave' && e.host === ids.c && a.events.indexOf(e as never) >= before
   expect(await c.stop()).toBe(0)
