@@ -4,7 +4,6 @@
 // (js-libp2p on 127.0.0.1): the provider on A, the client spawned onto B.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -12,7 +11,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..', '..', '..')
-const bin = join(dirname(createRequire(import.meta.url).resolve('@ww/cli')), 'bin.js')
+// The ww command of this repository (apps/ww, built by the setup).
+const bin = join(repo, 'apps', 'ww', 'dist', 'bin.js')
 
 type Event = { event: string; [k: string]: unknown }
 
