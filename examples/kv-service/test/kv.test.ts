@@ -35,6 +35,11 @@ class Host {
     }
   }
   output(): string[] { return this.events.filter((e) => e.event === 'output').map((e) => String(e.text)) }
+  /** Waits for the output line `line`; fails at once on a line to stderr (a guest's failure). */
+  async said(line: string): Promise<void> {
+    const hit = await this.next((e) => e.event === 'output' && (e.text === line || e.fd === 2), `the line "${line}"`)
+    if (hit.text !== line) throw new Error(`waiting for "${line}", a guest said on stderr: ${String(hit.text)}`)
+  }
   async stop(): Promise<void> {
     if (this.child.exitCode === null) { this.child.kill('SIGTERM'); await new Promise((r) => this.child.once('exit', r)) }
     rmSync(this.home, { recursive: true, force: true })
@@ -81,7 +86,7 @@ test('the README, as written: a host, the provider, the client (exit 0, every an
       continue
     }
     last = await ww(args, host!)
-    if (args.includes('--name')) await host!.next((e) => e.event === 'output' && e.text === 'providing kv as kv', 'the provider offering kv')
+    if (args.includes('--name')) await host!.said('providing kv as kv')
   }
   expect(last!.status).toBe(0)
   const out = host!.output()
@@ -99,7 +104,7 @@ test('across hosts: the provider on A, the client on B finds it and calls it, pi
   const rb = await b.next((e) => e.event === 'ready', 'B ready')
   await a.next((e) => e.event === 'join' && e.host === rb.id, 'B joined A')
   expect((await ww(['spawn', 'examples/kv-service/build/provider.wasm', '--name', 'kv-provider'], a)).status).toBe(0)
-  await a.next((e) => e.event === 'output' && e.text === 'providing kv as kv', 'the provider offering kv')
+  await a.said('providing kv as kv')
   const r = await ww(['spawn', 'examples/kv-service/build/client.wasm', '--wait', '--json'], b)
   expect(JSON.parse(r.stdout)).toMatchObject({ host: rb.id, status: { kind: 'exited', code: 0 } })
   expect(b.output()).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^found kv at ${String(ra.id)}/\\d+$`)), 'users/ada = lovelace', 'keys: greeting, users/ada']))

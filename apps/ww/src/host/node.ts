@@ -162,10 +162,11 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 
 /**
  * What a process spawned on this host may reach when its spawner asked for no rights: the
- * cluster view, pubsub, the cluster's anchors, and an executor (its children). A spawning
- * process's Executor narrows this to what that process holds.
+ * cluster view, pubsub, the cluster's anchors, the registry (offer and find services) and an
+ * executor (its children). A spawning process's Executor narrows this to what that process
+ * holds.
  */
-const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true, executor: true }
+const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true, registry: true, executor: true }
 
 /**
  * One process's composition: the default restricted WASI with its stdout/stderr as lines
