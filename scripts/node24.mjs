@@ -26,7 +26,7 @@ if (!existsSync(bin)) {
 
 const dirs = process.argv.length > 2
   ? process.argv.slice(2)
-  : ['packages', 'apps', 'tools'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(d, p)))
+  : ['packages', 'apps', 'tools', 'examples'].flatMap((d) => readdirSync(join(root, d)).map((p) => join(d, p)))
     .filter((d) => existsSync(join(root, d, 'jest.config.mjs')))
 
 let failed = 0

@@ -64,7 +64,8 @@ function nameOf(host: HostClient): string {
 export function ww_main(): i32 {
   const host = new HostClient(rpc.bootstrap());
   const name = nameOf(host);
-  const provision = host.registry().provide(name, rpc.local(new Store("")));
+  // A lease of an hour (the longest): parked in serve(), this guest cannot renew it.
+  const provision = host.registry().provide(name, rpc.local(new Store("")), 3600000);
   if (!provision.ready()) {
     console.error("provide failed: " + provision.from.error!.reason);
     return 1;

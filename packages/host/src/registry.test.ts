@@ -105,3 +105,28 @@ describe('registry', () => {
     await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' })
   })
 })
+
+describe('registry over a lossy channel', () => {
+  test('a find that is waiting asks again: a query lost while the mesh formed does not leave it empty-handed', async () => {
+    const subs = new Map<string, (from: string, d: Uint8Array) => void>()
+    let queriesDropped = 0
+    const chan = (self: string): ControlChannel => ({
+      publish: (d) => {
+        // The first query B sends reaches nobody (as before pubsub's mesh reaches A).
+        if (self === 'B' && decodeRegistryMessage(d)?.kind === 'query' && queriesDropped++ === 0) return
+        for (const [id, cb] of subs) if (id !== self) queueMicrotask(() => cb(self, d))
+      },
+      onMessage: (cb) => { subs.set(self, cb); return () => subs.delete(self) },
+    })
+    const a = createRegistry({ self: 'A', channel: chan('A') })
+    // A provides before B is listening: its announcement reaches nobody either.
+    const p = a.provide('late', { svc: 1 }, { ttlMs: 60_000 })
+    const b = createRegistry({ self: 'B', channel: chan('B') })
+    const found = await b.findProviders('late', { min: 1, timeoutMs: 30_000 })
+    expect(found).toEqual([expect.objectContaining({ name: 'late', host: 'A', id: p.id })])
+    expect(queriesDropped).toBeGreaterThanOrEqual(2)
+    p.release()
+    a.close()
+    b.close()
+  })
+})

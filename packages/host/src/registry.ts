@@ -70,6 +70,8 @@ export interface ControlChannel {
 }
 
 const NAME = /^[\x21-\x7e]{1,200}$/
+/** How often a find that is still waiting asks the other hosts again. */
+const QUERY_AGAIN_MS = 1000
 
 function randomToken(): bigint {
   const b = crypto.getRandomValues(new Uint32Array(2))
@@ -171,6 +173,11 @@ export function createRegistry(init: { self: HostId; channel?: ControlChannel; n
       let found = snapshot(name)
       if (found.length >= min) return found
       send(encodeQuery(name))
+      // Pubsub carries a query only to hosts already in the topic's mesh: one sent while
+      // the mesh forms (a host that just joined) is lost, and the providers answer nobody.
+      // Ask again while waiting.
+      const again = setInterval(() => send(encodeQuery(name)), QUERY_AGAIN_MS)
+      again.unref?.()
       let done = (): void => {}
       const p = new Promise<void>((resolve) => {
         done = () => { found = snapshot(name); if (found.length >= min) resolve() }
@@ -179,6 +186,7 @@ export function createRegistry(init: { self: HostId; channel?: ControlChannel; n
       try {
         await bounded(p, `${min} providers of ${name}`, opts)
       } finally {
+        clearInterval(again)
         waiters.delete(done)
       }
       return found

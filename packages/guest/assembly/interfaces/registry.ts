@@ -14,8 +14,10 @@ import { ProcessId } from "./process";
 export class RegistryClient extends Obtained {
   /**
    * Offer `service` (a capability this guest serves, `Session.local(server)`, or any it
-   * holds) under `name` for `ttlMs` (0: the host's default, 10 s; the host renews it while
-   * this process lives). Releasing the answer's Provision (results pointer 0) withdraws it.
+   * holds) under `name` for a lease of `ttlMs` (0: the host's default, 10 s; at most 1 h).
+   * The lease lapses unless renewed with the Provision's `refresh` (results pointer 0); a
+   * guest that only serves (parked in `serve()`) cannot renew, so it asks for a long lease.
+   * Releasing the Provision withdraws it at once.
    */
   provide(name: string, service: Cap, ttlMs: u32 = 0): Obtained {
     const c = this.cap.session.call(this.cap, Registry.ID, Registry.M_provide, Registry_provide$Params.DATA_WORDS, Registry_provide$Params.POINTER_COUNT)

@@ -72,7 +72,7 @@ export function serveEcho(provide: bool): i32 {
       const args = BootContextClient.infoOf(info).args;
       if (args.length > 0) {
         const name = String.UTF8.decode(args.buffer);
-        const p = h.registry().provide(name, s.local(echo));
+        const p = h.registry().provide(name, s.local(echo), 3600000); // serving only, it cannot renew: the longest lease
         if (!p.ready()) { console.log("provide failed: " + p.from.error!.reason); return 1; }
         console.log("providing echo as " + name);
       }
