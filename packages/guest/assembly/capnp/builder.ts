@@ -66,7 +66,10 @@ export class MessageBuilder {
 
   // Pointer words. `at` is the pointer's segment byte offset, `target` the content's.
   writeStructPointer(at: u32, target: u32, dataWords: u16, pointerCount: u16): void {
-    const rel = (<i32>target - <i32>at - 8) >> 3;
+    // A zero-sized struct gets offset -1, as Cap'n Proto encodes it: with offset 0 its
+    // pointer would be all zeros, i.e. null (readers take that as the default struct, but
+    // a host reading a Return's results in place declines a null and takes its slow path).
+    const rel = dataWords == 0 && pointerCount == 0 ? -1 : (<i32>target - <i32>at - 8) >> 3;
     store<u32>(this.at(at), <u32>(rel << 2));
     store<u32>(this.at(at), <u32>dataWords | (<u32>pointerCount << 16), 4);
   }
