@@ -3,20 +3,13 @@
 // (two calls, one round trip), gets and keys. Exit 0 when every answer is what it should
 // be; 1 when there is no store; 2 when an answer is wrong.
 export * from "@ww/guest/assembly/exports";
-import { Session, HostClient, BootContextClient, RegistryClient } from "@ww/guest/assembly/index";
+import { Session, HostClient, RegistryClient } from "@ww/guest/assembly/index";
 import { KvClient } from "../gen/kv";
 
+/** The name to use: the spawner's args (`ww spawn --args NAME`), else "kv". */
 function nameOf(host: HostClient): string {
-  const ctx = host.context();
-  const info = ctx.info();
-  let name = "kv";
-  if (info.wait()) {
-    const args = BootContextClient.infoOf(info).args;
-    if (args.length > 0) name = String.UTF8.decode(args.buffer);
-  }
-  info.dispose();
-  ctx.release();
-  return name;
+  const args = host.args();
+  return args.length > 0 ? String.UTF8.decode(args.buffer) : "kv";
 }
 
 function text(b: Uint8Array): string { return String.UTF8.decode(b.buffer); }

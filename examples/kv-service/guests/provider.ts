@@ -2,7 +2,7 @@
 // Its name is the BootContext's args ("kv" when it was given none). It serves until it is
 // killed; each put prints one line, so its host's log shows the traffic.
 export * from "@ww/guest/assembly/exports";
-import { Session, IncomingCall, HostClient, BootContextClient } from "@ww/guest/assembly/index";
+import { Session, IncomingCall, HostClient } from "@ww/guest/assembly/index";
 import {
   KvServer, Kv_get$Params, Kv_get$Results, Kv_put$Params, Kv_put$Results, Kv_keys$Params, Kv_keys$Results,
   Kv_sub$Params, Kv_sub$Results,
@@ -47,18 +47,10 @@ class Store extends KvServer {
   }
 }
 
-/** The name to offer the store under: the spawner's args, else "kv". */
+/** The name to use: the spawner's args (`ww spawn --args NAME`), else "kv". */
 function nameOf(host: HostClient): string {
-  const ctx = host.context();
-  const info = ctx.info();
-  let name = "kv";
-  if (info.wait()) {
-    const args = BootContextClient.infoOf(info).args;
-    if (args.length > 0) name = String.UTF8.decode(args.buffer);
-  }
-  info.dispose();
-  ctx.release();
-  return name;
+  const args = host.args();
+  return args.length > 0 ? String.UTF8.decode(args.buffer) : "kv";
 }
 
 export function ww_main(): i32 {

@@ -5,7 +5,7 @@
 // pubSub and root rights. Output lines: "listening", "message <seq> from <host>/<pid>:
 // <text>", "changed <path> <set|cleared> v<version>: <value>", "done: <reason>".
 export * from "../assembly/exports";
-import { Session, Server, IncomingCall, HostClient, BootContextClient } from "../assembly/index";
+import { Session, Server, IncomingCall, HostClient } from "../assembly/index";
 import { Subscriber, Subscriber_deliver$Params, Subscriber_done$Params, Message } from "@ww/schema/assembly/pubsub";
 import { Watcher, Watcher_changed$Params, Watcher_done$Params, Change, ChangeKind } from "@ww/schema/assembly/anchor";
 import { ProcessRef } from "@ww/schema/assembly/common";
@@ -44,18 +44,10 @@ class Printer extends Server {
 
 /** The args blob as a path, else this host's own `watched`. */
 function watchPath(host: HostClient): string {
-  const ctx = host.context();
-  const info = ctx.info();
-  let path = "";
-  if (info.wait()) {
-    const args = BootContextClient.infoOf(info).args;
-    if (args.length > 0) path = String.UTF8.decode(args.buffer);
-  }
-  info.dispose();
-  ctx.release();
-  if (path != "") return path;
+  const args = host.args();
+  if (args.length > 0) return String.UTF8.decode(args.buffer);
   const hi = host.info();
-  if (hi.wait()) path = HostClient.infoOf(hi).id + "/watched";
+  const path = hi.wait() ? HostClient.infoOf(hi).id + "/watched" : "watched";
   hi.dispose();
   return path;
 }

@@ -61,6 +61,20 @@ export class HostClient {
     return new PubSubClient(a.cap(Host_pubSub$Results.P_pubSub), a)
   }
 
+  /**
+   * The args blob this process's spawner passed (ExecOptions.args, `ww spawn --args`), read
+   * from its BootContext: waits for the answer. Empty when none were given, or when its host
+   * was given no BootContext.
+   */
+  args(): Uint8Array {
+    const ctx = this.context()
+    const a = ctx.args()
+    const out = a.wait() ? BootContextClient.argsOf(a) : new Uint8Array(0)
+    a.dispose()
+    ctx.release()
+    return out
+  }
+
   /** Service discovery: provide and find capabilities by name (needs the registry right). */
   registry(): RegistryClient {
     const a = this.cap.session.call(this.cap, Host.ID, Host.M_registry, Host_registry$Params.DATA_WORDS, Host_registry$Params.POINTER_COUNT).send()

@@ -548,12 +548,7 @@ export class Session {
     this.incoming.set(qid, inc);
     const params = c.struct(Call.P_params);
     const ret = this.takeBuilder();
-    const rroot = ret.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
-    rroot.setU16(Message.DISCRIMINANT, Message.W_return);
-    const rs = rroot.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
-    rs.setU32(Return.F_answerId, qid);
-    rs.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
-    const payload = rs.initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const payload = beginReturn(ret, qid).initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
     const call = new IncomingCall(this, qid, c.u64(Call.F_interfaceId), c.u16(Call.F_methodId), frame, r,
       params.struct(Payload.P_content), params.list(Payload.P_capTable), ret, payload);
     // Each senderHosted descriptor in the params is a reference the host gave us: the call
@@ -636,12 +631,7 @@ export class Session {
       inc.done = true;
       return;
     }
-    const root = ret.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
-    root.setU16(Message.DISCRIMINANT, Message.W_return);
-    const rs = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
-    rs.setU32(Return.F_answerId, qid);
-    rs.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
-    const payload = rs.initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const payload = beginReturn(ret, qid).initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
     payload.setCapability(Payload.P_content, 0);
     const list = payload.initStructList(Payload.P_capTable, 1, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
     const cap = this.local(offered);
@@ -721,11 +711,7 @@ export class Session {
   /** Write and send a Return carrying an exception for question `qid` into `b`. */
   private sendException(b: MessageBuilder, qid: u32, reason: string, type: u16): void {
     b.reset();
-    const root = b.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
-    root.setU16(Message.DISCRIMINANT, Message.W_return);
-    const r = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
-    r.setU32(Return.F_answerId, qid);
-    r.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
+    const r = beginReturn(b, qid);
     r.setU16(Return.DISCRIMINANT, Return.W_exception);
     writeException(r.initStruct(Return.P_exception, Exception.DATA_WORDS, Exception.POINTER_COUNT), reason, type);
     if (this.closed != null) return;
@@ -789,6 +775,20 @@ export class Session {
       this.failAnswer(changetype<Answer>(q), e);
     }
   }
+}
+
+/**
+ * Start a Return for question `qid` in `b` (reset): releaseParamCaps false, as we release
+ * the params' imports ourselves. The caller adds results or an exception.
+ */
+function beginReturn(b: MessageBuilder, qid: u32): StructBuilder {
+  const root = b.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
+  root.setU16(Message.DISCRIMINANT, Message.W_return);
+  const r = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
+  r.setU32(Return.F_answerId, qid);
+  // Stored XOR its default (true).
+  r.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
+  return r;
 }
 
 /** A PromisedAnswer's transform as pointer-field indices (noops skipped). */

@@ -3,7 +3,7 @@
 // before answering (the host may call this guest again meanwhile: no deadlock); `counter`
 // answers with a Counter this guest serves. Used by serve-echo (plain) and
 // wasi-serve-echo; the `ww_test_*` exports read its tables.
-import { Session, Server, IncomingCall, EchoClient, HostClient, BootContextClient } from "../../assembly/index";
+import { Session, Server, IncomingCall, EchoClient, HostClient } from "../../assembly/index";
 import {
   Echo, Counter, Echo_echo$Params, Echo_echo$Results, Echo_counter$Params, Echo_counter$Results,
   Counter_add$Params, Counter_add$Results,
@@ -66,16 +66,12 @@ export function serveEcho(provide: bool): i32 {
   s.offer(echo);
   if (provide) {
     const h = new HostClient(boot);
-    const ctx = h.context();
-    const info = ctx.info();
-    if (info.wait()) {
-      const args = BootContextClient.infoOf(info).args;
-      if (args.length > 0) {
-        const name = String.UTF8.decode(args.buffer);
-        const p = h.registry().provide(name, s.local(echo), 3600000); // serving only, it cannot renew: the longest lease
-        if (!p.ready()) { console.log("provide failed: " + p.from.error!.reason); return 1; }
-        console.log("providing echo as " + name);
-      }
+    const args = h.args();
+    if (args.length > 0) {
+      const name = String.UTF8.decode(args.buffer);
+      const p = h.registry().provide(name, s.local(echo), 3600000); // serving only, it cannot renew: the longest lease
+      if (!p.ready()) { console.log("provide failed: " + p.from.error!.reason); return 1; }
+      console.log("providing echo as " + name);
     }
   }
   s.serve();
