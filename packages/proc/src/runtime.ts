@@ -54,10 +54,11 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
       live.set(spec.pid, p.handle)
       const exited = p.wait()
       void exited.then(() => live.delete(spec.pid))
+      // A guest offers a capability with Session.offer; it is asked over its own connection.
+      const conn = p.connection
       return {
         exited, kill: () => { void p.kill() }, info: () => p.info(),
-        // A guest offers a capability with Session.offer; asked over its own connection.
-        ...(p.connection ? { bootstrap: (conn => () => conn.rpc.bootstrapClient())(p.connection) } : {}),
+        ...(conn ? { bootstrap: () => conn.rpc.bootstrapClient() } : {}),
       }
     },
   }
