@@ -152,12 +152,10 @@ describe('registry across hosts', () => {
     onC.client.close()
     onC.hc.close()
     await c.close()
-    const t0 = Date.now()
+    // Both fail with the host's code (unreachable), not a deadline's (ERR_TIMEOUT): which
+    // bound ended them is in the code, not in a wall-clock figure.
     expect(await codeOf(echo(used, 'y'))).toBe('ERR_HOST_UNREACHABLE')
     expect(await codeOf(echo(unused, 'y'))).toBe('ERR_HOST_UNREACHABLE')
-    // The bound is the behaviour: both fail within their dial timeouts (5 s each), never by the
-    // 30 s call bound. 25 s is far from both; 6 s left one second for a loaded machine.
-    expect(Date.now() - t0).toBeLessThan(25_000)
     expect(await find(onB, 'short', 1)).toHaveLength(0)
     used.dispose()
     unused.dispose()
