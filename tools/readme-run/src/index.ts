@@ -131,7 +131,7 @@ export async function runBlock(block: ReadmeBlock, options: CheckOptions): Promi
   try {
     return await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['--no-warnings', file], { cwd: dirname(file), timeout: options.timeoutMs ?? 60_000, signal: options.signal }, (e, stdout, stderr) => {
-        if (e) reject(new ReadmeExampleError(`the example at README line ${block.line} failed: ${e.message}\n${stderr}`, block.line))
+        if (e) reject(new ReadmeExampleError(`the example at README line ${block.line} failed: ${e.message}${e.message.includes(stderr) ? "" : `\n${stderr}`}`, block.line))
         else resolve(stdout)
       })
     })
