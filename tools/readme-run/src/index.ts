@@ -9,7 +9,7 @@
 // - the README's install line (`npm i …`) comes before its first `##` section.
 import { execFile } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import ts from 'typescript'
 
 export interface ReadmeBlock {
@@ -79,6 +79,8 @@ export function installLine(markdown: string): string | undefined {
 export interface CheckOptions {
   /** the package directory: examples are written there so its own name resolves to its build */
   packageDir: string
+  /** where examples run (default: the package directory); a README that reads files names them from here */
+  cwd?: string
   /** per example; a hang bound, not a speed one */
   timeoutMs?: number
   signal?: AbortSignal
@@ -130,7 +132,7 @@ export async function runBlock(block: ReadmeBlock, options: CheckOptions): Promi
   writeFileSync(file, js)
   try {
     return await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--no-warnings', file], { cwd: dirname(file), timeout: options.timeoutMs ?? 60_000, signal: options.signal }, (e, stdout, stderr) => {
+      execFile(process.execPath, ['--no-warnings', file], { cwd: options.cwd ?? options.packageDir, timeout: options.timeoutMs ?? 60_000, signal: options.signal }, (e, stdout, stderr) => {
         if (e) reject(new ReadmeExampleError(`the example at README line ${block.line} failed: ${e.message}${e.message.includes(stderr) ? "" : `\n${stderr}`}`, block.line))
         else resolve(stdout)
       })

@@ -9,8 +9,16 @@ import { installLine, isRunnable, readmeBlocks, runBlock, typecheckBlocks } from
 declare const test: (name: string, fn: () => unknown, timeout?: number) => void
 declare const expect: (value: unknown) => { toBe(v: unknown): void; toBeDefined(): void; toMatch(r: RegExp): void }
 
-export function testReadme(packageDirUrl: URL, options: { install?: boolean } = {}): void {
+export interface TestReadmeOptions {
+  /** check the install line (off for private tools) */
+  install?: boolean
+  /** where the examples run (default: the package directory) */
+  cwd?: URL
+}
+
+export function testReadme(packageDirUrl: URL, options: TestReadmeOptions = {}): void {
   const packageDir = fileURLToPath(packageDirUrl)
+  const cwd = options.cwd ? fileURLToPath(options.cwd) : packageDir
   const markdown = readFileSync(join(packageDir, 'README.md'), 'utf8')
   const { name } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string }
   const blocks = readmeBlocks(markdown)
@@ -29,7 +37,7 @@ export function testReadme(packageDirUrl: URL, options: { install?: boolean } = 
   }, 120_000)
   for (const block of runnable) {
     test(`the README example at line ${block.line} runs${block.prints !== undefined ? ' and prints what the README shows' : ''}`, async () => {
-      const stdout = await runBlock(block, { packageDir })
+      const stdout = await runBlock(block, { packageDir, cwd })
       if (block.prints !== undefined) expect(stdout).toBe(block.prints)
     }, 120_000)
   }
