@@ -6,7 +6,7 @@ import { Audit, DENIAL_ERRNOS, type AuditSnapshot } from './audit.js'
 import { ERRNO, Errno, errnoName } from './errno.js'
 import { PolicyError, ProcessExit, WasiError, WasiInternalError, WasiStateError } from './errors.js'
 import { FdTable } from './fds.js'
-import { PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
+import { FD_ARGS, PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
 import type { InputStream, OutputSink } from './io.js'
 import { GuestMemory } from './memory.js'
 import { validatePolicy, type FdGroup, type Policy } from './policy.js'
@@ -186,9 +186,13 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
     const row = policy.rows[fn]
     if (row.do === 'deny') {
       const errno = ERRNO[row.errno]
-      imports[fn] = () => {
+      // An fd that is not open is EBADF whatever the row says (programs and libc tell
+      // "no such fd" from "not allowed"); one that is open gets the row's errno.
+      const at = FD_ARGS[fn]
+      imports[fn] = (...args: unknown[]) => {
         if (ended !== undefined) throw ended
         if (closed) throw closedError()
+        for (let i = 0; i < at.length; i++) if (fds.get(args[at[i]!] as number) === undefined) return ERRNO.EBADF
         audit.deny(fn, errno)
         return errno
       }
