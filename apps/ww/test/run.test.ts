@@ -27,6 +27,7 @@ const WASI = `
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   ;; iovecs at 0 (stdout: "out\\n" at 64) and 8 (stderr: "oops\\n" at 80); the path "notes.txt" at 96
   (data (i32.const 0) "\\40\\00\\00\\00\\04\\00\\00\\00\\50\\00\\00\\00\\05\\00\\00\\00")
@@ -52,22 +53,17 @@ const GUESTS: Record<string, string> = {
   // the same, on fd 1 (open, but no path row covers it)
   stdoutOpener: `(module ${WASI} (func (export "_start") (drop (call $open_at (i32.const 1))) (call $proc_exit (call $open_at (i32.const 1)))))`,
   // prints data/in.txt of its scratch dir (fd 3); exits with the first errno, else 0
-  cat: `(module
-    (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-    (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
-    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-    (memory (export "memory") 1)
-    (data (i32.const 9000) "data/in.txt")
-    (func (export "_start") (result i32)
-      (local $e i32)
-      (local.set $e (call $path_open (i32.const 3) (i32.const 0) (i32.const 9000) (i32.const 11) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 9100)))
+  cat: `(module ${WASI}
+    (data (i32.const 112) "data/in.txt")
+    (func (export "_start") (result i32) (local $e i32)
+      ;; the opened fd goes to 44; one iovec at 48 (up to 1 KiB at 1024) is read into, then written out
+      (local.set $e (call $path_open (i32.const 3) (i32.const 0) (i32.const 112) (i32.const 11) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 44)))
       (if (local.get $e) (then (return (local.get $e))))
-      (i32.store (i32.const 9200) (i32.const 12288))
-      (i32.store (i32.const 9204) (i32.const 4096))
-      (local.set $e (call $fd_read (i32.load (i32.const 9100)) (i32.const 9200) (i32.const 1) (i32.const 9300)))
+      (i64.store (i32.const 48) (i64.const 0x0000040000000400))
+      (local.set $e (call $fd_read (i32.load (i32.const 44)) (i32.const 48) (i32.const 1) (i32.const 56)))
       (if (local.get $e) (then (return (local.get $e))))
-      (i32.store (i32.const 9204) (i32.load (i32.const 9300)))
-      (call $fd_write (i32.const 1) (i32.const 9200) (i32.const 1) (i32.const 9300))))`,
+      (i32.store (i32.const 52) (i32.load (i32.const 56)))
+      (call $fd_write (i32.const 1) (i32.const 48) (i32.const 1) (i32.const 56))))`,
   trap: `(module ${WASI} (func (export "_start") (call $out) unreachable))`,
   spin: `(module ${WASI} (func (export "_start") (call $out) (loop $l (br $l))))`,
   // grows memory by 64 pages (4 MiB)
