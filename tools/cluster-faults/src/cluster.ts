@@ -18,6 +18,7 @@ export interface FaultClusterOptions {
   /** Membership TTL (`ww host --ttl`); a crashed host leaves every view within about this. */
   ttl?: string
   faults?: Partial<LinkFaults>
+  /** Aborts the start (not the cluster's life). */
   signal?: AbortSignal
 }
 
@@ -70,11 +71,19 @@ export class FaultCluster implements AsyncDisposable {
 
   /** Resolves when every live host's view is exactly the other live hosts of `group` (default: all). */
   async converged(group: readonly number[] = this.hosts.map((h) => h.index), signal?: AbortSignal): Promise<void> {
-    const members = () => this.hosts.filter((h) => group.includes(h.index) && h.process.alive)
-    await Promise.all(members().map((h) => h.process.until(() => {
-      const want = members().filter((o) => o !== h).map((o) => o.process.id)
-      return h.process.view.size === want.length && want.every((id) => h.process.view.has(id))
-    }, `a view of ${group.length} hosts`, signal ?? this.options.signal)))
+    const members = (): FaultHost[] => this.hosts.filter((h) => group.includes(h.index) && h.process.alive)
+    const want = (h: FaultHost): string[] => members().filter((o) => o !== h).map((o) => o.process.id)
+    try {
+      await Promise.all(members().map((h) => h.process.until(() => {
+        const w = want(h)
+        return h.process.view.size === w.length && w.every((id) => h.process.view.has(id))
+      }, `a view of ${group.length} hosts`, signal)))
+    } catch (e) {
+      // Say who saw what: the point of a failed convergence is which view was wrong.
+      const short = (id: string): string => `#${this.hosts.findIndex((h) => h.process.id === id)}`
+      const views = members().map((h) => `host #${h.index} sees [${[...h.process.view].map(short).join(' ')}], wants [${want(h).map(short).join(' ')}]`)
+      throw new Error(`no convergence of ${group.map((i) => `#${i}`).join(' ')}: ${views.join('; ')} (${(e as Error).message})`)
+    }
   }
 
   /**
