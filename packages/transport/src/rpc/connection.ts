@@ -18,7 +18,7 @@ import { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
 import type { Call, Return, Finish, Bootstrap, Release, Resolve, Disembargo, CapDescriptor } from 'capnp-ts/src/std/rpc.capnp.js'
 import type { StructCtor } from 'capnp-ts'
 import type { Segment } from 'capnp-ts/src/serialization/segment.js'
-import { initStruct, initStructAt, getPointer, resize } from 'capnp-ts/src/serialization/pointers/struct.js'
+import { initStructAt, getPointer, resize } from 'capnp-ts/src/serialization/pointers/struct.js'
 import { setInterfacePointer, validate as validatePointer, getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
 import { PointerType } from 'capnp-ts/src/serialization/pointers/pointer-type.js'
 import { applyParams } from 'capnp-ts/src/rpc/client.js'
@@ -313,10 +313,8 @@ export class RpcConnection {
         const plData = sp.dataBytes(pp)
         const contentPos = pl + plData
         const Results = q.ResultsClass
-        // Bootstrap results (a capability) and odd contents: the slow path. A null content
-        // (a peer that sends no struct for empty results) reads as the default struct.
-        const content = sp.follow(contentPos)
-        if (Results === undefined || content === DECLINE) return false
+        // Bootstrap results (a capability) and null or odd contents: the slow path.
+        if (Results === undefined || sp.follow(contentPos) < 0) return false
         const capTable = sp.ptrCount(pp) >= 2 && !sp.isNullAt(contentPos + 8)
         this.#questions.delete(id)
         // releaseParamCaps is stored XOR its default (true).
@@ -334,7 +332,7 @@ export class RpcConnection {
         if (capTable) this.#decodeCapTableFor(q, host, new Payload(seg, pp - shift))
         let value: Struct
         try {
-          value = content === NULL ? defaultStructAt(seg, contentPos - shift, Results) : structAt(seg, contentPos - shift, Results)
+          value = structAt(seg, contentPos - shift, Results)
         } catch (e) {
           q.reject(new RpcProtocolError(`Return ${id}: malformed results: ${reasonOf(e)}`, { cause: e }))
           value = undefined as never
@@ -839,13 +837,6 @@ function disposeImports(caps: (Client | null)[] | undefined): void {
 function isNullAt(seg: Segment, pos: number): boolean {
   const dv = dvOf(seg)
   return dv.getUint32(pos, true) === 0 && dv.getUint32(pos + 4, true) === 0
-}
-
-/** A default struct of class `Ctor` written at the null pointer at byte `pos` of `seg` (a host-owned message), as capnp-ts's getStruct makes it. */
-function defaultStructAt<T extends Struct>(seg: Segment, pos: number, Ctor: StructCtor<T>): T {
-  const s = new Ctor(seg, pos)
-  initStruct(Ctor._capnp.size, s)
-  return s
 }
 
 /**
