@@ -147,8 +147,22 @@ export class MessageReader {
   }
 }
 
+// What a null or unreadable pointer reads as: one empty struct and one empty list, over a
+// failed empty message, shared by every reader. Every read of them gives the default, and
+// nothing mutates them (a failed message ignores further failures), so a null pointer
+// costs no allocation — most pointers an RPC envelope or a small call reads are null.
+const EMPTY_MESSAGE = new MessageReader(0, 0);
+const EMPTY_STRUCT = new StructReader(EMPTY_MESSAGE, 0, 0, 0, 0, 0);
+const EMPTY_LIST = new ListReader(EMPTY_MESSAGE, 0, 0, ElementSize.Void, 0, 0, 0, 0, 0);
+
+/** The empty struct (the default for a struct pointer). */
+export function emptyStructReader(): StructReader { return EMPTY_STRUCT; }
+/** The empty list (the default for a list pointer). */
+export function emptyListReader(): ListReader { return EMPTY_LIST; }
+
+// `msg` stays in the signature: readers of a failed message also read as empty.
 @inline function emptyStruct(msg: MessageReader): StructReader {
-  return new StructReader(msg, 0, 0, 0, 0, 0);
+  return EMPTY_STRUCT;
 }
 
 /** Read the struct pointer at (seg, off); null pointers give an empty (all-default) struct. */
@@ -164,6 +178,8 @@ function readStructAt(msg: MessageReader, seg: u32, off: u32, depth: i32): Struc
     return emptyStruct(msg);
   }
   if (!msg.charge(<u64>(dataBytes >> 3) + ptrs)) return emptyStruct(msg);
+  // A zero-sized struct (empty params or results) reads exactly as the shared empty one.
+  if (dataBytes == 0 && ptrs == 0) return EMPTY_STRUCT;
   return new StructReader(msg, msg.rSeg, msg.rOff, dataBytes, <u16>ptrs, depth + 1);
 }
 
@@ -254,7 +270,7 @@ export class StructReader {
 }
 
 @inline function emptyList(msg: MessageReader): ListReader {
-  return new ListReader(msg, 0, 0, ElementSize.Void, 0, 0, 0, 0, 0);
+  return EMPTY_LIST;
 }
 
 function readListAt(msg: MessageReader, seg: u32, off: u32, depth: i32): ListReader {

@@ -420,6 +420,7 @@ export class Session {
   }
 
   private handle(ptr: usize, len: i32): void {
+    if (this.finishInPlace(ptr, len)) return;
     const msg = new MessageReader(ptr, <u32>len);
     const root = msg.root();
     const which = root.u16(Message.DISCRIMINANT);
@@ -427,7 +428,10 @@ export class Session {
     if (which == Message.W_return) this.onReturn(len, msg, root);
     else if (which == Message.W_call) this.onCall(len, msg, root);
     else if (which == Message.W_bootstrap) this.onBootstrap(root.struct(Message.P_bootstrap).u32(Bootstrap.F_questionId));
-    else if (which == Message.W_finish) this.onFinish(root.struct(Message.P_finish));
+    else if (which == Message.W_finish) {
+      const f = root.struct(Message.P_finish);
+      this.onFinish(f.u32(Finish.F_questionId), f.bool(Finish.B_releaseResultCaps));
+    }
     else if (which == Message.W_release) this.onRelease(root.struct(Message.P_release));
     else if (which == Message.W_resolve) this.onResolve(root.struct(Message.P_resolve));
     else if (which == Message.W_abort) {
@@ -436,6 +440,27 @@ export class Session {
     } else if (which == Message.W_unimplemented) this.onUnimplemented(root.struct(Message.P_unimplemented));
     else this.sendUnimplemented(msg);
     if (!msg.ok && this.closed == null) this.abort("malformed frame: " + readErrorName(msg.error));
+  }
+
+  /**
+   * A Finish (one per call this guest answers) read straight from the frame, with no
+   * reader objects: only its plain shape (one segment, struct pointers in bounds, sizes
+   * at least the schema's). Anything else returns false and the full reader decides,
+   * errors included.
+   */
+  private finishInPlace(ptr: usize, len: i32): bool {
+    if (len < 16 || load<u32>(ptr) != 0) return false;
+    const bytes = <u64>load<u32>(ptr, 4) << 3;
+    if (bytes < 8 || 8 + bytes > <u64>len) return false;
+    const seg = ptr + 8;
+    const m = plainStruct(seg, bytes, 0, Message.DATA_WORDS, Message.POINTER_COUNT);
+    if (m < 0 || load<u16>(seg + <usize>m + Message.DISCRIMINANT) != Message.W_finish) return false;
+    const at = <u64>m + (<u64>(load<u32>(seg, 4) & 0xffff) << 3) + (<u64>Message.P_finish << 3);
+    const f = plainStruct(seg, bytes, at, Finish.DATA_WORDS, Finish.POINTER_COUNT);
+    if (f < 0) return false;
+    const bit = Finish.B_releaseResultCaps;
+    this.onFinish(load<u32>(seg + <usize>f + Finish.F_questionId), (load<u8>(seg + <usize>f + (bit >> 3)) & (1 << (bit & 7))) != 0);
+    return true;
   }
 
   private onReturn(len: i32, msg: MessageReader, root: StructReader): void {
@@ -503,11 +528,12 @@ export class Session {
   }
 
   private sendFinish(id: u32): void {
-    const f = this.beginMessage(Message.W_finish, Message.P_finish, Finish.DATA_WORDS, Finish.POINTER_COUNT);
-    f.setU32(Finish.F_questionId, id);
+    const b = this.out;
+    const f = beginRaw(b, Message.W_finish, Message.P_finish, Finish.DATA_WORDS, Finish.POINTER_COUNT);
+    store<u32>(b.at(f + Finish.F_questionId), id);
     // We account for result caps ourselves (holds), so the host must not release them:
     // releaseResultCaps = false, stored XOR its default (true).
-    f.setBool(Finish.B_releaseResultCaps, false != Finish.D_releaseResultCaps);
+    setBitRaw(b, f, Finish.B_releaseResultCaps, false != Finish.D_releaseResultCaps);
     this.sendOut();
   }
 
@@ -561,7 +587,7 @@ export class Session {
     this.incoming.set(qid, inc);
     const params = c.struct(Call.P_params);
     const ret = this.takeBuilder();
-    const payload = beginReturn(ret, qid).initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const payload = beginResults(ret, qid);
     const call = new IncomingCall(this, qid, c.u64(Call.F_interfaceId), c.u16(Call.F_methodId), frame, r,
       params.struct(Payload.P_content), params.list(Payload.P_capTable), ret, payload);
     // Each senderHosted descriptor in the params is a reference the host gave us: the call
@@ -652,7 +678,7 @@ export class Session {
       inc.done = true;
       return;
     }
-    const payload = beginReturn(ret, qid).initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const payload = beginResults(ret, qid);
     payload.setCapability(Payload.P_content, 0);
     const list = payload.initStructList(Payload.P_capTable, 1, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
     const cap = this.local(offered);
@@ -667,13 +693,13 @@ export class Session {
     if (this.closed == null) { abi.send(ret.finish(), ret.frameLength); this.stats.framesOut++; }
   }
 
-  private onFinish(f: StructReader): void {
-    const qid = f.u32(Finish.F_questionId);
+  /** Finish `qid`; `releaseBit`: releaseResultCaps as stored (XOR its default). */
+  private onFinish(qid: u32, releaseBit: bool): void {
     if (!this.incoming.has(qid)) { this.abort("Finish for unknown question " + qid.toString()); return; }
     const inc = this.incoming.get(qid);
     inc.finished = true;
     // releaseResultCaps is stored XOR its default (true).
-    inc.releaseOnFinish = f.bool(Finish.B_releaseResultCaps) != Finish.D_releaseResultCaps;
+    inc.releaseOnFinish = releaseBit != Finish.D_releaseResultCaps;
     if (inc.done) this.endIncoming(inc);
   }
 
@@ -738,7 +764,7 @@ export class Session {
   /** Write and send a Return carrying an exception for question `qid` into `b`. */
   private sendException(b: MessageBuilder, qid: u32, reason: string, type: u16): void {
     b.reset();
-    const r = beginReturn(b, qid);
+    const r = new StructBuilder(b, beginReturn(b, qid), Return.DATA_WORDS, Return.POINTER_COUNT);
     r.setU16(Return.DISCRIMINANT, Return.W_exception);
     writeException(r.initStruct(Return.P_exception, Exception.DATA_WORDS, Exception.POINTER_COUNT), reason, type);
     if (this.closed != null) return;
@@ -804,18 +830,65 @@ export class Session {
   }
 }
 
+// The envelopes every call writes (Finish, the Return around results) are laid out with
+// the builder's raw offsets: a StructBuilder per envelope struct was an allocation each.
+
+/**
+ * Reset `b` and start `Message.<which>` (its pointer `ptr`) with an inner struct of the
+ * given size, zeroed; returns the inner struct's segment offset.
+ */
+function beginRaw(b: MessageBuilder, which: u16, ptr: u16, dataWords: u16, pointerCount: u16): u32 {
+  b.reset();
+  const m = b.allocate(<u32>Message.DATA_WORDS + <u32>Message.POINTER_COUNT);
+  b.writeStructPointer(0, m, Message.DATA_WORDS, Message.POINTER_COUNT);
+  store<u16>(b.at(m + Message.DISCRIMINANT), which);
+  const inner = b.allocate(<u32>dataWords + <u32>pointerCount);
+  b.writeStructPointer(m + (<u32>Message.DATA_WORDS << 3) + (<u32>ptr << 3), inner, dataWords, pointerCount);
+  return inner;
+}
+
+/** Set bool field `bit` of the struct at segment offset `off` (data section bounds are the caller's). */
+function setBitRaw(b: MessageBuilder, off: u32, bit: u32, v: bool): void {
+  const p = b.at(off + (bit >> 3));
+  const mask = <u8>(<u32>1 << (bit & 7));
+  store<u8>(p, v ? load<u8>(p) | mask : load<u8>(p) & ~mask);
+}
+
 /**
  * Start a Return for question `qid` in `b` (reset): releaseParamCaps false, as we release
- * the params' imports ourselves. The caller adds results or an exception.
+ * the params' imports ourselves. Returns the Return struct's offset; the caller adds
+ * results or an exception.
  */
-function beginReturn(b: MessageBuilder, qid: u32): StructBuilder {
-  const root = b.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
-  root.setU16(Message.DISCRIMINANT, Message.W_return);
-  const r = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
-  r.setU32(Return.F_answerId, qid);
+function beginReturn(b: MessageBuilder, qid: u32): u32 {
+  const r = beginRaw(b, Message.W_return, Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
+  store<u32>(b.at(r + Return.F_answerId), qid);
   // Stored XOR its default (true).
-  r.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
+  setBitRaw(b, r, Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
   return r;
+}
+
+/** A Return of results for question `qid` in `b` (reset); returns its Payload, to fill. */
+function beginResults(b: MessageBuilder, qid: u32): StructBuilder {
+  const r = beginReturn(b, qid);
+  const p = b.allocate(<u32>Payload.DATA_WORDS + <u32>Payload.POINTER_COUNT);
+  b.writeStructPointer(r + (<u32>Return.DATA_WORDS << 3) + (<u32>Return.P_results << 3), p, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+  return new StructBuilder(b, p, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+}
+
+/**
+ * Content offset of the struct whose pointer is at byte `at` of the segment at `seg`
+ * (`bytes` long, `at` + 8 inside it): -1 unless it is a plain, non-null struct pointer
+ * whose content lies inside the segment with at least `dataWords` and `pointerCount`.
+ */
+function plainStruct(seg: usize, bytes: u64, at: u64, dataWords: u16, pointerCount: u16): i64 {
+  const lo = load<u32>(seg + <usize>at);
+  const hi = load<u32>(seg + <usize>at, 4);
+  if ((lo & 3) != 0 || (lo == 0 && hi == 0)) return -1;
+  const dw = hi & 0xffff, pc = hi >>> 16;
+  if (dw < <u32>dataWords || pc < <u32>pointerCount) return -1;
+  const off = <i64>at + 8 + (<i64>(<i32>lo >> 2) << 3);
+  if (off < 0 || off + ((<i64>dw + <i64>pc) << 3) > <i64>bytes) return -1;
+  return off;
 }
 
 /**

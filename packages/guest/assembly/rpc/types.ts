@@ -1,7 +1,7 @@
 // The guest's view of RPC objects: answers to its questions, capability handles and
 // exceptions. The Session (session.ts) owns the tables these point into.
 
-import { ListReader, MessageReader, StructReader } from "../capnp/reader";
+import { ListReader, MessageReader, StructReader, emptyStructReader, emptyListReader } from "../capnp/reader";
 import { Exception } from "./schema";
 import { Session } from "./session";
 import { CapContext } from "./context";
@@ -44,10 +44,9 @@ export class RpcException {
   toString(): string { return "rpc exception (" + this.type.toString() + "): " + this.reason; }
 }
 
-// What an answer reads before (or without) results: a failed, empty message, whose reads
-// all give defaults. Never mutated (a failed reader ignores further failures), so shared.
-const NO_RESULTS: StructReader = new MessageReader(0, 0).root();
-const NO_CAPS: ListReader = NO_RESULTS.list(0);
+// What an answer reads before (or without) results: the shared empty struct and list.
+const NO_RESULTS: StructReader = emptyStructReader();
+const NO_CAPS: ListReader = emptyListReader();
 
 /** The answer to one question the guest asked (a call or a bootstrap). */
 export class Answer {
