@@ -14,7 +14,7 @@ import { generateSwarmKey, libp2pCluster, type Libp2pCluster, type Libp2pCluster
 const PERIOD_MS = 5
 const p99 = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * 0.99)]!
 
-interface Pair { a: Libp2pCluster; b: Libp2pCluster; flooder: Worker; round(flood: boolean, messages: number): Promise<{ p99Us: number; lost: number }>; close(): Promise<void> }
+interface Pair { a: Libp2pCluster; b: Libp2pCluster; flooder: Worker; round(flood: boolean, messages: number): Promise<{ p99Us: number; lost: number; floodRate: number }>; close(): Promise<void> }
 
 async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair> {
   const a = await libp2pCluster({ ...opts, swarmKey })
@@ -36,6 +36,8 @@ async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair>
     a, b, flooder,
     async round(flood, messages) {
       latencies = []
+      const t0 = performance.now()
+      let sent = 0
       if (flood) {
         flooder.postMessage({ flood: true })
         await new Promise((r) => setTimeout(r, 500)) // the flood under way before B starts
@@ -50,10 +52,11 @@ async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair>
       while (latencies.length < messages && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
       if (flood) {
         flooder.postMessage({ flood: false })
-        await new Promise((r) => flooder.once('message', r))
+        sent = await new Promise<number>((r) => flooder.once('message', (m: { sent: number }) => r(m.sent)))
       }
+      const floodRate = sent / ((performance.now() - t0) / 1000)
       await new Promise((r) => setTimeout(r, 1000)) // A drains what the flood left queued
-      return { p99Us: p99(latencies), lost: messages - latencies.length }
+      return { p99Us: p99(latencies), lost: messages - latencies.length, floodRate }
     },
     async close() {
       flooder.postMessage({ stop: true })
@@ -66,16 +69,22 @@ async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair>
 /** `runs` rounds of B's messages with the flooder idle, then flooding, interleaved. */
 async function rounds(opts: Libp2pClusterOptions, swarmKey: string, runs: number, messages: number) {
   const p = await pair(opts, swarmKey)
-  const quiet: number[] = [], flooded: number[] = []
-  let lost = 0
+  const quiet: number[] = [], flooded: number[] = [], rates: number[] = []
+  let lostQuiet = 0, lostFlooded = 0
   try {
     for (let run = 0; run < runs; run++) {
-      quiet.push((await p.round(false, messages)).p99Us)
+      const q = await p.round(false, messages)
+      quiet.push(q.p99Us)
+      lostQuiet += q.lost
       const r = await p.round(true, messages)
       flooded.push(r.p99Us)
-      lost += r.lost
+      lostFlooded += r.lost
+      rates.push(r.floodRate)
     }
-    return { quiet, flooded, lost, framesCut: [...p.a.floodDrops().values()].reduce((n, d) => n + d.frames, 0) }
+    return {
+      quiet, flooded, lostQuiet, lostFlooded, floodFramesPerSec: Math.round(median(rates)), gaps: p.a.gaps(),
+      framesCut: [...p.a.floodDrops().values()].reduce((n, d) => n + d.frames, 0),
+    }
   } finally {
     await p.close()
   }
@@ -85,16 +94,23 @@ export async function floodBench(): Promise<void> {
   const swarmKey = generateSwarmKey()
   const MESSAGES = 600
   const limited = await rounds({}, swarmKey, 5, MESSAGES)
-  // The same with no limit, for comparison (fewer runs: a flood costs seconds here).
+  // For comparison (fewer runs: a flood costs seconds here): a limit the flooder is far
+  // over on any machine, and no limit at all.
+  const tight = await rounds({ floodLimit: { framesPerSecond: 100 } }, swarmKey, 3, MESSAGES)
   const open = await rounds({ floodLimit: false }, swarmKey, 3, MESSAGES)
+  const summary = (r: Awaited<ReturnType<typeof rounds>>) => ({
+    p99Us: Math.round(median(r.flooded)), quietP99Us: Math.round(median(r.quiet)), runs: r.flooded.length,
+    neighbourLostQuiet: r.lostQuiet, neighbourLostFlooded: r.lostFlooded, reorderGaps: r.gaps, floodFramesPerSec: r.floodFramesPerSec, floodFramesCut: r.framesCut,
+  })
   report({
     name: 'host.pubsub.flood', unit: 'µs (p99 latency, neighbour)', samples: limited.flooded,
     baseline: { name: 'the same neighbour\'s p99 with no flood', samples: limited.quiet },
     params: {
       limit: 'DEFAULT_FLOOD_LIMIT', neighbourMessages: MESSAGES, periodMs: PERIOD_MS, hosts: 2,
       flooder: 'plain js-libp2p node on a worker thread, 1-message frames',
-      neighbourLost: limited.lost, floodFramesCut: limited.framesCut,
-      noLimit: { p99Us: median(open.flooded), quietP99Us: median(open.quiet), neighbourLost: open.lost, runs: open.flooded.length },
+      ...summary(limited), runs: undefined, p99Us: undefined, quietP99Us: undefined,
+      tightLimit: { framesPerSecond: 100, ...summary(tight) },
+      noLimit: summary(open),
     },
   })
 }
