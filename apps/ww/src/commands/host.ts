@@ -45,7 +45,7 @@ export const host: Command = {
     identity: 'the host\'s private key file (default $WW_HOME/identity.key, created on first start, mode 0600): a stable peer id',
     allow: 'admit only these peers (repeatable); RIGHTS: all (default), read (none), or a list of exec,anchors:write,registry:provide,pubsub:publish',
     'allow-file': 'admit the peers listed in FILE, one per line: PEERID [RIGHTS], # comments',
-    'pubsub-limit': 'how fast one publisher may send on one topic, e.g. messages=20000,bytes=32MiB,frames=1000,burst=1s (those are the defaults; name only what you change), or off',
+    'pubsub-limit': 'how fast one publisher may send on one topic, e.g. messages=20000,bytes=32MiB,frames=500,burst=1s (those are the defaults; name only what you change), or off',
     rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
     token: 'clients of a TCP endpoint must show this token file first (64 hex digits, `ww key token`); required off loopback',
     ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): hosts, processes, topic traffic',

@@ -6,25 +6,31 @@
 // connected to A sends one-message frames on the same topic as fast as it can sign them.
 // Value: the p99 of B's latency at A during a flood, under the default flood limit;
 // baseline: the same p99 with the flooder idle, interleaved in the same run. Params: the
-// same pair with no flood limit (floodLimit: false), and what each round cut.
+// same with a tight limit (100 frames/s) and with none (floodLimit: false); per config,
+// B's messages lost (not there 10 s after the round) or late (there in a later round),
+// and the flooder's rate.
 import { Worker } from 'node:worker_threads'
 import { median, report } from '@ww/bench-kit'
-import { generateSwarmKey, libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
+import { DEFAULT_FLOOD_LIMIT, generateSwarmKey, libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
 
 const PERIOD_MS = 5
 const p99 = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * 0.99)]!
 
-interface Pair { a: Libp2pCluster; b: Libp2pCluster; flooder: Worker; round(flood: boolean, messages: number): Promise<{ p99Us: number; lost: number; floodRate: number }>; close(): Promise<void> }
+interface Pair { a: Libp2pCluster; b: Libp2pCluster; flooder: Worker; round(flood: boolean, messages: number): Promise<{ p99Us: number; lost: number; floodRate: number }>; late(): number; close(): Promise<void> }
 
 async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair> {
   const a = await libp2pCluster({ ...opts, swarmKey })
   const b = await libp2pCluster({ ...opts, swarmKey, bootstrap: a.addresses() })
   let latencies: number[] = []
+  let current = 0 // the round B publishes in; a message of an earlier one arriving now is late
+  let late = 0
   a.pubsub.join('flood').subscribe({
     capacity: 1 << 16,
     handler: (m) => {
       if (m.from !== b.id) return
-      latencies.push((performance.now() - new DataView(m.data.buffer, m.data.byteOffset, 8).getFloat64(0)) * 1000)
+      const dv = new DataView(m.data.buffer, m.data.byteOffset, 12)
+      if (dv.getUint32(8) !== current) { late++; return }
+      latencies.push((performance.now() - dv.getFloat64(0)) * 1000)
     },
   })
   const onB = b.pubsub.join('flood')
@@ -36,6 +42,7 @@ async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair>
     a, b, flooder,
     async round(flood, messages) {
       latencies = []
+      current++
       const t0 = performance.now()
       let sent = 0
       if (flood) {
@@ -45,6 +52,7 @@ async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair>
       const buf = new Uint8Array(64)
       for (let i = 0; i < messages; i++) {
         new DataView(buf.buffer).setFloat64(0, performance.now())
+        new DataView(buf.buffer).setUint32(8, current)
         await onB.publish(buf.slice())
         await new Promise((r) => setTimeout(r, PERIOD_MS))
       }
@@ -58,6 +66,7 @@ async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair>
       await new Promise((r) => setTimeout(r, 1000)) // A drains what the flood left queued
       return { p99Us: p99(latencies), lost: messages - latencies.length, floodRate }
     },
+    late: () => late,
     async close() {
       flooder.postMessage({ stop: true })
       await new Promise((r) => flooder.once('exit', r))
@@ -82,7 +91,7 @@ async function rounds(opts: Libp2pClusterOptions, swarmKey: string, runs: number
       rates.push(r.floodRate)
     }
     return {
-      quiet, flooded, lostQuiet, lostFlooded, floodFramesPerSec: Math.round(median(rates)), gaps: p.a.gaps(),
+      quiet, flooded, lostQuiet, lostFlooded, late: p.late(), floodFramesPerSec: Math.round(median(rates)), gaps: p.a.gaps(),
       framesCut: [...p.a.floodDrops().values()].reduce((n, d) => n + d.frames, 0),
     }
   } finally {
@@ -100,15 +109,15 @@ export async function floodBench(): Promise<void> {
   const open = await rounds({ floodLimit: false }, swarmKey, 3, MESSAGES)
   const summary = (r: Awaited<ReturnType<typeof rounds>>) => ({
     p99Us: Math.round(median(r.flooded)), quietP99Us: Math.round(median(r.quiet)), runs: r.flooded.length,
-    neighbourLostQuiet: r.lostQuiet, neighbourLostFlooded: r.lostFlooded, reorderGaps: r.gaps, floodFramesPerSec: r.floodFramesPerSec, floodFramesCut: r.framesCut,
+    neighbourLostQuiet: r.lostQuiet, neighbourLostFlooded: r.lostFlooded, neighbourLate: r.late, reorderGaps: r.gaps, floodFramesPerSec: r.floodFramesPerSec, floodFramesCut: r.framesCut,
   })
   report({
     name: 'host.pubsub.flood', unit: 'µs (p99 latency, neighbour)', samples: limited.flooded,
     baseline: { name: 'the same neighbour\'s p99 with no flood', samples: limited.quiet },
     params: {
-      limit: 'DEFAULT_FLOOD_LIMIT', neighbourMessages: MESSAGES, periodMs: PERIOD_MS, hosts: 2,
+      limit: DEFAULT_FLOOD_LIMIT, neighbourMessages: MESSAGES, periodMs: PERIOD_MS, hosts: 2,
       flooder: 'plain js-libp2p node on a worker thread, 1-message frames',
-      ...summary(limited), runs: undefined, p99Us: undefined, quietP99Us: undefined,
+      defaultLimit: summary(limited),
       tightLimit: { framesPerSecond: 100, ...summary(tight) },
       noLimit: summary(open),
     },

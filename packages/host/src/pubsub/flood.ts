@@ -24,11 +24,14 @@ export interface FloodLimit {
 }
 
 /**
- * Well above what one host's publisher sends in normal use (and what a 2-core machine
- * can deliver from one publisher: host.pubsub.libp2p), far below a flood's rate.
+ * Messages and bytes: well above what one host's publisher sends in normal use. Frames:
+ * each costs a receiver a signature check, and a loaded 2-core machine fell behind a
+ * flooder sending ~800 a second (host.pubsub.flood: the neighbour's messages queued
+ * behind the flood's) — a host's own publishers send at most 250 a second by time
+ * (one batch per 4 ms), however many messages those batches hold.
  */
 export const DEFAULT_FLOOD_LIMIT: FloodLimit = {
-  messagesPerSecond: 20_000, bytesPerSecond: 32 * 1024 * 1024, framesPerSecond: 1000, burstSeconds: 1,
+  messagesPerSecond: 20_000, bytesPerSecond: 32 * 1024 * 1024, framesPerSecond: 500, burstSeconds: 1,
 }
 
 /**
