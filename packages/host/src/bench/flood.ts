@@ -93,6 +93,7 @@ async function rounds(opts: Libp2pClusterOptions, swarmKey: string, runs: number
     return {
       quiet, flooded, lostQuiet, lostFlooded, late: p.late(), floodFramesPerSec: Math.round(median(rates)), gaps: p.a.gaps(),
       framesCut: [...p.a.floodDrops().values()].reduce((n, d) => n + d.frames, 0),
+      neighbourFramesCut: p.a.floodDrops().get(p.b.id)?.frames ?? 0, neighbourScore: p.a.peerScore(p.b.id),
     }
   } finally {
     await p.close()
@@ -110,6 +111,7 @@ export async function floodBench(): Promise<void> {
   const summary = (r: Awaited<ReturnType<typeof rounds>>) => ({
     p99Us: Math.round(median(r.flooded)), quietP99Us: Math.round(median(r.quiet)), runs: r.flooded.length,
     neighbourLostQuiet: r.lostQuiet, neighbourLostFlooded: r.lostFlooded, neighbourLate: r.late, reorderGaps: r.gaps, floodFramesPerSec: r.floodFramesPerSec, floodFramesCut: r.framesCut,
+    neighbourFramesCut: r.neighbourFramesCut, neighbourScore: r.neighbourScore,
   })
   report({
     name: 'host.pubsub.flood', unit: 'µs (p99 latency, neighbour)', samples: limited.flooded,
