@@ -78,30 +78,32 @@ test('one peer floods a topic: every message of a well-behaved publisher is deli
     // Signing resolves without I/O: let the sockets (and B) run between rounds.
     await new Promise((r) => setImmediate(r))
   }
-  const floodSeconds = (performance.now() - started) / 1000
   await publishing
 
   // Every message of B's arrives, in order.
   await waitFor(() => (got.get(b.id)?.length ?? 0) >= B_COUNT)
   expect(got.get(b.id)).toEqual(Array.from({ length: B_COUNT }, (_, i) => i + 1))
   // The flood is cut: A delivered at most its burst (2 s of frames: burst + slack) plus the
-  // rate over the time it ran, and counts the rest as dropped from F.
+  // rate over the time since the flood began (frames still queued when it ended are
+  // admitted later, at the same rate), and counts the rest as dropped from F.
   const drops = a.floodDrops().get(F)
   const delivered = got.get(F)?.length ?? 0
+  const floodSeconds = (performance.now() - started) / 1000
   expect(drops?.frames ?? 0).toBeGreaterThan(0)
   expect(delivered).toBeLessThanOrEqual(2 * limit.framesPerSecond + limit.framesPerSecond * floodSeconds + 1)
   expect(delivered + (drops?.frames ?? 0)).toBeLessThanOrEqual(sent)
   // The flooder fell below the graylist threshold (its RPCs ignored before signature checks);
-  // B, never over its limit, has nothing dropped and no penalty.
+  // B, never over its limit, has nothing dropped and is not graylisted.
   expect(lowest).toBeLessThanOrEqual(GRAYLIST)
   expect(a.floodDrops().has(b.id)).toBe(false)
-  expect(a.peerScore(b.id)).toBeGreaterThanOrEqual(0)
+  expect(a.peerScore(b.id)).toBeGreaterThan(GRAYLIST)
   sub.close()
   onB.release()
 })
 
 test('a local publisher over the limit gets ERR_RATE_LIMITED; the refused message is not delivered and uses no seq', async () => {
-  const h = await libp2pCluster({ floodLimit: { messagesPerSecond: 1, burstSeconds: 1 } })
+  // Room for one message, refilled in 2 s: only a 2 s stall between two publishes could let the second through.
+  const h = await libp2pCluster({ floodLimit: { messagesPerSecond: 0.5, burstSeconds: 2 } })
   try {
     const t = h.pubsub.join('slow')
     const seqs: number[] = []
@@ -109,9 +111,9 @@ test('a local publisher over the limit gets ERR_RATE_LIMITED; the refused messag
     await t.publish(enc.encode('one'))
     const refused = await t.publish(enc.encode('two')).then(() => undefined, (e: unknown) => e)
     expect(isHostError(refused, 'ERR_RATE_LIMITED')).toBe(true)
-    expect((refused as Error).message).toMatch(/over the flood limit of 1 messages/)
-    // A second later the bucket holds one message again (never more: its burst is 1 s).
-    await new Promise((r) => setTimeout(r, 1100))
+    expect((refused as Error).message).toMatch(/over the flood limit of 0.5 messages/)
+    // 2 s later the bucket holds one message again (never more).
+    await new Promise((r) => setTimeout(r, 2100))
     await t.publish(enc.encode('three'))
     await waitFor(() => seqs.length >= 2)
     expect(seqs).toEqual([1, 2])
