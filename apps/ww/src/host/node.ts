@@ -36,6 +36,8 @@ export interface HostOptions {
   privateKey?: Libp2pClusterOptions['privateKey']
   /** libp2p: admit only these peers, with these rights. */
   allow?: AllowList
+  /** libp2p: how fast one publisher may send on one topic (default DEFAULT_FLOOD_LIMIT; false: no limit). */
+  floodLimit?: Libp2pClusterOptions['floodLimit']
   /** The TCP endpoint's token (clients show it first), and the file it came from (for host.json). */
   token?: { bytes: Uint8Array; file: string }
   /** Membership TTL for libp2p (ms). */
@@ -92,6 +94,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         ...(o.swarmKey !== undefined ? { swarmKey: o.swarmKey } : {}),
         ...(o.privateKey !== undefined ? { privateKey: o.privateKey } : {}),
         ...(o.allow !== undefined ? { allow: o.allow } : {}),
+        ...(o.floodLimit !== undefined ? { floodLimit: o.floodLimit } : {}),
       })
     } catch (e) {
       throw new HostStartError(`cannot start the libp2p host: ${(e as Error).message}`, { cause: e })
