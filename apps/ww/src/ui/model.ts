@@ -5,18 +5,20 @@
 import type { EndedProcess, Handed } from '../host/journal.js'
 import type { HostStatus, HostTotals, ProcessRow } from '../host/status.js'
 
-/** One process (or a host: pid 0) in the cluster's tree. */
+/** One process (or a host: pid 0) in the cluster's tree. Its key, `host/pid`, is made only for rows sent. */
 export interface TreeNode {
-  /** `host/pid`; a host's own node is `host/0`. */
-  readonly key: string
   readonly host: string
   readonly pid: number
   readonly live: ProcessRow | undefined
   readonly ended: EndedProcess | undefined
-  readonly children: TreeNode[]
-  /** Its parent's key when that parent is nowhere in the tree (ended and forgotten): drawn under its host. */
-  orphanOf?: string
+  /** NO_CHILDREN (shared) until it has one. */
+  children: TreeNode[]
+  /** Its parent when that parent is nowhere in the tree (ended and forgotten): drawn under its host. */
+  orphanOf?: { host: string; pid: number }
 }
+
+const NO_CHILDREN: TreeNode[] = []
+const keyOf = (n: { host: string; pid: number }): string => `${n.host}/${n.pid}`
 
 /** A row of the tree as the page draws it. */
 export interface TreeRow {
@@ -74,49 +76,54 @@ export const hostKey = (host: string): string => `${host}/0`
 /** The cluster's tree from every host's status; hosts listed by `hosts` come first, in that order. */
 export class Forest {
   readonly roots: TreeNode[] = []
-  readonly #nodes = new Map<string, TreeNode>()
+  /** By host, then pid (0: the host's own node): numbers and interned ids, no key strings to hash. */
+  readonly #byHost = new Map<string, Map<number, TreeNode>>()
+  #size = 0
 
   constructor(hosts: readonly string[], statuses: readonly HostStatus[]) {
-    const rootOf = (host: string): TreeNode => {
-      const key = hostKey(host)
-      let n = this.#nodes.get(key)
-      if (n === undefined) {
-        n = { key, host, pid: 0, live: undefined, ended: undefined, children: [] }
-        this.#nodes.set(key, n)
-        this.roots.push(n)
+    const tableOf = (host: string): Map<number, TreeNode> => {
+      let t = this.#byHost.get(host)
+      if (t === undefined) {
+        const root: TreeNode = { host, pid: 0, live: undefined, ended: undefined, children: [] }
+        t = new Map([[0, root]])
+        this.#byHost.set(host, t)
+        this.roots.push(root)
       }
-      return n
+      return t
     }
-    for (const h of hosts) rootOf(h)
-    const parents: Array<[TreeNode, string]> = []
-    const add = (host: string, pid: number, parentKey: string, live: ProcessRow | undefined, ended: EndedProcess | undefined): void => {
-      const key = `${host}/${pid}`
-      // Live wins over an ended record of the same process (an ended row can linger for a tick).
-      if (this.#nodes.get(key)?.live !== undefined) return
-      const n: TreeNode = { key, host, pid, live, ended, children: [] }
-      this.#nodes.set(key, n)
-      parents.push([n, parentKey])
-    }
+    for (const h of hosts) tableOf(h)
+    const linked: TreeNode[] = []
     for (const s of statuses) {
-      rootOf(s.host)
-      for (const e of s.ended) add(s.host, e.pid, `${e.parentHost ?? s.host}/${e.parent}`, undefined, e)
-      for (const r of s.processes) add(s.host, r.pid, `${r.parentHost ?? s.host}/${r.parent}`, r, undefined)
+      const table = tableOf(s.host)
+      // Ended first: a live row of the same pid (an ended record can linger a tick) replaces it.
+      for (const e of s.ended) { const n: TreeNode = { host: s.host, pid: e.pid, live: undefined, ended: e, children: NO_CHILDREN }; table.set(e.pid, n); linked.push(n) }
+      for (const r of s.processes) { const n: TreeNode = { host: s.host, pid: r.pid, live: r, ended: undefined, children: NO_CHILDREN }; table.set(r.pid, n); linked.push(n) }
     }
-    for (const [n, parentKey] of parents) {
-      if (this.#nodes.get(n.key) !== n) continue
-      let parent = this.#nodes.get(parentKey)
+    for (const n of linked) {
+      const table = this.#byHost.get(n.host)!
+      if (table.get(n.pid) !== n) continue
+      this.#size++
+      const p = (n.live ?? n.ended)!
+      const parentHost = p.parentHost ?? n.host
+      let parent = (parentHost === n.host ? table : this.#byHost.get(parentHost))?.get(p.parent)
       if (parent === undefined) {
-        parent = rootOf(n.host)
-        if (parentKey !== hostKey(n.host)) n.orphanOf = parentKey
+        parent = table.get(0)!
+        if (p.parent !== 0 || parentHost !== n.host) n.orphanOf = { host: parentHost, pid: p.parent }
       }
-      parent.children.push(n)
+      if (parent.children === NO_CHILDREN) parent.children = [n]
+      else parent.children.push(n)
     }
-    for (const n of this.#nodes.values()) if (n.children.length > 1) n.children.sort(byStart)
+    for (const t of this.#byHost.values()) for (const n of t.values()) if (n.children.length > 1) n.children.sort(byStart)
   }
 
-  get size(): number { return this.#nodes.size - this.roots.length }
+  /** Processes in the tree (live and ended), hosts not counted. */
+  get size(): number { return this.#size }
 
-  node(key: string): TreeNode | undefined { return this.#nodes.get(key) }
+  node(key: string): TreeNode | undefined {
+    const at = key.lastIndexOf('/')
+    const pid = Number(key.slice(at + 1))
+    return at < 0 || !Number.isSafeInteger(pid) ? undefined : this.#byHost.get(key.slice(0, at))?.get(pid)
+  }
 
   /**
    * The rows `offset…offset+limit` of the tree drawn depth-first with `collapsed` nodes
@@ -131,7 +138,7 @@ export class Forest {
     for (let i = this.roots.length - 1; i >= 0; i--) stack.push([this.roots[i]!, 0])
     while (stack.length > 0) {
       const [n, depth] = stack.pop()!
-      const closed = collapsed.has(n.key)
+      const closed = collapsed.size > 0 && collapsed.has(keyOf(n))
       if (at >= offset && at < end) rows.push(rowOf(n, depth, closed))
       at++
       if (!closed) for (let i = n.children.length - 1; i >= 0; i--) stack.push([n.children[i]!, depth + 1])
@@ -140,7 +147,7 @@ export class Forest {
   }
 
   detail(key: string): Detail | undefined {
-    const n = this.#nodes.get(key)
+    const n = this.node(key)
     if (n === undefined || n.pid === 0) return undefined
     const r = n.live
     const e = n.ended
@@ -150,7 +157,7 @@ export class Forest {
           framesIn: r.framesIn, framesOut: r.framesOut,
         }
       : { ...e?.last }
-    const parentKey = n.orphanOf ?? parentOf(n)
+    const parentKey = n.orphanOf ? keyOf(n.orphanOf) : parentOf(n)
     return {
       key, host: n.host, pid: n.pid, parent: parentKey,
       name: r?.name ?? e?.name ?? '', state: r?.state ?? 'ended',
@@ -159,7 +166,7 @@ export class Forest {
       counters,
       denied: { ...r?.denied },
       handed: r?.handed ?? e?.handed ?? null,
-      children: n.children.slice(0, 50).map((c) => ({ key: c.key, name: c.live?.name ?? c.ended?.name ?? '', state: c.live?.state ?? 'ended' })),
+      children: n.children.slice(0, 50).map((c) => ({ key: keyOf(c), name: c.live?.name ?? c.ended?.name ?? '', state: c.live?.state ?? 'ended' })),
       childrenTotal: n.children.length,
     }
   }
@@ -177,7 +184,7 @@ function byStart(a: TreeNode, b: TreeNode): number {
 function startOf(n: TreeNode): number { return n.live?.startedAtMs ?? n.ended?.startedAtMs ?? 0 }
 
 function rowOf(n: TreeNode, depth: number, closed: boolean): TreeRow {
-  const base = { key: n.key, ...(n.pid !== 0 ? { parent: n.orphanOf ?? parentOf(n) } : {}), host: n.host, pid: n.pid, depth, children: n.children.length, ...(closed ? { collapsed: true as const } : {}) }
+  const base = { key: keyOf(n), ...(n.pid !== 0 ? { parent: n.orphanOf ? keyOf(n.orphanOf) : parentOf(n) } : {}), host: n.host, pid: n.pid, depth, children: n.children.length, ...(closed ? { collapsed: true as const } : {}) }
   if (n.live) {
     const r = n.live
     return { ...base, name: r.name, state: r.state, startedAtMs: r.startedAtMs, fuel: r.fuel, memoryBytes: r.memoryBytes, mailbox: r.mailbox }
