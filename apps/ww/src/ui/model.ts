@@ -166,7 +166,7 @@ export class Forest {
       counters,
       denied: { ...r?.denied },
       handed: r?.handed ?? e?.handed ?? null,
-      children: n.children.slice(0, 50).map((c) => ({ key: keyOf(c), name: c.live?.name ?? c.ended?.name ?? '', state: c.live?.state ?? 'ended' })),
+      children: n.children.slice(0, 20).map((c) => ({ key: keyOf(c), name: c.live?.name ?? c.ended?.name ?? '', state: c.live?.state ?? 'ended' })),
       childrenTotal: n.children.length,
     }
   }

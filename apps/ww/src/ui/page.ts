@@ -150,6 +150,9 @@ function drawTree(t, now) {
   $('tree-rows').style.height = (t.total * ROW) + 'px'
   const box = $('tree-rows'); box.replaceChildren()
   t.rows.forEach((r, i) => {
+    // Host ids come once per frame; rows name them by index.
+    r.host = t.hosts[r.h]; r.key = r.host + '/' + r.pid
+    if (r.ph !== undefined) r.parent = t.hosts[r.ph] + '/' + r.pp
     const d = el('div', undefined, 'tree-row' + (r.pid === 0 ? ' host-node' : '') + (r.key === selected ? ' selected' : ''))
     d.style.top = ((t.offset + i) * ROW) + 'px'
     Object.assign(d.dataset, { key: r.key, host: r.host, pid: r.pid, depth: r.depth, state: r.state, fuel: r.fuel, index: t.offset + i })
@@ -215,6 +218,7 @@ function drawDetail(d, now) {
   box.append(el('h3', 'Children (' + d.childrenTotal + ')'))
   const cl = el('ul', undefined, 'children')
   for (const c of d.children) { const li = el('li', (c.name || '—') + ' ' + c.key + ' · ' + c.state, 'child'); li.dataset.key = c.key; li.addEventListener('click', () => select(c.key)); cl.append(li) }
+  if (d.childrenTotal > d.children.length) cl.append(el('li', '… and ' + count(d.childrenTotal - d.children.length) + ' more (open it in the tree)', 'dim'))
   box.append(cl)
   if (canKill && !d.status && d.host === self) {
     const b = el('button', 'kill', 'kill')

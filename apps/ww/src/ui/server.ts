@@ -11,7 +11,7 @@ import { parseRpcAddress } from '../host/address.js'
 import type { RunningHost } from '../host/node.js'
 import type { HostStatus } from '../host/status.js'
 import { isLoopbackHost } from '../host/trust.js'
-import { Forest, History, type Sample } from './model.js'
+import { Forest, History, type Sample, type TreeRow } from './model.js'
 import { PAGE } from './page.js'
 import { UsageError } from '../command.js'
 
@@ -132,7 +132,7 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   const frame = (s: Stream): Record<string, unknown> => {
     const msg: Record<string, unknown> = {
       at: Date.now(), self: h.cluster.id, cluster: h.cluster.kind, processes: forest.size,
-      sample: latest, tree: { offset: s.offset, ...forest.window(s.offset, s.limit, s.collapsed) },
+      sample: latest, tree: compact(s.offset, forest.window(s.offset, s.limit, s.collapsed)),
       detail: s.selected === null ? null : forest.detail(s.selected) ?? null,
     }
     if (hostsMeta !== s.sentHosts) { msg.hosts = JSON.parse(hostsMeta); s.sentHosts = hostsMeta }
@@ -256,6 +256,25 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   }
   const url = `http://${named}:${port}/${token !== undefined ? `#control=${token}` : ''}`
   return { url, close, [Symbol.asyncDispose]: close }
+}
+
+/**
+ * The rows in view with each host id sent once (`hosts`) and named by index in the rows
+ * (`h`, and `ph` for the parent's host): ids are ~52 characters, a row's own data is ~150.
+ */
+function compact(offset: number, w: { total: number; rows: TreeRow[] }): { offset: number; total: number; hosts: string[]; rows: unknown[] } {
+  const hosts: string[] = []
+  const index = new Map<string, number>()
+  const of = (host: string): number => {
+    let i = index.get(host)
+    if (i === undefined) { i = hosts.push(host) - 1; index.set(host, i) }
+    return i
+  }
+  const rows = w.rows.map(({ key: _key, host, parent, ...r }) => {
+    const at = parent === undefined ? -1 : parent.lastIndexOf('/')
+    return { ...r, h: of(host), ...(parent !== undefined ? { ph: of(parent.slice(0, at)), pp: Number(parent.slice(at + 1)) } : {}) }
+  })
+  return { offset, total: w.total, hosts, rows }
 }
 
 function json(res: ServerResponse, status: number, v: unknown): void {
