@@ -9,7 +9,10 @@
 // Baseline: the view before this change, which sent every host's every row each 500 ms
 // tick; its bytes are those snapshots' JSON for the same statuses, in the same windows.
 // ui.tree.tick-ms: the server's work per tick at that size (all statuses into the tree,
-// the window and the detail), no baseline. `node dist/bench/ui-stream.js` runs it.
+// the window and the detail), no baseline.
+// ui.spawn-to-view.p50 / .p99: from a spawn on the real host to its row arriving on a
+// page's stream (a second UI server over the host's own status), per run of 20 spawns.
+// `node dist/bench/ui-stream.js` runs it.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -79,7 +82,8 @@ function oldSnapshotBytes(statuses: HostStatus[]): number {
 }
 
 const home = mkdtempSync(join(tmpdir(), 'ww-bench-ui-'))
-const h = await startHost({ home })
+// No ended processes kept: the spawn-to-view runs find each new row among the first 50.
+const h = await startHost({ home, keepEnded: 0 })
 let latest = cluster()
 const tickCosts: number[] = []
 const ui = await serveUi(h, '127.0.0.1:0', {
@@ -142,5 +146,60 @@ report({
 report({ name: 'ui.tree.tick-ms', unit: 'ms', samples: tickCosts, params: { hosts: HOSTS, processesPerHost: PER_HOST, rowsInView: 40 } })
 
 await ui.close()
+
+// Spawn to view: the host's real status, the real stream.
+const { default: wabtInit } = await import('wabt')
+const wabt = await wabtInit()
+const wat = wabt.parseWat('spin.wat', `(module (memory (export "memory") 1)
+  (data (i32.const 1024) "\\08\\04\\00\\00\\00\\14\\00\\00")
+  (func (export "ww_asyncify_data") (result i32) (i32.const 1024))
+  (func (export "_start") (loop $l (br $l))))`)
+const spin = new Uint8Array(wat.toBinary({}).buffer)
+wat.destroy()
+const plain = await serveUi(h, '127.0.0.1:0', { tickMs: 1000 })
+const plainUrl = new URL(plain.url)
+const seen = new Map<number, () => void>()
+const events = request({ host: plainUrl.hostname, port: plainUrl.port, path: '/events', agent: false, headers: { host: plainUrl.host } }, (res) => {
+  let text = ''
+  res.on('error', () => {})
+  res.on('data', (c: Buffer) => {
+    text += c.toString('utf8')
+    let end
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      const frame = text.slice(0, end)
+      text = text.slice(end + 2)
+      if (!frame.startsWith('data: ')) continue
+      const f = JSON.parse(frame.slice(6)) as { tree: { rows: Array<{ pid: number; state: string }> } }
+      for (const r of f.tree.rows) if (r.state !== 'ended') seen.get(r.pid)?.()
+    }
+  })
+})
+events.on('error', () => {})
+events.end()
+const p50: number[] = []
+const p99: number[] = []
+const quantile = (xs: number[], q: number): number => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
+for (let run = 0; run < 3; run++) {
+  const times: number[] = []
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now()
+    let shown!: () => void
+    const visible = new Promise<void>((resolve) => { shown = resolve })
+    const p = await h.tree.executor().spawn({ bytecode: spin, name: 'bench-spin' })
+    seen.set(p.pid, shown)
+    await visible
+    times.push(performance.now() - t0)
+    seen.delete(p.pid)
+    await p.kill()
+  }
+  p50.push(quantile(times, 0.5))
+  p99.push(quantile(times, 0.99))
+}
+events.destroy()
+const spawnParams = { spawnsPerRun: 20, tickMs: 1000, rowsInView: 50, note: 'bounded by the 1 s tick: the page is told at the next tick' }
+report({ name: 'ui.spawn-to-view.p50', unit: 'ms', samples: p50, params: spawnParams })
+report({ name: 'ui.spawn-to-view.p99', unit: 'ms', samples: p99, params: spawnParams })
+
+await plain.close()
 await h.close()
 rmSync(home, { recursive: true, force: true })

@@ -44,6 +44,7 @@ export class ProcessJournal {
   readonly #ended: EndedProcess[] = []
   #last: ReadonlyMap<number, ProcessCounters> = new Map()
   readonly #endedTotals = { cpuMs: 0, messages: 0, frames: 0 }
+  readonly #watchers = new Set<() => void>()
   readonly #stop: () => void
 
   constructor(tree: ProcessTree, keep = KEEP_ENDED) {
@@ -59,6 +60,17 @@ export class ProcessJournal {
       overrides: Object.entries(spec.child?.overrides ?? {}).filter(([, c]) => c != null).map(([k]) => k),
       rights: Object.entries(spec.child?.rights ?? rights).filter(([, on]) => on).map(([k]) => k),
     })
+    this.#changed()
+  }
+
+  /** Calls `handler` after a process here starts or ends (a view refreshes early); returns the way to stop. */
+  onChange(handler: () => void): () => void {
+    this.#watchers.add(handler)
+    return () => { this.#watchers.delete(handler) }
+  }
+
+  #changed(): void {
+    for (const w of this.#watchers) try { w() } catch { /* a view's fault is its own */ }
   }
 
   handed(pid: number): Handed | undefined { return this.#handed.get(pid) }
@@ -109,6 +121,7 @@ export class ProcessJournal {
       } : {}),
     })
     if (this.#ended.length > this.#keep) this.#ended.splice(0, this.#ended.length - this.#keep)
+    this.#changed()
   }
 }
 

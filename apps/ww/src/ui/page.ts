@@ -27,9 +27,9 @@ export const PAGE = `<!doctype html>
   .chart polyline { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
   .legend { font-size: 11px; color: var(--dim); } .legend span { margin-right: .6rem; }
   .main { display: grid; grid-template-columns: minmax(30rem, 3fr) minmax(20rem, 2fr); gap: 1rem; align-items: start; }
-  #tree-view { height: 28rem; overflow-y: auto; position: relative; background: #fff; box-shadow: 0 1px 2px #0002; }
+  #tree-view { max-height: 28rem; min-height: 6rem; overflow-y: auto; position: relative; background: #fff; box-shadow: 0 1px 2px #0002; }
   #tree-rows { position: relative; }
-  .tree-head, .tree-row { display: grid; grid-template-columns: 1fr 4rem 7rem 13rem 5rem; align-items: center; height: 24px; padding: 0 .5rem; white-space: nowrap; }
+  .tree-head, .tree-row { display: grid; grid-template-columns: minmax(8rem, 1fr) 3.5rem 7.5rem minmax(8rem, 13rem) 6.5rem; column-gap: .7rem; align-items: center; height: 24px; padding: 0 .5rem; white-space: nowrap; }
   .tree-head { font-weight: 600; background: #eef1f5; font-size: 13px; position: sticky; top: 0; z-index: 1; }
   .tree-row { position: absolute; left: 0; right: 0; border-bottom: 1px solid #f0f1f3; cursor: pointer; font-size: 13px; }
   .tree-row:hover { background: #f3f6fb; } .tree-row.selected { background: #e3ecfb; }
@@ -58,7 +58,7 @@ export const PAGE = `<!doctype html>
 <div class="main">
   <div>
     <h2>Processes <span class="dim" id="tree-count"></span></h2>
-    <div id="tree-view"><div class="tree-head"><span>name</span><span class="pid">pid</span><span>host</span><span>state</span><span class="age">age</span></div><div id="tree-rows"></div></div>
+    <div id="tree-view"><div class="tree-head"><span>name</span><span class="pid">pid</span><span>host</span><span>state</span><span class="age">age / ended</span></div><div id="tree-rows"></div></div>
   </div>
   <div>
     <h2>Detail</h2>
@@ -165,7 +165,7 @@ function drawTree(t, now) {
     if (r.collapsed) name.append(el('span', ' +' + r.children, 'dim'))
     const state = r.state === 'ended' ? el('span', r.status, 'state state-ended kind-' + r.kind) : el('span', r.state === 'host' ? '' : r.state, 'state state-' + r.state)
     state.title = state.textContent
-    const age = r.pid === 0 ? '' : r.endedAtMs ? 'ended ' + dur(now - r.endedAtMs) + ' ago' : dur(now - r.startedAtMs)
+    const age = r.pid === 0 ? '' : r.endedAtMs ? dur(now - r.endedAtMs) + ' ago' : dur(now - r.startedAtMs)
     d.append(name, el('span', r.pid === 0 ? '' : r.pid, 'pid'), el('span', short(r.host), 'mono'), state, el('span', age, 'age'))
     d.addEventListener('click', () => { if (r.pid !== 0) select(r.key) })
     box.append(d)
@@ -177,9 +177,10 @@ function select(key) { selected = key; series = []; sendView() }
 function spark(values) {
   const svg = document.createElementNS(SVG, 'svg'); svg.setAttribute('viewBox', '0 0 100 20'); svg.setAttribute('preserveAspectRatio', 'none')
   svg.style.width = '6rem'; svg.style.height = '1rem'
-  const max = Math.max(...values, 1), n = Math.max(2, values.length)
+  // Scaled from its own least to its most: a counter in the billions still shows its slope.
+  const lo = Math.min(...values), span = Math.max(...values) - lo || 1, n = Math.max(2, values.length)
   const pl = document.createElementNS(SVG, 'polyline'); pl.setAttribute('stroke', '#2857b8'); pl.setAttribute('fill', 'none')
-  pl.setAttribute('points', values.map((v, x) => (x * 100 / (n - 1)).toFixed(1) + ',' + (19 - v / max * 18).toFixed(1)).join(' '))
+  pl.setAttribute('points', values.map((v, x) => (x * 100 / (n - 1)).toFixed(1) + ',' + (19 - (v - lo) / span * 18).toFixed(1)).join(' '))
   svg.append(pl); return svg
 }
 function drawDetail(d, now) {
@@ -195,8 +196,10 @@ function drawDetail(d, now) {
   if (d.parent) { const p = el('div', 'parent: ' + d.parent, 'dim'); box.append(p) }
   const t = el('table', undefined, 'counters')
   const fmt = { memoryBytes: bytes, cpuMs: (v) => v.toFixed(1) + ' ms' }
+  const label = { fuel: 'fuel', memoryBytes: 'memory', cpuMs: 'CPU time', mailbox: 'mailbox depth', messagesIn: 'messages in', messagesOut: 'messages out',
+    framesIn: 'RPC frames in', framesOut: 'RPC frames out', sent: 'messages out', received: 'messages in' }
   for (const [k, v] of Object.entries(d.counters)) {
-    const r = row([k, num((fmt[k] || count)(v)), el('td')], 'counter'); r.dataset.counter = k
+    const r = row([label[k] || k, num((fmt[k] || count)(v)), el('td')], 'counter'); r.dataset.counter = k
     if (!d.status) r.lastChild.append(spark(series.map((c) => c[k] || 0)))
     t.append(r)
   }

@@ -44,6 +44,7 @@ export class UiRequestError extends Error {
 const MAX_TOPICS = 16
 const RECENT = 20
 const MAX_ROWS = 200
+const EARLY_MS = 250
 const MAX_BODY = 256 * 1024
 const TOPIC_NAME = /^[A-Za-z0-9_.~-]{1,128}$/
 
@@ -153,6 +154,20 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
     for (const s of streams.values()) push(s)
   }, o.tickMs ?? 1000)
   tick.unref()
+  // A process of this host starting or ending reaches open pages soon, not at the next tick
+  // (at most one early frame per EARLY_MS: the tree is rebuilt for each).
+  let early: NodeJS.Timeout | undefined
+  let lastEarly = 0
+  const stopWatching = h.journal.onChange(() => {
+    if (early !== undefined || streams.size === 0) return
+    early = setTimeout(() => {
+      early = undefined
+      lastEarly = Date.now()
+      if (streams.size === 0) return
+      refresh(false)
+      for (const s of streams.values()) push(s)
+    }, Math.max(EARLY_MS - (Date.now() - lastEarly), 10))
+  })
 
   let allowedHosts = new Set<string>()
   let allowedOrigins = new Set<string>()
@@ -247,6 +262,8 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   const close = (): Promise<void> => {
     closed ??= new Promise<void>((resolve) => {
       clearInterval(tick)
+      clearTimeout(early)
+      stopWatching()
       for (const s of streams.values()) s.res.end()
       server.close(() => resolve())
       server.closeAllConnections()
