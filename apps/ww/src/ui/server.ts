@@ -192,9 +192,18 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
         'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer',
       }).end(PAGE)
     } else if (req.method === 'GET' && url.pathname === '/api/snapshot') {
-      refresh(false)
-      const s = newStream(res, [])
-      json(res, 200, { ...frame(s), hosts: JSON.parse(hostsMeta), history: history.samples.length })
+      // For scripts and tests: every host's whole table as it has it, on request (the page's stream sends rows in view).
+      const all = new Map(statuses().map((x) => [x.host, x]))
+      json(res, 200, {
+        self: h.cluster.id, cluster: h.cluster.kind, at: Date.now(),
+        hosts: h.cluster.view.hosts().map((x) => {
+          const st = all.get(x.id)
+          return {
+            id: x.id, addresses: x.addresses, load: x.load, uptimeMs: x.uptimeMs, version: x.version,
+            processes: st?.processes ?? null, ended: st?.ended ?? [], totals: st?.totals ?? null, omitted: st?.omitted ?? 0,
+          }
+        }),
+      })
     } else if (req.method === 'GET' && url.pathname === '/events') {
       const wanted = (url.searchParams.get('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean).slice(0, MAX_TOPICS)
       watch(wanted)
