@@ -108,7 +108,7 @@ export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: Gues
   return {
     pid: g.pid, status, ms: performance.now() - started,
     rpc: rpc ?? none!.rpc.stats, transport: transport ?? none!.stats,
-    denied: denied ?? { denials: 0, byFunction: {}, byErrno: {}, droppedBytes: 0 },
+    denied: denied ?? { denials: 0, byFunction: {}, byErrno: {}, byCall: {}, droppedBytes: 0 },
   }
 }
 

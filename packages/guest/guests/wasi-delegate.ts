@@ -2,7 +2,7 @@
 // BootContext) it spawns a copy of itself (its own module, by cid) and passes it, as
 // `echo`, either an Echo it serves itself or — when its args say `find:<name>` — the
 // capability the registry has under that name (served by a third process, maybe on
-// another host). It serves while it waits for the child, then exits with the child's
+// another host). Args `on:<host id>` start the child on that host (ExecOptions.where). It serves while it waits for the child, then exits with the child's
 // status. As the child it calls `echo.echo` and checks the bytes come back.
 // Lines: "parent: passing <what>", "parent: served N call(s)", "child: echoed <text>".
 export * from "../assembly/exports";
@@ -41,6 +41,8 @@ function child(ctx: BootContextClient): i32 {
 
 function parent(rpc: Session, host: HostClient, cid: Uint8Array, args: string): i32 {
   let cap: Cap;
+  let where = "";
+  if (args.startsWith("on:")) { where = args.slice(3); args = ""; }
   if (args.startsWith("find:")) {
     const name = args.slice(5);
     const found = host.registry().find(name, 1, 10000);
@@ -63,6 +65,7 @@ function parent(rpc: Session, host: HostClient, cid: Uint8Array, args: string): 
   b.setData(Bytecode.P_cid, cid);
   const o = c.params.initStruct(Executor_exec$Params.P_options, ExecOptions.DATA_WORDS, ExecOptions.POINTER_COUNT);
   o.setText(ExecOptions.P_name, "delegate-child");
+  if (where.length > 0) o.setText(ExecOptions.P_where, where);
   const caps = o.initStructList(ExecOptions.P_caps, 1, NamedCap.DATA_WORDS, NamedCap.POINTER_COUNT);
   caps.struct(0).setText(NamedCap.P_name, "echo");
   c.setCap(caps.struct(0), NamedCap.P_cap, cap);

@@ -22,7 +22,7 @@ export {
 export { type ProcessPlugin, combineParts, SCHEDULER_IMPORTS } from './compose/plugin.js'
 export { scratchSeedFromHost, type HostSeedLimits } from './compose/scratch-seed.js'
 export {
-  restrictedWasi, discardSink, WASI_MODULE, type RestrictedWasiOptions, type RestrictedWasiPlugin, type WasiPart,
+  restrictedWasi, discardSink, WASI_MODULE, WASI_DENIED_PREFIX, type RestrictedWasiOptions, type RestrictedWasiPlugin, type WasiPart,
 } from './compose/wasi.js'
 export {
   hostConnection, type HostConnectionOptions, type HostConnectionPlugin, type HostPart, type Bootstrap, type BootstrapFactory,

@@ -23,6 +23,7 @@ test('a WASI guest: its output goes to its own sinks, denials are counted, proc_
   expect(text(stdout)).toBe('hi\n')
   expect(g.stats().denied).toMatchObject({ denials: 1, byFunction: { path_open: 1 }, byErrno: { ENOTCAPABLE: 1 } })
   expect(g.info()).toMatchObject({ state: 'exited', denials: { path_open: 1 }, status: { kind: 'exited', code: 3 } })
+  expect(g.info().extension).toEqual({ 'denied path_open ENOTCAPABLE': 1 })
 })
 
 test('a sink that says writable but still refuses the record does not freeze the host: the guest waits, its deadline ends it', async () => {

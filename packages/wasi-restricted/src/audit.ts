@@ -14,6 +14,8 @@ export interface AuditSnapshot {
   readonly byFunction: Readonly<Partial<Record<Preview1Function, number>>>
   /** Denials per errno name, e.g. { ENOTCAPABLE: 3, EFAULT: 1 }. */
   readonly byErrno: Readonly<Record<string, number>>
+  /** Denials per function and errno together, e.g. { 'path_open ENOTCAPABLE': 2 }: which call got which answer. */
+  readonly byCall: Readonly<Record<string, number>>
   /** Bytes of stdout/stderr dropped because a sink was full and the policy said drop. */
   readonly droppedBytes: number
 }
@@ -25,6 +27,7 @@ export const DENIAL_ERRNOS: ReadonlySet<number> = new Set<number>([
 export class Audit {
   #byFunction = new Map<Preview1Function, number>()
   #byErrno = new Map<number, number>()
+  #byCall = new Map<string, number>()
   #total = 0
   droppedBytes = 0
 
@@ -32,6 +35,8 @@ export class Audit {
     this.#total++
     this.#byFunction.set(fn, (this.#byFunction.get(fn) ?? 0) + 1)
     this.#byErrno.set(errno, (this.#byErrno.get(errno) ?? 0) + 1)
+    const call = `${fn} ${errno}`
+    this.#byCall.set(call, (this.#byCall.get(call) ?? 0) + 1)
   }
 
   snapshot(names: (errno: number) => string): AuditSnapshot {
@@ -39,6 +44,10 @@ export class Audit {
       denials: this.#total,
       byFunction: Object.fromEntries(this.#byFunction),
       byErrno: Object.fromEntries([...this.#byErrno].map(([e, n]) => [names(e), n])),
+      byCall: Object.fromEntries([...this.#byCall].map(([call, n]) => {
+        const [fn, errno] = call.split(' ') as [string, string]
+        return [`${fn} ${names(Number(errno))}`, n]
+      })),
       droppedBytes: this.droppedBytes,
     }
   }

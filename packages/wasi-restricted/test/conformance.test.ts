@@ -167,6 +167,9 @@ describe('default policy: hostile lengths, iovecs and flags', () => {
     const a = h.wasi.audit()
     expect(a.byFunction).toEqual({ path_open: 2, sock_accept: 1, proc_raise: 1, random_get: 1 })
     expect(a.byErrno).toEqual({ ENOTCAPABLE: 3, ENOSYS: 1, EFAULT: 1 })
+    // Function and errno together: which call got which answer.
+    expect(a.byCall['path_open ENOTCAPABLE']).toBe(2)
+    expect(Object.values(a.byCall).reduce((x, y) => x + y, 0)).toBe(5)
     expect(a.denials).toBe(5)
   })
 })

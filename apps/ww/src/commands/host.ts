@@ -19,7 +19,7 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--ttl 10s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     announce: { type: 'string', multiple: true },
@@ -33,6 +33,8 @@ export const host: Command = {
     rpc: { type: 'string' },
     token: { type: 'string' },
     ui: { type: 'string' },
+    'ui-control': { type: 'boolean' },
+    'ui-keep': { type: 'string' },
     ttl: { type: 'string' },
     workers: { type: 'string' },
     json: { type: 'boolean' },
@@ -50,7 +52,9 @@ export const host: Command = {
     'pubsub-limit': 'how fast one publisher may send on one topic, e.g. messages=20000,bytes=32MiB,frames=500,burst=1s (those are the defaults; name only what you change), or off',
     rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
     token: 'clients of a TCP endpoint must show this token file first (64 hex digits, `ww key token`); required off loopback',
-    ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): hosts, processes, topic traffic',
+    ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): the cluster\'s process tree, load charts, each process\'s counters and caps, topic traffic; read-only',
+    'ui-control': 'let the web view kill this host\'s processes: the printed URL carries a token (#control=…) the page must show; loopback --ui only',
+    'ui-keep': 'ended processes this host remembers, with their exit status, for the web view (default 500)',
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
     json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
@@ -86,12 +90,19 @@ export const host: Command = {
     'difference: same pids, WASI, output and Host. Without it they share the host\'s thread,',
     'which starts faster and costs less memory (each worker is its own V8 isolate).',
     '',
+    'The web view (--ui) shows the whole cluster: every host\'s processes as one tree (a child',
+    'on another host under its parent), ended ones kept a while with how they ended, charts of',
+    'the last five minutes, and a process\'s counters, denials and handed capabilities. It is',
+    'read-only; with --ui-control it can kill this host\'s processes, through the URL printed',
+    '(it carries a token). It answers only requests named for it from its own page.',
+    '',
     'Ctrl-C or SIGTERM stops it cleanly: the others are told it leaves, exit status 0.',
     '',
     'Examples:',
     '  ww host',
     '  ww host --listen /ip4/127.0.0.1/tcp/4001 --ui',
     '  ww host --workers auto',
+    '  ww host --ui 127.0.0.1:8080 --ui-control',
     '  ww host --join /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… --rpc 127.0.0.1:7777',
     '  ww key swarm --out ~/.ww/swarm.key && ww host --listen /ip4/0.0.0.0/tcp/4001 --swarm-key ~/.ww/swarm.key',
     '  ww host --listen /ip4/0.0.0.0/tcp/4001 --swarm-key swarm.key --allow 12D3KooWA… --allow 12D3KooWB…=read',
@@ -116,6 +127,10 @@ export const host: Command = {
     const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
     const rpcAddress = args.values.rpc !== undefined ? parseRpcAddress(String(args.values.rpc)) : undefined
     if (args.values.ui !== undefined) parseRpcAddress(String(args.values.ui), '--ui')
+    if (args.values.ui === undefined && (args.values['ui-control'] !== undefined || args.values['ui-keep'] !== undefined)) {
+      throw new UsageError(`--${args.values['ui-control'] !== undefined ? 'ui-control' : 'ui-keep'} is for the web view`, 'add --ui')
+    }
+    const keepEnded = args.values['ui-keep'] === undefined ? undefined : parseCount(String(args.values['ui-keep']), '--ui-keep', 100_000)
     const workers = parseWorkers(args.values.workers)
     const home = wwHome(io.env)
     // Everything below is checked before anything starts: a bad key is exit 2, nothing bound.
@@ -141,13 +156,14 @@ export const host: Command = {
       ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
+      ...(keepEnded !== undefined ? { keepEnded } : {}),
       workers,
       onProgress: (line) => emit('progress', { message: line.trim() }, s.dim(line)),
       // What processes print goes to the operator, tagged with the pid.
       onOutput: (pid, fd, text) => emit('output', { pid, fd, text }, `${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(text) : text}`),
     })
     try {
-      const ui = args.values.ui === undefined ? undefined : await serveUi(h, String(args.values.ui))
+      const ui = args.values.ui === undefined ? undefined : await serveUi(h, String(args.values.ui), { control: args.values['ui-control'] === true })
       const r = h.publish(ui ? { ui: ui.url } : {})
       emit('ready', { ...r }, [
         `${s.bold('ww host')} ${r.id} ${s.dim(`(${r.cluster})`)}`,
@@ -264,5 +280,11 @@ function parseWorkers(v: unknown): number {
   if (s === 'auto') return availableParallelism()
   const n = /^\d{1,4}$/.test(s) ? Number(s) : NaN
   if (!(n >= 0 && n <= MAX_WORKERS)) throw new UsageError(`--workers must be a whole number from 1 to ${MAX_WORKERS}, or auto, not '${s}'`, 'e.g. ww host --workers 2, or --workers auto for one per core')
+  return n
+}
+
+function parseCount(text: string, flag: string, max: number): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN
+  if (!Number.isSafeInteger(n) || n > max) throw new UsageError(`${flag} takes a whole number 0–${max}, not '${text}'`)
   return n
 }

@@ -13,6 +13,7 @@ import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
 import { serveRpc, type RpcEndpoint } from './endpoint.js'
 import { operatorContext } from './operator.js'
+import { ProcessJournal } from './journal.js'
 import { inThreadProcesses, pooledProcesses, type HostProcesses, type ProcessCounters } from './processes.js'
 import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
@@ -40,6 +41,8 @@ export interface HostOptions {
   floodLimit?: Libp2pClusterOptions['floodLimit']
   /** The TCP endpoint's token (clients show it first), and the file it came from (for host.json). */
   token?: { bytes: Uint8Array; file: string }
+  /** Ended processes to remember (with their exit status) for the web view; default KEEP_ENDED. */
+  keepEnded?: number
   /** Membership TTL for libp2p (ms). */
   ttlMs?: number
   /** How long to wait for the hosts named by `join` to appear in the view. */
@@ -56,6 +59,8 @@ export interface RunningHost extends AsyncDisposable {
   /** Where its processes run (this thread or worker threads), and their counters. */
   readonly processes: HostProcesses
   readonly tree: ProcessTree
+  /** What each process was handed, who asked for kills, and the processes that ended lately. */
+  readonly journal: ProcessJournal
   readonly endpoint: RpcEndpoint
   /** Every host's process table (on libp2p, this host publishes its own: STATUS_TOPIC). */
   readonly status: StatusBoard
@@ -107,7 +112,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   try {
     if (o.join?.length) await waitForJoin(cluster, o.join, o.joinTimeoutMs ?? 15_000, say, o.signal, o.swarmKey !== undefined)
 
-    const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput)
+    // Set once the tree exists; the runtime composes no process before that.
+    let journal!: ProcessJournal
+    const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput, journal)
     const workers = o.workers ?? 0
     if (workers > 0) say(`starting ${workers} worker thread(s)`)
     const processes = workers > 0 ? await pooledProcesses(workers, guest) : inThreadProcesses(guest)
@@ -116,7 +123,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     // On libp2p, other hosts' processes can spawn here too (Peer.exec), and ours there.
     const tree = hostProcessTree(cluster, processes.runtime)
     cleanup.push(() => tree.close())
-    const status = statusBoard(cluster, tree, processes)
+    journal = new ProcessJournal(tree, o.keepEnded)
+    cleanup.push(() => journal.close())
+    const status = statusBoard(cluster, tree, processes, journal)
     cleanup.push(() => status.close())
     const executor = executorProvider(tree)
     const debug = debugProvider({
@@ -159,7 +168,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       writeHostRecord(o.home, record)
       return record
     }
-    return { cluster, processes, tree, endpoint, status, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
+    return { cluster, processes, tree, journal, endpoint, status, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
   } catch (e) {
     await undo()
     throw e
@@ -181,7 +190,8 @@ const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true
  * own; the overrides and the caps (in its BootContext) it was handed; an executor bound to
  * it that gives its children no more than it holds.
  */
-function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['onOutput']) {
+function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['onOutput'], journal: ProcessJournal) {
+  journal.started(spec, GUEST_RIGHTS as Record<string, boolean>)
   const lines = new LineSplitter((fd, line) => onOutput?.(spec.pid, fd, line))
   const sink = (fd: 1 | 2): OutputSink => ({
     write: (r: OutputRecord) => { lines.push(fd, r.bytes); return true },

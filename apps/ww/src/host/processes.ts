@@ -11,7 +11,7 @@ import {
 
 /** One process's counters, by its tree pid: @ww/proc's row as it is (plus the worker on a pool). */
 export type ProcessCounters = Readonly<Pick<ProcessInfo,
-  'state' | 'cpuMs' | 'fuel' | 'memoryBytes' | 'mailbox' | 'sent' | 'received' | 'framesIn' | 'framesOut' | 'denials'>> & {
+  'state' | 'cpuMs' | 'fuel' | 'memoryBytes' | 'mailbox' | 'sent' | 'received' | 'framesIn' | 'framesOut' | 'denials' | 'extension'>> & {
   /** The worker thread it runs on (absent: this thread). */
   readonly worker?: number
 }

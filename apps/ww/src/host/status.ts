@@ -4,6 +4,8 @@
 // processes. Messages are signed by their host (gossipsub StrictSign), so `from` is true;
 // the body is checked before use and anything malformed is dropped.
 import type { Cluster, ProcessTree, Subscription, Topic } from '@ww/host'
+import { WASI_DENIED_PREFIX } from '@ww/proc'
+import type { EndedProcess, Handed, ProcessJournal } from './journal.js'
 import type { HostProcesses } from './processes.js'
 
 export const STATUS_TOPIC = '_ww.status'
@@ -15,45 +17,102 @@ export interface ProcessRow {
   parentHost?: string
   name: string
   state: string
+  startedAtMs: number
   cpuMs: number
   fuel: number
   memoryBytes: number
   messagesIn: number
   messagesOut: number
   mailbox: number
+  /** Cap'n Proto RPC frames it sent to the host (in) and was handed (out). */
+  framesIn: number
+  framesOut: number
+  /** WASI calls refused, by function and errno ('path_open ENOTCAPABLE'); absent: none. */
+  denied?: Record<string, number>
+  /** What it was handed at spawn (names only). */
+  handed?: Handed
   /** The worker thread it runs on (`ww host --workers`); absent on the main thread. */
   worker?: number
+}
+
+/** A host's sums: over its live processes, plus what ended processes had counted (so rates do not dip when one ends). */
+export interface HostTotals {
+  processes: number
+  memoryBytes: number
+  cpuMs: number
+  /** ww_proc messages sent, and RPC frames both ways, since the host started. */
+  messages: number
+  frames: number
 }
 
 export interface HostStatus {
   host: string
   at: number
   processes: ProcessRow[]
+  /** Processes that ended here lately, oldest first. */
+  ended: EndedProcess[]
+  totals: HostTotals
+  /** Live processes left out of `processes` (a status message is bounded: MAX_PUBLISHED). */
+  omitted: number
 }
+
+/** Rows one status message carries at most (live, and ended): it stays well under 256 KiB. */
+export const MAX_PUBLISHED = { live: 500, ended: 100 }
 
 /**
  * The process table of this host: the tree's processes (pids as clients name them, parent,
  * name) with the runtime's counters for each (on this thread or a worker: processes.ts).
  */
-export function localProcesses(tree: ProcessTree, processes: HostProcesses): ProcessRow[] {
+export function localProcesses(tree: ProcessTree, processes: HostProcesses, journal?: ProcessJournal): ProcessRow[] {
   const counters = processes.counters()
+  journal?.sawCounters(counters)
   return tree.list().filter((t) => t.host === tree.host).map((t) => {
     const p = counters.get(t.pid)
+    const denied = deniedOf(p?.extension)
+    const handed = journal?.handed(t.pid)
     return {
       pid: t.pid,
       parent: t.parent.pid,
       ...(t.parent.host !== tree.host ? { parentHost: t.parent.host } : {}),
       name: t.name,
       state: p?.state ?? t.state,
+      startedAtMs: t.startedAtMs,
       cpuMs: Math.round((p?.cpuMs ?? 0) * 10) / 10,
       fuel: p?.fuel ?? 0,
       memoryBytes: p?.memoryBytes ?? 0,
       messagesIn: p?.received ?? 0,
       messagesOut: p?.sent ?? 0,
       mailbox: p?.mailbox ?? 0,
+      framesIn: p?.framesIn ?? 0,
+      framesOut: p?.framesOut ?? 0,
+      ...(denied ? { denied } : {}),
+      ...(handed ? { handed } : {}),
       ...(p?.worker !== undefined ? { worker: p.worker } : {}),
     }
   })
+}
+
+/** The WASI denials by function and errno among a process's extension counters. */
+function deniedOf(extension: Readonly<Record<string, number>> | undefined): Record<string, number> | undefined {
+  if (extension === undefined) return undefined
+  const out: Record<string, number> = {}
+  let any = false
+  for (const [k, n] of Object.entries(extension)) if (k.startsWith(WASI_DENIED_PREFIX)) { out[k.slice(WASI_DENIED_PREFIX.length)] = n; any = true }
+  return any ? out : undefined
+}
+
+/** This host's status: every live row (the board trims what it publishes), its ended ring and totals. */
+export function hostStatus(host: string, tree: ProcessTree, processes: HostProcesses, journal?: ProcessJournal): HostStatus {
+  const rows = localProcesses(tree, processes, journal)
+  // Counts since start carry on from ended processes; memory is what the live ones hold now.
+  const totals: HostTotals = { processes: rows.length, memoryBytes: 0, cpuMs: 0, messages: 0, frames: 0, ...journal?.endedTotals() }
+  for (const r of rows) {
+    totals.memoryBytes += r.memoryBytes
+    totals.cpuMs += r.cpuMs
+    totals.messages += r.messagesOut
+    totals.frames += r.framesIn + r.framesOut
+  }
+  return { host, at: Date.now(), processes: rows, ended: [...(journal?.ended() ?? [])], totals, omitted: 0 }
 }
 
 export interface StatusBoard {
@@ -65,9 +124,9 @@ export interface StatusBoard {
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
-export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: HostProcesses, periodMs = 1000): StatusBoard {
+export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: HostProcesses, journal?: ProcessJournal, periodMs = 1000): StatusBoard {
   const remote = new Map<string, HostStatus>()
-  const self = (): HostStatus => ({ host: cluster.id, at: Date.now(), processes: localProcesses(tree, processes) })
+  const self = (): HostStatus => hostStatus(cluster.id, tree, processes, journal)
   if (cluster.kind === 'embedded') return { all: () => [self()], close: () => {} }
   const topic: Topic = cluster.pubsub.join(STATUS_TOPIC)
   const sub: Subscription = topic.subscribe({
@@ -78,7 +137,7 @@ export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: Host
       if (s !== undefined && m.from !== cluster.id) remote.set(m.from, { ...s, host: m.from })
     },
   })
-  const timer = setInterval(() => { void topic.publish(enc.encode(JSON.stringify(self()))).catch(() => {}) }, periodMs)
+  const timer = setInterval(() => { void topic.publish(enc.encode(JSON.stringify(trimmed(self())))).catch(() => {}) }, periodMs)
   timer.unref()
   return {
     all: () => {
@@ -90,13 +149,29 @@ export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: Host
   }
 }
 
-function parseStatus(bytes: Uint8Array): HostStatus | undefined {
+/** What one status message carries: the newest rows, and how many were left out. */
+function trimmed(s: HostStatus): HostStatus {
+  const live = s.processes.length > MAX_PUBLISHED.live ? s.processes.slice(-MAX_PUBLISHED.live) : s.processes
+  return { ...s, processes: live, ended: s.ended.slice(-MAX_PUBLISHED.ended), omitted: s.processes.length - live.length }
+}
+
+const isRow = (p: unknown): boolean =>
+  typeof p === 'object' && p !== null && typeof (p as ProcessRow).pid === 'number' && typeof (p as ProcessRow).parent === 'number'
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0)
+
+/** Another host's status message, checked: anything malformed is dropped (rows), or the message is. */
+export function parseStatus(bytes: Uint8Array): HostStatus | undefined {
   if (bytes.length > 256 * 1024) return undefined
   try {
-    const v = JSON.parse(dec.decode(bytes)) as HostStatus
+    const v = JSON.parse(dec.decode(bytes)) as Partial<HostStatus>
     if (typeof v !== 'object' || v === null || !Array.isArray(v.processes) || typeof v.at !== 'number') return undefined
-    const rows = v.processes.slice(0, 1000).filter((p) => typeof p === 'object' && p !== null && typeof p.pid === 'number' && typeof p.state === 'string')
-    return { host: '', at: v.at, processes: rows }
+    const rows = v.processes.slice(0, MAX_PUBLISHED.live).filter((p) => isRow(p) && typeof p.state === 'string')
+    const ended = (Array.isArray(v.ended) ? v.ended : []).slice(-MAX_PUBLISHED.ended).filter((p) => isRow(p) && typeof p.status === 'string')
+    const t = (typeof v.totals === 'object' && v.totals !== null ? v.totals : {}) as Partial<HostTotals>
+    const totals: HostTotals = {
+      processes: count(t.processes), memoryBytes: count(t.memoryBytes), cpuMs: count(t.cpuMs), messages: count(t.messages), frames: count(t.frames),
+    }
+    return { host: '', at: v.at, processes: rows, ended, totals, omitted: count(v.omitted) }
   } catch {
     return undefined
   }

@@ -83,4 +83,21 @@ describe('process tree', () => {
     expect(await p.wait()).toEqual({ kind: 'killed', reason: 'hostShutdown' })
     await expect(tree.executor().spawn({ bytecode: mod('run') })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
   })
+
+  test('onExit tells observers how each process ended, after the tree has let it go', async () => {
+    const log: StartSpec[] = []
+    const tree = new ProcessTree({ runtime: scriptRuntime(log), host: 'h1' })
+    const ended: Array<{ pid: number; parent: number; status: unknown; live: number }> = []
+    const stop = tree.onExit((p) => ended.push({ pid: p.pid, parent: p.parent.pid, status: p.status, live: tree.size }))
+    tree.onExit(() => { throw new Error('a faulty observer') })
+    const parent = await tree.executor().spawn({ bytecode: mod('exit 0'), name: 'p' })
+    const child = await log[0]!.executor.spawn({ bytecode: mod('run') })
+    await parent.wait()
+    await child.wait({ timeoutMs: 5000 })
+    expect(ended).toContainEqual(expect.objectContaining({ pid: parent.pid, parent: 0, status: { kind: 'exited', code: 0 } }))
+    expect(ended).toContainEqual(expect.objectContaining({ pid: child.pid, parent: parent.pid, status: { kind: 'killed', reason: 'parentExited' } }))
+    stop()
+    await (await tree.executor().spawn({ bytecode: mod('exit 0') })).wait()
+    expect(ended).toHaveLength(2)
+  })
 })

@@ -61,6 +61,7 @@ export class ProcessTree {
   readonly #max: number
   readonly #procs = new Map<Pid, Proc>()
   readonly #counters: ProcessTreeCounters = { spawned: 0, remoteSpawned: 0, exited: 0, trapped: 0, killed: 0, failedToStart: 0, live: 0 }
+  readonly #exitWatchers = new Set<(ended: ProcessSnapshot) => void>()
   #nextPid = 1
   #closed = false
 
@@ -103,6 +104,16 @@ export class ProcessTree {
    */
   executorForRemote(parent: { host: string; pid: Pid }): Executor {
     return this.#executorFor(undefined, parent)
+  }
+
+  /**
+   * Calls `handler` with the last snapshot (status set) of each process that ends here,
+   * remote children's entries included; the returned function stops it. For observers
+   * that keep ended processes for a while (the web view): the tree itself forgets them.
+   */
+  onExit(handler: (ended: ProcessSnapshot) => void): () => void {
+    this.#exitWatchers.add(handler)
+    return () => { this.#exitWatchers.delete(handler) }
   }
 
   /** Every live process here, by pid (Debug.ps). */
@@ -178,6 +189,11 @@ export class ProcessTree {
       p.parent?.children.delete(p)
       // Orphans do not outlive their parent.
       for (const c of [...p.children]) void this.#kill(c, 'parentExited')
+      if (this.#exitWatchers.size > 0) {
+        const last = this.#snapshot(p)
+        // An observer's fault is its own: it must not stop the tree settling this exit.
+        for (const w of this.#exitWatchers) try { w(last) } catch { /* ignored */ }
+      }
       settle(p.status)
     }
     try {

@@ -11,6 +11,9 @@ import type { ProcessPlugin } from './plugin.js'
 
 export const WASI_MODULE = 'wasi_snapshot_preview1'
 
+/** Prefix of ProcessInfo.extension counters of WASI denials by function and errno: `denied path_open ENOTCAPABLE`. */
+export const WASI_DENIED_PREFIX = 'denied '
+
 export interface RestrictedWasiOptions {
   /** Default DEFAULT_POLICY: no files, no environment, no arguments, no network. */
   policy?: Policy
@@ -100,7 +103,15 @@ export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasi
         onExit: () => { ended.abort(); wasi.close() },
         // proc_exit(n) ends the guest by a trap; it is an exit, not a crash.
         exitStatus: () => (wasi.exit ? { kind: 'exited', code: wasi.exit.exitCode } : undefined),
-        stats: () => ({ denials: wasi.audit().byFunction as Readonly<Record<string, number>> }),
+        stats: () => {
+          const a = wasi.audit()
+          // By function and errno together ('denied path_open ENOTCAPABLE'), for a view that says which answer each call got.
+          const calls = Object.entries(a.byCall)
+          return {
+            denials: a.byFunction as Readonly<Record<string, number>>,
+            ...(calls.length > 0 ? { counters: Object.fromEntries(calls.map(([call, n]) => [`${WASI_DENIED_PREFIX}${call}`, n])) } : {}),
+          }
+        },
       }
     },
   }
