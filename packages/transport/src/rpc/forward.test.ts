@@ -54,6 +54,53 @@ describe.each([false, true])('forwarding another connection\'s capability (frame
     expect((await b).getTotal()).toBe(103n)
   })
 
+  it('sends a call pipelined on a forwarded answer on to the owner, not waiting for the answer', async () => {
+    let open!: () => void
+    const gate = new Promise<void>((r) => { open = r })
+    const owner = new testing.Echo$Server({
+      ping() {},
+      echo: echoPayload,
+      async counter(p, r) {
+        await gate
+        let total = p.getStart()
+        r.setCounter(new testing.Counter$Server({ add(q, s) { total += q.getN(); s.setTotal(total) } }))
+      },
+    })
+    const [hToO, o] = createPair({ frames, b: { bootstrap: owner } })
+    const [k] = createPair({ frames, b: { bootstrap: hToO.bootstrap(testing.Echo).client } })
+    const echo = k.bootstrap(testing.Echo)
+    await echo.ping()
+    const sent = hToO.stats.callsOut
+    const arrived = o.stats.callsIn
+    // echo.counter().getCounter().add(): the owner holds the first answer until `open`.
+    const a = echo.counter((p) => p.setStart(100n)).getCounter().add((p) => p.setN(1n))
+    for (let i = 0; i < 100 && o.stats.callsIn < arrived + 2; i++) await tick()
+    // Both calls reached the owner while the first was unanswered: one round trip, the
+    // second pipelined on the first there (not held at the host until it answered).
+    expect(o.stats.callsIn - arrived).toBe(2)
+    expect(hToO.stats.callsOut - sent).toBe(2)
+    open()
+    expect((await a).getTotal()).toBe(101n)
+  })
+
+  it('copies params and results once each; a Return\'s frame is not kept', async () => {
+    const [hToO] = createPair({ frames, b: { bootstrap: newEcho() } })
+    const f = forwardingServer(hToO.bootstrap(testing.Echo).client)
+    const [k] = createPair({ frames, b: { bootstrap: f } })
+    const echo = k.bootstrap(testing.Echo)
+    await echo.ping()
+    const before = { ...f.stats }
+    const deferred = hToO.stats.deferredCopies
+    const data = new Uint8Array(4096).fill(7)
+    const r = await echo.echo((p) => p.setPayload(data))
+    expect(r.getPayload().toUint8Array()).toEqual(data)
+    expect(f.stats.calls - before.calls).toBe(1)
+    expect(f.stats.copies - before.copies).toBe(2)
+    expect(f.stats.copiedBytes - before.copiedBytes).toBeGreaterThanOrEqual(2 * data.byteLength)
+    expect(f.stats.copiedBytes - before.copiedBytes).toBeLessThan(2 * data.byteLength + 256)
+    expect(hToO.stats.deferredCopies).toBe(deferred)
+  })
+
   it('releases the owner\'s export when the last holder lets go', async () => {
     const { echo, o, released } = threeVats(frames)
     const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()

@@ -9,15 +9,17 @@
 // which then releases the original (the owner's export goes away). A capability whose
 // owner's connection closed fails calls at once with ERR_CLOSED.
 
-import { Client, Message, RemotePromise, Server, type Method, type ServerMethod, type Struct, type StructCtor } from 'capnp-ts'
+import { Client, Message, RemotePromise, Server, type Method, type Pointer, type Struct, type StructCtor } from 'capnp-ts'
 import { AnyStruct } from 'capnp-ts/src/rpc/any-struct.js'
 import { resize } from 'capnp-ts/src/serialization/pointers/struct.js'
 import { getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
 import type { ObjectSize } from 'capnp-ts/src/serialization/object-size.js'
 import { LimitError, RemoteError } from '../errors.js'
-import { copyPointer } from './copy.js'
+import { COPY_WORD_LIMIT, copyPointer, type CapTranslate } from './copy.js'
 import { ImportClient, retainClient } from './imports.js'
-import { AnyServer, findMethod } from './methods.js'
+import { AnyServer, findMethod, type Reply, type ReplyMethod } from './methods.js'
+import type { Question, ReturnSink } from './question.js'
+import type { CallTarget } from './connection.js'
 import { onReleased } from './release.js'
 
 export interface ForwardOptions {
@@ -60,21 +62,60 @@ export function rawMethod(interfaceId: bigint, methodId: number): AnyMethod {
   }
 }
 
+/** What one forwarder copied: each copy of params or results between messages, and its bytes. */
+export interface ForwardStats {
+  calls: number
+  copies: number
+  copiedBytes: number
+}
+
+/** A forwarding server, with the counts of what it forwarded. */
+export abstract class ForwardingServer extends AnyServer {
+  abstract readonly stats: ForwardStats
+}
+
 /**
  * A server forwarding every call to `target` (a client, or a function giving one — at once
  * or once a link is up — asked on the first call).
  */
-export function forwardingServer(target: Target, opts: ForwardOptions = {}): AnyServer {
+export function forwardingServer(target: Target, opts: ForwardOptions = {}): ForwardingServer {
   return new Forwarder(target, opts, new Map())
 }
 
-class Forwarder extends AnyServer {
+/** The connection side of a capability a forwarder can send a call on with a ReturnSink. */
+interface ForwardConn {
+  sendForwarded(target: CallTarget, method: AnyMethod, fill: (p: Struct) => void, sink: ReturnSink): Question | Error
+}
+
+/**
+ * Where a call on `client` goes when an RpcConnection sends it (an import, or a question
+ * still pending), following resolved questions; undefined for anything else.
+ */
+function wireTarget(client: Client): { conn: ForwardConn; target: CallTarget } | undefined {
+  for (;;) {
+    const t = client._target as unknown as { tag: string; conn?: ForwardConn; id?: number; question?: Question; transform?: number[] }
+    if (t.tag === 'import') return typeof t.conn?.sendForwarded === 'function' ? { conn: t.conn, target: { importedCap: t.id! } } : undefined
+    if (t.tag !== 'promised') return undefined
+    const q = t.question!
+    if (q.state !== 'pending') { client = q.clientForTransform(t.transform!); continue }
+    const conn = q.conn as unknown as ForwardConn
+    return typeof conn.sendForwarded === 'function' ? { conn, target: { promisedAnswer: { questionId: q.id, transform: t.transform! } } } : undefined
+  }
+}
+
+/** A promise's Reply, for callers of a forwarder's `impl` (capnp-ts's local calls, #local). */
+function promisedReply(call: (reply: Reply) => void): Promise<void> {
+  return new Promise((resolve, reject) => call({ done: resolve, fail: reject, forwardedAs: () => {} }))
+}
+
+class Forwarder extends ForwardingServer {
+  readonly stats: ForwardStats = { calls: 0, copies: 0, copiedBytes: 0 }
   readonly #target: Target
   readonly #opts: ForwardOptions
   readonly #max: number
   /** Forwarders made for capabilities that crossed this one, by the client they forward to. */
   readonly #wrappers: Map<Client, Client>
-  readonly #methods = new Map<bigint, ServerMethod[]>()
+  readonly #methods = new Map<bigint, ReplyMethod[]>()
   #resolved: Client | Promise<Client> | undefined
   #root: Client | undefined
   #inFlight = 0
@@ -89,51 +130,82 @@ class Forwarder extends AnyServer {
     if (opts.released) onReleased(this, opts.released)
   }
 
-  override method(interfaceId: bigint, methodId: number): ServerMethod {
+  override method(interfaceId: bigint, methodId: number): ReplyMethod {
     let byId = this.#methods.get(interfaceId)
     if (byId === undefined) this.#methods.set(interfaceId, (byId = []))
     let m = byId[methodId]
     if (m === undefined) {
       const raw = rawMethod(interfaceId, methodId)
-      m = byId[methodId] = { ...raw, impl: (p: Struct, r: Struct) => this.#call(raw, p, r) }
+      m = byId[methodId] = {
+        ...raw,
+        impl: (p: Struct, r: Struct) => promisedReply((reply) => this.#call(raw, p, r, reply)),
+        reply: (p: Struct, r: Struct, reply: Reply) => this.#call(raw, p, r, reply),
+      }
     }
     return m
   }
 
-  #call(m: AnyMethod, p: Struct, r: Struct): Promise<void> {
+  /** Throws (nothing sent) when the call may not go; else answers through `reply`, once. */
+  #call(m: AnyMethod, p: Struct, r: Struct, reply: Reply): void {
     this.#opts.check?.()
     if (this.#inFlight >= this.#max) throw new LimitError(`more than ${this.#max} calls in flight through one forwarder (a forwarding loop?)`)
     const t = (this.#resolved ??= (this.#target as () => Client | Promise<Client>)())
+    this.stats.calls++
     this.#inFlight++
-    const done = (): void => { this.#inFlight-- }
-    // Sent now, the params are copied straight from the caller's frame. A client on one of
-    // our own pending answers sends later, after the frame expired: so does a target not
-    // known yet. Those keep a copy.
-    let out: Promise<void>
-    if (!(t instanceof Promise) && t._target.tag !== 'answer') {
-      out = this.#forward(m, t, p, r)
-    } else {
-      const held = new Message().initRoot(AnyStruct)
-      copyPointer(p, held, (c) => c)
-      out = Promise.resolve(t).then((c) => this.#forward(m, c, held, r), (e: unknown) => { throw this.#fail(e) })
+    const end: Reply = {
+      done: () => { this.#inFlight--; reply.done() },
+      fail: (e) => { this.#inFlight--; reply.fail(e) },
+      forwardedAs: (q) => reply.forwardedAs(q),
     }
-    out.then(done, done)
-    return out
+    if (!(t instanceof Promise)) {
+      this.#root = t
+      // Sent now, on a connection: params copied straight from the caller's frame, the
+      // Return taken in the receive() that brings it (no promise, no copy of its frame).
+      const wire = this.#opts.bound === undefined ? wireTarget(t) : undefined
+      if (wire !== undefined) return this.#send(wire.conn, wire.target, m, p, r, end)
+      // Sent now too (a bound wraps the answer in a promise; a local server runs now).
+      if (t._target.tag !== 'answer') { this.#forward(m, t, p, r).then(end.done, end.fail); return }
+    }
+    // A client on one of our own pending answers sends later, after the frame expired:
+    // so does a target not known yet. Those keep a copy.
+    const held = new Message().initRoot(AnyStruct)
+    this.#copy(p, held, (c) => c)
+    Promise.resolve(t).then((c) => this.#forward(m, c, held, r), (e: unknown) => { throw this.#fail(e) }).then(end.done, end.fail)
+  }
+
+  #send(conn: ForwardConn, target: CallTarget, m: AnyMethod, params: Struct, results: Struct, reply: Reply): void {
+    const sink = new ForwardedReturn(this, results, reply)
+    const q = conn.sendForwarded(target, m, (out) => this.#copy(params, out, (c) => this.#wrap(c, true)), sink)
+    if (q instanceof Error) reply.fail(this.#fail(q))
+    else reply.forwardedAs(q)
+  }
+
+  /** A Return for a call #send forwarded: its results copied into ours, in place (ForwardedReturn). */
+  returned(got: Struct, results: Struct): void {
+    this.#opts.check?.()
+    this.#copy(got, results, (c) => this.#wrap(c, false))
+  }
+
+  /** copyPointer, counted. */
+  #copy(from: Struct, to: Pointer, cap: CapTranslate): void {
+    const budget = { words: COPY_WORD_LIMIT }
+    copyPointer(from, to, cap, budget)
+    const bytes = (COPY_WORD_LIMIT - budget.words) * 8
+    if (bytes > 0) { this.stats.copies++; this.stats.copiedBytes += bytes }
   }
 
   async #forward(m: AnyMethod, client: Client, params: Struct, results: Struct): Promise<void> {
     this.#root = client
     const t = client._target
     if (t.tag === 'local') return this.#local(t.server, m, params, results)
-    const rp = callRaw(client, m, (q) => copyPointer(params, q, (c) => this.#wrap(c, true)))
+    const rp = callRaw(client, m, (q) => this.#copy(params, q, (c) => this.#wrap(c, true)))
     let got: Struct
     try {
       got = this.#opts.bound ? await this.#opts.bound(`${m.interfaceName}.${m.methodName}`, () => rp) : await rp
     } catch (e) {
       throw this.#fail(e)
     }
-    this.#opts.check?.()
-    copyPointer(got, results, (c) => this.#wrap(c, false))
+    this.returned(got, results)
   }
 
   /**
@@ -144,7 +216,7 @@ class Forwarder extends AnyServer {
     const sm = findMethod(server, m.interfaceId, m.methodId)
     if (sm === undefined) throw new RemoteError(`method ${m.interfaceName}/${m.methodId} is not implemented`, 'unimplemented')
     const p = new Message().initRoot(sm.ParamsClass as StructCtor<Struct>)
-    copyPointer(params, p, (c) => c)
+    this.#copy(params, p, (c) => c)
     widen(p, sm.ParamsClass._capnp.size)
     const r = new Message().initRoot(sm.ResultsClass as StructCtor<Struct>)
     try {
@@ -153,10 +225,12 @@ class Forwarder extends AnyServer {
       throw this.#fail(e)
     }
     this.#opts.check?.()
-    copyPointer(r, results, (c) => this.#wrap(c, false))
+    this.#copy(r, results, (c) => this.#wrap(c, false))
   }
 
   /** As opts.mapError says; without it, as it is (the target's exceptions keep their reason and type). */
+  fail(e: unknown): unknown { return this.#fail(e) }
+
   #fail(e: unknown): unknown {
     return this.#opts.mapError === undefined ? e : this.#opts.mapError(e)
   }
@@ -180,6 +254,28 @@ class Forwarder extends AnyServer {
       this.#wrappers.set(c, w)
     }
     return w
+  }
+}
+
+/**
+ * The Return of a call a forwarder sent on, taken synchronously: its results are copied
+ * into the forwarder's own results, and the caller answered, before the frame is reused.
+ */
+class ForwardedReturn implements ReturnSink {
+  constructor(readonly forwarder: Forwarder, readonly into: Struct, readonly reply: Reply) {}
+
+  results(value: Struct): void {
+    try {
+      this.forwarder.returned(value, this.into)
+    } catch (e) {
+      this.reply.fail(e)
+      return
+    }
+    this.reply.done()
+  }
+
+  failed(e: Error): void {
+    this.reply.fail(this.forwarder.fail(e))
   }
 }
 
