@@ -20,12 +20,23 @@ test('calls on the default bound: answered, then timed out while the remote hold
       .filter((s) => s.protocol === '/ww/rpc/1.0.0' && s.direction === 'inbound')
     expect(served).toHaveLength(1)
     served[0]!.pause()
-    const codes = await Promise.all([link.ping(), link.info(), link.ping()].map((p) => codeOf(p)))
-    expect(codes).toEqual(['ERR_TIMEOUT', 'ERR_TIMEOUT', 'ERR_TIMEOUT'])
+    // watch: the same bound for a call made elsewhere (a forwarder's), without a promise.
+    const ended: string[] = []
+    const stop = link.watch(() => 'an ended call', () => { ended.push('fired after it ended') })
+    stop()
+    const watched = new Promise<string>((res) => { link.watch(() => 'a held call', (e) => res((e as { code: string }).code)) })
+    const codes = await Promise.all([link.ping(), link.info(), link.ping(), watched].map((p) => codeOf(p)))
+    // Deadlines expire in the order they were set: the ended call's would have fired by now.
+    expect(codes).toEqual(['ERR_TIMEOUT', 'ERR_TIMEOUT', 'ERR_TIMEOUT', 'resolved'])
+    expect(await watched).toBe('ERR_TIMEOUT')
+    expect(ended).toEqual([])
     const pending = codeOf(link.ping())
+    const watchedAtClose = new Promise<string>((res) => { link.watch(() => 'a held call', (e) => res((e as { code: string }).code)) })
     link.close()
     expect(await pending).toBe('ERR_HOST_UNREACHABLE')
+    expect(await watchedAtClose).toBe('ERR_HOST_UNREACHABLE')
     expect(await codeOf(link.ping())).toBe('ERR_HOST_UNREACHABLE')
+    expect(await new Promise<string>((res) => { link.watch(() => 'a late call', (e) => res((e as { code: string }).code)) })).toBe('ERR_HOST_UNREACHABLE')
   } finally {
     await Promise.all([a.close(), c.close()])
   }

@@ -25,8 +25,17 @@ import { onReleased } from './release.js'
 export interface ForwardOptions {
   /** Throws the typed error calls fail with now (e.g. revoked); run as each call arrives and ends. */
   check?: () => void
-  /** Bounds one forwarded call (a deadline, a link's closing). */
+  /**
+   * Bounds one forwarded call (a deadline, a link's closing) by wrapping it in a promise:
+   * such calls take the promise path, their Return frames copied. Prefer `watch`.
+   */
   bound?: <T>(what: string, call: () => PromiseLike<T>) => Promise<T>
+  /**
+   * Bounds one forwarded call without a promise: `fail` ends the call with its error (a
+   * deadline, a link's closing); the function returned is called when the call ended first.
+   * `what` names the call, for that error.
+   */
+  watch?: (what: () => string, fail: (e: unknown) => void) => () => void
   /** The error a caller sees for a failed forwarded call (default: the failure as it is). */
   mapError?: (e: unknown) => unknown
   /** Runs once, when no peer holds the forwarder any more. */
@@ -175,8 +184,13 @@ class Forwarder extends ForwardingServer {
 
   #send(conn: ForwardConn, target: CallTarget, m: AnyMethod, params: Struct, results: Struct, reply: Reply): void {
     const sink = new ForwardedReturn(this, results, reply)
+    const watch = this.#opts.watch
+    if (watch !== undefined) {
+      sink.unwatch = watch(() => `${m.interfaceName}.${m.methodName}`, (e) => sink.end(e))
+      if (sink.ended) return // the bound ended it already (a link known closed)
+    }
     const q = conn.sendForwarded(target, m, (out) => this.#copy(params, out, (c) => this.#wrap(c, true)), sink)
-    if (q instanceof Error) reply.fail(this.#fail(q))
+    if (q instanceof Error) sink.failed(q)
     else reply.forwardedAs(q)
   }
 
@@ -201,11 +215,22 @@ class Forwarder extends ForwardingServer {
     const rp = callRaw(client, m, (q) => this.#copy(params, q, (c) => this.#wrap(c, true)))
     let got: Struct
     try {
-      got = this.#opts.bound ? await this.#opts.bound(`${m.interfaceName}.${m.methodName}`, () => rp) : await rp
+      got = await this.#bounded(`${m.interfaceName}.${m.methodName}`, rp)
     } catch (e) {
       throw this.#fail(e)
     }
     this.returned(got, results)
+  }
+
+  /** `answer`, bounded as opts.bound or opts.watch say. */
+  #bounded<T>(what: string, answer: PromiseLike<T>): PromiseLike<T> {
+    const { bound, watch } = this.#opts
+    if (bound !== undefined) return bound(what, () => answer)
+    if (watch === undefined) return answer
+    return new Promise<T>((resolve, reject) => {
+      const ended = watch(() => what, reject)
+      answer.then((v) => { ended(); resolve(v) }, (e: unknown) => { ended(); reject(e) })
+    })
   }
 
   /**
@@ -262,9 +287,14 @@ class Forwarder extends ForwardingServer {
  * into the forwarder's own results, and the caller answered, before the frame is reused.
  */
 class ForwardedReturn implements ReturnSink {
+  /** Ends opts.watch's bound on the call, if it has one. */
+  unwatch: (() => void) | undefined
+  #ended = false
+
   constructor(readonly forwarder: Forwarder, readonly into: Struct, readonly reply: Reply) {}
 
   results(value: Struct): void {
+    if (this.#settle()) return
     try {
       this.forwarder.returned(value, this.into)
     } catch (e) {
@@ -275,7 +305,25 @@ class ForwardedReturn implements ReturnSink {
   }
 
   failed(e: Error): void {
+    if (this.#settle()) return
     this.reply.fail(this.forwarder.fail(e))
+  }
+
+  get ended(): boolean { return this.#ended }
+
+  /** The bound ended the call first: the caller gets `e`; the Return, if it comes, is dropped. */
+  end(e: unknown): void {
+    if (this.#ended) return
+    this.#ended = true
+    this.reply.fail(this.forwarder.fail(e))
+  }
+
+  /** True if the call already ended. */
+  #settle(): boolean {
+    if (this.#ended) return true
+    this.#ended = true
+    this.unwatch?.()
+    return false
   }
 }
 
