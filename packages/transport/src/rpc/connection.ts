@@ -562,10 +562,11 @@ export class RpcConnection {
     switch (ret.which()) {
       case Return_Which.RESULTS: {
         // Results are read when the caller's continuation runs, i.e. later: copy once now
-        // (not for a sink, which reads them at once, unless pipelined clients need them).
+        // (not for a sink, which reads them at once, unless pipelined clients need them, or
+        // null contents, which capnp-ts would build a default struct for in the frame).
         let host = message
         let r = ret
-        const keep = borrowed && (q.sink === undefined || q.pipelined)
+        const keep = borrowed && (q.sink === undefined || q.pipelined || !ret.getResults().hasContent())
         if (keep) {
           host = detach(message)
           this.stats.deferredCopies++

@@ -121,6 +121,37 @@ describe.each([false, true])('forwarding another connection\'s capability (frame
   })
 })
 
+describe('a forwarder bounded by watch', () => {
+  it('fails a call its bound ends, drops that call\'s late Return, and ends the bound of calls that answer', async () => {
+    let open!: () => void
+    const gate = new Promise<void>((r) => { open = r })
+    let held = true
+    const owner = new testing.Echo$Server({ async ping() { if (held) { held = false; await gate } }, echo: echoPayload, counter() {} })
+    const [hToO] = createPair({ frames: true, b: { bootstrap: owner } })
+    const bounds: Array<{ what: string; fail: (e: unknown) => void; ended: boolean }> = []
+    const f = forwardingServer(hToO.bootstrap(testing.Echo).client, {
+      watch: (what, fail) => {
+        const b = { what: what(), fail, ended: false }
+        bounds.push(b)
+        return () => { b.ended = true }
+      },
+    })
+    const [k] = createPair({ frames: true, b: { bootstrap: f } })
+    const echo = k.bootstrap(testing.Echo)
+    const first = echo.ping()
+    for (let i = 0; i < 100 && bounds.length === 0; i++) await tick()
+    expect(bounds).toHaveLength(1)
+    bounds[0]!.fail(new RemoteError('ERR_TIMEOUT: the bound ended it', 'failed'))
+    await expect(first).rejects.toMatchObject({ remoteCode: 'ERR_TIMEOUT' })
+    open()
+    await echo.ping()
+    expect(bounds).toHaveLength(2)
+    expect(bounds[1]!.ended).toBe(true)
+    expect(bounds[0]!.ended).toBe(false) // it ended by failing; the late Return did not touch it
+    expect(bounds[0]!.what).toMatch(/\.0$/) // interface.method, named for the error
+  })
+})
+
 describe('a forwarder over a server on this side', () => {
   it('runs the server\'s own typed method on the forwarded params', async () => {
     const local = new Client({ tag: 'local', server: newEcho() })

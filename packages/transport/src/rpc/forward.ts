@@ -161,20 +161,20 @@ class Forwarder extends ForwardingServer {
     const t = (this.#resolved ??= (this.#target as () => Client | Promise<Client>)())
     this.stats.calls++
     this.#inFlight++
-    const end: Reply = {
-      done: () => { this.#inFlight--; reply.done() },
-      fail: (e) => { this.#inFlight--; reply.fail(e) },
-      forwardedAs: (q) => reply.forwardedAs(q),
-    }
     if (!(t instanceof Promise)) {
       this.#root = t
       // Sent now, on a connection: params copied straight from the caller's frame, the
       // Return taken in the receive() that brings it (no promise, no copy of its frame).
       const wire = this.#opts.bound === undefined ? wireTarget(t) : undefined
-      if (wire !== undefined) return this.#send(wire.conn, wire.target, m, p, r, end)
-      // Sent now too (a bound wraps the answer in a promise; a local server runs now).
-      if (t._target.tag !== 'answer') { this.#forward(m, t, p, r).then(end.done, end.fail); return }
+      if (wire !== undefined) return this.#send(wire.conn, wire.target, m, p, r, reply)
     }
+    const end: Reply = {
+      done: () => { this.#inFlight--; reply.done() },
+      fail: (e) => { this.#inFlight--; reply.fail(e) },
+      forwardedAs: () => {},
+    }
+    // Sent now too (a bound wraps the answer in a promise; a local server runs now).
+    if (!(t instanceof Promise) && t._target.tag !== 'answer') { this.#forward(m, t, p, r).then(end.done, end.fail); return }
     // A client on one of our own pending answers sends later, after the frame expired:
     // so does a target not known yet. Those keep a copy.
     const held = new Message().initRoot(AnyStruct)
@@ -193,6 +193,9 @@ class Forwarder extends ForwardingServer {
     if (q instanceof Error) sink.failed(q)
     else reply.forwardedAs(q)
   }
+
+  /** A call #send forwarded ended (ForwardedReturn). */
+  ended(): void { this.#inFlight-- }
 
   /** A Return for a call #send forwarded: its results copied into ours, in place (ForwardedReturn). */
   returned(got: Struct, results: Struct): void {
@@ -315,6 +318,7 @@ class ForwardedReturn implements ReturnSink {
   end(e: unknown): void {
     if (this.#ended) return
     this.#ended = true
+    this.forwarder.ended()
     this.reply.fail(this.forwarder.fail(e))
   }
 
@@ -322,6 +326,7 @@ class ForwardedReturn implements ReturnSink {
   #settle(): boolean {
     if (this.#ended) return true
     this.#ended = true
+    this.forwarder.ended()
     this.unwatch?.()
     return false
   }
