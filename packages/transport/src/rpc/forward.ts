@@ -8,6 +8,13 @@
 // the forwarder holds its own handle on the original until the last peer releases it,
 // which then releases the original (the owner's export goes away). A capability whose
 // owner's connection closed fails calls at once with ERR_CLOSED.
+//
+// Hot path (a target on an RpcConnection, unbounded or bounded by `watch`): no promise per
+// call. The forwarder answers through the caller connection's Reply; the call it sends on
+// carries a ReturnSink, which copies the results into the forwarder's own Return inside the
+// receive() that brings them — one copy of each direction's payload on this host, none of
+// the frame — and the caller's answer remembers that question, so calls pipelined on it
+// follow it to the owner instead of waiting here. `stats` counts the calls and copies.
 
 import { Client, Message, RemotePromise, Server, type Method, type Pointer, type Struct, type StructCtor } from 'capnp-ts'
 import { AnyStruct } from 'capnp-ts/src/rpc/any-struct.js'
