@@ -2,7 +2,7 @@
 export type HostErrorCode =
   | 'ERR_CAP_DENIED' | 'ERR_REVOKED' | 'ERR_NOT_FOUND' | 'ERR_HOST_UNREACHABLE'
   | 'ERR_TIMEOUT' | 'ERR_ABORTED' | 'ERR_INVALID_PATH' | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_CLOSED' | 'ERR_QUEUE_FULL' | 'ERR_TOO_LARGE' | 'ERR_RELEASED'
+  | 'ERR_CLOSED' | 'ERR_QUEUE_FULL' | 'ERR_TOO_LARGE' | 'ERR_RELEASED' | 'ERR_RATE_LIMITED'
 
 export class HostError extends Error {
   readonly code: HostErrorCode
@@ -45,6 +45,10 @@ export class ClosedError extends HostError {
 }
 export class QueueFullError extends HostError {
   constructor(what: string) { super('ERR_QUEUE_FULL', `queue full: ${what}`) }
+}
+/** A publisher over its flood limit (src/pubsub/flood.ts): the message was not published. */
+export class RateLimitedError extends HostError {
+  constructor(why: string) { super('ERR_RATE_LIMITED', why) }
 }
 export class TooLargeError extends HostError {
   constructor(what: string, size: number, limit: number) { super('ERR_TOO_LARGE', `${what} too large: ${size} > ${limit}`) }

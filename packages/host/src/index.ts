@@ -25,6 +25,7 @@ export type {
 } from './pubsub/types.js'
 export { createPubSub, type PubSubInit } from './pubsub/pubsub.js'
 export { Mailbox, type OverflowPolicy, type MailboxOptions, type MailboxStats } from './pubsub/mailbox.js'
+export { DEFAULT_FLOOD_LIMIT, FloodLimiter, type FloodLimit, type FloodDrops } from './pubsub/flood.js'
 
 export type { Anchor, AnchorValue, AnchorInput, AnchorEvent, AnchorWatch, WatchOptions } from './anchors/types.js'
 export { AnchorTree } from './anchors/tree.js'
@@ -46,7 +47,7 @@ export { Revoker, revocable, RefCount, Once } from './caps.js'
 export {
   HostError, CapDeniedError, RevokedError, ReleasedError, NotFoundError, HostUnreachableError,
   TimeoutError, AbortedError, InvalidPathError, InvalidArgumentError, ClosedError, QueueFullError,
-  TooLargeError, isHostError, type HostErrorCode,
+  TooLargeError, RateLimitedError, isHostError, type HostErrorCode,
 } from './errors.js'
 export { bounded, type CallOptions } from './util/abort.js'
 export { VERSION } from './version.js'

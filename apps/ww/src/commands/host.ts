@@ -19,15 +19,17 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--rpc ADDR [--token FILE]] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
+    announce: { type: 'string', multiple: true },
     join: { type: 'string', multiple: true },
     'swarm-key': { type: 'string' },
     open: { type: 'boolean' },
     identity: { type: 'string' },
     allow: { type: 'string', multiple: true },
     'allow-file': { type: 'string' },
+    'pubsub-limit': { type: 'string' },
     rpc: { type: 'string' },
     token: { type: 'string' },
     ui: { type: 'string' },
@@ -38,12 +40,14 @@ export const host: Command = {
   optionalValues: { ui: '127.0.0.1:0' },
   optionHelp: {
     listen: 'listen for other hosts on this multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/4001; makes it a libp2p host',
+    announce: 'tell other hosts to reach this one on this multiaddr instead (repeatable): behind a NAT, a proxy or a relay',
     join: 'join the cluster through this host (repeatable), e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo…',
     'swarm-key': 'a private cluster: only hosts holding this swarm key file connect (go-libp2p/IPFS format; `ww key swarm`); default $WW_SWARM_KEY',
     open: 'listen or join on a non-loopback address without a swarm key anyway (anyone who reaches it can join)',
     identity: 'the host\'s private key file (default $WW_HOME/identity.key, created on first start, mode 0600): a stable peer id',
     allow: 'admit only these peers (repeatable); RIGHTS: all (default), read (none), or a list of exec,anchors:write,registry:provide,pubsub:publish',
     'allow-file': 'admit the peers listed in FILE, one per line: PEERID [RIGHTS], # comments',
+    'pubsub-limit': 'how fast one publisher may send on one topic, e.g. messages=20000,bytes=32MiB,frames=500,burst=1s (those are the defaults; name only what you change), or off',
     rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
     token: 'clients of a TCP endpoint must show this token file first (64 hex digits, `ww key token`); required off loopback',
     ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): hosts, processes, topic traffic',
@@ -64,6 +68,11 @@ export const host: Command = {
     '--allow/--allow-file only the listed peers connect, each with its rights here: exec',
     '(Peer.exec), anchors:write, registry:provide, pubsub:publish (messages from a peer without',
     'it are dropped). Without a list every peer holding the key has every right.',
+    '',
+    'Floods. Each publisher may send so many messages, bytes and network messages (frames)',
+    'per second on one topic (--pubsub-limit). What arrives over it is dropped and not',
+    'relayed, and a peer that keeps sending over it is ignored for a while (gossipsub score);',
+    'this host\'s own publishers over it get ERR_RATE_LIMITED. Hosts of a cluster should agree.',
     '',
     'Clients (ww ps, ww cluster ls, ww anchors, ww pub, ww sub, ww kill) find the host through',
     '$WW_HOME/host.json (WW_HOME defaults to ~/.ww), or --host ADDR / WW_HOST=ADDR. Anyone who',
@@ -95,8 +104,10 @@ export const host: Command = {
       io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n')
     }
     const listen = list(args.values.listen)
+    const announce = list(args.values.announce)
     const join = list(args.values.join)
-    for (const a of [...listen, ...join]) {
+    if (announce.length > 0 && listen.length === 0) throw new UsageError('--announce names where this host listens: it needs --listen', 'add --listen MULTIADDR (the address the announced one forwards to)')
+    for (const a of [...listen, ...announce, ...join]) {
       if (!a.startsWith('/')) throw new UsageError(`'${a}' is not a multiaddr`, 'multiaddrs look like /ip4/127.0.0.1/tcp/4001 (and /p2p/<id> for --join)')
     }
     for (const a of join) {
@@ -126,7 +137,7 @@ export const host: Command = {
     const { startHost } = await import('../host/node.js')
     const { serveUi } = await import('../ui/server.js')
     const h = await startHost({
-      listen, join, home, signal, ...trust,
+      listen, announce, join, home, signal, ...trust,
       ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
@@ -177,7 +188,7 @@ export const host: Command = {
  */
 async function trustOptions(args: ParsedArgs, io: Io, o: { listen: string[]; join: string[]; home: string }) {
   const p2p = o.listen.length > 0 || o.join.length > 0
-  const flagged = (['swarm-key', 'open', 'identity', 'allow', 'allow-file'] as const).filter((f) => args.values[f] !== undefined)
+  const flagged = (['swarm-key', 'open', 'identity', 'allow', 'allow-file', 'pubsub-limit'] as const).filter((f) => args.values[f] !== undefined)
   if (!p2p) {
     if (flagged.length > 0) throw new UsageError(`--${flagged[0]} is for a libp2p host`, 'add --listen MULTIADDR or --join MULTIADDR')
     return {}
@@ -209,9 +220,36 @@ async function trustOptions(args: ParsedArgs, io: Io, o: { listen: string[]; joi
   })
   return {
     privateKey,
+    ...(args.values['pubsub-limit'] !== undefined ? { floodLimit: parseFloodLimit(String(args.values['pubsub-limit'])) } : {}),
     ...(swarmKey !== undefined ? { swarmKey } : {}),
     ...(entries.length > 0 || args.values['allow-file'] !== undefined ? { allow: new Map(entries) } : {}),
   }
+}
+
+const LIMIT_KEYS = { messages: 'messagesPerSecond', bytes: 'bytesPerSecond', frames: 'framesPerSecond', burst: 'burstSeconds' } as const
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, k: 1024, mib: 1024 ** 2, m: 1024 ** 2, gib: 1024 ** 3, g: 1024 ** 3 }
+
+/** --pubsub-limit: `off`, or `key=value` pairs (messages, bytes with an optional KiB/MiB/GiB, frames, burst as a duration). */
+export function parseFloodLimit(text: string): Partial<Record<(typeof LIMIT_KEYS)[keyof typeof LIMIT_KEYS], number>> | false {
+  if (text.trim() === 'off') return false
+  const hint = 'e.g. --pubsub-limit messages=5000,frames=500 (also bytes=16MiB, burst=2s), or --pubsub-limit off'
+  const out: Partial<Record<(typeof LIMIT_KEYS)[keyof typeof LIMIT_KEYS], number>> = {}
+  for (const part of text.split(',')) {
+    const m = /^\s*(\w+)\s*=\s*(\S+?)\s*$/.exec(part)
+    const key = m ? LIMIT_KEYS[m[1] as keyof typeof LIMIT_KEYS] : undefined
+    if (!m || !key) throw new UsageError(`--pubsub-limit: cannot read '${part.trim()}' (the limits are ${Object.keys(LIMIT_KEYS).join(', ')})`, hint)
+    const v = m[2]!
+    let n: number
+    if (key === 'burstSeconds') n = parseDuration(v, '--pubsub-limit burst') / 1000
+    else if (key === 'bytesPerSecond') {
+      const b = /^(\d+(?:\.\d+)?)([a-z]*)$/i.exec(v)
+      const unit = SIZE_UNITS[b?.[2]?.toLowerCase() ?? 'x']
+      n = b && unit !== undefined ? Number(b[1]) * unit : NaN
+    } else n = /^\d+$/.test(v) ? Number(v) : NaN
+    if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--pubsub-limit: ${m[1]} must be a number above 0, not '${v}'`, hint)
+    out[key] = n
+  }
+  return out
 }
 
 function trustLine(t: { swarmKey?: unknown; allow?: ReadonlyMap<string, unknown> }): string {

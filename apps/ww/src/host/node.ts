@@ -20,6 +20,8 @@ import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from '
 export interface HostOptions {
   /** Multiaddrs to listen on (libp2p). */
   listen?: string[]
+  /** The multiaddrs other hosts are told instead (behind a NAT, proxy or relay). */
+  announce?: string[]
   /** Multiaddrs of hosts to join through (libp2p). */
   join?: string[]
   /** RPC endpoint; default the unix socket $WW_HOME/run/<os pid>.sock. */
@@ -34,6 +36,8 @@ export interface HostOptions {
   privateKey?: Libp2pClusterOptions['privateKey']
   /** libp2p: admit only these peers, with these rights. */
   allow?: AllowList
+  /** libp2p: how fast one publisher may send on one topic (default DEFAULT_FLOOD_LIMIT; false: no limit). */
+  floodLimit?: Libp2pClusterOptions['floodLimit']
   /** The TCP endpoint's token (clients show it first), and the file it came from (for host.json). */
   token?: { bytes: Uint8Array; file: string }
   /** Membership TTL for libp2p (ms). */
@@ -84,11 +88,13 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     try {
       cluster = await libp2pCluster({
         ...(o.listen?.length ? { listen: o.listen } : {}),
+        ...(o.announce?.length ? { announce: o.announce } : {}),
         bootstrap: o.join ?? [],
         ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
         ...(o.swarmKey !== undefined ? { swarmKey: o.swarmKey } : {}),
         ...(o.privateKey !== undefined ? { privateKey: o.privateKey } : {}),
         ...(o.allow !== undefined ? { allow: o.allow } : {}),
+        ...(o.floodLimit !== undefined ? { floodLimit: o.floodLimit } : {}),
       })
     } catch (e) {
       throw new HostStartError(`cannot start the libp2p host: ${(e as Error).message}`, { cause: e })

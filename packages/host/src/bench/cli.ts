@@ -8,6 +8,8 @@
 //   gossipsub message (src/pubsub/batch.ts), so it can beat the unbatched baseline.
 // host.pubsub.libp2p.pnet: the same in a private network (swarm key: @libp2p/pnet's
 //   XSalsa20 under noise on every connection), baseline the raw streams of those hosts.
+// host.pubsub.flood: a neighbour's p99 latency while a foreign peer floods the topic, vs
+//   the same p99 with no flood (src/bench/flood.ts).
 // host.rpc: host-to-host Peer.ping over /ww/rpc/1.0.0 vs the same RpcConnection over
 //   plain TCP (src/bench/rpc.ts).
 // host.remote-spawn: spawn+wait of a tiny module on another host vs on this one
@@ -50,6 +52,8 @@ async function embedded(): Promise<void> {
 }
 
 async function across(name: string, opts: Libp2pClusterOptions = {}): Promise<void> {
+  // Throughput as fast as one publisher goes: above the default flood limit (20,000/s).
+  opts = { ...opts, floodLimit: false }
   const a = await libp2pCluster(opts)
   const b = await libp2pCluster({ ...opts, bootstrap: a.addresses() })
   const c = await libp2pCluster({ ...opts, bootstrap: a.addresses() })
@@ -100,7 +104,7 @@ async function across(name: string, opts: Libp2pClusterOptions = {}): Promise<vo
     report({
       name, unit: 'msgs/s', samples: perSec(s.get('pubsub')!), higherIsBetter: true,
       baseline: { name: 'raw libp2p stream A→B,C', samples: perSec(s.get('raw')!) },
-      params: { bytes: SIZE, hosts: 3, subscribers: 2, private: opts.swarmKey !== undefined },
+      params: { bytes: SIZE, hosts: 3, subscribers: 2, private: opts.swarmKey !== undefined, floodLimit: false },
     })
     for (const st of streams) await st.close()
   } finally {
@@ -116,6 +120,7 @@ if (run('pubsub')) {
   await across('host.pubsub.libp2p')
   await across('host.pubsub.libp2p.pnet', { swarmKey: generateSwarmKey() })
 }
+if (run('flood')) await (await import('./flood.js')).floodBench()
 if (run('rpc')) await rpcBench()
 if (run('remote-spawn')) await remoteSpawnBench()
 if (run('remote-guest')) await (await import('./remote-guest.js')).remoteGuestBench()

@@ -10,6 +10,8 @@
 // - host.rpc.duplex: the RPC over the Node Duplex adapter (rpc.viaDuplex, the older path)
 //   instead of straight over the libp2p stream;
 // - host.rpc.link: the tuned hosts through PeerLink (bounded, typed errors);
+// - host.rpc.quiet-decoder: noise's own length-prefixed decoder under stack-scope.ts's
+//   quiet region instead of noise-decoder.ts (the default before it);
 // - the stack options of issue 15, each with the default wire tuning, side by side:
 //   host.rpc.pnet (noise + yamux inside a private network: @libp2p/pnet's XSalsa20 under
 //   noise), host.rpc.tls (@libp2p/tls, TLS 1.3 in Node's crypto, instead of noise),
@@ -75,15 +77,16 @@ async function libp2pEcho(from: Libp2pCluster, to: Libp2pCluster): Promise<{ pin
 export async function rpcBench(): Promise<void> {
   const hosts = await Promise.all([
     pair({}),
-    pair({ wire: { coalesceWrites: false, oneWritePerMessage: false, quietDecoder: false } }),
-    pair({ wire: { oneWritePerMessage: false, quietDecoder: false } }),
+    pair({ wire: { coalesceWrites: false, oneWritePerMessage: false, quietDecoder: false, frameDecoder: false } }),
+    pair({ wire: { oneWritePerMessage: false, quietDecoder: false, frameDecoder: false } }),
     pair({ rpc: { viaDuplex: true } }),
     pair({ swarmKey: generateSwarmKey(), encryption: 'noise', muxer: 'yamux' }),
     pair({ encryption: 'tls', muxer: 'yamux' }),
     pair({ encryption: 'noise', muxer: 'mplex' }),
     pair({ swarmKey: generateSwarmKey(), encryption: 'tls', muxer: 'yamux' }),
+    pair({ wire: { frameDecoder: false, quietDecoder: true } }),
   ])
-  const [[a, b], [c, d], [e, f], [g, h], [pn1, pn2], [tl1, tl2], [mx1, mx2], [tp1, tp2]] = hosts
+  const [[a, b], [c, d], [e, f], [g, h], [pn1, pn2], [tl1, tl2], [mx1, mx2], [tp1, tp2], [q1, q2]] = hosts
   const echoServer = net.createServer((socket) => { socket.setNoDelay(true); socket.on('data', (d) => socket.write(d)) })
   const tcp = net.createServer((socket) => {
     socket.setNoDelay(true)
@@ -95,6 +98,7 @@ export async function rpcBench(): Promise<void> {
     const untuned = (await c.dialPeer(d.id, { timeoutMs: 10_000 })).peer
     const coalesced = (await e.dialPeer(f.id, { timeoutMs: 10_000 })).peer
     const duplex = (await g.dialPeer(h.id, { timeoutMs: 10_000 })).peer
+    const quiet = (await q1.dialPeer(q2.id, { timeoutMs: 10_000 })).peer
     const options = {
       pnet: (await pn1.dialPeer(pn2.id, { timeoutMs: 10_000 })).peer,
       tls: (await tl1.dialPeer(tl2.id, { timeoutMs: 10_000 })).peer,
@@ -124,6 +128,7 @@ export async function rpcBench(): Promise<void> {
       timed('untuned', cpu, () => untuned.ping()),
       timed('coalesced', cpu, () => coalesced.ping()),
       timed('duplex', cpu, () => duplex.ping()),
+      timed('quiet', cpu, () => quiet.ping()),
       timed('link', cpu, () => link.ping()),
       timed('echo.tcp', cpu, tcpEcho),
       timed('echo.libp2p', cpu, p2pEcho.ping),
@@ -155,6 +160,8 @@ export async function rpcBench(): Promise<void> {
       report({ name: 'host.rpc.duplex', unit: 'ns/op', samples: s.get('duplex')!, baseline,
         params: { ...common, rpc: 'viaDuplex (Node Duplex adapter)', cpuUsPerOp: cpuUs('duplex') } }),
     ]
+    report({ name: 'host.rpc.quiet-decoder', unit: 'ns/op', samples: s.get('quiet')!, baseline,
+      params: { ...common, wire: 'noise\'s own decoder run without stack traces (the default before frameDecoder)', cpuUsPerOp: cpuUs('quiet') } })
     const stacks = {
       pnet: 'tcp+pnet+noise+yamux (private network)', tls: 'tcp+tls+yamux', mplex: 'tcp+noise+mplex', 'tls.pnet': 'tcp+pnet+tls+yamux (private network)',
     }

@@ -14,7 +14,9 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
-import { Batcher, DEFAULT_BATCH_LIMITS, decodeBatch, type BatchLimits } from '../pubsub/batch.js'
+import { Batcher, DEFAULT_BATCH_LIMITS, countBatch, decodeBatch, type BatchLimits } from '../pubsub/batch.js'
+import { DEFAULT_FLOOD_LIMIT, FloodLimiter, overLimit, type FloodDrops, type FloodLimit } from '../pubsub/flood.js'
+import { RateLimitedError } from '../errors.js'
 import { createPubSub } from '../pubsub/pubsub.js'
 import type { PubSubNetwork } from '../pubsub/types.js'
 import { createRegistry, type ControlChannel } from '../registry.js'
@@ -32,6 +34,11 @@ import { Membership, type HostInfo } from './view.js'
 export interface Libp2pClusterOptions {
   /** Multiaddrs to listen on. Default: an ephemeral TCP port on 127.0.0.1. */
   listen?: string[]
+  /**
+   * The only multiaddrs other hosts learn for this one (identify, the view), instead of
+   * the listen addresses: for a host behind a NAT, a proxy or a relay that forwards to it.
+   */
+  announce?: string[]
   /** Multiaddrs (with /p2p/<id>) of hosts to join through. */
   bootstrap?: string[]
   /** Separates clusters sharing a network. Default `ww`. */
@@ -47,6 +54,13 @@ export interface Libp2pClusterOptions {
    * gossipsub message, of at most this many messages / payload bytes. Default 512 / 64 KiB.
    */
   pubsubBatch?: Partial<BatchLimits>
+  /**
+   * How fast one publisher may send on one topic (src/pubsub/flood.ts), enforced on what
+   * arrives (over it: dropped, not relayed, and the peer that sent it loses gossipsub score
+   * until it is ignored) and on this host's own publishers (ERR_RATE_LIMITED). Hosts of one
+   * cluster should agree. Default DEFAULT_FLOOD_LIMIT; false: no limit.
+   */
+  floodLimit?: Partial<FloodLimit> | false
   /** The host's identity (trust.ts: loadIdentity); default a new key, a new peer id, each start. */
   privateKey?: PrivateKey
   /**
@@ -93,8 +107,14 @@ export interface Libp2pCluster extends Cluster {
   readonly rpc: PeerRpc
   /** The Peer link to `host`: one per host, reused; closed when the host leaves. */
   dialPeer(host: string, opts?: CallOptions): Promise<PeerLink>
-  /** Gossipsub messages its validators dropped: authors not admitted, unknown, or without the right. */
+  /** Gossipsub messages its validators dropped: authors not admitted, unknown, or without the right, or over the flood limit. */
   dropped(): number
+  /** What the flood limit dropped, per publishing peer (empty without a limit). */
+  floodDrops(): ReadonlyMap<string, Readonly<FloodDrops>>
+  /** The flood limit in force, if any. */
+  readonly floodLimit: Readonly<FloodLimit> | undefined
+  /** `peer`'s gossipsub score here (below -80: graylisted, its RPCs ignored). */
+  peerScore(peer: string): number
   /** Whether it runs a private network (a swarm key). */
   readonly private: boolean
   /** What `peer` may do on this host (empty for a peer the allow-list does not admit). */
@@ -122,9 +142,10 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   }
   const swarmKey = opts.swarmKey === undefined ? undefined : parseSwarmKey(opts.swarmKey)
   const wire = { ...opts.wire, ...(opts.coalesceWrites === false ? { coalesceWrites: false } : {}) }
+  const flood = opts.floodLimit === false ? undefined : new FloodLimiter({ ...DEFAULT_FLOOD_LIMIT, ...opts.floodLimit })
   const node = await createLibp2p({
     ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
-    addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], ...(opts.announce?.length ? { announce: opts.announce } : {}) },
     transports: [tcp()],
     ...(swarmKey ? { connectionProtector: preSharedKey({ psk: swarmKey }) } : {}),
     ...(gater ? { connectionGater: gater } : {}),
@@ -136,7 +157,13 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       ping: ping(),
       // Signed messages: `from` is authenticated, so per-publisher order and the
       // registry's provider host can be trusted.
-      pubsub: gossipsub({ emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign' }),
+      pubsub: gossipsub({
+        emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign',
+        // A peer over the flood limit scores below 0 by the frames it had dropped (P5, the
+        // application-specific score; weight 1); at the graylist threshold (-80) gossipsub
+        // ignores its RPCs before checking signatures. The penalty halves every second.
+        ...(flood ? { scoreParams: { appSpecificScore: (peer: string) => -flood.penalty(peer), appSpecificWeight: 1 } } : {}),
+      }),
     },
   })
   const gs = node.services.pubsub
@@ -165,14 +192,24 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   // Gossipsub validators: a message is dropped (and not relayed) unless its author may send
   // it here. The author is at fault when it handed us the message itself (Reject: gossipsub
   // scores it down); a relay passing it on is not (Ignore).
+  // Then the flood limit, per author and topic: over it a message is dropped (Ignore: a
+  // rate is no proof of malice, and relays are not at fault) and the author, when it sent
+  // it itself, loses score (flood.ts). `count` is how many pubsub messages a frame holds.
   let dropped = 0
-  const validate = (topic: string, ok: (from: string, data: Uint8Array) => boolean): void => {
+  const validate = (topic: string, ok: (from: string, data: Uint8Array) => boolean, count: (data: Uint8Array) => number | undefined = () => 1): void => {
     gs.topicValidators.set(topic, (source, m) => {
       if (m.type !== 'signed') { dropped++; return TopicValidatorResult.Reject }
       const from = m.from.toString()
-      if (from === id || ok(from, m.data)) return TopicValidatorResult.Accept
+      if (from === id) return TopicValidatorResult.Accept
+      const direct = source.equals(m.from)
+      const n = count(m.data)
+      if (n === undefined || !ok(from, m.data)) {
+        dropped++
+        return direct ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      }
+      if (flood === undefined || flood.admit(from, topic, n, m.data.byteLength, direct)) return TopicValidatorResult.Accept
       dropped++
-      return source.equals(m.from) ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      return TopicValidatorResult.Ignore
     })
   }
   // In the view, or connected to us (past the swarm key and the gater) and not yet heard.
@@ -193,13 +230,14 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const topicPrefix = `/${ns}/topic/`
   const reorders = new Map<string, Map<string, Reorder>>() // topic → from → buffer
   const batchers = new Map<string, Batcher>() // topic → outgoing batch
-  const batchLimits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...opts.pubsubBatch }
+  // Batches by time leave at most half the frames per second receivers allow (flood.ts).
+  const batchLimits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...(flood ? { minIntervalMs: 2000 / flood.limit.framesPerSecond } : {}), ...opts.pubsubBatch }
   let gapsClosed = 0
   const network: PubSubNetwork = {
     join(topic, deliver) {
       const per = new Map<string, Reorder>()
       reorders.set(topic, per)
-      validate(topicPrefix + topic, mayPublish)
+      validate(topicPrefix + topic, mayPublish, countBatch)
       subscribeRaw(topicPrefix + topic, (from, data) => {
         const entries = decodeBatch(data)
         if (!entries) return
@@ -216,6 +254,9 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       handlers.delete(topicPrefix + topic)
       gs.topicValidators.delete(topicPrefix + topic)
       gs.unsubscribe(topicPrefix + topic)
+    },
+    admit(topic, bytes) {
+      if (flood !== undefined && !flood.admitLocal(topic, bytes)) throw new RateLimitedError(overLimit(topic, flood.limit))
     },
     publish(topic, seq, data) {
       let b = batchers.get(topic)
@@ -309,7 +350,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     beat()
     if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
-  const sweep = setInterval(() => view.sweep(), Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
+  const sweep = setInterval(() => { view.sweep(); flood?.sweep() }, Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
   hb.unref()
   sweep.unref()
 
@@ -338,6 +379,10 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     },
     get rpc() { return rpc },
     dropped: () => dropped,
+    floodDrops: () => flood?.drops() ?? new Map(),
+    floodLimit: flood?.limit,
+    // The GossipSub interface does not list it; the implementation has it.
+    peerScore: (peer) => (gs as unknown as { getScore(p: string): number }).getScore(peer),
     private: swarmKey !== undefined,
     rightsOf,
     dialPeer: (host, o) => rpc.dialPeer(host, o),

@@ -8,18 +8,25 @@
 // - oneWritePerMessage: noise hands the socket each message as [2-byte length, ciphertext]
 //   and @libp2p/tcp writes the parts with one socket.write each — two syscalls per
 //   message. Joined here into one buffer (a copy of at most `maxJoinBytes`): one syscall.
-// - quietDecoder (stack-scope.ts): noise's length-prefixed decoder throws and catches a
-//   RangeError at the end of every received chunk; its listener runs with stack traces off,
-//   the muxer's listener (called synchronously from inside it) with them back on.
+// - frameDecoder (noise-decoder.ts): noise's length-prefixed decoder (which throws and
+//   catches a RangeError at the end of every received chunk, and keeps a Uint8ArrayList)
+//   is replaced on each secured connection by one that does neither. This is the one
+//   reach past noise's interfaces: its connection's `decoder` field, replaced only when it
+//   is there with a `decode` method (else noise's own stays, and quietDecoder applies).
+// - quietDecoder (stack-scope.ts), without frameDecoder: noise's decoder's listener runs
+//   with stack traces off, the muxer's listener (called synchronously from inside it)
+//   with them back on.
 
 import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@libp2p/interface'
 import { coalescer, withOverrides, type StreamOverrides } from './coalesce.js'
+import { NoiseFrameDecoder } from './noise-decoder.js'
 import { callLoudly, callQuietly } from './stack-scope.js'
 
 export interface WireOptions {
   coalesceWrites?: boolean
   oneWritePerMessage?: boolean
   quietDecoder?: boolean
+  frameDecoder?: boolean
   /** Coalesced bytes flushed at once past this. Default 64 KiB. */
   maxCoalesceBytes?: number
   /** Larger sends keep their parts (the copy would cost more than the syscall). Default 256 KiB. */
@@ -31,14 +38,19 @@ type Chunks = Parameters<MessageStream['send']>[0]
 type Listener = ((e: unknown) => void) | { handleEvent(e: unknown): void }
 type Call = (listener: Listener, self: unknown, e: unknown) => void
 
-/** Wraps an encrypter factory (e.g. `noise()`) with the options above (all default true). */
+/**
+ * Wraps an encrypter factory (e.g. `noise()`) with the options above (default: all true
+ * but quietDecoder, which matters only without frameDecoder).
+ */
 export function tunedEncrypter<C>(factory: EncrypterFactory<C>, opts: WireOptions = {}): EncrypterFactory<C> {
-  const o = { coalesceWrites: true, oneWritePerMessage: true, quietDecoder: true, ...opts }
-  if (!o.coalesceWrites && !o.oneWritePerMessage && !o.quietDecoder) return factory
+  const o0 = { coalesceWrites: true, oneWritePerMessage: true, frameDecoder: true, ...opts }
+  const o = { ...o0, quietDecoder: opts.quietDecoder ?? !o0.frameDecoder }
+  if (!o.coalesceWrites && !o.oneWritePerMessage && !o.quietDecoder && !o.frameDecoder) return factory
   return (components) => {
     const inner = factory(components)
     const secure = async (raw: MessageStream, p: (c: MessageStream) => Promise<SecuredConnection>): Promise<SecuredConnection> => {
       const secured = await p(wireSide(raw, o))
+      if (o.frameDecoder) replaceDecoder(secured.connection)
       return { ...secured, connection: plaintextSide(secured.connection, o) }
     }
     return new Proxy(inner, {
@@ -49,6 +61,12 @@ export function tunedEncrypter<C>(factory: EncrypterFactory<C>, opts: WireOption
       },
     })
   }
+}
+
+/** Noise's decoder on its secured connection, replaced (see frameDecoder above) when it has one. */
+function replaceDecoder(secured: MessageStream): void {
+  const c = secured as unknown as { decoder?: { decode?: unknown } }
+  if (typeof c.decoder?.decode === 'function') c.decoder = new NoiseFrameDecoder()
 }
 
 /** The raw connection as noise sees it: one write per message, its decoder run quietly. */

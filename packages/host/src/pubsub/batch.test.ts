@@ -1,4 +1,4 @@
-import { Batcher, decodeBatch, encodeBatch } from './batch.js'
+import { Batcher, countBatch, decodeBatch, encodeBatch } from './batch.js'
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
 const b = (...xs: number[]): Uint8Array => new Uint8Array(xs)
@@ -69,5 +69,34 @@ describe('Batcher', () => {
     bt.add(2, b(2))
     await tick()
     expect(frames).toHaveLength(1)
+  })
+
+  test('countBatch counts what decodeBatch decodes and refuses what it refuses', () => {
+    const good = encodeBatch([{ seq: 1, data: b(1, 2) }, { seq: 2, data: b() }, { seq: 3, data: b(3) }])
+    expect(countBatch(good)).toBe(3)
+    expect(countBatch(encodeBatch([]))).toBe(0)
+    for (const bad of [new Uint8Array(0), good.subarray(0, good.byteLength - 1), good.subarray(0, 5)]) {
+      expect(decodeBatch(bad)).toBeUndefined()
+      expect(countBatch(bad)).toBeUndefined()
+    }
+    const unsafe = good.slice(); new DataView(unsafe.buffer).setUint32(1, 2 ** 21)
+    expect(decodeBatch(unsafe)).toBeUndefined()
+    expect(countBatch(unsafe)).toBeUndefined()
+  })
+
+  test('minIntervalMs: a batch due by time right after another waits; size still sends at once; close sends what waits', async () => {
+    const frames: number[] = []
+    const batcher = new Batcher((f) => { frames.push(decodeBatch(f)!.length) }, { maxBytes: 1 << 20, maxMessages: 3, minIntervalMs: 60_000 })
+    batcher.add(1, b(1))
+    await tick()
+    expect(frames).toEqual([1]) // the first goes at the end of its tick
+    batcher.add(2, b(2))
+    await tick()
+    expect(frames).toEqual([1]) // the next waits out the interval
+    batcher.add(3, b(3)); batcher.add(4, b(4))
+    expect(frames).toEqual([1, 3]) // full: sent at once
+    batcher.add(5, b(5))
+    batcher.close()
+    expect(frames).toEqual([1, 3, 1])
   })
 })

@@ -18,6 +18,12 @@ export interface BatchLimits {
   maxBytes: number
   /** A batch is sent once it holds this many messages. */
   maxMessages: number
+  /**
+   * Batches that leave by time (not by size) leave at least this far apart: under a steady
+   * stream of publishes, one network message per this many ms instead of one per tick
+   * (receivers limit network messages per publisher: flood.ts). Default 0: every tick.
+   */
+  minIntervalMs?: number
 }
 
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBytes: 64 * 1024, maxMessages: 512 }
@@ -61,15 +67,38 @@ export function decodeBatch(frame: Uint8Array): Array<{ seq: number; data: Uint8
 }
 
 /**
+ * The number of entries in a frame, checked as decodeBatch checks it but without making
+ * them; undefined if the frame is malformed.
+ */
+export function countBatch(frame: Uint8Array): number | undefined {
+  if (frame.byteLength < HEADER || frame[0] !== BATCH_VERSION) return undefined
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
+  let n = 0
+  let o = HEADER
+  while (o < frame.byteLength) {
+    if (frame.byteLength - o < ENTRY) return undefined
+    const len = dv.getUint32(o + 8)
+    o += ENTRY
+    if (len > frame.byteLength - o || dv.getUint32(o - ENTRY) >= 2 ** 21) return undefined
+    o += len
+    n++
+  }
+  return n
+}
+
+/**
  * Collects one topic's outgoing messages and sends them as one frame at the end of the
  * current tick (process.nextTick: after the running code and its promise continuations),
- * or at once when a limit is reached. Messages leave in publish order.
+ * or at once when a limit is reached. Messages leave in publish order. With
+ * `minIntervalMs`, a batch due less than that after the last one waits out the rest.
  */
 export class Batcher {
   #entries: Array<{ seq: number; data: Uint8Array }> = []
   #bytes = 0
   #scheduled = false
   #closed = false
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #lastFlush = -Infinity
 
   constructor(
     private readonly send: (frame: Uint8Array) => void,
@@ -91,13 +120,18 @@ export class Batcher {
       this.flush()
     } else if (!this.#scheduled) {
       this.#scheduled = true
-      process.nextTick(() => { this.#scheduled = false; this.flush() })
+      const wait = (this.limits.minIntervalMs ?? 0) - (performance.now() - this.#lastFlush)
+      if (wait <= 0) process.nextTick(this.#due)
+      else this.#timer = setTimeout(this.#due, wait)
     }
   }
+
+  readonly #due = (): void => { this.#scheduled = false; this.#timer = undefined; this.flush() }
 
   /** Sends what is pending now. */
   flush(): void {
     if (this.#entries.length === 0) return
+    if (this.limits.minIntervalMs) this.#lastFlush = performance.now()
     const entries = this.#entries
     this.#entries = []
     this.#bytes = 0
@@ -106,6 +140,7 @@ export class Batcher {
 
   /** Sends what is pending, then drops later adds. */
   close(): void {
+    clearTimeout(this.#timer)
     this.flush()
     this.#closed = true
   }

@@ -88,6 +88,8 @@ export function createPubSub(init: PubSubInit): PubSub {
         if (released) return Promise.reject(new ReleasedError(`topic ${t.name}`))
         if (!canPublish) return Promise.reject(new CapDeniedError(`publish on ${t.name}`))
         if (!(data instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('data must be a Uint8Array'))
+        // Over this host's flood limit: refused whole (not delivered here either), its seq unused.
+        if (network?.admit) try { network.admit(t.name, data.byteLength) } catch (e) { return Promise.reject(e) }
         const seq = ++t.seq
         published++
         network?.publish(t.name, seq, data)

@@ -68,6 +68,8 @@ export interface PubSub {
 export interface PubSubNetwork {
   join(topic: string, deliver: (from: HostId, seq: number, data: Uint8Array) => void): void
   leave(topic: string): void
+  /** Throws (RateLimitedError) if this host may not send `bytes` more on `topic` now; called before publish. */
+  admit?(topic: string, bytes: number): void
   publish(topic: string, seq: number, data: Uint8Array): void
   peers(topic: string): HostId[]
   onPeersChange(topic: string, cb: () => void): () => void

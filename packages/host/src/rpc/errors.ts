@@ -26,6 +26,7 @@ const CORE: Record<HostErrorCode, RpcErrorCode> = {
   ERR_CLOSED: 'ERR_CLOSED',
   ERR_QUEUE_FULL: 'ERR_LIMIT',
   ERR_TOO_LARGE: 'ERR_LIMIT',
+  ERR_RATE_LIMITED: 'ERR_LIMIT',
 }
 
 /**

@@ -1,0 +1,127 @@
+// host.pubsub.flood: a neighbour's latency while one peer floods the topic.
+//
+// Host A subscribes to a topic; host B (its neighbour, same process, so one clock)
+// publishes one message every 5 ms stamped with the time, and A records each message's
+// latency. A flooder (a plain js-libp2p node on a worker thread: src/bench/flooder.ts)
+// connected to A sends one-message frames on the same topic as fast as it can sign them.
+// Value: the p99 of B's latency at A during a flood, under the default flood limit;
+// baseline: the same p99 with the flooder idle, interleaved in the same run. Params: the
+// same with a tight limit (100 frames/s) and with none (floodLimit: false); per config,
+// B's messages lost (not there 10 s after the round) or late (there in a later round),
+// and the flooder's rate.
+import { Worker } from 'node:worker_threads'
+import { median, report } from '@ww/bench-kit'
+import { DEFAULT_FLOOD_LIMIT, generateSwarmKey, libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from '../index.js'
+
+const PERIOD_MS = 5
+const p99 = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * 0.99)]!
+
+interface Pair { a: Libp2pCluster; b: Libp2pCluster; flooder: Worker; round(flood: boolean, messages: number): Promise<{ p99Us: number; lost: number; floodRate: number }>; late(): number; close(): Promise<void> }
+
+async function pair(opts: Libp2pClusterOptions, swarmKey: string): Promise<Pair> {
+  const a = await libp2pCluster({ ...opts, swarmKey })
+  const b = await libp2pCluster({ ...opts, swarmKey, bootstrap: a.addresses() })
+  let latencies: number[] = []
+  let current = 0 // the round B publishes in; a message of an earlier one arriving now is late
+  let late = 0
+  a.pubsub.join('flood').subscribe({
+    capacity: 1 << 16,
+    handler: (m) => {
+      if (m.from !== b.id) return
+      const dv = new DataView(m.data.buffer, m.data.byteOffset, 12)
+      if (dv.getUint32(8) !== current) { late++; return }
+      latencies.push((performance.now() - dv.getFloat64(0)) * 1000)
+    },
+  })
+  const onB = b.pubsub.join('flood')
+  await onB.waitForPeers(1, { timeoutMs: 30_000 })
+  const flooder = new Worker(new URL('./flooder.js', import.meta.url))
+  flooder.postMessage({ dial: a.addresses()[0], host: a.id, topic: '/ww/topic/flood', swarmKey })
+  await new Promise<void>((r) => flooder.once('message', () => r()))
+  return {
+    a, b, flooder,
+    async round(flood, messages) {
+      latencies = []
+      current++
+      const t0 = performance.now()
+      let sent = 0
+      if (flood) {
+        flooder.postMessage({ flood: true })
+        await new Promise((r) => setTimeout(r, 500)) // the flood under way before B starts
+      }
+      const buf = new Uint8Array(64)
+      for (let i = 0; i < messages; i++) {
+        new DataView(buf.buffer).setFloat64(0, performance.now())
+        new DataView(buf.buffer).setUint32(8, current)
+        await onB.publish(buf.slice())
+        await new Promise((r) => setTimeout(r, PERIOD_MS))
+      }
+      const end = Date.now() + 10_000
+      while (latencies.length < messages && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+      if (flood) {
+        flooder.postMessage({ flood: false })
+        sent = await new Promise<number>((r) => flooder.once('message', (m: { sent: number }) => r(m.sent)))
+      }
+      const floodRate = sent / ((performance.now() - t0) / 1000)
+      await new Promise((r) => setTimeout(r, 1000)) // A drains what the flood left queued
+      return { p99Us: p99(latencies), lost: messages - latencies.length, floodRate }
+    },
+    late: () => late,
+    async close() {
+      flooder.postMessage({ stop: true })
+      await new Promise((r) => flooder.once('exit', r))
+      await Promise.all([b.close(), a.close()])
+    },
+  }
+}
+
+/** `runs` rounds of B's messages with the flooder idle, then flooding, interleaved. */
+async function rounds(opts: Libp2pClusterOptions, swarmKey: string, runs: number, messages: number) {
+  const p = await pair(opts, swarmKey)
+  const quiet: number[] = [], flooded: number[] = [], rates: number[] = []
+  let lostQuiet = 0, lostFlooded = 0
+  try {
+    for (let run = 0; run < runs; run++) {
+      const q = await p.round(false, messages)
+      quiet.push(q.p99Us)
+      lostQuiet += q.lost
+      const r = await p.round(true, messages)
+      flooded.push(r.p99Us)
+      lostFlooded += r.lost
+      rates.push(r.floodRate)
+    }
+    return {
+      quiet, flooded, lostQuiet, lostFlooded, late: p.late(), floodFramesPerSec: Math.round(median(rates)), gaps: p.a.gaps(),
+      framesCut: [...p.a.floodDrops().values()].reduce((n, d) => n + d.frames, 0),
+      neighbourFramesCut: p.a.floodDrops().get(p.b.id)?.frames ?? 0, neighbourScore: p.a.peerScore(p.b.id),
+    }
+  } finally {
+    await p.close()
+  }
+}
+
+export async function floodBench(): Promise<void> {
+  const swarmKey = generateSwarmKey()
+  const MESSAGES = 600
+  const limited = await rounds({}, swarmKey, 5, MESSAGES)
+  // For comparison (fewer runs: a flood costs seconds here): a limit the flooder is far
+  // over on any machine, and no limit at all.
+  const tight = await rounds({ floodLimit: { framesPerSecond: 100 } }, swarmKey, 3, MESSAGES)
+  const open = await rounds({ floodLimit: false }, swarmKey, 3, MESSAGES)
+  const summary = (r: Awaited<ReturnType<typeof rounds>>) => ({
+    p99Us: Math.round(median(r.flooded)), quietP99Us: Math.round(median(r.quiet)), runs: r.flooded.length,
+    neighbourLostQuiet: r.lostQuiet, neighbourLostFlooded: r.lostFlooded, neighbourLate: r.late, reorderGaps: r.gaps, floodFramesPerSec: r.floodFramesPerSec, floodFramesCut: r.framesCut,
+    neighbourFramesCut: r.neighbourFramesCut, neighbourScore: r.neighbourScore,
+  })
+  report({
+    name: 'host.pubsub.flood', unit: 'µs (p99 latency, neighbour)', samples: limited.flooded,
+    baseline: { name: 'the same neighbour\'s p99 with no flood', samples: limited.quiet },
+    params: {
+      limit: DEFAULT_FLOOD_LIMIT, neighbourMessages: MESSAGES, periodMs: PERIOD_MS, hosts: 2,
+      flooder: 'plain js-libp2p node on a worker thread, 1-message frames',
+      defaultLimit: summary(limited),
+      tightLimit: { framesPerSecond: 100, ...summary(tight) },
+      noLimit: summary(open),
+    },
+  })
+}
