@@ -61,7 +61,7 @@ export {
   debugServer, debugProvider, hostCounters, Scope, type DebugOptions, type ProcessStats,
   dialerServer, connServer, dialerProvider,
   childHostCapability, bootContextServer, MAX_CAPS, MAX_CAP_NAME_BYTES, type ChildHostOptions,
-  forwardingServer, type ForwardOptions,
+  forwardingServer, type ForwardOptions, type ForwardingServer,
 } from './rpc/index.js'
 export { TcpDialer, TcpConn, parseAddr, type TcpLimits, type Destination } from './net/tcp.js'
 

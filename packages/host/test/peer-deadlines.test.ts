@@ -4,8 +4,10 @@
 import { libp2pCluster, waitForHost } from '../src/index.js'
 import { Deadlines } from '../src/util/deadlines.js'
 
+const codeIn = (e: unknown): string => (e as { code?: string }).code ?? String(e)
+
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try { await p } catch (e) { return (e as { code?: string }).code ?? String(e) }
+  try { await p } catch (e) { return codeIn(e) }
   return 'resolved'
 }
 
@@ -20,12 +22,23 @@ test('calls on the default bound: answered, then timed out while the remote hold
       .filter((s) => s.protocol === '/ww/rpc/1.0.0' && s.direction === 'inbound')
     expect(served).toHaveLength(1)
     served[0]!.pause()
-    const codes = await Promise.all([link.ping(), link.info(), link.ping()].map((p) => codeOf(p)))
-    expect(codes).toEqual(['ERR_TIMEOUT', 'ERR_TIMEOUT', 'ERR_TIMEOUT'])
+    // watch: the same bound for a call made elsewhere (a forwarder's), without a promise.
+    const ended: string[] = []
+    const stop = link.watch(() => 'an ended call', () => { ended.push('fired after it ended') })
+    stop()
+    const watched = new Promise<string>((res) => { link.watch(() => 'a held call', (e) => res(codeIn(e))) })
+    const codes = await Promise.all([link.ping(), link.info(), link.ping(), watched].map((p) => codeOf(p)))
+    // Deadlines expire in the order they were set: the ended call's would have fired by now.
+    expect(codes).toEqual(['ERR_TIMEOUT', 'ERR_TIMEOUT', 'ERR_TIMEOUT', 'resolved'])
+    expect(await watched).toBe('ERR_TIMEOUT')
+    expect(ended).toEqual([])
     const pending = codeOf(link.ping())
+    const watchedAtClose = new Promise<string>((res) => { link.watch(() => 'a held call', (e) => res(codeIn(e))) })
     link.close()
     expect(await pending).toBe('ERR_HOST_UNREACHABLE')
+    expect(await watchedAtClose).toBe('ERR_HOST_UNREACHABLE')
     expect(await codeOf(link.ping())).toBe('ERR_HOST_UNREACHABLE')
+    expect(await new Promise<string>((res) => { link.watch(() => 'a late call', (e) => res(codeIn(e))) })).toBe('ERR_HOST_UNREACHABLE')
   } finally {
     await Promise.all([a.close(), c.close()])
   }

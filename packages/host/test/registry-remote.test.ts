@@ -96,6 +96,37 @@ describe('registry across hosts', () => {
     await prov.cancel()
   })
 
+  test('a call pipelined on an answer crosses both hosts to the provider before that answer is back: one round trip', async () => {
+    let open!: () => void
+    const gate = new Promise<void>((r) => { open = r })
+    const gated = new testing.Echo.Server({
+      ping() {},
+      echo() {},
+      async counter(p, r) {
+        await gate
+        let total = p.getStart()
+        r.setCounter(new testing.Counter.Server({ add(q, s) { total += q.getN(); s.setTotal(total) } }))
+      },
+    })
+    const prov = (await registryOf(onA).provide((p) => {
+      p.setName('gated')
+      setInterfaceClient(1, gated, p)
+      p.initOptions().setTtlMs(10_000)
+    })).getProvision()
+    const svc = new testing.Echo.Client(getInterfaceClient(1, (await find(onB, 'gated'))[0]!))
+    await svc.ping()
+    const arrived = onA.client.stats.callsIn
+    // B's process → B's forwarder → link → A's forwarder → A's process, and the same way
+    // for the call pipelined on the first one's answer, which A's process holds back.
+    const total = svc.counter((p) => p.setStart(7n)).getCounter().add((p) => p.setN(3n))
+    await until(() => onA.client.stats.callsIn >= arrived + 2)
+    expect(onA.client.stats.callsIn - arrived).toBe(2)
+    open()
+    expect((await total).getTotal()).toBe(10n)
+    svc.client.dispose()
+    await prov.cancel()
+  })
+
   test('cancel on A: B stops listing it and a proxy B holds fails ERR_REVOKED', async () => {
     const prov = await provide(onA, 'gone', 'A:')
     const svc = getInterfaceClient(1, (await find(onB, 'gone'))[0]!)

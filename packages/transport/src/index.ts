@@ -20,7 +20,7 @@ export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameRe
 export {
   RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer, retainClient,
   type MessageSink, type RpcConnectionOptions, type CallTarget,
-  forwardingServer, callRaw, rawMethod, RawCall, DEFAULT_MAX_IN_FLIGHT, type ForwardOptions,
+  forwardingServer, callRaw, rawMethod, RawCall, ForwardingServer, DEFAULT_MAX_IN_FLIGHT, type ForwardOptions, type ForwardStats,
   copyPointer, type CapTranslate, AnyServer,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'

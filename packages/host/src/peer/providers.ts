@@ -22,6 +22,8 @@ export function remoteServices(links: LinkDialer): RemoteServices {
   return { service: (p) => remoteService(links, p) }
 }
 
+const unbounded = (): void => {}
+
 function remoteService(links: LinkDialer, p: Provider): unknown {
   let link: PeerLink | undefined
   let answer: ReturnType<typeof callRaw> | undefined
@@ -38,7 +40,9 @@ function remoteService(links: LinkDialer, p: Provider): unknown {
     const open = links.openLink(p.host)
     return open !== undefined ? ask(open) : links.dialPeer(p.host).then(ask)
   }, {
-    bound: (what, call) => (link === undefined ? Promise.resolve(call()) : link.call(`${what} of ${p.name} on ${p.host}`, call)),
+    watch: (what, fail) => (link === undefined ? unbounded : link.watch(() => `${what()} of ${p.name} on ${p.host}`, fail)),
+    // As the link's own calls fail: its connection closing under a call is ERR_HOST_UNREACHABLE.
+    mapError: (e) => (link === undefined ? e : link.errorOf(e)),
     released: () => {
       released = true
       if (answer !== undefined) letGo(answer)

@@ -116,6 +116,22 @@ export class PeerLink {
     })
   }
 
+  /**
+   * Bounds a call made elsewhere (a forwarder's) as `call` does, without a promise: `fail`
+   * runs once, with ERR_TIMEOUT past the default timeout or ERR_HOST_UNREACHABLE when the
+   * link closes, unless the function returned (the call ended) runs first.
+   */
+  watch(what: () => string, fail: (e: Error) => void): () => void {
+    if (this.#closedReason !== undefined) { fail(this.#unreachable()); return () => {} }
+    const onClosed = (e: Error): void => { if (this.#deadlines.settle(deadline)) fail(e) }
+    const deadline = this.#deadlines.add(() => {
+      this.#closedWaiters.delete(onClosed)
+      fail(new TimeoutError(`${what()} on ${this.host}`))
+    })
+    this.#closedWaiters.add(onClosed)
+    return () => { if (this.#deadlines.settle(deadline)) this.#closedWaiters.delete(onClosed) }
+  }
+
   /** The null call. */
   ping(opts?: CallOptions): Promise<void> {
     return this.call('Peer.ping', (p) => p.ping(), opts).then(() => {})
@@ -145,6 +161,11 @@ export class PeerLink {
 
   #unreachable(): Error {
     return this.#closedReason ?? new HostUnreachableError(this.host)
+  }
+
+  /** What a caller sees for a failed call on this link (`call` maps its failures so). */
+  errorOf(e: unknown): unknown {
+    return this.#map(e)
   }
 
   #map(e: unknown): unknown {

@@ -5,11 +5,11 @@
 // withdrawn: ERR_REVOKED), a bound (a PeerLink's deadline) or a release of its own.
 
 import type { Client } from 'capnp-ts'
-import { forwardingServer as forward, RemoteError, TransportError, type AnyServer, type ForwardOptions } from '@ww/transport'
+import { forwardingServer as forward, RemoteError, TransportError, type ForwardingServer, type ForwardOptions } from '@ww/transport'
 import { isHostError } from '../errors.js'
 import { rpcError, toRpcError } from './errors.js'
 
-export type { ForwardOptions }
+export type { ForwardingServer, ForwardOptions }
 export { callRaw } from '@ww/transport'
 
 /** Transport codes a caller may see as they are (common.capnp's constants). */
@@ -20,7 +20,7 @@ const PASSED = new Set(['ERR_CLOSED', 'ERR_LIMIT', 'ERR_RELEASED'])
  * or once a link is up — asked on the first call). Typed failures (the target's own
  * exceptions, a host's codes, a closed connection's ERR_CLOSED) pass through typed.
  */
-export function forwardingServer(target: Client | (() => Client | Promise<Client>), opts: ForwardOptions = {}): AnyServer {
+export function forwardingServer(target: Client | (() => Client | Promise<Client>), opts: ForwardOptions = {}): ForwardingServer {
   const map = opts.mapError
   return forward(target, {
     ...opts,

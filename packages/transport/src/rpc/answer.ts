@@ -4,6 +4,7 @@
 import type { Message } from 'capnp-ts'
 import type { Segment } from 'capnp-ts/src/serialization/segment.js'
 import { Payload } from 'capnp-ts/src/std/rpc.capnp.js'
+import type { Question } from './question.js'
 
 /** A call waiting for the answer it targets; its frame was copied once (host-owned). */
 export interface DeferredCall {
@@ -23,6 +24,12 @@ export class Answer {
   /** Export ids in the results' cap table (released on Finish.releaseResultCaps). */
   resultExports?: number[]
   queue?: DeferredCall[]
+  /**
+   * The question a forwarder sent this call on as (on another connection, or this one):
+   * while both are pending, calls pipelined on this answer go on pipelined on that
+   * question — one round trip to the owner, not a wait here for the answer.
+   */
+  onward?: Question
   /** Finish arrived while the call was still running. */
   finished = false
   releaseOnFinish = false

@@ -35,8 +35,8 @@ import {
   CALL_PAYLOAD_PTR, CALL_PARAMS_PTR, dvOf, baseOf, slabCopy, RETURN_PAYLOAD_PTR, RETURN_RESULTS_PTR, type RawSegment,
 } from './envelope.js'
 import { Answer, type DeferredCall } from './answer.js'
-import { Question } from './question.js'
-import { findMethod } from './methods.js'
+import { Question, type ReturnSink } from './question.js'
+import { findMethod, type Reply, type ReplyMethod } from './methods.js'
 import { capabilityAt, failedPromise, readTransform, writeTransform } from './caps.js'
 import { RpcStats } from './stats.js'
 import { holdServer, dropServer } from './release.js'
@@ -153,10 +153,25 @@ export class RpcConnection {
   sendCall<P extends Struct, R extends Struct, A extends RemotePromise<R>>(
     target: CallTarget, method: Method<P, R>, paramsFunc: ParamsInit<P> | undefined, PromiseClass: RemotePromiseCtor<R, A>,
   ): A {
-    if (this.#closed !== undefined) return failedPromise(PromiseClass, new ConnectionClosedError(`${this.name}: ${this.#closed.message}`))
+    const q = this.#ask(target, method, paramsFunc, undefined)
+    return q instanceof Error ? failedPromise(PromiseClass, q) : initRemotePromise(PromiseClass, q as never)
+  }
+
+  /**
+   * For forwarders: sends a call whose Return goes to `sink`, synchronously, inside the
+   * receive() that brings it (so a borrowed frame needs no copy). Returns the question
+   * (for calls pipelined on it), or the failure to send (`sink` is not called then). Internal.
+   */
+  sendForwarded<P extends Struct>(target: CallTarget, method: Method<P, Struct>, paramsFunc: ParamsInit<P>, sink: ReturnSink): Question | Error {
+    return this.#ask(target, method, paramsFunc, sink)
+  }
+
+  #ask<P extends Struct, R extends Struct>(target: CallTarget, method: Method<P, R>, paramsFunc: ParamsInit<P> | undefined, sink: ReturnSink | undefined): Question | Error {
+    if (this.#closed !== undefined) return new ConnectionClosedError(`${this.name}: ${this.#closed.message}`)
     const id = this.#nextQuestion++
     const q = new Question(this, id, method.ResultsClass as never)
-    if ('importedCap' in target) return this.#sendImportCall(q, target.importedCap, method, paramsFunc, PromiseClass)
+    q.sink = sink
+    if ('importedCap' in target) return this.#sendImportCall(q, target.importedCap, method, paramsFunc)
     const pending = target
     const m = newMessage()
     const call = m.initRoot(RpcMessage).initCall()
@@ -171,19 +186,17 @@ export class RpcConnection {
     try {
       applyParams(paramsFunc, initStructAt(0, method.ParamsClass, payload))
     } catch (e) {
-      return failedPromise(PromiseClass, e instanceof Error ? e : new Error(String(e)))
+      return e instanceof Error ? e : new Error(String(e))
     }
     const exported = this.#encodeCapTable(m, payload)
     if (exported !== undefined) q.paramExports = exported
     this.#questions.set(id, q)
     this.stats.callsOut++
     this.#send(m)
-    return initRemotePromise(PromiseClass, q as never)
+    return q
   }
 
-  #sendImportCall<P extends Struct, R extends Struct, A extends RemotePromise<R>>(
-    q: Question, cap: number, method: Method<P, R>, paramsFunc: ParamsInit<P> | undefined, PromiseClass: RemotePromiseCtor<R, A>,
-  ): A {
+  #sendImportCall<P extends Struct, R extends Struct>(q: Question, cap: number, method: Method<P, R>, paramsFunc: ParamsInit<P> | undefined): Question | Error {
     const size = method.ParamsClass._capnp.size
     const m = writeCall(q.id, method.interfaceId, method.methodId, cap, size.dataByteLength >>> 3, size.pointerLength)
     const seg = segmentOf(m)
@@ -192,7 +205,7 @@ export class RpcConnection {
       try {
         applyParams(paramsFunc, new method.ParamsClass(seg, b + CALL_PARAMS_PTR))
       } catch (e) {
-        return failedPromise(PromiseClass, e instanceof Error ? e : new Error(String(e)))
+        return e instanceof Error ? e : new Error(String(e))
       }
     }
     const caps = m._capnp.capTable
@@ -203,7 +216,7 @@ export class RpcConnection {
     this.#questions.set(q.id, q)
     this.stats.callsOut++
     this.#send(m)
-    return initRemotePromise(PromiseClass, q as never)
+    return q
   }
 
   /**
@@ -313,8 +326,12 @@ export class RpcConnection {
         const plData = sp.dataBytes(pp)
         const contentPos = pl + plData
         const Results = q.ResultsClass
-        // Bootstrap results (a capability) and null or odd contents: the slow path.
-        if (Results === undefined || sp.follow(contentPos) < 0) return false
+        // Bootstrap results (a capability) and odd contents: the slow path. Null contents
+        // (empty results, as a guest may write them) too, unless a sink takes them as
+        // they are: a typed reader would build a default struct in the frame.
+        if (Results === undefined) return false
+        const nullContent = sp.isNullAt(contentPos)
+        if (nullContent ? q.sink === undefined : sp.follow(contentPos) < 0) return false
         const capTable = sp.ptrCount(pp) >= 2 && !sp.isNullAt(contentPos + 8)
         this.#questions.delete(id)
         // releaseParamCaps is stored XOR its default (true).
@@ -322,8 +339,10 @@ export class RpcConnection {
         let host = message
         let seg: RawSegment = sp.seg
         let shift = 0
-        if (borrowed) {
-          // Results are read when the caller's continuation runs, i.e. later: copy once now.
+        // A sink reads the results now; a caller's continuation, or pipelined clients, later.
+        const keep = borrowed && (q.sink === undefined || q.pipelined)
+        if (keep) {
+          // Copy once now, so the results outlive the frame.
           host = slabCopy(seg.buffer, sp.lo, sp.hi - sp.lo)
           seg = segmentOf(host)
           shift = sp.lo - baseOf(host)
@@ -332,12 +351,13 @@ export class RpcConnection {
         if (capTable) this.#decodeCapTableFor(q, host, new Payload(seg, pp - shift))
         let value: Struct
         try {
-          value = structAt(seg, contentPos - shift, Results)
+          value = nullContent ? new Results(seg, contentPos - shift) : structAt(seg, contentPos - shift, Results)
         } catch (e) {
           q.reject(new RpcProtocolError(`Return ${id}: malformed results: ${reasonOf(e)}`, { cause: e }))
           value = undefined as never
         }
         if (value !== undefined) q.resolveAt(value, seg, pp - shift)
+        if (borrowed && !keep) q.forget()
         // noFinishNeeded (default false).
         if ((flags & 2) === 0) this.#send(writeFinish(id))
         return true
@@ -380,7 +400,11 @@ export class RpcConnection {
       const a = this.#answers.get(aid)
       if (a === undefined) throw new RpcProtocolError(`Call ${qid}: pipelined on unknown question ${aid}`)
       const transform = readTransform(pa)
-      if (a.state === 'pending') {
+      const onward = a.onward
+      if (a.state === 'pending' && onward !== undefined && onward.state === 'pending') {
+        // A forwarder sent that call on: this one follows it, pipelined, to the owner.
+        client = onward.pipelineClient(transform)
+      } else if (a.state === 'pending') {
         // Must wait for that answer: copy the frame once, take its caps now (in order).
         const host = borrowed ? detach(message) : message
         if (borrowed) this.stats.deferredCopies++
@@ -388,8 +412,9 @@ export class RpcConnection {
         const d: DeferredCall = { answer: this.#newAnswer(qid), message: host, interfaceId, methodId, transform }
         ;(a.queue ??= []).push(d)
         return
+      } else {
+        client = a.state === 'resolved' ? capabilityAt(a.payload!, transform) : brokenClient(reasonOf(a.error))
       }
-      client = a.state === 'resolved' ? capabilityAt(a.payload!, transform) : brokenClient(reasonOf(a.error))
     } else {
       throw new RpcProtocolError(`Call ${qid}: unknown target kind ${target.which()}`)
     }
@@ -435,6 +460,11 @@ export class RpcConnection {
       const results = new m.ResultsClass(rseg, rb + RETURN_RESULTS_PTR)
       // A null params pointer would make capnp-ts allocate into the frame's message.
       const p = paramsPtr < 0 || isNullAt(seg, paramsPtr) ? new Message().initRoot(m.ParamsClass) : structAt(seg, paramsPtr, m.ParamsClass)
+      const rm = (m as ReplyMethod).reply
+      if (rm !== undefined) {
+        rm(p, results, this.#replyTo(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR, caps))
+        return
+      }
       out = m.impl(p, results)
     } catch (e) {
       this.#returnException(answer, e)
@@ -450,6 +480,30 @@ export class RpcConnection {
     }
     this.#returnResults(answer, ret, rseg, rb + RETURN_PAYLOAD_PTR)
     disposeImports(caps)
+  }
+
+  /**
+   * How a ReplyMethod answers `answer`. It may answer inside another connection's
+   * receive(): a failure to send here closes this connection, never that one.
+   */
+  #replyTo(answer: Answer, ret: Message, seg: Segment, payloadPtr: number, caps: (Client | null)[] | undefined): Reply {
+    let settled = false
+    const settle = (send: () => void): void => {
+      if (settled) return
+      settled = true
+      try {
+        send()
+      } catch (e) {
+        this.close(e instanceof TransportError ? e : new RpcProtocolError(`${this.name}: ${reasonOf(e)}`, { cause: e }))
+      } finally {
+        disposeImports(caps)
+      }
+    }
+    return {
+      done: () => settle(() => this.#returnResults(answer, ret, seg, payloadPtr)),
+      fail: (e) => settle(() => this.#returnException(answer, e)),
+      forwardedAs: (q) => { if (!settled) answer.onward = q },
+    }
   }
 
   /** Send `ret`, whose results Payload's struct pointer is at byte `payloadPtr` of `seg`. */
@@ -507,10 +561,13 @@ export class RpcConnection {
     if (ret.getReleaseParamCaps()) this.#releaseExports(q.paramExports)
     switch (ret.which()) {
       case Return_Which.RESULTS: {
-        // Results are read when the caller's continuation runs, i.e. later: copy once now.
+        // Results are read when the caller's continuation runs, i.e. later: copy once now
+        // (not for a sink, which reads them at once, unless pipelined clients need them, or
+        // null contents, which capnp-ts would build a default struct for in the frame).
         let host = message
         let r = ret
-        if (borrowed) {
+        const keep = borrowed && (q.sink === undefined || q.pipelined || !ret.getResults().hasContent())
+        if (keep) {
           host = detach(message)
           this.stats.deferredCopies++
           r = host.getRoot(RpcMessage).getReturn()
@@ -518,6 +575,7 @@ export class RpcConnection {
         const payload = r.getResults()
         this.#decodeCapTableFor(q, host, payload)
         q.resolve(payload)
+        if (borrowed && !keep) q.forget()
         break
       }
       case Return_Which.EXCEPTION: {

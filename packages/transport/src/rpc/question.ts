@@ -17,9 +17,24 @@ export interface QuestionConn {
   sendCall(...args: never[]): unknown
 }
 
+/**
+ * Takes a question's Return synchronously, inside the receive() that brought it (a
+ * forwarder): the results are read while a borrowed frame is still there, so the frame
+ * need not be copied to outlive it. Neither method may throw.
+ */
+export interface ReturnSink {
+  /** The results struct; of a borrowed frame, readable during this call only. */
+  results(value: Struct): void
+  failed(e: Error): void
+}
+
 export class Question {
   state: 'pending' | 'resolved' | 'rejected' = 'pending'
   error?: Error
+  /** Set before the Call is sent: where the Return goes (instead of `promise`). */
+  sink?: ReturnSink
+  /** Pipelined clients were made on it while pending: its results must outlive their frame. */
+  pipelined = false
   #payload?: Payload
   #payloadSeg?: Segment
   #payloadPos = 0
@@ -55,7 +70,10 @@ export class Question {
   }
 
   pipelineClient(transform: number[]): Client {
-    if (this.state === 'pending') return new Client({ question: this, tag: 'promised', transform } as unknown as Target)
+    if (this.state === 'pending') {
+      this.pipelined = true
+      return new Client({ question: this, tag: 'promised', transform } as unknown as Target)
+    }
     return this.clientForTransform(transform)
   }
 
@@ -88,7 +106,18 @@ export class Question {
     this.#payloadPos = pos
     this.#value = value
     this.state = 'resolved'
+    if (this.sink !== undefined) this.sink.results(value)
     if (this.#resolve !== undefined) this.#resolve(value)
+  }
+
+  /**
+   * Its results were in a borrowed frame that was not kept (a sink read them in time):
+   * drop the views of it, so nothing reads the frame's memory after it is reused.
+   */
+  forget(): void {
+    this.#payload = undefined
+    this.#payloadSeg = undefined
+    this.#value = undefined
   }
 
   resolve(payload: Payload): void {
@@ -105,6 +134,7 @@ export class Question {
     this.#payload = payload
     this.#value = value
     this.state = 'resolved'
+    this.sink?.results(value)
     this.#resolve?.(value)
   }
 
@@ -112,6 +142,7 @@ export class Question {
     if (this.state !== 'pending') return
     this.error = err
     this.state = 'rejected'
+    this.sink?.failed(err)
     if (this.#reject !== undefined) this.#reject(err)
   }
 }
