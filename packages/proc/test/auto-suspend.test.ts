@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { asyncifyModule, jspiAvailable } from '@ww/transport'
 import { MemorySink } from '@ww/wasi-restricted'
-import { compileGuest, meterModule, ModuleTooLargeError, Scheduler, spawnGuest } from '../src/index.js'
+import { compileGuest, meterModule, ModuleTooLargeError, Scheduler, spawnGuest, spawnPoolGuest, WorkerPool } from '../src/index.js'
 import { wat } from '../src/bench/guests.js'
 
 const text = (s: MemorySink): string => Buffer.concat(s.records.map((r) => r.bytes)).toString('utf8')
@@ -63,6 +63,19 @@ test('the same module under forced asyncify (any engine): the run is the same', 
   const g = spawnGuest(s, mod, { stdout })
   expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(text(stdout)).toBe('ok\n')
+})
+
+test('on a worker pool the same module runs on each worker (compiled once, on this thread)', async () => {
+  const pool = await WorkerPool.start({ workers: 2, scheduler: { moduleCache: false } })
+  try {
+    const mod = await compileGuest(pool, await wat(FOREIGN('1')))
+    const outs = [new MemorySink(), new MemorySink()]
+    const gs = await Promise.all([0, 1].map((w) => spawnPoolGuest(pool, mod, { worker: w, stdout: outs[w]! })))
+    expect(await Promise.all(gs.map((g) => g.wait()))).toEqual([{ kind: 'exited', code: 0 }, { kind: 'exited', code: 0 }])
+    expect(outs.map(text)).toEqual(['ok\n', 'ok\n'])
+  } finally {
+    await pool.close()
+  }
 })
 
 test('a second compile of the same bytes returns the module compiled the first time', async () => {

