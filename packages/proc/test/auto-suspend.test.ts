@@ -78,6 +78,22 @@ test('on a worker pool the same module runs on each worker (compiled once, on th
   }
 })
 
+test('a module without the ABI data area waits in ww_proc.recv, hibernates there and wakes with the message', async () => {
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const mod = await s.compile(await wat(`(module
+    (import "ww_proc" "recv" (func $recv (param i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "ww_main") (result i32)
+      (drop (call $recv (i32.const 4096) (i32.const 256)))
+      (i32.add (i32.load8_u (i32.const 4096)) (memory.size))))`))
+  expect(mod.meter).toMatchObject({ asyncified: true, hibernatable: true })
+  const h = s.spawn(mod)
+  while (h.state !== 'waiting') await new Promise((r) => setImmediate(r))
+  expect(s.hibernate(h)).toBe(true)
+  await h.send(new Uint8Array([41]))
+  expect(await h.wait()).toEqual({ kind: 'exited', code: 42 }) // its view of memory: 1 page
+})
+
 test('a second compile of the same bytes returns the module compiled the first time', async () => {
   await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
   const bytes = await wat(FOREIGN('1'))
