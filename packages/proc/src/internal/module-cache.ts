@@ -27,4 +27,10 @@ export class ModuleCache<M> {
     while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!)
     return m
   }
+
+  /** Puts `m` in place of what is kept for (id, variant), if anything still is (a better build of the same module). */
+  replace(id: string, variant: string, m: Promise<M>): void {
+    const key = `${id}|${variant}`
+    if (this.#entries.has(key)) this.#entries.set(key, m)
+  }
 }
