@@ -161,7 +161,7 @@ async function benchSlowdown(runs: number): Promise<void> {
     params: {
       guest: 'fib(27), sched_yield every 1024th leaf (~318 k leaves, ~310 yields), no ww ABI: every frame is on a path to the wait',
       suspension: 'automatic asyncify (-O2, what starts after the first get) vs JSPI',
-      firstStartBuildMs: Math.round(median(t.quick)), firstStartBuild: 'asyncify -O0 (the first start, until the -O2 build is in)',
+      firstStartRunMs: Math.round(median(t.quick)), firstStartBuild: 'asyncify -O0 (what the first start runs, until the -O2 build is in)',
     },
   })
 }

@@ -73,10 +73,10 @@ export const START_EXPORT = 'ww_start'
 /** The ww ABI's asyncify data area export (the guest SDK defines it; the pass adds one to other modules). */
 export const ASYNCIFY_DATA_EXPORT = 'ww_asyncify_data'
 /**
- * Changes whenever the pass's output for the same input and options changes: a key part
- * of the persistent cache of instrumented modules.
+ * Changes whenever the pass's output for the same input and options changes (this code,
+ * or the pinned binaryen): a key part of the persistent cache of instrumented modules.
  */
-export const PASS_VERSION = 'ww-meter-3'
+export const PASS_VERSION = 'ww-meter-3+binaryen-132'
 
 let loading: Promise<Binaryen> | undefined
 /** Binaryen, loaded on first use (it is large). */
