@@ -37,6 +37,7 @@ export class BadModuleError extends ProcError {
 
 /** The module is larger than the metering and asyncify passes take (refused before they run). */
 export class ModuleTooLargeError extends BadModuleError {
+  /** `bytes`: the module's size; `limit`: the most the passes take. */
   constructor(readonly bytes: number, readonly limit: number) {
     super(`the module is ${bytes} bytes, over the ${limit}-byte limit for instrumenting (metering and asyncify)`, undefined, 'ERR_MODULE_TOO_LARGE')
   }
