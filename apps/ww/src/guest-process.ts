@@ -26,6 +26,8 @@ export interface GuestRunOptions {
   /** The export to start at (default ww_main, else _start). */
   entry?: string
   signal?: AbortSignal
+  /** Where instrumented modules are kept across runs ($WW_HOME/cache/instrumented); false: not kept. */
+  moduleCache?: string | false
   /** Called when compiling (metering) is done and the process is about to start. */
   onSpawn?: (pid: number) => void
 }
@@ -79,7 +81,7 @@ export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: Gues
     const why = await WebAssembly.compile(bytes).then(() => 'not valid', (e: unknown) => (e as Error).message)
     throw new GuestStartError(`invalid WebAssembly module: ${why}`)
   }
-  await using sched = new Scheduler({ maxProcesses: 1 })
+  await using sched = new Scheduler({ maxProcesses: 1, ...(opts.moduleCache !== undefined ? { moduleCache: opts.moduleCache } : {}) })
   const mod = await compileGuest(sched, bytes, { ...(opts.entry ? { entry: opts.entry } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }).catch((e: unknown) => {
     throw new GuestStartError(e instanceof BadModuleError ? e.message : `cannot meter the module: ${(e as Error).message}`, { cause: e })
   })

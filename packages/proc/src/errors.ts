@@ -2,7 +2,7 @@
 
 export type ProcErrorCode =
   | 'ERR_PROC_LIMIT' | 'ERR_NO_SUCH_PROCESS' | 'ERR_MAILBOX_FULL' | 'ERR_SCHEDULER_CLOSED'
-  | 'ERR_BAD_MODULE' | 'ERR_METER' | 'ERR_ABORTED' | 'ERR_PROC_EXITED'
+  | 'ERR_BAD_MODULE' | 'ERR_MODULE_TOO_LARGE' | 'ERR_METER' | 'ERR_ABORTED' | 'ERR_PROC_EXITED'
 
 export class ProcError extends Error {
   readonly code: ProcErrorCode
@@ -32,7 +32,15 @@ export class SchedulerClosedError extends ProcError {
 
 /** The module cannot be metered or run (invalid, uses a feature a guest could escape with). */
 export class BadModuleError extends ProcError {
-  constructor(message: string, options?: ErrorOptions) { super('ERR_BAD_MODULE', message, options) }
+  constructor(message: string, options?: ErrorOptions, code: 'ERR_BAD_MODULE' | 'ERR_MODULE_TOO_LARGE' = 'ERR_BAD_MODULE') { super(code, message, options) }
+}
+
+/** The module is larger than the metering and asyncify passes take (refused before they run). */
+export class ModuleTooLargeError extends BadModuleError {
+  /** `bytes`: the module's size; `limit`: the most the passes take. */
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`the module is ${bytes} bytes, over the ${limit}-byte limit for instrumenting (metering and asyncify)`, undefined, 'ERR_MODULE_TOO_LARGE')
+  }
 }
 
 export class AbortedError extends ProcError {

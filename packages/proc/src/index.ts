@@ -36,6 +36,6 @@ export { meterModule, METER_MODULE, FUEL_EXPORT, type MeterOptions, type MeterIn
 export { isNormal, describeStatus, type ExitStatus, type KilledBy, type LimitKind, type Pid } from './status.js'
 export {
   ProcError, ProcessLimitError, NoSuchProcessError, MailboxFullError, SchedulerClosedError,
-  BadModuleError, AbortedError, ProcessExitedError, type ProcErrorCode,
+  BadModuleError, ModuleTooLargeError, AbortedError, ProcessExitedError, type ProcErrorCode,
 } from './errors.js'
 export * from './workers/index.js'

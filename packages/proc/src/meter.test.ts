@@ -80,11 +80,15 @@ describe('metering pass', () => {
     expect(r.stdout).toMatch(/^ERR_BAD_MODULE .*: function 0: throw requires exception-handling/)
   })
 
-  test('an already asyncify-instrumented module is a typed error, not a Binaryen crash', async () => {
+  test('an already asyncify-instrumented module is metered as it is: no second asyncify, its own kept', async () => {
     const plain = await wat(`(module (memory (export "memory") 1) (func (export "ww_main") (result i32) (i32.const 0)))`)
     const instrumented = await asyncifyModule(plain, { imports: [] })
-    await expect(meterModule(instrumented)).rejects.toMatchObject({ code: 'ERR_BAD_MODULE', message: expect.stringMatching(/already asyncify-instrumented/) })
-    await expect(meterModule(plain)).resolves.toBeDefined()
+    const { bytes, info } = await meterModule(instrumented, { asyncify: { imports: ['ww_proc.recv'] } })
+    expect(info).toMatchObject({ asyncified: true, preinstrumented: true, fuelYields: false })
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)).map((e) => e.name)
+    expect(exports.filter((n) => n === 'asyncify_start_unwind')).toHaveLength(1)
+    expect(exports).toContain('ww_asyncify_data') // the data area the host reserves
+    expect((await meterModule(plain)).info).toMatchObject({ asyncified: false, preinstrumented: false })
   })
 
   test('garbage is a typed error', async () => {

@@ -3,13 +3,16 @@
 // every `quantumMs` so timers and I/O keep flowing. A guest whose fuel runs out while
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
 
+import { join } from 'node:path'
 import { AsyncifySuspender, createSuspender, isAsyncified, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
 import { AbortedError, BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
 import { Message } from './message.js'
-import { meterModule, START_EXPORT, type MeterInfo } from './meter/pass.js'
+import { START_EXPORT, type MeterInfo } from './meter/pass.js'
+import { compileInstrumented, moduleStore } from './compile/instrument.js'
+import type { ModuleStore } from './compile/module-store.js'
 import { restore, snapshot } from './internal/hibernate.js'
 import { SharedSlab } from './internal/shared-slab.js'
 import { isNormal, type ExitStatus, type Pid } from './status.js'
@@ -55,6 +58,14 @@ export interface SchedulerOptions {
    * reach receivers on several worker threads at once).
    */
   messageMemory?: 'heap' | 'shared'
+  /**
+   * Where instrumented (metered, asyncified) modules are kept across processes, so a later
+   * start of the same bytes skips the pass: a directory, or false for none. Default:
+   * $WW_HOME/cache/instrumented when WW_HOME is set, else none (this process only).
+   */
+  moduleCache?: string | false
+  /** Run the metering pass on a worker thread, off this event loop (default true). */
+  instrumentOffThread?: boolean
 }
 
 export interface SpawnOptions extends ProcessLimits {
@@ -150,6 +161,8 @@ export class Scheduler implements ImportHost {
   readonly #defaults: ResolvedLimits
   readonly #core: Core
   readonly #hibernateAfter: number
+  readonly #store: ModuleStore | undefined
+  readonly #offThread: boolean
   /** @internal Where guests' sent bytes go (ImportHost); undefined: heap buffers. */
   readonly messageAlloc: ((n: number) => Uint8Array) | undefined
 
@@ -173,6 +186,10 @@ export class Scheduler implements ImportHost {
     this.#mode = opts.suspension ?? 'auto'
     this.#defaults = { ...DEFAULTS, ...definedOnly(opts.limits ?? {}) }
     this.#hibernateAfter = opts.hibernateAfterMs ?? Infinity
+    const home = process.env.WW_HOME
+    const cacheDir = opts.moduleCache ?? (home ? join(home, 'cache', 'instrumented') : false)
+    this.#store = cacheDir === false ? undefined : moduleStore(cacheDir)
+    this.#offThread = opts.instrumentOffThread ?? true
     this.#core = {
       kill: (p, s) => this.#terminate(p, s),
       deliver: (to, m, wait) => this.#deliver(to, m, wait),
@@ -187,19 +204,21 @@ export class Scheduler implements ImportHost {
     }
   }
 
-  /** Meters and compiles `bytes` once; spawn the result as often as you like. */
+  /**
+   * Meters and compiles `bytes` (asyncified where the engine has no JSPI and the module
+   * may wait); spawn the result as often as you like. The same bytes again, in this
+   * process or (with a module cache) any later one, skip the pass.
+   */
   async compile(bytes: Uint8Array, opts: CompileOptions = {}): Promise<ProcModule> {
-    // Under asyncify only guests that keep the ABI's data area can suspend; JSPI needs nothing.
     const asyncify = createSuspender(this.#mode).kind === 'asyncify'
     const check = (): void => {
       if (opts.signal?.aborted) throw new AbortedError('compile', { cause: opts.signal.reason })
     }
     check()
-    const { bytes: out, info } = await meterModule(bytes, asyncify ? { asyncify: { imports: [...SUSPENDING, ...(opts.suspendingImports ?? [])], ifExports: 'ww_asyncify_data' } } : {})
+    const meter = asyncify ? { asyncify: { imports: [...SUSPENDING, ...(opts.suspendingImports ?? [])] } } : {}
+    const mod = await compileInstrumented(bytes, meter, { store: this.#store, offThread: this.#offThread })
     check()
-    const module = await WebAssembly.compile(out as Uint8Array<ArrayBuffer>)
-    check()
-    return { module, meter: info }
+    return mod
   }
 
   /** Live processes. */
@@ -228,6 +247,7 @@ export class Scheduler implements ImportHost {
       const inst = new WebAssembly.Instance(mod.module, p.imports)
       this.#bind(p, inst)
       p.canWait = p.suspender.kind === 'jspi' || (isAsyncified(inst.exports) && typeof inst.exports.ww_asyncify_data === 'function')
+      p.fuelYields = p.canWait && (p.suspender.kind === 'jspi' || mod.meter.fuelYields)
       const pages = (p.memory?.buffer.byteLength ?? 0) / 65536
       if (pages > p.limits.memoryPages) throw new Termination({ kind: 'limit', which: 'memory', detail: `initial memory ${pages} pages over the cap of ${p.limits.memoryPages}` })
       ext?.attach?.(inst)
@@ -480,7 +500,7 @@ export class Scheduler implements ImportHost {
     const refill = Math.min(this.#sliceFuel, budget)
     p.granted = refill
     // Keep running when nobody waits and the quantum is not spent, or when p cannot suspend.
-    if (!p.onCpu || !p.canWait) return refill
+    if (!p.onCpu || !p.fuelYields) return refill
     if (this.#queued() === 0 && now - this.#pumpStart < this.#quantumMs) return refill
     return this.#park(p, Promise.resolve(), () => refill, undefined, 'running')
   }

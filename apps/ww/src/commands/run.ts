@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host'
 import { describeStatus, scratchSeedFromHost } from '@ww/proc'
 import {
@@ -10,6 +10,7 @@ import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { exitCodeOf, GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
 import { style } from '../style.js'
+import { wwHome } from '../host/state.js'
 
 /** Exit status when the module cannot be run at all (schemas/README.md: failedToStart). */
 const FAILED_TO_START = 126
@@ -125,6 +126,7 @@ export const run: Command = {
       report = await runGuestProcess(bytes, {
         policy,
         ...(scratchSeed.length > 0 ? { scratchSeed } : {}),
+        moduleCache: join(wwHome(io.env), 'cache', 'instrumented'),
         sockets: listeners,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(memoryPages !== undefined ? { memoryPages } : {}),

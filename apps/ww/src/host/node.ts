@@ -117,7 +117,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput, journal)
     const workers = o.workers ?? 0
     if (workers > 0) say(`starting ${workers} worker thread(s)`)
-    const processes = workers > 0 ? await pooledProcesses(workers, guest) : inThreadProcesses(guest)
+    // Instrumented modules kept across restarts: a host spawning the same bytes again skips the pass.
+    const moduleCache = join(o.home, 'cache', 'instrumented')
+    const processes = workers > 0 ? await pooledProcesses(workers, guest, moduleCache) : inThreadProcesses(guest, moduleCache)
     // Closed after the tree has killed every process (cleanup runs in reverse).
     cleanup.push(() => processes.close())
     // On libp2p, other hosts' processes can spawn here too (Peer.exec), and ours there.

@@ -61,8 +61,8 @@ function totalsOf(rows: Iterable<ProcessCounters>, workers: number): Record<stri
 }
 
 /** Every process on this thread, on one Scheduler. */
-export function inThreadProcesses(guest: (spec: StartSpec) => GuestParts): HostProcesses {
-  const scheduler = new Scheduler()
+export function inThreadProcesses(guest: (spec: StartSpec) => GuestParts, moduleCache?: string): HostProcesses {
+  const scheduler = new Scheduler(moduleCache !== undefined ? { moduleCache } : {})
   const counters = (): Map<number, ProcessCounters> => byTreePid(scheduler.ps())
   return {
     runtime: procRuntime(scheduler, { guest }),
@@ -78,8 +78,8 @@ export function inThreadProcesses(guest: (spec: StartSpec) => GuestParts): HostP
  * on the worker, its output and Host served here (poolRuntime). Fails with
  * HostWorkersError for a composition a worker cannot run (see poolGuestParts).
  */
-export async function pooledProcesses(workers: number, guest: (spec: StartSpec) => GuestParts): Promise<HostProcesses> {
-  const pool = await WorkerPool.start({ workers })
+export async function pooledProcesses(workers: number, guest: (spec: StartSpec) => GuestParts, moduleCache?: string): Promise<HostProcesses> {
+  const pool = await WorkerPool.start({ workers, ...(moduleCache !== undefined ? { scheduler: { moduleCache } } : {}) })
   const runtime = poolRuntime(pool, { guest: (spec) => poolGuestParts(guest(spec)) })
   let sample = new Map<number, ProcessCounters>()
   let reading = false

@@ -3,11 +3,14 @@ import { benchMetering } from './metering.js'
 import { benchScheduler } from './scheduler.js'
 import { benchIdle } from './idle.js'
 import { benchCompose } from './compose.js'
+import { benchStartup } from './startup.js'
 
 const only = process.argv[2]
 if (!only || only === 'metering') await benchMetering()
-if (!only || (only !== 'metering' && only !== 'idle' && only !== 'compose' && only !== 'parallel' && only !== 'serve')) await benchScheduler(only)
+if (!only || (only !== 'metering' && only !== 'idle' && only !== 'compose' && only !== 'parallel' && only !== 'serve' && only !== 'startup' && only !== 'slowdown')) await benchScheduler(only)
 if (!only || only === 'compose') await benchCompose()
 if (!only || only === 'idle') await benchIdle()
 if (!only || only === 'parallel') await (await import('../workers/bench.js')).benchParallel()
 if (!only || only === 'serve') await (await import('./serve.js')).benchServe()
+if (!only || only === 'startup') await benchStartup()
+if (only === 'slowdown') await (await import('./startup.js')).benchSlowdownOnly()

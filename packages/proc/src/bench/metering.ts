@@ -25,7 +25,7 @@ export async function benchMetering(runs = 9): Promise<void> {
   const raw = await wat(KERNELS)
   const bare = await instantiate(raw)
   const metered = await instantiate((await meterModule(raw)).bytes)
-  const yielding = await instantiate((await meterModule(raw, { asyncify: { imports: [], ifExports: 'ww_asyncify_data' } })).bytes)
+  const yielding = await instantiate((await meterModule(raw, { asyncify: { imports: [] } })).bytes)
   // The same metering without loop unrolling, for how much unrolling buys.
   const rolled = await instantiate((await meterModule(raw, { unroll: false })).bytes)
   const work: Record<string, (k: Kernels) => number> = {

@@ -43,9 +43,11 @@ export interface GuestCompiler<M extends { readonly module: WebAssembly.Module }
 }
 
 /**
- * Meters and compiles `bytes` for spawnGuest (or, given a WorkerPool, spawnPoolGuest). Throws BadModuleError (ERR_BAD_MODULE) for
- * bytes that are not a module, a module already asyncify-instrumented, one without a
- * memory export or entry point, or one importing what no part provides.
+ * Meters and compiles `bytes` for spawnGuest (or, given a WorkerPool, spawnPoolGuest),
+ * asyncified where needed (a module that arrives asyncified keeps its own). Throws
+ * BadModuleError (ERR_BAD_MODULE) for bytes that are not a module, one without a memory
+ * export or entry point, or one importing what no part provides; ModuleTooLargeError
+ * (ERR_MODULE_TOO_LARGE) for one too large to instrument.
  */
 export async function compileGuest<M extends { readonly module: WebAssembly.Module } = ProcModule>(scheduler: GuestCompiler<M>, bytes: Uint8Array, opts: GuestCompileOptions = {}): Promise<M> {
   const plugins = [...BUILT_IN, ...(opts.plugins ?? [])]

@@ -13,7 +13,12 @@ export class ModuleCache<M> {
 
   /** The module compiled from `bytes` under `variant` (what else changes the result: entry, waiting imports), compiled by `make` if not kept. */
   get(bytes: Uint8Array, variant: string, make: () => Promise<M>): Promise<M> {
-    const key = `${createHash('sha256').update(bytes).digest('hex')}|${variant}`
+    return this.getById(createHash('sha256').update(bytes).digest('hex'), variant, make)
+  }
+
+  /** The same, for a caller that already has the bytes' sha256 (hex). */
+  getById(id: string, variant: string, make: () => Promise<M>): Promise<M> {
+    const key = `${id}|${variant}`
     let m = this.#entries.get(key)
     if (m) this.#entries.delete(key)
     else m = make()
@@ -21,5 +26,11 @@ export class ModuleCache<M> {
     m.catch(() => { if (this.#entries.get(key) === m) this.#entries.delete(key) })
     while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!)
     return m
+  }
+
+  /** Puts `m` in place of what is kept for (id, variant), if anything still is (a better build of the same module). */
+  replace(id: string, variant: string, m: Promise<M>): void {
+    const key = `${id}|${variant}`
+    if (this.#entries.has(key)) this.#entries.set(key, m)
   }
 }

@@ -57,6 +57,8 @@ export class Proc {
   fuel: WebAssembly.Global | undefined
   suspender: Suspender | undefined
   canWait = false
+  /** Running out of fuel may park it (JSPI, or asyncify covering out_of_fuel). */
+  fuelYields = false
   started = false
   onCpu = false
   sliceStart = 0

@@ -19,7 +19,7 @@
 // grow_denied returns -1 (the grow fails) or throws (the process ends), by policy.
 
 import type binaryenNs from 'binaryen'
-import { BadModuleError } from '../errors.js'
+import { BadModuleError, ModuleTooLargeError } from '../errors.js'
 import { unrollSmallLoops } from './unroll.js'
 import { kinds, rewrite, UnsupportedExpressionError } from './walk.js'
 
@@ -29,16 +29,22 @@ export const METER_MODULE = 'ww_meter'
 export const FUEL_EXPORT = 'ww_fuel'
 
 export interface MeterOptions {
-  /** Also asyncify, so these imports ("module.name") may suspend; out_of_fuel is added. */
+  /**
+   * Asyncify, so that these imports ("module.name") may suspend. Which functions get
+   * instrumented depends on the module (see asyncifyPlan): a module that imports none of
+   * them and is not the ww ABI is left without asyncify.
+   */
   asyncify?: {
     imports: readonly string[]
-    /** Only when the module exports this name (e.g. the ABI's `ww_asyncify_data`). */
-    ifExports?: string
   }
   /** Unroll small innermost loops once, halving their back-edge checks (default true). */
   unroll?: boolean
   /** Binaryen optimize level used by asyncify (0-3). Default 2. */
   optimizeLevel?: number
+  /** Pages the host reserves for a module without its own asyncify data area (default 1, 64 KiB). */
+  asyncifyDataPages?: number
+  /** Larger modules are refused before Binaryen reads them (default 32 MiB; asyncify's time and memory grow with size). */
+  maxBytes?: number
 }
 
 export interface MeterInfo {
@@ -46,7 +52,15 @@ export interface MeterInfo {
   /** Small innermost loops unrolled once (a check every second iteration). */
   readonly unrolled: number
   readonly hasMemory: boolean
+  /** The module can suspend through asyncify: instrumented here, or by its author (`preinstrumented`). */
   readonly asyncified: boolean
+  /** It arrived asyncify-instrumented: run as it is, its own asyncify left alone. */
+  readonly preinstrumented: boolean
+  /**
+   * out_of_fuel may suspend (the ww ABI guests, asyncified whole): a long computation
+   * yields to other processes. Otherwise it yields where it waits (and always under JSPI).
+   */
+  readonly fuelYields: boolean
   /** Mutable globals exported as `ww_g<i>` (for hibernation), by export name. */
   readonly globals: readonly string[]
   /** The start function, exported as `ww_start` instead of run at instantiation. */
@@ -56,6 +70,13 @@ export interface MeterInfo {
 }
 
 export const START_EXPORT = 'ww_start'
+/** The ww ABI's asyncify data area export (the guest SDK defines it; the pass adds one to other modules). */
+export const ASYNCIFY_DATA_EXPORT = 'ww_asyncify_data'
+/**
+ * Changes whenever the pass's output for the same input and options changes (this code,
+ * or the pinned binaryen): a key part of the persistent cache of instrumented modules.
+ */
+export const PASS_VERSION = 'ww-meter-3+binaryen-132'
 
 let loading: Promise<Binaryen> | undefined
 /** Binaryen, loaded on first use (it is large). */
@@ -94,8 +115,47 @@ const CAP = '__ww_mem_cap'
 const OOF = '__ww_out_of_fuel'
 const DENIED = '__ww_grow_denied'
 const GROW = '__ww_grow'
+/** Pages at the top of memory the host took for the asyncify data area (0 until the first wait). */
+const RESERVED = '__ww_reserved_pages'
+const DATA_AREA = '__ww_asyncify_data'
+
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+
+/** What asyncify does to one module. */
+interface AsyncifyPlan {
+  /** Run Binaryen's asyncify with these imports (undefined: do not run it). */
+  readonly imports?: readonly string[]
+  readonly fuelYields: boolean
+  /** Add the host-reserved data area (the module has none of its own). */
+  readonly reserve: boolean
+}
+
+/**
+ * Which asyncify a module gets. The ww ABI guests (they export ww_asyncify_data) are
+ * instrumented whole, out_of_fuel included, so they also yield mid-computation. Any other
+ * module is instrumented only if it imports a call that may wait, and only on the paths
+ * that reach one (Binaryen follows the call graph from the listed imports), with a data
+ * area the host reserves. A module that arrives instrumented keeps its own asyncify.
+ */
+function asyncifyPlan(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean, waiting: readonly string[] | undefined): AsyncifyPlan {
+  const none = { fuelYields: false, reserve: false }
+  if (waiting === undefined || !hasMemory) return none
+  const ownArea = Boolean(m.getExport(ASYNCIFY_DATA_EXPORT))
+  if (m.getExport('asyncify_start_unwind')) return { fuelYields: false, reserve: !ownArea }
+  if (ownArea) return { imports: [`${METER_MODULE}.out_of_fuel`, ...waiting], fuelYields: true, reserve: false }
+  const wanted = new Set(waiting)
+  const imported: string[] = []
+  for (let i = 0; i < m.getNumFunctions(); i++) {
+    const fi = b.getFunctionInfo(m.getFunctionByIndex(i))
+    const name = `${fi.module}.${fi.base}`
+    if (fi.module && wanted.has(name)) imported.push(name)
+  }
+  return imported.length === 0 ? none : { imports: imported, fuelYields: false, reserve: true }
+}
 
 export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Promise<{ bytes: Uint8Array; info: MeterInfo }> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
+  if (bytes.byteLength > maxBytes) throw new ModuleTooLargeError(bytes.byteLength, maxBytes)
   const b = await loadBinaryen()
   let m: binaryenNs.Module
   try {
@@ -110,36 +170,36 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
     const invalid = validate(m)
     if (invalid !== undefined) throw new BadModuleError(`module is invalid or uses features beyond Node 20 defaults (exception handling is refused)${invalid ? `: ${invalid}` : ''}`)
     if (m.getExport(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
-    // Metering must see the code before asyncify: an instrumented module's unwind/rewind
-    // paths would be metered as guest code, and Binaryen cannot re-run asyncify over them.
-    if (m.getExport('asyncify_start_unwind')) {
-      throw new BadModuleError('module is already asyncify-instrumented: give the scheduler the module before asyncify (it instruments modules itself)')
-    }
+    const preinstrumented = Boolean(m.getExport('asyncify_start_unwind'))
     const i32 = b.i32
+    const hasMemory = m.hasMemory()
+    const plan = asyncifyPlan(b, m, hasMemory, opts.asyncify?.imports)
     m.addGlobal(FUEL, i32, true, m.i32.const(0))
     m.addGlobalExport(FUEL, FUEL_EXPORT)
     m.addFunctionImport(OOF, METER_MODULE, 'out_of_fuel', b.none, i32)
-    const hasMemory = m.hasMemory()
     if (hasMemory) {
       m.addGlobalImport(CAP, METER_MODULE, 'mem_cap_pages', i32, false)
       m.addFunctionImport(DENIED, METER_MODULE, 'grow_denied', i32, i32)
     }
-    const { checks, tableWrites, unrolled } = instrument(b, m, hasMemory, opts.unroll ?? true)
-    if (hasMemory) addGrowHelper(b, m)
+    // Before exportGlobals: a hibernated process keeps its reservation.
+    if (plan.reserve) m.addGlobal(RESERVED, i32, true, m.i32.const(0))
+    // Metering sees the code before asyncify: the unwind/rewind paths are not guest work.
+    const { checks, tableWrites, unrolled } = instrument(b, m, hasMemory, opts.unroll ?? true, plan.reserve)
+    if (hasMemory) addGrowHelper(b, m, plan.reserve)
+    if (plan.reserve) addDataArea(b, m, opts.asyncifyDataPages ?? 1)
     const { globals, numeric } = exportGlobals(b, m)
     const start = moveStart(b, m)
-    let asyncified = false
-    const a = opts.asyncify
-    if (a && (a.ifExports === undefined || m.getExport(a.ifExports))) {
+    if (plan.imports !== undefined) {
       b.setOptimizeLevel(opts.optimizeLevel ?? 2)
-      b.setPassArgument('asyncify-imports', [`${METER_MODULE}.out_of_fuel`, ...a.imports].join(','))
+      b.setPassArgument('asyncify-imports', plan.imports.join(','))
       m.runPasses(['asyncify'])
-      asyncified = true
     }
+    const asyncified = plan.imports !== undefined || preinstrumented
     const broken = validate(m)
     if (broken !== undefined) throw new BadModuleError(`metering produced an invalid module: ${broken}`)
-    const hibernatable = asyncified && hasMemory && numeric && !tableWrites
-    return { bytes: m.emitBinary(), info: { checks, unrolled, hasMemory, asyncified, globals, start, hibernatable } }
+    // A module's own asyncify may not list ww_proc.recv: only ours is known to park there.
+    const hibernatable = plan.imports !== undefined && hasMemory && numeric && !tableWrites
+    return { bytes: m.emitBinary(), info: { checks, unrolled, hasMemory, asyncified, preinstrumented, fuelYields: plan.fuelYields, globals, start, hibernatable } }
   } catch (e) {
     if (e instanceof UnsupportedExpressionError) throw new BadModuleError(e.message)
     throw e
@@ -307,7 +367,7 @@ class FuelLocal {
   }
 }
 
-function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean, unroll: boolean): { checks: number; tableWrites: boolean; unrolled: number } {
+function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean, unroll: boolean, reserved: boolean): { checks: number; tableWrites: boolean; unrolled: number } {
   const k = kinds(b)
   const w = b as unknown as Wrappers
   let checks = 0
@@ -344,6 +404,8 @@ function instrument(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean, unrol
           if (x >= np) w[kind].setIndex(e, x + 1)
           return e
         }
+        // With a host-reserved data area at the top of memory the guest sees memory without it.
+        if (kind === 'MemorySize' && reserved) return m.i32.sub(e, m.global.get(RESERVED, b.i32))
         if (kind === 'MemoryGrow' && hasMemory) {
           return fuel.aroundCall(m.call(GROW, [w.MemoryGrow.getDelta(e)], b.i32), 'Call')
         }
@@ -476,12 +538,55 @@ function wrapperBody(b: Binaryen, m: binaryenNs.Module, f: number, twin: string,
   ], b.createType(results))
 }
 
-function addGrowHelper(b: Binaryen, m: binaryenNs.Module): void {
+function addGrowHelper(b: Binaryen, m: binaryenNs.Module, reserved: boolean): void {
   const d = (): number => m.local.get(0, b.i32)
   const u64 = (x: number): number => m.i64.extend_u(x)
-  m.addFunction(GROW, b.i32, b.i32, [], m.if(
-    m.i64.gt_u(m.i64.add(u64(m.memory.size()), u64(d())), u64(m.global.get(CAP, b.i32))),
-    m.call(DENIED, [d()], b.i32),
-    m.memory.grow(d()),
-  ))
+  if (!reserved) {
+    m.addFunction(GROW, b.i32, b.i32, [], m.if(
+      m.i64.gt_u(m.i64.add(u64(m.memory.size()), u64(d())), u64(m.global.get(CAP, b.i32))),
+      m.call(DENIED, [d()], b.i32),
+      m.memory.grow(d()),
+    ))
+    return
+  }
+  // The guest's view ends below the reserved pages. Its new pages begin where its view
+  // ended, over the data area of past waits: zeroed first (fresh pages read as zero), and
+  // the area moves up to the new top (it is used only while the guest is suspended).
+  const r = (): number => m.global.get(RESERVED, b.i32)
+  const old = (): number => m.local.get(1, b.i32)
+  m.addFunction(GROW, b.i32, b.i32, [b.i32], m.block(null, [
+    m.if(
+      m.i64.gt_u(m.i64.add(u64(m.i32.sub(m.memory.size(), r())), u64(d())), u64(m.global.get(CAP, b.i32))),
+      m.return(m.call(DENIED, [d()], b.i32)),
+    ),
+    m.local.set(1, m.memory.grow(d())),
+    m.if(m.i32.eq(old(), m.i32.const(-1)), m.return(m.i32.const(-1))),
+    m.memory.fill(
+      m.i32.shl(m.i32.sub(old(), r()), m.i32.const(16)),
+      m.i32.const(0),
+      m.i32.shl(m.select(m.i32.lt_u(d(), r()), d(), r()), m.i32.const(16)),
+    ),
+    m.i32.sub(old(), r()),
+  ], b.i32))
+}
+
+/**
+ * `ww_asyncify_data` for a module without one: `pages` taken at the top of memory on the
+ * first wait (the guest's memory.size no longer counts them), header { current, end } at
+ * their start. -1 when memory cannot grow (the suspender says so).
+ */
+function addDataArea(b: Binaryen, m: binaryenNs.Module, pages: number): void {
+  const i32 = b.i32
+  const r = (): number => m.global.get(RESERVED, i32)
+  const addr = (): number => m.local.get(0, i32)
+  m.addFunction(DATA_AREA, b.none, i32, [i32], m.block(null, [
+    m.if(m.i32.eqz(r()), m.block(null, [
+      m.if(m.i32.eq(m.memory.grow(m.i32.const(pages)), m.i32.const(-1)), m.return(m.i32.const(-1))),
+      m.global.set(RESERVED, m.i32.const(pages)),
+    ])),
+    m.local.set(0, m.i32.shl(m.i32.sub(m.memory.size(), r()), m.i32.const(16))),
+    m.i32.store(4, 4, addr(), m.i32.add(addr(), m.i32.shl(r(), m.i32.const(16)))),
+    addr(),
+  ], i32))
+  m.addFunctionExport(DATA_AREA, ASYNCIFY_DATA_EXPORT)
 }

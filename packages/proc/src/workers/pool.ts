@@ -72,7 +72,11 @@ export class WorkerPool implements PoolCore {
     const workers = Array.from({ length: n }, (_, index) => startWorker({ index, workers: n, scheduler, firstPid: index + 1 }))
     await Promise.all(workers.map(ready))
     const slots = workers.map((worker, index): Slot => ({ index, worker, fence: index + 1, live: 0, procs: new Map(), down: undefined }))
-    const pool = new WorkerPool(slots, new Scheduler(scheduler.suspension ? { suspension: scheduler.suspension } : {}), { workers: n, scheduler, replace: opts.replaceCrashed ?? false })
+    const pool = new WorkerPool(slots, new Scheduler({
+      ...(scheduler.suspension ? { suspension: scheduler.suspension } : {}),
+      ...(scheduler.moduleCache !== undefined ? { moduleCache: scheduler.moduleCache } : {}),
+      ...(scheduler.instrumentOffThread !== undefined ? { instrumentOffThread: scheduler.instrumentOffThread } : {}),
+    }), { workers: n, scheduler, replace: opts.replaceCrashed ?? false })
     for (const s of slots) pool.#listen(s)
     // Direct ports between every two workers: their processes' messages skip this thread.
     for (let i = 0; i < n; i++) {

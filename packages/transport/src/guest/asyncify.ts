@@ -138,6 +138,9 @@ export class AsyncifySuspender implements Suspender {
     if (this.#pending !== undefined) throw refuse(p, 'a second suspension started while the guest was unwinding')
     if (typeof x.ww_asyncify_data !== 'function') throw refuse(p, 'an asyncify guest must export ww_asyncify_data')
     const addr = x.ww_asyncify_data() >>> 0
+    // -1: a data area the host reserves (@ww/proc) could not be had.
+    if (addr === 0xffffffff) throw refuse(p, 'the guest must wait, but its memory cannot grow to hold the asyncify data area (at its maximum)')
+    // Read after ww_asyncify_data: a host-reserved area may have grown memory just now.
     const buf = x.memory.buffer
     let dv = this.#view
     if (dv === undefined || dv.buffer !== buf) dv = this.#view = new DataView(buf)

@@ -1,0 +1,23 @@
+// The metering pass on a thread of its own: Binaryen runs synchronously for up to seconds
+// per module, which on the host's thread stalls its event loop (timers, sockets, peers).
+
+import { parentPort } from 'node:worker_threads'
+import { meterModule } from '../meter/pass.js'
+import type { MeterRequest, MeterReply } from './off-thread.js'
+
+parentPort!.on('message', (req: MeterRequest) => {
+  meterModule(req.bytes, req.opts).then(
+    (r) => parentPort!.postMessage({ id: req.id, bytes: r.bytes, info: r.info } satisfies MeterReply),
+    (e: unknown) => {
+      const err = e as { name?: unknown; code?: unknown; message?: unknown; bytes?: unknown; limit?: unknown }
+      parentPort!.postMessage({
+        id: req.id,
+        error: {
+          name: typeof err?.name === 'string' ? err.name : 'Error',
+          code: typeof err?.code === 'string' ? err.code : undefined,
+          message: typeof err?.message === 'string' ? err.message : String(e),
+        },
+      } satisfies MeterReply)
+    },
+  )
+})

@@ -1,0 +1,92 @@
+// meterModule on worker threads, started on first use and kept (Binaryen loaded once),
+// unref'd while idle so they never keep a process alive. Two of them: one for the builds
+// someone waits for, one for background builds (the -O2 upgrade), so a slow upgrade never
+// queues ahead of another module's first start. If the foreground worker cannot start (or
+// dies), what it had runs on this thread: slower for the event loop, same result.
+
+import { Worker } from 'node:worker_threads'
+import { BadModuleError, ModuleTooLargeError } from '../errors.js'
+import { meterModule, type MeterInfo, type MeterOptions } from '../meter/pass.js'
+
+export interface MeterRequest { id: number; bytes: Uint8Array; opts: MeterOptions }
+export type MeterReply =
+  | { id: number; bytes: Uint8Array; info: MeterInfo; error?: undefined }
+  | { id: number; error: { name: string; code: string | undefined; message: string } }
+
+type Result = { bytes: Uint8Array; info: MeterInfo }
+type Pending = { req: MeterRequest; resolve: (r: Result) => void; reject: (e: unknown) => void }
+
+/** The worker's script: next to this file when built; from the sources (tests), the built one. */
+function workerUrl(): URL {
+  const here = import.meta.url
+  return here.endsWith('.ts') ? new URL('../../dist/compile/meter-worker.js', here) : new URL('./meter-worker.js', here)
+}
+
+function revive(e: { name: string; code: string | undefined; message: string }): Error {
+  if (e.code === 'ERR_MODULE_TOO_LARGE') {
+    const m = /is (\d+) bytes, over the (\d+)-byte/.exec(e.message)
+    return new ModuleTooLargeError(Number(m?.[1] ?? 0), Number(m?.[2] ?? 0))
+  }
+  if (e.code === 'ERR_BAD_MODULE') return new BadModuleError(e.message)
+  const err = new Error(e.message)
+  err.name = e.name
+  return err
+}
+
+class MeterWorker {
+  #worker: Worker | undefined
+  #nextId = 1
+  readonly #pending = new Map<number, Pending>()
+
+  /** `keepAlive`: the process waits for these jobs; else they are dropped when it exits. */
+  constructor(private readonly keepAlive: boolean) {}
+
+  run(bytes: Uint8Array, opts: MeterOptions): Promise<Result> {
+    let w: Worker
+    try {
+      w = this.#worker ??= this.#start()
+    } catch (e) {
+      return this.keepAlive ? meterModule(bytes, opts) : Promise.reject(e)
+    }
+    const req: MeterRequest = { id: this.#nextId++, bytes, opts }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(req.id, { req, resolve, reject })
+      if (this.keepAlive) w.ref()
+      w.postMessage(req)
+    })
+  }
+
+  #start(): Worker {
+    // The process's flags, but not --input-type (a worker's script is a file: Node refuses it).
+    const w = new Worker(workerUrl(), { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) })
+    w.unref()
+    w.on('message', (r: MeterReply) => {
+      const p = this.#pending.get(r.id)
+      if (p === undefined) return
+      this.#pending.delete(r.id)
+      if (this.#pending.size === 0) w.unref()
+      if (r.error !== undefined) p.reject(revive(r.error))
+      else p.resolve({ bytes: r.bytes, info: r.info })
+    })
+    // Gone (could not start, or died): what it had runs here, or is dropped in the background.
+    const gone = (): void => {
+      if (this.#worker === w) this.#worker = undefined
+      for (const p of this.#pending.values()) {
+        if (this.keepAlive) meterModule(p.req.bytes, p.req.opts).then(p.resolve, p.reject)
+        else p.reject(new Error('the metering worker is gone'))
+      }
+      this.#pending.clear()
+    }
+    w.on('error', gone)
+    w.on('exit', gone)
+    return w
+  }
+}
+
+const foreground = new MeterWorker(true)
+const background = new MeterWorker(false)
+
+/** meterModule(bytes, opts) on a worker thread; a `background` job never keeps the process alive. */
+export function meterOffThread(bytes: Uint8Array, opts: MeterOptions, inBackground = false): Promise<Result> {
+  return (inBackground ? background : foreground).run(bytes, opts)
+}

@@ -1,0 +1,175 @@
+// Automatic suspension: a preview1 module built elsewhere (no ww ABI, no asyncify) that
+// yields, sleeps or polls runs on any engine — on Node 20/22 the scheduler asyncifies the
+// paths to its waiting imports and reserves the data area itself; under JSPI it runs as
+// it is. A module that arrives asyncified runs with its own instrumentation.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { asyncifyModule, jspiAvailable } from '@ww/transport'
+import { MemorySink } from '@ww/wasi-restricted'
+import { compileGuest, meterModule, ModuleTooLargeError, Scheduler, spawnGuest, spawnPoolGuest, WorkerPool } from '../src/index.js'
+import { wat } from '../src/bench/guests.js'
+
+const text = (s: MemorySink): string => Buffer.concat(s.records.map((r) => r.bytes)).toString('utf8')
+const JSPI = jspiAvailable()
+
+const IMPORTS = `
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))`
+
+/** Yields and sleeps twice (nested calls), then checks its memory view and prints "ok". */
+const FOREIGN = (memory: string): string => `(module ${IMPORTS}
+  (memory (export "memory") ${memory})
+  (data (i32.const 1100) "ok\\n")
+  (data (i32.const 1024) "\\4c\\04\\00\\00\\03\\00\\00\\00")
+  (func $sleep (param $ns i64)
+    (i32.store8 (i32.const 8200) (i32.const 0))
+    (i32.store (i32.const 8208) (i32.const 1))
+    (i64.store (i32.const 8216) (local.get $ns))
+    (drop (call $poll (i32.const 8192) (i32.const 8256) (i32.const 1) (i32.const 8300))))
+  (func $work (param $n i32) (result i32)
+    (if (call $yield) (then unreachable))
+    (call $sleep (i64.const 1000000))
+    (i32.add (local.get $n) (i32.const 1)))
+  (func (export "_start") (local $s i32) (local $end i32)
+    (local.set $s (i32.add (call $work (memory.size)) (call $work (i32.const 10))))
+    (if (i32.ne (local.get $s) (i32.const 13)) (then unreachable))
+    ;; the reserved data area is not in the guest's view, and what it held is gone once the guest grows over it
+    (if (i32.ne (memory.size) (i32.const 1)) (then unreachable))
+    (local.set $end (i32.shl (memory.size) (i32.const 16)))
+    (if (i32.ne (memory.grow (i32.const 1)) (i32.const 1)) (then unreachable))
+    (if (i32.ne (memory.size) (i32.const 2)) (then unreachable))
+    (if (i64.ne (i64.or (i64.load (local.get $end)) (i64.load offset=8 (local.get $end))) (i64.const 0)) (then unreachable))
+    (drop (call $fd_write (i32.const 1) (i32.const 1024) (i32.const 1) (i32.const 1208)))))`
+
+test('a module without the ww ABI that yields and sleeps runs on this engine (asyncified here only without JSPI)', async () => {
+  await using s = new Scheduler({ moduleCache: false })
+  const mod = await compileGuest(s, await wat(FOREIGN('1')))
+  expect(mod.meter).toMatchObject({ asyncified: !JSPI, preinstrumented: false, fuelYields: false })
+  const stdout = new MemorySink()
+  const g = spawnGuest(s, mod, { stdout })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toBe('ok\n')
+})
+
+test('the same module under forced asyncify (any engine): the run is the same', async () => {
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const mod = await compileGuest(s, await wat(FOREIGN('1')))
+  expect(mod.meter.asyncified).toBe(true)
+  const stdout = new MemorySink()
+  const g = spawnGuest(s, mod, { stdout })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toBe('ok\n')
+})
+
+test('on a worker pool the same module runs on each worker (compiled once, on this thread)', async () => {
+  const pool = await WorkerPool.start({ workers: 2, scheduler: { moduleCache: false } })
+  try {
+    const mod = await compileGuest(pool, await wat(FOREIGN('1')))
+    const outs = [new MemorySink(), new MemorySink()]
+    const gs = await Promise.all([0, 1].map((w) => spawnPoolGuest(pool, mod, { worker: w, stdout: outs[w]! })))
+    expect(await Promise.all(gs.map((g) => g.wait()))).toEqual([{ kind: 'exited', code: 0 }, { kind: 'exited', code: 0 }])
+    expect(outs.map(text)).toEqual(['ok\n', 'ok\n'])
+  } finally {
+    await pool.close()
+  }
+})
+
+test('a module without the ABI data area waits in ww_proc.recv, hibernates there and wakes with the message', async () => {
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const mod = await s.compile(await wat(`(module
+    (import "ww_proc" "recv" (func $recv (param i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "ww_main") (result i32)
+      (drop (call $recv (i32.const 4096) (i32.const 256)))
+      (i32.add (i32.load8_u (i32.const 4096)) (memory.size))))`))
+  expect(mod.meter).toMatchObject({ asyncified: true, hibernatable: true })
+  const h = s.spawn(mod)
+  while (h.state !== 'waiting') await new Promise((r) => setImmediate(r))
+  expect(s.hibernate(h)).toBe(true)
+  await h.send(new Uint8Array([41]))
+  expect(await h.wait()).toEqual({ kind: 'exited', code: 42 }) // its view of memory: 1 page
+})
+
+test('the same bytes compile once per process; the -O2 build made behind the first start replaces it for later spawns', async () => {
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const bytes = await wat(FOREIGN('1'))
+  const [a, b] = await Promise.all([compileGuest(s, bytes), compileGuest(new Scheduler({ moduleCache: false, suspension: 'asyncify' }), bytes.slice())])
+  expect(b.module).toBe(a.module)
+  let c = a
+  while (c.module === a.module) {
+    await new Promise((r) => setTimeout(r, 10))
+    c = await compileGuest(s, bytes)
+  }
+  expect(c.meter).toEqual(a.meter)
+  const stdout = new MemorySink()
+  expect(await spawnGuest(s, c, { stdout }).wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toBe('ok\n')
+})
+
+test('a module that imports no call that may wait gets no asyncify', async () => {
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const mod = await compileGuest(s, await wat(`(module
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start") (call $exit (i32.const 0))))`))
+  expect(mod.meter.asyncified).toBe(false)
+  expect(WebAssembly.Module.exports(mod.module).map((e) => e.name)).not.toContain('asyncify_start_unwind')
+})
+
+test('a module whose memory cannot grow ends with a typed trap that says why when it first waits', async () => {
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const g = spawnGuest(s, await compileGuest(s, await wat(FOREIGN('1 1'))))
+  expect(await g.wait()).toMatchObject({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: expect.stringMatching(/memory cannot grow/) })
+})
+
+test('a module that arrives asyncify-instrumented runs with its own asyncify (metered, not instrumented twice)', async () => {
+  const waits = ['poll_oneoff', 'sched_yield'].map((f) => `wasi_snapshot_preview1.${f}`)
+  const pre = await asyncifyModule(await wat(FOREIGN('1')), { imports: waits })
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify' })
+  const mod = await compileGuest(s, pre)
+  expect(mod.meter).toMatchObject({ asyncified: true, preinstrumented: true, fuelYields: false, hibernatable: false })
+  const stdout = new MemorySink()
+  expect(await spawnGuest(s, mod, { stdout }).wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toBe('ok\n')
+})
+
+test('a module over the size limit is refused with ERR_MODULE_TOO_LARGE before Binaryen reads it', async () => {
+  const bytes = await wat(FOREIGN('1'))
+  const e = await meterModule(bytes, { maxBytes: 100 }).catch((x: unknown) => x)
+  expect(e).toBeInstanceOf(ModuleTooLargeError)
+  expect(e).toMatchObject({ code: 'ERR_MODULE_TOO_LARGE', bytes: bytes.byteLength, limit: 100 })
+})
+
+// C, as a user builds it elsewhere: clang-19 with Debian's wasi-libc.
+const SYSROOT = process.env.WASI_SYSROOT ?? '/usr'
+const CLANG = process.env.WW_CLANG ?? 'clang-19'
+const haveClang = existsSync(join(SYSROOT, 'lib', 'wasm32-wasi', 'libc.a')) && spawnSync(CLANG, ['--version'], { stdio: 'ignore' }).status === 0
+
+function buildC(name: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'ww-c-'))
+  try {
+    const out = join(dir, `${name}.wasm`)
+    const src = fileURLToPath(new URL(`./c/${name}.c`, import.meta.url))
+    const r = spawnSync(CLANG, ['--target=wasm32-wasi', `--sysroot=${SYSROOT}`, '-O2', src, '-o', out], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`clang failed: ${r.stderr}`)
+    return new Uint8Array(readFileSync(out))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+;(haveClang ? test : test.skip)('a C program (wasi-libc) that calls sched_yield and nanosleep runs; calloc after a wait reads zeros', async () => {
+  const bytes = buildC('yield-sleep')
+  for (const suspension of ['auto', 'asyncify'] as const) {
+    await using s = new Scheduler({ moduleCache: false, suspension })
+    const stdout = new MemorySink()
+    const g = spawnGuest(s, await compileGuest(s, bytes), { stdout })
+    expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+    expect(text(stdout)).toBe('yields=3 slept=1 dirty=0\n')
+  }
+})
+if (!haveClang) console.warn(`auto-suspend.test: C case skipped (no ${CLANG} with wasi-libc under ${SYSROOT})`)
