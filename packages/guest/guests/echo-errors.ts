@@ -5,7 +5,7 @@
 // Exit: ww_main returns 0 when every error arrived as expected, else the failed step (1-3).
 export * from "../assembly/exports";
 import { Session, EchoClient, RpcException } from "../assembly/index";
-import { Echo } from "@ww/schema/assembly/testing";
+import { Echo } from "../assembly/gen/testing";
 import { Exception } from "../assembly/rpc/schema";
 
 // One past the last method of Echo: an ordinal the schema does not define.

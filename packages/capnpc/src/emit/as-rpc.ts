@@ -511,7 +511,7 @@ export class AsRpc {
   }
 }
 
-const CLIENT_MEMBERS = new Set(['cap', 'release'])
+const CLIENT_MEMBERS = new Set(['cap', 'release', 'ready', 'error'])
 const SERVER_MEMBERS = new Set(['dispatch', 'released'])
 const ANSWER_MEMBERS = new Set(['answer', 'wait', 'done', 'ok', 'error', 'dispose', 'results'])
 

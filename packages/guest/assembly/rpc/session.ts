@@ -362,8 +362,10 @@ export class Session {
 
   disposeAnswer(a: Answer): void {
     if (a.disposed) return;
-    a.disposed = true;
+    // Not arrived yet: dispose on arrival, after the caps taken from it resolve (they keep
+    // their own references), so `answer.x()` then `dispose()` leaves a working client.
     if (!a.done) { a.autoDispose = true; return; }
+    a.disposed = true;
     for (let i = 0; i < a.holds.length; i++) this.dropLocal(a.holds[i]);
     a.holds.length = 0;
     if (a.frame != 0) { heap.free(a.frame); a.frame = 0; }
