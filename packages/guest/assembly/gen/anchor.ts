@@ -166,9 +166,10 @@ export class WatcherClient extends Client {
   changedRequest(): Watcher_changed$Request { return new Watcher_changed$Request(this.cap); }
   doneRequest(): Watcher_done$Request { return new Watcher_done$Request(this.cap); }
   done(reason: string): Watcher_done$Answer {
-    const $r = this.doneRequest();
-    $r.params.setReason(reason);
-    return $r.send();
+    const $c = startCall(this.cap, Watcher.ID, Watcher.M_done, Watcher_done$Params.DATA_WORDS, Watcher_done$Params.POINTER_COUNT);
+    const $p = new Watcher_done$Params.Builder($c.params, $c);
+    $p.setReason(reason);
+    return new Watcher_done$Answer($c.send());
   }
 }
 
@@ -431,36 +432,39 @@ export class Anchor_writable$Answer extends TypedAnswer {
 /** Calls Anchor: one method per schema method; `<m>Request()` for params given field by field. */
 export class AnchorClient extends Client {
   pathRequest(): Anchor_path$Request { return new Anchor_path$Request(this.cap); }
-  path(): Anchor_path$Answer { return this.pathRequest().send(); }
+  path(): Anchor_path$Answer { return new Anchor_path$Answer(startCall(this.cap, Anchor.ID, Anchor.M_path, Anchor_path$Params.DATA_WORDS, Anchor_path$Params.POINTER_COUNT).send()); }
   lsRequest(): Anchor_ls$Request { return new Anchor_ls$Request(this.cap); }
   ls(cursor: string, limit: u32): Anchor_ls$Answer {
-    const $r = this.lsRequest();
-    $r.params.setCursor(cursor);
-    $r.params.setLimit(limit);
-    return $r.send();
+    const $c = startCall(this.cap, Anchor.ID, Anchor.M_ls, Anchor_ls$Params.DATA_WORDS, Anchor_ls$Params.POINTER_COUNT);
+    const $p = new Anchor_ls$Params.Builder($c.params, $c);
+    $p.setCursor(cursor);
+    $p.setLimit(limit);
+    return new Anchor_ls$Answer($c.send());
   }
   walkRequest(): Anchor_walk$Request { return new Anchor_walk$Request(this.cap); }
   walk(path: string): Anchor_walk$Answer {
-    const $r = this.walkRequest();
-    $r.params.setPath(path);
-    return $r.send();
+    const $c = startCall(this.cap, Anchor.ID, Anchor.M_walk, Anchor_walk$Params.DATA_WORDS, Anchor_walk$Params.POINTER_COUNT);
+    const $p = new Anchor_walk$Params.Builder($c.params, $c);
+    $p.setPath(path);
+    return new Anchor_walk$Answer($c.send());
   }
   getRequest(): Anchor_get$Request { return new Anchor_get$Request(this.cap); }
-  get(): Anchor_get$Answer { return this.getRequest().send(); }
+  get(): Anchor_get$Answer { return new Anchor_get$Answer(startCall(this.cap, Anchor.ID, Anchor.M_get, Anchor_get$Params.DATA_WORDS, Anchor_get$Params.POINTER_COUNT).send()); }
   setRequest(): Anchor_set$Request { return new Anchor_set$Request(this.cap); }
   compareAndSetRequest(): Anchor_compareAndSet$Request { return new Anchor_compareAndSet$Request(this.cap); }
   watchRequest(): Anchor_watch$Request { return new Anchor_watch$Request(this.cap); }
   watch(watcher: WatcherClient, subtree: bool, withValues: bool): Anchor_watch$Answer {
-    const $r = this.watchRequest();
-    $r.params.setWatcher(watcher);
-    $r.params.setSubtree(subtree);
-    $r.params.setWithValues(withValues);
-    return $r.send();
+    const $c = startCall(this.cap, Anchor.ID, Anchor.M_watch, Anchor_watch$Params.DATA_WORDS, Anchor_watch$Params.POINTER_COUNT);
+    const $p = new Anchor_watch$Params.Builder($c.params, $c);
+    $p.setWatcher(watcher);
+    $p.setSubtree(subtree);
+    $p.setWithValues(withValues);
+    return new Anchor_watch$Answer($c.send());
   }
   readOnlyRequest(): Anchor_readOnly$Request { return new Anchor_readOnly$Request(this.cap); }
-  readOnly(): Anchor_readOnly$Answer { return this.readOnlyRequest().send(); }
+  readOnly(): Anchor_readOnly$Answer { return new Anchor_readOnly$Answer(startCall(this.cap, Anchor.ID, Anchor.M_readOnly, Anchor_readOnly$Params.DATA_WORDS, Anchor_readOnly$Params.POINTER_COUNT).send()); }
   writableRequest(): Anchor_writable$Request { return new Anchor_writable$Request(this.cap); }
-  writable(): Anchor_writable$Answer { return this.writableRequest().send(); }
+  writable(): Anchor_writable$Answer { return new Anchor_writable$Answer(startCall(this.cap, Anchor.ID, Anchor.M_writable, Anchor_writable$Params.DATA_WORDS, Anchor_writable$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Anchor: implement each method (read `params`, write `results`, or `call.fail(reason)`). */

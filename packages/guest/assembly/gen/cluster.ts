@@ -339,9 +339,10 @@ export class MembershipHandlerClient extends Client {
   eventsRequest(): MembershipHandler_events$Request { return new MembershipHandler_events$Request(this.cap); }
   doneRequest(): MembershipHandler_done$Request { return new MembershipHandler_done$Request(this.cap); }
   done(reason: string): MembershipHandler_done$Answer {
-    const $r = this.doneRequest();
-    $r.params.setReason(reason);
-    return $r.send();
+    const $c = startCall(this.cap, MembershipHandler.ID, MembershipHandler.M_done, MembershipHandler_done$Params.DATA_WORDS, MembershipHandler_done$Params.POINTER_COUNT);
+    const $p = new MembershipHandler_done$Params.Builder($c.params, $c);
+    $p.setReason(reason);
+    return new MembershipHandler_done$Answer($c.send());
   }
 }
 
@@ -528,20 +529,22 @@ export class ViewClient extends Client {
   listRequest(): View_list$Request { return new View_list$Request(this.cap); }
   lookupRequest(): View_lookup$Request { return new View_lookup$Request(this.cap); }
   lookup(id: string): View_lookup$Answer {
-    const $r = this.lookupRequest();
-    $r.params.setId(id);
-    return $r.send();
+    const $c = startCall(this.cap, View.ID, View.M_lookup, View_lookup$Params.DATA_WORDS, View_lookup$Params.POINTER_COUNT);
+    const $p = new View_lookup$Params.Builder($c.params, $c);
+    $p.setId(id);
+    return new View_lookup$Answer($c.send());
   }
   iterRequest(): View_iter$Request { return new View_iter$Request(this.cap); }
   watchRequest(): View_watch$Request { return new View_watch$Request(this.cap); }
   watch(handler: MembershipHandlerClient, replay: bool): View_watch$Answer {
-    const $r = this.watchRequest();
-    $r.params.setHandler(handler);
-    $r.params.setReplay(replay);
-    return $r.send();
+    const $c = startCall(this.cap, View.ID, View.M_watch, View_watch$Params.DATA_WORDS, View_watch$Params.POINTER_COUNT);
+    const $p = new View_watch$Params.Builder($c.params, $c);
+    $p.setHandler(handler);
+    $p.setReplay(replay);
+    return new View_watch$Answer($c.send());
   }
   selfRequest(): View_self$Request { return new View_self$Request(this.cap); }
-  self(): View_self$Answer { return this.selfRequest().send(); }
+  self(): View_self$Answer { return new View_self$Answer(startCall(this.cap, View.ID, View.M_self, View_self$Params.DATA_WORDS, View_self$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve View: implement each method (read `params`, write `results`, or `call.fail(reason)`). */

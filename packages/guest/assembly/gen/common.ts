@@ -99,7 +99,7 @@ export class Handle_cancel$Answer extends TypedAnswer {
 /** Calls Handle: one method per schema method; `<m>Request()` for params given field by field. */
 export class HandleClient extends Client {
   cancelRequest(): Handle_cancel$Request { return new Handle_cancel$Request(this.cap); }
-  cancel(): Handle_cancel$Answer { return this.cancelRequest().send(); }
+  cancel(): Handle_cancel$Answer { return new Handle_cancel$Answer(startCall(this.cap, Handle.ID, Handle.M_cancel, Handle_cancel$Params.DATA_WORDS, Handle_cancel$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Handle: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -170,9 +170,10 @@ export class Revoker_revoke$Answer extends TypedAnswer {
 export class RevokerClient extends Client {
   revokeRequest(): Revoker_revoke$Request { return new Revoker_revoke$Request(this.cap); }
   revoke(reason: string): Revoker_revoke$Answer {
-    const $r = this.revokeRequest();
-    $r.params.setReason(reason);
-    return $r.send();
+    const $c = startCall(this.cap, Revoker.ID, Revoker.M_revoke, Revoker_revoke$Params.DATA_WORDS, Revoker_revoke$Params.POINTER_COUNT);
+    const $p = new Revoker_revoke$Params.Builder($c.params, $c);
+    $p.setReason(reason);
+    return new Revoker_revoke$Answer($c.send());
   }
 }
 
@@ -266,12 +267,13 @@ export class ByteSink_close$Answer extends TypedAnswer {
 export class ByteSinkClient extends Client {
   writeRequest(): ByteSink_write$Request { return new ByteSink_write$Request(this.cap); }
   write(data: Uint8Array): ByteSink_write$Answer {
-    const $r = this.writeRequest();
-    $r.params.setData(data);
-    return $r.send();
+    const $c = startCall(this.cap, ByteSink.ID, ByteSink.M_write, ByteSink_write$Params.DATA_WORDS, ByteSink_write$Params.POINTER_COUNT);
+    const $p = new ByteSink_write$Params.Builder($c.params, $c);
+    $p.setData(data);
+    return new ByteSink_write$Answer($c.send());
   }
   closeRequest(): ByteSink_close$Request { return new ByteSink_close$Request(this.cap); }
-  close(): ByteSink_close$Answer { return this.closeRequest().send(); }
+  close(): ByteSink_close$Answer { return new ByteSink_close$Answer(startCall(this.cap, ByteSink.ID, ByteSink.M_close, ByteSink_close$Params.DATA_WORDS, ByteSink_close$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve ByteSink: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -378,9 +380,10 @@ export class ByteSource_read$Answer extends TypedAnswer {
 export class ByteSourceClient extends Client {
   readRequest(): ByteSource_read$Request { return new ByteSource_read$Request(this.cap); }
   read(max: u32): ByteSource_read$Answer {
-    const $r = this.readRequest();
-    $r.params.setMax(max);
-    return $r.send();
+    const $c = startCall(this.cap, ByteSource.ID, ByteSource.M_read, ByteSource_read$Params.DATA_WORDS, ByteSource_read$Params.POINTER_COUNT);
+    const $p = new ByteSource_read$Params.Builder($c.params, $c);
+    $p.setMax(max);
+    return new ByteSource_read$Answer($c.send());
   }
 }
 

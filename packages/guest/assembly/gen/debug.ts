@@ -132,15 +132,16 @@ export class Debug_ps$Answer extends TypedAnswer {
 /** Calls Debug: one method per schema method; `<m>Request()` for params given field by field. */
 export class DebugClient extends Client {
   sysInfoRequest(): Debug_sysInfo$Request { return new Debug_sysInfo$Request(this.cap); }
-  sysInfo(): Debug_sysInfo$Answer { return this.sysInfoRequest().send(); }
+  sysInfo(): Debug_sysInfo$Answer { return new Debug_sysInfo$Answer(startCall(this.cap, Debug.ID, Debug.M_sysInfo, Debug_sysInfo$Params.DATA_WORDS, Debug_sysInfo$Params.POINTER_COUNT).send()); }
   countersRequest(): Debug_counters$Request { return new Debug_counters$Request(this.cap); }
   counters(prefix: string): Debug_counters$Answer {
-    const $r = this.countersRequest();
-    $r.params.setPrefix(prefix);
-    return $r.send();
+    const $c = startCall(this.cap, Debug.ID, Debug.M_counters, Debug_counters$Params.DATA_WORDS, Debug_counters$Params.POINTER_COUNT);
+    const $p = new Debug_counters$Params.Builder($c.params, $c);
+    $p.setPrefix(prefix);
+    return new Debug_counters$Answer($c.send());
   }
   psRequest(): Debug_ps$Request { return new Debug_ps$Request(this.cap); }
-  ps(): Debug_ps$Answer { return this.psRequest().send(); }
+  ps(): Debug_ps$Answer { return new Debug_ps$Answer(startCall(this.cap, Debug.ID, Debug.M_ps, Debug_ps$Params.DATA_WORDS, Debug_ps$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Debug: implement each method (read `params`, write `results`, or `call.fail(reason)`). */

@@ -258,27 +258,27 @@ export class Host_attenuate$Answer extends TypedAnswer {
 /** Calls Host: one method per schema method; `<m>Request()` for params given field by field. */
 export class HostClient extends Client {
   bootContextRequest(): Host_bootContext$Request { return new Host_bootContext$Request(this.cap); }
-  bootContext(): Host_bootContext$Answer { return this.bootContextRequest().send(); }
+  bootContext(): Host_bootContext$Answer { return new Host_bootContext$Answer(startCall(this.cap, Host.ID, Host.M_bootContext, Host_bootContext$Params.DATA_WORDS, Host_bootContext$Params.POINTER_COUNT).send()); }
   rightsRequest(): Host_rights$Request { return new Host_rights$Request(this.cap); }
-  rights(): Host_rights$Answer { return this.rightsRequest().send(); }
+  rights(): Host_rights$Answer { return new Host_rights$Answer(startCall(this.cap, Host.ID, Host.M_rights, Host_rights$Params.DATA_WORDS, Host_rights$Params.POINTER_COUNT).send()); }
   viewRequest(): Host_view$Request { return new Host_view$Request(this.cap); }
-  view(): Host_view$Answer { return this.viewRequest().send(); }
+  view(): Host_view$Answer { return new Host_view$Answer(startCall(this.cap, Host.ID, Host.M_view, Host_view$Params.DATA_WORDS, Host_view$Params.POINTER_COUNT).send()); }
   pubSubRequest(): Host_pubSub$Request { return new Host_pubSub$Request(this.cap); }
-  pubSub(): Host_pubSub$Answer { return this.pubSubRequest().send(); }
+  pubSub(): Host_pubSub$Answer { return new Host_pubSub$Answer(startCall(this.cap, Host.ID, Host.M_pubSub, Host_pubSub$Params.DATA_WORDS, Host_pubSub$Params.POINTER_COUNT).send()); }
   rootRequest(): Host_root$Request { return new Host_root$Request(this.cap); }
-  root(): Host_root$Answer { return this.rootRequest().send(); }
+  root(): Host_root$Answer { return new Host_root$Answer(startCall(this.cap, Host.ID, Host.M_root, Host_root$Params.DATA_WORDS, Host_root$Params.POINTER_COUNT).send()); }
   registryRequest(): Host_registry$Request { return new Host_registry$Request(this.cap); }
-  registry(): Host_registry$Answer { return this.registryRequest().send(); }
+  registry(): Host_registry$Answer { return new Host_registry$Answer(startCall(this.cap, Host.ID, Host.M_registry, Host_registry$Params.DATA_WORDS, Host_registry$Params.POINTER_COUNT).send()); }
   executorRequest(): Host_executor$Request { return new Host_executor$Request(this.cap); }
-  executor(): Host_executor$Answer { return this.executorRequest().send(); }
+  executor(): Host_executor$Answer { return new Host_executor$Answer(startCall(this.cap, Host.ID, Host.M_executor, Host_executor$Params.DATA_WORDS, Host_executor$Params.POINTER_COUNT).send()); }
   bytecodeCacheRequest(): Host_bytecodeCache$Request { return new Host_bytecodeCache$Request(this.cap); }
-  bytecodeCache(): Host_bytecodeCache$Answer { return this.bytecodeCacheRequest().send(); }
+  bytecodeCache(): Host_bytecodeCache$Answer { return new Host_bytecodeCache$Answer(startCall(this.cap, Host.ID, Host.M_bytecodeCache, Host_bytecodeCache$Params.DATA_WORDS, Host_bytecodeCache$Params.POINTER_COUNT).send()); }
   debugRequest(): Host_debug$Request { return new Host_debug$Request(this.cap); }
-  debug(): Host_debug$Answer { return this.debugRequest().send(); }
+  debug(): Host_debug$Answer { return new Host_debug$Answer(startCall(this.cap, Host.ID, Host.M_debug, Host_debug$Params.DATA_WORDS, Host_debug$Params.POINTER_COUNT).send()); }
   dialerRequest(): Host_dialer$Request { return new Host_dialer$Request(this.cap); }
-  dialer(): Host_dialer$Answer { return this.dialerRequest().send(); }
+  dialer(): Host_dialer$Answer { return new Host_dialer$Answer(startCall(this.cap, Host.ID, Host.M_dialer, Host_dialer$Params.DATA_WORDS, Host_dialer$Params.POINTER_COUNT).send()); }
   infoRequest(): Host_info$Request { return new Host_info$Request(this.cap); }
-  info(): Host_info$Answer { return this.infoRequest().send(); }
+  info(): Host_info$Answer { return new Host_info$Answer(startCall(this.cap, Host.ID, Host.M_info, Host_info$Params.DATA_WORDS, Host_info$Params.POINTER_COUNT).send()); }
   attenuateRequest(): Host_attenuate$Request { return new Host_attenuate$Request(this.cap); }
 }
 

@@ -110,26 +110,29 @@ export class Conn_addrs$Answer extends TypedAnswer {
 export class ConnClient extends Client {
   readRequest(): Conn_read$Request { return new Conn_read$Request(this.cap); }
   read(max: u32): Conn_read$Answer {
-    const $r = this.readRequest();
-    $r.params.setMax(max);
-    return $r.send();
+    const $c = startCall(this.cap, Conn.ID, Conn.M_read, Conn_read$Params.DATA_WORDS, Conn_read$Params.POINTER_COUNT);
+    const $p = new Conn_read$Params.Builder($c.params, $c);
+    $p.setMax(max);
+    return new Conn_read$Answer($c.send());
   }
   writeRequest(): Conn_write$Request { return new Conn_write$Request(this.cap); }
   write(data: Uint8Array): Conn_write$Answer {
-    const $r = this.writeRequest();
-    $r.params.setData(data);
-    return $r.send();
+    const $c = startCall(this.cap, Conn.ID, Conn.M_write, Conn_write$Params.DATA_WORDS, Conn_write$Params.POINTER_COUNT);
+    const $p = new Conn_write$Params.Builder($c.params, $c);
+    $p.setData(data);
+    return new Conn_write$Answer($c.send());
   }
   shutdownRequest(): Conn_shutdown$Request { return new Conn_shutdown$Request(this.cap); }
   shutdown(how: ShutdownHow): Conn_shutdown$Answer {
-    const $r = this.shutdownRequest();
-    $r.params.setHow(how);
-    return $r.send();
+    const $c = startCall(this.cap, Conn.ID, Conn.M_shutdown, Conn_shutdown$Params.DATA_WORDS, Conn_shutdown$Params.POINTER_COUNT);
+    const $p = new Conn_shutdown$Params.Builder($c.params, $c);
+    $p.setHow(how);
+    return new Conn_shutdown$Answer($c.send());
   }
   closeRequest(): Conn_close$Request { return new Conn_close$Request(this.cap); }
-  close(): Conn_close$Answer { return this.closeRequest().send(); }
+  close(): Conn_close$Answer { return new Conn_close$Answer(startCall(this.cap, Conn.ID, Conn.M_close, Conn_close$Params.DATA_WORDS, Conn_close$Params.POINTER_COUNT).send()); }
   addrsRequest(): Conn_addrs$Request { return new Conn_addrs$Request(this.cap); }
-  addrs(): Conn_addrs$Answer { return this.addrsRequest().send(); }
+  addrs(): Conn_addrs$Answer { return new Conn_addrs$Answer(startCall(this.cap, Conn.ID, Conn.M_addrs, Conn_addrs$Params.DATA_WORDS, Conn_addrs$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Conn: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -390,11 +393,11 @@ export class Listener_close$Answer extends TypedAnswer {
 /** Calls Listener: one method per schema method; `<m>Request()` for params given field by field. */
 export class ListenerClient extends Client {
   acceptRequest(): Listener_accept$Request { return new Listener_accept$Request(this.cap); }
-  accept(): Listener_accept$Answer { return this.acceptRequest().send(); }
+  accept(): Listener_accept$Answer { return new Listener_accept$Answer(startCall(this.cap, Listener.ID, Listener.M_accept, Listener_accept$Params.DATA_WORDS, Listener_accept$Params.POINTER_COUNT).send()); }
   addrRequest(): Listener_addr$Request { return new Listener_addr$Request(this.cap); }
-  addr(): Listener_addr$Answer { return this.addrRequest().send(); }
+  addr(): Listener_addr$Answer { return new Listener_addr$Answer(startCall(this.cap, Listener.ID, Listener.M_addr, Listener_addr$Params.DATA_WORDS, Listener_addr$Params.POINTER_COUNT).send()); }
   closeRequest(): Listener_close$Request { return new Listener_close$Request(this.cap); }
-  close(): Listener_close$Answer { return this.closeRequest().send(); }
+  close(): Listener_close$Answer { return new Listener_close$Answer(startCall(this.cap, Listener.ID, Listener.M_close, Listener_close$Params.DATA_WORDS, Listener_close$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Listener: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -558,13 +561,14 @@ export class Binder_allowed$Answer extends TypedAnswer {
 export class BinderClient extends Client {
   bindRequest(): Binder_bind$Request { return new Binder_bind$Request(this.cap); }
   bind(addr: string, backlog: u32): Binder_bind$Answer {
-    const $r = this.bindRequest();
-    $r.params.setAddr(addr);
-    $r.params.setBacklog(backlog);
-    return $r.send();
+    const $c = startCall(this.cap, Binder.ID, Binder.M_bind, Binder_bind$Params.DATA_WORDS, Binder_bind$Params.POINTER_COUNT);
+    const $p = new Binder_bind$Params.Builder($c.params, $c);
+    $p.setAddr(addr);
+    $p.setBacklog(backlog);
+    return new Binder_bind$Answer($c.send());
   }
   allowedRequest(): Binder_allowed$Request { return new Binder_allowed$Request(this.cap); }
-  allowed(): Binder_allowed$Answer { return this.allowedRequest().send(); }
+  allowed(): Binder_allowed$Answer { return new Binder_allowed$Answer(startCall(this.cap, Binder.ID, Binder.M_allowed, Binder_allowed$Params.DATA_WORDS, Binder_allowed$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Binder: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -725,13 +729,14 @@ export class Dialer_restrict$Answer extends TypedAnswer {
 export class DialerClient extends Client {
   dialRequest(): Dialer_dial$Request { return new Dialer_dial$Request(this.cap); }
   dial(addr: string, timeoutMs: u32): Dialer_dial$Answer {
-    const $r = this.dialRequest();
-    $r.params.setAddr(addr);
-    $r.params.setTimeoutMs(timeoutMs);
-    return $r.send();
+    const $c = startCall(this.cap, Dialer.ID, Dialer.M_dial, Dialer_dial$Params.DATA_WORDS, Dialer_dial$Params.POINTER_COUNT);
+    const $p = new Dialer_dial$Params.Builder($c.params, $c);
+    $p.setAddr(addr);
+    $p.setTimeoutMs(timeoutMs);
+    return new Dialer_dial$Answer($c.send());
   }
   allowedRequest(): Dialer_allowed$Request { return new Dialer_allowed$Request(this.cap); }
-  allowed(): Dialer_allowed$Answer { return this.allowedRequest().send(); }
+  allowed(): Dialer_allowed$Answer { return new Dialer_allowed$Answer(startCall(this.cap, Dialer.ID, Dialer.M_allowed, Dialer_allowed$Params.DATA_WORDS, Dialer_allowed$Params.POINTER_COUNT).send()); }
   restrictRequest(): Dialer_restrict$Request { return new Dialer_restrict$Request(this.cap); }
 }
 

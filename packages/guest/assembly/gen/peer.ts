@@ -162,24 +162,26 @@ export class Peer_anchors$Answer extends TypedAnswer {
 /** Calls Peer: one method per schema method; `<m>Request()` for params given field by field. */
 export class PeerClient extends Client {
   pingRequest(): Peer_ping$Request { return new Peer_ping$Request(this.cap); }
-  ping(): Peer_ping$Answer { return this.pingRequest().send(); }
+  ping(): Peer_ping$Answer { return new Peer_ping$Answer(startCall(this.cap, Peer.ID, Peer.M_ping, Peer_ping$Params.DATA_WORDS, Peer_ping$Params.POINTER_COUNT).send()); }
   infoRequest(): Peer_info$Request { return new Peer_info$Request(this.cap); }
-  info(): Peer_info$Answer { return this.infoRequest().send(); }
+  info(): Peer_info$Answer { return new Peer_info$Answer(startCall(this.cap, Peer.ID, Peer.M_info, Peer_info$Params.DATA_WORDS, Peer_info$Params.POINTER_COUNT).send()); }
   execRequest(): Peer_exec$Request { return new Peer_exec$Request(this.cap); }
   bytecodeRequest(): Peer_bytecode$Request { return new Peer_bytecode$Request(this.cap); }
   bytecode(cid: Uint8Array): Peer_bytecode$Answer {
-    const $r = this.bytecodeRequest();
-    $r.params.setCid(cid);
-    return $r.send();
+    const $c = startCall(this.cap, Peer.ID, Peer.M_bytecode, Peer_bytecode$Params.DATA_WORDS, Peer_bytecode$Params.POINTER_COUNT);
+    const $p = new Peer_bytecode$Params.Builder($c.params, $c);
+    $p.setCid(cid);
+    return new Peer_bytecode$Answer($c.send());
   }
   providerRequest(): Peer_provider$Request { return new Peer_provider$Request(this.cap); }
   provider(token: u64): Peer_provider$Answer {
-    const $r = this.providerRequest();
-    $r.params.setToken(token);
-    return $r.send();
+    const $c = startCall(this.cap, Peer.ID, Peer.M_provider, Peer_provider$Params.DATA_WORDS, Peer_provider$Params.POINTER_COUNT);
+    const $p = new Peer_provider$Params.Builder($c.params, $c);
+    $p.setToken(token);
+    return new Peer_provider$Answer($c.send());
   }
   anchorsRequest(): Peer_anchors$Request { return new Peer_anchors$Request(this.cap); }
-  anchors(): Peer_anchors$Answer { return this.anchorsRequest().send(); }
+  anchors(): Peer_anchors$Answer { return new Peer_anchors$Answer(startCall(this.cap, Peer.ID, Peer.M_anchors, Peer_anchors$Params.DATA_WORDS, Peer_anchors$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Peer: implement each method (read `params`, write `results`, or `call.fail(reason)`). */

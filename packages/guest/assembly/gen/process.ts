@@ -813,21 +813,22 @@ export class Process_bootstrap$Answer extends TypedAnswer {
 /** Calls Process: one method per schema method; `<m>Request()` for params given field by field. */
 export class ProcessClient extends Client {
   pidRequest(): Process_pid$Request { return new Process_pid$Request(this.cap); }
-  pid(): Process_pid$Answer { return this.pidRequest().send(); }
+  pid(): Process_pid$Answer { return new Process_pid$Answer(startCall(this.cap, Process.ID, Process.M_pid, Process_pid$Params.DATA_WORDS, Process_pid$Params.POINTER_COUNT).send()); }
   waitRequest(): Process_wait$Request { return new Process_wait$Request(this.cap); }
-  wait(): Process_wait$Answer { return this.waitRequest().send(); }
+  wait(): Process_wait$Answer { return new Process_wait$Answer(startCall(this.cap, Process.ID, Process.M_wait, Process_wait$Params.DATA_WORDS, Process_wait$Params.POINTER_COUNT).send()); }
   killRequest(): Process_kill$Request { return new Process_kill$Request(this.cap); }
-  kill(): Process_kill$Answer { return this.killRequest().send(); }
+  kill(): Process_kill$Answer { return new Process_kill$Answer(startCall(this.cap, Process.ID, Process.M_kill, Process_kill$Params.DATA_WORDS, Process_kill$Params.POINTER_COUNT).send()); }
   monitorRequest(): Process_monitor$Request { return new Process_monitor$Request(this.cap); }
   monitor(handler: ExitHandlerClient): Process_monitor$Answer {
-    const $r = this.monitorRequest();
-    $r.params.setHandler(handler);
-    return $r.send();
+    const $c = startCall(this.cap, Process.ID, Process.M_monitor, Process_monitor$Params.DATA_WORDS, Process_monitor$Params.POINTER_COUNT);
+    const $p = new Process_monitor$Params.Builder($c.params, $c);
+    $p.setHandler(handler);
+    return new Process_monitor$Answer($c.send());
   }
   infoRequest(): Process_info$Request { return new Process_info$Request(this.cap); }
-  info(): Process_info$Answer { return this.infoRequest().send(); }
+  info(): Process_info$Answer { return new Process_info$Answer(startCall(this.cap, Process.ID, Process.M_info, Process_info$Params.DATA_WORDS, Process_info$Params.POINTER_COUNT).send()); }
   bootstrapRequest(): Process_bootstrap$Request { return new Process_bootstrap$Request(this.cap); }
-  bootstrap(): Process_bootstrap$Answer { return this.bootstrapRequest().send(); }
+  bootstrap(): Process_bootstrap$Answer { return new Process_bootstrap$Answer(startCall(this.cap, Process.ID, Process.M_bootstrap, Process_bootstrap$Params.DATA_WORDS, Process_bootstrap$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Process: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -1112,7 +1113,7 @@ export class Executor_ps$Answer extends TypedAnswer {
 export class ExecutorClient extends Client {
   execRequest(): Executor_exec$Request { return new Executor_exec$Request(this.cap); }
   psRequest(): Executor_ps$Request { return new Executor_ps$Request(this.cap); }
-  ps(): Executor_ps$Answer { return this.psRequest().send(); }
+  ps(): Executor_ps$Answer { return new Executor_ps$Answer(startCall(this.cap, Executor.ID, Executor.M_ps, Executor_ps$Params.DATA_WORDS, Executor_ps$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Executor: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -1268,21 +1269,24 @@ export class BytecodeCache_has$Answer extends TypedAnswer {
 export class BytecodeCacheClient extends Client {
   putRequest(): BytecodeCache_put$Request { return new BytecodeCache_put$Request(this.cap); }
   put(bytecode: Uint8Array): BytecodeCache_put$Answer {
-    const $r = this.putRequest();
-    $r.params.setBytecode(bytecode);
-    return $r.send();
+    const $c = startCall(this.cap, BytecodeCache.ID, BytecodeCache.M_put, BytecodeCache_put$Params.DATA_WORDS, BytecodeCache_put$Params.POINTER_COUNT);
+    const $p = new BytecodeCache_put$Params.Builder($c.params, $c);
+    $p.setBytecode(bytecode);
+    return new BytecodeCache_put$Answer($c.send());
   }
   getRequest(): BytecodeCache_get$Request { return new BytecodeCache_get$Request(this.cap); }
   get(cid: Uint8Array): BytecodeCache_get$Answer {
-    const $r = this.getRequest();
-    $r.params.setCid(cid);
-    return $r.send();
+    const $c = startCall(this.cap, BytecodeCache.ID, BytecodeCache.M_get, BytecodeCache_get$Params.DATA_WORDS, BytecodeCache_get$Params.POINTER_COUNT);
+    const $p = new BytecodeCache_get$Params.Builder($c.params, $c);
+    $p.setCid(cid);
+    return new BytecodeCache_get$Answer($c.send());
   }
   hasRequest(): BytecodeCache_has$Request { return new BytecodeCache_has$Request(this.cap); }
   has(cid: Uint8Array): BytecodeCache_has$Answer {
-    const $r = this.hasRequest();
-    $r.params.setCid(cid);
-    return $r.send();
+    const $c = startCall(this.cap, BytecodeCache.ID, BytecodeCache.M_has, BytecodeCache_has$Params.DATA_WORDS, BytecodeCache_has$Params.POINTER_COUNT);
+    const $p = new BytecodeCache_has$Params.Builder($c.params, $c);
+    $p.setCid(cid);
+    return new BytecodeCache_has$Answer($c.send());
   }
 }
 
@@ -1630,20 +1634,21 @@ export class BootContext_cap$Answer extends TypedAnswer {
 /** Calls BootContext: one method per schema method; `<m>Request()` for params given field by field. */
 export class BootContextClient extends Client {
   infoRequest(): BootContext_info$Request { return new BootContext_info$Request(this.cap); }
-  info(): BootContext_info$Answer { return this.infoRequest().send(); }
+  info(): BootContext_info$Answer { return new BootContext_info$Answer(startCall(this.cap, BootContext.ID, BootContext.M_info, BootContext_info$Params.DATA_WORDS, BootContext_info$Params.POINTER_COUNT).send()); }
   selfRequest(): BootContext_self$Request { return new BootContext_self$Request(this.cap); }
-  self(): BootContext_self$Answer { return this.selfRequest().send(); }
+  self(): BootContext_self$Answer { return new BootContext_self$Answer(startCall(this.cap, BootContext.ID, BootContext.M_self, BootContext_self$Params.DATA_WORDS, BootContext_self$Params.POINTER_COUNT).send()); }
   parentRequest(): BootContext_parent$Request { return new BootContext_parent$Request(this.cap); }
-  parent(): BootContext_parent$Answer { return this.parentRequest().send(); }
+  parent(): BootContext_parent$Answer { return new BootContext_parent$Answer(startCall(this.cap, BootContext.ID, BootContext.M_parent, BootContext_parent$Params.DATA_WORDS, BootContext_parent$Params.POINTER_COUNT).send()); }
   argsRequest(): BootContext_args$Request { return new BootContext_args$Request(this.cap); }
-  args(): BootContext_args$Answer { return this.argsRequest().send(); }
+  args(): BootContext_args$Answer { return new BootContext_args$Answer(startCall(this.cap, BootContext.ID, BootContext.M_args, BootContext_args$Params.DATA_WORDS, BootContext_args$Params.POINTER_COUNT).send()); }
   capsRequest(): BootContext_caps$Request { return new BootContext_caps$Request(this.cap); }
-  caps(): BootContext_caps$Answer { return this.capsRequest().send(); }
+  caps(): BootContext_caps$Answer { return new BootContext_caps$Answer(startCall(this.cap, BootContext.ID, BootContext.M_caps, BootContext_caps$Params.DATA_WORDS, BootContext_caps$Params.POINTER_COUNT).send()); }
   capRequest(): BootContext_cap$Request { return new BootContext_cap$Request(this.cap); }
   cap$(name: string): BootContext_cap$Answer {
-    const $r = this.capRequest();
-    $r.params.setName(name);
-    return $r.send();
+    const $c = startCall(this.cap, BootContext.ID, BootContext.M_cap, BootContext_cap$Params.DATA_WORDS, BootContext_cap$Params.POINTER_COUNT);
+    const $p = new BootContext_cap$Params.Builder($c.params, $c);
+    $p.setName(name);
+    return new BootContext_cap$Answer($c.send());
   }
 }
 

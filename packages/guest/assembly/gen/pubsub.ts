@@ -34,9 +34,10 @@ export class PubSub_join$Answer extends TypedAnswer {
 export class PubSubClient extends Client {
   joinRequest(): PubSub_join$Request { return new PubSub_join$Request(this.cap); }
   join(name: string): PubSub_join$Answer {
-    const $r = this.joinRequest();
-    $r.params.setName(name);
-    return $r.send();
+    const $c = startCall(this.cap, PubSub.ID, PubSub.M_join, PubSub_join$Params.DATA_WORDS, PubSub_join$Params.POINTER_COUNT);
+    const $p = new PubSub_join$Params.Builder($c.params, $c);
+    $p.setName(name);
+    return new PubSub_join$Answer($c.send());
   }
 }
 
@@ -191,9 +192,10 @@ export class SubscriberClient extends Client {
   deliverRequest(): Subscriber_deliver$Request { return new Subscriber_deliver$Request(this.cap); }
   doneRequest(): Subscriber_done$Request { return new Subscriber_done$Request(this.cap); }
   done(reason: string): Subscriber_done$Answer {
-    const $r = this.doneRequest();
-    $r.params.setReason(reason);
-    return $r.send();
+    const $c = startCall(this.cap, Subscriber.ID, Subscriber.M_done, Subscriber_done$Params.DATA_WORDS, Subscriber_done$Params.POINTER_COUNT);
+    const $p = new Subscriber_done$Params.Builder($c.params, $c);
+    $p.setReason(reason);
+    return new Subscriber_done$Answer($c.send());
   }
 }
 
@@ -325,9 +327,9 @@ export class Subscription_stats$Answer extends TypedAnswer {
 /** Calls Subscription: one method per schema method; `<m>Request()` for params given field by field. */
 export class SubscriptionClient extends Client {
   cancelRequest(): Subscription_cancel$Request { return new Subscription_cancel$Request(this.cap); }
-  cancel(): Subscription_cancel$Answer { return this.cancelRequest().send(); }
+  cancel(): Subscription_cancel$Answer { return new Subscription_cancel$Answer(startCall(this.cap, Subscription.ID, Subscription.M_cancel, Subscription_cancel$Params.DATA_WORDS, Subscription_cancel$Params.POINTER_COUNT).send()); }
   statsRequest(): Subscription_stats$Request { return new Subscription_stats$Request(this.cap); }
-  stats(): Subscription_stats$Answer { return this.statsRequest().send(); }
+  stats(): Subscription_stats$Answer { return new Subscription_stats$Answer(startCall(this.cap, Subscription.ID, Subscription.M_stats, Subscription_stats$Params.DATA_WORDS, Subscription_stats$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Subscription: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -574,23 +576,24 @@ export class Topic_subscribeOnly$Answer extends TypedAnswer {
 /** Calls Topic: one method per schema method; `<m>Request()` for params given field by field. */
 export class TopicClient extends Client {
   nameRequest(): Topic_name$Request { return new Topic_name$Request(this.cap); }
-  name(): Topic_name$Answer { return this.nameRequest().send(); }
+  name(): Topic_name$Answer { return new Topic_name$Answer(startCall(this.cap, Topic.ID, Topic.M_name, Topic_name$Params.DATA_WORDS, Topic_name$Params.POINTER_COUNT).send()); }
   publishRequest(): Topic_publish$Request { return new Topic_publish$Request(this.cap); }
   publish(msg: Uint8Array): Topic_publish$Answer {
-    const $r = this.publishRequest();
-    $r.params.setMsg(msg);
-    return $r.send();
+    const $c = startCall(this.cap, Topic.ID, Topic.M_publish, Topic_publish$Params.DATA_WORDS, Topic_publish$Params.POINTER_COUNT);
+    const $p = new Topic_publish$Params.Builder($c.params, $c);
+    $p.setMsg(msg);
+    return new Topic_publish$Answer($c.send());
   }
   publishManyRequest(): Topic_publishMany$Request { return new Topic_publishMany$Request(this.cap); }
   subscribeRequest(): Topic_subscribe$Request { return new Topic_subscribe$Request(this.cap); }
   canPublishRequest(): Topic_canPublish$Request { return new Topic_canPublish$Request(this.cap); }
-  canPublish(): Topic_canPublish$Answer { return this.canPublishRequest().send(); }
+  canPublish(): Topic_canPublish$Answer { return new Topic_canPublish$Answer(startCall(this.cap, Topic.ID, Topic.M_canPublish, Topic_canPublish$Params.DATA_WORDS, Topic_canPublish$Params.POINTER_COUNT).send()); }
   canSubscribeRequest(): Topic_canSubscribe$Request { return new Topic_canSubscribe$Request(this.cap); }
-  canSubscribe(): Topic_canSubscribe$Answer { return this.canSubscribeRequest().send(); }
+  canSubscribe(): Topic_canSubscribe$Answer { return new Topic_canSubscribe$Answer(startCall(this.cap, Topic.ID, Topic.M_canSubscribe, Topic_canSubscribe$Params.DATA_WORDS, Topic_canSubscribe$Params.POINTER_COUNT).send()); }
   publishOnlyRequest(): Topic_publishOnly$Request { return new Topic_publishOnly$Request(this.cap); }
-  publishOnly(): Topic_publishOnly$Answer { return this.publishOnlyRequest().send(); }
+  publishOnly(): Topic_publishOnly$Answer { return new Topic_publishOnly$Answer(startCall(this.cap, Topic.ID, Topic.M_publishOnly, Topic_publishOnly$Params.DATA_WORDS, Topic_publishOnly$Params.POINTER_COUNT).send()); }
   subscribeOnlyRequest(): Topic_subscribeOnly$Request { return new Topic_subscribeOnly$Request(this.cap); }
-  subscribeOnly(): Topic_subscribeOnly$Answer { return this.subscribeOnlyRequest().send(); }
+  subscribeOnly(): Topic_subscribeOnly$Answer { return new Topic_subscribeOnly$Answer(startCall(this.cap, Topic.ID, Topic.M_subscribeOnly, Topic_subscribeOnly$Params.DATA_WORDS, Topic_subscribeOnly$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Topic: implement each method (read `params`, write `results`, or `call.fail(reason)`). */

@@ -183,12 +183,13 @@ export class Provision_cancel$Answer extends TypedAnswer {
 export class ProvisionClient extends Client {
   refreshRequest(): Provision_refresh$Request { return new Provision_refresh$Request(this.cap); }
   refresh(ttlMs: u32): Provision_refresh$Answer {
-    const $r = this.refreshRequest();
-    $r.params.setTtlMs(ttlMs);
-    return $r.send();
+    const $c = startCall(this.cap, Provision.ID, Provision.M_refresh, Provision_refresh$Params.DATA_WORDS, Provision_refresh$Params.POINTER_COUNT);
+    const $p = new Provision_refresh$Params.Builder($c.params, $c);
+    $p.setTtlMs(ttlMs);
+    return new Provision_refresh$Answer($c.send());
   }
   cancelRequest(): Provision_cancel$Request { return new Provision_cancel$Request(this.cap); }
-  cancel(): Provision_cancel$Answer { return this.cancelRequest().send(); }
+  cancel(): Provision_cancel$Answer { return new Provision_cancel$Answer(startCall(this.cap, Provision.ID, Provision.M_cancel, Provision_cancel$Params.DATA_WORDS, Provision_cancel$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Provision: implement each method (read `params`, write `results`, or `call.fail(reason)`). */
@@ -399,31 +400,34 @@ export class RegistryClient extends Client {
   provideRequest(): Registry_provide$Request { return new Registry_provide$Request(this.cap); }
   findProvidersRequest(): Registry_findProviders$Request { return new Registry_findProviders$Request(this.cap); }
   findProviders(name: string, handler: ProviderHandlerClient, limit: u32, waitMs: u32): Registry_findProviders$Answer {
-    const $r = this.findProvidersRequest();
-    $r.params.setName(name);
-    $r.params.setHandler(handler);
-    $r.params.setLimit(limit);
-    $r.params.setWaitMs(waitMs);
-    return $r.send();
+    const $c = startCall(this.cap, Registry.ID, Registry.M_findProviders, Registry_findProviders$Params.DATA_WORDS, Registry_findProviders$Params.POINTER_COUNT);
+    const $p = new Registry_findProviders$Params.Builder($c.params, $c);
+    $p.setName(name);
+    $p.setHandler(handler);
+    $p.setLimit(limit);
+    $p.setWaitMs(waitMs);
+    return new Registry_findProviders$Answer($c.send());
   }
   findRequest(): Registry_find$Request { return new Registry_find$Request(this.cap); }
   find(name: string, limit: u32, waitMs: u32): Registry_find$Answer {
-    const $r = this.findRequest();
-    $r.params.setName(name);
-    $r.params.setLimit(limit);
-    $r.params.setWaitMs(waitMs);
-    return $r.send();
+    const $c = startCall(this.cap, Registry.ID, Registry.M_find, Registry_find$Params.DATA_WORDS, Registry_find$Params.POINTER_COUNT);
+    const $p = new Registry_find$Params.Builder($c.params, $c);
+    $p.setName(name);
+    $p.setLimit(limit);
+    $p.setWaitMs(waitMs);
+    return new Registry_find$Answer($c.send());
   }
   scopedRequest(): Registry_scoped$Request { return new Registry_scoped$Request(this.cap); }
   scoped(prefix: string): Registry_scoped$Answer {
-    const $r = this.scopedRequest();
-    $r.params.setPrefix(prefix);
-    return $r.send();
+    const $c = startCall(this.cap, Registry.ID, Registry.M_scoped, Registry_scoped$Params.DATA_WORDS, Registry_scoped$Params.POINTER_COUNT);
+    const $p = new Registry_scoped$Params.Builder($c.params, $c);
+    $p.setPrefix(prefix);
+    return new Registry_scoped$Answer($c.send());
   }
   findOnlyRequest(): Registry_findOnly$Request { return new Registry_findOnly$Request(this.cap); }
-  findOnly(): Registry_findOnly$Answer { return this.findOnlyRequest().send(); }
+  findOnly(): Registry_findOnly$Answer { return new Registry_findOnly$Answer(startCall(this.cap, Registry.ID, Registry.M_findOnly, Registry_findOnly$Params.DATA_WORDS, Registry_findOnly$Params.POINTER_COUNT).send()); }
   provideOnlyRequest(): Registry_provideOnly$Request { return new Registry_provideOnly$Request(this.cap); }
-  provideOnly(): Registry_provideOnly$Answer { return this.provideOnlyRequest().send(); }
+  provideOnly(): Registry_provideOnly$Answer { return new Registry_provideOnly$Answer(startCall(this.cap, Registry.ID, Registry.M_provideOnly, Registry_provideOnly$Params.DATA_WORDS, Registry_provideOnly$Params.POINTER_COUNT).send()); }
 }
 
 /** Serve Registry: implement each method (read `params`, write `results`, or `call.fail(reason)`). */

@@ -68,18 +68,20 @@ export class Echo_counter$Answer extends TypedAnswer {
 /** Calls Echo: one method per schema method; `<m>Request()` for params given field by field. */
 export class EchoClient extends Client {
   pingRequest(): Echo_ping$Request { return new Echo_ping$Request(this.cap); }
-  ping(): Echo_ping$Answer { return this.pingRequest().send(); }
+  ping(): Echo_ping$Answer { return new Echo_ping$Answer(startCall(this.cap, Echo.ID, Echo.M_ping, Echo_ping$Params.DATA_WORDS, Echo_ping$Params.POINTER_COUNT).send()); }
   echoRequest(): Echo_echo$Request { return new Echo_echo$Request(this.cap); }
   echo(payload: Uint8Array): Echo_echo$Answer {
-    const $r = this.echoRequest();
-    $r.params.setPayload(payload);
-    return $r.send();
+    const $c = startCall(this.cap, Echo.ID, Echo.M_echo, Echo_echo$Params.DATA_WORDS, Echo_echo$Params.POINTER_COUNT);
+    const $p = new Echo_echo$Params.Builder($c.params, $c);
+    $p.setPayload(payload);
+    return new Echo_echo$Answer($c.send());
   }
   counterRequest(): Echo_counter$Request { return new Echo_counter$Request(this.cap); }
   counter(start: u64): Echo_counter$Answer {
-    const $r = this.counterRequest();
-    $r.params.setStart(start);
-    return $r.send();
+    const $c = startCall(this.cap, Echo.ID, Echo.M_counter, Echo_counter$Params.DATA_WORDS, Echo_counter$Params.POINTER_COUNT);
+    const $p = new Echo_counter$Params.Builder($c.params, $c);
+    $p.setStart(start);
+    return new Echo_counter$Answer($c.send());
   }
 }
 
@@ -231,9 +233,10 @@ export class Counter_add$Answer extends TypedAnswer {
 export class CounterClient extends Client {
   addRequest(): Counter_add$Request { return new Counter_add$Request(this.cap); }
   add(n: u64): Counter_add$Answer {
-    const $r = this.addRequest();
-    $r.params.setN(n);
-    return $r.send();
+    const $c = startCall(this.cap, Counter.ID, Counter.M_add, Counter_add$Params.DATA_WORDS, Counter_add$Params.POINTER_COUNT);
+    const $p = new Counter_add$Params.Builder($c.params, $c);
+    $p.setN(n);
+    return new Counter_add$Answer($c.send());
   }
 }
 
