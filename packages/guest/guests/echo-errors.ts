@@ -23,6 +23,10 @@ export function ww_main(): i32 {
   if (e.type != Exception.Type.unimplemented || e.reason.length == 0) return 1;
 
   if (onBad.wait() || onBad.error == null) return 2;
+  // A client pipelined on the failed answer is broken with its error.
+  const onBadClient = new EchoClient(bad.cap(0));
+  if (onBadClient.ready() || onBadClient.error == null || onBadClient.error!.reason != e.reason) return 2;
+  onBadClient.release();
 
   // Still usable after errors: the connection is fine.
   if (!echo.ping().wait()) return 3;
