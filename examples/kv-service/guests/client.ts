@@ -3,7 +3,7 @@
 // (two calls, one round trip), gets and keys. Exit 0 when every answer is what it should
 // be; 1 when there is no store; 2 when an answer is wrong.
 export * from "@ww/guest/assembly/exports";
-import { Session, HostClient, RegistryClient } from "@ww/guest/assembly/index";
+import { Session, HostClient } from "@ww/guest/assembly/index";
 import { KvClient } from "../gen/kv";
 
 /** The name to use: the spawner's args (`ww spawn --args NAME`), else "kv". */
@@ -19,15 +19,17 @@ export function ww_main(): i32 {
   const rpc = new Session();
   const host = new HostClient(rpc.bootstrap());
   const name = nameOf(host);
-  const registry = host.registry();
+  const reg = host.registry();
+  const registry = reg.registry();                     // pipelined on the Host's answer
   const found = registry.find(name, 1, 10000);
-  if (!found.wait() || RegistryClient.countOf(found) == 0) {
+  if (!found.wait() || found.results().getProviders().length == 0) {
     console.error("no store named " + name + (found.error != null ? ": " + found.error!.reason : ""));
     return 1;
   }
-  const kv = new KvClient(RegistryClient.serviceOf(found, 0));
-  const from = RegistryClient.providerOf(found, 0);
-  console.log("found " + name + " at " + from.host + "/" + from.pid.toString());
+  const provider = found.results().getProviders().get(0);
+  const kv = new KvClient(provider.getServiceCap());   // an untyped Capability, typed by its use
+  const from = provider.getProvider();
+  console.log("found " + name + " at " + from.getHost() + "/" + from.getPid().toString());
 
   const put = kv.put("greeting", bytes("hello"));
   const users = kv.sub("users/").kv();                 // pipelined: no wait for the answer
@@ -48,5 +50,7 @@ export function ww_main(): i32 {
   users.release();
   kv.release();
   found.dispose();
+  registry.release();
+  reg.dispose();
   return 0;
 }

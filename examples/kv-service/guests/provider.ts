@@ -57,9 +57,13 @@ export function ww_main(): i32 {
   const host = new HostClient(rpc.bootstrap());
   const name = nameOf(host);
   // A lease of an hour (the longest): parked in serve(), this guest cannot renew it.
-  const provision = host.registry().provide(name, rpc.local(new Store("")), 3600000);
-  if (!provision.ready()) {
-    console.error("provide failed: " + provision.from.error!.reason);
+  const provide = host.registry().registry().provideRequest();
+  provide.params.setName(name);
+  provide.params.setServiceCap(rpc.local(new Store("")));
+  provide.params.initOptions().setTtlMs(3600000);
+  const provision = provide.send(); // holds the Provision: disposing it withdraws the offer
+  if (!provision.wait()) {
+    console.error("provide failed: " + provision.error!.reason);
     return 1;
   }
   console.log("providing kv as " + name);

@@ -6,7 +6,7 @@
 export * from "../assembly/exports";
 import { recv } from "../assembly/abi";
 import { Session, MessageReader, MessageBuilder, copyPointer, ListBuilder, ElementSize } from "../assembly/index";
-import { Echo, Counter, Echo_counter$Params, Echo_counter$Results, Counter_add$Params, Counter_add$Results } from "@ww/schema/assembly/testing";
+import { Echo, Counter, Echo_counter$Params, Echo_counter$Results, Counter_add$Params, Counter_add$Results } from "../assembly/gen/testing";
 
 export function alloc(n: i32): usize {
   return heap.alloc(<usize>n);

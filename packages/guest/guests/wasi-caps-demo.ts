@@ -7,9 +7,9 @@
 // Exit: 0 done; 1 no BootContext; 2 "store" was not handed (ERR_NOT_FOUND); 3 the write or
 // read failed; 4 the publish failed; 5 "secrets" did not fail ERR_NOT_FOUND.
 export * from "../assembly/exports";
-import { Session, HostClient, AnchorClient, BootContextClient, Answer } from "../assembly/index";
+import { Session, HostClient, AnchorClient, TopicClient, TypedAnswer } from "../assembly/index";
 
-function failure(a: Answer): string {
+function failure(a: TypedAnswer): string {
   return a.error != null ? a.error!.reason : "no answer";
 }
 
@@ -22,33 +22,42 @@ export function ww_main(): i32 {
 
   const info = ctx.info(); // pipelined on the context
   if (!info.wait()) { console.log("context: " + failure(info)); return 1; }
-  const boot = BootContextClient.infoOf(info);
+  const boot = info.results().getInfo();
+  const self = boot.getSelf(), parent = boot.getParent();
+  const caps = boot.getCaps();
+  const names = new Array<string>();
+  for (let i: u32 = 0; i < caps.length; i++) names.push(caps.get(i).getName());
+  const pid = self.getPid();
+  const handed = names.length > 0 ? names.join(", ") : "nothing";
+  console.log("pid " + pid.toString() + " on " + self.getHost() + ", spawned by pid " + parent.getPid().toString() + "; handed: " + handed);
   info.dispose(); // its answer held a reference to every cap listed: let them go
-  const handed = boot.caps.length > 0 ? boot.caps.join(", ") : "nothing";
-  console.log("pid " + boot.self.pid.toString() + " on " + boot.self.host + ", spawned by pid " + boot.parent.pid.toString() + "; handed: " + handed);
 
-  const store = ctx.anchor("store");
-  const greeting = store.walk("greeting");
-  const line = "written by pid " + boot.self.pid.toString();
-  const set = greeting.set(utf8(line));
+  const store = ctx.capNamed<AnchorClient>("store");
+  const walked = store.walk("greeting");
+  const greeting = walked.anchor(); // pipelined on the walk, which is pipelined on the cap
+  walked.dispose(); // the client keeps its own reference
+  const line = "written by pid " + pid.toString();
+  const r = greeting.setRequest();
+  r.params.initValue().setData(utf8(line));
+  const set = r.send();
   if (!set.wait()) {
     // A failed cap fails every call pipelined on it, with its code.
     const code = set.error != null ? set.error!.code : "";
     console.log("store/greeting: " + failure(set) + " (" + code + ")");
     return code == "ERR_NOT_FOUND" ? 2 : 3;
   }
-  console.log("wrote store/greeting = \"" + line + "\" (version " + AnchorClient.versionOfSet(set).toString() + ")");
+  console.log("wrote store/greeting = \"" + line + "\" (version " + set.results().getVersion().toString() + ")");
   set.dispose();
   const got = greeting.get();
   if (!got.wait()) { console.log("store/greeting: " + failure(got)); return 3; }
-  const data = AnchorClient.dataOf(got);
-  console.log("read back: \"" + (data != null ? String.UTF8.decode(data.buffer) : "<none>") + "\"");
+  const value = got.results().getValue();
+  console.log("read back: \"" + (value.isData() ? String.UTF8.decode(value.getData().buffer) : "<none>") + "\"");
   got.dispose();
   greeting.release();
   store.release();
 
-  if (boot.caps.includes("news")) {
-    const news = ctx.topic("news");
+  if (names.includes("news")) {
+    const news = ctx.capNamed<TopicClient>("news");
     const pub = news.publish(utf8(line));
     if (!pub.wait()) { console.log("news: " + failure(pub)); return 4; }
     console.log("published on news");
@@ -56,7 +65,7 @@ export function ww_main(): i32 {
     news.release();
   }
 
-  const secrets = ctx.anchor("secrets");
+  const secrets = ctx.capNamed<AnchorClient>("secrets");
   const peek = secrets.get(); // pipelined on a cap that never comes
   const found = peek.wait();
   const code = found ? "found" : peek.error!.code;

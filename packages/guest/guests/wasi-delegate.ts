@@ -7,75 +7,72 @@
 // Lines: "parent: passing <what>", "parent: served N call(s)", "child: echoed <text>".
 export * from "../assembly/exports";
 import {
-  Session, Server, IncomingCall, Cap, HostClient, BootContextClient, EchoClient, RegistryClient,
+  Session, IncomingCall, HostClient, BootContextClient, EchoClient, EchoServer, ProcessClient,
 } from "../assembly/index";
-import { Echo, Echo_echo$Params, Echo_echo$Results } from "@ww/schema/assembly/testing";
-import { Host, Host_executor$Params, Host_executor$Results } from "@ww/schema/assembly/host";
 import {
-  Executor, Executor_exec$Params, Executor_exec$Results, Bytecode, ExecOptions, BootInfo, BootContext_info$Results,
-  Process, Process_wait$Params, Process_wait$Results, ExitStatus,
-} from "@ww/schema/assembly/process";
-import { NamedCap } from "@ww/schema/assembly/common";
+  Echo_ping$Params, Echo_ping$Results, Echo_echo$Params, Echo_echo$Results, Echo_counter$Params, Echo_counter$Results,
+} from "../assembly/gen/testing";
+import { Exception } from "../assembly/rpc/schema";
 
 let served: i32 = 0;
 
-class EchoServer extends Server {
-  dispatch(interfaceId: u64, methodId: u16, call: IncomingCall): bool {
-    if (interfaceId != Echo.ID || methodId != Echo.M_echo) return false;
+class Echo extends EchoServer {
+  echo(params: Echo_echo$Params.Reader, results: Echo_echo$Results.Builder, call: IncomingCall): void {
     served++;
-    const bytes = call.params.data(Echo_echo$Params.P_payload);
-    call.initResults(Echo_echo$Results.DATA_WORDS, Echo_echo$Results.POINTER_COUNT).setData(Echo_echo$Results.P_payload, bytes);
-    return true;
+    results.setPayload(params.getPayload());
+  }
+  // Only echo is served: the others answer `unimplemented`, as a bare Server's would.
+  ping(params: Echo_ping$Params.Reader, results: Echo_ping$Results.Builder, call: IncomingCall): void {
+    call.fail("only echo is served here", Exception.Type.unimplemented);
+  }
+  counter(params: Echo_counter$Params.Reader, results: Echo_counter$Results.Builder, call: IncomingCall): void {
+    call.fail("only echo is served here", Exception.Type.unimplemented);
   }
 }
 
 function child(ctx: BootContextClient): i32 {
-  const echo = new EchoClient(ctx.capNamed("echo").cap);
+  const echo = ctx.capNamed<EchoClient>("echo");
   const text = "hello from the child";
   const a = echo.echo(Uint8Array.wrap(String.UTF8.encode(text)));
   if (!a.wait()) { console.log("child: echo failed: " + a.error!.reason); return 3; }
-  const back = String.UTF8.decode(EchoClient.payloadOf(a).buffer);
+  const back = String.UTF8.decode(a.results().getPayload().buffer);
   console.log("child: echoed " + back);
   return back == text ? 0 : 4;
 }
 
 function parent(rpc: Session, host: HostClient, cid: Uint8Array, args: string): i32 {
-  let cap: Cap;
+  let echo: EchoClient;
   let where = "";
   if (args.startsWith("on:")) { where = args.slice(3); args = ""; }
   if (args.startsWith("find:")) {
     const name = args.slice(5);
-    const found = host.registry().find(name, 1, 10000);
-    if (!found.wait() || RegistryClient.countOf(found) == 0) {
+    const found = host.registry().registry().find(name, 1, 10000);
+    if (!found.wait() || found.results().getProviders().length == 0) {
       console.log("parent: nothing named " + name + (found.error != null ? ": " + found.error!.reason : ""));
       return 2;
     }
-    cap = RegistryClient.serviceOf(found, 0);
-    const p = RegistryClient.providerOf(found, 0);
-    console.log("parent: passing " + name + " of " + p.host + "/" + p.pid.toString());
+    const provider = found.results().getProviders().get(0);
+    echo = new EchoClient(provider.getServiceCap());
+    const p = provider.getProvider();
+    console.log("parent: passing " + name + " of " + p.getHost() + "/" + p.getPid().toString());
   } else {
-    cap = rpc.local(new EchoServer());
+    echo = new EchoClient(rpc.local(new Echo()));
     console.log("parent: passing its own echo");
   }
-  const ea = rpc.call(host.cap, Host.ID, Host.M_executor, Host_executor$Params.DATA_WORDS, Host_executor$Params.POINTER_COUNT).send();
-  const executor = ea.cap(Host_executor$Results.P_executor);
-  const c = rpc.call(executor, Executor.ID, Executor.M_exec, Executor_exec$Params.DATA_WORDS, Executor_exec$Params.POINTER_COUNT);
-  const b = c.params.initStruct(Executor_exec$Params.P_bytecode, Bytecode.DATA_WORDS, Bytecode.POINTER_COUNT);
-  b.setU16(Bytecode.DISCRIMINANT, Bytecode.W_cid);
-  b.setData(Bytecode.P_cid, cid);
-  const o = c.params.initStruct(Executor_exec$Params.P_options, ExecOptions.DATA_WORDS, ExecOptions.POINTER_COUNT);
-  o.setText(ExecOptions.P_name, "delegate-child");
-  if (where.length > 0) o.setText(ExecOptions.P_where, where);
-  const caps = o.initStructList(ExecOptions.P_caps, 1, NamedCap.DATA_WORDS, NamedCap.POINTER_COUNT);
-  caps.struct(0).setText(NamedCap.P_name, "echo");
-  c.setCap(caps.struct(0), NamedCap.P_cap, cap);
-  const exec = c.send();
-  const proc = exec.cap(Executor_exec$Results.P_process);
+  const r = host.executor().executor().execRequest();
+  r.params.initBytecode().setCid(cid);
+  const o = r.params.initOptions();
+  o.setName("delegate-child");
+  if (where.length > 0) o.setWhere(where);
+  const caps = o.initCaps(1);
+  caps.get(0).setName("echo");
+  caps.get(0).setCapCap(echo.cap);
+  const proc: ProcessClient = r.send().process();
   // Waiting for the child serves the child's calls on our Echo meanwhile.
-  const w = rpc.call(proc, Process.ID, Process.M_wait, Process_wait$Params.DATA_WORDS, Process_wait$Params.POINTER_COUNT).send();
+  const w = proc.wait();
   if (!w.wait()) { console.log("parent: wait failed: " + w.error!.reason); return 5; }
-  const st = w.results.struct(Process_wait$Results.P_status);
-  const code = st.u16(ExitStatus.DISCRIMINANT) == ExitStatus.W_exited ? <i32>st.u32(ExitStatus.F_exited) : 255;
+  const st = w.results().getStatus();
+  const code = st.isExited() ? <i32>st.getExited() : 255;
   console.log("parent: served " + served.toString() + " call(s); the child exited " + code.toString());
   return code;
 }
@@ -86,10 +83,11 @@ export function ww_main(): i32 {
   const ctx = host.context();
   const names = ctx.caps();
   if (!names.wait()) { console.log("no BootContext: " + names.error!.reason); return 1; }
-  if (BootContextClient.namesOf(names).includes("echo")) return child(ctx);
+  const listed = names.results().getCaps();
+  for (let i: u32 = 0; i < listed.length; i++) if (listed.get(i).getName() == "echo") return child(ctx);
   const info = ctx.info();
   if (!info.wait()) { console.log("info failed: " + info.error!.reason); return 1; }
-  const cid = info.results.struct(BootContext_info$Results.P_info).data(BootInfo.P_cid);
-  const args = BootContextClient.infoOf(info).args;
-  return parent(rpc, host, cid, args.length > 0 ? String.UTF8.decode(args.buffer) : "");
+  const boot = info.results().getInfo();
+  const args = boot.getArgs();
+  return parent(rpc, host, boot.getCid(), args.length > 0 ? String.UTF8.decode(args.buffer) : "");
 }

@@ -12,17 +12,13 @@
 // Each process reaches only its own host's anchors (`<its host id>/wc/…` from the cluster
 // root it was given); the cluster's work is split by host, joined by spawn and pubsub.
 export * from "../assembly/exports";
-import { Session, HostClient, HostSummary, ViewClient, AnchorClient, TopicClient, Answer, Cap } from "../assembly/index";
-import { Anchor, Anchor_compareAndSet$Params, Anchor_compareAndSet$Results, Value } from "@ww/schema/assembly/anchor";
-import { Host, Host_executor$Params, Host_executor$Results } from "@ww/schema/assembly/host";
-import {
-  Bytecode, ExecOptions, ExitStatus, Executor, Executor_exec$Params, Executor_exec$Results,
-  Process, Process_wait$Params, Process_wait$Results,
-} from "@ww/schema/assembly/process";
+import { Session, HostClient, AnchorClient, TopicClient, ProcessClient, TypedAnswer } from "../assembly/index";
+import { Anchor_walk$Answer } from "../assembly/gen/anchor";
+import { Executor_exec$Answer } from "../assembly/gen/process";
 
 const TOPIC = "wordcount";
 
-function failed(a: Answer, what: string): bool {
+function failed(a: TypedAnswer, what: string): bool {
   if (a.wait()) return false;
   console.log(what + " failed: " + (a.error != null ? a.error!.reason : "no answer"));
   return true;
@@ -33,39 +29,45 @@ function text(b: Uint8Array): string { return String.UTF8.decode(b.buffer.slice(
 
 /** The node's data, or null (no value, or the call failed). */
 function load(root: AnchorClient, path: string): Uint8Array | null {
-  const node = root.walk(path);
+  const walked = root.walk(path);
+  const node = walked.anchor();
   const got = node.get();
   let out: Uint8Array | null = null;
   if (got.wait()) {
-    const d = AnchorClient.dataOf(got);
-    if (d != null) out = d.slice(0);
+    const v = got.results().getValue();
+    if (v.isData()) out = v.getData();
   }
   got.dispose();
   node.release();
+  walked.dispose();
   return out;
 }
 
 function store(root: AnchorClient, path: string, value: string): bool {
-  const node = root.walk(path);
-  const set = node.set(utf8(value));
+  const walked = root.walk(path);
+  const node = walked.anchor();
+  const r = node.setRequest();
+  r.params.initValue().setData(utf8(value));
+  const set = r.send();
   const ok = !failed(set, "store " + path);
   set.dispose();
   node.release();
+  walked.dispose();
   return ok;
 }
 
 /** Sets `path` to `value` only if it never held one (version 0): true if this caller won. */
 function claim(root: AnchorClient, path: string, value: string): bool {
-  const node = root.walk(path);
-  const c = node.cap.session.call(node.cap, Anchor.ID, Anchor.M_compareAndSet, Anchor_compareAndSet$Params.DATA_WORDS, Anchor_compareAndSet$Params.POINTER_COUNT);
-  const v = c.params.initStruct(Anchor_compareAndSet$Params.P_value, Value.DATA_WORDS, Value.POINTER_COUNT);
-  v.setU16(Value.DISCRIMINANT, Value.W_data);
-  v.setData(Value.P_data, utf8(value));
-  c.params.setU64(Anchor_compareAndSet$Params.F_expected, 0);
-  const a = c.send();
-  const won = !failed(a, "claim " + path) && a.results.bool(Anchor_compareAndSet$Results.B_swapped);
+  const walked: Anchor_walk$Answer = root.walk(path);
+  const node = walked.anchor();
+  const r = node.compareAndSetRequest();
+  r.params.initValue().setData(utf8(value));
+  r.params.setExpected(0);
+  const a = r.send();
+  const won = !failed(a, "claim " + path) && a.results().getSwapped();
   a.dispose();
   node.release();
+  walked.dispose();
   return won;
 }
 
@@ -107,36 +109,34 @@ function worker(root: AnchorClient, topic: TopicClient, me: string, chunks: i32)
   return 0;
 }
 
-function coordinator(rpc: Session, host: HostClient, root: AnchorClient, topic: TopicClient, hosts: HostSummary[], me: string): i32 {
+function coordinator(host: HostClient, root: AnchorClient, topic: TopicClient, hosts: string[], me: string): i32 {
   const cid = load(root, me + "/wc/module");
   if (cid == null) { console.log("no module cid in wc/module"); return 4; }
   const workers = 2 * hosts.length;
-  const ea = rpc.call(host.cap, Host.ID, Host.M_executor, Host_executor$Params.DATA_WORDS, Host_executor$Params.POINTER_COUNT).send();
-  const executor = ea.cap(Host_executor$Results.P_executor);
+  const ea = host.executor();
+  const executor = ea.executor();
   // Spawn every worker first (pipelined), then wait for each.
-  const spawned = new Array<Answer>(0);
-  const procs = new Array<Cap>(0);
+  const spawned = new Array<Executor_exec$Answer>(0);
+  const procs = new Array<ProcessClient>(0);
   for (let w = 0; w < workers; w++) {
-    const where = hosts[w % hosts.length].id;
-    const c = rpc.call(executor, Executor.ID, Executor.M_exec, Executor_exec$Params.DATA_WORDS, Executor_exec$Params.POINTER_COUNT);
-    const b = c.params.initStruct(Executor_exec$Params.P_bytecode, Bytecode.DATA_WORDS, Bytecode.POINTER_COUNT);
-    b.setU16(Bytecode.DISCRIMINANT, Bytecode.W_cid);
-    b.setData(Bytecode.P_cid, cid!);
-    const o = c.params.initStruct(Executor_exec$Params.P_options, ExecOptions.DATA_WORDS, ExecOptions.POINTER_COUNT);
-    if (where != me) o.setText(ExecOptions.P_where, where);
-    o.setText(ExecOptions.P_name, "wc-worker-" + w.toString());
-    const a = c.send();
+    const where = hosts[w % hosts.length];
+    const r = executor.execRequest();
+    r.params.initBytecode().setCid(cid!);
+    const o = r.params.initOptions();
+    if (where != me) o.setWhere(where);
+    o.setName("wc-worker-" + w.toString());
+    const a = r.send();
     spawned.push(a);
-    procs.push(a.cap(Executor_exec$Results.P_process));
+    procs.push(a.process());
   }
   console.log("spawned " + workers.toString() + " workers on " + hosts.length.toString() + " host(s)");
   let ok = true;
   for (let w = 0; w < workers; w++) {
-    const wa = rpc.call(procs[w], Process.ID, Process.M_wait, Process_wait$Params.DATA_WORDS, Process_wait$Params.POINTER_COUNT).send();
+    const wa = procs[w].wait();
     if (failed(wa, "wait for worker " + w.toString())) { ok = false; continue; }
-    const st = wa.results.struct(Process_wait$Results.P_status);
-    const exited = st.u16(ExitStatus.DISCRIMINANT) == ExitStatus.W_exited;
-    const code = exited ? st.u32(ExitStatus.F_exited) : 255;
+    const st = wa.results().getStatus();
+    const exited = st.isExited();
+    const code = exited ? st.getExited() : 255;
     if (!exited || code != 0) { console.log("worker " + w.toString() + " ended badly (" + code.toString() + ")"); ok = false; }
     wa.dispose();
     procs[w].release();
@@ -153,29 +153,37 @@ export function ww_main(): i32 {
   const host = new HostClient(rpc.bootstrap());
   const info = host.info();
   if (failed(info, "host.info")) return 1;
-  const me = HostClient.infoOf(info).id;
+  const me = info.results().getInfo().getId();
   info.dispose();
 
-  const view = host.view();
-  const listed = view.list(64);
+  const viewed = host.view();
+  const view = viewed.view();
+  const list = view.listRequest(); // the default selector: every host
+  list.params.setLimit(64);
+  const listed = list.send();
   if (failed(listed, "view.list")) return 1;
-  const hosts = ViewClient.hostsOf(listed);
+  const found = listed.results().getHosts();
+  const hosts = new Array<string>(<i32>found.length);
+  for (let i: u32 = 0; i < found.length; i++) hosts[i] = found.get(i).getId();
   listed.dispose();
   view.release();
+  viewed.dispose();
 
-  const root = host.root();
-  const pubsub = host.pubSub();
-  const topic = pubsub.join(TOPIC);
+  const rooted = host.root();
+  const root = rooted.root();
+  const joined = host.pubSub().pubSub().join(TOPIC); // the PubSub's own answer is pipelined through
+  const topic = joined.topic();
 
   const job = load(root, me + "/wc/job");
   if (job == null) { console.log("no job found in wc/job"); return 5; }
   const chunks = I32.parseInt(text(job!));
 
   const code = claim(root, me + "/wc/coordinator", "taken")
-    ? coordinator(rpc, host, root, topic, hosts, me)
+    ? coordinator(host, root, topic, hosts, me)
     : worker(root, topic, me, chunks);
   topic.release();
-  pubsub.release();
+  joined.dispose();
   root.release();
+  rooted.dispose();
   return code;
 }

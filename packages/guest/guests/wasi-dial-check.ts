@@ -4,39 +4,52 @@
 // compare: the allow-lists, attenuation (and that it never widens), a round trip with
 // addrs/shutdown/eof/close, and revocation.
 export * from "../assembly/exports";
-import { Session, HostClient, DialerClient, ConnClient, ShutdownHow, Answer } from "../assembly/index";
+import { Session, HostClient, DialerClient, ShutdownHow, TypedAnswer } from "../assembly/index";
+import { Dialer_allowed$Answer, Dialer_restrict$Answer } from "../assembly/gen/net";
 
-function outcome(a: Answer): string {
+function outcome(a: TypedAnswer): string {
   return a.wait() ? "ok" : a.error != null ? a.error!.reason : "no answer";
 }
 
-function listOf(a: Answer): string {
-  return a.wait() ? "[" + DialerClient.allowedOf(a).join(",") + "]" : outcome(a);
+function listOf(a: Dialer_allowed$Answer): string {
+  return a.wait() ? "[" + a.results().getAddrs().toArray().join(",") + "]" : outcome(a);
+}
+
+function restrict(dialer: DialerClient, addrs: string[]): Dialer_restrict$Answer {
+  const r = dialer.restrictRequest();
+  const list = r.params.initAddrs(<u32>addrs.length);
+  for (let i = 0; i < addrs.length; i++) list.set(<u32>i, addrs[i]);
+  return r.send();
 }
 
 export function ww_main(): i32 {
   const rpc = new Session();
   const host = new HostClient(rpc.bootstrap());
-  const dialer = host.dialer();
+  const granted = host.dialer();
+  const dialer = granted.dialer();
   const all = dialer.allowed();
   console.log("allowed " + listOf(all));
   if (!all.ok) return 1;
-  const addrs = DialerClient.allowedOf(all);
+  const addrs = all.results().getAddrs().toArray();
   all.dispose();
   if (addrs.length < 2) return 2;
   const first = addrs[0], second = addrs[1];
 
-  const narrowed = dialer.restrict([first]);
-  console.log("narrowed " + listOf(narrowed.dialer.allowed()));
-  const wider = narrowed.dialer.restrict([first, second]);
-  console.log("widen " + outcome(wider.dialer.from));
-  wider.release();
-  console.log("narrowed dial " + second + " " + outcome(narrowed.dialer.dial(second).from));
+  const narrowing = restrict(dialer, [first]);
+  const narrowed = narrowing.dialer(); // both pipelined on the restrict
+  const revoker = narrowing.revoker();
+  console.log("narrowed " + listOf(narrowed.allowed()));
+  const wider = restrict(narrowed, [first, second]);
+  console.log("widen " + outcome(wider));
+  wider.dispose();
+  console.log("narrowed dial " + second + " " + outcome(narrowed.dial(second, 0)));
 
-  const conn = narrowed.dialer.dial(first);
+  const dialed = narrowed.dial(first, 0);
+  const conn = dialed.conn();
   const ends = conn.addrs();
   if (!ends.wait()) { console.log("addrs " + outcome(ends)); return 3; }
-  console.log("remote " + ConnClient.remoteOf(ends) + " local is 127.0.0.1: " + (ConnClient.localOf(ends).startsWith("127.0.0.1:") ? "yes" : "no"));
+  const local = ends.results().getLocal();
+  console.log("remote " + ends.results().getRemote() + " local is 127.0.0.1: " + (local.startsWith("127.0.0.1:") ? "yes" : "no"));
   ends.dispose();
   console.log("write " + outcome(conn.write(Uint8Array.wrap(String.UTF8.encode("ping from the guest")))));
   console.log("shutdown " + outcome(conn.shutdown(ShutdownHow.WRITE)));
@@ -44,8 +57,9 @@ export function ww_main(): i32 {
   for (;;) {
     const r = conn.read(7); // small reads: several answers for one echo
     if (!r.wait()) { console.log("read " + outcome(r)); return 4; }
-    echoed += String.UTF8.decode(ConnClient.dataOf(r).buffer);
-    const eof = ConnClient.eofOf(r);
+    const got = r.results();
+    echoed += String.UTF8.decode(got.getData().buffer);
+    const eof = got.getEof();
     r.dispose();
     if (eof) break;
   }
@@ -53,10 +67,14 @@ export function ww_main(): i32 {
   console.log("close " + outcome(conn.close()));
   console.log("write after close " + outcome(conn.write(Uint8Array.wrap(String.UTF8.encode("late")))));
   conn.release();
+  dialed.dispose();
 
-  console.log("revoke " + outcome(narrowed.revoker.revoke("test done")));
-  console.log("dial after revoke " + outcome(narrowed.dialer.dial(first).from));
+  console.log("revoke " + outcome(revoker.revoke("test done")));
+  console.log("dial after revoke " + outcome(narrowed.dial(first, 0)));
   narrowed.release();
+  revoker.release();
+  narrowing.dispose();
   dialer.release();
+  granted.dispose();
   return 0;
 }

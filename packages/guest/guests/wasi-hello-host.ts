@@ -3,13 +3,15 @@
 // Calls on capabilities that earlier calls return go out before those answers arrive
 // (pipelining): `host.root().walk(…).set(…)` is three calls in one round trip.
 export * from "../assembly/exports";
-import { Session, HostClient, ViewClient, AnchorClient, Answer } from "../assembly/index";
+import { Session, HostClient, TypedAnswer } from "../assembly/index";
 
-function ok(a: Answer, what: string): bool {
+function ok(a: TypedAnswer, what: string): bool {
   if (a.wait()) return true;
   console.log(what + " failed: " + (a.error != null ? a.error!.reason : "no answer"));
   return false;
 }
+
+function utf8(s: string): Uint8Array { return Uint8Array.wrap(String.UTF8.encode(s)); }
 
 export function ww_main(): i32 {
   const rpc = new Session();
@@ -17,39 +19,53 @@ export function ww_main(): i32 {
 
   const info = host.info();
   if (!ok(info, "host.info")) return 1;
-  const me = HostClient.infoOf(info);
-  console.log("hello from a guest on host " + me.id + " (ww " + me.version + ")");
+  const me = info.results().getInfo();
+  const id = me.getId();
+  console.log("hello from a guest on host " + id + " (ww " + me.getVersion() + ")");
   info.dispose();
 
-  const view = host.view();
-  const hosts = view.list(16);
+  const viewed = host.view();
+  const view = viewed.view(); // a client pipelined on the answer: calls go out at once
+  const list = view.listRequest(); // the default selector: every host
+  list.params.setLimit(16);
+  const hosts = list.send();
   if (!ok(hosts, "view.list")) return 1;
-  const all = ViewClient.hostsOf(hosts);
-  console.log("the cluster has " + all.length.toString() + " host(s)");
+  console.log("the cluster has " + hosts.results().getHosts().length.toString() + " host(s)");
   hosts.dispose();
   view.release();
+  viewed.dispose();
 
-  const root = host.root();
-  const greeting = root.walk("demo/greeting");
-  const set = greeting.set(Uint8Array.wrap(String.UTF8.encode("hello, anchors")));
-  if (!ok(set, "anchor.set")) return 1;
-  console.log("wrote demo/greeting (version " + AnchorClient.versionOfSet(set).toString() + ")");
-  set.dispose();
+  const rooted = host.root();
+  const root = rooted.root();
+  const walked = root.walk("demo/greeting");
+  const greeting = walked.anchor(); // three calls in one round trip: root, walk, set
+  const set = greeting.setRequest();
+  set.params.initValue().setData(utf8("hello, anchors"));
+  const written = set.send();
+  if (!ok(written, "anchor.set")) return 1;
+  console.log("wrote demo/greeting (version " + written.results().getVersion().toString() + ")");
+  written.dispose();
   const got = greeting.get();
   if (!ok(got, "anchor.get")) return 1;
-  const data = AnchorClient.dataOf(got);
-  console.log("read it back: \"" + (data != null ? String.UTF8.decode(data.buffer) : "<none>") + "\"");
+  const value = got.results().getValue();
+  console.log("read it back: \"" + (value.isData() ? String.UTF8.decode(value.getData().buffer) : "<none>") + "\"");
   got.dispose();
   greeting.release();
+  walked.dispose();
   root.release();
+  rooted.dispose();
 
-  const pubsub = host.pubSub();
-  const topic = pubsub.join("demo");
-  const pub = topic.publish(Uint8Array.wrap(String.UTF8.encode("hi from " + me.id)));
+  const joined = host.pubSub();
+  const pubsub = joined.pubSub();
+  const join = pubsub.join("demo");
+  const topic = join.topic();
+  const pub = topic.publish(utf8("hi from " + id));
   if (!ok(pub, "topic.publish")) return 1;
   console.log("published on topic demo");
   pub.dispose();
   topic.release();
+  join.dispose();
   pubsub.release();
+  joined.dispose();
   return 0;
 }

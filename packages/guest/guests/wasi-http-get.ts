@@ -11,7 +11,7 @@
 // "ERR_CAP_DENIED: …", on stderr); 2 a bad target; 3 a malformed or too large response;
 // 4 a response that is not 2xx; 5 stdout refused the body.
 export * from "../assembly/exports";
-import { Session, HostClient, DialerClient, ConnClient, BootContextClient, Answer } from "../assembly/index";
+import { Session, HostClient, RpcException } from "../assembly/index";
 
 const MAX_RESPONSE: i32 = 16 << 20;
 
@@ -38,19 +38,8 @@ function eprint(line: string): void {
   process.stderr.write(line + "\n");
 }
 
-function reasonOf(a: Answer): string {
-  return a.error != null ? a.error!.reason : "no answer";
-}
-
-/** "host:port[/path]" from the BootContext's args, or "" when there is no context. */
-function targetFromContext(host: HostClient): string {
-  const ctx = host.context();
-  const args = ctx.args(); // pipelined on the context's answer
-  const ok = args.wait();
-  const text = ok ? String.UTF8.decode(BootContextClient.argsOf(args).buffer) : "";
-  args.dispose();
-  ctx.release();
-  return text;
+function reasonOf(error: RpcException | null): string {
+  return error != null ? error.reason : "no answer";
 }
 
 /** Bytes received so far, in one growable buffer. */
@@ -115,13 +104,15 @@ function unchunk(b: Uint8Array, from: i32, end: i32, out: Received): bool {
 export function ww_main(): i32 {
   const rpc = new Session();
   const host = new HostClient(rpc.bootstrap());
-  const dialer = host.dialer();
+  const granted = host.dialer();
+  const dialer = granted.dialer();
 
-  let target = targetFromContext(host);
+  // "host:port[/path]" from the BootContext's args ("" when there is no context).
+  let target = String.UTF8.decode(host.args().buffer);
   if (target.length == 0) {
     const allowed = dialer.allowed();
-    if (!allowed.wait()) { eprint("dialer: " + reasonOf(allowed)); return 1; }
-    const addrs = DialerClient.allowedOf(allowed);
+    if (!allowed.wait()) { eprint("dialer: " + reasonOf(allowed.error)); return 1; }
+    const addrs = allowed.results().getAddrs().toArray();
     allowed.dispose();
     if (addrs.length == 0) { eprint("dialer: it allows no destination"); return 2; }
     target = addrs[0];
@@ -134,28 +125,31 @@ export function ww_main(): i32 {
   const path = slash < 0 ? "/" : target.substring(slash);
   if (colon < 0 || addr.length == 0) { eprint("bad target '" + target + "': expected host:port[/path]"); return 2; }
 
-  const conn = dialer.dial(addr);
+  const dialed = dialer.dial(addr, 0);
+  const conn = dialed.conn();
   // Pipelined on the dial: sent before its answer, failed with its reason if it failed.
   const sent = conn.write(Uint8Array.wrap(String.UTF8.encode(
     "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nConnection: close\r\nUser-Agent: ww-guest\r\n\r\n")));
-  if (!conn.ready()) { eprint("dial " + addr + " failed: " + reasonOf(conn.from)); return 1; }
-  if (!sent.wait()) { eprint("write to " + addr + " failed: " + reasonOf(sent)); return 1; }
+  if (!conn.ready()) { eprint("dial " + addr + " failed: " + reasonOf(conn.error)); return 1; }
+  if (!sent.wait()) { eprint("write to " + addr + " failed: " + reasonOf(sent.error)); return 1; }
   sent.dispose();
 
   // Connection: close — the server ends the response by closing: read to eof.
   const got = new Received();
   for (;;) {
-    const r = conn.read();
-    if (!r.wait()) { eprint("read from " + addr + " failed: " + reasonOf(r)); return 1; }
-    const eof = ConnClient.eofOf(r);
-    const ok = got.add(ConnClient.dataOf(r));
+    const r = conn.read(0); // 0: up to 64 KiB
+    if (!r.wait()) { eprint("read from " + addr + " failed: " + reasonOf(r.error)); return 1; }
+    const eof = r.results().getEof();
+    const ok = got.add(r.results().getData());
     r.dispose();
     if (!ok) { eprint("response larger than " + MAX_RESPONSE.toString() + " bytes"); return 3; }
     if (eof) break;
   }
   conn.close().dispose();
   conn.release();
+  dialed.dispose();
   dialer.release();
+  granted.dispose();
 
   const b = got.buf, n = got.len;
   const statusEnd = crlf(b, 0, n);

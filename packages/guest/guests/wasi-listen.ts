@@ -5,40 +5,41 @@
 // pubSub and root rights. Output lines: "listening", "message <seq> from <host>/<pid>:
 // <text>", "changed <path> <set|cleared> v<version>: <value>", "done: <reason>".
 export * from "../assembly/exports";
-import { Session, Server, IncomingCall, HostClient } from "../assembly/index";
-import { Subscriber, Subscriber_deliver$Params, Subscriber_done$Params, Message } from "@ww/schema/assembly/pubsub";
-import { Watcher, Watcher_changed$Params, Watcher_done$Params, Change, ChangeKind } from "@ww/schema/assembly/anchor";
-import { ProcessRef } from "@ww/schema/assembly/common";
+import {
+  Session, IncomingCall, HostClient, SubscriberServer, SubscriberClient, WatcherServer, WatcherClient, ChangeKind,
+} from "../assembly/index";
+import { Subscriber_deliver$Params, Subscriber_deliver$Results, Subscriber_done$Params, Subscriber_done$Results } from "../assembly/gen/pubsub";
+import { Watcher_changed$Params, Watcher_changed$Results, Watcher_done$Params, Watcher_done$Results } from "../assembly/gen/anchor";
 
 let rpc: Session | null = null;
 
-class Printer extends Server {
-  dispatch(interfaceId: u64, methodId: u16, call: IncomingCall): bool {
-    if (interfaceId == Subscriber.ID && methodId == Subscriber.M_deliver) {
-      const list = call.params.list(Subscriber_deliver$Params.P_messages);
-      for (let i: u32 = 0; i < list.length; i++) {
-        const m = list.struct(i);
-        const text = String.UTF8.decode(m.data(Message.P_data).buffer);
-        const from = m.struct(Message.P_publisher);
-        console.log("message " + m.u64(Message.F_seq).toString() + " from " + from.text(ProcessRef.P_host) + "/" + from.u64(ProcessRef.F_pid).toString() + ": " + text);
-        if (text == "stop") changetype<Session>(rpc).stop();
-      }
-      return true;
+class Printer extends SubscriberServer {
+  deliver(params: Subscriber_deliver$Params.Reader, results: Subscriber_deliver$Results.Builder, call: IncomingCall): void {
+    const list = params.getMessages();
+    for (let i: u32 = 0; i < list.length; i++) {
+      const m = list.get(i);
+      const text = String.UTF8.decode(m.getData().buffer);
+      const from = m.getPublisher();
+      console.log("message " + m.getSeq().toString() + " from " + from.getHost() + "/" + from.getPid().toString() + ": " + text);
+      if (text == "stop") changetype<Session>(rpc).stop();
     }
-    if (interfaceId == Watcher.ID && methodId == Watcher.M_changed) {
-      const list = call.params.list(Watcher_changed$Params.P_changes);
-      for (let i: u32 = 0; i < list.length; i++) {
-        const c = list.struct(i);
-        const kind = c.u16(Change.F_kind) == ChangeKind.SET ? "set" : "cleared";
-        console.log("changed " + c.text(Change.P_path) + " " + kind + " v" + c.u64(Change.F_version).toString() + ": " + String.UTF8.decode(c.data(Change.P_value).buffer));
-      }
-      return true;
+  }
+  done(params: Subscriber_done$Params.Reader, results: Subscriber_done$Results.Builder, call: IncomingCall): void {
+    console.log("done: " + params.getReason());
+  }
+}
+
+class ChangePrinter extends WatcherServer {
+  changed(params: Watcher_changed$Params.Reader, results: Watcher_changed$Results.Builder, call: IncomingCall): void {
+    const list = params.getChanges();
+    for (let i: u32 = 0; i < list.length; i++) {
+      const c = list.get(i);
+      const kind = c.getKind() == ChangeKind.SET ? "set" : "cleared";
+      console.log("changed " + c.getPath() + " " + kind + " v" + c.getVersion().toString() + ": " + String.UTF8.decode(c.getValue().buffer));
     }
-    if ((interfaceId == Subscriber.ID && methodId == Subscriber.M_done) || (interfaceId == Watcher.ID && methodId == Watcher.M_done)) {
-      console.log("done: " + call.params.text(0));
-      return true;
-    }
-    return false;
+  }
+  done(params: Watcher_done$Params.Reader, results: Watcher_done$Results.Builder, call: IncomingCall): void {
+    console.log("done: " + params.getReason());
   }
 }
 
@@ -47,7 +48,7 @@ function watchPath(host: HostClient): string {
   const args = host.args();
   if (args.length > 0) return String.UTF8.decode(args.buffer);
   const hi = host.info();
-  const path = hi.wait() ? HostClient.infoOf(hi).id + "/watched" : "watched";
+  const path = hi.wait() ? hi.results().getInfo().getId() + "/watched" : "watched";
   hi.dispose();
   return path;
 }
@@ -56,15 +57,15 @@ export function ww_main(): i32 {
   const s = new Session();
   rpc = s;
   const host = new HostClient(s.bootstrap());
-  const printer = s.local(new Printer());
-  const topic = host.pubSub().join("news");
-  const sub = topic.subscribe(printer);
-  const watch = host.root().walk(watchPath(host)).watch(printer, true, true);
-  if (!sub.ready()) { console.log("subscribe failed: " + sub.from.error!.reason); return 1; }
-  if (!watch.ready()) { console.log("watch failed: " + watch.from.error!.reason); return 1; }
+  const subscribe = host.pubSub().pubSub().join("news").topic().subscribeRequest();
+  subscribe.params.setHandler(new SubscriberClient(s.local(new Printer())));
+  const sub = subscribe.send(); // holds the Subscription: it unsubscribes when disposed
+  const watch = host.root().root().walk(watchPath(host)).anchor().watch(new WatcherClient(s.local(new ChangePrinter())), true, true);
+  if (!sub.wait()) { console.log("subscribe failed: " + sub.error!.reason); return 1; }
+  if (!watch.wait()) { console.log("watch failed: " + watch.error!.reason); return 1; }
   console.log("listening");
   s.serve();
-  sub.release();
-  watch.release();
+  sub.dispose();
+  watch.dispose();
   return 0;
 }

@@ -97,7 +97,7 @@ describe('echo-client on the real host transport', () => {
   })
 })
 
-test('echo-errors: unimplemented method, pipelined call on its failure, call on a released cap', async () => {
+test('echo-errors: unimplemented method, pipelined call (and client) on its failure, call on a released cap; an answer disposed early breaks nothing', async () => {
   const { exit, aborted } = await run('echo-errors')
   expect(aborted).toBe('')
   expect(exit.error).toBeUndefined()

@@ -93,7 +93,7 @@ describe('AssemblyScript RPC stubs', () => {
     const c = classBody(src, 'LoudEchoClient')
     expect(c).toContain('shout(text: string): LoudEcho_shout$Answer')
     expect(c).toContain('ping(): Echo_ping$Answer')
-    expect(c).toContain('name(): $imported.Named_name$Answer { return this.nameRequest().send(); }')
+    expect(c).toContain('name(): $imported.Named_name$Answer { return new $imported.Named_name$Answer(startCall(this.cap, $imported.Named.ID, $imported.Named.M_name, $imported.Named_name$Params.DATA_WORDS, $imported.Named_name$Params.POINTER_COUNT).send()); }')
     const s = classBody(src, 'LoudEchoServer')
     for (const id of ['LoudEcho.ID', 'Echo.ID', '$imported.Named.ID']) expect(s).toContain(`if (interfaceId == ${id}) {`)
     expect(s).toContain('abstract name(params: $imported.Named_name$Params.Reader, results: $imported.Named_name$Results.Builder, call: IncomingCall): void;')

@@ -483,12 +483,16 @@ export class AsRpc {
     if (ps.kind !== 'struct') throw new CapnpcError('ERR_BAD_REQUEST', `params of ${n.displayName}.${m.name} are not a struct`)
     const args = simpleArgs(this, ps)
     if (args === null) return out
-    if (args.length === 0) return [...out, `  ${name}(): ${base}$Answer { return this.${m.name}Request().send(); }`]
+    // Not through the Request: one object less per call, and less code in every guest.
+    const P = this.ref(m.paramsId)
+    const start = `startCall(this.cap, ${N}.ID, ${N}.M_${m.name}, ${P}.DATA_WORDS, ${P}.POINTER_COUNT)`
+    if (args.length === 0) return [...out, `  ${name}(): ${base}$Answer { return new ${base}$Answer(${start}.send()); }`]
     out.push(
       `  ${name}(${args.map((a) => `${a.param}: ${a.type}`).join(', ')}): ${base}$Answer {`,
-      `    const $r = this.${m.name}Request();`,
-      ...args.map((a) => `    $r.params.set${capitalize(a.field)}(${a.param});`),
-      '    return $r.send();',
+      `    const $c = ${start};`,
+      `    const $p = new ${P}.Builder($c.params, $c);`,
+      ...args.map((a) => `    $p.set${capitalize(a.field)}(${a.param});`),
+      `    return new ${base}$Answer($c.send());`,
       '  }',
     )
     return out
@@ -511,7 +515,7 @@ export class AsRpc {
   }
 }
 
-const CLIENT_MEMBERS = new Set(['cap', 'release'])
+const CLIENT_MEMBERS = new Set(['cap', 'release', 'ready', 'error'])
 const SERVER_MEMBERS = new Set(['dispatch', 'released'])
 const ANSWER_MEMBERS = new Set(['answer', 'wait', 'done', 'ok', 'error', 'dispose', 'results'])
 

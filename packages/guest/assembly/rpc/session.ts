@@ -368,8 +368,10 @@ export class Session {
 
   disposeAnswer(a: Answer): void {
     if (a.disposed) return;
-    a.disposed = true;
+    // Not arrived yet: dispose on arrival, after the caps taken from it resolve (they keep
+    // their own references), so `answer.x()` then `dispose()` leaves a working client.
     if (!a.done) { a.autoDispose = true; return; }
+    a.disposed = true;
     const holds = a.holds;
     a.holds = null;
     if (holds != null) for (let i = 0; i < holds.length; i++) this.dropLocal(holds[i]);

@@ -6,7 +6,7 @@
 import { StructBuilder, ListBuilder, elementBits } from "../capnp/builder";
 import { StructReader, ListReader, MessageReader } from "../capnp/reader";
 import { ElementSize } from "../capnp/pointer";
-import { Answer, Cap, RpcException } from "./types";
+import { Answer, Cap, CapState, RpcException } from "./types";
 import { CallBuilder } from "./call";
 import { CapContext } from "./context";
 
@@ -15,6 +15,19 @@ export class Client {
   constructor(public cap: Cap) {}
   /** Drop this handle's reference (the session sends Release when it was the last). */
   release(): void { this.cap.release(); }
+  /**
+   * Wait until the capability is resolved (a pipelined one: until the answer it came in
+   * arrives); true if it is one to call, false if broken (see `error`), null or released.
+   * Not needed before calling: calls on a promise are pipelined and fail with its error.
+   */
+  ready(): bool {
+    const c = this.cap;
+    if (c.state == CapState.Promise) c.session.wait(changetype<Answer>(c.answer));
+    c.session.settle(c);
+    return c.state == CapState.Import || c.state == CapState.Local;
+  }
+  /** Why the capability is broken (e.g. the call that was to return it failed), else null. */
+  get error(): RpcException | null { return this.cap.error; }
 }
 
 /** The base of every generated answer: the untyped Answer and its life cycle. */

@@ -1,7 +1,7 @@
 // The echo-client flow, shared by the plain and the WASI guest: bootstrap Echo, ping it,
 // echo a payload, get a Counter and pipeline `add` on it before the `counter` answer
 // arrives, then release the Counter. A failed check aborts with its message.
-import { Session, EchoClient, CounterClient, Answer } from "../../assembly/index";
+import { Session, EchoClient, TypedAnswer } from "../../assembly/index";
 
 export const PINGS = 3;
 
@@ -9,7 +9,7 @@ function check(ok: bool, what: string): void {
   if (!ok) abort(what);
 }
 
-function expectOk(a: Answer, what: string): void {
+function expectOk(a: TypedAnswer, what: string): void {
   if (!a.wait()) abort(what + ": " + (a.error != null ? a.error!.reason : "no answer"));
 }
 
@@ -25,7 +25,7 @@ export function runEchoFlow(log: (line: string) => void): i32 {
   for (let i = 0; i < payload.length; i++) payload[i] = <u8>(i * 7 + 1);
   const e = echo.echo(payload);
   expectOk(e, "echo");
-  const back = EchoClient.payloadOf(e);
+  const back = e.results().getPayload();
   check(back.length == payload.length, "echo: length differs");
   for (let i = 0; i < payload.length; i++) check(back[i] == payload[i], "echo: byte " + i.toString() + " differs");
   e.dispose();
@@ -33,19 +33,19 @@ export function runEchoFlow(log: (line: string) => void): i32 {
 
   // Pipelined: both adds go out before the counter answer is read.
   const c = echo.counter(40);
-  const counter = EchoClient.counterOf(c);
+  const counter = c.counter(); // a promise of its Counter: pipelined
   const a1 = counter.add(1);
   const a2 = counter.add(1);
   check(!c.done, "counter answered before the pipelined calls were sent");
   expectOk(a1, "add 1");
   expectOk(a2, "add 2");
-  check(CounterClient.totalOf(a1) == 41, "first add: expected 41, got " + CounterClient.totalOf(a1).toString());
-  check(CounterClient.totalOf(a2) == 42, "second add: expected 42");
+  check(a1.results().getTotal() == 41, "first add: expected 41, got " + a1.results().getTotal().toString());
+  check(a2.results().getTotal() == 42, "second add: expected 42");
   expectOk(c, "counter");
   // After the answer, the same handle calls the imported capability directly.
   const a3 = counter.add(8);
   expectOk(a3, "add 3");
-  check(CounterClient.totalOf(a3) == 50, "third add: expected 50");
+  check(a3.results().getTotal() == 50, "third add: expected 50");
   log("counter(40), pipelined add(1) x2, add(8): total 50: ok");
   counter.release();
   c.dispose();

@@ -3,11 +3,11 @@
 // before answering (the host may call this guest again meanwhile: no deadlock); `counter`
 // answers with a Counter this guest serves. Used by serve-echo (plain) and
 // wasi-serve-echo; the `ww_test_*` exports read its tables.
-import { Session, Server, IncomingCall, EchoClient, HostClient } from "../../assembly/index";
+import { Session, IncomingCall, EchoClient, EchoServer, CounterClient, CounterServer, HostClient } from "../../assembly/index";
 import {
-  Echo, Counter, Echo_echo$Params, Echo_echo$Results, Echo_counter$Params, Echo_counter$Results,
+  Echo_ping$Params, Echo_ping$Results, Echo_echo$Params, Echo_echo$Results, Echo_counter$Params, Echo_counter$Results,
   Counter_add$Params, Counter_add$Results,
-} from "@ww/schema/assembly/testing";
+} from "../../assembly/gen/testing";
 
 let rpc: Session | null = null;
 let host: EchoClient | null = null;
@@ -15,40 +15,28 @@ let countersReleased: i32 = 0;
 /** Whether `ping` calls the host back before answering (off: a null call, for benchmarks). */
 let callBack: bool = false;
 
-class CounterServer extends Server {
+class Counter extends CounterServer {
   constructor(public total: u64) { super(); }
-  dispatch(interfaceId: u64, methodId: u16, call: IncomingCall): bool {
-    if (interfaceId != Counter.ID || methodId != Counter.M_add) return false;
-    this.total += call.params.u64(Counter_add$Params.F_n);
-    call.initResults(Counter_add$Results.DATA_WORDS, Counter_add$Results.POINTER_COUNT).setU64(Counter_add$Results.F_total, this.total);
-    return true;
+  add(params: Counter_add$Params.Reader, results: Counter_add$Results.Builder, call: IncomingCall): void {
+    this.total += params.getN();
+    results.setTotal(this.total);
   }
   released(): void { countersReleased++; }
 }
 
-class EchoServer extends Server {
-  dispatch(interfaceId: u64, methodId: u16, call: IncomingCall): bool {
-    if (interfaceId != Echo.ID) return false;
-    if (methodId == Echo.M_ping) {
-      if (!callBack) return true;
-      // Call the host back and wait: incoming calls are served while this waits.
-      const a = changetype<EchoClient>(host).ping();
-      if (!a.wait()) call.fail("ERR_REMOTE: the host's ping failed: " + a.error!.reason);
-      a.dispose();
-      return true;
-    }
-    if (methodId == Echo.M_echo) {
-      const bytes = call.params.data(Echo_echo$Params.P_payload);
-      call.initResults(Echo_echo$Results.DATA_WORDS, Echo_echo$Results.POINTER_COUNT).setData(Echo_echo$Results.P_payload, bytes);
-      return true;
-    }
-    if (methodId == Echo.M_counter) {
-      const start = call.params.u64(Echo_counter$Params.F_start);
-      const r = call.initResults(Echo_counter$Results.DATA_WORDS, Echo_counter$Results.POINTER_COUNT);
-      call.setCap(r, Echo_counter$Results.P_counter, changetype<Session>(rpc).local(new CounterServer(start)));
-      return true;
-    }
-    return false;
+class Echo extends EchoServer {
+  ping(params: Echo_ping$Params.Reader, results: Echo_ping$Results.Builder, call: IncomingCall): void {
+    if (!callBack) return;
+    // Call the host back and wait: incoming calls are served while this waits.
+    const a = changetype<EchoClient>(host).ping();
+    if (!a.wait()) call.fail("ERR_REMOTE: the host's ping failed: " + a.error!.reason);
+    a.dispose();
+  }
+  echo(params: Echo_echo$Params.Reader, results: Echo_echo$Results.Builder, call: IncomingCall): void {
+    results.setPayload(params.getPayload());
+  }
+  counter(params: Echo_counter$Params.Reader, results: Echo_counter$Results.Builder, call: IncomingCall): void {
+    results.setCounter(new CounterClient(changetype<Session>(rpc).local(new Counter(params.getStart()))));
   }
 }
 
@@ -62,15 +50,19 @@ export function serveEcho(provide: bool): i32 {
   rpc = s;
   const boot = s.bootstrap();
   host = new EchoClient(boot);
-  const echo = new EchoServer();
+  const echo = new Echo();
   s.offer(echo);
   if (provide) {
     const h = new HostClient(boot);
     const args = h.args();
     if (args.length > 0) {
       const name = String.UTF8.decode(args.buffer);
-      const p = h.registry().provide(name, s.local(echo), 3600000); // serving only, it cannot renew: the longest lease
-      if (!p.ready()) { console.log("provide failed: " + p.from.error!.reason); return 1; }
+      const r = h.registry().registry().provideRequest();
+      r.params.setName(name);
+      r.params.setServiceCap(s.local(echo));
+      r.params.initOptions().setTtlMs(3600000); // serving only, it cannot renew: the longest lease
+      const p = r.send();
+      if (!p.wait()) { console.log("provide failed: " + p.error!.reason); return 1; }
       console.log("providing echo as " + name);
     }
   }
