@@ -8,7 +8,8 @@
 //   exits at once (the cost of placing work on a worker), all in flight together;
 // - proc.parallel.spawn-latency: one `await spawn` at a time, until the pid is known;
 // - proc.parallel.message / .message-8: ping-pong between processes on different workers
-//   (1 pair: latency; 8 pairs: throughput);
+//   (1 pair: latency; 8 pairs: throughput), with the floor (two bare threads bouncing a
+//   message, bench-floor.ts) in the same run; `--only=message` runs these rows alone;
 // - proc.parallel.guest: composed WASI guests (spawnPoolGuest: WASI built in the worker,
 //   stdout to a sink on the main thread) vs spawnGuest in-thread, spawn to exit;
 // - proc.parallel.rpc: @ww/guest's echo-client (Bootstrap + 9 calls on an Echo server
@@ -27,10 +28,13 @@ import { compileGuest, spawnGuest } from '../compose/spawn-guest.js'
 import { spawnPoolGuest } from './guest.js'
 import { MemorySink } from '@ww/wasi-restricted'
 import { RemoteProcess } from './remote-process.js'
+import { bareCrossing, type Crossing } from './bench-floor.js'
 
 const N = 8
 const WORK = 20_000_000
 const RUNS = 7
+/** `--only=message`: the message rows alone (proc.parallel.message, .message-8). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 const EXIT_AT_ONCE = `(module ${PRELUDE} (func (export "ww_main") (result i32) (i32.const 0)))`
 const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).buffer)
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.()
@@ -64,13 +68,13 @@ async function throughput(r: Runner, count: number, first: Uint8Array | undefine
   return (count * 1000) / ms
 }
 
-/** Interleaved runs of each runner; samples per runner name. */
-async function compare<R extends { readonly name: string }>(runners: R[], once: (r: R) => Promise<number>): Promise<Map<string, number[]>> {
+/** Interleaved runs of each runner after `warmup` discarded rounds; samples per runner name. */
+async function compare<R extends { readonly name: string }>(runners: R[], once: (r: R) => Promise<number>, warmup = 1): Promise<Map<string, number[]>> {
   const out = new Map(runners.map((r) => [r.name, [] as number[]]))
-  for (let i = 0; i < RUNS + 1; i++) {
+  for (let i = 0; i < RUNS + warmup; i++) {
     for (const r of runners) {
       const v = await once(r)
-      if (i > 0) out.get(r.name)!.push(v)
+      if (i >= warmup) out.get(r.name)!.push(v)
       gc()
     }
   }
@@ -88,6 +92,7 @@ export async function benchParallel(): Promise<void> {
       one: { count: await pools.one.compile(count), quick: await pools.one.compile(quick) },
       two: { count: await pools.two.compile(count), quick: await pools.two.compile(quick) },
     }
+    if (ONLY === 'message') { await messages(sched, pools.two); return }
     const inThread = (m: ProcModule): Runner => ({ name: 'in-thread', spawn: async () => sched.spawn(m) })
     const onPool = (name: string, p: WorkerPool, m: PoolModule): Runner => ({ name, spawn: () => p.spawn(m) })
 
@@ -127,38 +132,74 @@ export async function benchParallel(): Promise<void> {
     )
     report({ name: 'proc.parallel.spawn-latency', unit: 'µs/spawn', samples: latency.get('2 workers')!, baseline: { name: 'in-thread spawn', samples: latency.get('in-thread')! }, params: { spawns: K, until: 'the handle (pid) is back' } })
 
-    // Ping-pong across workers vs in one scheduler: one pair (latency), 8 pairs (throughput).
-    const pingPong = async (pairs: number, spawnEcho: () => Promise<ProcessHandle | RemoteProcess>, spawnPinger: () => Promise<ProcessHandle | RemoteProcess>): Promise<number> => {
-      const n = 4000
-      const es = await Promise.all(Array.from({ length: pairs }, spawnEcho))
-      const ps = await Promise.all(Array.from({ length: pairs }, spawnPinger))
-      const ms = await timed(async () => {
-        await Promise.all(ps.map((p, i) => {
-          const e = es[i]! // the pinger's capability to its partner: both of one kind
-          return p instanceof RemoteProcess ? p.send(u32(n), { cap: e as RemoteProcess }) : p.send(u32(n), { cap: e as ProcessHandle })
-        }))
-        await Promise.all([...ps, ...es].map((h) => h.wait()))
-      })
-      return (2 * n * pairs * 1000) / ms
-    }
-    const echoL = await sched.compile(await wat(ECHO))
-    const pingL = await sched.compile(await wat(PINGER))
-    const echoR = await pools.two.compile(await wat(ECHO))
-    const pingR = await pools.two.compile(await wat(PINGER))
-    for (const pairs of [1, 8]) {
-      const msgs = await compare(
-        [{ name: 'in-thread', spawn: async () => sched.spawn(echoL) }, { name: '2 workers', spawn: () => pools.two.spawn(echoR) }],
-        (r) => r.name === 'in-thread'
-          ? pingPong(pairs, async () => sched.spawn(echoL), async () => sched.spawn(pingL))
-          : pingPong(pairs, () => pools.two.spawn(echoR, { worker: 0 }), () => pools.two.spawn(pingR, { worker: 1 })),
-      )
-      report({ name: `proc.parallel.message${pairs > 1 ? `-${pairs}` : ''}`, unit: 'msgs/s', samples: msgs.get('2 workers')!, baseline: { name: `${pairs} ping-pong pair(s) in one scheduler`, samples: msgs.get('in-thread')! }, higherIsBetter: true, params: { pairs, roundTripsEach: 4000, bytes: 16, between: 'echo on worker 0, pinger on worker 1 (direct port, batched per turn)' } })
-    }
-
+    await messages(sched, pools.two)
     await rpc(sched, pools.two)
     await composed(sched, pools.two)
   } finally {
     await Promise.all([pools.one.close(), pools.two.close(), sched.close()])
+  }
+}
+
+/**
+ * Ping-pong across workers vs in one scheduler: one pair (latency), 8 pairs (throughput).
+ * Interleaved with two bare threads bouncing a message (bench-floor.ts): the floor any
+ * cross-thread design meets on this machine, by MessagePort and by Atomics.waitAsync.
+ */
+async function messages(sched: Scheduler, pool: WorkerPool): Promise<void> {
+  const n = 4000
+  /** CPU time of every thread of this process per round trip, per runner. */
+  const cpuPerRoundTrip = new Map<string, number[]>()
+  const addCpu = (key: string, us: number): void => { cpuPerRoundTrip.set(key, [...(cpuPerRoundTrip.get(key) ?? []), us]) }
+  const pingPong = async (pairs: number, spawnEcho: () => Promise<ProcessHandle | RemoteProcess>, spawnPinger: () => Promise<ProcessHandle | RemoteProcess>): Promise<number> => {
+    const es = await Promise.all(Array.from({ length: pairs }, spawnEcho))
+    const ps = await Promise.all(Array.from({ length: pairs }, spawnPinger))
+    const cpu0 = process.cpuUsage()
+    const ms = await timed(async () => {
+      await Promise.all(ps.map((p, i) => {
+        const e = es[i]! // the pinger's capability to its partner: both of one kind
+        return p instanceof RemoteProcess ? p.send(u32(n), { cap: e as RemoteProcess }) : p.send(u32(n), { cap: e as ProcessHandle })
+      }))
+      await Promise.all([...ps, ...es].map((h) => h.wait()))
+    })
+    const cpu = process.cpuUsage(cpu0)
+    const name = es[0] instanceof RemoteProcess ? 'workers' : 'in-thread'
+    addCpu(`${name}-${pairs}`, (cpu.user + cpu.system) / (n * pairs))
+    return (2 * n * pairs * 1000) / ms
+  }
+  const echoL = await sched.compile(await wat(ECHO))
+  const pingL = await sched.compile(await wat(PINGER))
+  const echoR = await pool.compile(await wat(ECHO))
+  const pingR = await pool.compile(await wat(PINGER))
+  const bare = async (mode: Crossing): Promise<number> => {
+    const r = await bareCrossing(mode, n)
+    addCpu(`bare-${mode}`, r.cpuMicrosPerRoundTrip)
+    return r.msgsPerS
+  }
+  const cpuUs = (key: string): number => Math.round(median(cpuPerRoundTrip.get(key)!) * 10) / 10
+  for (const pairs of [1, 8]) {
+    const runners: Array<{ name: string; run: () => Promise<number> }> = [
+      { name: 'in-thread', run: () => pingPong(pairs, async () => sched.spawn(echoL), async () => sched.spawn(pingL)) },
+      { name: '2 workers', run: () => pingPong(pairs, () => pool.spawn(echoR, { worker: 0 }), () => pool.spawn(pingR, { worker: 1 })) },
+      ...(pairs === 1 ? [
+        { name: 'bare port', run: () => bare('port') },
+        { name: 'bare atomics', run: () => bare('atomics') },
+      ] : []),
+    ]
+    // Four rounds of warm-up: on a loaded machine V8's optimized tier for the guests (compiled
+    // on background threads) arrives late, and a cold in-thread run is 10× slower than a warm one.
+    const msgs = await compare(runners, (r) => r.run(), 4)
+    const floor = pairs === 1
+      ? { floor: { barePortMsgsPerS: median(msgs.get('bare port')!), bareAtomicsMsgsPerS: median(msgs.get('bare atomics')!), cpuMicrosPerRoundTrip: { port: cpuUs('bare-port'), atomics: cpuUs('bare-atomics') }, what: 'two bare threads bouncing 16 B: MessagePort post / SharedArrayBuffer + Atomics.notify + Atomics.waitAsync, no scheduler or guest' } }
+      : {}
+    report({
+      name: `proc.parallel.message${pairs > 1 ? `-${pairs}` : ''}`, unit: 'msgs/s', samples: msgs.get('2 workers')!,
+      baseline: { name: `${pairs} ping-pong pair(s) in one scheduler`, samples: msgs.get('in-thread')! }, higherIsBetter: true,
+      params: {
+        pairs, roundTripsEach: n, bytes: 16, between: 'echo on worker 0, pinger on worker 1 (direct port, batched per turn)',
+        cpuMicrosPerRoundTrip: { inThread: cpuUs(`in-thread-${pairs}`), workers: cpuUs(`workers-${pairs}`) },
+        ...floor,
+      },
+    })
   }
 }
 
