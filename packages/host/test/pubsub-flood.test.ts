@@ -19,8 +19,9 @@ import { waitFor } from './hosts.js'
 
 const enc = new TextEncoder()
 const swarmKey = generateSwarmKey()
-// Small, so a flood is far over it on any machine: 50 frames and 200 messages a second.
-const limit: FloodLimit = { messagesPerSecond: 200, framesPerSecond: 50, bytesPerSecond: 1 << 20, burstSeconds: 1 }
+// Small, so a flood is far over it on any machine: 50 frames and 200 messages a second per
+// publisher, 200 RPCs a second per peer.
+const limit: FloodLimit = { messagesPerSecond: 200, framesPerSecond: 50, bytesPerSecond: 1 << 20, burstSeconds: 1, peerRpcsPerSecond: 200, peerBytesPerSecond: 4 << 20 }
 const GRAYLIST = -80 // gossipsub's default graylist threshold
 let a: Libp2pCluster, b: Libp2pCluster, flooder: Libp2p<{ pubsub: GossipSub }>
 
@@ -97,6 +98,10 @@ test('one peer floods a topic: every message of a well-behaved publisher is deli
   expect(lowest).toBeLessThanOrEqual(GRAYLIST)
   expect(a.floodDrops().has(b.id)).toBe(false)
   expect(a.peerScore(b.id)).toBeGreaterThan(GRAYLIST)
+  // The flooder overdrew its per-peer budget before any signature check: its stream was
+  // paused (the flood waited in its own buffers); B's (100 messages at most) never was.
+  expect(a.pubsubInbound().get(F)?.pauses ?? 0).toBeGreaterThan(0)
+  expect(a.pubsubInbound().get(b.id)?.pauses ?? 0).toBe(0)
   sub.close()
   onB.release()
 })

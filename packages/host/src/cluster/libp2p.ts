@@ -16,6 +16,7 @@ import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
 import { Batcher, DEFAULT_BATCH_LIMITS, countBatch, decodeBatch, type BatchLimits } from '../pubsub/batch.js'
 import { DEFAULT_FLOOD_LIMIT, FloodLimiter, overLimit, type FloodDrops, type FloodLimit } from '../pubsub/flood.js'
+import { inboundBudgets, type InboundBudgets, type InboundStats } from '../pubsub/inbound.js'
 import { RateLimitedError } from '../errors.js'
 import { createPubSub } from '../pubsub/pubsub.js'
 import type { PubSubNetwork } from '../pubsub/types.js'
@@ -113,6 +114,8 @@ export interface Libp2pCluster extends Cluster {
   floodDrops(): ReadonlyMap<string, Readonly<FloodDrops>>
   /** The flood limit in force, if any. */
   readonly floodLimit: Readonly<FloodLimit> | undefined
+  /** Per peer: gossipsub RPCs and bytes it sent, and how often its stream was paused for its budget (empty without a limit). */
+  pubsubInbound(): ReadonlyMap<string, Readonly<InboundStats>>
   /** `peer`'s gossipsub score here (below -80: graylisted, its RPCs ignored). */
   peerScore(peer: string): number
   /** Whether it runs a private network (a swarm key). */
@@ -164,9 +167,12 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
         // ignores its RPCs before checking signatures. The penalty halves every second.
         ...(flood ? { scoreParams: { appSpecificScore: (peer: string) => -flood.penalty(peer), appSpecificWeight: 1 } } : {}),
       }),
+      // Per-peer budgets on gossipsub's inbound streams, before any signature check (inbound.ts).
+      ...(flood ? { inbound: inboundBudgets({ rpcsPerSecond: flood.limit.peerRpcsPerSecond, bytesPerSecond: flood.limit.peerBytesPerSecond, burstSeconds: flood.limit.burstSeconds }) } : {}),
     },
   })
   const gs = node.services.pubsub
+  const inbound = (node.services as { inbound?: InboundBudgets }).inbound
   const id = node.peerId.toString()
   const started = Date.now()
   let load = 0
@@ -350,7 +356,14 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     beat()
     if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
-  const sweep = setInterval(() => { view.sweep(); flood?.sweep() }, Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
+  const sweep = setInterval(() => {
+    view.sweep()
+    flood?.sweep()
+    if (inbound) {
+      const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
+      inbound.sweep((peer) => connected.has(peer))
+    }
+  }, Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
   hb.unref()
   sweep.unref()
 
@@ -381,6 +394,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     dropped: () => dropped,
     floodDrops: () => flood?.drops() ?? new Map(),
     floodLimit: flood?.limit,
+    pubsubInbound: () => inbound?.stats() ?? new Map(),
     // The GossipSub interface does not list it; the implementation has it.
     peerScore: (peer) => (gs as unknown as { getScore(p: string): number }).getScore(peer),
     private: swarmKey !== undefined,

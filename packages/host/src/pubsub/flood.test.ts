@@ -1,6 +1,6 @@
 import { DEFAULT_FLOOD_LIMIT, FloodLimiter, RECEIVE_SLACK_SECONDS, type FloodLimit } from './flood.js'
 
-const limit: FloodLimit = { messagesPerSecond: 100, bytesPerSecond: 10_000, framesPerSecond: 10, burstSeconds: 1 }
+const limit: FloodLimit = { messagesPerSecond: 100, bytesPerSecond: 10_000, framesPerSecond: 10, burstSeconds: 1, peerRpcsPerSecond: 40, peerBytesPerSecond: 40_000 }
 /** A limiter on a clock the test moves. */
 const rig = (l = limit) => {
   let now = 0

@@ -21,6 +21,14 @@ export interface FloodLimit {
   framesPerSecond: number
   /** A publisher may send this many seconds' worth at once (a burst) after a quiet spell. */
   burstSeconds: number
+  /**
+   * Gossipsub RPCs one peer (whatever it publishes or relays) may send per second before
+   * its stream is paused (src/pubsub/inbound.ts): enforced before signatures are checked,
+   * so a flood costs a host at most this much verification per peer.
+   */
+  peerRpcsPerSecond: number
+  /** Bytes one peer may send per second on its gossipsub streams before they are paused. */
+  peerBytesPerSecond: number
 }
 
 /**
@@ -32,6 +40,8 @@ export interface FloodLimit {
  */
 export const DEFAULT_FLOOD_LIMIT: FloodLimit = {
   messagesPerSecond: 20_000, bytesPerSecond: 32 * 1024 * 1024, framesPerSecond: 500, burstSeconds: 1,
+  // A peer relays others' messages too: room for four publishers at their limits.
+  peerRpcsPerSecond: 2000, peerBytesPerSecond: 128 * 1024 * 1024,
 }
 
 /**
@@ -54,7 +64,7 @@ export interface FloodDrops {
 }
 
 export function checkFloodLimit(l: FloodLimit): FloodLimit {
-  for (const k of ['messagesPerSecond', 'bytesPerSecond', 'framesPerSecond', 'burstSeconds'] as const) {
+  for (const k of ['messagesPerSecond', 'bytesPerSecond', 'framesPerSecond', 'burstSeconds', 'peerRpcsPerSecond', 'peerBytesPerSecond'] as const) {
     if (!(Number.isFinite(l[k]) && l[k] > 0)) throw new RangeError(`flood limit ${k} must be a number above 0, got ${l[k]}`)
   }
   return l
