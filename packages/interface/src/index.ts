@@ -4,7 +4,7 @@
 export { WwError, isWwError, AbortedError } from './errors.js'
 export type { CallOptions } from './call.js'
 export {
-  isNormal, describeStatus, shellStatus, trapKindOf, trapKindOfCode,
+  isNormal, describeStatus, shellStatus, trapKindOf, trapKindOfCode, trapField,
   type ExitStatus, type Pid, type TrapKind, type KillReason, type KilledBy, type LimitKind,
 } from './status.js'
 export type {

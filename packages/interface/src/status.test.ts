@@ -1,4 +1,4 @@
-import { describeStatus, isNormal, shellStatus, trapKindOf, trapKindOfCode, type ExitStatus, type TrapKind } from './index.js'
+import { describeStatus, isNormal, shellStatus, trapField, trapKindOf, trapKindOfCode, type ExitStatus, type TrapKind } from './index.js'
 
 // A module exporting `f`, a function () -> () with `body` (locals vector included).
 function trapping(body: number[]): () => void {
@@ -69,4 +69,9 @@ test('only exited(0) is normal; every status reads as one line', () => {
     'exited(0)', 'exited(1)', 'trapped(ERR_GUEST_ABI: bad)', 'killed(by parent 3)', 'killed(requested, by process h/0)',
     'limit(fuel: CPU budget of 10 fuel)', 'hostLost(h2)', 'failedToStart(nope)',
   ])
+})
+
+test("a trapped status holds a kind only when it is known: other is the field's absence", () => {
+  expect({ kind: 'trapped', reason: 'r', ...trapField('other') }).toEqual({ kind: 'trapped', reason: 'r' })
+  expect({ kind: 'trapped', reason: 'r', ...trapField('unreachable') }).toEqual({ kind: 'trapped', reason: 'r', trap: 'unreachable' })
 })

