@@ -31,8 +31,9 @@ export function diskBytes(dir: string): number {
   return total
 }
 
-/** `1.2 MB`, `108 MB`: install sizes as a person reads them. */
+/** `28 kB`, `1.2 MB`, `108 MB`: install sizes as a person reads them. */
 export function formatBytes(n: number): string {
+  if (n < 1e6) return `${Math.round(n / 1e3)} kB`
   const mb = n / 1e6
   return mb >= 10 ? `${Math.round(mb)} MB` : `${mb.toFixed(1)} MB`
 }

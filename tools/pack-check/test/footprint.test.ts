@@ -21,5 +21,5 @@ test("installed packages and their bytes come from npm's hidden lockfile and the
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  expect([formatBytes(700_000), formatBytes(108_400_000)]).toEqual(['0.7 MB', '108 MB'])
+  expect([formatBytes(28_300), formatBytes(1_240_000), formatBytes(108_400_000)]).toEqual(['28 kB', '1.2 MB', '108 MB'])
 })
