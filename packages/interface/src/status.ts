@@ -33,8 +33,9 @@ export type LimitKind = 'memory' | 'fuel' | 'time' | 'mailbox' | 'scratch' | 'ou
 export type ExitStatus =
   | { readonly kind: 'exited'; readonly code: number }
   /**
-   * A WebAssembly trap or a broken guest ABI. `trap` absent: `other`. `code` is the stable
-   * `ERR_…` code of what ended it (ERR_GUEST_TRAP, ERR_GUEST_ABI, ERR_GUEST_MEMORY…), when known.
+   * A WebAssembly trap or a broken guest ABI. `code` is the stable `ERR_…` code of what
+   * ended it (ERR_GUEST_TRAP, ERR_GUEST_ABI, ERR_GUEST_MEMORY…), when known. `trap` absent:
+   * the kind its code implies (`trapKindOfCode`), else `other`.
    */
   | { readonly kind: 'trapped'; readonly reason: string; readonly trap?: TrapKind; readonly code?: string }
   /** `reason` as the process tree knows it, `by` as the scheduler does; either may be absent. */
@@ -97,7 +98,7 @@ const ENGINE_TRAPS: ReadonlyArray<readonly [RegExp, TrapKind]> = [
   [/call stack|stack overflow/i, 'stackOverflow'],
 ]
 
-/** `{ trap }` to spread into a trapped status; `{}` for `other`, which is the field's absence. */
+/** `{ trap }` to spread into a trapped status; `{}` for `other`, which the field's absence means. */
 export function trapField(kind: TrapKind): { readonly trap?: TrapKind } {
   return kind === 'other' ? {} : { trap: kind }
 }
