@@ -76,7 +76,7 @@ afterAll(() => {
   console.log(`pack-check: ${((performance.now() - t0) / 1000).toFixed(1)} s in all, installs ${CONCURRENCY} at a time\n  ${timings.join('\n  ')}`)
   // What `npm i <package>` puts on a user's disk, dependencies included.
   const sizes = NAMES.filter((n) => outcomes.get(n)?.install.code === 0)
-    .map((n) => `${n}: ${formatBytes(outcomes.get(n)!.bytes)} in ${outcomes.get(n)!.packages.length} packages`)
+    .map((n) => { const o = outcomes.get(n)!; return `${n}: ${formatBytes(o.bytes)} in ${o.packages.length} package${o.packages.length === 1 ? '' : 's'}` })
   if (sizes.length > 0) console.log(`pack-check: install sizes (node_modules of a project with only that package)\n  ${sizes.join('\n  ')}`)
   rmSync(tmp, { recursive: true, force: true })
 })
