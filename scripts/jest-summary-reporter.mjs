@@ -20,6 +20,12 @@ export default class SummaryReporter {
       passed: results.numPassedTests,
       failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
       skipped: results.numPendingTests + results.numTodoTests,
+      // Where the suite's minutes go, so the slowest files are seen before CI's limit is.
+      seconds: Math.round((Date.now() - results.startTime) / 100) / 10,
+      slowest: results.testResults
+        .map((r) => ({ file: r.testFilePath.slice(this.rootDir.length + 1), seconds: Math.round((r.perfStats.end - r.perfStats.start) / 100) / 10 }))
+        .sort((a, b) => b.seconds - a.seconds)
+        .slice(0, 3),
     }))
   }
 }

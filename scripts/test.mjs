@@ -16,14 +16,19 @@ if (status === 0) status = step('pnpm.mjs', ['exec', 'turbo', 'run', 'typecheck'
 const node24 = process.env.WW_SKIP_NODE24 ? 0 : step('node24.mjs', [])
 
 let passed = 0, failed = 0, skipped = 0
+const slow = []
 if (existsSync(results)) {
   for (const f of readdirSync(results)) {
     const r = JSON.parse(readFileSync(results + f, 'utf8'))
     passed += r.passed
     failed += r.failed
     skipped += r.skipped
+    for (const s of r.slowest ?? []) slow.push({ ...s, where: `${f.replace(/\.json$/, '')}: ${s.file}` })
   }
 }
+// The slowest test files, so a suite creeping toward CI's limit is seen before it reaches it.
+slow.sort((a, b) => b.seconds - a.seconds)
+if (slow.length) console.log(`\nslowest test files:\n${slow.slice(0, 8).map((s) => `  ${String(s.seconds).padStart(6)} s  ${s.where}`).join('\n')}`)
 if (status !== 0 && failed === 0) failed = 1 // a build or typecheck failure counts too
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(status !== 0 || node24 !== 0 || failed > 0 ? 1 : 0)

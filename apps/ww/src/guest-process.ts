@@ -4,13 +4,15 @@
 // report, the shell exit code, and output split into lines for --json.
 import { BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type BootstrapFactory, type ExitStatus } from '@ww/proc'
 import { GuestConnection, type GuestStats, type RpcStats } from '@ww/transport'
-import { DEFAULT_POLICY, type AuditSnapshot, type Binder, type OutputRecord, type OutputSink, type Policy } from '@ww/wasi-restricted'
+import { DEFAULT_POLICY, type AuditSnapshot, type Binder, type OutputRecord, type OutputSink, type Policy, type ScratchEntry } from '@ww/wasi-restricted'
 import { WwError } from '@ww/interface'
 
 export interface GuestRunOptions {
   /** The Host capability of the process, built once the scheduler has given it a pid. */
   bootstrap: (pid: number) => ReturnType<BootstrapFactory>
   policy?: Policy
+  /** What the scratch dir holds at start (the policy must grant one; checked by the caller). */
+  scratchSeed?: readonly ScratchEntry[]
   /**
    * Listeners the caller bound, granted to the process as socket fds after the scratch dir
    * (the policy must grant sockets). The process's WASI closes them when it ends.
@@ -84,6 +86,7 @@ export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: Gues
   const g = spawnGuest(sched, mod, {
     name: 'ww-run',
     policy: opts.policy ?? DEFAULT_POLICY,
+    ...(opts.scratchSeed !== undefined ? { scratchSeed: opts.scratchSeed } : {}),
     stdout: new StreamSink(1, opts.onOutput),
     stderr: new StreamSink(2, opts.onOutput),
     host: ({ pid }) => opts.bootstrap(pid),

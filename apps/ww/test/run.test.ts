@@ -2,7 +2,7 @@
 // @ww/guest SDK's wasi-hello-host (AssemblyScript, uses its Host over RPC) and small WAT
 // guests for exit codes, denied syscalls, a grant, traps, limits and a runaway loop.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,6 +27,7 @@ const WASI = `
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   ;; iovecs at 0 (stdout: "out\\n" at 64) and 8 (stderr: "oops\\n" at 80); the path "notes.txt" at 96
   (data (i32.const 0) "\\40\\00\\00\\00\\04\\00\\00\\00\\50\\00\\00\\00\\05\\00\\00\\00")
@@ -35,10 +36,11 @@ const WASI = `
   (data (i32.const 96) "notes.txt")
   (func $out (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 32))))
   (func $err (drop (call $fd_write (i32.const 2) (i32.const 8) (i32.const 1) (i32.const 32))))
-  ;; path_open(3, 0, "notes.txt", O_CREAT, all rights, 0, 0, &fd at 40): its errno
-  (func $open (result i32)
-    (call $path_open (i32.const 3) (i32.const 0) (i32.const 96) (i32.const 9) (i32.const 1)
+  ;; path_open($fd, 0, "notes.txt", O_CREAT, all rights, 0, 0, &fd at 40): its errno
+  (func $open_at (param $fd i32) (result i32)
+    (call $path_open (local.get $fd) (i32.const 0) (i32.const 96) (i32.const 9) (i32.const 1)
       (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 40)))
+  (func $open (result i32) (call $open_at (i32.const 3)))
 `
 
 const GUESTS: Record<string, string> = {
@@ -48,6 +50,20 @@ const GUESTS: Record<string, string> = {
   returns7: `(module ${WASI} (func (export "ww_main") (result i32) (call $out) (i32.const 7)))`,
   // tries to open a file twice; exits with the errno of the second try
   opener: `(module ${WASI} (func (export "_start") (drop (call $open)) (call $proc_exit (call $open))))`,
+  // the same, on fd 1 (open, but no path row covers it)
+  stdoutOpener: `(module ${WASI} (func (export "_start") (drop (call $open_at (i32.const 1))) (call $proc_exit (call $open_at (i32.const 1)))))`,
+  // prints data/in.txt of its scratch dir (fd 3); exits with the first errno, else 0
+  cat: `(module ${WASI}
+    (data (i32.const 112) "data/in.txt")
+    (func (export "_start") (result i32) (local $e i32)
+      ;; the opened fd goes to 44; one iovec at 48 (up to 1 KiB at 1024) is read into, then written out
+      (local.set $e (call $path_open (i32.const 3) (i32.const 0) (i32.const 112) (i32.const 11) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 44)))
+      (if (local.get $e) (then (return (local.get $e))))
+      (i64.store (i32.const 48) (i64.const 0x0000040000000400))
+      (local.set $e (call $fd_read (i32.load (i32.const 44)) (i32.const 48) (i32.const 1) (i32.const 56)))
+      (if (local.get $e) (then (return (local.get $e))))
+      (i32.store (i32.const 52) (i32.load (i32.const 56)))
+      (call $fd_write (i32.const 1) (i32.const 48) (i32.const 1) (i32.const 56))))`,
   trap: `(module ${WASI} (func (export "_start") (call $out) unreachable))`,
   spin: `(module ${WASI} (func (export "_start") (call $out) (loop $l (br $l))))`,
   // grows memory by 64 pages (4 MiB)
@@ -94,14 +110,53 @@ test('the exit status mirrors the process: proc_exit(3), ww_main returning 7', a
 })
 
 test('a denied syscall is reported after the run with its name, count and errno', async () => {
-  const r = await ww('run', path('opener'))
+  const r = await ww('run', path('stdoutOpener'))
   expect(r.status).toBe(76) // ENOTCAPABLE, what the guest's second path_open got
   expect(r.stderr).toBe('denied: path_open ×2 (ENOTCAPABLE)\n')
+})
+
+test('a path call on an fd that is not open is EBADF, as other runtimes say, and no denial', async () => {
+  const r = await ww('run', path('opener'))
+  expect([r.status, r.stderr]).toEqual([8, '']) // no scratch dir: fd 3 is not open
 })
 
 test('--grant scratch lets the same guest open its file: nothing denied', async () => {
   const r = await ww('run', path('opener'), '--grant', 'scratch=1MiB')
   expect([r.status, r.stderr]).toEqual([0, ''])
+})
+
+// Issue 17: a program that needs input files gets them through --put.
+describe('--put copies host files into the scratch dir before the guest starts', () => {
+  let data: string
+  beforeAll(() => {
+    data = join(dir, 'data')
+    mkdirSync(join(data, 'sub'), { recursive: true })
+    writeFileSync(join(data, 'in.txt'), 'put by ww run\n')
+    writeFileSync(join(data, 'sub', 'big.bin'), new Uint8Array(2000))
+  })
+
+  test('the guest reads the copied file at its path under /scratch', async () => {
+    const r = await ww('run', path('cat'), '--grant', 'scratch', '--put', `${data}:/scratch/data`)
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'put by ww run\n', ''])
+    const file = await ww('run', path('cat'), '--grant', 'scratch', '--put', `${join(data, 'in.txt')}:/scratch/data/in.txt`)
+    expect([file.status, file.stdout]).toEqual([0, 'put by ww run\n'])
+  })
+
+  test.each([
+    ['a missing source', ['<dir>/nope:/scratch/data', '--grant', 'scratch'], /--put '.*nope:\/scratch\/data': .*nope does not exist \(looked in /],
+    ['a source too large for the quota', ['<data>:/scratch/data', '--grant', 'scratch=1KiB'], /more than 1024 bytes[\s\S]*give a larger --grant scratch=<size>/],
+    ['a path escaping the scratch dir by ..', ['<data>:/scratch/../etc', '--grant', 'scratch'], /has '\.' or '\.\.' in it/],
+    ['a path outside the scratch dir', ['<data>:/etc/data', '--grant', 'scratch'], /\/etc\/data is outside the scratch dir \/scratch/],
+    ['no scratch grant', ['<data>:/scratch/data'], /--put needs a scratch dir to put into: add --grant scratch/],
+    ['no destination', ['<data>', '--grant', 'scratch'], /expected SRC:\/scratch\/PATH/],
+  ])('%s: a clear message, exit 2, nothing started', async (_what, [put, ...rest], message) => {
+    // (The table is built before beforeAll: paths are filled in here.)
+    const r = await ww('run', path('exit3'), '--put', put!.replace('<data>', data).replace('<dir>', dir), ...rest)
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(message)
+    expect(r.stdout).toBe('') // the guest (which prints "out" first) never ran
+    expect(r.stderr).not.toContain('oops')
+  })
 })
 
 test('a trap exits 134 with its typed reason', async () => {

@@ -20,6 +20,7 @@ export {
   compileGuest, spawnGuest, GuestProcess, type GuestOptions, type GuestCompileOptions, type GuestStats, type GuestCompiler,
 } from './compose/spawn-guest.js'
 export { type ProcessPlugin, combineParts, SCHEDULER_IMPORTS } from './compose/plugin.js'
+export { scratchSeedFromHost, type HostSeedLimits } from './compose/scratch-seed.js'
 export {
   restrictedWasi, discardSink, WASI_MODULE, type RestrictedWasiOptions, type RestrictedWasiPlugin, type WasiPart,
 } from './compose/wasi.js'

@@ -223,3 +223,32 @@ test('without a conn fd 3 is EBADF; conns without the sockets grant are refused'
   ;(await srv.peer).destroy()
   srv.close()
 })
+
+// Issue 17: a seeded scratch dir, and stdout polled through the sinks a spawner gives.
+test('a scratch seed is in the guest\'s dir at start; one over the quota ends the spawn with ERR_SCRATCH_SEED', async () => {
+  await using s = new Scheduler()
+  const mod = await compileGuest(s, await G.wat(W.SEEDED_CAT))
+  const policy = grant(DEFAULT_POLICY, { scratch: { maxBytes: 64 } })
+  const stdout = new MemorySink()
+  const g = spawnGuest(s, mod, { policy, stdout, scratchSeed: [{ path: 'data/in.txt', bytes: new TextEncoder().encode('seeded input\n') }] })
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+  expect(text(stdout)).toBe('seeded input\n')
+  expect(g.wasi?.scratchUsage()).toEqual({ bytes: 0, inodes: 0 }) // the dir is gone with the process
+  // Without the seed the file is not there: ENOENT (44).
+  expect(await spawnGuest(s, mod, { policy }).wait()).toEqual({ kind: 'exited', code: 44 })
+  const tooBig = spawnGuest(s, mod, { policy, scratchSeed: [{ path: 'data/in.txt', bytes: new Uint8Array(65) }] })
+  expect(await tooBig.wait()).toMatchObject({ kind: 'trapped', reason: expect.stringMatching(/ERR_SCRATCH_SEED.*65 bytes/) })
+})
+
+test('stdout polled for writing is not ready while the spawner\'s sink is full; draining it wakes the guest', async () => {
+  await using s = new Scheduler()
+  const mod = await compileGuest(s, await G.wat(W.STDOUT_POLL))
+  const stdout = new MemorySink(1) // full after the guest's "hi\n"
+  const g = spawnGuest(s, mod, { stdout })
+  for (let i = 0; i < 20 && stdout.records.length === 0; i++) await new Promise<void>((r) => setImmediate(r))
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r))
+  expect(g.info().state).not.toBe('exited') // parked in poll_oneoff: neither fd 1 nor the 60 s clock is ready
+  expect(text(stdout)).toBe('hi\n')
+  stdout.take()
+  expect(await g.wait()).toEqual({ kind: 'exited', code: 201 }) // one event, fd_write
+})

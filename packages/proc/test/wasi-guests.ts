@@ -10,7 +10,8 @@ const WASI = `
   (data (i32.const 1100) "hi\\n/etc/passwd")
   ;; one iovec at 1024: "hi\\n"
   (data (i32.const 1024) "\\4c\\04\\00\\00\\03\\00\\00\\00")
-  (func $open_passwd (drop (call $path_open (i32.const 3) (i32.const 0) (i32.const 1103) (i32.const 11) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 1200))))
+  ;; on fd 1: open, but no path row covers it (ENOTCAPABLE, a denial); fd 3 is not open (EBADF, not one)
+  (func $open_passwd (drop (call $path_open (i32.const 1) (i32.const 0) (i32.const 1103) (i32.const 11) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 1200))))
   (func $say_hi (drop (call $fd_write (i32.const 1) (i32.const 1024) (i32.const 1) (i32.const 1208))))
   ;; a clock subscription at 8192: monotonic, relative, 60 s; the event goes to 8256
   (func $sleep_a_minute
@@ -93,3 +94,49 @@ export const CONN_ECHO = `(module
       (if (local.get $r) (then (return (local.get $r))))
       (br $l)))
     (i32.const 0)))`
+
+/** Prints data/in.txt of its scratch dir (fd 3) to stdout; exits with the first errno, else 0. */
+export const SEEDED_CAT = `(module
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 9000) "data/in.txt")
+  (func (export "_start") (result i32)
+    (local $e i32)
+    (local.set $e (call $path_open (i32.const 3) (i32.const 0) (i32.const 9000) (i32.const 11) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 9100)))
+    (if (local.get $e) (then (return (local.get $e))))
+    ;; one iovec at 9200: 4096 bytes at 12288
+    (i32.store (i32.const 9200) (i32.const 12288))
+    (i32.store (i32.const 9204) (i32.const 4096))
+    (local.set $e (call $fd_read (i32.load (i32.const 9100)) (i32.const 9200) (i32.const 1) (i32.const 9300)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (i32.store (i32.const 9204) (i32.load (i32.const 9300)))
+    (call $fd_write (i32.const 1) (i32.const 9200) (i32.const 1) (i32.const 9300))))`
+
+/**
+ * Says hi on stdout, then polls stdout for writing with a 60 s clock beside it; exits with
+ * 100 × the first event's type (2: fd_write, 0: clock) + the number of events, or the errno.
+ */
+export const STDOUT_POLL = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  ;; the ABI's asyncify data area (header at 16, area to 4096): it waits in poll_oneoff
+  (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
+  (func (export "ww_asyncify_data") (result i32) (i32.const 16))
+  (data (i32.const 9000) "hi\\n")
+  (func (export "_start") (result i32)
+    (local $e i32)
+    (i32.store (i32.const 9200) (i32.const 9000))
+    (i32.store (i32.const 9204) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 9200) (i32.const 1) (i32.const 9300)))
+    ;; subscription 0 at 10000: fd_write on fd 1; subscription 1 at 10048: monotonic clock, 60 s
+    (i32.store8 (i32.const 10008) (i32.const 2))
+    (i32.store (i32.const 10016) (i32.const 1))
+    (i32.store8 (i32.const 10056) (i32.const 0))
+    (i32.store (i32.const 10064) (i32.const 1))
+    (i64.store (i32.const 10072) (i64.const 60000000000))
+    (local.set $e (call $poll (i32.const 10000) (i32.const 11000) (i32.const 2) (i32.const 9400)))
+    (if (local.get $e) (then (return (local.get $e))))
+    (i32.add (i32.mul (i32.load8_u (i32.const 11010)) (i32.const 100)) (i32.load (i32.const 9400)))))`

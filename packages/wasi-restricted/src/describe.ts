@@ -37,7 +37,10 @@ function effect(fn: Preview1Function, row: Row, p: Policy): string {
       return 'allowed'
     case 'fds': {
       const on = groups(p, row.on)
-      if (fn === 'poll_oneoff') return `clock subscriptions (sleep via the scheduler) and fd subscriptions on ${on}`
+      if (fn === 'poll_oneoff') {
+        const stdio = row.on.includes('stdio') ? `; stdout/stderr writable while the sink has room, stdin ${p.stdin.kind === 'eof' ? 'readable at once (end of file)' : 'readable when its stream has data'}` : ''
+        return `clock subscriptions (a sleep suspends the guest, never the host) and fd subscriptions on ${on}; other fds EBADF / ENOTCAPABLE${stdio}`
+      }
       const extra: string[] = []
       if (fn === 'fd_write' && row.on.includes('stdio')) {
         extra.push(`1, 2 → the spawner's sinks tagged with the process id, ≤ ${KiB(p.stdout.chunkBytes)} a call, full sink → ${p.stdout.onFull}`)

@@ -29,6 +29,25 @@ export function areaOf(fn: Preview1Function): Area {
   return 'sock'
 }
 
+/**
+ * Which arguments of each function are fds (by position): an fd that is not open is
+ * EBADF on every one of them, whatever its row. poll_oneoff names fds inside its
+ * subscriptions (each gets its own EBADF event), so it has none here.
+ */
+export const FD_ARGS: Readonly<Record<Preview1Function, readonly number[]>> = Object.freeze(Object.fromEntries(
+  PREVIEW1_FUNCTIONS.map((fn): [Preview1Function, readonly number[]] => [fn, fdArgs(fn)]),
+) as Record<Preview1Function, readonly number[]>)
+
+function fdArgs(fn: Preview1Function): readonly number[] {
+  switch (fn) {
+    case 'fd_renumber': return [0, 1]
+    case 'path_link': return [0, 4]
+    case 'path_rename': return [0, 3]
+    case 'path_symlink': return [2]
+    default: return fn.startsWith('fd_') || fn.startsWith('path_') || fn.startsWith('sock_') ? [0] : []
+  }
+}
+
 const SET = new Set<string>(PREVIEW1_FUNCTIONS)
 export function isPreview1Function(s: string): s is Preview1Function {
   return SET.has(s)

@@ -1,3 +1,5 @@
+import { Waiters, type Unwatch } from './sockets.js'
+
 // Stream capabilities for stdio. The spawner hands in sinks for fd 1 and 2 (its log, a
 // pipe, a test buffer) and optionally a stream for fd 0. Both sides speak backpressure:
 // a sink may refuse bytes when full and say when it can take more; the layer then
@@ -15,6 +17,13 @@ export interface OutputSink {
   write(record: OutputRecord): boolean
   /** Resolves when a refused write may be retried. */
   writable(): Promise<void>
+  /**
+   * True while the sink has room: poll_oneoff reports fd 1/2 writable only then. Without
+   * it the fd is always writable (a write to a full sink then waits in fd_write).
+   */
+  canWrite?(): boolean
+  /** Calls `wake` whenever canWrite() may have become true, none missed (as Conn.watchWritable). */
+  watchWritable?(wake: () => void): Unwatch
 }
 
 export interface InputStream {
@@ -33,7 +42,7 @@ export interface InputStream {
 export class MemorySink implements OutputSink {
   readonly records: OutputRecord[] = []
   #held = 0
-  #waiters: Array<() => void> = []
+  readonly #waiters = new Waiters()
   constructor(readonly capacityBytes = Infinity) {}
 
   write(r: OutputRecord): boolean {
@@ -45,9 +54,12 @@ export class MemorySink implements OutputSink {
   }
 
   writable(): Promise<void> {
-    if (this.#held < this.capacityBytes) return Promise.resolve()
-    return new Promise((resolve) => this.#waiters.push(resolve))
+    if (this.canWrite()) return Promise.resolve()
+    return this.#waiters.wait()
   }
+
+  canWrite(): boolean { return this.#held < this.capacityBytes }
+  watchWritable(wake: () => void): Unwatch { return this.#waiters.add(wake) }
 
   /** Everything written so far to `fd` (default both), as text. */
   text(fd?: 1 | 2): string {
@@ -59,7 +71,7 @@ export class MemorySink implements OutputSink {
   take(): OutputRecord[] {
     const out = this.records.splice(0)
     this.#held = 0
-    for (const w of this.#waiters.splice(0)) w()
+    this.#waiters.wake()
     return out
   }
 }

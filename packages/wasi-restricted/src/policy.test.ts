@@ -34,7 +34,7 @@ describe('policy as data', () => {
     const p = grant(grant(DEFAULT_POLICY, { scratch: true }), { sockets: { maxConnections: 2 }, clock: { startMs: 5, stepNs: 10 }, random: { seed: 9 }, stdin: 'stream' })
     expect(p.rows.fd_read).toEqual({ do: 'fds', on: ['stdio', 'scratch', 'socket'] })
     expect(p.rows.sock_recv).toEqual({ do: 'fds', on: ['socket'] })
-    expect(p.rows.poll_oneoff).toEqual({ do: 'fds', on: ['scratch', 'stdio', 'socket'] })
+    expect(p.rows.poll_oneoff).toEqual({ do: 'fds', on: ['stdio', 'scratch', 'socket'] })
     expect(p.clock).toEqual({ kind: 'virtual', startMs: 5, stepNs: 10 })
     expect(p.random).toEqual({ kind: 'seeded', seed: 9 })
     expect(p.maxFds).toBe(64)

@@ -11,7 +11,7 @@ export type FdGroup = 'stdio' | 'scratch' | 'socket'
 export type DenyErrno = 'EBADF' | 'ENOTCAPABLE' | 'ENOSYS' | 'EPERM' | 'EACCES' | 'ENOTSUP'
 
 export type Row =
-  /** Acts (clocks, random, sched_yield; poll_oneoff: clock subscriptions only). */
+  /** Acts (clocks, random, sched_yield; poll_oneoff: clock subscriptions only, every fd ENOTCAPABLE). */
   | { readonly do: 'allow' }
   /** Succeeds with nothing (args/environ: size 0). */
   | { readonly do: 'empty' }
@@ -59,7 +59,10 @@ function defaultRow(fn: Preview1Function): Row {
   if (fn.startsWith('path_') || fn.startsWith('sock_')) return NOT_CAPABLE
   if (fn === 'proc_exit') return { do: 'trap' }
   if (fn === 'proc_raise') return { do: 'deny', errno: 'ENOSYS' }
-  return { do: 'allow' } // clocks, random_get, sched_yield, poll_oneoff (clock-only)
+  // poll_oneoff: clocks, and stdio's fds (stdout/stderr writable while the sink has room,
+  // stdin readable per its grant): libc's and Rust's stdio poll them and treat a refusal as fatal.
+  if (fn === 'poll_oneoff') return STDIO
+  return { do: 'allow' } // clocks, random_get, sched_yield
 }
 
 /** The default: a process is a browser tab (shared/design/syscalls.md). */

@@ -7,11 +7,12 @@ import { Audit, DENIAL_ERRNOS, type AuditSnapshot } from './audit.js'
 import { ERRNO, Errno, errnoName } from './errno.js'
 import { PolicyError, ProcessExit, WasiError, WasiInternalError, WasiStateError } from './errors.js'
 import { FdTable } from './fds.js'
-import { PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
+import { FD_ARGS, PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
 import type { InputStream, OutputSink } from './io.js'
 import { GuestMemory } from './memory.js'
 import { validatePolicy, type FdGroup, type Policy } from './policy.js'
 import { ScratchFs } from './scratch/fs.js'
+import { fit, planSeed, type ScratchEntry } from './scratch/seed.js'
 import { Waiters, type Binder, type Conn } from './sockets.js'
 import type { CallResult, Ctx, Impl, WasiScheduler } from './calls/context.js'
 import { createClock } from './calls/clock-source.js'
@@ -54,6 +55,13 @@ export interface WasiOptions {
   sockets?: readonly Binder[]
   /** Connected streams (e.g. dialled by the spawner), as fds after `sockets`; count toward the connection cap. */
   conns?: readonly Conn[]
+  /**
+   * What the scratch dir holds when the process starts (the policy must grant one): files
+   * as bytes, dirs, symlinks, by paths relative to it. Counted against its quota; a seed
+   * that does not fit, or a path that would leave the dir, is a ScratchSeedError
+   * (ERR_SCRATCH_SEED) and nothing is made. checkScratchSeed says so before any spawn.
+   */
+  scratchSeed?: readonly ScratchEntry[]
   /** Lets sleeps, yields, full sinks and empty streams wait without blocking. Without it they return ENOTSUP/EAGAIN. */
   suspend?: SuspendHook
   /** How waits are timed (default: setTimeout / setImmediate). */
@@ -123,6 +131,9 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   const nSockets = (options.sockets?.length ?? 0) + (options.conns?.length ?? 0)
   if (nSockets > 0 && policy.sockets === null) throw new PolicyError('sockets', 'options.sockets/conns given but the policy grants no sockets')
   if ((options.conns?.length ?? 0) > (policy.sockets?.maxConnections ?? 0)) throw new PolicyError('sockets.maxConnections', `${policy.sockets?.maxConnections} cannot hold the ${options.conns!.length} connections this process starts with`)
+  if (options.scratchSeed !== undefined && options.scratchSeed.length > 0 && policy.scratch === null) throw new PolicyError('scratch', 'options.scratchSeed given but the policy grants no scratch dir')
+  const seed = policy.scratch === null || options.scratchSeed === undefined ? undefined : planSeed(options.scratchSeed)
+  if (seed !== undefined) fit(policy.scratch!, seed)
   const preopened = 3 + (policy.scratch === null ? 0 : 1) + nSockets
   if (preopened > policy.maxFds) throw new PolicyError('maxFds', `${policy.maxFds} cannot hold the ${preopened} fds this process starts with`)
 
@@ -132,6 +143,7 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
   const fds = new FdTable(policy.maxFds)
   fds.add({ kind: 'stdin' }); fds.add({ kind: 'stdout' }); fds.add({ kind: 'stderr' })
   const scratch = policy.scratch === null ? null : new ScratchFs(policy.scratch, () => clock.now(0)!)
+  if (seed !== undefined) scratch!.seed(seed)
   if (scratch !== null) fds.add({ kind: 'dir', node: scratch.root, preopen: policy.scratch!.mountPath, fs: scratch })
   for (const b of options.sockets ?? []) b.claim?.(processId)
   for (const b of options.sockets ?? []) fds.add({ kind: 'listener', binder: b, flags: 0 })
@@ -187,9 +199,13 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
     const row = policy.rows[fn]
     if (row.do === 'deny') {
       const errno = ERRNO[row.errno]
-      imports[fn] = () => {
+      // An fd that is not open is EBADF whatever the row says (programs and libc tell
+      // "no such fd" from "not allowed"); one that is open gets the row's errno.
+      const at = FD_ARGS[fn]
+      imports[fn] = (...args: unknown[]) => {
         if (ended !== undefined) throw ended
         if (closed) throw closedError()
+        for (let i = 0; i < at.length; i++) if (fds.get(args[at[i]!] as number) === undefined) return ERRNO.EBADF
         audit.deny(fn, errno)
         return errno
       }

@@ -2,8 +2,9 @@
 // hostile arguments under the default policy and under each grant. Each case checks the
 // errno (or the typed trap) and that a failing call left guest memory untouched.
 import { WASI } from 'node:wasi'
-import { DEFAULT_POLICY, PREVIEW1_FUNCTIONS, ProcessExit, grant, MemoryListener, type Preview1Function, type Policy } from '../src/index.js'
+import { DEFAULT_POLICY, PREVIEW1_FUNCTIONS, ProcessExit, grant, validatePolicy, MemoryListener, type Preview1Function, type Policy } from '../src/index.js'
 import { ERRNO, HOSTILE_PTRS, PAGE, setup, type Harness } from './harness.js'
+import { ALL_FD_GRANTS, FD_FUNCTIONS, answerOn } from '../src/closed-fd.js'
 
 const OUT = 4096 // result area
 const IOV = 2048 // iovec area
@@ -55,25 +56,25 @@ const DEFAULT: Record<Preview1Function, Case> = {
   fd_sync: { args: () => [1], errno: ERRNO.EINVAL },
   fd_tell: { args: () => [1, OUT], errno: ERRNO.ESPIPE },
   fd_write: { args: (h, p) => [1, ...writeIov(h), p], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
-  path_create_directory: { args: (h) => [3, ...h.str(STR, 'd')], errno: ERRNO.ENOTCAPABLE },
-  path_filestat_get: { args: (h) => [3, 0, ...h.str(STR, 'f'), OUT], errno: ERRNO.ENOTCAPABLE },
-  path_filestat_set_times: { args: (h) => [3, 0, ...h.str(STR, 'f'), 0n, 0n, 0], errno: ERRNO.ENOTCAPABLE },
-  path_link: { args: (h) => [3, 0, ...h.str(STR, 'a'), 3, ...h.str(STR + 8, 'b')], errno: ERRNO.ENOTCAPABLE },
-  path_open: { args: (h) => [3, 0, ...h.str(STR, '/etc/passwd'), 0, 2n, 0n, 0, OUT], errno: ERRNO.ENOTCAPABLE },
-  path_readlink: { args: (h) => [3, ...h.str(STR, 'l'), OUT, 64, OUT + 64], errno: ERRNO.ENOTCAPABLE },
-  path_remove_directory: { args: (h) => [3, ...h.str(STR, 'd')], errno: ERRNO.ENOTCAPABLE },
-  path_rename: { args: (h) => [3, ...h.str(STR, 'a'), 3, ...h.str(STR + 8, 'b')], errno: ERRNO.ENOTCAPABLE },
-  path_symlink: { args: (h) => [...h.str(STR, '/etc'), 3, ...h.str(STR + 8, 'e')], errno: ERRNO.ENOTCAPABLE },
-  path_unlink_file: { args: (h) => [3, ...h.str(STR, 'f')], errno: ERRNO.ENOTCAPABLE },
+  path_create_directory: { args: (h) => [1, ...h.str(STR, 'd')], errno: ERRNO.ENOTCAPABLE },
+  path_filestat_get: { args: (h) => [1, 0, ...h.str(STR, 'f'), OUT], errno: ERRNO.ENOTCAPABLE },
+  path_filestat_set_times: { args: (h) => [1, 0, ...h.str(STR, 'f'), 0n, 0n, 0], errno: ERRNO.ENOTCAPABLE },
+  path_link: { args: (h) => [1, 0, ...h.str(STR, 'a'), 1, ...h.str(STR + 8, 'b')], errno: ERRNO.ENOTCAPABLE },
+  path_open: { args: (h) => [1, 0, ...h.str(STR, '/etc/passwd'), 0, 2n, 0n, 0, OUT], errno: ERRNO.ENOTCAPABLE },
+  path_readlink: { args: (h) => [1, ...h.str(STR, 'l'), OUT, 64, OUT + 64], errno: ERRNO.ENOTCAPABLE },
+  path_remove_directory: { args: (h) => [1, ...h.str(STR, 'd')], errno: ERRNO.ENOTCAPABLE },
+  path_rename: { args: (h) => [1, ...h.str(STR, 'a'), 1, ...h.str(STR + 8, 'b')], errno: ERRNO.ENOTCAPABLE },
+  path_symlink: { args: (h) => [...h.str(STR, '/etc'), 1, ...h.str(STR + 8, 'e')], errno: ERRNO.ENOTCAPABLE },
+  path_unlink_file: { args: (h) => [1, ...h.str(STR, 'f')], errno: ERRNO.ENOTCAPABLE },
   poll_oneoff: { args: (h, p) => { clockSub(h); return [IOV, OUT + 64, 1, p] }, errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
   proc_exit: { args: () => [3], errno: -1 },
   proc_raise: { args: () => [9], errno: ERRNO.ENOSYS },
   sched_yield: { args: () => [], errno: ERRNO.SUCCESS },
   random_get: { args: (_h, p) => [p, 32], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
-  sock_accept: { args: () => [3, 0, OUT], errno: ERRNO.ENOTCAPABLE },
-  sock_recv: { args: (h) => [3, ...h.iovs(IOV, [[OUT, 8]]), 0, OUT + 64, OUT + 68], errno: ERRNO.ENOTCAPABLE },
-  sock_send: { args: (h) => [3, ...writeIov(h), 0, OUT], errno: ERRNO.ENOTCAPABLE },
-  sock_shutdown: { args: () => [3, 3], errno: ERRNO.ENOTCAPABLE },
+  sock_accept: { args: () => [1, 0, OUT], errno: ERRNO.ENOTCAPABLE },
+  sock_recv: { args: (h) => [1, ...h.iovs(IOV, [[OUT, 8]]), 0, OUT + 64, OUT + 68], errno: ERRNO.ENOTCAPABLE },
+  sock_send: { args: (h) => [1, ...writeIov(h), 0, OUT], errno: ERRNO.ENOTCAPABLE },
+  sock_shutdown: { args: () => [1, 3], errno: ERRNO.ENOTCAPABLE },
 }
 
 describe('every preview1 function has exactly one explicit row', () => {
@@ -157,15 +158,36 @@ describe('default policy: hostile lengths, iovecs and flags', () => {
   })
   test('denied rows are counted per function in the audit', () => {
     const h = setup()
-    h.call('path_open', 3, 0, ...h.str(STR, 'x'), 0, 0n, 0n, 0, OUT)
-    h.call('path_open', 3, 0, ...h.str(STR, 'x'), 0, 0n, 0n, 0, OUT)
-    h.call('sock_accept', 3, 0, OUT)
+    h.call('path_open', 1, 0, ...h.str(STR, 'x'), 0, 0n, 0n, 0, OUT)
+    h.call('path_open', 1, 0, ...h.str(STR, 'x'), 0, 0n, 0n, 0, OUT)
+    h.call('sock_accept', 1, 0, OUT)
+    h.call('sock_accept', 3, 0, OUT) // not open: EBADF, not a denial
     h.call('proc_raise', 2)
     h.call('random_get', PAGE, 8)
     const a = h.wasi.audit()
     expect(a.byFunction).toEqual({ path_open: 2, sock_accept: 1, proc_raise: 1, random_get: 1 })
     expect(a.byErrno).toEqual({ ENOTCAPABLE: 3, ENOSYS: 1, EFAULT: 1 })
     expect(a.denials).toBe(5)
+  })
+})
+
+// Issue 17: programs tell "no such fd" (EBADF) from "not allowed" (ENOTCAPABLE): C's
+// shutdown() on a bad fd aborted when it got ENOTCAPABLE.
+describe('an fd that is not open is EBADF on every function that takes one, denied or not', () => {
+  const policies: Array<[string, Policy]> = [['default', DEFAULT_POLICY], ['all fd grants', ALL_FD_GRANTS],
+    ['a policy denying fd_* with EPERM', validatePolicy({ ...DEFAULT_POLICY, rows: { ...DEFAULT_POLICY.rows, ...Object.fromEntries(FD_FUNCTIONS.filter((f) => f.startsWith('fd_')).map((f) => [f, { do: 'deny', errno: 'EPERM' }])) } })]]
+  test.each(policies.flatMap(([name, p]) => FD_FUNCTIONS.map((fn) => [name, fn, p] as const)))('%s: %s', (_name, fn, policy) => {
+    for (const fd of [9, 40, 0x7fffffff, -1]) {
+      expect(answerOn(policy, fn, fd)).toBe(fn === 'poll_oneoff' ? 'event EBADF' : 'EBADF')
+    }
+  })
+  test('an open fd outside the row is ENOTCAPABLE (counted); a closed one is EBADF (not counted)', () => {
+    const h = setup()
+    h.fails(ERRNO.ENOTCAPABLE, () => h.call('sock_shutdown', 1, 2))
+    h.fails(ERRNO.EBADF, () => h.call('sock_shutdown', 7, 2))
+    const [a, b] = [h.str(STR, 'a'), h.str(STR + 8, 'b')]
+    h.fails(ERRNO.EBADF, () => h.call('path_rename', 1, ...a, 7, ...b))
+    expect(h.wasi.audit().byErrno).toEqual({ ENOTCAPABLE: 1 })
   })
 })
 
@@ -180,17 +202,17 @@ const GRANTS: Array<[string, Policy, Partial<Record<Preview1Function, Case>>, ()
     fd_prestat_get: { args: (_h, p) => [3, p], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
     fd_prestat_dir_name: { args: (_h, p) => [3, p, 8], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
     fd_readdir: { args: (_h, p) => [3, p, 128, 0n, OUT + 200], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
-    sock_accept: { args: () => [3, 0, OUT], errno: ERRNO.ENOTCAPABLE },
+    sock_accept: { args: () => [1, 0, OUT], errno: ERRNO.ENOTCAPABLE },
   }, () => ({})],
   ['sockets', grant(DEFAULT_POLICY, { sockets: true }), {
     sock_accept: { args: (_h, p) => [3, 0, p], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
     sock_shutdown: { args: () => [3, 3], errno: ERRNO.ENOTSOCK },
-    path_open: { args: (h) => [3, 0, ...h.str(STR, 'f'), 1, 0x42n, 0n, 0, OUT], errno: ERRNO.ENOTCAPABLE },
+    path_open: { args: (h) => [1, 0, ...h.str(STR, 'f'), 1, 0x42n, 0n, 0, OUT], errno: ERRNO.ENOTCAPABLE },
   }, () => { const l = new MemoryListener(); l.connect(); return { sockets: [l] } }],
   ['virtual clock + seeded random', grant(DEFAULT_POLICY, { clock: { startMs: 1000 }, random: { seed: 1 } }), {
     clock_time_get: { args: (_h, p) => [0, 0n, p], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
     random_get: { args: (_h, p) => [p, 32], errno: ERRNO.SUCCESS, hostile: ERRNO.EFAULT },
-    path_open: { args: (h) => [3, 0, ...h.str(STR, 'f'), 1, 0x42n, 0n, 0, OUT], errno: ERRNO.ENOTCAPABLE },
+    path_open: { args: (h) => [1, 0, ...h.str(STR, 'f'), 1, 0x42n, 0n, 0, OUT], errno: ERRNO.ENOTCAPABLE },
   }, () => ({})],
 ]
 

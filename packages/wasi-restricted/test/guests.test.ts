@@ -110,6 +110,44 @@ withClang('C guest sleeping through the transport\'s asyncify Suspender', () => 
   })
 })
 
+// Issue 17: a program that needs input files finds them in its scratch dir at start.
+withClang('C guest reading a seeded scratch dir', () => {
+  test('reads the seeded file, lists the seeded dir, writes its result next to them', async () => {
+    const policy = grant(DEFAULT_POLICY, { scratch: { maxBytes: 4096, maxInodes: 16 } })
+    const scratchSeed = [
+      { path: 'data/in.txt', bytes: new TextEncoder().encode('one two\nthree\n') },
+      { path: 'data/sub/deep.bin', bytes: new Uint8Array(300) },
+      { path: 'data/b.txt', bytes: new Uint8Array(0) },
+    ]
+    const r = await run((await cGuest('scratch-seed'))!, policy, { scratchSeed })
+    expect(r.exitCode).toBe(0)
+    expect(r.out).toBe('in: one two\nin: three\nls data: b.txt in.txt sub\nnested: yes\ndeep.bin size=300\nwords=3\n')
+    // The seed (314 bytes, root + data + sub + 3 files) plus the guest's out.txt (8 bytes, 1 inode).
+    expect(r.wasi.scratchUsage()).toEqual({ bytes: 314 + 8, inodes: 7 })
+    expect(r.wasi.audit().denials).toBe(0)
+  })
+})
+
+// Issue 17: a C program polling its stdio, and the errnos of fds that are not open.
+withClang('C guest polling stdio and calling closed fds, default policy', () => {
+  test('stdout/stderr writable, stdin readable at end of file (with HUP): no ENOTCAPABLE; closed fds EBADF, stdout as a socket ENOTCAPABLE', async () => {
+    const r = await run((await cGuest('stdio-poll'))!)
+    expect(r.exitCode).toBe(0)
+    expect(r.out.split('\n')).toEqual([
+      'stdout+stderr: rc=2 fd1=OUT fd2=OUT errno=0',
+      'stdin: rc=1 fd0=INHUP errno=0',
+      'all, 5 s timeout: rc=3 fd0=INHUP fd1=OUT fd2=OUT errno=0',
+      'shutdown(7): rc=-1 errno=EBADF',
+      'shutdown(1): rc=-1 errno=ENOTCAPABLE',
+      'close(9): rc=-1 errno=EBADF',
+      'read(12): rc=-1 errno=EBADF',
+      '',
+    ])
+    // Only the one call on an fd that exists but is outside the policy is a denial.
+    expect(r.wasi.audit().byFunction).toEqual({ sock_shutdown: 1 })
+  })
+})
+
 describe('AssemblyScript guest (wasi-shim), default policy', () => {
   test('console, clocks, random, stderr, process.exit(3)', async () => {
     const r = await run(await asGuest('startup'))

@@ -19,9 +19,10 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--rpc ADDR [--token FILE]] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--rpc ADDR [--token FILE]] [--ui [ADDR]] [--workers N|auto] [--ttl 10s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
+    announce: { type: 'string', multiple: true },
     join: { type: 'string', multiple: true },
     'swarm-key': { type: 'string' },
     open: { type: 'boolean' },
@@ -38,6 +39,7 @@ export const host: Command = {
   optionalValues: { ui: '127.0.0.1:0' },
   optionHelp: {
     listen: 'listen for other hosts on this multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/4001; makes it a libp2p host',
+    announce: 'tell other hosts to reach this one on this multiaddr instead (repeatable): behind a NAT, a proxy or a relay',
     join: 'join the cluster through this host (repeatable), e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo…',
     'swarm-key': 'a private cluster: only hosts holding this swarm key file connect (go-libp2p/IPFS format; `ww key swarm`); default $WW_SWARM_KEY',
     open: 'listen or join on a non-loopback address without a swarm key anyway (anyone who reaches it can join)',
@@ -95,8 +97,10 @@ export const host: Command = {
       io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n')
     }
     const listen = list(args.values.listen)
+    const announce = list(args.values.announce)
     const join = list(args.values.join)
-    for (const a of [...listen, ...join]) {
+    if (announce.length > 0 && listen.length === 0) throw new UsageError('--announce names where this host listens: it needs --listen', 'add --listen MULTIADDR (the address the announced one forwards to)')
+    for (const a of [...listen, ...announce, ...join]) {
       if (!a.startsWith('/')) throw new UsageError(`'${a}' is not a multiaddr`, 'multiaddrs look like /ip4/127.0.0.1/tcp/4001 (and /p2p/<id> for --join)')
     }
     for (const a of join) {
@@ -126,7 +130,7 @@ export const host: Command = {
     const { startHost } = await import('../host/node.js')
     const { serveUi } = await import('../ui/server.js')
     const h = await startHost({
-      listen, join, home, signal, ...trust,
+      listen, announce, join, home, signal, ...trust,
       ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),

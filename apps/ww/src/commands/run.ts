@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host'
 import { describeStatus, shellStatus, type ExitStatus } from '@ww/interface'
-import { BadAddress, BindFailed, DEFAULT_POLICY, grant, listenTcp, parseAddr, type AuditSnapshot, type Grant, type Policy, type TcpListener } from '@ww/wasi-restricted'
+import { scratchSeedFromHost } from '@ww/proc'
+import {
+  BadAddress, BindFailed, checkScratchSeed, DEFAULT_POLICY, grant, listenTcp, parseAddr, ScratchSeedError,
+  type AuditSnapshot, type Grant, type Policy, type ScratchEntry, type TcpListener,
+} from '@ww/wasi-restricted'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
@@ -21,9 +25,10 @@ const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<siz
 export const run: Command = {
   name: 'run',
   summary: 'run a WebAssembly module as a ww process on an embedded host',
-  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--grant clock=virtual] [--grant random=seed:N] [--grant connections=N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
+  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--put ./data:/scratch/data …] [--grant clock=virtual] [--grant random=seed:N] [--grant connections=N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
   options: {
     grant: { type: 'string', multiple: true },
+    put: { type: 'string', multiple: true },
     listen: { type: 'string', multiple: true },
     dial: { type: 'string', multiple: true },
     timeout: { type: 'string' },
@@ -33,6 +38,7 @@ export const run: Command = {
   },
   optionHelp: {
     grant: 'widen the default policy (repeatable): scratch[=SIZE] (in-memory dir at /scratch, default 16MiB), clock=virtual (starts at 0, 1 µs a read), random=seed:N (deterministic), connections=N (with --listen: open connections the guest may hold at once, default 64; fds to match)',
+    put: 'SRC:/scratch/PATH — copy the host file or directory SRC into the scratch dir before the guest starts (needs --grant scratch; counted against its size; symlinks copied as links); repeatable',
     listen: 'bind a TCP listener on host:port (port 0 picks a free one; the bound address is printed) and grant it to the guest as a socket fd, 3 upward (after /scratch); repeatable',
     dial: "give the guest's Host capability a Dialer (RPC, schemas/net.capnp) that reaches only these host:port addresses; repeatable. WASI preview1 has no connect: a guest that speaks only WASI cannot dial",
     timeout: 'wall-clock limit, e.g. 500ms, 5s, 2m (default: none); past it the process is killed, exit 124',
@@ -58,6 +64,7 @@ export const run: Command = {
     'Examples:',
     '  ww run hello.wasm',
     '  ww run job.wasm --grant scratch=64MiB --timeout 30s --memory 128MiB',
+    '  ww run app.wasm --grant scratch --put ./data:/scratch/data',
     '  ww run sim.wasm --grant clock=virtual --grant random=seed:42 --json',
     '  ww run server.wasm --listen 127.0.0.1:8080',
   ].join('\n'),
@@ -69,6 +76,8 @@ export const run: Command = {
     const listen = toList(args.values.listen).map((a) => checkAddr(a, '--listen'))
     const dial = toList(args.values.dial).map((a) => checkAddr(a, '--dial'))
     const policy = parseGrants(toList(args.values.grant), { sockets: listen.length > 0 })
+    // Read and checked before anything starts: a bad --put is a usage error (exit 2).
+    const scratchSeed = await readPuts(toList(args.values.put), policy, signal)
     const deadlineMs = args.values.timeout === undefined ? undefined : parseDuration(String(args.values.timeout))
     const memoryPages = args.values.memory === undefined ? undefined : Math.floor(parseSize(String(args.values.memory), '--memory') / 65536)
     const entry = args.values.entry === undefined ? undefined : String(args.values.entry)
@@ -116,6 +125,7 @@ export const run: Command = {
     try {
       report = await runGuestProcess(bytes, {
         policy,
+        ...(scratchSeed.length > 0 ? { scratchSeed } : {}),
         sockets: listeners,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(memoryPages !== undefined ? { memoryPages } : {}),
@@ -216,6 +226,44 @@ export function parseGrants(grants: string[], extra: { sockets?: boolean } = {})
   } catch (e) {
     throw new UsageError(`bad --grant: ${(e as Error).message}`, GRANT_FORMS)
   }
+}
+
+const PUT_FORM = 'e.g. --put ./data:/scratch/data (a host file or directory, then where the guest finds it under /scratch)'
+
+/**
+ * The `--put SRC:DEST` copies, read from the host now, as one scratch seed: DEST must be
+ * the scratch dir or under it, SRC must exist, and all of them together must fit the
+ * scratch grant. Anything else is a UsageError, before the module is even read.
+ */
+export async function readPuts(puts: string[], policy: Policy, signal?: AbortSignal): Promise<ScratchEntry[]> {
+  if (puts.length === 0) return []
+  const scratch = policy.scratch
+  if (scratch === null) throw new UsageError('--put needs a scratch dir to put into: add --grant scratch (or scratch=<size>)', PUT_FORM)
+  const seed: ScratchEntry[] = []
+  for (const raw of puts) {
+    const at = raw.lastIndexOf(':/')
+    if (at <= 0) throw new UsageError(`--put '${raw}': expected SRC:${scratch.mountPath}/PATH`, PUT_FORM)
+    const source = raw.slice(0, at), dest = raw.slice(at + 1)
+    const mount = scratch.mountPath
+    if (dest !== mount && !dest.startsWith(`${mount}/`)) throw new UsageError(`--put '${raw}': ${dest} is outside the scratch dir ${mount}`, PUT_FORM)
+    const rel = dest.slice(mount.length).replace(/^\/+/, '')
+    if (rel.split('/').some((c) => c === '..' || c === '.')) throw new UsageError(`--put '${raw}': ${dest} has '.' or '..' in it (it would leave or skip around ${mount}); give a plain path`, PUT_FORM)
+    try {
+      seed.push(...await scratchSeedFromHost(source, rel, { maxBytes: scratch.maxBytes, maxEntries: scratch.maxInodes - 1, ...(signal ? { signal } : {}) }))
+      checkScratchSeed(scratch, seed)
+    } catch (e) {
+      if (!(e instanceof ScratchSeedError)) throw e
+      throw new UsageError(`--put '${raw}': ${putProblem(e, source, scratch)}`, PUT_FORM)
+    }
+  }
+  return seed
+}
+
+function putProblem(e: ScratchSeedError, source: string, scratch: NonNullable<Policy['scratch']>): string {
+  const why = e.message.replace(/^ERR_SCRATCH_SEED: /, '')
+  if (/no such file or directory on the host/.test(why)) return `${source} does not exist (looked in ${resolve(source)})`
+  if (/scratch quota|more than/.test(why)) return `${why.replace(`${source}: `, `${source} `)}; the scratch dir holds ${scratch.maxBytes} bytes and ${scratch.maxInodes} files and directories: give a larger --grant scratch=<size>`
+  return why
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, k: 1024, kb: 1000, mib: 1024 ** 2, m: 1024 ** 2, mb: 1000 ** 2, gib: 1024 ** 3, g: 1024 ** 3, gb: 1000 ** 3 }

@@ -21,6 +21,8 @@ import { WwError } from '@ww/interface'
 export interface HostOptions {
   /** Multiaddrs to listen on (libp2p). */
   listen?: string[]
+  /** The multiaddrs other hosts are told instead (behind a NAT, proxy or relay). */
+  announce?: string[]
   /** Multiaddrs of hosts to join through (libp2p). */
   join?: string[]
   /** RPC endpoint; default the unix socket $WW_HOME/run/<os pid>.sock. */
@@ -83,6 +85,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     try {
       cluster = await libp2pCluster({
         ...(o.listen?.length ? { listen: o.listen } : {}),
+        ...(o.announce?.length ? { announce: o.announce } : {}),
         bootstrap: o.join ?? [],
         ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
         ...(o.swarmKey !== undefined ? { swarmKey: o.swarmKey } : {}),

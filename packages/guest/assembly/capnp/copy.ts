@@ -18,7 +18,7 @@ export function copyPointer(src: MessageReader, seg: u32, off: u32, dst: Message
     store<u64>(dst.at(dstAt), (<u64>hi << 32) | lo);
     return;
   }
-  const segBytes = <u64>src.segBytes[cseg];
+  const segBytes = <u64>src.segLength(cseg);
   if (kind == PointerKind.Struct) {
     const dw = hi & 0xffff, pc = hi >>> 16;
     if (<u64>coff + ((<u64>dw + pc) << 3) > segBytes) { src.fail(ReadError.OutOfBounds); return; }

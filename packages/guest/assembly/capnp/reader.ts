@@ -12,9 +12,13 @@ export const DEFAULT_DEPTH_LIMIT: i32 = 64;
 
 export class MessageReader {
   error: ReadError = ReadError.None;
-  /** Address of segment `i` is `base + segOff[i]`. */
-  segOff: StaticArray<u32>;
-  segBytes: StaticArray<u32>;
+  // Address of segment `i` is `base + segStart(i)`. Segment 0 is kept in fields, the rest
+  // in arrays made only for multi-segment frames: a one-segment frame (every frame the
+  // SDK sends and nearly every one it receives) costs one allocation, not five.
+  seg0Off: u32 = 0;
+  seg0Bytes: u32 = 0;
+  moreOff: StaticArray<u32> | null = null;
+  moreBytes: StaticArray<u32> | null = null;
   segCount: u32 = 0;
   /** Words the reader may still visit; charged per struct/list, like capnp's own limit. */
   traversalLeft: i64;
@@ -31,8 +35,6 @@ export class MessageReader {
    * frame's size: honest messages read each word once, so this only bites on overlap.
    */
   constructor(public base: usize, public len: u32, traversalWords: i64 = -1, depthLimit: i32 = DEFAULT_DEPTH_LIMIT) {
-    this.segOff = new StaticArray<u32>(0);
-    this.segBytes = new StaticArray<u32>(0);
     this.traversalLeft = traversalWords >= 0 ? traversalWords : (<i64>(len >> 3) << 3) + 64;
     this.depthLimit = depthLimit;
     this.parseTable();
@@ -45,21 +47,36 @@ export class MessageReader {
     if (count == 0 || count > MAX_SEGMENTS) { this.fail(ReadError.BadSegmentTable); return; }
     const tableBytes: u32 = ((4 + count * 4 + 7) >> 3) << 3;
     if (tableBytes > len) { this.fail(ReadError.Truncated); return; }
-    const offs = new StaticArray<u32>(count);
-    const sizes = new StaticArray<u32>(count);
-    let at: u64 = tableBytes;
-    for (let i: u32 = 0; i < count; i++) {
-      const words = load<u32>(base + 4 + i * 4);
-      const bytes = <u64>words << 3;
-      if (at + bytes > <u64>len) { this.fail(ReadError.Truncated); return; }
-      offs[i] = <u32>at;
-      sizes[i] = <u32>bytes;
-      at += bytes;
+    const bytes0 = <u64>load<u32>(base + 4) << 3;
+    if (<u64>tableBytes + bytes0 > <u64>len) { this.fail(ReadError.Truncated); return; }
+    if (bytes0 < 8) { this.fail(ReadError.Truncated); return; }
+    if (count > 1) {
+      const offs = new StaticArray<u32>(count);
+      const sizes = new StaticArray<u32>(count);
+      let at: u64 = tableBytes;
+      for (let i: u32 = 0; i < count; i++) {
+        const bytes = <u64>load<u32>(base + 4 + i * 4) << 3;
+        if (at + bytes > <u64>len) { this.fail(ReadError.Truncated); return; }
+        offs[i] = <u32>at;
+        sizes[i] = <u32>bytes;
+        at += bytes;
+      }
+      this.moreOff = offs;
+      this.moreBytes = sizes;
     }
-    if (sizes[0] < 8) { this.fail(ReadError.Truncated); return; }
-    this.segOff = offs;
-    this.segBytes = sizes;
+    this.seg0Off = tableBytes;
+    this.seg0Bytes = <u32>bytes0;
     this.segCount = count;
+  }
+
+  /** Byte offset of segment `i` (< segCount) from `base`. */
+  @inline segStart(i: u32): u32 {
+    return i == 0 ? this.seg0Off : unchecked(changetype<StaticArray<u32>>(this.moreOff)[i]);
+  }
+
+  /** Byte length of segment `i` (< segCount). */
+  @inline segLength(i: u32): u32 {
+    return i == 0 ? this.seg0Bytes : unchecked(changetype<StaticArray<u32>>(this.moreBytes)[i]);
   }
 
   get ok(): bool { return this.error == ReadError.None; }
@@ -69,7 +86,7 @@ export class MessageReader {
   }
 
   @inline addr(seg: u32, off: u32): usize {
-    return this.base + this.segOff[seg] + off;
+    return this.base + this.segStart(seg) + off;
   }
 
   root(): StructReader {
@@ -98,14 +115,14 @@ export class MessageReader {
       this.rHi = hi;
       if ((lo & 3) == PointerKind.Other) { this.rOff = 0; return true; }
       const target = <i64>off + 8 + (<i64>pointerOffset(lo) << 3);
-      if (target < 0 || target > <i64>this.segBytes[seg]) { this.fail(ReadError.OutOfBounds); return false; }
+      if (target < 0 || target > <i64>this.segLength(seg)) { this.fail(ReadError.OutOfBounds); return false; }
       this.rOff = <u32>target;
       return true;
     }
     const double = (lo & 4) != 0;
     const padSeg = hi;
     const padOff: u64 = <u64>(lo >>> 3) << 3;
-    if (padSeg >= this.segCount || padOff + (double ? 16 : 8) > <u64>this.segBytes[padSeg]) {
+    if (padSeg >= this.segCount || padOff + (double ? 16 : 8) > <u64>this.segLength(padSeg)) {
       this.fail(ReadError.BadFar);
       return false;
     }
@@ -119,7 +136,7 @@ export class MessageReader {
     // Double far: a single far pointer to the content's start, then the tag word.
     if ((padLo & 7) != PointerKind.Far || padHi >= this.segCount) { this.fail(ReadError.BadFar); return false; }
     const contentOff: u64 = <u64>(padLo >>> 3) << 3;
-    if (contentOff > <u64>this.segBytes[padHi]) { this.fail(ReadError.BadFar); return false; }
+    if (contentOff > <u64>this.segLength(padHi)) { this.fail(ReadError.BadFar); return false; }
     const tagLo = load<u32>(this.addr(padSeg, <u32>padOff + 8));
     if ((tagLo & 3) == PointerKind.Far || (tagLo & 3) == PointerKind.Other) { this.fail(ReadError.BadFar); return false; }
     this.rSeg = padHi;
@@ -130,8 +147,22 @@ export class MessageReader {
   }
 }
 
+// What a null or unreadable pointer reads as: one empty struct and one empty list, over a
+// failed empty message, shared by every reader. Every read of them gives the default, and
+// nothing mutates them (a failed message ignores further failures), so a null pointer
+// costs no allocation — most pointers an RPC envelope or a small call reads are null.
+const EMPTY_MESSAGE = new MessageReader(0, 0);
+const EMPTY_STRUCT = new StructReader(EMPTY_MESSAGE, 0, 0, 0, 0, 0);
+const EMPTY_LIST = new ListReader(EMPTY_MESSAGE, 0, 0, ElementSize.Void, 0, 0, 0, 0, 0);
+
+/** The empty struct (the default for a struct pointer). */
+export function emptyStructReader(): StructReader { return EMPTY_STRUCT; }
+/** The empty list (the default for a list pointer). */
+export function emptyListReader(): ListReader { return EMPTY_LIST; }
+
+// `msg` stays in the signature: readers of a failed message also read as empty.
 @inline function emptyStruct(msg: MessageReader): StructReader {
-  return new StructReader(msg, 0, 0, 0, 0, 0);
+  return EMPTY_STRUCT;
 }
 
 /** Read the struct pointer at (seg, off); null pointers give an empty (all-default) struct. */
@@ -142,11 +173,13 @@ function readStructAt(msg: MessageReader, seg: u32, off: u32, depth: i32): Struc
   if ((msg.rLo & 3) != PointerKind.Struct) { msg.fail(ReadError.WrongKind); return emptyStruct(msg); }
   const dataBytes = (msg.rHi & 0xffff) << 3;
   const ptrs = msg.rHi >>> 16;
-  if (<u64>msg.rOff + <u64>dataBytes + (<u64>ptrs << 3) > <u64>msg.segBytes[msg.rSeg]) {
+  if (<u64>msg.rOff + <u64>dataBytes + (<u64>ptrs << 3) > <u64>msg.segLength(msg.rSeg)) {
     msg.fail(ReadError.OutOfBounds);
     return emptyStruct(msg);
   }
   if (!msg.charge(<u64>(dataBytes >> 3) + ptrs)) return emptyStruct(msg);
+  // A zero-sized struct (empty params or results) reads exactly as the shared empty one.
+  if (dataBytes == 0 && ptrs == 0) return EMPTY_STRUCT;
   return new StructReader(msg, msg.rSeg, msg.rOff, dataBytes, <u16>ptrs, depth + 1);
 }
 
@@ -237,7 +270,7 @@ export class StructReader {
 }
 
 @inline function emptyList(msg: MessageReader): ListReader {
-  return new ListReader(msg, 0, 0, ElementSize.Void, 0, 0, 0, 0, 0);
+  return EMPTY_LIST;
 }
 
 function readListAt(msg: MessageReader, seg: u32, off: u32, depth: i32): ListReader {
@@ -249,7 +282,7 @@ function readListAt(msg: MessageReader, seg: u32, off: u32, depth: i32): ListRea
   const count = msg.rHi >>> 3;
   const lseg = msg.rSeg;
   let start = msg.rOff;
-  const segBytes = <u64>msg.segBytes[lseg];
+  const segBytes = <u64>msg.segLength(lseg);
   if (size == ElementSize.InlineComposite) {
     // `count` is the word count after the tag; the tag says elements and their size.
     if (<u64>start + 8 + (<u64>count << 3) > segBytes) { msg.fail(ReadError.OutOfBounds); return emptyList(msg); }

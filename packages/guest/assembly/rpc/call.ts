@@ -12,7 +12,8 @@ export class CallBuilder extends CapContext {
   params: StructBuilder;
   private payload: StructBuilder;
   private call: StructBuilder;
-  private caps: Array<Cap> = new Array<Cap>();
+  /** Capabilities in the params, in cap-table order (null: none). */
+  private caps: Array<Cap> | null = null;
   private answer: Answer;
 
   constructor(public session: Session, public target: Cap, interfaceId: u64, methodId: u16, dataWords: u16, pointerCount: u16) {
@@ -34,8 +35,10 @@ export class CallBuilder extends CapContext {
   addCap(cap: Cap): i32 {
     this.session.settle(cap);
     if (cap.state == CapState.Null) return -1;
-    let i = this.caps.indexOf(cap);
-    if (i < 0) { i = this.caps.length; this.caps.push(cap); }
+    let caps = this.caps;
+    if (caps == null) { caps = new Array<Cap>(); this.caps = caps; }
+    let i = caps.indexOf(cap);
+    if (i < 0) { i = caps.length; caps.push(cap); }
     return i;
   }
 
@@ -50,12 +53,13 @@ export class CallBuilder extends CapContext {
     if (t.state == CapState.Null) return this.fail(new RpcException("call on a null capability"));
     if (t.state == CapState.Released) return this.fail(new RpcException("call on a released capability"));
     s.writeTarget(this.call.initStruct(Call.P_target, MessageTarget.DATA_WORDS, MessageTarget.POINTER_COUNT), t);
-    const n = this.caps.length;
-    if (n > 0) {
-      if (!s.canExport(this.caps)) return this.fail(s.exportLimitError());
+    const caps = this.caps;
+    if (caps != null) {
+      const n = caps.length;
+      if (!s.canExport(caps)) return this.fail(s.exportLimitError());
       const table = this.payload.initStructList(Payload.P_capTable, n, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
       for (let i = 0; i < n; i++) {
-        const id = s.writeDescriptor(table.struct(i), this.caps[i]);
+        const id = s.writeDescriptor(table.struct(i), caps[i]);
         if (id >= 0) {
           let ex = a.paramExports;
           if (ex == null) { ex = new Array<u32>(); a.paramExports = ex; }

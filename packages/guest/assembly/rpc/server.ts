@@ -33,10 +33,10 @@ export class IncomingCall extends CapContext {
   /** Set by `fail`: the Return is this exception instead of results. */
   error: string | null = null;
   errorType: u16 = Exception.Type.failed;
-  /** Capabilities added to the results, in cap-table order. */
-  resultCaps: Array<Cap> = new Array<Cap>();
-  /** Import ids whose reference this call holds (params caps), dropped when it ends. */
-  holds: Array<u32> = new Array<u32>();
+  /** Capabilities added to the results, in cap-table order (null: none yet). */
+  resultCaps: Array<Cap> | null = null;
+  /** Import ids whose reference this call holds (params caps), dropped when it ends (null: none). */
+  holds: Array<u32> | null = null;
 
   constructor(
     public session: Session,
@@ -74,9 +74,18 @@ export class IncomingCall extends CapContext {
   addCap(cap: Cap): i32 {
     this.session.settle(cap);
     if (cap.isNull) return -1;
-    let i = this.resultCaps.indexOf(cap);
-    if (i < 0) { i = this.resultCaps.length; this.resultCaps.push(cap); }
+    let caps = this.resultCaps;
+    if (caps == null) { caps = new Array<Cap>(); this.resultCaps = caps; }
+    let i = caps.indexOf(cap);
+    if (i < 0) { i = caps.length; caps.push(cap); }
     return i;
+  }
+
+  /** `holds`, made if it was not yet. */
+  holdsArray(): Array<u32> {
+    let h = this.holds;
+    if (h == null) { h = new Array<u32>(); this.holds = h; }
+    return h;
   }
 
   /**

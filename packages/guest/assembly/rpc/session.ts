@@ -33,15 +33,17 @@ class Incoming {
   errorType: u16 = 0;
   /** The Return we sent (results), kept for calls pipelined on it; recycled at Finish. */
   ret: MessageBuilder | null = null;
-  /** The results' capabilities, by cap-table index. */
-  caps: Array<Cap> = new Array<Cap>();
+  // The arrays below are made when first needed: most calls carry no capabilities and
+  // have nothing pipelined on them, and allocation is most of a null call's guest time.
+  /** The results' capabilities, by cap-table index (null: none). */
+  caps: Array<Cap> | null = null;
   /** Export ids the results added a reference to (released by Finish.releaseResultCaps). */
-  exports: Array<u32> = new Array<u32>();
+  exports: Array<u32> | null = null;
   finished: bool = false;
   releaseOnFinish: bool = false;
   /** Calls pipelined on this answer before it was done: heap copies of their frames. */
-  queue: Array<usize> = new Array<usize>();
-  queueLens: Array<i32> = new Array<i32>();
+  queue: Array<usize> | null = null;
+  queueLens: Array<i32> | null = null;
   constructor(public id: u32) {}
 }
 
@@ -200,8 +202,10 @@ export class Session {
     const cap = new Cap(this);
     cap.answer = a;
     cap.ops = ops;
-    if (a.done) this.resolveCap(cap, a);
-    else a.promises.push(cap);
+    if (a.done) { this.resolveCap(cap, a); return cap; }
+    let ps = a.promises;
+    if (ps == null) { ps = new Array<Cap>(); a.promises = ps; }
+    ps.push(cap);
     return cap;
   }
 
@@ -340,9 +344,11 @@ export class Session {
     if (cap.state == CapState.Import) this.dropLocal(cap.importId);
     if (cap.state == CapState.Promise) {
       // Its answer still holds the references; forget the handle so it is not resolved.
-      const a = changetype<Answer>(cap.answer);
-      const i = a.promises.indexOf(cap);
-      if (i >= 0) a.promises.splice(i, 1);
+      const ps = changetype<Answer>(cap.answer).promises;
+      if (ps != null) {
+        const i = ps.indexOf(cap);
+        if (i >= 0) ps.splice(i, 1);
+      }
     }
     cap.state = CapState.Released;
     cap.answer = null;
@@ -364,8 +370,9 @@ export class Session {
     if (a.disposed) return;
     a.disposed = true;
     if (!a.done) { a.autoDispose = true; return; }
-    for (let i = 0; i < a.holds.length; i++) this.dropLocal(a.holds[i]);
-    a.holds.length = 0;
+    const holds = a.holds;
+    a.holds = null;
+    if (holds != null) for (let i = 0; i < holds.length; i++) this.dropLocal(holds[i]);
     if (a.frame != 0) { heap.free(a.frame); a.frame = 0; }
     a.reader = null;
   }
@@ -413,14 +420,18 @@ export class Session {
   }
 
   private handle(ptr: usize, len: i32): void {
+    if (this.finishInPlace(ptr, len)) return;
     const msg = new MessageReader(ptr, <u32>len);
     const root = msg.root();
     const which = root.u16(Message.DISCRIMINANT);
     if (!msg.ok) { this.abort("malformed frame: " + readErrorName(msg.error)); return; }
-    if (which == Message.W_return) this.onReturn(ptr, len, msg);
-    else if (which == Message.W_call) this.onCall(ptr, len);
+    if (which == Message.W_return) this.onReturn(len, msg, root);
+    else if (which == Message.W_call) this.onCall(len, msg, root);
     else if (which == Message.W_bootstrap) this.onBootstrap(root.struct(Message.P_bootstrap).u32(Bootstrap.F_questionId));
-    else if (which == Message.W_finish) this.onFinish(root.struct(Message.P_finish));
+    else if (which == Message.W_finish) {
+      const f = root.struct(Message.P_finish);
+      this.onFinish(f.u32(Finish.F_questionId), f.bool(Finish.B_releaseResultCaps));
+    }
     else if (which == Message.W_release) this.onRelease(root.struct(Message.P_release));
     else if (which == Message.W_resolve) this.onResolve(root.struct(Message.P_resolve));
     else if (which == Message.W_abort) {
@@ -431,8 +442,29 @@ export class Session {
     if (!msg.ok && this.closed == null) this.abort("malformed frame: " + readErrorName(msg.error));
   }
 
-  private onReturn(ptr: usize, len: i32, msg: MessageReader): void {
-    const ret = msg.root().struct(Message.P_return);
+  /**
+   * A Finish (one per call this guest answers) read straight from the frame, with no
+   * reader objects: only its plain shape (one segment, struct pointers in bounds, sizes
+   * at least the schema's). Anything else returns false and the full reader decides,
+   * errors included.
+   */
+  private finishInPlace(ptr: usize, len: i32): bool {
+    if (len < 16 || load<u32>(ptr) != 0) return false;
+    const bytes = <u64>load<u32>(ptr, 4) << 3;
+    if (bytes < 8 || 8 + bytes > <u64>len) return false;
+    const seg = ptr + 8;
+    const m = plainStruct(seg, bytes, 0, Message.DATA_WORDS, Message.POINTER_COUNT);
+    if (m < 0 || load<u16>(seg + <usize>m + Message.DISCRIMINANT) != Message.W_finish) return false;
+    const at = <u64>m + (<u64>(load<u32>(seg, 4) & 0xffff) << 3) + (<u64>Message.P_finish << 3);
+    const f = plainStruct(seg, bytes, at, Finish.DATA_WORDS, Finish.POINTER_COUNT);
+    if (f < 0) return false;
+    const bit = Finish.B_releaseResultCaps;
+    this.onFinish(load<u32>(seg + <usize>f + Finish.F_questionId), (load<u8>(seg + <usize>f + (bit >> 3)) & (1 << (bit & 7))) != 0);
+    return true;
+  }
+
+  private onReturn(len: i32, msg: MessageReader, root: StructReader): void {
+    const ret = root.struct(Message.P_return);
     const id = ret.u32(Return.F_answerId);
     if (id >= <u32>this.questions.length || this.questions[id] == null) { this.abort("Return for unknown question " + id.toString()); return; }
     const a = changetype<Answer>(this.questions[id]);
@@ -447,12 +479,11 @@ export class Session {
     this.sendFinish(id);
     const which = ret.u16(Return.DISCRIMINANT);
     if (which == Return.W_results) {
-      // Copy once: the receive buffer is reused by the next frame.
-      const frame = heap.alloc(<usize>len);
-      memory.copy(frame, ptr, len);
-      const r = new MessageReader(frame, <u32>len);
-      const payload = r.root().struct(Message.P_return).struct(Return.P_results);
-      a.frame = frame;
+      // Copy once: the receive buffer is reused by the next frame. The reader moves with
+      // it (its structs are offsets from its base), so nothing is parsed twice.
+      const r = moveToHeap(msg, len);
+      const payload = ret.struct(Return.P_results);
+      a.frame = r.base;
       a.reader = r;
       a.payload = payload;
       // The content is a struct for calls, a capability pointer for bootstrap.
@@ -478,13 +509,15 @@ export class Session {
   }
 
   private hold(a: Answer, id: u32): void {
-    this.holdImport(a.holds, id);
+    let holds = a.holds;
+    if (holds == null) { holds = new Array<u32>(); a.holds = holds; }
+    this.holdImport(holds, id);
   }
 
   private resolvePromises(a: Answer): void {
     const ps = a.promises;
-    a.promises = new Array<Cap>();
-    for (let i = 0; i < ps.length; i++) this.resolveCap(ps[i], a);
+    a.promises = null;
+    if (ps != null) for (let i = 0; i < ps.length; i++) this.resolveCap(ps[i], a);
     if (a.autoDispose) { a.disposed = false; this.disposeAnswer(a); }
   }
 
@@ -495,27 +528,31 @@ export class Session {
   }
 
   private sendFinish(id: u32): void {
-    const f = this.beginMessage(Message.W_finish, Message.P_finish, Finish.DATA_WORDS, Finish.POINTER_COUNT);
-    f.setU32(Finish.F_questionId, id);
+    const b = this.out;
+    const f = beginRaw(b, Message.W_finish, Message.P_finish, Finish.DATA_WORDS, Finish.POINTER_COUNT);
+    store<u32>(b.at(f + Finish.F_questionId), id);
     // We account for result caps ourselves (holds), so the host must not release them:
     // releaseResultCaps = false, stored XOR its default (true).
-    f.setBool(Finish.B_releaseResultCaps, false != Finish.D_releaseResultCaps);
+    setBitRaw(b, f, Finish.B_releaseResultCaps, false != Finish.D_releaseResultCaps);
     this.sendOut();
   }
 
   // ---- answering the host's questions ----
 
   /** A Call from the host: copied out of the receive buffer (the method may wait), then run. */
-  private onCall(ptr: usize, len: i32): void {
-    const frame = heap.alloc(<usize>len);
-    memory.copy(frame, ptr, len);
-    this.runCall(frame, len);
+  private onCall(len: i32, msg: MessageReader, root: StructReader): void {
+    this.runCall(len, moveToHeap(msg, len), root.struct(Message.P_call));
   }
 
-  /** Run the Call in `frame` (a heap copy this takes over). */
-  private runCall(frame: usize, len: i32): void {
+  /** Run a Call that waited for the answer it was pipelined on (`frame`: a heap copy this takes over). */
+  private runQueued(frame: usize, len: i32): void {
     const r = new MessageReader(frame, <u32>len);
-    const c = r.root().struct(Message.P_call);
+    this.runCall(len, r, r.root().struct(Message.P_call));
+  }
+
+  /** Run Call `c` read by `r`, whose frame (r.base, a heap copy) this takes over. */
+  private runCall(len: i32, r: MessageReader, c: StructReader): void {
+    const frame = r.base;
     const qid = c.u32(Call.F_questionId);
     if (this.incoming.has(qid)) { heap.free(frame); this.abort("Call: question id " + qid.toString() + " is still in use"); return; }
     const t = c.struct(Call.P_target);
@@ -533,8 +570,10 @@ export class Session {
       const on = this.incoming.get(aid);
       if (!on.done) {
         // Its answer is still being computed (the method waits): run this after it, in order.
-        on.queue.push(frame);
-        on.queueLens.push(len);
+        let q = on.queue, ql = on.queueLens;
+        if (q == null || ql == null) { q = new Array<usize>(); ql = new Array<i32>(); on.queue = q; on.queueLens = ql; }
+        q.push(frame);
+        ql.push(len);
         return;
       }
       const cap = this.incomingCap(on, readOps(pa));
@@ -548,7 +587,7 @@ export class Session {
     this.incoming.set(qid, inc);
     const params = c.struct(Call.P_params);
     const ret = this.takeBuilder();
-    const payload = beginReturn(ret, qid).initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const payload = beginResults(ret, qid);
     const call = new IncomingCall(this, qid, c.u64(Call.F_interfaceId), c.u16(Call.F_methodId), frame, r,
       params.struct(Payload.P_content), params.list(Payload.P_capTable), ret, payload);
     // Each senderHosted descriptor in the params is a reference the host gave us: the call
@@ -557,7 +596,7 @@ export class Session {
     for (let i: u32 = 0; i < table.length; i++) {
       const d = table.struct(i);
       const w = d.u16(CapDescriptor.DISCRIMINANT);
-      if (w == CapDescriptor.W_senderHosted || w == CapDescriptor.W_senderPromise) this.holdImport(call.holds, d.u32(CapDescriptor.F_senderHosted));
+      if (w == CapDescriptor.W_senderHosted || w == CapDescriptor.W_senderPromise) this.holdImport(call.holdsArray(), d.u32(CapDescriptor.F_senderHosted));
     }
     if (c.u16(Call.SendResultsTo.DISCRIMINANT) != Call.SendResultsTo.W_caller) {
       call.fail("ERR_UNIMPLEMENTED: Call.sendResultsTo other than caller", Exception.Type.unimplemented);
@@ -580,7 +619,7 @@ export class Session {
   /** Send the Return of `call` (results or its exception) and end the call. */
   private answer(inc: Incoming, call: IncomingCall): void {
     const caps = call.resultCaps;
-    if (call.error == null && caps.length > 0 && !this.canExport(caps)) call.fail(this.exportLimitError().reason);
+    if (call.error == null && caps != null && !this.canExport(caps)) call.fail(this.exportLimitError().reason);
     const ret = call.ret;
     if (call.error != null) {
       inc.error = call.error;
@@ -588,31 +627,39 @@ export class Session {
       this.sendException(ret, inc.id, changetype<string>(call.error), call.errorType);
       this.retPool.push(ret);
     } else {
-      if (caps.length > 0) {
+      // Results the method never initialised go out as an empty struct, not a null
+      // pointer, as Cap'n Proto's own servers send them (and a host reads them in place).
+      if (call.results == null) call.initResults(0, 0);
+      if (caps != null) {
         const list = call.payload.initStructList(Payload.P_capTable, caps.length, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
+        const exported = new Array<u32>();
         for (let i = 0; i < caps.length; i++) {
           const id = this.writeDescriptor(list.struct(<u32>i), caps[i]);
-          if (id >= 0) inc.exports.push(<u32>id);
+          if (id >= 0) exported.push(<u32>id);
         }
+        inc.exports = exported;
       }
       inc.caps = caps;
       inc.ret = ret;
       if (this.closed == null) { abi.send(ret.finish(), ret.frameLength); this.stats.framesOut++; }
     }
     inc.done = true;
-    for (let i = 0; i < call.holds.length; i++) this.dropLocal(call.holds[i]);
-    call.holds.length = 0;
+    const holds = call.holds;
+    call.holds = null;
+    if (holds != null) for (let i = 0; i < holds.length; i++) this.dropLocal(holds[i]);
     heap.free(call.frame);
     call.frame = 0;
     // Calls pipelined on this answer while it was computed, in arrival order (a Finish
     // that came meanwhile does not cancel calls already sent on it).
     const q = inc.queue;
     const ql = inc.queueLens;
-    inc.queue = new Array<usize>();
-    inc.queueLens = new Array<i32>();
-    for (let i = 0; i < q.length; i++) {
-      if (this.closed != null) { heap.free(q[i]); continue; }
-      this.runCall(q[i], ql[i]);
+    inc.queue = null;
+    inc.queueLens = null;
+    if (q != null && ql != null) {
+      for (let i = 0; i < q.length; i++) {
+        if (this.closed != null) { heap.free(q[i]); continue; }
+        this.runQueued(q[i], ql[i]);
+      }
     }
     if (inc.finished) this.endIncoming(inc);
   }
@@ -631,32 +678,37 @@ export class Session {
       inc.done = true;
       return;
     }
-    const payload = beginReturn(ret, qid).initStruct(Return.P_results, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+    const payload = beginResults(ret, qid);
     payload.setCapability(Payload.P_content, 0);
     const list = payload.initStructList(Payload.P_capTable, 1, CapDescriptor.DATA_WORDS, CapDescriptor.POINTER_COUNT);
     const cap = this.local(offered);
-    inc.exports.push(<u32>this.writeDescriptor(list.struct(0), cap));
-    inc.caps.push(cap);
+    const exported = new Array<u32>(1);
+    exported[0] = <u32>this.writeDescriptor(list.struct(0), cap);
+    inc.exports = exported;
+    const caps = new Array<Cap>(1);
+    caps[0] = cap;
+    inc.caps = caps;
     inc.ret = ret;
     inc.done = true;
     if (this.closed == null) { abi.send(ret.finish(), ret.frameLength); this.stats.framesOut++; }
   }
 
-  private onFinish(f: StructReader): void {
-    const qid = f.u32(Finish.F_questionId);
+  /** Finish `qid`; `releaseBit`: releaseResultCaps as stored (XOR its default). */
+  private onFinish(qid: u32, releaseBit: bool): void {
     if (!this.incoming.has(qid)) { this.abort("Finish for unknown question " + qid.toString()); return; }
     const inc = this.incoming.get(qid);
     inc.finished = true;
     // releaseResultCaps is stored XOR its default (true).
-    inc.releaseOnFinish = f.bool(Finish.B_releaseResultCaps) != Finish.D_releaseResultCaps;
+    inc.releaseOnFinish = releaseBit != Finish.D_releaseResultCaps;
     if (inc.done) this.endIncoming(inc);
   }
 
   /** A finished and answered question: forget it, releasing its result caps if asked. */
   private endIncoming(inc: Incoming): void {
     this.incoming.delete(inc.id);
-    if (inc.releaseOnFinish) for (let i = 0; i < inc.exports.length; i++) this.exports.release(inc.exports[i], 1);
-    inc.exports.length = 0;
+    const exported = inc.exports;
+    inc.exports = null;
+    if (exported != null && inc.releaseOnFinish) for (let i = 0; i < exported.length; i++) this.exports.release(exported[i], 1);
     const ret = inc.ret;
     if (ret != null) { this.retPool.push(ret); inc.ret = null; }
   }
@@ -684,8 +736,9 @@ export class Session {
       idx = s.capIndex(ops[ops.length - 1]);
     }
     if (idx < 0) { cap.state = CapState.Null; return cap; }
-    if (idx >= inc.caps.length) { this.breakCap(cap, new RpcException("no capability at that transform")); return cap; }
-    const got = inc.caps[idx];
+    const caps = inc.caps;
+    if (caps == null || idx >= caps.length) { this.breakCap(cap, new RpcException("no capability at that transform")); return cap; }
+    const got = caps[idx];
     cap.state = got.state;
     cap.server = got.server;
     cap.importId = got.importId;
@@ -711,7 +764,7 @@ export class Session {
   /** Write and send a Return carrying an exception for question `qid` into `b`. */
   private sendException(b: MessageBuilder, qid: u32, reason: string, type: u16): void {
     b.reset();
-    const r = beginReturn(b, qid);
+    const r = new StructBuilder(b, beginReturn(b, qid), Return.DATA_WORDS, Return.POINTER_COUNT);
     r.setU16(Return.DISCRIMINANT, Return.W_exception);
     writeException(r.initStruct(Return.P_exception, Exception.DATA_WORDS, Exception.POINTER_COUNT), reason, type);
     if (this.closed != null) return;
@@ -777,18 +830,76 @@ export class Session {
   }
 }
 
+// The envelopes every call writes (Finish, the Return around results) are laid out with
+// the builder's raw offsets: a StructBuilder per envelope struct was an allocation each.
+
+/**
+ * Reset `b` and start `Message.<which>` (its pointer `ptr`) with an inner struct of the
+ * given size, zeroed; returns the inner struct's segment offset.
+ */
+function beginRaw(b: MessageBuilder, which: u16, ptr: u16, dataWords: u16, pointerCount: u16): u32 {
+  b.reset();
+  const m = b.allocate(<u32>Message.DATA_WORDS + <u32>Message.POINTER_COUNT);
+  b.writeStructPointer(0, m, Message.DATA_WORDS, Message.POINTER_COUNT);
+  store<u16>(b.at(m + Message.DISCRIMINANT), which);
+  const inner = b.allocate(<u32>dataWords + <u32>pointerCount);
+  b.writeStructPointer(m + (<u32>Message.DATA_WORDS << 3) + (<u32>ptr << 3), inner, dataWords, pointerCount);
+  return inner;
+}
+
+/** Set bool field `bit` of the struct at segment offset `off` (data section bounds are the caller's). */
+function setBitRaw(b: MessageBuilder, off: u32, bit: u32, v: bool): void {
+  const p = b.at(off + (bit >> 3));
+  const mask = <u8>(<u32>1 << (bit & 7));
+  store<u8>(p, v ? load<u8>(p) | mask : load<u8>(p) & ~mask);
+}
+
 /**
  * Start a Return for question `qid` in `b` (reset): releaseParamCaps false, as we release
- * the params' imports ourselves. The caller adds results or an exception.
+ * the params' imports ourselves. Returns the Return struct's offset; the caller adds
+ * results or an exception.
  */
-function beginReturn(b: MessageBuilder, qid: u32): StructBuilder {
-  const root = b.initRoot(Message.DATA_WORDS, Message.POINTER_COUNT);
-  root.setU16(Message.DISCRIMINANT, Message.W_return);
-  const r = root.initStruct(Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
-  r.setU32(Return.F_answerId, qid);
+function beginReturn(b: MessageBuilder, qid: u32): u32 {
+  const r = beginRaw(b, Message.W_return, Message.P_return, Return.DATA_WORDS, Return.POINTER_COUNT);
+  store<u32>(b.at(r + Return.F_answerId), qid);
   // Stored XOR its default (true).
-  r.setBool(Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
+  setBitRaw(b, r, Return.B_releaseParamCaps, false != Return.D_releaseParamCaps);
   return r;
+}
+
+/** A Return of results for question `qid` in `b` (reset); returns its Payload, to fill. */
+function beginResults(b: MessageBuilder, qid: u32): StructBuilder {
+  const r = beginReturn(b, qid);
+  const p = b.allocate(<u32>Payload.DATA_WORDS + <u32>Payload.POINTER_COUNT);
+  b.writeStructPointer(r + (<u32>Return.DATA_WORDS << 3) + (<u32>Return.P_results << 3), p, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+  return new StructBuilder(b, p, Payload.DATA_WORDS, Payload.POINTER_COUNT);
+}
+
+/**
+ * Content offset of the struct whose pointer is at byte `at` of the segment at `seg`
+ * (`bytes` long, `at` + 8 inside it): -1 unless it is a plain, non-null struct pointer
+ * whose content lies inside the segment with at least `dataWords` and `pointerCount`.
+ */
+function plainStruct(seg: usize, bytes: u64, at: u64, dataWords: u16, pointerCount: u16): i64 {
+  const lo = load<u32>(seg + <usize>at);
+  const hi = load<u32>(seg + <usize>at, 4);
+  if ((lo & 3) != 0 || (lo == 0 && hi == 0)) return -1;
+  const dw = hi & 0xffff, pc = hi >>> 16;
+  if (dw < <u32>dataWords || pc < <u32>pointerCount) return -1;
+  const off = <i64>at + 8 + (<i64>(<i32>lo >> 2) << 3);
+  if (off < 0 || off + ((<i64>dw + <i64>pc) << 3) > <i64>bytes) return -1;
+  return off;
+}
+
+/**
+ * Copy the frame `msg` reads (in the receive buffer) to a new heap block, and point `msg`
+ * and every reader taken from it there. The block is the caller's to free.
+ */
+function moveToHeap(msg: MessageReader, len: i32): MessageReader {
+  const frame = heap.alloc(<usize>len);
+  memory.copy(frame, msg.base, len);
+  msg.base = frame;
+  return msg;
 }
 
 /** A PromisedAnswer's transform as pointer-field indices (noops skipped). */

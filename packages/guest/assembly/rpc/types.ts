@@ -1,7 +1,7 @@
 // The guest's view of RPC objects: answers to its questions, capability handles and
 // exceptions. The Session (session.ts) owns the tables these point into.
 
-import { ListReader, MessageReader, StructReader } from "../capnp/reader";
+import { ListReader, MessageReader, StructReader, emptyStructReader, emptyListReader } from "../capnp/reader";
 import { Exception } from "./schema";
 import { Session } from "./session";
 import { CapContext } from "./context";
@@ -44,19 +44,23 @@ export class RpcException {
   toString(): string { return "rpc exception (" + this.type.toString() + "): " + this.reason; }
 }
 
+// What an answer reads before (or without) results: the shared empty struct and list.
+const NO_RESULTS: StructReader = emptyStructReader();
+const NO_CAPS: ListReader = emptyListReader();
+
 /** The answer to one question the guest asked (a call or a bootstrap). */
 export class Answer {
   done: bool = false;
   error: RpcException | null = null;
   /** Results content (an empty struct until done, or on error). */
-  results: StructReader;
+  results: StructReader = NO_RESULTS;
   /** The Return's Payload (content and cap table). */
-  payload: StructReader;
-  capTable: ListReader;
-  /** Import ids this answer holds one reference to, released by dispose(). */
-  holds: Array<u32> = new Array<u32>();
-  /** Promise caps created on this answer before it arrived; resolved when it does. */
-  promises: Array<Cap> = new Array<Cap>();
+  payload: StructReader = NO_RESULTS;
+  capTable: ListReader = NO_CAPS;
+  /** Import ids this answer holds one reference to, released by dispose(); null: none. */
+  holds: Array<u32> | null = null;
+  /** Promise caps created on this answer before it arrived, resolved when it does; null: none. */
+  promises: Array<Cap> | null = null;
   disposed: bool = false;
   /** The copied Return frame (heap), kept until dispose so results stay readable. */
   frame: usize = 0;
@@ -66,12 +70,7 @@ export class Answer {
   /** Our exports whose references went out in this question's params (released by Return.releaseParamCaps). */
   paramExports: Array<u32> | null = null;
 
-  constructor(public session: Session, public id: u32) {
-    const empty = new MessageReader(0, 0).root();
-    this.results = empty;
-    this.payload = empty;
-    this.capTable = empty.list(0);
-  }
+  constructor(public session: Session, public id: u32) {}
 
   get ok(): bool { return this.done && this.error == null; }
 

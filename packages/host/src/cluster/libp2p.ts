@@ -32,6 +32,11 @@ import { Membership, type HostInfo } from './view.js'
 export interface Libp2pClusterOptions {
   /** Multiaddrs to listen on. Default: an ephemeral TCP port on 127.0.0.1. */
   listen?: string[]
+  /**
+   * The only multiaddrs other hosts learn for this one (identify, the view), instead of
+   * the listen addresses: for a host behind a NAT, a proxy or a relay that forwards to it.
+   */
+  announce?: string[]
   /** Multiaddrs (with /p2p/<id>) of hosts to join through. */
   bootstrap?: string[]
   /** Separates clusters sharing a network. Default `ww`. */
@@ -124,7 +129,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const wire = { ...opts.wire, ...(opts.coalesceWrites === false ? { coalesceWrites: false } : {}) }
   const node = await createLibp2p({
     ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
-    addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], ...(opts.announce?.length ? { announce: opts.announce } : {}) },
     transports: [tcp()],
     ...(swarmKey ? { connectionProtector: preSharedKey({ psk: swarmKey }) } : {}),
     ...(gater ? { connectionGater: gater } : {}),

@@ -138,7 +138,7 @@ export function spawnGuest(scheduler: Scheduler, mod: ProcModule, opts: GuestOpt
   const plugins: ProcessPlugin[] = [...(wasi ? [wasi] : []), ...(host ? [host] : []), ...(opts.plugins ?? [])]
   checkPlugins(plugins)
   const parts: { wasi?: WasiPart; host?: HostPart } = {}
-  const { host: _h, plugins: _p, signal, policy: _policy, stdout: _o, stderr: _e, stdin: _i, sockets: _s, conns: _c, ...spawn } = opts
+  const { host: _h, plugins: _p, signal, policy: _policy, stdout: _o, stderr: _e, stdin: _i, sockets: _s, conns: _c, scratchSeed: _seed, ...spawn } = opts
   // No parts, no extension: such a process stays hibernatable.
   const handle = scheduler.spawn(mod, plugins.length === 0 ? spawn : {
     ...spawn,

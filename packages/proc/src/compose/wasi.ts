@@ -4,7 +4,7 @@
 
 import {
   DEFAULT_POLICY, SUSPENDING_IMPORTS, createWasi,
-  type Binder, type Conn, type InputStream, type OutputRecord, type OutputSink, type Policy, type Wasi,
+  type Binder, type Conn, type InputStream, type OutputRecord, type OutputSink, type Policy, type ScratchEntry, type Wasi,
 } from '@ww/wasi-restricted'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
 import type { ProcessPlugin } from './plugin.js'
@@ -26,6 +26,12 @@ export interface RestrictedWasiOptions {
    * socket fds after the listeners (the policy must grant sockets). Closed when the process ends.
    */
   conns?: readonly Conn[]
+  /**
+   * What the scratch dir holds at start (the policy must grant one): files as bytes, dirs,
+   * symlinks, counted against its quota (a seed that does not fit ends the spawn with
+   * ScratchSeedError, ERR_SCRATCH_SEED). scratchSeedFromHost reads one from a host directory.
+   */
+  scratchSeed?: readonly ScratchEntry[]
 }
 
 /** One process's WASI part; `wasi` is its audit, exit and scratch usage. */
@@ -44,6 +50,9 @@ function paced(sink: OutputSink): OutputSink {
   return {
     write: (r) => sink.write(r),
     writable: () => sink.writable().then(() => new Promise<void>((resolve) => setImmediate(resolve))),
+    // poll_oneoff's view of the sink (stdout writable while it has room), passed through.
+    ...(sink.canWrite ? { canWrite: () => sink.canWrite!() } : {}),
+    ...(sink.watchWritable ? { watchWritable: (wake: () => void) => sink.watchWritable!(wake) } : {}),
   }
 }
 
@@ -80,6 +89,7 @@ export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasi
         ...(opts.stdin ? { stdin: opts.stdin } : {}),
         ...(opts.sockets ? { sockets: opts.sockets } : {}),
         ...(opts.conns ? { conns: opts.conns } : {}),
+        ...(opts.scratchSeed ? { scratchSeed: opts.scratchSeed } : {}),
         suspend: (fn) => ctx.suspender.wrapImport(fn),
         scheduler: { sleep },
       })

@@ -5,7 +5,7 @@
 // this module; it is public so that other extension modules can build on it.
 
 import type { MessagePort } from 'node:worker_threads'
-import type { Policy } from '@ww/wasi-restricted'
+import type { Policy, ScratchEntry } from '@ww/wasi-restricted'
 import { restrictedWasi } from '../compose/wasi.js'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
 import type { ExitStatus } from '../status.js'
@@ -18,6 +18,8 @@ export interface WorkerWasiOptions {
   readonly output?: MessagePort
   /** Which of fd 1 and 2 go through `output` (the others are discarded). */
   readonly fds?: readonly (1 | 2)[]
+  /** What the scratch dir holds at start (plain data: cloned to the worker). */
+  readonly scratchSeed?: readonly ScratchEntry[]
 }
 
 export default function workerWasi(options: WorkerWasiOptions, ctx: ProcessContext): ProcessExtension {
@@ -27,6 +29,7 @@ export default function workerWasi(options: WorkerWasiOptions, ctx: ProcessConte
   try {
     part = restrictedWasi({
       ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.scratchSeed ? { scratchSeed: options.scratchSeed } : {}),
       ...(sink && fds.has(1) ? { stdout: sink } : {}),
       ...(sink && fds.has(2) ? { stderr: sink } : {}),
     }).create(ctx)

@@ -5,7 +5,7 @@
 // the guest's stdout/stderr go to (records cross over a port, output-port.ts).
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import type { OutputSink, Policy } from '@ww/wasi-restricted'
+import type { OutputSink, Policy, ScratchEntry } from '@ww/wasi-restricted'
 import { AbortedError, BadModuleError } from '../errors.js'
 import type { WaitOptions } from '../handle.js'
 import type { BootstrapFactory } from '../compose/host.js'
@@ -19,6 +19,8 @@ import type { WorkerWasiOptions } from './guest-wasi.js'
 export interface PoolGuestOptions extends Omit<PoolSpawnOptions, 'bootstrap' | 'transfer'> {
   /** The guest's WASI policy (plain data: it is cloned to the worker). Default DEFAULT_POLICY. */
   policy?: Policy
+  /** What the scratch dir holds at start (cloned to the worker; the policy must grant one). */
+  scratchSeed?: readonly ScratchEntry[]
   /** Where fd 1 and 2 go, on this thread; default: nowhere. */
   stdout?: OutputSink
   stderr?: OutputSink
@@ -86,7 +88,7 @@ function workerWasiModule(): string {
  * Stdin and sockets are not offered on workers (they are live objects of this thread).
  */
 export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: PoolGuestOptions = {}): Promise<PoolGuest> {
-  const { policy, stdout, stderr, host, signal, extensions, ...spawn } = opts
+  const { policy, scratchSeed, stdout, stderr, host, signal, extensions, ...spawn } = opts
   if (signal?.aborted) throw new AbortedError('spawn', { cause: signal.reason })
   const imported = new Set(WebAssembly.Module.imports(mod.module).map((i) => i.module))
   if (imported.has('ww') && host === undefined) throw new BadModuleError('the module imports ww (a transport) but no capability was given to bootstrap (options.host)')
@@ -96,7 +98,7 @@ export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: Po
   const transfer: MessagePort[] = []
   if (imported.has(WASI_MODULE)) {
     const fds = [...(stdout ? [1 as const] : []), ...(stderr ? [2 as const] : [])]
-    let options: WorkerWasiOptions = { ...(policy ? { policy } : {}) }
+    let options: WorkerWasiOptions = { ...(policy ? { policy } : {}), ...(scratchSeed ? { scratchSeed } : {}) }
     if (fds.length > 0) {
       const { port1, port2 } = new MessageChannel()
       output = { port: port1, done: pumpOutput(port1, { stdout, stderr }) }

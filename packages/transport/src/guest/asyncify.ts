@@ -52,6 +52,8 @@ export class AsyncifySuspender implements Suspender {
   #rewinding = false
   #value = 0
   #data = 0
+  /** A view of the memory buffer of the last unwind (a new one only when the buffer changed). */
+  #view: DataView | undefined
 
   wrapImport(fn: SuspendingImport): (...args: number[]) => number {
     return (...args: number[]): number => {
@@ -72,6 +74,7 @@ export class AsyncifySuspender implements Suspender {
     const e = instance.exports
     this.#instance = instance
     this.#exports = isAsyncified(e) ? (e as unknown as AsyncifyExports) : undefined
+    this.#view = undefined
   }
 
   /**
@@ -82,6 +85,7 @@ export class AsyncifySuspender implements Suspender {
   detach(): void {
     this.#instance = undefined
     this.#exports = undefined
+    this.#view = undefined // nothing keeps the dropped instance's memory
   }
 
   /**
@@ -134,7 +138,9 @@ export class AsyncifySuspender implements Suspender {
     if (this.#pending !== undefined) throw refuse(p, 'a second suspension started while the guest was unwinding')
     if (typeof x.ww_asyncify_data !== 'function') throw refuse(p, 'an asyncify guest must export ww_asyncify_data')
     const addr = x.ww_asyncify_data() >>> 0
-    const dv = new DataView(x.memory.buffer)
+    const buf = x.memory.buffer
+    let dv = this.#view
+    if (dv === undefined || dv.buffer !== buf) dv = this.#view = new DataView(buf)
     if ((addr & 3) !== 0 || addr + 8 > dv.byteLength) throw refuse(p, `ww_asyncify_data ${addr} is not an aligned header inside memory`)
     const end = dv.getUint32(addr + 4, true)
     if (end < addr + 8 || end > dv.byteLength) throw refuse(p, `asyncify data end ${end} is outside [${addr + 8}, ${dv.byteLength}]`)

@@ -3,6 +3,10 @@ import { testing } from '@ww/schema'
 import { newEcho, newCounter } from '../fuzz/echo-servers.js'
 import { ConnectionClosedError, RemoteError, ViewExpiredError } from '../errors.js'
 import { keep } from './keep.js'
+import { RpcConnection } from './connection.js'
+import { readFrame, writeFrame, frameSize } from '../frame.js'
+import { Message } from 'capnp-ts'
+import { Message as RpcMessage, Message_Which } from 'capnp-ts/src/std/rpc.capnp.js'
 
 const tick = () => new Promise((r) => setImmediate(r))
 
@@ -172,4 +176,28 @@ it("a call pipelined on a relayed failure keeps the origin's code (not ERR_REMOT
   expect(e).toBeInstanceOf(RemoteError)
   expect((e as RemoteError).remoteCode).toBe('ERR_NOT_FOUND')
   expect((e as RemoteError).reason).toMatch(/^ERR_NOT_FOUND: .*no counter here/)
+})
+
+it('a Return whose results content is a null pointer reads as the default struct, after the frame expired', async () => {
+  // Cap'n Proto peers may send no struct for results a method never set; the host reads
+  // Returns in place and must treat the null pointer as capnp-ts's getStruct does.
+  const sent: Message[] = []
+  const conn = new RpcConnection({ send: (m) => { sent.push(m) }, close() {} })
+  const echo = conn.bootstrap(testing.Echo)
+  const pending = echo.echo((p) => p.setPayload(new Uint8Array([1])))
+  const call = sent.map((m) => m.getRoot(RpcMessage)).find((m) => m.which() === Message_Which.CALL)!
+  const reply = new Message()
+  const ret = reply.initRoot(RpcMessage).initReturn()
+  ret.setAnswerId(call.getCall().getQuestionId())
+  ret.initResults() // a Payload whose content pointer stays null
+  const bytes = new Uint8Array(frameSize(reply))
+  writeFrame(reply, bytes)
+  const frame = readFrame(bytes.buffer, 0, bytes.byteLength)
+  expect(frame.borrowed).toBe(true)
+  conn.receive(frame.message, true)
+  bytes.fill(0xff) // the frame's bytes are gone once receive() returned
+  const r = await pending
+  expect(r.hasPayload()).toBe(false)
+  expect(r.getPayload().toUint8Array().byteLength).toBe(0)
+  expect(sent.at(-1)!.getRoot(RpcMessage).which()).toBe(Message_Which.FINISH)
 })

@@ -1,6 +1,6 @@
 // poll_oneoff's watches kept across calls (poll-watch.ts) with capabilities of every shape:
 // Waiters-based (one-shot), promise-only (no watch*), and a watch that keeps firing.
-import { DEFAULT_POLICY, ERRNO, grant, MemoryListener, Waiters, type Conn, type Unwatch } from '../index.js'
+import { DEFAULT_POLICY, ERRNO, grant, validatePolicy, MemoryListener, Waiters, type Conn, type Unwatch } from '../index.js'
 import { passThrough, setup, type Harness } from '../../test/harness.js'
 
 const SUBS = 2048, EVENTS = 4096, N = 8000
@@ -155,10 +155,15 @@ describe('a call with the same subscriptions as the last reuses its parse, never
     h.wasi.close()
   })
 
-  test('a call with a bad fd is parsed (and counted) every time', () => {
-    const h = setup(grant(DEFAULT_POLICY, { sockets: true }))
-    readSub(h, 0, 77, 1n)
+  test('a call with a denied fd is parsed (and counted) every time; a closed fd is EBADF, not counted', () => {
+    const clockOnly = validatePolicy({ ...DEFAULT_POLICY, rows: { ...DEFAULT_POLICY.rows, poll_oneoff: { do: 'allow' } } })
+    const h = setup(clockOnly)
+    readSub(h, 0, 0, 1n)
     for (let i = 0; i < 3; i++) h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(h.dv().getUint16(EVENTS + 8, true)).toBe(ERRNO.ENOTCAPABLE)
+    expect(h.wasi.audit().byFunction.poll_oneoff).toBe(3)
+    readSub(h, 0, 77, 1n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
     expect(h.dv().getUint16(EVENTS + 8, true)).toBe(ERRNO.EBADF)
     expect(h.wasi.audit().byFunction.poll_oneoff).toBe(3)
   })

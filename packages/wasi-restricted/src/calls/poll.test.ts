@@ -1,6 +1,6 @@
 // poll_oneoff and sched_yield: sleeps are suspension points, never blocking the host.
 import { connect } from 'node:net'
-import { DEFAULT_POLICY, grant, ERRNO, MemoryStream, MemoryListener, listenTcp, parseAddr, type TcpConn } from '../index.js'
+import { DEFAULT_POLICY, grant, validatePolicy, ERRNO, MemorySink, MemoryStream, MemoryListener, listenTcp, parseAddr, type Conn, type TcpConn } from '../index.js'
 import { passThrough, setup, type Harness } from '../../test/harness.js'
 
 const SUBS = 2048, EVENTS = 4096, N = 8000, IOV_AT = 9000
@@ -98,12 +98,17 @@ describe('poll_oneoff', () => {
     expect([event(h, 0).error, event(h, 1).error]).toEqual([0, ERRNO.EINVAL])
   })
 
-  test('fd subscriptions are ENOTCAPABLE by default, EBADF for absent fds', () => {
+  test('fd subscriptions: EBADF for absent fds; ENOTCAPABLE for fds outside a clock-only row', () => {
     const h = setup()
-    fdSub(h, 0, 1, 0, 1n)
+    fdSub(h, 0, 2, 3, 1n)
     fdSub(h, 1, 2, 77, 2n)
     h.ok(h.call('poll_oneoff', SUBS, EVENTS, 2, N))
-    expect([event(h, 0).error, event(h, 1).error]).toEqual([ERRNO.ENOTCAPABLE, ERRNO.EBADF])
+    expect([event(h, 0).error, event(h, 1).error]).toEqual([ERRNO.EBADF, ERRNO.EBADF])
+    const clockOnly = setup(validatePolicy({ ...DEFAULT_POLICY, rows: { ...DEFAULT_POLICY.rows, poll_oneoff: { do: 'allow' } } }))
+    fdSub(clockOnly, 0, 2, 1, 1n)
+    clockOnly.ok(clockOnly.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(event(clockOnly, 0).error).toBe(ERRNO.ENOTCAPABLE)
+    expect(clockOnly.wasi.audit().byErrno).toEqual({ ENOTCAPABLE: 1 })
   })
 
   test('an unknown subscription tag is EINVAL; an events area past memory is EFAULT', () => {
@@ -267,5 +272,148 @@ describe('poll_oneoff: HANGUP at end of stream', () => {
       h.wasi.close()
       await l.closed
     }
+  })
+})
+
+// Issue 17: libc's and Rust's stdio poll fds 0–2 and treat a refusal (ENOTCAPABLE) as fatal.
+describe('poll_oneoff on stdio, mixed with clocks and sockets', () => {
+  const info = (h: Harness, i: number) => ({ userdata: h.u64(EVENTS + i * 32), error: h.dv().getUint16(EVENTS + i * 32 + 8, true), nbytes: h.u64(EVENTS + i * 32 + 16), flags: h.dv().getUint16(EVENTS + i * 32 + 24, true) })
+  function fill(h: Harness): void {
+    const [p, l] = h.str(IOV_AT + 64, 'hello')
+    h.ok(h.call('fd_write', 1, ...h.iovs(IOV_AT, [[p, l]]), N + 8))
+  }
+
+  test('default policy: stdout and stderr are writable, stdin (end of file) is readable with HANGUP; the wrong direction is EBADF', () => {
+    const h = setup()
+    fdSub(h, 0, 2, 1, 1n); fdSub(h, 1, 2, 2, 2n); fdSub(h, 2, 1, 0, 3n); fdSub(h, 3, 1, 1, 4n); fdSub(h, 4, 2, 0, 5n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 5, N))
+    expect(h.u32(N)).toBe(5)
+    expect([0, 1, 2, 3, 4].map((i) => info(h, i))).toEqual([
+      { userdata: 1n, error: 0, nbytes: 65536n, flags: 0 },
+      { userdata: 2n, error: 0, nbytes: 65536n, flags: 0 },
+      { userdata: 3n, error: 0, nbytes: 0n, flags: 1 },
+      { userdata: 4n, error: ERRNO.EBADF, nbytes: 0n, flags: 0 },
+      { userdata: 5n, error: ERRNO.EBADF, nbytes: 0n, flags: 0 },
+    ])
+    expect(h.wasi.audit().denials).toBe(0)
+  })
+
+  test('stdout is not writable while its sink is full: the clock fires first, then the drain wakes the poll', async () => {
+    const stdout = new MemorySink(4)
+    const h = setup(DEFAULT_POLICY, { suspend: passThrough, sinks: { stdout, stderr: new MemorySink() } })
+    fill(h) // the sink takes a first record whole, then is full
+    fdSub(h, 0, 2, 1, 1n); clockSub(h, 1, 1_000_000n, 2n)
+    expect(await h.callAsync('poll_oneoff', SUBS, EVENTS, 2, N)).toBe(0)
+    expect([h.u32(N), info(h, 0).userdata]).toEqual([1, 2n])
+    // Without a hook and nothing ready, a poll that would wait is ENOTSUP, never a block.
+    const noHook = setup(DEFAULT_POLICY, { sinks: { stdout: new MemorySink(4), stderr: new MemorySink() } })
+    fill(noHook)
+    fdSub(noHook, 0, 2, 1, 1n)
+    expect(noHook.call('poll_oneoff', SUBS, EVENTS, 1, N)).toBe(ERRNO.ENOTSUP)
+    // Waiting on stdout alone: the consumer drains the sink, the poll answers.
+    fdSub(h, 0, 2, 1, 7n)
+    const p = h.callAsync('poll_oneoff', SUBS, EVENTS, 1, N)
+    expect(p).toBeInstanceOf(Promise)
+    let settled = false
+    void Promise.resolve(p).then(() => { settled = true })
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r))
+    expect(settled).toBe(false)
+    expect(stdout.take().map((r) => Buffer.from(r.bytes).toString())).toEqual(['hello'])
+    expect(await p).toBe(0)
+    expect([h.u32(N), info(h, 0).userdata, info(h, 0).error]).toEqual([1, 7n, 0])
+  })
+
+  test('a sink that cannot say whether it has room (no canWrite) is always writable', () => {
+    const bare = { write: () => false, writable: () => Promise.resolve() }
+    const h = setup(DEFAULT_POLICY, { sinks: { stdout: bare, stderr: bare } })
+    fdSub(h, 0, 2, 1, 1n)
+    h.ok(h.call('poll_oneoff', SUBS, EVENTS, 1, N))
+    expect(info(h, 0)).toEqual({ userdata: 1n, error: 0, nbytes: 65536n, flags: 0 })
+  })
+
+  test('stdin (granted stream), a full stdout and a connection in one poll: each answers when it is ready', async () => {
+    const stdin = new MemoryStream(), stdout = new MemorySink(4)
+    const l = new MemoryListener()
+    const client = l.connect()
+    const h = setup(grant(DEFAULT_POLICY, { stdin: 'stream', sockets: true }), { stdin, sockets: [l], suspend: passThrough, sinks: { stdout, stderr: new MemorySink() } })
+    h.ok(h.call('sock_accept', 3, 0, N))
+    const conn = h.u32(N)
+    fill(h)
+    fdSub(h, 0, 1, 0, 10n); fdSub(h, 1, 2, 1, 11n); fdSub(h, 2, 1, conn, 12n); clockSub(h, 3, 3_600_000_000_000n, 13n)
+    const ready = async (): Promise<bigint[]> => {
+      expect(await h.callAsync('poll_oneoff', SUBS, EVENTS, 4, N)).toBe(0)
+      return Array.from({ length: h.u32(N) }, (_, i) => info(h, i).userdata)
+    }
+    let p = ready()
+    setImmediate(() => client.write(new TextEncoder().encode('x')))
+    expect(await p).toEqual([12n])
+    const iov = h.iovs(IOV_AT, [[IOV_AT + 64, 16]])
+    h.ok(h.call('sock_recv', conn, ...iov, 0, N, N + 4))
+    p = ready()
+    setImmediate(() => stdin.push('line\n'))
+    expect(await p).toEqual([10n])
+    h.ok(h.call('fd_read', 0, ...iov, N))
+    p = ready()
+    setImmediate(() => stdout.take())
+    expect(await p).toEqual([11n])
+    h.wasi.close()
+  })
+})
+
+// Issue 17, bad input: a guest polling hundreds of fds costs O(ready) per wake, not
+// O(subscriptions). Counted by the capability calls each wake makes (no clock involved).
+describe('poll_oneoff over many fds', () => {
+  /** An in-memory conn that counts the readiness questions asked of it. */
+  function countingConn(l: MemoryListener): { conn: Conn; asked: () => number; peer: Conn } {
+    const peer = l.connect()
+    const inner = l.accept()!
+    let asked = 0
+    const conn: Conn = {
+      read: (m) => inner.read(m), readable: () => inner.readable(),
+      canRead: () => { asked++; return inner.canRead() }, readEnded: () => inner.readEnded!(),
+      watchReadable: (w) => inner.watchReadable!(w), watchWritable: (w) => inner.watchWritable!(w),
+      write: (b) => inner.write(b), canWrite: () => inner.canWrite(), writable: () => inner.writable(),
+      shutdown: (how) => inner.shutdown(how), close: () => inner.close(),
+    }
+    return { conn, asked: () => asked, peer }
+  }
+
+  test('1,000 idle connections and one that gets data each round: each wake asks the one, not the 1,000', async () => {
+    const l = new MemoryListener()
+    const conns = Array.from({ length: 1000 }, () => countingConn(l))
+    const h = setup(grant(DEFAULT_POLICY, { sockets: { maxConnections: 1000 }, maxFds: 1010 }), { conns: conns.map((c) => c.conn), suspend: passThrough })
+    h.memory.grow(2) // 1,000 subscriptions and their events do not fit in one page
+    const subs = 16384
+    for (let i = 0; i < 1000; i++) {
+      const o = subs + i * 48
+      h.u8().fill(0, o, o + 48)
+      h.dv().setBigUint64(o, BigInt(i), true)
+      h.dv().setUint8(o + 8, 1)
+      h.dv().setUint32(o + 16, 3 + i, true)
+    }
+    const evs = subs + 1000 * 48
+    // The first poll looks at every fd once and arms each (none is ready).
+    const first = h.callAsync('poll_oneoff', subs, evs, 1000, N)
+    const total = (): number => conns.reduce((n, c) => n + c.asked(), 0)
+    await new Promise<void>((r) => setImmediate(r))
+    expect(total()).toBe(1000)
+    const iov = h.iovs(IOV_AT, [[IOV_AT + 64, 16]])
+    conns[500]!.peer.write(new Uint8Array([1]))
+    expect(await first).toBe(0)
+    expect([h.u32(N), h.u64(evs)]).toEqual([1, 500n])
+    let last = 500
+    for (let round = 0; round < 20; round++) {
+      h.ok(h.call('sock_recv', 3 + last, ...iov, 0, N, N + 4)) // drain it
+      const before = total()
+      const i = (round * 37) % 1000
+      const p = h.callAsync('poll_oneoff', subs, evs, 1000, N)
+      setImmediate(() => conns[i]!.peer.write(new Uint8Array([2])))
+      expect(await p).toBe(0)
+      expect([h.u32(N), h.u64(evs)]).toEqual([1, BigInt(i)])
+      // This round asked at most the fd drained last round (now armed) and the one that fired.
+      expect(total() - before).toBeLessThanOrEqual(3)
+      last = i
+    }
+    h.wasi.close()
   })
 })

@@ -7,6 +7,7 @@
 
 import { ERRNO, fail } from '../errno.js'
 import type { ScratchGrant } from '../policy.js'
+import type { SeedPlan } from './seed.js'
 
 interface Base { readonly ino: number; nlink: number; open: number; atim: bigint; mtim: bigint; ctim: bigint }
 export interface FileNode extends Base { readonly kind: 'file'; data: Uint8Array; size: number }
@@ -152,6 +153,30 @@ export class ScratchFs {
     }
     if (mustBeDir && last.node !== undefined && last.node.kind !== 'dir') fail(ERRNO.ENOTDIR)
     return last
+  }
+
+  /**
+   * Makes a seed's nodes (planned and checked against the quota by seed.ts) before the
+   * guest starts. File bytes are copied: the guest may write them, and one seed may fill
+   * many processes' dirs.
+   */
+  seed(plan: SeedPlan): void {
+    const made: Node[] = []
+    for (const p of plan.nodes) {
+      const parent = p.parent < 0 ? this.root : made[p.parent] as DirNode
+      let node: Node
+      if ('bytes' in p.entry) {
+        const f = this.newFile()
+        f.data = p.entry.bytes.slice()
+        f.size = f.data.length
+        this.usedBytes += f.size
+        node = f
+      } else if ('symlink' in p.entry) node = this.newLink(p.entry.symlink)
+      else node = this.newDir()
+      node.nlink++
+      parent.entries.set(p.name, node)
+      made.push(node)
+    }
   }
 
   /** Frees everything: the process ended. Later calls fail EBADF. */

@@ -1,0 +1,83 @@
+// cluster.* rows: N `ww host` processes (default 16) through relays, in namespaces where
+// the machine allows. Times are per host (when each host's view became right), so each
+// row's samples are the cluster's spread; baselines are measured in the same run.
+//   node dist/bench.js [hosts]
+import { report } from '@ww/bench-kit'
+import { FaultCluster, type FaultHost } from './index.js'
+
+const hosts = Number(process.argv[2] ?? 16)
+const TTL_MS = 3000
+
+/** For each live host of `group`, ms from `t0` until its view is right (checked at each event). */
+async function viewTimes(c: FaultCluster, group: readonly number[], t0: number): Promise<number[]> {
+  const members = c.hosts.filter((h) => group.includes(h.index) && h.process.alive)
+  const right = (h: FaultHost): boolean => {
+    const want = members.filter((o) => o !== h).map((o) => o.process.id)
+    return h.process.view.size === want.length && want.every((id) => h.process.view.has(id))
+  }
+  return Promise.all(members.map(async (h) => {
+    await h.process.until(() => right(h), 'its view', AbortSignal.timeout(300_000))
+    return performance.now() - t0
+  }))
+}
+
+async function main(): Promise<void> {
+  // A two-host join is the baseline of the N-host one.
+  const t2 = performance.now()
+  const pair = await FaultCluster.start({ hosts: 2, ttl: `${TTL_MS / 1000}s` })
+  const pairJoin = await viewTimes(pair, [0, 1], t2)
+  await pair.close()
+
+  const t0 = performance.now()
+  const c = await FaultCluster.start({ hosts, ttl: `${TTL_MS / 1000}s` })
+  try {
+    const all = c.hosts.map((h) => h.index)
+    const join = await viewTimes(c, all, t0)
+    report({
+      name: 'cluster.join', unit: 'ms', samples: join,
+      baseline: { name: 'two hosts, the same way', samples: pairJoin },
+      params: { hosts, mode: c.mode, ttlMs: TTL_MS, what: 'from the first host\'s start until each host\'s view holds all the others' },
+    })
+
+    if (c.mode === 'netns') {
+      const half = Math.floor(hosts / 2)
+      const a = all.slice(0, half)
+      const b = all.slice(half)
+      const tSplit = performance.now()
+      c.partition(a, b)
+      const split = [...await viewTimes(c, a, tSplit), ...await viewTimes(c, b, tSplit)]
+      await new Promise((r) => setTimeout(r, 30_000)) // the issue's 30 s apart
+      const tHeal = performance.now()
+      c.heal()
+      const heal = await viewTimes(c, all, tHeal)
+      report({
+        name: 'cluster.partition', unit: 'ms', samples: heal,
+        baseline: { name: 'the split seen (each side\'s view without the other)', samples: split },
+        params: { hosts, sides: [a.length, b.length], apartMs: 30_000, what: 'from heal until each host\'s view holds all hosts again' },
+      })
+    }
+
+    // A machine lost (silent links: only the TTL can tell), then a process killed (its OS
+    // closes its connections). The TTL is the baseline the issue measures against.
+    await c.converged()
+    const tLost = performance.now()
+    await c.crash(hosts - 1, c.mode === 'netns' ? 'machine' : 'process')
+    const lost = await viewTimes(c, all, tLost)
+    const tKilled = performance.now()
+    await c.crash(hosts - 2, 'process')
+    const killed = await viewTimes(c, all, tKilled)
+    report({
+      name: 'cluster.crash', unit: 'ms', samples: lost,
+      baseline: { name: 'the membership TTL', samples: [TTL_MS] },
+      params: {
+        hosts, mode: c.mode, crash: c.mode === 'netns' ? 'machine (links silent, SIGKILL)' : 'process (SIGKILL)',
+        processKilledMedianMs: Math.round(killed.sort((x, y) => x - y)[Math.floor(killed.length / 2)]!),
+        what: 'from the crash until each other host\'s view dropped it (goal ≤ TTL + one heartbeat)',
+      },
+    })
+  } finally {
+    await c.close()
+  }
+}
+
+await main()
