@@ -245,6 +245,9 @@ enum Limit @0xc5caec6391011c12 {
 
   frames @6;
   # Too many outstanding RPC questions or capabilities held.
+
+  restarts @7;
+  # A supervisor's children restarted more often than its intensity allows.
 }
 
 struct ExitStatus @0xb249f16aa0383d12 {
@@ -260,6 +263,11 @@ struct ExitStatus @0xb249f16aa0383d12 {
       kind @1 :TrapKind;
       message @2 :Text;
       # The engine's message, for humans.
+
+      code @9 :Text;
+      # The stable `ERR_…` code of what ended it (ERR_GUEST_TRAP, ERR_GUEST_ABI,
+      # ERR_GUEST_MEMORY, ERR_BAD_FRAME…); empty when unknown. Read `kind` and `code`,
+      # never the message.
     }
 
     killed :group {

@@ -6,7 +6,7 @@ import type { HostFlags } from './commands/args.js'
 import { readToken } from './host/trust.js'
 import { parseRpcAddress } from './host/address.js'
 import { resolveTarget, type Target } from './host/state.js'
-import { CliError, HostUnreachableError, TokenRefusedError } from './errors.js'
+import { CliError, EndpointUnreachableError, TokenRefusedError } from './errors.js'
 
 export interface HostSession extends AsyncDisposable {
   readonly target: Target
@@ -34,7 +34,7 @@ export async function connectHost(flags: string | HostFlags | undefined, env: No
     s.once('error', (e: Error & { code?: string }) => {
       signal?.removeEventListener('abort', onAbort)
       const where = `${target.rpc}${target.from === 'state' ? ' (from the state file)' : ` (from ${target.from})`}`
-      reject(new HostUnreachableError(`cannot reach a host at ${where}: ${e.code ?? e.message}`, { cause: e }))
+      reject(new EndpointUnreachableError(`cannot reach a host at ${where}: ${e.code ?? e.message}`, { cause: e }))
     })
   })
   socket.setNoDelay?.(true)

@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
+import { WwError } from '@ww/interface'
 
 /** Where a command writes; tests pass their own. */
 export interface Io {
@@ -34,10 +35,8 @@ export interface ParsedArgs {
 }
 
 /** A user error: printed as `ww: <message>` plus a hint, exit status 2. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE'
+export class UsageError extends WwError<'ERR_USAGE'> {
   constructor(message: string, readonly hint?: string) {
-    super(message)
-    this.name = 'UsageError'
+    super('ERR_USAGE', message)
   }
 }

@@ -1,11 +1,12 @@
 // Errors a command reports to the user: a stable code, a message, and what to do next.
 
+import { WwError } from '@ww/interface'
+
 export type CliErrorCode = 'ERR_NO_HOST' | 'ERR_HOST_UNREACHABLE' | 'ERR_REMOTE' | 'ERR_NOT_WASM' | 'ERR_NO_FILE' | 'ERR_HOST_START' | 'ERR_TOKEN_REFUSED'
 
-export class CliError extends Error {
-  constructor(readonly code: CliErrorCode, message: string, readonly hint?: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'CliError'
+export class CliError extends WwError<CliErrorCode> {
+  constructor(code: CliErrorCode, message: string, readonly hint?: string, options?: ErrorOptions) {
+    super(code, message, options)
   }
 }
 
@@ -13,15 +14,13 @@ export class CliError extends Error {
 export class NoHostError extends CliError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_NO_HOST', message, 'start one with `ww host` (in another terminal), or name one with --host ADDR or WW_HOST', options)
-    this.name = 'NoHostError'
   }
 }
 
-/** An endpoint was named but nothing answers there. */
-export class HostUnreachableError extends CliError {
+/** An endpoint was named but nothing answers there (not @ww/host's HostUnreachableError: no host of a cluster, a TCP endpoint). */
+export class EndpointUnreachableError extends CliError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_HOST_UNREACHABLE', message, 'is the host still running? start one with `ww host`, or check --host / WW_HOST', options)
-    this.name = 'HostUnreachableError'
   }
 }
 
@@ -29,6 +28,5 @@ export class HostUnreachableError extends CliError {
 export class TokenRefusedError extends CliError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_TOKEN_REFUSED', message, 'pass the token file the host was started with: --token FILE or WW_TOKEN=FILE', options)
-    this.name = 'TokenRefusedError'
   }
 }

@@ -5,6 +5,7 @@
 import { BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type BootstrapFactory, type ExitStatus } from '@ww/proc'
 import { GuestConnection, type GuestStats, type RpcStats } from '@ww/transport'
 import { DEFAULT_POLICY, type AuditSnapshot, type Binder, type OutputRecord, type OutputSink, type Policy, type ScratchEntry } from '@ww/wasi-restricted'
+import { WwError } from '@ww/interface'
 
 export interface GuestRunOptions {
   /** The Host capability of the process, built once the scheduler has given it a pid. */
@@ -43,11 +44,9 @@ export interface GuestRunReport {
 }
 
 /** The module could not be started: not valid, or asks for what a guest does not get. */
-export class GuestStartError extends Error {
-  readonly code = 'ERR_GUEST_START'
+export class GuestStartError extends WwError<'ERR_GUEST_START'> {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'GuestStartError'
+    super('ERR_GUEST_START', message, options)
   }
 }
 
@@ -111,15 +110,5 @@ export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: Gues
     pid: g.pid, status, ms: performance.now() - started,
     rpc: rpc ?? none!.rpc.stats, transport: transport ?? none!.stats,
     denied: denied ?? { denials: 0, byFunction: {}, byErrno: {}, byCall: {}, droppedBytes: 0 },
-  }
-}
-
-/** The shell exit status of a process (schemas/README.md, "Exit statuses"). */
-export function exitCodeOf(s: ExitStatus): number {
-  switch (s.kind) {
-    case 'exited': return s.code >= 0 && s.code <= 255 ? s.code : 255
-    case 'trapped': return 134
-    case 'killed': return 137
-    case 'limit': return s.which === 'time' ? 124 : 137
   }
 }

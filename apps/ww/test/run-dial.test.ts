@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 import { guestBytes, guestPath } from '@ww/guest'
 import { dialerProvider, embeddedCluster, hostCapability, rpcError } from '@ww/host'
 import { process as proc } from '@ww/schema'
-import { exitCodeOf, runGuestProcess } from '../src/guest-process.js'
+import { shellStatus } from '@ww/interface'
+import { runGuestProcess } from '../src/guest-process.js'
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 const getter = guestPath('wasi-http-get', { asyncify: false })
@@ -60,7 +61,7 @@ async function runHere(opts: { dial?: string[]; args?: string; guest?: 'wasi-htt
     }),
     onOutput: (fd, bytes) => { out[fd] += Buffer.from(bytes).toString('utf8') },
   })
-  return { status: exitCodeOf(report.status), stdout: out[1], stderr: out[2] }
+  return { status: shellStatus(report.status), stdout: out[1], stderr: out[2] }
 }
 
 function ww(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

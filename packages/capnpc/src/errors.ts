@@ -1,5 +1,7 @@
 // Typed errors of the generator: callers branch on `code`, never on message text.
 
+import { WwError } from '@ww/interface'
+
 export type CapnpcErrorCode =
   | 'ERR_BAD_REQUEST' // the bytes are not a CodeGeneratorRequest we can read
   | 'ERR_UNKNOWN_NODE' // a type refers to a node id the request does not contain
@@ -8,11 +10,6 @@ export type CapnpcErrorCode =
   | 'ERR_USAGE' // bad command line
   | 'ERR_STALE' // --check found generated files that differ from the request
 
-export class CapnpcError extends Error {
-  readonly code: CapnpcErrorCode
-  constructor(code: CapnpcErrorCode, message: string) {
-    super(message)
-    this.name = 'CapnpcError'
-    this.code = code
-  }
+export class CapnpcError extends WwError<CapnpcErrorCode> {
+  constructor(code: CapnpcErrorCode, message: string) { super(code, message) }
 }

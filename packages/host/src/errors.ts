@@ -1,17 +1,12 @@
-/** Every error @ww/host throws is a HostError with a stable `code`; callers switch on it. */
+import { AbortedError, WwError } from '@ww/interface'
+
+/** Every error @ww/host throws is a HostError (or @ww/interface's AbortedError) with a stable `code`; callers switch on it. */
 export type HostErrorCode =
   | 'ERR_CAP_DENIED' | 'ERR_REVOKED' | 'ERR_NOT_FOUND' | 'ERR_HOST_UNREACHABLE'
   | 'ERR_TIMEOUT' | 'ERR_ABORTED' | 'ERR_INVALID_PATH' | 'ERR_INVALID_ARGUMENT'
   | 'ERR_CLOSED' | 'ERR_QUEUE_FULL' | 'ERR_TOO_LARGE' | 'ERR_RELEASED' | 'ERR_RATE_LIMITED'
 
-export class HostError extends Error {
-  readonly code: HostErrorCode
-  constructor(code: HostErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.code = code
-    this.name = new.target.name
-  }
-}
+export class HostError extends WwError<HostErrorCode> {}
 
 export class CapDeniedError extends HostError {
   constructor(what: string) { super('ERR_CAP_DENIED', `capability denied: ${what}`) }
@@ -31,9 +26,8 @@ export class HostUnreachableError extends HostError {
 export class TimeoutError extends HostError {
   constructor(what: string) { super('ERR_TIMEOUT', `timed out: ${what}`) }
 }
-export class AbortedError extends HostError {
-  constructor(what: string, options?: ErrorOptions) { super('ERR_ABORTED', `aborted: ${what}`, options) }
-}
+// One AbortedError for every package (its code is ERR_ABORTED), re-exported where callers look.
+export { AbortedError }
 export class InvalidPathError extends HostError {
   constructor(path: string, why: string) { super('ERR_INVALID_PATH', `invalid path ${JSON.stringify(path)}: ${why}`) }
 }
@@ -54,6 +48,12 @@ export class TooLargeError extends HostError {
   constructor(what: string, size: number, limit: number) { super('ERR_TOO_LARGE', `${what} too large: ${size} > ${limit}`) }
 }
 
-export function isHostError(e: unknown, code?: HostErrorCode): e is HostError {
-  return e instanceof HostError && (code === undefined || e.code === code)
+const CODES: ReadonlySet<string> = new Set<HostErrorCode>([
+  'ERR_CAP_DENIED', 'ERR_REVOKED', 'ERR_NOT_FOUND', 'ERR_HOST_UNREACHABLE', 'ERR_TIMEOUT', 'ERR_ABORTED', 'ERR_INVALID_PATH',
+  'ERR_INVALID_ARGUMENT', 'ERR_CLOSED', 'ERR_QUEUE_FULL', 'ERR_TOO_LARGE', 'ERR_RELEASED',
+])
+
+/** True for an error @ww/host throws (a HostError, or the shared AbortedError); with `code`, only that code. */
+export function isHostError(e: unknown, code?: HostErrorCode): e is WwError<HostErrorCode> {
+  return (e instanceof HostError || e instanceof AbortedError) && CODES.has(e.code) && (code === undefined || e.code === code)
 }

@@ -1,17 +1,12 @@
 // Typed errors of @ww/proc: each class has a stable `code`.
 
+import { AbortedError, WwError } from '@ww/interface'
+
 export type ProcErrorCode =
   | 'ERR_PROC_LIMIT' | 'ERR_NO_SUCH_PROCESS' | 'ERR_MAILBOX_FULL' | 'ERR_SCHEDULER_CLOSED'
   | 'ERR_BAD_MODULE' | 'ERR_MODULE_TOO_LARGE' | 'ERR_METER' | 'ERR_ABORTED' | 'ERR_PROC_EXITED'
 
-export class ProcError extends Error {
-  readonly code: ProcErrorCode
-  constructor(code: ProcErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.code = code
-    this.name = new.target.name
-  }
-}
+export class ProcError extends WwError<ProcErrorCode> {}
 
 /** The scheduler already runs its maximum number of processes. */
 export class ProcessLimitError extends ProcError {
@@ -43,9 +38,8 @@ export class ModuleTooLargeError extends BadModuleError {
   }
 }
 
-export class AbortedError extends ProcError {
-  constructor(what: string, options?: ErrorOptions) { super('ERR_ABORTED', `${what}: aborted`, options) }
-}
+// One AbortedError for every package (its code is ERR_ABORTED), re-exported where callers look.
+export { AbortedError }
 
 /** A process that already ended was asked to do something only a live one can. */
 export class ProcessExitedError extends ProcError {

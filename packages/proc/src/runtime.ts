@@ -5,7 +5,7 @@
 // this very process: whatever it spawns through it is its child). Compiled modules are
 // cached by content, so spawning the same bytes again skips metering.
 
-import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/host'
+import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
 import { compileGuest, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
 import { AbortedError } from './errors.js'
 import type { ProcessHandle, ProcessInfo } from './handle.js'

@@ -15,7 +15,7 @@ import { compileInstrumented, moduleStore } from './compile/instrument.js'
 import type { ModuleStore } from './compile/module-store.js'
 import { restore, snapshot } from './internal/hibernate.js'
 import { SharedSlab } from './internal/shared-slab.js'
-import { isNormal, type ExitStatus, type Pid } from './status.js'
+import { isNormal, trapField, trapKindOf, type ExitStatus, type Pid, type ProcessContext, type ProcessExtension, type ExtensionStats } from '@ww/interface'
 
 /** Per-process limits; every field has a scheduler-wide default. */
 export interface ProcessLimits {
@@ -88,43 +88,8 @@ export interface SpawnOptions extends ProcessLimits {
   entry?: string
 }
 
-/** What an extension gets to build its part of one process. */
-export interface ProcessContext {
-  readonly pid: Pid
-  /**
-   * A Suspender for imports that may wait (give it to GuestConnection as `suspension`):
-   * a wait parks the process in the scheduler, which resumes it in its turn. Its
-   * attach/run belong to the scheduler and do nothing here.
-   */
-  readonly suspender: Suspender
-}
-
-/** One process's plugged-in part. */
-export interface ProcessExtension {
-  imports?: WebAssembly.Imports
-  /** Called with the new instance before it runs; a throw ends the process (trapped). */
-  attach?(instance: WebAssembly.Instance): void
-  /** Called once when the process ends (close connections, free resources). */
-  onExit?(status: ExitStatus): void
-  /**
-   * How an error that ended the guest reads as a status, if this part threw it (e.g.
-   * WASI's proc_exit(n) is exited(n), not a trap). Undefined: not ours.
-   */
-  exitStatus?(error: unknown): ExitStatus | undefined
-  /** What this part counted, shown in `ps`. */
-  stats?(): ExtensionStats
-}
-
-/** An extension's counters: the known ones get their own `ps` columns, the rest go under `extension`. */
-export interface ExtensionStats {
-  /** RPC frames the guest sent (in) and was handed (out). */
-  readonly framesIn?: number
-  readonly framesOut?: number
-  /** Calls refused by policy, per function (e.g. WASI `path_open`). */
-  readonly denials?: Readonly<Record<string, number>>
-  /** Anything else worth showing. */
-  readonly counters?: Readonly<Record<string, number>>
-}
+// The process-plugin contract (what an extension gets, and gives) is @ww/interface's.
+export type { ProcessContext, ProcessExtension, ExtensionStats } from '@ww/interface'
 
 export interface CompileOptions {
   /** More imports that may wait ("module.name", e.g. "ww.recv"), for asyncify. */
@@ -643,11 +608,12 @@ export class Scheduler implements ImportHost {
 /** How an error that ended a guest's run reads as a status. */
 function classify(e: unknown): ExitStatus {
   if (e instanceof Termination) return e.status
-  if (e instanceof WebAssembly.RuntimeError) return { kind: 'trapped', code: 'ERR_GUEST_TRAP', reason: e.message }
-  if (e instanceof RangeError) return { kind: 'trapped', code: 'ERR_GUEST_TRAP', reason: e.message }
+  // The trap kind is read here, from the error itself; from then on it is a field.
+  const trap = trapField(trapKindOf(e))
+  if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) return { kind: 'trapped', code: 'ERR_GUEST_TRAP', reason: e.message, ...trap }
   const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined
   const reason = e instanceof Error ? e.message : String(e)
-  return code ? { kind: 'trapped', code, reason } : { kind: 'trapped', reason }
+  return code ? { kind: 'trapped', code, reason, ...trap } : { kind: 'trapped', reason, ...trap }
 }
 
 function definedOnly(o: ProcessLimits): ProcessLimits {

@@ -120,17 +120,19 @@ export enum Limit {
   SCRATCH = 4,
   OUTPUT = 5,
   FRAMES = 6,
+  RESTARTS = 7,
 }
 
 export namespace ExitStatus {
   export const DATA_WORDS: u16 = 1;
-  export const POINTER_COUNT: u16 = 1;
+  export const POINTER_COUNT: u16 = 2;
   export const DISCRIMINANT: u32 = 4;
   export const W_exited: u16 = 0;
   export const F_exited: u32 = 0;
   export const W_trapped: u16 = 1;
   export const F_trapped_kind: u32 = 0;
   export const P_trapped_message: u16 = 0;
+  export const P_trapped_code: u16 = 1;
   export const W_killed: u16 = 2;
   export const F_killed_reason: u32 = 0;
   export const P_killed_by: u16 = 0;

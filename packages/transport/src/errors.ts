@@ -1,22 +1,21 @@
 // Typed errors of @ww/transport. Every failure a peer or a guest can provoke surfaces as
 // one of these, with a stable `code`; nothing else may escape the transport.
 
+import { WwError } from '@ww/interface'
+
 export interface TransportErrorOptions {
   processId?: string | number
   cause?: unknown
 }
 
-export class TransportError extends Error {
-  readonly code: string
+export class TransportError extends WwError {
   /** Why, in words (also the message, without the code prefix). */
   readonly reason: string
   /** The process whose frame or connection failed, when a transport knows it. */
   processId?: string | number
 
   constructor(code: string, reason: string, opts: TransportErrorOptions = {}) {
-    super(`${code}: ${reason}`, opts.cause === undefined ? undefined : { cause: opts.cause })
-    this.name = new.target.name
-    this.code = code
+    super(code, `${code}: ${reason}`, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.reason = reason
     if (opts.processId !== undefined) this.processId = opts.processId
   }

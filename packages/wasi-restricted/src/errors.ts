@@ -2,13 +2,12 @@
 // ending itself or breaking the layer are traps: thrown out of the import, they unwind
 // the guest and end its process, never the host.
 
-export class WasiError extends Error {
-  readonly code: string
+import { WwError } from '@ww/interface'
+
+export class WasiError extends WwError {
   processId?: string
   constructor(code: string, message: string, opts?: { cause?: unknown; processId?: string }) {
-    super(`${code}: ${message}`, opts?.cause === undefined ? undefined : { cause: opts.cause })
-    this.name = new.target.name
-    this.code = code
+    super(code, `${code}: ${message}`, opts?.cause === undefined ? undefined : { cause: opts.cause })
     if (opts?.processId !== undefined) this.processId = opts.processId
   }
 }

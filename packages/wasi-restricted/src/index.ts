@@ -11,7 +11,7 @@ export { DEFAULT_POLICY, grant, validatePolicy, type Policy, type Row, type Gran
 export { describe, describeMarkdown, type DescribedRow } from './describe.js'
 export { PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
 export { createWasi, SUSPENDING_IMPORTS, type Wasi, type WasiOptions, type Preview1Imports, type SuspendHook, type SuspendingImport } from './wasi.js'
-export type { Scheduler } from './calls/context.js'
+export type { WasiScheduler } from './calls/context.js'
 export type { AuditSnapshot } from './audit.js'
 export { ERRNO, errnoName, type ErrnoName } from './errno.js'
 export { WasiError, PolicyError, ProcessExit, WasiStateError, WasiInternalError } from './errors.js'

@@ -2,6 +2,7 @@
 // imports of one process. Every function gets exactly its row: a deny row answers its
 // errno; any other row runs our implementation, which reaches only what was granted.
 
+import type { SuspendingImport } from '@ww/interface'
 import { Audit, DENIAL_ERRNOS, type AuditSnapshot } from './audit.js'
 import { ERRNO, Errno, errnoName } from './errno.js'
 import { PolicyError, ProcessExit, WasiError, WasiInternalError, WasiStateError } from './errors.js'
@@ -13,7 +14,7 @@ import { validatePolicy, type FdGroup, type Policy } from './policy.js'
 import { ScratchFs } from './scratch/fs.js'
 import { fit, planSeed, type ScratchEntry } from './scratch/seed.js'
 import { Waiters, type Binder, type Conn } from './sockets.js'
-import type { CallResult, Ctx, Impl, Scheduler } from './calls/context.js'
+import type { CallResult, Ctx, Impl, WasiScheduler } from './calls/context.js'
 import { createClock } from './calls/clock-source.js'
 import { argsCalls } from './calls/args.js'
 import { clockCalls } from './calls/clock.js'
@@ -24,8 +25,8 @@ import { pollCalls } from './calls/poll.js'
 import { procCalls } from './calls/proc.js'
 import { sockCalls } from './calls/sock.js'
 
-/** An import that may wait: its result now, or a promise of it. */
-export type SuspendingImport = (...args: number[]) => number | Promise<number>
+// An import that may wait: @ww/interface's SuspendingImport (one type for WASI and the transport).
+export type { SuspendingImport }
 
 /**
  * Turns a possibly-waiting import into a plain one whose caller (the guest) suspends
@@ -64,7 +65,7 @@ export interface WasiOptions {
   /** Lets sleeps, yields, full sinks and empty streams wait without blocking. Without it they return ENOTSUP/EAGAIN. */
   suspend?: SuspendHook
   /** How waits are timed (default: setTimeout / setImmediate). */
-  scheduler?: Partial<Scheduler>
+  scheduler?: Partial<WasiScheduler>
 }
 
 export type Preview1Imports = { readonly [F in Preview1Function]: (...args: never[]) => number }
@@ -89,7 +90,7 @@ export interface Wasi {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-const defaultScheduler: Scheduler = {
+const defaultScheduler: WasiScheduler = {
   sleep: (ns, signal) => new Promise<void>((resolve) => {
     const t = setTimeout(resolve, Math.ceil(Number(ns) / 1e6))
     signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 export const PUBLISHABLE = {
+  '@ww/interface': 'packages/interface',
   '@ww/schema': 'packages/schema',
   '@ww/transport': 'packages/transport',
   '@ww/wasi-restricted': 'packages/wasi-restricted',

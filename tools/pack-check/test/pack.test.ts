@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { closure, manifest, NAMES, ROOT, tarballName, type Manifest, type PackageName } from '../src/packages.js'
 import { checkPackage } from '../src/tarball.js'
+import { diskBytes, formatBytes, installedPackages, isLibp2p, NO_LIBP2P } from '../src/footprint.js'
 import { installProject, packAll, pool, registryReachable, run, typecheckProjects, type RunResult } from '../src/npm.js'
 
 const SMOKE = fileURLToPath(new URL('../smoke/', import.meta.url))
@@ -22,7 +23,7 @@ if (!reachable) {
   console.warn('pack-check: the npm registry did not answer `npm ping` within 5 s; the install-and-use tests are SKIPPED (the tarball checks still run)')
 }
 
-interface Outcome { install: RunResult; ww: string[]; smoke?: RunResult }
+interface Outcome { install: RunResult; ww: string[]; packages: string[]; bytes: number; smoke?: RunResult }
 const outcomes = new Map<PackageName, Outcome>()
 const projectDir = (n: PackageName): string => join(tmp, 'projects', short(n))
 let types: RunResult | undefined
@@ -39,6 +40,9 @@ async function installAndSmoke(name: PackageName): Promise<void> {
   const dir = projectDir(name)
   const install = await installProject(name, dir, tarballs, NPM_CACHE)
   const ww = install.code === 0 ? wwInstalled(dir) : []
+  // Measured before the smoke runs (it may write files).
+  const packages = install.code === 0 ? installedPackages(dir) : []
+  const bytes = install.code === 0 ? diskBytes(join(dir, 'node_modules')) : 0
   let smoke: RunResult | undefined
   if (install.code === 0) {
     copyFileSync(join(SMOKE, `${short(name)}.mjs`), join(dir, 'smoke.mjs'))
@@ -47,7 +51,7 @@ async function installAndSmoke(name: PackageName): Promise<void> {
   }
   const s = (r?: RunResult): string => (r ? `${(r.ms / 1000).toFixed(1)} s` : '-')
   timings.push(`${name}: install ${s(install)}, smoke ${s(smoke)}`)
-  outcomes.set(name, { install, ww, ...(smoke ? { smoke } : {}) })
+  outcomes.set(name, { install, ww, packages, bytes, ...(smoke ? { smoke } : {}) })
 }
 
 const t0 = performance.now()
@@ -70,6 +74,10 @@ beforeAll(async () => {
 
 afterAll(() => {
   console.log(`pack-check: ${((performance.now() - t0) / 1000).toFixed(1)} s in all, installs ${CONCURRENCY} at a time\n  ${timings.join('\n  ')}`)
+  // What `npm i <package>` puts on a user's disk, dependencies included.
+  const sizes = NAMES.filter((n) => outcomes.get(n)?.install.code === 0)
+    .map((n) => { const o = outcomes.get(n)!; return `${n}: ${formatBytes(o.bytes)} in ${o.packages.length} package${o.packages.length === 1 ? '' : 's'}` })
+  if (sizes.length > 0) console.log(`pack-check: install sizes (node_modules of a project with only that package)\n  ${sizes.join('\n  ')}`)
   rmSync(tmp, { recursive: true, force: true })
 })
 
@@ -95,6 +103,10 @@ describe('installed alone from npm', () => {
     expect(o.ww).toEqual(closure(name).map((n) => `node_modules/${n} tarball`).sort())
     expect({ code: o.smoke?.code, stderr: o.smoke?.code === 0 ? '' : o.smoke?.stderr }).toEqual({ code: 0, stderr: '' })
     expect(o.smoke?.stdout).toContain(`ok ${name}\n`)
+  })
+  maybe.each(NO_LIBP2P)('%s does not install libp2p (only @ww/host needs it)', (name) => {
+    expect(outcomes.get(name)?.install.code).toBe(0)
+    expect(outcomes.get(name)!.packages.filter(isLibp2p)).toEqual([])
   })
   maybe.each(NAMES)('%s types compile for a strict NodeNext user, its .d.ts files checked', (name) => {
     expect(outcomes.get(name)?.install.code).toBe(0)

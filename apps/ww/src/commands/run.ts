@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host'
-import { describeStatus, scratchSeedFromHost } from '@ww/proc'
+import { describeStatus, shellStatus, type ExitStatus } from '@ww/interface'
+import { scratchSeedFromHost } from '@ww/proc'
 import {
   BadAddress, BindFailed, checkScratchSeed, DEFAULT_POLICY, grant, listenTcp, parseAddr, ScratchSeedError,
   type AuditSnapshot, type Grant, type Policy, type ScratchEntry, type TcpListener,
 } from '@ww/wasi-restricted'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
-import { exitCodeOf, GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
+import { GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
 import { style } from '../style.js'
 import { wwHome } from '../host/state.js'
 
@@ -155,7 +156,7 @@ export const run: Command = {
       await Promise.all(listeners.map((l) => l.closed))
     }
 
-    const exitCode = exitCodeOf(report.status)
+    const exitCode = shellStatus(report.status)
     const denied = deniedLines(report.denied, policy)
     if (json) {
       io.stdout.write(JSON.stringify({
@@ -297,15 +298,17 @@ export function deniedLines(audit: AuditSnapshot, policy: Policy): string[] {
   })
 }
 
-function explain(s: import('@ww/proc').ExitStatus, deadlineMs: number | undefined): string | undefined {
+function explain(s: ExitStatus, deadlineMs: number | undefined): string | undefined {
   switch (s.kind) {
     case 'exited': return undefined
     case 'trapped': return `trapped: ${s.code ? `${s.code}: ` : ''}${s.reason}`
-    case 'killed': return `killed (by ${s.by.kind})`
+    case 'killed': return `killed (by ${s.by?.kind ?? 'host'})`
     case 'limit':
       if (s.which === 'time') return `timed out after ${formatMs(deadlineMs ?? 0)} (--timeout); killed`
       if (s.which === 'memory') return `over the memory cap (--memory): ${s.detail ?? ''}; killed`
       return `killed: ${describeStatus(s)}`
+    // The scheduler ends a local run with the four above; the rest come from other hosts.
+    case 'hostLost': case 'failedToStart': return describeStatus(s)
   }
 }
 

@@ -12,6 +12,7 @@ import type { HostCapability } from '@ww/host'
 import { connectStream, type RpcConnection } from '@ww/transport'
 import { formatRpcAddress, type RpcAddress } from './address.js'
 import { TOKEN_BYTES, tokenMatches } from './trust.js'
+import { WwError } from '@ww/interface'
 
 const TOKEN_WAIT_MS = 5000
 
@@ -28,11 +29,9 @@ export interface RpcEndpoint extends AsyncDisposable {
   close(): Promise<void>
 }
 
-export class EndpointError extends Error {
-  readonly code = 'ERR_ENDPOINT'
+export class EndpointError extends WwError<'ERR_ENDPOINT'> {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'EndpointError'
+    super('ERR_ENDPOINT', message, options)
   }
 }
 

@@ -17,6 +17,7 @@ import { ProcessJournal } from './journal.js'
 import { inThreadProcesses, pooledProcesses, type HostProcesses, type ProcessCounters } from './processes.js'
 import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
+import { WwError } from '@ww/interface'
 
 export interface HostOptions {
   /** Multiaddrs to listen on (libp2p). */
@@ -74,11 +75,9 @@ export interface RunningHost extends AsyncDisposable {
 /** What a client of the endpoint may do: everything (it is this host's operator). */
 const ADMIN: Partial<HostRights> = { view: true, pubSub: true, root: true, registry: true, bytecodeCache: true, executor: true, debug: true }
 
-export class HostStartError extends Error {
-  readonly code = 'ERR_HOST_START'
+export class HostStartError extends WwError<'ERR_HOST_START'> {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'HostStartError'
+    super('ERR_HOST_START', message, options)
   }
 }
 

@@ -8,6 +8,7 @@ import type { Runtime, StartSpec } from '@ww/host'
 import {
   poolRuntime, procRuntime, Scheduler, WorkerPool, type GuestOptions, type PoolGuestOptions, type ProcessInfo,
 } from '@ww/proc'
+import { WwError } from '@ww/interface'
 
 /** One process's counters, by its tree pid: @ww/proc's row as it is (plus the worker on a pool). */
 export type ProcessCounters = Readonly<Pick<ProcessInfo,
@@ -34,11 +35,9 @@ export interface HostProcesses {
 /** How often a pool's tables are read: `ww ps` and the web view (500 ms) see counters this old at most. */
 export const SAMPLE_MS = 250
 
-export class HostWorkersError extends Error {
-  readonly code = 'ERR_NOT_ON_WORKERS'
+export class HostWorkersError extends WwError<'ERR_NOT_ON_WORKERS'> {
   constructor(message: string) {
-    super(message)
-    this.name = 'HostWorkersError'
+    super('ERR_NOT_ON_WORKERS', message)
   }
 }
 

@@ -3,7 +3,9 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { InvalidArgumentError, NotFoundError, TooLargeError } from '../errors.js'
 
 /** A content id: `blake3:` and the 64 hex digits of the BLAKE3-256 digest of the bytes. */
-export type Cid = string
+import type { Cid } from '@ww/interface'
+
+export type { Cid }
 
 export interface BytecodeCacheOptions {
   /** Total bytes kept; least recently used entries go first. Default 256 MiB. */

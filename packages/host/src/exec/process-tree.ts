@@ -1,3 +1,4 @@
+import { trapField, trapKindOf } from '@ww/interface'
 import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError, QueueFullError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
@@ -206,7 +207,7 @@ export class ProcessTree {
         p.remote = { host: running.host, pid: running.pid }
         p.running = running
         this.#counters.remoteSpawned++
-        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e) }))
+        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e), ...trapField(trapKindOf(e)) }))
       } else {
         const running = await bounded(
           starting = this.#runtime.start({
@@ -220,13 +221,13 @@ export class ProcessTree {
           `spawn ${pid}`, opts,
         )
         p.running = running
-        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e) }))
+        running.exited.then(finish, (e: unknown) => finish({ kind: 'trapped', reason: String(e), ...trapField(trapKindOf(e)) }))
       }
       this.#counters.spawned++
       if (p.killing) p.running.kill()
     } catch (e) {
       failed = true
-      finish({ kind: 'trapped', reason: `failed to start: ${String(e)}` })
+      finish({ kind: 'failedToStart', reason: String(e) })
       // Aborted or timed out while the runtime was starting it: it may still start, with
       // its caps let go and no entry here; end it when it does.
       void starting?.then((late) => late.kill(), () => {})

@@ -10,6 +10,7 @@
 // - a module that called the import `ww_test.park()` stays alive after `_start` returns,
 //   as a server would, until it is killed.
 
+import { trapField, trapKindOf } from '@ww/interface'
 import type { ExitStatus, RunningProcess, Runtime } from './types.js'
 
 export function tinyRuntime(): Runtime {
@@ -40,7 +41,7 @@ export function tinyRuntime(): Runtime {
           const v: unknown = (entry as () => unknown)()
           if (!parked) end({ kind: 'exited', code: typeof v === 'number' ? v >>> 0 : 0 })
         } catch (e) {
-          end({ kind: 'trapped', reason: e instanceof Error ? e.message : String(e) })
+          end({ kind: 'trapped', reason: e instanceof Error ? e.message : String(e), ...trapField(trapKindOf(e)) })
         }
       })
       return { exited, kill: () => end({ kind: 'killed' }) }

@@ -9,68 +9,72 @@ import { handleServer } from './common.js'
 import { guard } from './guard.js'
 import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
-import type { ExitStatus, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
+import { trapField, trapKindOfCode, type LimitKind, type TrapKind } from '@ww/interface'
+import type { ExitStatus, KillReason, ProcessHandle, ProcessSnapshot } from '../exec/types.js'
 import type { ProcessStats } from './debug.js'
 import { ConnectionClosedError, retainClient } from '@ww/transport'
 import { setInterfaceClient, type Client } from 'capnp-ts'
 import { forwardingServer } from './forward.js'
 import { rpcError } from './errors.js'
 
-const KILL: Record<string, proc.KillReason> = {
+// Each field of the union has its own field on the wire: nothing is read back from text.
+const KILL: Record<KillReason, proc.KillReason> = {
   requested: proc.KillReason.REQUESTED,
   parentExited: proc.KillReason.PARENT_EXITED,
   hostShutdown: proc.KillReason.HOST_SHUTDOWN,
   revoked: proc.KillReason.REVOKED,
 }
-const LIMIT: Record<string, proc.Limit> = {
-  memory: proc.Limit.MEMORY, fuel: proc.Limit.CPU, cpu: proc.Limit.CPU, time: proc.Limit.WALL_TIME,
-  wallTime: proc.Limit.WALL_TIME, frames: proc.Limit.FRAMES, mailbox: proc.Limit.MAILBOX, scratch: proc.Limit.SCRATCH,
-  output: proc.Limit.OUTPUT,
+const LIMIT: Record<LimitKind, proc.Limit> = {
+  memory: proc.Limit.MEMORY, fuel: proc.Limit.CPU, time: proc.Limit.WALL_TIME, frames: proc.Limit.FRAMES,
+  mailbox: proc.Limit.MAILBOX, scratch: proc.Limit.SCRATCH, output: proc.Limit.OUTPUT, restarts: proc.Limit.RESTARTS,
 }
-// The engines' trap messages (V8 "RuntimeError: …"), matched loosely onto TrapKind.
-const TRAPS: Array<[RegExp, proc.TrapKind]> = [
-  [/unreachable/i, proc.TrapKind.UNREACHABLE],
-  [/memory access out of bounds/i, proc.TrapKind.MEMORY_OUT_OF_BOUNDS],
-  [/table index is out of bounds/i, proc.TrapKind.TABLE_OUT_OF_BOUNDS],
-  [/signature mismatch|null function or function signature/i, proc.TrapKind.INDIRECT_CALL_MISMATCH],
-  [/divide by zero|remainder by zero/i, proc.TrapKind.DIVIDE_BY_ZERO],
-  [/integer overflow|unrepresentable/i, proc.TrapKind.INTEGER_OVERFLOW],
-  [/float unrepresentable|invalid conversion/i, proc.TrapKind.INVALID_CONVERSION],
-  [/call stack|stack overflow/i, proc.TrapKind.STACK_OVERFLOW],
-  [/ERR_BAD_FRAME|ERR_LIMIT|bad frame/i, proc.TrapKind.BAD_FRAME],
-]
-const FAILED_TO_START = 'failed to start: '
+const TRAP: Record<TrapKind, proc.TrapKind> = {
+  unreachable: proc.TrapKind.UNREACHABLE, memoryOutOfBounds: proc.TrapKind.MEMORY_OUT_OF_BOUNDS,
+  tableOutOfBounds: proc.TrapKind.TABLE_OUT_OF_BOUNDS, indirectCallMismatch: proc.TrapKind.INDIRECT_CALL_MISMATCH,
+  divideByZero: proc.TrapKind.DIVIDE_BY_ZERO, integerOverflow: proc.TrapKind.INTEGER_OVERFLOW,
+  invalidConversion: proc.TrapKind.INVALID_CONVERSION, stackOverflow: proc.TrapKind.STACK_OVERFLOW,
+  nullReference: proc.TrapKind.NULL_REFERENCE, badFrame: proc.TrapKind.BAD_FRAME, other: proc.TrapKind.OTHER,
+}
+const inverse = <K extends string>(m: Record<K, number>): Map<number, K> => new Map((Object.entries(m) as Array<[K, number]>).map(([k, v]) => [v, k]))
+const KILL_OF = inverse(KILL)
+const LIMIT_OF = inverse(LIMIT)
+const TRAP_OF = inverse(TRAP)
 
 export function writeRef(out: common.ProcessRef, host: string, pid: number | bigint): void {
   out.setHost(host)
   out.setPid(BigInt(pid))
 }
 
-/** Core ExitStatus → process.capnp ExitStatus. `by` is who asked for a `requested` kill. */
+/**
+ * Core ExitStatus → process.capnp ExitStatus. `by` is who asked for a `requested` kill
+ * (the Process capability's holder); without it, the status's own `process` killer.
+ */
 export function writeExitStatus(out: proc.ExitStatus, s: ExitStatus, by?: ProcessIdentity): void {
   switch (s.kind) {
     case 'exited': out.setExited(s.code >>> 0); return
     case 'trapped': {
-      if (s.reason.startsWith(FAILED_TO_START)) { out.setFailedToStart(s.reason.slice(FAILED_TO_START.length)); return }
       const t = out.initTrapped()
-      t.setKind(TRAPS.find(([re]) => re.test(s.reason))?.[1] ?? proc.TrapKind.OTHER)
+      t.setKind(TRAP[s.trap ?? trapKindOfCode(s.code)])
       t.setMessage(s.reason)
+      if (s.code) t.setCode(s.code)
       return
     }
     case 'killed': {
       const k = out.initKilled()
       const reason = s.reason ?? 'requested'
-      k.setReason(KILL[reason] ?? proc.KillReason.REQUESTED)
-      if (reason === 'requested' && by) writeRef(k.initBy(), by.host, by.pid)
+      k.setReason(KILL[reason])
+      const killer = by ?? (s.by?.kind === 'process' ? s.by : undefined)
+      if (reason === 'requested' && killer) writeRef(k.initBy(), killer.host, killer.pid)
       return
     }
     case 'limit': {
       const l = out.initLimitExceeded()
-      l.setWhich(LIMIT[s.which] ?? proc.Limit.CPU)
-      l.setDetail(s.which)
+      l.setWhich(LIMIT[s.which])
+      if (s.detail) l.setDetail(s.detail)
       return
     }
     case 'hostLost': out.setHostLost(s.host); return
+    case 'failedToStart': out.setFailedToStart(s.reason); return
   }
 }
 
@@ -78,15 +82,27 @@ export function writeExitStatus(out: proc.ExitStatus, s: ExitStatus, by?: Proces
 export function readExitStatus(s: proc.ExitStatus): ExitStatus {
   switch (s.which()) {
     case proc.ExitStatus_Which.EXITED: return { kind: 'exited', code: s.getExited() }
-    case proc.ExitStatus_Which.TRAPPED: return { kind: 'trapped', reason: s.getTrapped().getMessage() }
-    case proc.ExitStatus_Which.KILLED: {
-      const r = s.getKilled().getReason()
-      const reason = (Object.keys(KILL) as Array<keyof typeof KILL>).find((k) => KILL[k] === r)
-      return { kind: 'killed', ...(reason ? { reason: reason as 'requested' } : {}) }
+    case proc.ExitStatus_Which.TRAPPED: {
+      const t = s.getTrapped()
+      const code = t.getCode()
+      return { kind: 'trapped', reason: t.getMessage(), ...trapField(TRAP_OF.get(t.getKind()) ?? 'other'), ...(code ? { code } : {}) }
     }
-    case proc.ExitStatus_Which.LIMIT_EXCEEDED: return { kind: 'limit', which: s.getLimitExceeded().getDetail() || 'cpu' }
+    case proc.ExitStatus_Which.KILLED: {
+      const k = s.getKilled()
+      const reason = KILL_OF.get(k.getReason())
+      const by = k.hasBy() ? k.getBy() : undefined
+      return {
+        kind: 'killed', ...(reason ? { reason } : {}),
+        ...(by && by.getHost() ? { by: { kind: 'process', host: by.getHost(), pid: Number(by.getPid()) } } : {}),
+      }
+    }
+    case proc.ExitStatus_Which.LIMIT_EXCEEDED: {
+      const l = s.getLimitExceeded()
+      const detail = l.getDetail()
+      return { kind: 'limit', which: LIMIT_OF.get(l.getWhich()) ?? 'fuel', ...(detail ? { detail } : {}) }
+    }
     case proc.ExitStatus_Which.HOST_LOST: return { kind: 'hostLost', host: s.getHostLost() }
-    case proc.ExitStatus_Which.FAILED_TO_START: return { kind: 'trapped', reason: FAILED_TO_START + s.getFailedToStart() }
+    case proc.ExitStatus_Which.FAILED_TO_START: return { kind: 'failedToStart', reason: s.getFailedToStart() }
     default: return { kind: 'trapped', reason: `unknown exit status ${String(s.which())}` }
   }
 }

@@ -1,10 +1,8 @@
 import { AbortedError, TimeoutError } from '../errors.js'
 
-/** Options every long call accepts: an AbortSignal and/or a timeout in milliseconds. */
-export interface CallOptions {
-  signal?: AbortSignal
-  timeoutMs?: number
-}
+import type { CallOptions } from '@ww/interface'
+
+export type { CallOptions }
 
 /**
  * Waits for `promise`, failing with a typed error when `signal` aborts or `timeoutMs`

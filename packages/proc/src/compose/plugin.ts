@@ -4,22 +4,9 @@
 // a new capability plugs in the same way, without touching the scheduler or spawnGuest.
 
 import { BadModuleError } from '../errors.js'
-import type { ExtensionStats, ProcessContext, ProcessExtension } from '../scheduler.js'
-import type { ExitStatus } from '../status.js'
+import type { ExitStatus, ExtensionStats, ProcessContext, ProcessExtension, ProcessPlugin } from '@ww/interface'
 
-export interface ProcessPlugin {
-  /** For errors and listings. */
-  readonly name: string
-  /** Import modules it fills (e.g. `wasi_snapshot_preview1`); no two plugins of a process may fill the same one. */
-  readonly provides: readonly string[]
-  /** Its imports that may wait (`module.name`), so that the module is asyncified for them. */
-  readonly suspendingImports?: readonly string[]
-  /**
-   * Builds its part of one process, once the scheduler has given it a pid and before the
-   * module is instantiated. A throw ends that process (trapped) before it runs.
-   */
-  create(ctx: ProcessContext): ProcessExtension
-}
+export type { ProcessPlugin }
 
 /** Modules every metered process imports from the scheduler itself. */
 export const SCHEDULER_IMPORTS: readonly string[] = ['ww_meter', 'ww_proc']

@@ -1,19 +1,13 @@
 // Typed errors of the worker pool. Errors a worker's scheduler raised (ERR_PROC_LIMIT…)
 // come back as the ProcError they were; what only a pool can fail with is here.
 
+import { WwError } from '@ww/interface'
 import { ProcError, type ProcErrorCode } from '../errors.js'
 import type { SerializedError } from './protocol.js'
 
 export type WorkerPoolErrorCode = 'ERR_WORKER_CRASHED' | 'ERR_WORKER_FAILED' | 'ERR_POOL_CLOSED'
 
-export class WorkerPoolError extends Error {
-  readonly code: WorkerPoolErrorCode
-  constructor(code: WorkerPoolErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.code = code
-    this.name = new.target.name
-  }
-}
+export class WorkerPoolError extends WwError<WorkerPoolErrorCode> {}
 
 /** A worker thread died (an uncaught error, out of memory, terminated): what it ran is gone. */
 export class WorkerCrashedError extends WorkerPoolError {

@@ -4,7 +4,7 @@
 // its start spec: its WASI policy and sinks, its Host (served on the main thread), its
 // limits. A child runs on its parent's worker, under it, so kill cascades there too.
 
-import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/host'
+import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
 import { compileGuest } from '../compose/spawn-guest.js'
 import { AbortedError } from '../errors.js'
 import { ModuleCache } from '../internal/module-cache.js'

@@ -49,6 +49,7 @@ export enum Limit {
   SCRATCH = 4,
   OUTPUT = 5,
   FRAMES = 6,
+  RESTARTS = 7,
 }
 
 export enum ProcessState {
@@ -455,7 +456,7 @@ export enum ExitStatus_Which {
  */
 export class ExitStatus extends $.Struct {
   static override readonly _capnp = {
-    displayName: "ExitStatus", id: 'b249f16aa0383d12', size: new $.ObjectSize(8, 1),
+    displayName: "ExitStatus", id: 'b249f16aa0383d12', size: new $.ObjectSize(8, 2),
   }
   /**
    * It ended on its own: `proc_exit(code)`, or its entry point returned (code 0).
@@ -505,7 +506,7 @@ export class ExitStatus extends $.Struct {
  */
 export class ExitStatus_trapped extends $.Struct {
   static override readonly _capnp = {
-    displayName: "ExitStatus.trapped", id: 'cf2aa1f9f77543eb', size: new $.ObjectSize(8, 1),
+    displayName: "ExitStatus.trapped", id: 'cf2aa1f9f77543eb', size: new $.ObjectSize(8, 2),
   }
   getKind(): TrapKind { return $.Struct.getUint16(0, this) as TrapKind }
   setKind(value: TrapKind): void { $.Struct.setUint16(0, value, this) }
@@ -515,6 +516,14 @@ export class ExitStatus_trapped extends $.Struct {
   getMessage(): string { return $.Struct.getText(0, this) }
   setMessage(value: string): void { $.Struct.setText(0, value, this) }
   hasMessage(): boolean { return !$.Struct.isNull($.Struct.getPointer(0, this)) }
+  /**
+   * The stable `ERR_…` code of what ended it (ERR_GUEST_TRAP, ERR_GUEST_ABI,
+   * ERR_GUEST_MEMORY, ERR_BAD_FRAME…); empty when unknown. Read `kind` and `code`,
+   * never the message.
+   */
+  getCode(): string { return $.Struct.getText(1, this) }
+  setCode(value: string): void { $.Struct.setText(1, value, this) }
+  hasCode(): boolean { return !$.Struct.isNull($.Struct.getPointer(1, this)) }
   override toString(): string { return 'ExitStatus_trapped_' + super.toString() }
 }
 
@@ -523,7 +532,7 @@ export class ExitStatus_trapped extends $.Struct {
  */
 export class ExitStatus_killed extends $.Struct {
   static override readonly _capnp = {
-    displayName: "ExitStatus.killed", id: '9b6c1c838078bfcb', size: new $.ObjectSize(8, 1),
+    displayName: "ExitStatus.killed", id: '9b6c1c838078bfcb', size: new $.ObjectSize(8, 2),
   }
   getReason(): KillReason { return $.Struct.getUint16(0, this) as KillReason }
   setReason(value: KillReason): void { $.Struct.setUint16(0, value, this) }
@@ -542,7 +551,7 @@ export class ExitStatus_killed extends $.Struct {
 
 export class ExitStatus_limitExceeded extends $.Struct {
   static override readonly _capnp = {
-    displayName: "ExitStatus.limitExceeded", id: '8ff6fc72f86a1d5f', size: new $.ObjectSize(8, 1),
+    displayName: "ExitStatus.limitExceeded", id: '8ff6fc72f86a1d5f', size: new $.ObjectSize(8, 2),
   }
   getWhich(): Limit { return $.Struct.getUint16(0, this) as Limit }
   setWhich(value: Limit): void { $.Struct.setUint16(0, value, this) }

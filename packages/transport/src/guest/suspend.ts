@@ -3,30 +3,12 @@
 // Two implementations: JSPI (jspi.ts) where the engine has it, Binaryen asyncify
 // (asyncify.ts) everywhere else.
 
+import type { Suspender, SuspensionMode } from '@ww/interface'
 import { AsyncifySuspender } from './asyncify.js'
 import { JspiSuspender, jspiAvailable } from './jspi.js'
 
-/** How a guest suspends: 'auto' picks JSPI when `WebAssembly.Suspending` exists, else asyncify. */
-export type SuspensionMode = 'auto' | 'asyncify' | 'jspi'
-
-/** An import that may have to wait: returns its result now, or a promise of it. */
-export type SuspendingImport = (...args: number[]) => number | Promise<number>
-
-export interface Suspender {
-  readonly kind: 'asyncify' | 'jspi'
-  /** Times a guest actually suspended (an import returned a promise). */
-  readonly suspensions: number
-  /**
-   * The function to put in the import object for `fn`. When `fn` returns a promise the
-   * guest suspends until it settles: on fulfilment the import returns the value; on
-   * rejection the guest is ended with that error (it unwinds, never sees a value).
-   */
-  wrapImport(fn: SuspendingImport): (...args: number[]) => number
-  /** Bind to the instance (asyncify needs its exports). Before run(). */
-  attach(instance: WebAssembly.Instance): void
-  /** Call `entry` (an export of the attached instance) and settle when it returns for good. */
-  run(entry: (...args: number[]) => unknown, args?: number[]): Promise<unknown>
-}
+// The Suspender contract is @ww/interface's (the scheduler's plugins wait through it).
+export type { Suspender, SuspendingImport, SuspensionMode } from '@ww/interface'
 
 export { jspiAvailable }
 

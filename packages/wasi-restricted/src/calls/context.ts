@@ -18,7 +18,8 @@ export type CallResult = number | Promise<number>
 // i64 parameters arrive as bigint, i32 as number.
 export type Impl = (...args: any[]) => CallResult
 
-export interface Scheduler {
+/** How WASI waits (sleep, sched_yield): the embedder's clock and run queue. Not @ww/proc's Scheduler. */
+export interface WasiScheduler {
   /** Resolves after `ns` nanoseconds of the host's time (or when `signal` aborts). */
   sleep(ns: bigint, signal: AbortSignal): Promise<void>
   /** Lets other work run: sched_yield. */
@@ -38,7 +39,7 @@ export interface Ctx {
   readonly stdin: InputStream | null
   /** True when a suspension hook was given: calls may return promises. */
   readonly canWait: boolean
-  readonly scheduler: Scheduler
+  readonly scheduler: WasiScheduler
   fillRandom(dst: Uint8Array): void
   /** True once the spawner closed this WASI (the process ended). */
   readonly closed: boolean

@@ -6,7 +6,7 @@
 import { connect } from 'node:net'
 import { parseAddr } from './addr.js'
 import { TcpConn } from './conn.js'
-import { CapDenied, HostUnreachable, NetTimeout } from './errors.js'
+import { CapDenied, AddressUnreachable, NetTimeout } from './errors.js'
 import { netLimits, type NetLimits } from './limits.js'
 
 export interface DialOptions {
@@ -55,7 +55,7 @@ class TcpDialer implements Dialer {
         }
         const onConnect = (): void => done()
         const onAbort = (): void => done(opts.signal!.reason)
-        const onError = (e: Error): void => done(new HostUnreachable(addr, e))
+        const onError = (e: Error): void => done(new AddressUnreachable(addr, e))
         const timer = setTimeout(() => done(new NetTimeout(addr, ms)), ms)
         socket.once('connect', onConnect)
         socket.once('error', onError)

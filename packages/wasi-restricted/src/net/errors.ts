@@ -1,11 +1,10 @@
 // Typed errors of the socket capabilities, with the codes schemas/net.capnp names.
 
-export class NetError extends Error {
-  readonly code: string
+import { WwError } from '@ww/interface'
+
+export class NetError extends WwError {
   constructor(code: string, message: string, cause?: unknown) {
-    super(`${code}: ${message}`, cause === undefined ? undefined : { cause })
-    this.name = new.target.name
-    this.code = code
+    super(code, `${code}: ${message}`, cause === undefined ? undefined : { cause })
   }
 }
 
@@ -19,8 +18,8 @@ export class BadAddress extends NetError {
   constructor(readonly addr: string) { super('ERR_BAD_ADDRESS', `${JSON.stringify(addr)} is not host:port`) }
 }
 
-/** The connection was refused, or the name did not resolve. */
-export class HostUnreachable extends NetError {
+/** The connection was refused, or the name did not resolve (not @ww/host's HostUnreachableError: an address, not a host of the cluster). */
+export class AddressUnreachable extends NetError {
   constructor(readonly addr: string, cause: unknown) { super('ERR_HOST_UNREACHABLE', `${addr}: ${(cause as Error)?.message ?? cause}`, cause) }
 }
 
