@@ -3,7 +3,7 @@
 // overrides), who asked for a kill, and — once a process ends — a bounded ring of ended
 // processes with their exit status, so the web view can show a process that is gone.
 import type { ExitStatus, ProcessSnapshot, ProcessTree, StartSpec } from '@ww/host'
-import { describeExit, type Exit } from '../exit-status.js'
+import { describeExit } from '../exit-status.js'
 import type { ProcessCounters } from './processes.js'
 
 /** What a process was handed at spawn: names only, never the capabilities. */
@@ -110,7 +110,7 @@ export class ProcessJournal {
       name: p.name,
       startedAtMs: p.startedAtMs,
       endedAtMs: Date.now(),
-      status: describeExit(exitOf(status, by)),
+      status: describeEnd(status, by),
       kind: status.kind,
       ...(handed ? { handed } : {}),
       ...(last ? {
@@ -126,21 +126,14 @@ export class ProcessJournal {
 }
 
 /**
- * The tree's status as the CLI reads one from the wire. The runtime's statuses carry more
- * than @ww/host's type names: a trap's code, who killed (a link, a supervisor), a limit's detail.
+ * The status in words, saying who killed a process when anyone is known: the client that
+ * asked this host (the web view, `ww kill`), else the scheduler's killer (a link, a parent).
  */
-function exitOf(s: ExitStatus, requestedBy: string | undefined): Exit {
-  const extra = s as { code?: string; by?: { kind: string; pid?: number }; detail?: string }
-  switch (s.kind) {
-    case 'exited': return { kind: 'exited', code: s.code }
-    case 'trapped': return { kind: 'trapped', trap: extra.code ?? 'trap', message: s.reason }
-    case 'killed': {
-      const reason = s.reason ?? 'requested'
-      const by = requestedBy !== undefined && reason === 'requested' ? requestedBy
-        : extra.by !== undefined ? `${extra.by.kind}${extra.by.pid !== undefined ? ` ${extra.by.pid}` : ''}` : undefined
-      return { kind: 'killed', reason: by !== undefined ? `${reason} by ${by}` : reason }
-    }
-    case 'limit': return { kind: 'limit', which: s.which, detail: extra.detail ?? '' }
-    case 'hostLost': return { kind: 'hostLost', host: s.host }
-  }
+function describeEnd(s: ExitStatus, requestedBy: string | undefined): string {
+  if (s.kind !== 'killed') return describeExit(s)
+  const reason = s.reason ?? 'requested'
+  const by = requestedBy !== undefined && reason === 'requested' ? requestedBy
+    : s.by === undefined ? undefined
+      : s.by.kind === 'process' ? `${s.by.host}/${s.by.pid}` : `${s.by.kind}${'pid' in s.by ? ` ${s.by.pid}` : ''}`
+  return `killed (${reason}${by !== undefined ? ` by ${by}` : ''})`
 }
