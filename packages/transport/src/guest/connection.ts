@@ -49,9 +49,12 @@ export class GuestConnection implements MessageSink {
   readonly #onClose: ((reason?: TransportError) => void) | undefined
   #memory: WebAssembly.Memory | undefined
   #instance: WebAssembly.Instance | undefined
-  // Outgoing FIFO: array + head index (shift() is O(n) on long pipelines).
-  #queue: Message[] = []
+  // Outgoing FIFO: [head, tail) of an array kept at its largest size (shift() is O(n) on
+  // long pipelines; `length = 0` after each frame would free the backing store, and the
+  // next push allocate it again).
+  #queue: (Message | undefined)[] = []
   #head = 0
+  #tail = 0
   #ended = false
   #dead: TransportError | undefined
   #waiter: { wake: () => void; fail: (e: Error) => void } | undefined
@@ -141,7 +144,7 @@ export class GuestConnection implements MessageSink {
     const err = asGuestError(reason, this.processId)
     this.#dead = err
     this.#queue = []
-    this.#head = 0
+    this.#head = this.#tail = 0
     const w = this.#waiter
     this.#waiter = undefined
     w?.fail(err)
@@ -154,7 +157,7 @@ export class GuestConnection implements MessageSink {
 
   send(message: Message): void {
     if (this.#dead !== undefined || this.#ended) return
-    this.#queue.push(message)
+    this.#queue[this.#tail++] = message
     this.#wake()
   }
 
@@ -201,17 +204,14 @@ export class GuestConnection implements MessageSink {
     const c = cap >>> 0
     // Checked even when nothing is queued: a bad buffer fails now, not at some later delivery.
     if (p + c > mem.byteLength) throw this.kill(new GuestMemoryError(`ww.recv buffer [${p}, +${c}) is outside memory of ${mem.byteLength} bytes`))
-    if (this.#head === this.#queue.length) return 0
+    if (this.#head === this.#tail) return 0
     const m = this.#queue[this.#head]!
     const w = this.#io.write(m, mem, p, c)
     const s = this.stats
     s.copiedFrames += w.copied
     if (w.n < 0) return w.n // too small: the frame stays queued
-    this.#queue[this.#head++] = undefined as unknown as Message
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0
-      this.#head = 0
-    }
+    this.#queue[this.#head++] = undefined
+    if (this.#head === this.#tail) this.#head = this.#tail = 0
     s.framesOut++
     s.bytesOut += w.n
     return w.n
