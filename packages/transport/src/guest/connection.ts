@@ -48,6 +48,9 @@ export class GuestConnection implements MessageSink {
   readonly #io: FrameIO
   readonly #onClose: ((reason?: TransportError) => void) | undefined
   #memory: WebAssembly.Memory | undefined
+  // The memory's buffer as last read: growing the memory detaches it (byteLength 0), and
+  // the getter (a call into the engine, several per guest call) runs again only then.
+  #buffer: ArrayBuffer | undefined
   #instance: WebAssembly.Instance | undefined
   // Outgoing FIFO: [head, tail) of an array kept at its largest size (shift() is O(n) on
   // long pipelines; `length = 0` after each frame would free the backing store, and the
@@ -102,6 +105,7 @@ export class GuestConnection implements MessageSink {
     const mem = instance.exports.memory
     if (!(mem instanceof WebAssembly.Memory) && !isMemoryLike(mem)) throw this.#tag(new GuestAbiError('the guest exports no memory'))
     this.#memory = mem as WebAssembly.Memory
+    this.#buffer = undefined
     this.#instance = instance
     this.suspender.attach(instance)
   }
@@ -235,7 +239,9 @@ export class GuestConnection implements MessageSink {
   #enter(): ArrayBuffer {
     if (this.#dead !== undefined) throw this.#dead
     if (this.#memory === undefined) throw this.kill(new GuestAbiError('an import was called before attach()'))
-    return this.#memory.buffer
+    let buf = this.#buffer
+    if (buf === undefined || buf.byteLength === 0) buf = this.#buffer = this.#memory.buffer
+    return buf
   }
 
   #finish(): void {
