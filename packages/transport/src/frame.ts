@@ -7,7 +7,7 @@ import type { Message } from 'capnp-ts'
 import { FrameError, LimitError } from './errors.js'
 import { DEFAULT_LIMITS, type FrameLimits } from './limits.js'
 import { walkFrame, walkSingleSegment } from './frame/validate.js'
-import { FrameMessage, expire, detach } from './frame/message.js'
+import { FrameMessage, expire, detach, frameMessage, viewOf } from './frame/message.js'
 
 export { expire, detach, FrameMessage }
 
@@ -33,7 +33,7 @@ export function readFrame(buffer: ArrayBuffer, offset: number, length: number, l
     throw new FrameError(`frame range [${offset}, +${length}) is outside a buffer of ${buffer.byteLength} bytes`)
   }
   if (length < 8) throw new FrameError(`truncated frame: ${length} bytes, a segment table needs at least 8`)
-  const dv = new DataView(buffer)
+  const dv = viewOf(buffer)
   const count = dv.getUint32(offset, true) + 1
   if (count === 1) {
     // The common case (what guests should write): no segment-table arrays, in place if aligned.
@@ -45,10 +45,10 @@ export function readFrame(buffer: ArrayBuffer, offset: number, length: number, l
     if (end - start < 8) throw new FrameError('segment 0 is empty: no root pointer')
     const hasFar = walkSingleSegment(dv, start, end, limits)
     if (!hasFar && (offset & 7) === 0) {
-      return { message: new FrameMessage([buffer], start, end - start, true), borrowed: true, bytes: total }
+      return { message: frameMessage([buffer], start, end - start, true, dv), borrowed: true, bytes: total }
     }
     const copy = buffer.slice(start, end)
-    return { message: new FrameMessage([copy], 0, copy.byteLength, false), borrowed: false, bytes: total }
+    return { message: frameMessage([copy], 0, copy.byteLength, false), borrowed: false, bytes: total }
   }
   if (count > limits.maxSegments) throw new LimitError(`frame has ${count} segments, limit is ${limits.maxSegments}`)
   const hdr = headerBytes(count)
@@ -69,7 +69,7 @@ export function readFrame(buffer: ArrayBuffer, offset: number, length: number, l
   walkFrame(dv, { starts, ends }, limits)
   const buffers: ArrayBuffer[] = new Array(count)
   for (let i = 0; i < count; i++) buffers[i] = buffer.slice(starts[i]!, ends[i]!)
-  return { message: new FrameMessage(buffers, 0, buffers[0]!.byteLength, false), borrowed: false, bytes: total }
+  return { message: frameMessage(buffers, 0, buffers[0]!.byteLength, false), borrowed: false, bytes: total }
 }
 
 /**

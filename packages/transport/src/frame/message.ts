@@ -8,6 +8,7 @@
 
 import { Message } from 'capnp-ts'
 import { MultiSegmentArena } from 'capnp-ts/src/serialization/arena/multi-segment-arena.js'
+import { ArenaKind } from 'capnp-ts/src/serialization/arena/arena-kind.js'
 import { Segment } from 'capnp-ts/src/serialization/segment.js'
 import { validate as validatePointer, getTargetStructSize } from 'capnp-ts/src/serialization/pointers/pointer.js'
 import { PointerType } from 'capnp-ts/src/serialization/pointers/pointer-type.js'
@@ -22,24 +23,16 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER
 
 export class FrameMessage extends Message {
   /** Byte position of the root pointer in segment 0's buffer. */
-  readonly rootOffset: number
+  declare readonly rootOffset: number
   /** Byte length of segment 0's frame part (from rootOffset). */
-  readonly firstSegmentBytes: number
+  declare readonly firstSegmentBytes: number
   /** True if segment 0 is a view into someone else's buffer (guest memory, a socket chunk). */
-  readonly borrowed: boolean
-  expired = false
+  declare readonly borrowed: boolean
+  declare expired: boolean
 
-  constructor(buffers: ArrayBuffer[], rootOffset: number, firstSegmentBytes: number, borrowed: boolean) {
-    super(new MultiSegmentArena(buffers))
-    this.rootOffset = rootOffset
-    this.firstSegmentBytes = firstSegmentBytes
-    this.borrowed = borrowed
-    const segs: Segment[] = new Array(buffers.length)
-    // Only segment 0 of an in-place frame views borrowed bytes; it alone needs the expiry check.
-    segs[0] = borrowed ? new BorrowedSegment(0, this, buffers[0]!, buffers[0]!.byteLength) : new Segment(0, this, buffers[0]!, buffers[0]!.byteLength)
-    for (let i = 1; i < buffers.length; i++) segs[i] = new Segment(i, this, buffers[i]!, buffers[i]!.byteLength)
-    this._capnp.segments = segs
-    this._capnp.traversalLimit = UNLIMITED
+  /** Not called: frameMessage() makes every FrameMessage (one object shape, no per-frame capnp-ts constructors). */
+  private constructor() {
+    super()
   }
 
   /**
@@ -93,13 +86,9 @@ class BorrowedSegment extends Segment {
   declare expired_: boolean
   declare dv_: DataView
   declare buffer_: ArrayBuffer
-  constructor(id: number, message: Message, buffer: ArrayBuffer, byteLength: number) {
-    super(id, message, buffer, byteLength)
-    this.expired_ = false
-  }
 }
-// Accessors on the prototype (capnp-ts declares `_dv` and `buffer` as fields; Segment's
-// constructor assigns them, which lands in the setters).
+// Accessors on the prototype (capnp-ts declares `_dv` and `buffer` as fields; segment()
+// assigns them, which lands in the setters).
 Object.defineProperty(BorrowedSegment.prototype, '_dv', {
   get(this: BorrowedSegment): DataView {
     if (this.expired_) throw new ViewExpiredError()
@@ -114,6 +103,64 @@ Object.defineProperty(BorrowedSegment.prototype, 'buffer', {
   },
   set(this: BorrowedSegment, v: ArrayBuffer) { this.buffer_ = v },
 })
+
+// A frame is made per message sent or received (7 per forwarded call), so this builds the
+// FrameMessage, its arena and segments directly rather than through capnp-ts's constructors:
+// those make a DataView per segment and a `debug` trace call each. The objects get the
+// same own properties, in the same order, as those constructors give them.
+
+const views = new WeakMap<ArrayBuffer, DataView>()
+
+/**
+ * A DataView over the whole of `buffer`, made once per buffer: frames read from one guest's
+ * memory, one socket chunk or one slab all share it. A grown memory has a new buffer.
+ */
+export function viewOf(buffer: ArrayBuffer): DataView {
+  let dv = views.get(buffer)
+  if (dv === undefined) {
+    dv = new DataView(buffer)
+    views.set(buffer, dv)
+  }
+  return dv
+}
+
+/**
+ * A message over frame bytes: segment 0 is `buffers[0]` with the root pointer at `rootOffset`
+ * (`view0`, if given, a DataView over the whole of it), other segments are whole buffers.
+ * `borrowed`: segment 0 views someone else's bytes, and expire() cuts it.
+ */
+export function frameMessage(buffers: ArrayBuffer[], rootOffset: number, firstSegmentBytes: number, borrowed: boolean, view0?: DataView): FrameMessage {
+  const m = Object.create(FrameMessage.prototype) as Mutable<FrameMessage>
+  const arena = Object.create(MultiSegmentArena.prototype) as Mutable<MultiSegmentArena>
+  arena.kind = ArenaKind.MULTI_SEGMENT
+  arena.buffers = buffers
+  const segs: Segment[] = new Array(buffers.length)
+  m._capnp = { arena, segments: segs, traversalLimit: UNLIMITED }
+  m.rootOffset = rootOffset
+  m.firstSegmentBytes = firstSegmentBytes
+  m.borrowed = borrowed
+  m.expired = false
+  // Only segment 0 of an in-place frame views borrowed bytes; it alone needs the expiry check.
+  segs[0] = segment(borrowed ? BorrowedSegment.prototype : Segment.prototype, 0, m, buffers[0]!, view0 ?? new DataView(buffers[0]!))
+  if (borrowed) (segs[0] as BorrowedSegment).expired_ = false
+  for (let i = 1; i < buffers.length; i++) segs[i] = segment(Segment.prototype, i, m, buffers[i]!, new DataView(buffers[i]!))
+  return m
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** A Segment as capnp-ts's constructor makes it, on `dv` (through the setters of a BorrowedSegment). */
+function segment(proto: Segment, id: number, message: Message, buffer: ArrayBuffer, dv: DataView): Segment {
+  const s = Object.create(proto) as Record<string | symbol, unknown>
+  s[Symbol.toStringTag] = 'Segment'
+  s['id'] = id
+  s['message'] = message
+  s['buffer'] = buffer
+  s['_dv'] = dv
+  s['byteOffset'] = 0
+  s['byteLength'] = buffer.byteLength
+  return s as unknown as Segment
+}
 
 const EXPIRED: PropertyDescriptor = {
   get(): never { throw new ViewExpiredError() },
@@ -161,7 +208,7 @@ export function detach(message: Message): Message {
   const copy = src.slice(start, start + message.firstSegmentBytes)
   const buffers = [copy]
   for (let i = 1; i < message._capnp.segments.length; i++) buffers.push(message._capnp.segments[i]!.buffer)
-  const out = new FrameMessage(buffers, 0, copy.byteLength, false)
+  const out = frameMessage(buffers, 0, copy.byteLength, false)
   if (message._capnp.capTable !== undefined) out._capnp.capTable = message._capnp.capTable
   return out
 }

@@ -48,10 +48,16 @@ export class GuestConnection implements MessageSink {
   readonly #io: FrameIO
   readonly #onClose: ((reason?: TransportError) => void) | undefined
   #memory: WebAssembly.Memory | undefined
+  // The memory's buffer as last read: growing the memory detaches it (byteLength 0), and
+  // the getter (a call into the engine, several per guest call) runs again only then.
+  #buffer: ArrayBuffer | undefined
   #instance: WebAssembly.Instance | undefined
-  // Outgoing FIFO: array + head index (shift() is O(n) on long pipelines).
-  #queue: Message[] = []
+  // Outgoing FIFO: [head, tail) of an array kept at its largest size (shift() is O(n) on
+  // long pipelines; `length = 0` after each frame would free the backing store, and the
+  // next push allocate it again).
+  #queue: (Message | undefined)[] = []
   #head = 0
+  #tail = 0
   #ended = false
   #dead: TransportError | undefined
   #waiter: { wake: () => void; fail: (e: Error) => void } | undefined
@@ -99,6 +105,7 @@ export class GuestConnection implements MessageSink {
     const mem = instance.exports.memory
     if (!(mem instanceof WebAssembly.Memory) && !isMemoryLike(mem)) throw this.#tag(new GuestAbiError('the guest exports no memory'))
     this.#memory = mem as WebAssembly.Memory
+    this.#buffer = undefined
     this.#instance = instance
     this.suspender.attach(instance)
   }
@@ -141,7 +148,7 @@ export class GuestConnection implements MessageSink {
     const err = asGuestError(reason, this.processId)
     this.#dead = err
     this.#queue = []
-    this.#head = 0
+    this.#head = this.#tail = 0
     const w = this.#waiter
     this.#waiter = undefined
     w?.fail(err)
@@ -154,7 +161,7 @@ export class GuestConnection implements MessageSink {
 
   send(message: Message): void {
     if (this.#dead !== undefined || this.#ended) return
-    this.#queue.push(message)
+    this.#queue[this.#tail++] = message
     this.#wake()
   }
 
@@ -201,17 +208,14 @@ export class GuestConnection implements MessageSink {
     const c = cap >>> 0
     // Checked even when nothing is queued: a bad buffer fails now, not at some later delivery.
     if (p + c > mem.byteLength) throw this.kill(new GuestMemoryError(`ww.recv buffer [${p}, +${c}) is outside memory of ${mem.byteLength} bytes`))
-    if (this.#head === this.#queue.length) return 0
+    if (this.#head === this.#tail) return 0
     const m = this.#queue[this.#head]!
     const w = this.#io.write(m, mem, p, c)
     const s = this.stats
     s.copiedFrames += w.copied
     if (w.n < 0) return w.n // too small: the frame stays queued
-    this.#queue[this.#head++] = undefined as unknown as Message
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0
-      this.#head = 0
-    }
+    this.#queue[this.#head++] = undefined
+    if (this.#head === this.#tail) this.#head = this.#tail = 0
     s.framesOut++
     s.bytesOut += w.n
     return w.n
@@ -235,7 +239,9 @@ export class GuestConnection implements MessageSink {
   #enter(): ArrayBuffer {
     if (this.#dead !== undefined) throw this.#dead
     if (this.#memory === undefined) throw this.kill(new GuestAbiError('an import was called before attach()'))
-    return this.#memory.buffer
+    let buf = this.#buffer
+    if (buf === undefined || buf.byteLength === 0) buf = this.#buffer = this.#memory.buffer
+    return buf
   }
 
   #finish(): void {

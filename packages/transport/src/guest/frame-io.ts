@@ -4,7 +4,7 @@
 
 import type { Message } from 'capnp-ts'
 import { frameSize, readFrame, writeFrame } from '../frame.js'
-import { FrameMessage } from '../frame/message.js'
+import { FrameMessage, viewOf } from '../frame/message.js'
 import { dvOf } from '../rpc/envelope.js'
 import type { FrameLimits } from '../limits.js'
 
@@ -44,7 +44,7 @@ export const zeroCopyIO: FrameIO = {
 }
 
 /**
- * A one-segment frame of `n` bytes (header included) written at `ptr` through one view,
+ * A one-segment frame of `n` bytes (header included) written at `ptr` through the memory's view,
  * 4 bytes at a time from the segment's own DataView: for a frame of a few words, making
  * the typed-array views writeFrame uses costs more than the copy. False (nothing
  * written) for any other message.
@@ -56,9 +56,9 @@ function writeSmall(message: Message, memory: ArrayBuffer, ptr: number, n: numbe
   const start = message instanceof FrameMessage ? message.rootOffset : 0
   const bytes = n - 8
   if (start + bytes > src.byteLength) return false
-  const dv = new DataView(memory, ptr, n)
-  dv.setUint32(0, 0, true)
-  dv.setUint32(4, bytes >>> 3, true)
-  for (let i = 0; i < bytes; i += 4) dv.setUint32(8 + i, src.getUint32(start + i, true), true)
+  const dv = viewOf(memory)
+  dv.setUint32(ptr, 0, true)
+  dv.setUint32(ptr + 4, bytes >>> 3, true)
+  for (let i = 0; i < bytes; i += 4) dv.setUint32(ptr + 8 + i, src.getUint32(start + i, true), true)
   return true
 }

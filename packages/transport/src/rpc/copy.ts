@@ -40,11 +40,11 @@ export function copyPointer(src: Pointer, dst: Pointer, cap: CapTranslate, budge
   if (depth <= 0) throw new LimitError('forwarded message nests deeper than the traversal limit')
   switch (getTargetPointerType(src)) {
     case PointerType.STRUCT: {
-      const from = getContent(src)
       const size = getTargetStructSize(src)
       // An empty struct gets the canonical pointer (offset -1), not a 0-byte allocation:
       // with that, a forwarded call with no params was never answered.
       if (getByteLength(size) === 0) { setStructPointer(-1, size, dst); return }
+      const from = getContent(src)
       spend(budget, getByteLength(size))
       const to = dst.segment.allocate(getByteLength(size))
       to.segment.copyWords(to.byteOffset, from.segment, from.byteOffset, getDataWordLength(size))

@@ -15,7 +15,7 @@
 import { Message } from 'capnp-ts'
 import { SingleSegmentArena } from 'capnp-ts/src/serialization/arena/single-segment-arena.js'
 import { Segment } from 'capnp-ts/src/serialization/segment.js'
-import { FrameMessage } from '../frame/message.js'
+import { FrameMessage, frameMessage } from '../frame/message.js'
 
 export type RawSegment = Segment
 
@@ -125,15 +125,17 @@ export function hostMessage(used: number, capacity: number): Message {
 // table) goes to a fresh segment of its own (MultiSegmentArena), never into a neighbour.
 const SLAB_BYTES = 32 * 1024
 let slab = new ArrayBuffer(SLAB_BYTES)
+let slabView = new DataView(slab)
 let slabPos = 0
 
 /** A host-owned message of `bytes` (≤ SLAB_BYTES) zeroed bytes at its rootOffset in a slab. */
 export function slabMessage(bytes: number): FrameMessage {
   if (slabPos + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES)
+    slabView = new DataView(slab)
     slabPos = 0
   }
-  const m = new FrameMessage([slab], slabPos, bytes, false)
+  const m = frameMessage([slab], slabPos, bytes, false, slabView)
   slabPos += (bytes + 7) & ~7
   return m
 }
@@ -142,7 +144,7 @@ export function slabMessage(bytes: number): FrameMessage {
 export function slabCopy(src: ArrayBuffer, start: number, bytes: number): Message {
   if (bytes > SLAB_BYTES >>> 2) {
     const copy = src.slice(start, start + bytes)
-    return new FrameMessage([copy], 0, bytes, false)
+    return frameMessage([copy], 0, bytes, false)
   }
   const m = slabMessage(bytes)
   new Uint8Array(slab, m.rootOffset, bytes).set(new Uint8Array(src, start, bytes))
