@@ -397,17 +397,19 @@ export enum Limit {
   SCRATCH = 4,
   OUTPUT = 5,
   FRAMES = 6,
+  RESTARTS = 7,
 }
 
 export namespace ExitStatus {
   export const DATA_WORDS: u16 = 1;
-  export const POINTER_COUNT: u16 = 1;
+  export const POINTER_COUNT: u16 = 2;
   export const DISCRIMINANT: u32 = 4;
   export const W_exited: u16 = 0;
   export const F_exited: u32 = 0;
   export const W_trapped: u16 = 1;
   export const F_trapped_kind: u32 = 0;
   export const P_trapped_message: u16 = 0;
+  export const P_trapped_code: u16 = 1;
   export const W_killed: u16 = 2;
   export const F_killed_reason: u32 = 0;
   export const P_killed_by: u16 = 0;
@@ -458,6 +460,7 @@ export namespace ExitStatus {
       this.s.setU16(ExitStatus.DISCRIMINANT, ExitStatus.W_trapped);
       this.s.setU16(ExitStatus.F_trapped_kind, 0);
       clearPointer(this.s, ExitStatus.P_trapped_message);
+      clearPointer(this.s, ExitStatus.P_trapped_code);
       return new ExitStatus_trapped.Builder(this.s, this.ctx);
     }
     initKilled(): ExitStatus_killed.Builder {
@@ -490,12 +493,15 @@ export namespace ExitStatus_trapped {
     getKind(): TrapKind { return <TrapKind>this.s.u16(ExitStatus.F_trapped_kind); }
     getMessage(): string { return this.s.text(ExitStatus.P_trapped_message); }
     hasMessage(): bool { return this.s.hasPointer(ExitStatus.P_trapped_message); }
+    getCode(): string { return this.s.text(ExitStatus.P_trapped_code); }
+    hasCode(): bool { return this.s.hasPointer(ExitStatus.P_trapped_code); }
   }
   /** Writes a struct of a message being built; capability fields go to `ctx`'s cap table. */
   export class Builder {
     constructor(public s: StructBuilder, public ctx: CapContext) {}
     setKind(v: TrapKind): void { this.s.setU16(ExitStatus.F_trapped_kind, <u16>v); }
     setMessage(v: string): void { this.s.setText(ExitStatus.P_trapped_message, v); }
+    setCode(v: string): void { this.s.setText(ExitStatus.P_trapped_code, v); }
   }
 }
 
