@@ -48,10 +48,14 @@ export class TooLargeError extends HostError {
   constructor(what: string, size: number, limit: number) { super('ERR_TOO_LARGE', `${what} too large: ${size} > ${limit}`) }
 }
 
-const CODES: ReadonlySet<string> = new Set<HostErrorCode>([
-  'ERR_CAP_DENIED', 'ERR_REVOKED', 'ERR_NOT_FOUND', 'ERR_HOST_UNREACHABLE', 'ERR_TIMEOUT', 'ERR_ABORTED', 'ERR_INVALID_PATH',
-  'ERR_INVALID_ARGUMENT', 'ERR_CLOSED', 'ERR_QUEUE_FULL', 'ERR_TOO_LARGE', 'ERR_RELEASED',
-])
+// Every code of the union, and only those: a Record keyed by the union will not compile
+// with one missing (a list did, and lost ERR_RATE_LIMITED in a merge).
+const CODE_TABLE: Record<HostErrorCode, true> = {
+  ERR_CAP_DENIED: true, ERR_REVOKED: true, ERR_NOT_FOUND: true, ERR_HOST_UNREACHABLE: true, ERR_TIMEOUT: true,
+  ERR_ABORTED: true, ERR_INVALID_PATH: true, ERR_INVALID_ARGUMENT: true, ERR_CLOSED: true, ERR_QUEUE_FULL: true,
+  ERR_TOO_LARGE: true, ERR_RELEASED: true, ERR_RATE_LIMITED: true,
+}
+const CODES: ReadonlySet<string> = new Set(Object.keys(CODE_TABLE))
 
 /** True for an error @ww/host throws (a HostError, or the shared AbortedError); with `code`, only that code. */
 export function isHostError(e: unknown, code?: HostErrorCode): e is WwError<HostErrorCode> {
