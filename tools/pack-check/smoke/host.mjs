@@ -10,7 +10,7 @@ import { host as capHost } from '@ww/schema'
 
 // The README example, extracted from the installed README and run in its own process.
 const readme = readFileSync('node_modules/@ww/host/README.md', 'utf8')
-const example = /<!-- readme-example -->\n```ts\n([\s\S]*?)```/.exec(readme)
+const example = /## Two hosts, one call\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)
 assert.ok(example, 'README example not found')
 writeFileSync('readme-example.mjs', example[1])
 assert.deepEqual(execFileSync(process.execPath, ['readme-example.mjs'], { encoding: 'utf8', timeout: 30_000 }).trim().split('\n'), ['true', 'hi from b'])
