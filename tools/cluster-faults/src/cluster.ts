@@ -61,10 +61,12 @@ export class FaultCluster implements AsyncDisposable {
       if (c.mode === 'netns') c.#netns = new Netns(options.hosts)
       const first = await c.#startHost(0, undefined)
       await first.process.until(() => first.process.id !== '', 'ready', options.signal)
-      const joinAddr = `${c.#announce(first)}/p2p/${first.process.id}`
+      const joinAddr = (h: FaultHost): string => `${c.#announce(h)}/p2p/${h.process.id}`
       const step = options.startConcurrency ?? options.hosts
       for (let k = 1; k < options.hosts; k += step) {
-        const batch = await Promise.all(Array.from({ length: Math.min(step, options.hosts - k) }, (_, j) => c.#startHost(k + j, joinAddr)))
+        // Each joins through a host already up (spread over them): one seed for all of 15
+        // answered none within ww host's 15 s join bound on this loaded machine.
+        const batch = await Promise.all(Array.from({ length: Math.min(step, options.hosts - k) }, (_, j) => c.#startHost(k + j, joinAddr(c.hosts[(k + j - 1) % k]!))))
         await Promise.all(batch.map((h) => h.process.until(() => h.process.id !== '', 'ready', options.signal)))
       }
       return c
