@@ -9,7 +9,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143))
   })
 }
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, controller.signal).then(
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }, controller.signal).then(
   (status) => {
     process.exitCode = status
   },

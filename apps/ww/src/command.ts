@@ -6,6 +6,8 @@ export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean }
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
   env: NodeJS.ProcessEnv
+  /** Read by the commands that take input (`ww pub --stdin`); absent: they have none. */
+  stdin?: NodeJS.ReadableStream
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>

@@ -4,9 +4,14 @@
 //   node dist/bench.js [hosts]
 import { report } from '@ww/bench-kit'
 import { FaultCluster, type FaultHost } from './index.js'
+import { percentile, runLink, type LinkRun } from './link.js'
 
 const hosts = Number(process.argv[2] ?? 16)
 const TTL_MS = 3000
+const LINK_RATE = 20
+/** Hosts started at once: 15 together, and 4 at a time, on this loaded 2-core machine missed ww host's 15 s join bound. */
+const START_CONCURRENCY = 2
+const LINK_MESSAGES = 300
 
 /** For each live host of `group`, ms from `t0` until its view is right (checked at each event). */
 async function viewTimes(c: FaultCluster, group: readonly number[], t0: number): Promise<number[]> {
@@ -24,20 +29,46 @@ async function viewTimes(c: FaultCluster, group: readonly number[], t0: number):
 async function main(): Promise<void> {
   // A two-host join is the baseline of the N-host one.
   const t2 = performance.now()
-  const pair = await FaultCluster.start({ hosts: 2, ttl: `${TTL_MS / 1000}s` })
+  const pair = await FaultCluster.start({ hosts: 2, ttl: `${TTL_MS / 1000}s`, startConcurrency: START_CONCURRENCY })
   const pairJoin = await viewTimes(pair, [0, 1], t2)
   await pair.close()
 
   const t0 = performance.now()
-  const c = await FaultCluster.start({ hosts, ttl: `${TTL_MS / 1000}s` })
+  const c = await FaultCluster.start({ hosts, ttl: `${TTL_MS / 1000}s`, startConcurrency: START_CONCURRENCY })
   try {
     const all = c.hosts.map((h) => h.index)
     const join = await viewTimes(c, all, t0)
     report({
       name: 'cluster.join', unit: 'ms', samples: join,
       baseline: { name: 'two hosts, the same way', samples: pairJoin },
-      params: { hosts, mode: c.mode, ttlMs: TTL_MS, what: 'from the first host\'s start until each host\'s view holds all the others' },
+      params: { hosts, mode: c.mode, ttlMs: TTL_MS, startConcurrency: START_CONCURRENCY, what: 'from the first host\'s start until each host\'s view holds all the others' },
     })
+
+    // Pubsub at a fixed offered rate, host 0 → the last host: a clean link, then 50 ± 20 ms
+    // on every link with resets (about one per host per 10 s), in the same cluster.
+    const link = { from: 0, to: hosts - 1, rate: LINK_RATE, messages: LINK_MESSAGES, drainMs: 10_000 }
+    const clean = await runLink(c, link)
+    c.setFaults({ delayMs: 50, jitterMs: 20, resetsPerSec: 0.1 })
+    let bad: LinkRun
+    try {
+      bad = await runLink(c, link)
+    } finally {
+      c.setFaults({ delayMs: 0, jitterMs: 0, resetsPerSec: 0 })
+    }
+    const resets = c.hosts.reduce((n, h) => n + h.relay.stats.resets, 0)
+    report({
+      name: 'cluster.link', unit: 'ms', samples: [percentile(bad.latencies, 99)],
+      baseline: { name: 'the same publisher and subscriber on clean links', samples: [percentile(clean.latencies, 99)] },
+      params: {
+        hosts, mode: c.mode, ratePerSec: LINK_RATE, messages: LINK_MESSAGES, delayMs: 50, jitterMs: 20, resetsPerHostPerSec: 0.1, resets,
+        deliveryRatio: bad.ratio, cleanDeliveryRatio: clean.ratio,
+        p50Ms: Math.round(percentile(bad.latencies, 50)), cleanP50Ms: Math.round(percentile(clean.latencies, 50)),
+        gaps: bad.gaps, reordered: bad.reordered, duplicates: bad.duplicates,
+        cleanGaps: clean.gaps, cleanReordered: clean.reordered,
+        what: 'p99 latency of one publisher\'s messages (ww pub --stdin) to one subscriber on another host; order per publisher counted',
+      },
+    })
+    await c.converged()
 
     if (c.mode === 'netns') {
       const half = Math.floor(hosts / 2)

@@ -18,6 +18,11 @@ export interface FaultClusterOptions {
   /** Membership TTL (`ww host --ttl`); a crashed host leaves every view within about this. */
   ttl?: string
   faults?: Partial<LinkFaults>
+  /**
+   * Hosts started at once after the first (default: all). A `ww host` gives up joining
+   * after 15 s: on a loaded 2-core machine, 15 at once can miss that.
+   */
+  startConcurrency?: number
   /** Aborts the start (not the cluster's life). */
   signal?: AbortSignal
 }
@@ -56,9 +61,14 @@ export class FaultCluster implements AsyncDisposable {
       if (c.mode === 'netns') c.#netns = new Netns(options.hosts)
       const first = await c.#startHost(0, undefined)
       await first.process.until(() => first.process.id !== '', 'ready', options.signal)
-      const joinAddr = `${c.#announce(first)}/p2p/${first.process.id}`
-      const rest = await Promise.all(Array.from({ length: options.hosts - 1 }, (_, k) => c.#startHost(k + 1, joinAddr)))
-      await Promise.all(rest.map((h) => h.process.until(() => h.process.id !== '', 'ready', options.signal)))
+      const joinAddr = (h: FaultHost): string => `${c.#announce(h)}/p2p/${h.process.id}`
+      const step = options.startConcurrency ?? options.hosts
+      for (let k = 1; k < options.hosts; k += step) {
+        // Each joins through a host already up (spread over them): one seed for all of 15
+        // answered none within ww host's 15 s join bound on this loaded machine.
+        const batch = await Promise.all(Array.from({ length: Math.min(step, options.hosts - k) }, (_, j) => c.#startHost(k + j, joinAddr(c.hosts[(k + j - 1) % k]!))))
+        await Promise.all(batch.map((h) => h.process.until(() => h.process.id !== '', 'ready', options.signal)))
+      }
       return c
     } catch (e) {
       await c.close()

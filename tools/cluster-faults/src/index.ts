@@ -4,3 +4,4 @@ export { FaultCluster, type FaultClusterOptions, type FaultHost } from './cluste
 export { HostProcess, wwBin, type HostEvent } from './host-process.js'
 export { Netns, NetnsUnavailableError, netnsUnavailable } from './netns.js'
 export { Relay, CLEAN_LINK, type LinkFaults, type RelayOptions, type RelayStats } from './relay.js'
+export { runLink, percentile, type LinkRun, type LinkRunOptions } from './link.js'

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { process as capProcess } from '@ww/schema'
 import { getInterfaceClient } from 'capnp-ts'
-import { describeExit, readExit, shellStatus } from '../exit-status.js'
+import { describeExit, readExit, shellStatus, type Exit } from '../exit-status.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { connectHost, remoteFailure, type HostSession } from '../client.js'
@@ -101,32 +101,66 @@ export const kill: Command = {
   optionHelp: { ...CLIENT_HELP },
   details: 'Each process ends with killed(requested), its whole subtree first (children on\nother hosts too). Find pids with `ww ps`.\n\nExample:\n  ww kill 3 4',
   async run(args, io, signal) {
-    if (args.positionals.length === 0) throw new UsageError('missing the pid to kill', 'usage: ww kill PID…; find pids with `ww ps`')
-    const pids = args.positionals.map((p) => {
-      if (!/^\d{1,15}$/.test(p) || Number(p) === 0) throw new UsageError(`'${p}' is not a process id`, 'pids are whole numbers from `ww ps` (0 is the host itself)')
-      return Number(p)
-    })
+    const pids = pidArgs(args.positionals, 'usage: ww kill PID…; find pids with `ww ps`')
     await using s = await connectHost(hostFlag(args), io.env, signal)
-    const ctx = s.host.bootContext().getContext()
     const done: Array<{ pid: number; status: string }> = []
     for (const pid of pids) {
-      let status: string
-      try {
-        const res = await ctx.cap((p) => p.setName(`process/${pid}`))
-        const proc = new capProcess.Process$Client(getInterfaceClient(0, res))
-        await proc.kill()
-        status = describeExit(readExit((await proc.wait()).getStatus()))
-      } catch (e) {
-        const err = remoteFailure(e, `kill ${pid}`)
-        if (err instanceof CliError && /ERR_NOT_FOUND/.test(err.message)) throw new CliError('ERR_REMOTE', `no process ${pid} on this host`, 'see the live ones with `ww ps` (a process on another host: connect to that host with --host)')
-        throw err
-      }
+      const status = describeExit(await untilEnded(s, pid, 'kill', (proc) => proc.kill()))
       done.push({ pid, status })
       if (args.values.json !== true) io.stdout.write(`pid ${pid}: ${status}\n`)
     }
     if (args.values.json === true) writeJson(io, done)
     return 0
   },
+}
+
+export const wait: Command = {
+  name: 'wait',
+  summary: 'wait until processes of the connected host end, and say how each ended',
+  usage: 'ww wait PID… [--host ADDR] [--json]',
+  options: { ...CLIENT_OPTIONS },
+  optionHelp: { ...CLIENT_HELP },
+  details: [
+    'Waits for each process in turn and prints how it ended (--json: one line per process,',
+    '{"pid","status":{"kind","reason",…}}): a child whose parent\'s host was lost ends',
+    'killed (parentExited). Exits with the last one\'s status, as `ww spawn --wait`.',
+    '',
+    'Example:',
+    '  ww wait 3',
+  ].join('\n'),
+  async run(args, io, signal) {
+    const pids = pidArgs(args.positionals, 'usage: ww wait PID…; find pids with `ww ps`')
+    await using s = await connectHost(hostFlag(args), io.env, signal)
+    let last: Exit | undefined
+    for (const pid of pids) {
+      last = await untilEnded(s, pid, 'wait')
+      if (args.values.json === true) writeJson(io, { pid, status: last })
+      else io.stdout.write(`pid ${pid}: ${describeExit(last)}\n`)
+    }
+    return shellStatus(last!)
+  },
+}
+
+function pidArgs(positionals: string[], usage: string): number[] {
+  if (positionals.length === 0) throw new UsageError('missing the pid', usage)
+  return positionals.map((p) => {
+    if (!/^\d{1,15}$/.test(p) || Number(p) === 0) throw new UsageError(`'${p}' is not a process id`, 'pids are whole numbers from `ww ps` (0 is the host itself)')
+    return Number(p)
+  })
+}
+
+/** Process `pid` of the connected host (through the operator's BootContext), `first` done on it, then its end. */
+async function untilEnded(s: HostSession, pid: number, what: string, first?: (p: capProcess.Process$Client) => PromiseLike<unknown>): Promise<Exit> {
+  try {
+    const res = await s.host.bootContext().getContext().cap((p) => p.setName(`process/${pid}`))
+    const proc = new capProcess.Process$Client(getInterfaceClient(0, res))
+    await first?.(proc)
+    return readExit((await proc.wait()).getStatus())
+  } catch (e) {
+    const err = remoteFailure(e, `${what} ${pid}`)
+    if (err instanceof CliError && /ERR_NOT_FOUND/.test(err.message)) throw new CliError('ERR_REMOTE', `no process ${pid} on this host`, 'see the live ones with `ww ps` (a process on another host: connect to that host with --host)')
+    throw err
+  }
 }
 
 export const spawn: Command = {

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline'
 import { pubsub as capPubsub } from '@ww/schema'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
@@ -16,29 +17,54 @@ function topicArg(name: string | undefined, usage: string): string {
   return name
 }
 
-/** `ww pub TOPIC MSG`: publishes one message through the connected host. */
+/** `ww pub TOPIC MSG`: publishes one message through the connected host (or one per line of stdin). */
 export const pub: Command = {
   name: 'pub',
   summary: 'publish a message on a topic',
-  usage: 'ww pub TOPIC MESSAGE [--host ADDR] [--json]',
-  options: { ...CLIENT_OPTIONS },
-  optionHelp: { ...CLIENT_HELP },
-  details: 'The message is sent as UTF-8 bytes to every subscriber in the cluster (its\npublisher is the host you are connected to, pid 0).\n\nExample:\n  ww pub chat "hello, everyone"',
+  usage: 'ww pub TOPIC (MESSAGE | --stdin) [--host ADDR] [--json]',
+  options: { ...CLIENT_OPTIONS, stdin: { type: 'boolean' } },
+  optionHelp: { ...CLIENT_HELP, stdin: 'publish each line of stdin as one message, in order, until it ends (one publisher: its sequence numbers run on)' },
+  details: [
+    'The message is sent as UTF-8 bytes to every subscriber in the cluster (its',
+    'publisher is the host you are connected to, pid 0).',
+    '',
+    'Examples:',
+    '  ww pub chat "hello, everyone"',
+    '  tail -f app.log | ww pub logs --stdin',
+  ].join('\n'),
   async run(args, io, signal) {
-    const usage = 'ww pub TOPIC MESSAGE'
+    const usage = 'ww pub TOPIC MESSAGE, or ww pub TOPIC --stdin'
     const [name, message, ...extra] = args.positionals
     const topic = topicArg(name, usage)
-    if (message === undefined) throw new UsageError('missing the message', `usage: ${usage} (quote a message with spaces)`)
+    const lines = args.values.stdin === true
+    if (lines && message !== undefined) throw new UsageError('give a MESSAGE or --stdin, not both', `usage: ${usage}`)
+    if (!lines && message === undefined) throw new UsageError('missing the message', `usage: ${usage} (quote a message with spaces)`)
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, 'quote a message with spaces: ww pub chat "hello there"')
+    if (lines && io.stdin === undefined) throw new UsageError('--stdin: this ww has no standard input', `usage: ${usage}`)
     await using s = await connectHost(hostFlag(args), io.env, signal)
-    const bytes = new TextEncoder().encode(message)
+    const enc = new TextEncoder()
+    let messages = 0
+    let bytes = 0
     try {
-      await s.host.pubSub().getPubSub().join((p) => p.setName(topic)).getTopic().publish((p) => p.setMsg(bytes))
+      const t = s.host.pubSub().getPubSub().join((p) => p.setName(topic)).getTopic()
+      const send = async (text: string): Promise<void> => {
+        const b = enc.encode(text)
+        await t.publish((p) => p.setMsg(b))
+        messages++
+        bytes += b.length
+      }
+      if (!lines) await send(message!)
+      else {
+        // Each publish is answered before the next line is read: a slow host pushes back on stdin.
+        const rl = createInterface({ input: io.stdin!, crlfDelay: Infinity })
+        signal.addEventListener('abort', () => rl.close(), { once: true })
+        for await (const line of rl) await send(line)
+      }
     } catch (e) {
       throw remoteFailure(e, `publishing on ${topic}`)
     }
-    if (args.values.json === true) writeJson(io, { topic, bytes: bytes.length })
-    else io.stdout.write(style(io).dim(`published ${bytes.length} byte(s) on ${topic}`) + '\n')
+    if (args.values.json === true) writeJson(io, lines ? { topic, messages, bytes } : { topic, bytes })
+    else io.stdout.write(style(io).dim(lines ? `published ${messages} message(s), ${bytes} byte(s) on ${topic}` : `published ${bytes} byte(s) on ${topic}`) + '\n')
     return 0
   },
 }

@@ -190,8 +190,8 @@ export class PeerRpc implements RemoteSpawner {
   readonly #links = new Map<HostId, Promise<PeerLink>>()
   /** The same links once open, for callers that must not wait a turn (registry forwarders). */
   readonly #ready = new Map<HostId, PeerLink>()
-  /** Inbound connections, closed with the layer. */
-  readonly #served = new Set<RpcConnection>()
+  /** Inbound connections, by calling host: closed when it leaves the view, and with the layer. */
+  readonly #served = new Map<RpcConnection, HostId>()
   #watch: { close(): void } | undefined
   #closed = false
   #tree: ProcessTree | undefined
@@ -219,6 +219,9 @@ export class PeerRpc implements RemoteSpawner {
       handler: (e) => {
         if (e.type !== 'leave') return
         this.#drop(e.host.id, `host ${e.host.id} left (${e.reason})`)
+        // What it spawned here ends now: a host lost without a goodbye may leave its
+        // connections open and silent, and libp2p would notice only at its next failed ping.
+        for (const [c, caller] of this.#served) if (caller === e.host.id) c.close(new ConnectionClosedError(`host ${caller} left (${e.reason})`))
         this.#cluster.registry.forgetHost(e.host.id)
       },
     })
@@ -260,7 +263,7 @@ export class PeerRpc implements RemoteSpawner {
       name: `peer<-${caller.slice(-8)}`,
       onClose: () => { this.#served.delete(conn); ps.close(`connection from ${caller} closed`) },
     })
-    this.#served.add(conn)
+    this.#served.set(conn, caller)
   }
 
   /** The link to `host`: the open one, else a new stream. Fails ERR_HOST_UNREACHABLE. */
@@ -339,7 +342,7 @@ export class PeerRpc implements RemoteSpawner {
    */
   stats(): { links: number; served: number; spawns: number; exported: number } {
     let exported = 0
-    for (const c of this.#served) exported += c.stats.exports
+    for (const c of this.#served.keys()) exported += c.stats.exports
     return { links: this.#links.size, served: this.#served.size, spawns: this.#spawns, exported }
   }
 
@@ -352,6 +355,6 @@ export class PeerRpc implements RemoteSpawner {
     const links = await Promise.allSettled([...this.#links.values()])
     this.#links.clear()
     for (const r of links) if (r.status === 'fulfilled') r.value.close()
-    for (const c of [...this.#served]) c.close()
+    for (const c of [...this.#served.keys()]) c.close()
   }
 }

@@ -40,6 +40,7 @@ export interface PeerServices {
 export function peerServer(cluster: Cluster, caller: string, services: PeerServices = {}): PeerServer {
   const scope = new Scope()
   const spawned = new Set<ProcessHandle>()
+  let closedWhy: string | undefined
   const rights = services.rights ?? ALL_RIGHTS
   const server = new peer.Peer.Server(guard(scope, 'peer', {
     ping() {},
@@ -71,6 +72,12 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
         if (cluster.cache.put(bytes) !== req.cid) throw rpcError('ERR_INVALID_MODULE', `bytes from ${caller} do not match ${req.cid}`)
       }
       const handle = await tree.executorForRemote(parent).spawn(req)
+      // The caller's connection closed while this one started (a start can take seconds):
+      // nobody is left to wait for it or kill it, so it ends now rather than run on, orphaned.
+      if (closedWhy !== undefined) {
+        void handle.kill('parentExited')
+        throw rpcError('ERR_CLOSED', `Peer.exec from ${caller}: ${closedWhy}`)
+      }
       spawned.add(handle)
       void handle.wait().finally(() => spawned.delete(handle))
       r.setProcess(processServer(handle, { host: caller, pid: BigInt(parent.pid) }, scope))
@@ -86,6 +93,7 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
   return {
     server,
     close: (reason) => {
+      closedWhy ??= reason
       scope.revoke(reason)
       for (const h of spawned) void h.kill('parentExited')
       spawned.clear()
