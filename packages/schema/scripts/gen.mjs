@@ -1,12 +1,13 @@
 // pnpm gen: (1) where `capnp` is installed, recompile schemas/*.capnp into the saved
-// request; (2) regenerate src/gen/*.ts and assembly/*.ts from the saved request.
+// request; (2) regenerate src/gen/*.ts from the saved request. (Guests' AssemblyScript
+// bindings are @ww/guest's: assembly/gen/, generated from the same request.)
 //   --no-compile   skip (1) even where capnp is installed
 //   --check        write nothing; exit 1 listing stale files (request or generated)
 
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { findStale, generate, writeFiles } from '@ww/capnpc'
-import { AS_OUT, REQUEST_PATH, TS_OUT, compileRequest, findCapnp } from './schemas.mjs'
+import { REQUEST_PATH, TS_OUT, compileRequest, findCapnp } from './schemas.mjs'
 
 const args = new Set(process.argv.slice(2))
 const check = args.has('--check')
@@ -26,15 +27,9 @@ if (capnp === null) {
 }
 
 const request = readFileSync(REQUEST_PATH)
-const all = generate(request, { assemblyscript: true, indexModule: true })
-const ts = new Map()
-const as = new Map()
-for (const [path, src] of all) {
-  if (path.startsWith('assembly/')) as.set(path.slice('assembly/'.length), src)
-  else ts.set(path, src)
-}
+const ts = generate(request, { indexModule: true })
 
-for (const [files, dir] of [[ts, TS_OUT], [as, AS_OUT]]) {
+for (const [files, dir] of [[ts, TS_OUT]]) {
   // Generated files whose schema is gone are stale too.
   let present = []
   try { present = readdirSync(dir).filter((f) => f.endsWith('.ts')) } catch {}

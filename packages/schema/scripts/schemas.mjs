@@ -10,7 +10,6 @@ export const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.met
 export const REQUEST_PATH = SCHEMAS_DIR + 'schemas.capnp-request.bin'
 export const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url))
 export const TS_OUT = PACKAGE_DIR + 'src/gen'
-export const AS_OUT = PACKAGE_DIR + 'assembly'
 
 /** The `capnp` binary, or null where it is not installed. */
 export function findCapnp() {
