@@ -79,15 +79,21 @@ export class FaultCluster implements AsyncDisposable {
   /** Hosts still running. */
   get live(): FaultHost[] { return this.hosts.filter((h) => h.process.alive) }
 
-  /** Resolves when every live host's view is exactly the other live hosts of `group` (default: all). */
-  async converged(group: readonly number[] = this.hosts.map((h) => h.index), signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when every live host's view is exactly the other live hosts of `group` (default:
+   * all), with each host's ms from `since` until its view was right (the bench's samples).
+   */
+  async converged(group: readonly number[] = this.hosts.map((h) => h.index), signal?: AbortSignal, since = performance.now()): Promise<number[]> {
     const members = (): FaultHost[] => this.hosts.filter((h) => group.includes(h.index) && h.process.alive)
     const want = (h: FaultHost): string[] => members().filter((o) => o !== h).map((o) => o.process.id)
     try {
-      await Promise.all(members().map((h) => h.process.until(() => {
-        const w = want(h)
-        return h.process.view.size === w.length && w.every((id) => h.process.view.has(id))
-      }, `a view of ${group.length} hosts`, signal)))
+      return await Promise.all(members().map(async (h) => {
+        await h.process.until(() => {
+          const w = want(h)
+          return h.process.view.size === w.length && w.every((id) => h.process.view.has(id))
+        }, `a view of ${group.length} hosts`, signal)
+        return performance.now() - since
+      }))
     } catch (e) {
       // Say who saw what: the point of a failed convergence is which view was wrong.
       const short = (id: string): string => `#${this.hosts.findIndex((h) => h.process.id === id)}`
