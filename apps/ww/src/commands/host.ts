@@ -209,8 +209,8 @@ async function trustOptions(args: ParsedArgs, io: Io, o: { listen: string[]; joi
     if (flagged.length > 0) throw new UsageError(`--${flagged[0]} is for a libp2p host`, 'add --listen MULTIADDR or --join MULTIADDR')
     return {}
   }
-  // Loaded here: @ww/host brings libp2p, only for the command that runs a host.
-  const h = await import('@ww/host')
+  // Only the trust settings' readers: a bad flag is answered before libp2p is loaded.
+  const h = await import('@ww/host/trust')
   const checked = <T>(f: () => T): T => {
     try { return f() } catch (e) { if (e instanceof h.TrustConfigError) throw new UsageError(e.message); throw e }
   }
