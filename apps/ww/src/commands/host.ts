@@ -19,11 +19,12 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--ttl 10s] [--join-timeout 15s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     announce: { type: 'string', multiple: true },
     join: { type: 'string', multiple: true },
+    'join-timeout': { type: 'string' },
     'swarm-key': { type: 'string' },
     open: { type: 'boolean' },
     identity: { type: 'string' },
@@ -57,6 +58,7 @@ export const host: Command = {
     'ui-keep': 'ended processes this host remembers, with their exit status, for the web view (default 500)',
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
+    'join-timeout': 'with --join: give up (exit 1, saying why) when the hosts joined through are not seen within this (default 15s)',
     json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
   },
   details: [
@@ -125,6 +127,8 @@ export const host: Command = {
       if (!/\/p2p\/[^/]+$/.test(a)) throw new UsageError(`--join '${a}' does not name the host (/p2p/<id>)`, 'copy the address a host prints, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…')
     }
     const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
+    if (args.values['join-timeout'] !== undefined && join.length === 0) throw new UsageError('--join-timeout is for a host that joins', 'add --join MULTIADDR')
+    const joinTimeoutMs = args.values['join-timeout'] === undefined ? undefined : parseDuration(String(args.values['join-timeout']), '--join-timeout')
     const rpcAddress = args.values.rpc !== undefined ? parseRpcAddress(String(args.values.rpc)) : undefined
     if (args.values.ui !== undefined) parseRpcAddress(String(args.values.ui), '--ui')
     if (args.values.ui === undefined && (args.values['ui-control'] !== undefined || args.values['ui-keep'] !== undefined)) {
@@ -156,6 +160,7 @@ export const host: Command = {
       ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
+      ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
       ...(keepEnded !== undefined ? { keepEnded } : {}),
       workers,
       onProgress: (line) => emit('progress', { message: line.trim() }, s.dim(line)),
