@@ -30,6 +30,8 @@ export interface HostOptions {
   rpc?: string
   /** $WW_HOME: where the state file and default socket live. */
   home: string
+  /** Where instrumented modules are kept across runs (default `<home>/cache/instrumented`). */
+  moduleCache?: string
   /** Worker threads to run processes on (default 0: all on this thread). */
   workers?: number
   /** libp2p: the swarm key file's text (checked); only hosts holding it connect. */
@@ -117,7 +119,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     const workers = o.workers ?? 0
     if (workers > 0) say(`starting ${workers} worker thread(s)`)
     // Instrumented modules kept across restarts: a host spawning the same bytes again skips the pass.
-    const moduleCache = join(o.home, 'cache', 'instrumented')
+    const moduleCache = o.moduleCache ?? join(o.home, 'cache', 'instrumented')
     const processes = workers > 0 ? await pooledProcesses(workers, guest, moduleCache) : inThreadProcesses(guest, moduleCache)
     // Closed after the tree has killed every process (cleanup runs in reverse).
     cleanup.push(() => processes.close())
