@@ -47,6 +47,7 @@ export interface ChildOptions {
    * (absent: none, every path call is ENOTCAPABLE). The runtime widens the child's policy.
    */
   readonly scratchBytes?: number
+  /** Files and directories that scratch dir may hold (absent: the policy's default, 1024). */
   readonly scratchInodes?: number
   /** HostRights for the child's own Host (absent: the embedder's default). */
   readonly rights?: Readonly<Record<string, boolean>>
