@@ -7,6 +7,7 @@
 
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
 import { compileGuest, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
+import { withChildGrants } from './compose/child-grants.js'
 import { AbortedError } from './errors.js'
 import type { ProcessHandle, ProcessInfo } from './handle.js'
 import type { ProcModule, Scheduler } from './scheduler.js'
@@ -46,7 +47,7 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
   }
   return {
     async start(spec: StartSpec, call?: CallOptions): Promise<ProcRunningProcess> {
-      const g = opts.guest?.(spec) ?? {}
+      const g = withChildGrants(opts.guest?.(spec) ?? {}, spec.child)
       const mod = await compile(spec.bytecode, g, call?.signal)
       if (call?.signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: call.signal.reason })
       const parent = spec.parent === undefined ? undefined : live.get(spec.parent)

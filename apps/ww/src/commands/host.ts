@@ -4,7 +4,7 @@ import type { Command, Io, ParsedArgs } from '../command.js'
 import { UsageError } from '../command.js'
 import { parseRpcAddress } from '../host/address.js'
 import { exposure, isLoopbackHost, readToken } from '../host/trust.js'
-import { wwHome } from '../host/state.js'
+import { moduleCacheDir, wwHome } from '../host/state.js'
 import { style } from '../style.js'
 import { list, parseDuration } from './args.js'
 
@@ -157,6 +157,7 @@ export const host: Command = {
     const { serveUi } = await import('../ui/server.js')
     const h = await startHost({
       listen, announce, join, home, signal, ...trust,
+      moduleCache: moduleCacheDir(io.env),
       ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
