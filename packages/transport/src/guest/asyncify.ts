@@ -14,13 +14,13 @@
 // restored before the wait ends; the rewind then runs on the new one. For that, run()
 // takes the entry by export name, called on whichever instance is attached at each call.
 
-import type { Suspender, SuspendingImport } from './suspend.js'
+import type { Resume, Suspender, SuspendingImport } from './suspend.js'
 import { GuestAbiError } from './errors.js'
 
 const UNWINDING = 1
 const ignore = (): void => {}
 /** A refused wait: nobody will await `p`, so its rejection must not surface as unhandled. */
-function refuse(p: Promise<number>, message: string): GuestAbiError {
+function refuse(p: Promise<unknown>, message: string): GuestAbiError {
   p.catch(ignore)
   return new GuestAbiError(message)
 }
@@ -48,7 +48,7 @@ export class AsyncifySuspender implements Suspender {
   // The attached instance: replaced by attach(), cleared by detach(), read afresh at each use.
   #instance: WebAssembly.Instance | undefined
   #exports: AsyncifyExports | undefined
-  #pending: Promise<number> | undefined
+  #pending: Promise<number | Resume> | undefined
   #rewinding = false
   #value = 0
   #data = 0
@@ -104,11 +104,12 @@ export class AsyncifySuspender implements Suspender {
         }
         x.asyncify_stop_unwind()
         // A rejection ends the guest here: it stays unwound and is never re-entered.
-        this.#value = await this.#pending
+        const settled = await this.#pending
         this.#pending = undefined
         // The instance may have changed during the wait: look it up again.
         const now = this.#exports
         if (now === undefined) throw new GuestAbiError('the guest resumed, but no asyncify instance is attached')
+        this.#value = typeof settled === 'function' ? settled() : settled
         const call = this.#entry(entry)
         this.#rewinding = true
         now.asyncify_start_rewind(this.#data)
@@ -132,7 +133,7 @@ export class AsyncifySuspender implements Suspender {
     return f as Entry
   }
 
-  #startUnwind(p: Promise<number>): void {
+  #startUnwind(p: Promise<number | Resume>): void {
     const x = this.#exports
     if (x === undefined) throw refuse(p, 'the guest must wait, but its module is not asyncify-instrumented and JSPI is unavailable')
     if (this.#pending !== undefined) throw refuse(p, 'a second suspension started while the guest was unwinding')
