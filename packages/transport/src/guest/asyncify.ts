@@ -96,24 +96,13 @@ export class AsyncifySuspender implements Suspender {
   async run(entry: Entry | string, args: number[] = []): Promise<unknown> {
     let result: unknown
     try {
-      result = this.#entry(entry)(...args)
+      result = this.#call(entry, args)
       while (this.#pending !== undefined) {
-        const x = this.#exports!
-        if (x.asyncify_get_state() !== UNWINDING) {
-          throw new GuestAbiError('an import suspended but the guest did not unwind: is it listed in asyncify-imports?')
-        }
-        x.asyncify_stop_unwind()
+        this.#stopUnwind()
         // A rejection ends the guest here: it stays unwound and is never re-entered.
         const settled = await this.#pending
         this.#pending = undefined
-        // The instance may have changed during the wait: look it up again.
-        const now = this.#exports
-        if (now === undefined) throw new GuestAbiError('the guest resumed, but no asyncify instance is attached')
-        this.#value = typeof settled === 'function' ? settled() : settled
-        const call = this.#entry(entry)
-        this.#rewinding = true
-        now.asyncify_start_rewind(this.#data)
-        result = call(...args)
+        result = this.#rewind(entry, args, settled)
       }
     } finally {
       // A guest that trapped or misbehaved after an unwind began leaves its wait behind:
@@ -124,6 +113,33 @@ export class AsyncifySuspender implements Suspender {
       this.#rewinding = false
     }
     return result
+  }
+
+  // The instance is touched only in these synchronous steps, never in run()'s own frame:
+  // what an async function holds across its await stays reachable, and a hibernated
+  // guest's dropped instance (and its memory) must be free to go.
+
+  #call(entry: Entry | string, args: number[]): unknown {
+    return this.#entry(entry)(...args)
+  }
+
+  #stopUnwind(): void {
+    const x = this.#exports!
+    if (x.asyncify_get_state() !== UNWINDING) {
+      throw new GuestAbiError('an import suspended but the guest did not unwind: is it listed in asyncify-imports?')
+    }
+    x.asyncify_stop_unwind()
+  }
+
+  /** Continues the guest on the instance attached now (it may have changed during the wait). */
+  #rewind(entry: Entry | string, args: number[], settled: number | Resume): unknown {
+    const now = this.#exports
+    if (now === undefined) throw new GuestAbiError('the guest resumed, but no asyncify instance is attached')
+    this.#value = typeof settled === 'function' ? settled() : settled
+    const call = this.#entry(entry)
+    this.#rewinding = true
+    now.asyncify_start_rewind(this.#data)
+    return call(...args)
   }
 
   #entry(entry: Entry | string): Entry {
