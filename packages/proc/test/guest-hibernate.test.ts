@@ -3,6 +3,8 @@
 // wakes it into a new instance, it answers from the state it had, and it parks (and
 // hibernates) again. The frame that wakes it is written into the new memory as it resumes.
 // Hibernation is asyncify's (a JSPI stack cannot be saved), so most tests pin asyncify.
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { embeddedCluster, hostCapability, type Cluster } from '@ww/host'
 import { guestBytes } from '@ww/guest'
 import { testing } from '@ww/schema'
@@ -135,4 +137,25 @@ test('with the default suspension, a serving guest hibernates only under asyncif
     expect(s.hibernate(g.handle)).toBe(!jspiAvailable())
     expect((await counter.add((p) => p.setN(1n))).getTotal()).toBe(5n + BigInt(round))
   }
+})
+
+// The point of hibernating is the memory going away: nothing of the host (the transport's
+// frame cursor, an expired borrowed frame, a suspender's frame) may keep the dropped one.
+test('the memory a serving guest hibernated from is freed', async () => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  await using s = new Scheduler({ suspension: 'asyncify' })
+  await using cluster = embeddedCluster()
+  const { g, echo } = await serveEcho(s, cluster)
+  await echoed(echo, [1, 2, 3]) // a borrowed frame read, a Return written
+  await parked(g)
+  const old = new WeakRef(g.connection!.instance!.exports.memory as WebAssembly.Memory)
+  expect(s.hibernate(g.handle)).toBe(true)
+  // A WeakRef's target is kept until the job that made it ends: collect in later turns.
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setImmediate(r))
+    gc()
+  }
+  expect(old.deref()).toBeUndefined()
+  expect(await echoed(echo, [4])).toEqual([4])
 })
