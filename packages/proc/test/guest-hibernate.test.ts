@@ -36,6 +36,15 @@ async function serveEcho(s: Scheduler, cluster: Cluster): Promise<Serving> {
 /** Parked in ww.recv (it parks right after answering; the answer may reach us first). */
 const parked = (g: GuestProcess): Promise<void> => until(() => g.handle.state === 'waiting')
 
+/** serveEcho with a Counter (from 0) made, then hibernated. */
+async function hibernatedCounter(s: Scheduler, cluster: Cluster): Promise<{ g: GuestProcess; counter: testing.Counter.Client }> {
+  const { g, echo } = await serveEcho(s, cluster)
+  const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()
+  await parked(g)
+  expect(s.hibernate(g.handle)).toBe(true)
+  return { g, counter }
+}
+
 async function echoed(echo: testing.Echo.Client, bytes: number[]): Promise<number[]> {
   const r = await echo.echo((p) => p.initPayload(bytes.length).copyBuffer(new Uint8Array(bytes)))
   return [...r.getPayload().toUint8Array()]
@@ -95,10 +104,7 @@ test('a call that arrives as the guest is hibernated (frame queued, not yet read
 test('calls made while it sleeps queue up and are all answered, in order, by one wake', async () => {
   await using s = new Scheduler({ suspension: 'asyncify' })
   await using cluster = embeddedCluster()
-  const { g, echo } = await serveEcho(s, cluster)
-  const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()
-  await parked(g)
-  expect(s.hibernate(g.handle)).toBe(true)
+  const { counter } = await hibernatedCounter(s, cluster)
   const totals = await Promise.all(Array.from({ length: 20 }, () => counter.add((p) => p.setN(1n))))
   expect(totals.map((r) => r.getTotal())).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i + 1)))
 })
@@ -106,10 +112,7 @@ test('calls made while it sleeps queue up and are all answered, in order, by one
 test('a serving guest killed while hibernated ends, and calls on its capabilities fail with a typed error', async () => {
   await using s = new Scheduler({ suspension: 'asyncify' })
   await using cluster = embeddedCluster()
-  const { g, echo } = await serveEcho(s, cluster)
-  const counter = (await echo.counter((p) => p.setStart(0n))).getCounter()
-  await parked(g)
-  expect(s.hibernate(g.handle)).toBe(true)
+  const { g, counter } = await hibernatedCounter(s, cluster)
   expect(await g.kill()).toEqual({ kind: 'killed', by: { kind: 'host' } })
   expect(g.info().hibernatedBytes).toBeUndefined()
   const failed = await counter.add((p) => p.setN(1n)).then(() => undefined, (e: unknown) => e)
