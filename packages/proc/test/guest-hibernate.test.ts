@@ -5,14 +5,16 @@
 // Hibernation is asyncify's (a JSPI stack cannot be saved), so most tests pin asyncify.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { embeddedCluster, hostCapability, type Cluster } from '@ww/host'
+import { getInterfaceClient } from 'capnp-ts'
+import { embeddedCluster, executorProvider, hostCapability, type Cluster } from '@ww/host'
 import { guestBytes } from '@ww/guest'
-import { testing } from '@ww/schema'
-import { jspiAvailable, TransportError } from '@ww/transport'
+import { host as capHost, testing } from '@ww/schema'
+import { createPair, jspiAvailable, TransportError } from '@ww/transport'
 import { MemorySink } from '@ww/wasi-restricted'
 import { compileGuest, Scheduler, spawnGuest, type GuestProcess } from '../src/index.js'
 import * as W from './wasi-guests.js'
 import * as G from '../src/bench/guests.js'
+import { guestTree } from './guest-tree.js'
 import { until } from './until.js'
 
 interface Serving { g: GuestProcess; echo: testing.Echo.Client; stdout: MemorySink }
@@ -161,4 +163,28 @@ test('the memory a serving guest hibernated from is freed', async () => {
   }
   expect(old.deref()).toBeUndefined()
   expect(await echoed(echo, [4])).toEqual([4])
+})
+
+// Through a real host's Executor, on the in-thread scheduler and on a pool's worker (whose
+// transport is a port to the main thread): the spawner's calls wake the child each time.
+test.each(['thread', 'pool'] as const)('on the %s: a child serving its spawner hibernates between calls (hibernateAfterMs)', async (on) => {
+  await using t = await guestTree(on, { suspension: 'asyncify', hibernateAfterMs: 1 })
+  const hc = hostCapability(t.cluster, { processId: 0, rights: { root: true }, executor: executorProvider(t.tree) })
+  const [client] = createPair({ frames: true, b: { bootstrap: hc.server } })
+  try {
+    const host = client.bootstrap(capHost.Host)
+    const bytes = await guestBytes('wasi-serve-echo', { asyncify: false })
+    const p = host.executor().getExecutor().exec((q) => { q.initBytecode().setInline(bytes) }).getProcess()
+    const pid = Number((await p.pid()).getSelf().getPid())
+    const echo = new testing.Echo.Client(getInterfaceClient(0, await p.bootstrap()))
+    const counter = (await echo.counter((q) => q.setStart(0n))).getCounter()
+    const hibernated = async (): Promise<boolean> => (await t.ps()).find((r) => r.pid === pid)?.hibernatedBytes !== undefined
+    for (let round = 1; round <= 3; round++) {
+      while (!(await hibernated())) await new Promise((r) => setTimeout(r, 1)) // on its own, event by event
+      expect((await counter.add((q) => q.setN(2n))).getTotal()).toBe(2n * BigInt(round))
+    }
+  } finally {
+    client.close()
+    hc.close()
+  }
 })
