@@ -3,6 +3,8 @@
 // wakes it into a new instance, it answers from the state it had, and it parks (and
 // hibernates) again. The frame that wakes it is written into the new memory as it resumes.
 // Hibernation is asyncify's (a JSPI stack cannot be saved), so most tests pin asyncify.
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { getInterfaceClient } from 'capnp-ts'
@@ -187,4 +189,34 @@ test.each(['thread', 'pool'] as const)('on the %s: a child serving its spawner h
     client.close()
     hc.close()
   }
+})
+
+// The example a user copies (examples/kv-service, built by the setup): the provider serves
+// its store, offered in the registry; a client guest finds it and puts and gets. Between
+// clients the provider hibernates, and what the first stored is still there for the next.
+test('the kv-service provider hibernates between clients and keeps its store', async () => {
+  const built = (name: string): Promise<Uint8Array> => readFile(fileURLToPath(new URL(`../../../examples/kv-service/build/${name}.wasm`, import.meta.url)))
+  await using s = new Scheduler({ suspension: 'asyncify' })
+  await using cluster = embeddedCluster()
+  const [provider, client] = await Promise.all([compileGuest(s, await built('provider')), compileGuest(s, await built('client'))])
+  const host = ({ pid }: { pid: number }) => {
+    const h = hostCapability(cluster, { processId: pid, rights: { view: true, registry: true } })
+    return { server: h.server, close: (why?: string) => h.close(why) }
+  }
+  const out = new MemorySink()
+  const text = (): string => Buffer.concat(out.records.map((r) => r.bytes)).toString()
+  const store = spawnGuest(s, provider, { stdout: out, stderr: out, host })
+  await until(() => text().includes('providing kv as kv') || store.handle.status !== undefined)
+  expect(text()).toContain('providing kv as kv')
+  for (let round = 1; round <= 3; round++) {
+    await parked(store)
+    expect(s.hibernate(store.handle)).toBe(true)
+    const said = new MemorySink()
+    const c = spawnGuest(s, client, { stdout: said, stderr: said, host })
+    expect(await c.wait()).toEqual({ kind: 'exited', code: 0 }) // every answer checked by the client
+    // Versions go on from the last client's: the store's Map and counter outlived each hibernation.
+    const versions = `versions ${2 * round - 1}, ${2 * round}`
+    expect(Buffer.concat(said.records.map((r) => r.bytes)).toString()).toContain(versions)
+  }
+  expect(store.handle.status).toBeUndefined()
 })
