@@ -12,5 +12,5 @@ export type {
   ProcessHandle, Executor, ProcessSnapshot, StartSpec, RunningProcess, Runtime, RemoteProcess, RemoteSpawner,
 } from './runtime.js'
 export type {
-  SuspensionMode, SuspendingImport, Suspender, ProcessContext, ProcessExtension, ExtensionStats, ProcessPlugin,
+  SuspensionMode, SuspendingImport, Resume, Suspender, ProcessContext, ProcessExtension, ExtensionStats, ProcessPlugin,
 } from './plugin.js'

@@ -7,8 +7,19 @@ import type { ExitStatus, Pid } from './status.js'
 /** How a guest suspends: 'auto' picks JSPI when `WebAssembly.Suspending` exists, else asyncify. */
 export type SuspensionMode = 'auto' | 'asyncify' | 'jspi'
 
-/** An import that may have to wait: returns its result now, or a promise of it. */
-export type SuspendingImport = (...args: number[]) => number | Promise<number>
+/**
+ * An import that may have to wait: returns its result now, or a promise of it, or a
+ * promise of a Resume that computes it when the guest runs again.
+ */
+export type SuspendingImport = (...args: number[]) => number | Promise<number | Resume>
+
+/**
+ * The value of a wait, computed when the guest resumes rather than when the wait ends:
+ * an import that writes into guest memory (a frame into the `ww.recv` buffer) does it
+ * here, because between the two the scheduler may have hibernated the guest and restored
+ * it into a new instance with a new memory. A throw ends the guest with that error.
+ */
+export type Resume = () => number
 
 /** "A guest waits without blocking anyone" (@ww/transport implements it: JSPI or asyncify). */
 export interface Suspender {
@@ -18,7 +29,8 @@ export interface Suspender {
   /**
    * The function to put in the import object for `fn`. When `fn` returns a promise the
    * guest suspends until it settles: on fulfilment the import returns the value; on
-   * rejection the guest is ended with that error (it unwinds, never sees a value).
+   * rejection the guest is ended with that error (it unwinds, never sees a value). A
+   * promise of a Resume: it is called as the guest resumes, and the import returns its value.
    */
   wrapImport(fn: SuspendingImport): (...args: number[]) => number
   /** Bind to the instance (asyncify needs its exports). Before run(). */
@@ -52,6 +64,23 @@ export interface ProcessExtension {
   exitStatus?(error: unknown): ExitStatus | undefined
   /** What this part counted, shown in `ps`. */
   stats?(): ExtensionStats
+  /**
+   * Hibernation (asyncify guests parked in a wait): the scheduler copies the guest's memory
+   * out and drops its instance, and restores it into a new instance when it must run
+   * again. A process whose parts do not all implement canHibernate is never hibernated.
+   *
+   * May it be hibernated now? True only if nothing of this part will touch the guest's
+   * memory or instance before onRestore: no view kept past an import call, and no wait
+   * whose settling writes into memory (write in a Resume instead).
+   */
+  canHibernate?(): boolean
+  /** The instance is being dropped: let go of it and its memory (so they can be freed). */
+  onHibernate?(): void
+  /**
+   * The new instance, its memory restored, before the guest runs again (and before any
+   * Resume): rebind every view. A throw ends the process (trapped).
+   */
+  onRestore?(instance: WebAssembly.Instance): void
 }
 
 /** An extension's counters: the known ones get their own `ps` columns, the rest go under `extension`. */

@@ -4,7 +4,7 @@
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
 
 import { join } from 'node:path'
-import { AsyncifySuspender, createSuspender, isAsyncified, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
+import { AsyncifySuspender, createSuspender, isAsyncified, type Resume, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
 import { AbortedError, BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
 import { buildImports, deliver, type ImportHost } from './internal/imports.js'
@@ -207,7 +207,7 @@ export class Scheduler implements ImportHost {
       p.extStats = ext?.stats
       p.extStatus = ext?.exitStatus
       p.entry = opts.entry
-      p.hasExtension = ext !== undefined
+      p.ext = ext
       p.imports = buildImports(p, this, { ...opts.imports, ...ext?.imports })
       const inst = new WebAssembly.Instance(mod.module, p.imports)
       this.#bind(p, inst)
@@ -355,17 +355,27 @@ export class Scheduler implements ImportHost {
   }
 
   /**
-   * Saves a process that waits in `recv` and drops its instance (see hibernate.ts).
-   * False when it cannot: running or about to, not an asyncify guest, not hibernatable
-   * by its module, or plugged into an extension (which holds the instance).
+   * Saves a process that waits (in `recv`, or in an extension's wait such as `ww.recv`)
+   * and drops its instance (see hibernate.ts). False when it cannot: running or about to,
+   * not an asyncify guest, not hibernatable by its module, or plugged into an extension
+   * that does not say it can let go of the instance now (ProcessExtension.canHibernate).
    */
   hibernate(h: ProcessHandle): boolean {
     const p = this.#core.procOf(h)
     if (p.status || p.snapshot || p.state !== 'waiting' || p.onCpu || p.resume || !p.abort) return false
-    if (!p.meter?.hibernatable || p.hasExtension || !(p.suspender instanceof AsyncifySuspender)) return false
+    if (!p.meter?.hibernatable || !(p.suspender instanceof AsyncifySuspender)) return false
+    const ext = p.ext
+    if (ext !== undefined && !extensionAllows(ext)) return false
     if (p.hibernateTimer) clearTimeout(p.hibernateTimer)
     p.hibernateTimer = undefined
     p.snapshot = snapshot(p, p.meter)
+    try {
+      ext?.onHibernate?.()
+    } catch (e) {
+      // It holds the instance still: the process cannot be moved, so it ends.
+      this.#terminate(p, this.#classify(p, e))
+      return false
+    }
     p.suspender.detach()
     p.instance = undefined
     p.memory = undefined
@@ -376,17 +386,32 @@ export class Scheduler implements ImportHost {
   /** Instantiates a hibernated process again; false (and it ended) if that failed. */
   #wake(p: Proc): boolean {
     const s = p.snapshot!
+    let inst: WebAssembly.Instance
     try {
-      const inst = new WebAssembly.Instance(p.module!, p.imports!)
+      inst = new WebAssembly.Instance(p.module!, p.imports!)
       restore(inst, s, p.meter!)
       this.#bind(p, inst)
       p.snapshot = undefined
-      return true
     } catch (e) {
       p.snapshot = undefined
-      this.#finish(p, { kind: 'limit', which: 'memory', detail: `could not restore from hibernation: ${e instanceof Error ? e.message : String(e)}` })
+      this.#terminate(p, { kind: 'limit', which: 'memory', detail: `could not restore from hibernation: ${e instanceof Error ? e.message : String(e)}` })
       return false
     }
+    try {
+      p.ext?.onRestore?.(inst)
+      return true
+    } catch (e) {
+      this.#terminate(p, this.#classify(p, e))
+      return false
+    }
+  }
+
+  /** After `hibernateAfterMs` in this wait (if set), p hibernates if it still can then. */
+  #armHibernation(p: Proc): void {
+    if (!Number.isFinite(this.#hibernateAfter) || !p.meter?.hibernatable || p.hibernateTimer) return
+    const h = this.#handles.get(p)!
+    p.hibernateTimer = setTimeout(() => { p.hibernateTimer = undefined; this.hibernate(h) }, this.#hibernateAfter)
+    p.hibernateTimer.unref?.()
   }
 
   #start(p: Proc): void {
@@ -419,8 +444,11 @@ export class Scheduler implements ImportHost {
       wrapImport: (fn: SuspendingImport) => real.wrapImport((...args: number[]) => {
         const r = fn(...args)
         if (typeof r === 'number' || !p.canWait) return r // a guest that cannot wait ends in the real suspender
-        let v = 0
-        return this.#park(p, r.then((x) => { v = x }), () => v)
+        let v: number | Resume = 0
+        // A Resume runs as p resumes: after a hibernation, on its restored instance.
+        const parked = this.#park(p, r.then((x) => { v = x }), () => (typeof v === 'function' ? v() : v))
+        this.#armHibernation(p)
+        return parked
       }),
       attach: () => undefined,
       run: () => Promise.reject(new BadModuleError('the scheduler runs processes; extensions do not')),
@@ -484,11 +512,7 @@ export class Scheduler implements ImportHost {
     if (r !== undefined) return r
     if (!p.canWait) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'recv must wait, but the guest cannot suspend (no asyncify data area, no JSPI)' })
     const parked = this.#park(p, p.mailbox.whenNonEmpty(), () => deliver(p, ptr, cap)!)
-    if (Number.isFinite(this.#hibernateAfter) && p.meter?.hibernatable) {
-      const h = this.#handles.get(p)!
-      p.hibernateTimer = setTimeout(() => { p.hibernateTimer = undefined; this.hibernate(h) }, this.#hibernateAfter)
-      p.hibernateTimer.unref?.()
-    }
+    this.#armHibernation(p)
     return parked
   }
 
@@ -568,6 +592,7 @@ export class Scheduler implements ImportHost {
       try { p.onExit(status) } catch { /* an extension's cleanup must not break the scheduler */ }
       p.onExit = undefined
     }
+    p.ext = undefined
     // Drop the instance so its memory can be collected while handles live on.
     p.instance = undefined
     p.imports = undefined
@@ -614,6 +639,15 @@ function classify(e: unknown): ExitStatus {
   const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined
   const reason = e instanceof Error ? e.message : String(e)
   return code ? { kind: 'trapped', code, reason, ...trap } : { kind: 'trapped', reason, ...trap }
+}
+
+/** Whether an extension lets its process be hibernated now (a throw says no). */
+function extensionAllows(ext: ProcessExtension): boolean {
+  try {
+    return ext.canHibernate?.() === true
+  } catch {
+    return false
+  }
 }
 
 function definedOnly(o: ProcessLimits): ProcessLimits {

@@ -4,18 +4,21 @@
 import { childHostCapability, embeddedCluster, ProcessTree, type Cluster, type StartSpec } from '@ww/host'
 import type { host as capHost, process as capProcess } from '@ww/schema'
 import { MemorySink } from '@ww/wasi-restricted'
-import { poolRuntime, procRuntime, Scheduler, WorkerPool } from '../src/index.js'
+import { poolRuntime, procRuntime, Scheduler, WorkerPool, type SchedulerOptions } from '../src/index.js'
 
 export interface GuestTree extends AsyncDisposable {
   readonly cluster: Cluster
   readonly tree: ProcessTree
   /** What process `pid` wrote to stdout and stderr, as text. */
   output(pid: number): string
+  /** The process table of wherever its processes run. */
+  ps(): Promise<readonly { readonly pid: number; readonly hibernatedBytes: number | undefined }[]>
 }
 
-export async function guestTree(on: 'thread' | 'pool'): Promise<GuestTree> {
-  const scheduler = new Scheduler()
-  const pool = on === 'pool' ? await WorkerPool.start({ workers: 1 }) : undefined
+/** `scheduler`: the options of the scheduler its processes run on (the pool's worker's). */
+export async function guestTree(on: 'thread' | 'pool', scheduler: Omit<SchedulerOptions, 'pids'> = {}): Promise<GuestTree> {
+  const pool = on === 'pool' ? await WorkerPool.start({ workers: 1, scheduler }) : undefined
+  const sched = new Scheduler(pool ? {} : scheduler)
   const cluster = embeddedCluster()
   const out = new Map<number, MemorySink>()
   const guest = (spec: StartSpec) => {
@@ -23,16 +26,17 @@ export async function guestTree(on: 'thread' | 'pool'): Promise<GuestTree> {
     out.set(spec.pid, stdout)
     return { stdout, stderr: stdout, host: () => childHostCapability(cluster, spec) }
   }
-  const runtime = pool ? poolRuntime(pool, { guest }) : procRuntime(scheduler, { guest })
+  const runtime = pool ? poolRuntime(pool, { guest }) : procRuntime(sched, { guest })
   const tree = new ProcessTree({ runtime, cache: cluster.cache, host: cluster.id })
   return {
     cluster,
     tree,
     output: (pid) => Buffer.concat(out.get(pid)!.records.map((r) => r.bytes)).toString(),
+    ps: async () => (pool ? await pool.ps() : sched.ps()),
     async [Symbol.asyncDispose]() {
       await tree.close()
       await pool?.close()
-      await scheduler.close()
+      await sched.close()
       await cluster.close()
     },
   }

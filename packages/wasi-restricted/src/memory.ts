@@ -25,6 +25,14 @@ export class GuestMemory {
     this.#reload()
   }
 
+  /** Let go of the memory (its instance is being dropped); set() binds the next one. */
+  clear(): void {
+    this.#memory = undefined
+    this.#buffer = undefined
+    this.#u8 = new Uint8Array(0)
+    this.#dv = new DataView(new ArrayBuffer(0))
+  }
+
   get attached(): boolean { return this.#memory !== undefined }
 
   #reload(): void {

@@ -75,6 +75,8 @@ export interface Wasi {
   readonly imports: Preview1Imports
   /** Binds the guest's memory (or the instance exporting `memory`); read afresh at every call. */
   attach(target: WebAssembly.Memory | WebAssembly.Instance): void
+  /** Lets go of the memory (the instance is being dropped, e.g. hibernated); calls fail until attach() again. */
+  detach(): void
   /** Denials so far. */
   audit(): AuditSnapshot
   /** The proc_exit the guest made, if any. */
@@ -245,6 +247,7 @@ export function createWasi(policy: Policy, options: WasiOptions): Wasi {
       if (!(m instanceof WebAssembly.Memory)) throw new WasiStateError('attach() needs a WebAssembly.Memory or an instance exporting `memory`', processId)
       mem.set(m)
     },
+    detach: () => mem.clear(),
     audit: () => audit.snapshot(errnoName),
     get exit() { return exit },
     scratchUsage: () => (scratch === null ? undefined : { bytes: scratch.usedBytes, inodes: scratch.usedInodes }),

@@ -2,7 +2,7 @@
 // arguments and to prove a failing call left memory untouched.
 import {
   createWasi, DEFAULT_POLICY, MemorySink, ERRNO, errnoName,
-  type Policy, type Preview1Function, type WasiOptions,
+  type Policy, type Preview1Function, type SuspendingImport, type WasiOptions,
 } from '../src/index.js'
 
 export const PAGE = 65536
@@ -50,4 +50,4 @@ export type Harness = ReturnType<typeof setup>
 export const HOSTILE_PTRS = [PAGE - 1, PAGE, 0xfffffff0, -1] as const
 
 /** A suspension hook that hands the promise straight back, so a test can await what a guest would wait for. */
-export const passThrough = (fn: (...a: number[]) => number | Promise<number>) => fn as (...a: number[]) => number
+export const passThrough = (fn: SuspendingImport) => fn as (...a: number[]) => number

@@ -57,6 +57,10 @@ export function hostConnection(opts: HostConnectionOptions): HostConnectionPlugi
         connection: conn,
         imports: conn.imports(),
         attach: (inst) => conn.attach(inst),
+        // Parked in ww.recv, it keeps no view of guest memory: the next frame is written on resume.
+        canHibernate: () => conn.movable,
+        onHibernate: () => conn.detach(),
+        onRestore: (inst) => conn.attach(inst),
         onExit: (status) => {
           if (status.kind === 'exited') conn.close()
           else conn.kill(new Error(describeStatus(status)))

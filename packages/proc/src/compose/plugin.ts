@@ -27,7 +27,7 @@ export function checkPlugins(plugins: readonly ProcessPlugin[]): void {
  * One extension made of the plugins' parts: imports merged (two parts may share an
  * import module, e.g. `env`, but not fill the same import: that throws BadModuleError),
  * attached in order, cleaned up in reverse order (a part built later may use an earlier
- * one), counters summed. If a plugin's create throws, or two parts collide, the parts
+ * one), counters summed, hibernatable when every part says it can. If a plugin's create throws, or two parts collide, the parts
  * already built are cleaned up before it rethrows. Also how a pool worker combines the
  * extensions it builds for a process.
  */
@@ -66,6 +66,9 @@ export function combineParts(plugins: readonly ProcessPlugin[], ctx: ProcessCont
       return undefined
     },
     stats: () => sumStats(parts.map((part) => part.stats?.()).filter((s): s is ExtensionStats => s !== undefined)),
+    canHibernate: () => parts.every((part) => part.canHibernate?.() === true),
+    onHibernate: () => { for (const part of parts) part.onHibernate?.() },
+    onRestore: (inst) => { for (const part of parts) part.onRestore?.(inst) },
   }
 }
 

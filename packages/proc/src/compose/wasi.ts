@@ -78,6 +78,7 @@ export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasi
       // A sleep must not outlive its process, nor keep the host's event loop alive: once
       // the process has ended its sleeps never wake (nothing is left to wake).
       const ended = new AbortController()
+      let waits = 0
       const sleep = (ns: bigint, signal: AbortSignal): Promise<void> => new Promise<void>((resolve) => {
         if (ended.signal.aborted) return
         const stop = (): void => clearTimeout(t)
@@ -93,13 +94,23 @@ export function restrictedWasi(opts: RestrictedWasiOptions = {}): RestrictedWasi
         ...(opts.sockets ? { sockets: opts.sockets } : {}),
         ...(opts.conns ? { conns: opts.conns } : {}),
         ...(opts.scratchSeed ? { scratchSeed: opts.scratchSeed } : {}),
-        suspend: (fn) => ctx.suspender.wrapImport(fn),
+        // A wait of WASI's writes guest memory as it settles (a read, a poll): none may be
+        // under way when the process hibernates.
+        suspend: (fn) => ctx.suspender.wrapImport((...args) => {
+          const r = fn(...args)
+          if (typeof r === 'number') return r
+          waits++
+          return r.finally(() => { waits-- })
+        }),
         scheduler: { sleep },
       })
       return {
         wasi,
         imports: { [WASI_MODULE]: wasi.imports },
         attach: (inst) => wasi.attach(inst),
+        canHibernate: () => waits === 0,
+        onHibernate: () => wasi.detach(),
+        onRestore: (inst) => wasi.attach(inst),
         onExit: () => { ended.abort(); wasi.close() },
         // proc_exit(n) ends the guest by a trap; it is an exit, not a crash.
         exitStatus: () => (wasi.exit ? { kind: 'exited', code: wasi.exit.exitCode } : undefined),

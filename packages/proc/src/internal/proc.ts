@@ -74,7 +74,8 @@ export class Proc {
   module: WebAssembly.Module | undefined
   meter: import('../meter/pass.js').MeterInfo | undefined
   imports: WebAssembly.Imports | undefined
-  hasExtension = false
+  /** Its plugged-in part, if any (asked before a hibernation, told after a restore). */
+  ext: import('@ww/interface').ProcessExtension | undefined
   /** Set while hibernated: the saved state; the instance is gone. */
   snapshot: import('./hibernate.js').Snapshot | undefined
   hibernateTimer: ReturnType<typeof setTimeout> | undefined

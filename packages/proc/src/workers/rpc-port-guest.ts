@@ -11,6 +11,7 @@
 
 import type { MessagePort } from 'node:worker_threads'
 import { DEFAULT_LIMITS, GuestAbiError, GuestMemoryError, TransportError, expire, readFrame, type FrameLimits } from '@ww/transport'
+import type { Resume } from '@ww/interface'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
 import type { SerializedError } from './protocol.js'
 
@@ -84,19 +85,32 @@ export function portTransport(port: MessagePort, ctx: ProcessContext, limits: Fr
     return f.byteLength
   }
 
-  const recv = (ptr: number, cap: number): number | Promise<number> => {
+  const recv = (ptr: number, cap: number): number | Promise<Resume> => {
     const n = poll(ptr, cap)
     if (n !== 0 || ended) return n
-    return new Promise<void>((resolve, reject) => { waiter = { wake: resolve, fail: reject } }).then(() => recv(ptr, cap))
+    // Written when the guest resumes, into the memory of then (it may have been hibernated).
+    return new Promise<void>((resolve, reject) => { waiter = { wake: resolve, fail: reject } }).then(() => () => resumed(ptr, cap))
+  }
+
+  const resumed = (ptr: number, cap: number): number => {
+    const n = poll(ptr, cap)
+    if (n === 0 && !ended) throw new GuestAbiError('ww.recv resumed with no frame to deliver', { processId: ctx.pid })
+    return n
+  }
+
+  const bind = (inst: WebAssembly.Instance): void => {
+    const mem = inst.exports.memory
+    if (!(mem instanceof WebAssembly.Memory)) throw new GuestAbiError('the guest exports no memory', { processId: ctx.pid })
+    memory = mem
   }
 
   return {
     imports: { ww: { send, recv: ctx.suspender.wrapImport(recv), poll } },
-    attach: (inst) => {
-      const mem = inst.exports.memory
-      if (!(mem instanceof WebAssembly.Memory)) throw new GuestAbiError('the guest exports no memory', { processId: ctx.pid })
-      memory = mem
-    },
+    attach: bind,
+    // No view of guest memory is kept between imports: a frame is copied out in send, in at resume.
+    canHibernate: () => dead === undefined && memory !== undefined,
+    onHibernate: () => { memory = undefined },
+    onRestore: bind,
     onExit: () => {
       port.postMessage({ t: 'end' } satisfies GuestToHost)
       port.close()

@@ -82,6 +82,8 @@ export class FrameMessage extends Message {
  * a store, not a reshaping of live objects, and every struct, list or Data taken from it
  * (they all hold this segment) throws ViewExpiredError from then on.
  */
+const NO_VIEW = new DataView(new ArrayBuffer(0))
+
 class BorrowedSegment extends Segment {
   declare expired_: boolean
   declare dv_: DataView
@@ -176,7 +178,11 @@ export function expire(message: Message): void {
     const s0 = segs[0]
     if (s0 instanceof BorrowedSegment) {
       // The only borrowed bytes; other segments of a FrameMessage are host-owned copies.
+      // Let go of the lender's buffer too: a message kept after it expired (a question's
+      // results, an error) must not keep a guest's whole memory alive.
       s0.expired_ = true
+      s0.dv_ = NO_VIEW
+      s0.buffer_ = NO_VIEW.buffer as ArrayBuffer
       return
     }
     if (!message.borrowed) {

@@ -12,7 +12,7 @@ beforeAll(async () => {
   mod = await WebAssembly.compile((await asyncifyModule(plain, { imports: ['env.sleep'] })) as Uint8Array<ArrayBuffer>)
 })
 
-type Sleep = (ms: number) => number | Promise<number>
+type Sleep = (ms: number) => number | Promise<number | (() => number)>
 
 function setup(sleep: Sleep): { s: AsyncifySuspender, instantiate: () => WebAssembly.Instance } {
   const s = new AsyncifySuspender()
@@ -48,6 +48,30 @@ test('a waiting guest detached, restored into a new instance and attached resume
   expect(await s.run('ww_main')).toBe(130)
   expect(instances).toHaveLength(4)
   expect(s.suspensions).toBe(3)
+})
+
+test('a wait that settles with a Resume gets its value from it as the guest resumes, on the instance attached then', async () => {
+  let current!: WebAssembly.Instance
+  const seen: WebAssembly.Instance[] = []
+  const { s, instantiate } = setup((ms) => new Promise<number>((resolve) => setImmediate(() => resolve(ms))).then((n) => {
+    // Settled: the guest moves (memory and all) before it runs again; the Resume sees where it went.
+    const saved = new Uint8Array(memoryOf(current).buffer).slice()
+    s.detach()
+    current = instantiate()
+    new Uint8Array(memoryOf(current).buffer).set(saved)
+    s.attach(current)
+    return () => { seen.push(current); return n * 10 }
+  }))
+  current = instantiate()
+  s.attach(current)
+  expect(await s.run('ww_main')).toBe(130)
+  expect(new Set(seen).size).toBe(3) // a new instance each time, each the one attached at the resume
+})
+
+test('a Resume that throws ends the run with that error', async () => {
+  const { s, instantiate } = setup(() => Promise.resolve(() => { throw new TransportError('ERR_CLOSED', 'gone') }))
+  s.attach(instantiate())
+  await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_CLOSED' })
 })
 
 test('resuming with no instance attached fails with ERR_GUEST_ABI', async () => {

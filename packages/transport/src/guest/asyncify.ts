@@ -14,13 +14,13 @@
 // restored before the wait ends; the rewind then runs on the new one. For that, run()
 // takes the entry by export name, called on whichever instance is attached at each call.
 
-import type { Suspender, SuspendingImport } from './suspend.js'
+import type { Resume, Suspender, SuspendingImport } from './suspend.js'
 import { GuestAbiError } from './errors.js'
 
 const UNWINDING = 1
 const ignore = (): void => {}
 /** A refused wait: nobody will await `p`, so its rejection must not surface as unhandled. */
-function refuse(p: Promise<number>, message: string): GuestAbiError {
+function refuse(p: Promise<unknown>, message: string): GuestAbiError {
   p.catch(ignore)
   return new GuestAbiError(message)
 }
@@ -48,7 +48,7 @@ export class AsyncifySuspender implements Suspender {
   // The attached instance: replaced by attach(), cleared by detach(), read afresh at each use.
   #instance: WebAssembly.Instance | undefined
   #exports: AsyncifyExports | undefined
-  #pending: Promise<number> | undefined
+  #pending: Promise<number | Resume> | undefined
   #rewinding = false
   #value = 0
   #data = 0
@@ -96,23 +96,13 @@ export class AsyncifySuspender implements Suspender {
   async run(entry: Entry | string, args: number[] = []): Promise<unknown> {
     let result: unknown
     try {
-      result = this.#entry(entry)(...args)
+      result = this.#call(entry, args)
       while (this.#pending !== undefined) {
-        const x = this.#exports!
-        if (x.asyncify_get_state() !== UNWINDING) {
-          throw new GuestAbiError('an import suspended but the guest did not unwind: is it listed in asyncify-imports?')
-        }
-        x.asyncify_stop_unwind()
+        this.#stopUnwind()
         // A rejection ends the guest here: it stays unwound and is never re-entered.
-        this.#value = await this.#pending
+        const settled = await this.#pending
         this.#pending = undefined
-        // The instance may have changed during the wait: look it up again.
-        const now = this.#exports
-        if (now === undefined) throw new GuestAbiError('the guest resumed, but no asyncify instance is attached')
-        const call = this.#entry(entry)
-        this.#rewinding = true
-        now.asyncify_start_rewind(this.#data)
-        result = call(...args)
+        result = this.#rewind(entry, args, settled)
       }
     } finally {
       // A guest that trapped or misbehaved after an unwind began leaves its wait behind:
@@ -125,6 +115,33 @@ export class AsyncifySuspender implements Suspender {
     return result
   }
 
+  // The instance is touched only in these synchronous steps, never in run()'s own frame:
+  // what an async function holds across its await stays reachable, and a hibernated
+  // guest's dropped instance (and its memory) must be free to go.
+
+  #call(entry: Entry | string, args: number[]): unknown {
+    return this.#entry(entry)(...args)
+  }
+
+  #stopUnwind(): void {
+    const x = this.#exports!
+    if (x.asyncify_get_state() !== UNWINDING) {
+      throw new GuestAbiError('an import suspended but the guest did not unwind: is it listed in asyncify-imports?')
+    }
+    x.asyncify_stop_unwind()
+  }
+
+  /** Continues the guest on the instance attached now (it may have changed during the wait). */
+  #rewind(entry: Entry | string, args: number[], settled: number | Resume): unknown {
+    const now = this.#exports
+    if (now === undefined) throw new GuestAbiError('the guest resumed, but no asyncify instance is attached')
+    this.#value = typeof settled === 'function' ? settled() : settled
+    const call = this.#entry(entry)
+    this.#rewinding = true
+    now.asyncify_start_rewind(this.#data)
+    return call(...args)
+  }
+
   #entry(entry: Entry | string): Entry {
     if (typeof entry !== 'string') return entry
     const f = this.#instance?.exports[entry]
@@ -132,7 +149,7 @@ export class AsyncifySuspender implements Suspender {
     return f as Entry
   }
 
-  #startUnwind(p: Promise<number>): void {
+  #startUnwind(p: Promise<number | Resume>): void {
     const x = this.#exports
     if (x === undefined) throw refuse(p, 'the guest must wait, but its module is not asyncify-instrumented and JSPI is unavailable')
     if (this.#pending !== undefined) throw refuse(p, 'a second suspension started while the guest was unwinding')

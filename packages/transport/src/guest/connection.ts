@@ -7,13 +7,17 @@
 // derives its view from `memory.buffer` on entry, and drops it on return, so a grown
 // (replaced) buffer is never read stale. Borrowed messages are expired by the RPC
 // connection when receive() returns, so no host object keeps a view past the call.
+//
+// A wait in ww.recv ends when a frame arrives, but the frame is written into guest memory
+// only when the guest resumes (a Resume, see Suspender): between the two a scheduler may
+// hibernate the guest, detach() it here, and attach() the instance it restored into.
 
 import type { Client, Message, Server } from 'capnp-ts'
 import { RpcConnection, type MessageSink } from '../rpc/connection.js'
 import { DEFAULT_LIMITS, type FrameLimits } from '../limits.js'
 import { TransportError } from '../errors.js'
 import { GuestAbiError, GuestMemoryError, asGuestError } from './errors.js'
-import { createSuspender, type Suspender, type SuspendingImport, type SuspensionMode } from './suspend.js'
+import { createSuspender, type Resume, type Suspender, type SuspendingImport, type SuspensionMode } from './suspend.js'
 import { zeroCopyIO, type FrameIO } from './frame-io.js'
 import { copyingIO } from './copying.js'
 import { GuestStats } from './stats.js'
@@ -110,6 +114,27 @@ export class GuestConnection implements MessageSink {
     this.suspender.attach(instance)
   }
 
+  /**
+   * Let go of the instance and its memory: it is being dropped while the guest waits (a
+   * scheduler hibernates it). attach() the instance it moves to before the guest resumes;
+   * an import called in between ends the guest (GuestAbiError).
+   */
+  detach(): void {
+    this.#memory = undefined
+    this.#buffer = undefined
+    this.#instance = undefined
+  }
+
+  /**
+   * Whether the guest may move to a new instance now (detach, then attach): this holds no
+   * view of guest memory between import calls (borrowed frames expire when ww.send
+   * returns; a frame for a waiting recv is written when it resumes), so only an ended
+   * guest says no.
+   */
+  get movable(): boolean {
+    return this.#dead === undefined && this.#memory !== undefined
+  }
+
   /** The guest memory's current buffer (valid until the guest runs or grows it again). */
   buffer(): ArrayBuffer {
     if (this.#memory === undefined) throw this.#tag(new GuestAbiError('no guest attached'))
@@ -196,10 +221,18 @@ export class GuestConnection implements MessageSink {
     return 0
   }
 
-  #recv(ptr: number, cap: number): number | Promise<number> {
+  #recv(ptr: number, cap: number): number | Promise<Resume> {
     const n = this.#poll(ptr, cap)
     if (n !== 0 || this.#ended) return n
-    return this.#wait().then(() => this.#recv(ptr, cap))
+    // Woken by a frame (or the end), written when the guest runs: in the memory of then.
+    return this.#wait().then(() => () => this.#resumed(ptr, cap))
+  }
+
+  #resumed(ptr: number, cap: number): number {
+    const n = this.#poll(ptr, cap)
+    // Only the guest takes frames, and it was waiting: a wake always leaves one, or the end.
+    if (n === 0 && !this.#ended) throw this.kill(new GuestAbiError('ww.recv resumed with no frame to deliver'))
+    return n
   }
 
   #poll(ptr: number, cap: number): number {

@@ -11,7 +11,7 @@ export { GuestConnection, type GuestConnectionOptions, type WwImports } from './
 export { runGuest, type RunGuestOptions, type GuestExit } from './runner.js'
 export { GuestStats } from './stats.js'
 export { GuestMemoryError, GuestAbiError, GuestTrapError, GuestKilledError } from './errors.js'
-export { createSuspender, jspiAvailable, type Suspender, type SuspendingImport, type SuspensionMode } from './suspend.js'
+export { createSuspender, jspiAvailable, type Resume, type Suspender, type SuspendingImport, type SuspensionMode } from './suspend.js'
 export { AsyncifySuspender, isAsyncified } from './asyncify.js'
 export { JspiSuspender } from './jspi.js'
 export { asyncifyModule, node20Features, type AsyncifyModuleOptions } from './asyncify-module.js'

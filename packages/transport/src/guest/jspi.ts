@@ -2,7 +2,7 @@
 // suspends the whole wasm stack when a `Suspending` import returns a promise, and the
 // `promising` entry returns a promise. The guest module needs no instrumentation.
 
-import type { Suspender, SuspendingImport } from './suspend.js'
+import type { Resume, Suspender, SuspendingImport } from './suspend.js'
 import { GuestAbiError } from './errors.js'
 
 interface JspiApi {
@@ -20,6 +20,9 @@ export function jspiAvailable(): boolean {
   return api() !== undefined
 }
 
+/** A settled wait's value (a Resume is called now: the guest resumes right after). */
+const valueOf = (v: number | Resume): number => (typeof v === 'function' ? v() : v)
+
 export class JspiSuspender implements Suspender {
   readonly kind = 'jspi' as const
   suspensions = 0
@@ -34,8 +37,9 @@ export class JspiSuspender implements Suspender {
   wrapImport(fn: SuspendingImport): (...args: number[]) => number {
     return new this.#api.Suspending((...args: number[]) => {
       const r = fn(...args)
-      if (typeof r !== 'number') this.suspensions++
-      return r
+      if (typeof r === 'number') return r
+      this.suspensions++
+      return r.then(valueOf)
     })
   }
 

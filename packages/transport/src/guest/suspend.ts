@@ -8,7 +8,7 @@ import { AsyncifySuspender } from './asyncify.js'
 import { JspiSuspender, jspiAvailable } from './jspi.js'
 
 // The Suspender contract is @ww/interface's (the scheduler's plugins wait through it).
-export type { Suspender, SuspendingImport, SuspensionMode } from '@ww/interface'
+export type { Resume, Suspender, SuspendingImport, SuspensionMode } from '@ww/interface'
 
 export { jspiAvailable }
 

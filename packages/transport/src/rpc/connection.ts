@@ -121,7 +121,11 @@ export class RpcConnection {
       this.close(err)
       throw err
     } finally {
-      if (borrowed) expire(message)
+      if (borrowed) {
+        expire(message)
+        // The cursor must not keep the lender's memory either (a hibernated guest's is dropped).
+        this.#span.release()
+      }
     }
   }
 

@@ -38,12 +38,20 @@ export const M_FINISH = 4
  * Where an incoming message's segment 0 lives: the root pointer at `root`, every object
  * within [lo, hi). Undefined for messages this reader declines (multi-segment, empty).
  */
+const NO_VIEW = new DataView(new ArrayBuffer(0))
+
 export class Span {
   seg!: RawSegment
   dv!: DataView
   root = 0
   lo = 0
   hi = 0
+
+  /** Let go of the message pointed at (its bytes may be someone else's). */
+  release(): void {
+    this.seg = undefined as unknown as RawSegment
+    this.dv = NO_VIEW
+  }
 
   /** Point at `m`; false if `m` is not a one-segment message (the caller takes the slow path). */
   of(m: Message): boolean {
