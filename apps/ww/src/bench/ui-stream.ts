@@ -4,7 +4,9 @@
 // and one selected process) through POST /api/view. What is simulated is the status
 // board's output: 16 hosts' statuses, each with 10,000 live rows whose counters change
 // every tick (fuel, CPU, memory, messages, frames), a forest of 100 roots × 99 children
-// with every tenth child's parent on the next host, and 100 ended processes per host.
+// with every tenth child's parent on the next host, and 100 ended processes per host;
+// each host linked to every other (a full mesh of 120 links) with RTTs that change every
+// tick, and 20 pending monitors per host (so the topology is sent again every tick).
 // (A real cluster's status messages carry at most 500 rows per host: MAX_PUBLISHED.)
 // Baseline: the view before this change, which sent every host's every row each 500 ms
 // tick; its bytes are those snapshots' JSON for the same statuses, in the same windows.
@@ -62,6 +64,8 @@ function cluster(): HostStatus[] {
     for (const r of live) { memoryBytes += r.memoryBytes; cpuMs += r.cpuMs; messages += r.messagesOut; frames += r.framesIn + r.framesOut }
     return {
       host, at: Date.now(), processes: live, omitted: 0,
+      links: hostIds.filter((p) => p !== host).map((peer, i) => ({ peer, up: true, rttMs: 0.2 + ((tick * 7 + h * 3 + i) % 40) / 100, at: Date.now() })),
+      monitors: Array.from({ length: 20 }, (_, i) => ({ by: `${host}/${i + 1}`, of: `${hostIds[(h + 1) % HOSTS]}/${i + 1}` })),
       totals: { processes: live.length, memoryBytes, cpuMs, messages, frames },
       ended: Array.from({ length: 100 }, (_, i) => ({
         pid: PER_HOST + i + 1, parent: 1, name: `ended-${i}`, startedAtMs: Date.now() - 60_000, endedAtMs: Date.now() - 1000,

@@ -12,6 +12,7 @@ import type { RunningHost } from '../host/node.js'
 import type { HostStatus } from '../host/status.js'
 import { isLoopbackHost } from '../host/trust.js'
 import { Forest, History, type Sample, type TreeRow } from './model.js'
+import { compactTopology, topology } from './topology.js'
 import { PAGE } from './page.js'
 import { UsageError } from '../command.js'
 
@@ -87,6 +88,7 @@ interface Stream {
   /** What it was last sent, to send again only on change. */
   sentHosts: string
   sentTopics: string
+  sentTopology: string
 }
 
 export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): Promise<UiServer> {
@@ -102,6 +104,7 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   const streams = new Map<string, Stream>()
   let forest = new Forest([], [])
   let hostsMeta = '[]'
+  let topologyJson = '{"hosts":[],"links":[]}'
   let latest: Sample | undefined
 
   const watch = (names: string[]): void => {
@@ -122,6 +125,7 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
     const seen = h.cluster.view.hosts()
     const byHost = new Map(all.map((s) => [s.host, s]))
     forest = new Forest(seen.map((x) => x.id), all)
+    topologyJson = JSON.stringify(compactTopology(topology(h.cluster.id, seen.map((x) => x.id), all)))
     hostsMeta = JSON.stringify(seen.map((x) => ({
       id: x.id, addresses: x.addresses, version: x.version,
       // Rounded: a heartbeat's uptime jitters, and the list is sent again only when it changes.
@@ -137,6 +141,7 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
       detail: s.selected === null ? null : forest.detail(s.selected) ?? null,
     }
     if (hostsMeta !== s.sentHosts) { msg.hosts = JSON.parse(hostsMeta); s.sentHosts = hostsMeta }
+    if (topologyJson !== s.sentTopology) { msg.topology = JSON.parse(topologyJson); s.sentTopology = topologyJson }
     const traffic = s.topics.flatMap((n): TopicTraffic[] => {
       const t = topics.get(n)
       return t ? [{ name: n, messages: t.messages, recent: [...t.recent] }] : []
@@ -193,14 +198,18 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
       }).end(PAGE)
     } else if (req.method === 'GET' && url.pathname === '/api/snapshot') {
       // For scripts and tests: every host's whole table as it has it, on request (the page's stream sends rows in view).
-      const all = new Map(statuses().map((x) => [x.host, x]))
+      const list = statuses()
+      const all = new Map(list.map((x) => [x.host, x]))
+      const seen = h.cluster.view.hosts()
       json(res, 200, {
         self: h.cluster.id, cluster: h.cluster.kind, at: Date.now(),
-        hosts: h.cluster.view.hosts().map((x) => {
+        topology: topology(h.cluster.id, seen.map((x) => x.id), list),
+        hosts: seen.map((x) => {
           const st = all.get(x.id)
           return {
             id: x.id, addresses: x.addresses, load: x.load, uptimeMs: x.uptimeMs, version: x.version,
             processes: st?.processes ?? null, ended: st?.ended ?? [], totals: st?.totals ?? null, omitted: st?.omitted ?? 0,
+            links: st?.links ?? [], monitors: st?.monitors ?? [],
           }
         }),
       })
@@ -248,7 +257,7 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   let nextStream = 1
   const newStream = (res: ServerResponse, wanted: string[]): Stream => ({
     id: `${nextStream++}-${randomBytes(6).toString('hex')}`, res, topics: wanted,
-    offset: 0, limit: 50, collapsed: new Set(), selected: null, sentHosts: '', sentTopics: '',
+    offset: 0, limit: 50, collapsed: new Set(), selected: null, sentHosts: '', sentTopics: '', sentTopology: '',
   })
 
   const server = createServer((req, res) => {
