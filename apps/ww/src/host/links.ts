@@ -64,6 +64,7 @@ export function linkProbe(cluster: Cluster, o: LinkProbeOptions = {}): LinkProbe
     } catch (e) {
       if (controller.signal.aborted) return
       const before = rows.get(peer)
+      if (before !== undefined && !before.up) return // seen to disconnect meanwhile: that is why
       rows.set(peer, { peer, up: false, rttMs: before?.rttMs ?? null, at: Date.now(), error: `no echo: ${(e as Error).message}` })
     }
   }
