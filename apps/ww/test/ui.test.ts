@@ -3,7 +3,8 @@
 // view) and B (--ui-control). The process tree across hosts, ended processes with how
 // they ended, live charts, the detail pane (counters, denials, handed caps, monitors), the
 // topology with measured round trips, kills only with consent, and the request guards.
-// Nothing here waits on a clock: each step waits for a state. Skipped, with a notice, where /usr/bin/chromium is absent.
+// Nothing here waits on a clock: each step waits for a state. Skipped, with a notice,
+// where /usr/bin/chromium is absent.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { request } from 'node:http'
