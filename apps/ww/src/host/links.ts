@@ -2,8 +2,8 @@
 // each period, every connected host is sent 32 bytes on libp2p's ping protocol (its
 // `ping()` service echoes them) and the time until they come back is the link's RTT,
 // taken with performance.now() (libp2p's own ping reports whole milliseconds: 0 on
-// loopback). A link whose connection closed or whose echo failed is kept, down, for a
-// while, so every view can show it went down. Published with the host's status (status.ts).
+// loopback). A link whose connection closed, or whose echoes failed twice in a row, is
+// kept, down, for a while, so every view can show it went down. Published with the host's status (status.ts).
 import type { Cluster, Libp2pCluster } from '@ww/host'
 
 export const PING_PROTOCOL = '/ipfs/ping/1.0.0'
@@ -29,6 +29,8 @@ export interface LinkProbeOptions {
   timeoutMs?: number
   /** How long a link that went down is still reported (default 60 s). */
   keepDownMs?: number
+  /** Echoes failed in a row before a connected link counts as down (default 2: one slow answer on a busy host is not an outage). */
+  missesToDown?: number
 }
 
 export interface LinkProbe {
@@ -46,7 +48,9 @@ export function linkProbe(cluster: Cluster, o: LinkProbeOptions = {}): LinkProbe
   const node = (cluster as Libp2pCluster).libp2p
   const timeoutMs = o.timeoutMs ?? 5000
   const keepDownMs = o.keepDownMs ?? 60_000
+  const missesToDown = o.missesToDown ?? 2
   const rows = new Map<string, LinkRow>()
+  const misses = new Map<string, number>()
   const controller = new AbortController()
   let round: Promise<void> | undefined
 
@@ -60,11 +64,16 @@ export function linkProbe(cluster: Cluster, o: LinkProbeOptions = {}): LinkProbe
   const probeOne = async (peer: string, conn: Connection): Promise<void> => {
     try {
       const rttMs = await echo(conn, AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]))
-      if (!controller.signal.aborted) rows.set(peer, { peer, up: true, rttMs: Math.round(rttMs * 1000) / 1000, at: Date.now() })
+      if (controller.signal.aborted) return
+      misses.delete(peer)
+      rows.set(peer, { peer, up: true, rttMs: Math.round(rttMs * 1000) / 1000, at: Date.now() })
     } catch (e) {
       if (controller.signal.aborted) return
       const before = rows.get(peer)
       if (before !== undefined && !before.up) return // seen to disconnect meanwhile: that is why
+      const missed = (misses.get(peer) ?? 0) + 1
+      misses.set(peer, missed)
+      if (missed < missesToDown) return
       rows.set(peer, { peer, up: false, rttMs: before?.rttMs ?? null, at: Date.now(), error: `no echo: ${(e as Error).message}` })
     }
   }
@@ -74,7 +83,7 @@ export function linkProbe(cluster: Cluster, o: LinkProbeOptions = {}): LinkProbe
       for (const c of node.getConnections()) if (c.status === 'open' && !open.has(c.remotePeer.toString())) open.set(c.remotePeer.toString(), c)
       for (const r of rows.values()) if (r.up && !open.has(r.peer)) down(r.peer, 'disconnected')
       const now = Date.now()
-      for (const r of [...rows.values()]) if (!r.up && !open.has(r.peer) && now - r.at > keepDownMs) rows.delete(r.peer)
+      for (const r of [...rows.values()]) if (!r.up && !open.has(r.peer) && now - r.at > keepDownMs) { rows.delete(r.peer); misses.delete(r.peer) }
       await Promise.all([...open].map(([peer, c]) => probeOne(peer, c)))
     })().finally(() => { round = undefined })
     return round

@@ -170,7 +170,9 @@ function drawTopology(t) {
     const [x1, y1] = at[a], [x2, y2] = at[b]
     g.append(svgEl('line', { x1, y1, x2, y2 }))
     const shown = [ab, ba].filter((v) => v !== null)
-    const label = svgEl('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' })
+    // Neighbours on the ellipse: mid-line; chords cross near the middle, so their labels sit off it, alternately.
+    const n = t.hosts.length, ring = Math.abs(a - b) === 1 || Math.abs(a - b) === n - 1, f = ring ? 0.5 : i % 2 ? 0.3 : 0.7
+    const label = svgEl('text', { x: x1 + (x2 - x1) * f, y: y1 + (y2 - y1) * f - 4, 'text-anchor': 'middle' })
     label.textContent = up ? (shown.length ? ms(Math.min(...shown)) + ' ms' : '…') : 'down'
     const why = t.errors && t.errors[i]
     const title = svgEl('title', {})
