@@ -4,14 +4,22 @@
 // monitor here (rpc/process.ts) and drops it when it fires, is cancelled or is revoked.
 
 /** A process anywhere in the cluster. */
-export interface ProcessRef { readonly host: string; readonly pid: number }
+export interface ProcessRef {
+  /** The host it runs on. */
+  readonly host: string
+  /** Its pid on that host (0: the host itself, its operator). */
+  readonly pid: number
+}
 
+/** One pending monitor. */
 export interface Watch {
   /** The process that asked (the holder of the Process capability; pid 0: a host's operator). */
   readonly watcher: ProcessRef
+  /** The process watched. */
   readonly target: ProcessRef
 }
 
+/** The pending monitors of one host's Process capabilities (ProcessTree.watches). */
 export class Watches {
   readonly #live = new Map<number, Watch>()
   #next = 0
@@ -26,5 +34,6 @@ export class Watches {
   /** Pending monitors, oldest first. */
   list(): Watch[] { return [...this.#live.values()] }
 
+  /** Pending monitors. */
   get size(): number { return this.#live.size }
 }
