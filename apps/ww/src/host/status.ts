@@ -8,6 +8,7 @@ import { WASI_DENIED_PREFIX } from '@ww/proc'
 import type { EndedProcess, Handed, ProcessJournal } from './journal.js'
 import type { LinkProbe, LinkRow } from './links.js'
 import type { HostProcesses } from './processes.js'
+import { MAX_PUBLISHED, mergePage, pageOf, type PageRange } from './status-pages.js'
 
 export const STATUS_TOPIC = '_ww.status'
 
@@ -55,6 +56,8 @@ export interface HostStatus {
   totals: HostTotals
   /** Live processes left out of `processes` (a status message is bounded: MAX_PUBLISHED). */
   omitted: number
+  /** Set when the message is one page of a larger table: the pids it covers (status-pages.ts). */
+  range?: PageRange
   /** Its connections to other hosts, with their round-trip times (links.ts). */
   links: LinkRow[]
   /** Pending monitors made through its Process capabilities: `by` watches `of` (keys `host/pid`). */
@@ -63,8 +66,7 @@ export interface HostStatus {
 
 export interface MonitorRow { by: string; of: string }
 
-/** Rows one status message carries at most: it stays well under 256 KiB. */
-export const MAX_PUBLISHED = { live: 500, ended: 100, links: 256, monitors: 200 }
+export { MAX_PUBLISHED } from './status-pages.js'
 
 /**
  * The process table of this host: the tree's processes (pids as clients name them, parent,
@@ -151,10 +153,15 @@ export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: Host
     policy: 'dropOldest',
     handler: (m) => {
       const s = parseStatus(m.data)
-      if (s !== undefined && m.from !== cluster.id) remote.set(m.from, { ...s, host: m.from })
+      if (s !== undefined && m.from !== cluster.id) remote.set(m.from, mergePage(remote.get(m.from), { ...s, host: m.from }))
     },
   })
-  const timer = setInterval(() => { void topic.publish(enc.encode(JSON.stringify(trimmed(self())))).catch(() => {}) }, periodMs)
+  let after = 0
+  const timer = setInterval(() => {
+    const page = pageOf(self(), after)
+    after = page.next
+    void topic.publish(enc.encode(JSON.stringify(page.status))).catch(() => {})
+  }, periodMs)
   timer.unref()
   return {
     all: () => {
@@ -163,15 +170,6 @@ export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: Host
       return [self(), ...remote.values()]
     },
     close: () => { clearInterval(timer); sub.close(); topic.release() },
-  }
-}
-
-/** What one status message carries: the newest rows, and how many were left out. */
-function trimmed(s: HostStatus): HostStatus {
-  const live = s.processes.length > MAX_PUBLISHED.live ? s.processes.slice(-MAX_PUBLISHED.live) : s.processes
-  return {
-    ...s, processes: live, ended: s.ended.slice(-MAX_PUBLISHED.ended), omitted: s.processes.length - live.length,
-    links: s.links.slice(0, MAX_PUBLISHED.links), monitors: s.monitors.slice(-MAX_PUBLISHED.monitors),
   }
 }
 
@@ -201,7 +199,10 @@ export function parseStatus(bytes: Uint8Array): HostStatus | undefined {
     const links = (Array.isArray(v.links) ? v.links : []).slice(0, MAX_PUBLISHED.links).filter(isLink)
       .map((l): LinkRow => ({ peer: l.peer, up: l.up, rttMs: l.rttMs, at: l.at, ...(typeof l.error === 'string' ? { error: l.error.slice(0, 200) } : {}) }))
     const monitors = (Array.isArray(v.monitors) ? v.monitors : []).slice(-MAX_PUBLISHED.monitors).filter(isMonitor).map((m) => ({ by: m.by, of: m.of }))
-    return { host: '', at: v.at, processes: rows, ended, totals, omitted: count(v.omitted), links, monitors }
+    const r = v.range as Partial<PageRange> | undefined
+    const range = r !== undefined && r !== null && typeof r === 'object' && Number.isSafeInteger(r.after) && r.after! >= 0 &&
+      (r.through === null || (Number.isSafeInteger(r.through) && r.through! > r.after!)) ? { range: { after: r.after!, through: r.through! } } : {}
+    return { host: '', at: v.at, processes: rows, ended, totals, omitted: count(v.omitted), links, monitors, ...range }
   } catch {
     return undefined
   }
