@@ -20,7 +20,8 @@ import type { Topology } from '../ui/topology.js'
 import { oldSnapshotBytes, streamBytes } from './stream-client.js'
 
 const HOSTS = Number(process.env.WW_BENCH_HOSTS ?? 4)
-const PER_HOST = Number(process.env.WW_BENCH_PER_HOST ?? 100)
+// Above MAX_PUBLISHED.live (500): each host's table reaches A's view in pages (status-pages.ts).
+const PER_HOST = Number(process.env.WW_BENCH_PER_HOST ?? 600)
 const WINDOW_MS = 5_000
 const RUNS = 5
 const bin = fileURLToPath(new URL('../bin.js', import.meta.url))
