@@ -29,7 +29,11 @@ export interface LinkProbeOptions {
   timeoutMs?: number
   /** How long a link that went down is still reported (default 60 s). */
   keepDownMs?: number
-  /** Echoes failed in a row before a connected link counts as down (default 2: one slow answer on a busy host is not an outage). */
+  /**
+   * Echoes failed in a row before a connected link counts as down (default 2: one slow
+   * answer on a busy host is not an outage, nor is a refused stream — libp2p's ping allows
+   * one outbound stream a connection, and its connection monitor pings every 10 s too).
+   */
   missesToDown?: number
 }
 
