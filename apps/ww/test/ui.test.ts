@@ -1,15 +1,18 @@
 // The web view of `ww host --ui` in real headless Chromium (Debian's, driven by
 // playwright-core), on two `ww host` OS processes in one libp2p cluster: A (read-only
 // view) and B (--ui-control). The process tree across hosts, ended processes with how
-// they ended, live charts, the detail pane (counters, denials, handed caps), kills only
-// with consent, and the request guards. Nothing here waits on a clock: each step waits
-// for a state. Skipped, with a notice, where /usr/bin/chromium is absent.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+// they ended, live charts, the detail pane (counters, denials, handed caps, monitors), the
+// topology with measured round trips, kills only with consent, and the request guards.
+// Nothing here waits on a clock: each step waits for a state. Skipped, with a notice,
+// where /usr/bin/chromium is absent.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { guestPath } from '@ww/guest'
+import { process as capProcess } from '@ww/schema'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { connectHost } from '../src/client.js'
 import { jsonOf, removeHome, startHost, writeGuests, ww, type HostChild } from './hosts.js'
 
 const CHROMIUM = process.env.WW_CHROMIUM ?? '/usr/bin/chromium'
@@ -162,6 +165,46 @@ maybe('ww host --ui in headless Chromium', () => {
     await expect(page.locator('#detail li.cap').count()).resolves.toBe(0)
     await expect(page.locator('#detail .rights').textContent()).resolves.toMatch(/executor/)
     await ww(['kill', String(d.pid)], on(a))
+    await page.close()
+  }, T)
+
+  test('the topology view draws both hosts and the link between them, labelled with its round trip', async () => {
+    for (const [url, self, other] of [[urlA, idA, idB], [urlB.replace(/#.*$/, ''), idB, idA]] as const) {
+      const page = await browser.newPage()
+      await page.goto(url)
+      await page.locator(`#topology g.topo-host.self[data-host="${self}"]`).waitFor()
+      await page.locator(`#topology g.topo-host[data-host="${other}"][data-reach="up"]`).waitFor()
+      // Measured by both ends (A's RTT in A's status, B's in B's): each view shows both.
+      const link = page.locator('#topology g.topo-link[data-up="true"]:not([data-rtt-ab=""]):not([data-rtt-ba=""])')
+      await link.waitFor()
+      const [ab, ba, label] = await Promise.all([link.getAttribute('data-rtt-ab'), link.getAttribute('data-rtt-ba'), link.locator('text').textContent()])
+      expect(Number(ab)).toBeGreaterThan(0)
+      expect(Number(ba)).toBeGreaterThan(0)
+      expect(label).toMatch(/^\d+(\.\d+)? ms$/)
+      await expect(page.locator('#topology g.topo-host').count()).resolves.toBe(2)
+      await expect(page.locator('#topo-summary').textContent()).resolves.toBe('(2 host(s), 1 link(s))')
+      await page.close()
+    }
+  }, T)
+
+  test('the detail pane lists what monitors a process: a monitor A\'s operator holds on a process on B, seen in B\'s view', async () => {
+    await using s = await connectHost(undefined, on(a))
+    const proc = s.host.executor().getExecutor().exec((p) => {
+      p.initBytecode().setInline(readFileSync(join(a.home, 'spin.wasm')))
+      const o = p.initOptions()
+      o.setName('monitored')
+      o.setWhere(idB)
+    }).getProcess()
+    const pid = Number((await proc.pid()).getSelf().getPid())
+    await proc.monitor((q) => q.setHandler(new capProcess.ExitHandler.Server({ exited() {} })))
+    const page = await browser.newPage()
+    await page.goto(urlB.replace(/#.*$/, ''))
+    await row(page, idB, pid).click()
+    const by = page.locator(`#detail li.monitored-by[data-key="${idA}/0"]`)
+    await by.waitFor()
+    await expect(by.textContent()).resolves.toBe(`operator ${idA}/0 · host`)
+    await expect(page.locator('#detail ul.monitors li').textContent()).resolves.toBe('none')
+    await proc.kill()
     await page.close()
   }, T)
 

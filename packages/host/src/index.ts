@@ -41,6 +41,7 @@ export type {
   RemoteProcess, RemoteSpawner, NamedCap, HostOverrideCaps,
 } from './exec/types.js'
 export { ProcessTree, type ProcessTreeInit, type ProcessTreeCounters } from './exec/process-tree.js'
+export { Watches, type Watch, type ProcessRef } from './exec/watches.js'
 export { hostProcessTree } from './exec/host-tree.js'
 
 export { Revoker, revocable, RefCount, Once } from './caps.js'

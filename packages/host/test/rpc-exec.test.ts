@@ -101,6 +101,27 @@ describe('Executor / Process / Debug over RPC', () => {
     expect(seen).toEqual([`kept:${pid}:killed`, `late:${pid}:killed`])
   })
 
+  test('a pending monitor is listed in the tree\'s watches (who watches whom) until it fires or is cancelled', async () => {
+    const root = host(0).host.executor().getExecutor()
+    const watcher = execInline(root, PARK, 'watcher')
+    const watcherPid = Number((await watcher.pid()).getSelf().getPid())
+    // The watcher's own Host spawns the target: the watcher holds its Process capability.
+    const target = execInline(host(watcherPid).host.executor().getExecutor(), PARK, 'target')
+    const targetPid = Number((await target.pid()).getSelf().getPid())
+    const quiet = new capProcess.ExitHandler.Server({ exited() {} })
+    const cancelled = (await target.monitor((q) => q.setHandler(quiet))).getHandle()
+    await target.monitor((q) => q.setHandler(quiet))
+    const pair = { watcher: { host: 'host-x', pid: watcherPid }, target: { host: 'host-x', pid: targetPid } }
+    expect(tree.watches.list()).toEqual([pair, pair])
+    await cancelled.cancel()
+    expect(tree.watches.list()).toEqual([pair])
+    await target.kill()
+    await target.wait()
+    for (let i = 0; i < 20 && tree.watches.size > 0; i++) await new Promise((r) => setImmediate(r))
+    expect(tree.watches.list()).toEqual([])
+    await watcher.kill()
+  })
+
   test('the parent is the Host\'s process, never a request field; ps shows descendants; kill cascades', async () => {
     const root = host(0).host.executor().getExecutor()
     const parent = execInline(root, PARK, 'parent')

@@ -4,7 +4,9 @@
 // and one selected process) through POST /api/view. What is simulated is the status
 // board's output: 16 hosts' statuses, each with 10,000 live rows whose counters change
 // every tick (fuel, CPU, memory, messages, frames), a forest of 100 roots × 99 children
-// with every tenth child's parent on the next host, and 100 ended processes per host.
+// with every tenth child's parent on the next host, and 100 ended processes per host;
+// each host linked to every other (a full mesh of 120 links) with RTTs that change every
+// tick, and 20 pending monitors per host (so the topology is sent again every tick).
 // (A real cluster's status messages carry at most 500 rows per host: MAX_PUBLISHED.)
 // Baseline: the view before this change, which sent every host's every row each 500 ms
 // tick; its bytes are those snapshots' JSON for the same statuses, in the same windows.
@@ -22,6 +24,7 @@ import { startHost } from '../host/node.js'
 import type { HostStatus, ProcessRow } from '../host/status.js'
 import { Forest } from '../ui/model.js'
 import { serveUi } from '../ui/server.js'
+import { oldSnapshotBytes, streamBytes } from './stream-client.js'
 
 const HOSTS = 16
 const PER_HOST = 10_000
@@ -62,6 +65,8 @@ function cluster(): HostStatus[] {
     for (const r of live) { memoryBytes += r.memoryBytes; cpuMs += r.cpuMs; messages += r.messagesOut; frames += r.framesIn + r.framesOut }
     return {
       host, at: Date.now(), processes: live, omitted: 0,
+      links: hostIds.filter((p) => p !== host).map((peer, i) => ({ peer, up: true, rttMs: 0.2 + ((tick * 7 + h * 3 + i) % 40) / 100, at: Date.now() })),
+      monitors: Array.from({ length: 20 }, (_, i) => ({ by: `${host}/${i + 1}`, of: `${hostIds[(h + 1) % HOSTS]}/${i + 1}` })),
       totals: { processes: live.length, memoryBytes, cpuMs, messages, frames },
       ended: Array.from({ length: 100 }, (_, i) => ({
         pid: PER_HOST + i + 1, parent: 1, name: `ended-${i}`, startedAtMs: Date.now() - 60_000, endedAtMs: Date.now() - 1000,
@@ -69,16 +74,6 @@ function cluster(): HostStatus[] {
       })),
     }
   })
-}
-
-/** The old view's stream: every host with every row, each 500 ms. */
-function oldSnapshotBytes(statuses: HostStatus[]): number {
-  const snap = {
-    self: hostIds[0], cluster: 'libp2p', at: Date.now(),
-    hosts: statuses.map((s) => ({ id: s.host, addresses: ['/ip4/10.0.0.1/tcp/4001'], load: s.processes.length, uptimeMs: 1, version: '0.1.0', processes: s.processes })),
-    topics: [], pubsub: { published: 0, received: 0, subscriptions: 0 },
-  }
-  return Buffer.byteLength(`data: ${JSON.stringify(snap)}\n\n`)
 }
 
 const home = mkdtempSync(join(tmpdir(), 'ww-bench-ui-'))
@@ -93,44 +88,12 @@ const ui = await serveUi(h, '127.0.0.1:0', {
     return latest
   },
 })
-const base = new URL(ui.url)
-const hostHeader = base.host
-
-/** Opens /events, sets the view, counts what arrives for `ms`. */
-async function streamBytes(ms: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let bytes = 0
-    let counting = false
-    let buffered = ''
-    const req = request({ host: base.hostname, port: base.port, path: '/events', agent: false, headers: { host: hostHeader } }, (res) => {
-      res.on('error', () => { /* the window's end destroys it */ })
-      res.on('data', (chunk: Buffer) => {
-        if (counting) { bytes += chunk.length; return }
-        buffered += chunk.toString('utf8')
-        const hello = /event: hello\ndata: (.*)\n\n/.exec(buffered)
-        if (hello === null) return
-        const stream = (JSON.parse(hello[1]!) as { stream: string }).stream
-        const body = JSON.stringify({ stream, offset: 200, limit: 40, collapsed: [`${hostIds[3]}/0`], selected: `${hostIds[0]}/7` })
-        const post = request({ host: base.hostname, port: base.port, path: '/api/view', method: 'POST', agent: false, headers: { host: hostHeader, 'content-type': 'application/json' } }, (r) => {
-          r.resume()
-          // Counted from the view being set: the first frames (the history) are sent once per page.
-          counting = true
-          setTimeout(() => { req.destroy(); resolve(bytes * 1000 / ms) }, ms)
-        })
-        post.on('error', reject).end(body)
-      })
-    })
-    req.on('error', (e) => { if (!counting) reject(e) })
-    req.end()
-  })
-}
-
 const values: number[] = []
 const baseline: number[] = []
 for (let run = 0; run < RUNS; run++) {
-  values.push(await streamBytes(WINDOW_MS))
+  values.push(await streamBytes(ui.url, { offset: 200, limit: 40, collapsed: [`${hostIds[3]}/0`], selected: `${hostIds[0]}/7` }, WINDOW_MS))
   // The old stream over the same statuses: two snapshots a second.
-  baseline.push(oldSnapshotBytes(latest) * 2)
+  baseline.push(oldSnapshotBytes(hostIds[0]!, latest) * 2)
   const t0 = performance.now()
   const f = new Forest([hostIds[0]!], latest)
   f.window(200, 40, new Set())

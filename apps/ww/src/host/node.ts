@@ -16,6 +16,7 @@ import { serveRpc, type RpcEndpoint } from './endpoint.js'
 import { operatorContext } from './operator.js'
 import { ProcessJournal } from './journal.js'
 import { inThreadProcesses, pooledProcesses, type HostProcesses, type ProcessCounters } from './processes.js'
+import { linkProbe, type LinkProbe } from './links.js'
 import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
 import { WwError } from '@ww/interface'
@@ -68,6 +69,8 @@ export interface RunningHost extends AsyncDisposable {
   readonly endpoint: RpcEndpoint
   /** Every host's process table (on libp2p, this host publishes its own: STATUS_TOPIC). */
   readonly status: StatusBoard
+  /** Its links to the other hosts, with round-trip times (empty when embedded). */
+  readonly links: LinkProbe
   readonly startedAt: number
   /** Writes the state file (clients find the host through it) and returns what it says. */
   publish(extra?: { ui?: string }): HostRecord
@@ -131,7 +134,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     cleanup.push(() => tree.close())
     journal = new ProcessJournal(tree, o.keepEnded)
     cleanup.push(() => journal.close())
-    const status = statusBoard(cluster, tree, processes, journal)
+    const links = linkProbe(cluster)
+    cleanup.push(() => links.close())
+    const status = statusBoard(cluster, tree, processes, { journal, links })
     cleanup.push(() => status.close())
     const executor = executorProvider(tree)
     const debug = debugProvider({
@@ -174,7 +179,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       writeHostRecord(o.home, record)
       return record
     }
-    return { cluster, processes, tree, journal, endpoint, status, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
+    return { cluster, processes, tree, journal, endpoint, status, links, startedAt, publish, close: undo, [Symbol.asyncDispose]: undo }
   } catch (e) {
     await undo()
     throw e

@@ -25,3 +25,16 @@ test('drops a message that is not a status, or too large', () => {
   const many = Array.from({ length: MAX_PUBLISHED.live + 10 }, (_, i) => ({ pid: i + 1, parent: 0, state: 'running' }))
   expect(parseStatus(enc({ at: 1, processes: many }))?.processes).toHaveLength(MAX_PUBLISHED.live)
 })
+
+test('links and monitors: well-formed ones kept, the rest dropped', () => {
+  const s = parseStatus(enc({
+    at: 1, processes: [],
+    links: [{ peer: 'B', up: true, rttMs: 0.4, at: 5 }, { peer: 'C', up: false, rttMs: null, at: 6, error: 'disconnected' },
+      { peer: 'D', up: 'yes', rttMs: 1, at: 1 }, { peer: 'E', up: true, rttMs: -1, at: 1 }, { up: true, rttMs: 1, at: 1 }],
+    monitors: [{ by: 'A/1', of: 'B/2' }, { by: 'A/1' }, { by: 7, of: 'B/2' }],
+  }))
+  expect(s?.links).toEqual([{ peer: 'B', up: true, rttMs: 0.4, at: 5 }, { peer: 'C', up: false, rttMs: null, at: 6, error: 'disconnected' }])
+  expect(s?.monitors).toEqual([{ by: 'A/1', of: 'B/2' }])
+  // An older host's message, without either: none.
+  expect(parseStatus(enc({ at: 1, processes: [] }))).toMatchObject({ links: [], monitors: [] })
+})

@@ -6,7 +6,9 @@
 import type { Cluster, ProcessTree, Subscription, Topic } from '@ww/host'
 import { WASI_DENIED_PREFIX } from '@ww/proc'
 import type { EndedProcess, Handed, ProcessJournal } from './journal.js'
+import type { LinkProbe, LinkRow } from './links.js'
 import type { HostProcesses } from './processes.js'
+import { MAX_PUBLISHED, mergePage, pageOf, type PageRange } from './status-pages.js'
 
 export const STATUS_TOPIC = '_ww.status'
 
@@ -54,10 +56,17 @@ export interface HostStatus {
   totals: HostTotals
   /** Live processes left out of `processes` (a status message is bounded: MAX_PUBLISHED). */
   omitted: number
+  /** Set when the message is one page of a larger table: the pids it covers (status-pages.ts). */
+  range?: PageRange
+  /** Its connections to other hosts, with their round-trip times (links.ts). */
+  links: LinkRow[]
+  /** Pending monitors made through its Process capabilities: `by` watches `of` (keys `host/pid`). */
+  monitors: MonitorRow[]
 }
 
-/** Rows one status message carries at most (live, and ended): it stays well under 256 KiB. */
-export const MAX_PUBLISHED = { live: 500, ended: 100 }
+export interface MonitorRow { by: string; of: string }
+
+export { MAX_PUBLISHED } from './status-pages.js'
 
 /**
  * The process table of this host: the tree's processes (pids as clients name them, parent,
@@ -101,8 +110,8 @@ function deniedOf(extension: Readonly<Record<string, number>> | undefined): Reco
   return any ? out : undefined
 }
 
-/** This host's status: every live row (the board trims what it publishes), its ended ring and totals. */
-export function hostStatus(host: string, tree: ProcessTree, processes: HostProcesses, journal?: ProcessJournal): HostStatus {
+/** This host's status: every live row (the board trims what it publishes), its ended ring and totals, its links and monitors. */
+export function hostStatus(host: string, tree: ProcessTree, processes: HostProcesses, journal?: ProcessJournal, links?: LinkProbe): HostStatus {
   const rows = localProcesses(tree, processes, journal)
   // Counts since start carry on from ended processes; memory is what the live ones hold now.
   const totals: HostTotals = { processes: rows.length, memoryBytes: 0, cpuMs: 0, messages: 0, frames: 0, ...journal?.endedTotals() }
@@ -112,7 +121,8 @@ export function hostStatus(host: string, tree: ProcessTree, processes: HostProce
     totals.messages += r.messagesOut
     totals.frames += r.framesIn + r.framesOut
   }
-  return { host, at: Date.now(), processes: rows, ended: [...(journal?.ended() ?? [])], totals, omitted: 0 }
+  const monitors = tree.watches.list().map((w) => ({ by: `${w.watcher.host}/${w.watcher.pid}`, of: `${w.target.host}/${w.target.pid}` }))
+  return { host, at: Date.now(), processes: rows, ended: [...(journal?.ended() ?? [])], totals, omitted: 0, links: links?.links() ?? [], monitors }
 }
 
 export interface StatusBoard {
@@ -124,9 +134,18 @@ export interface StatusBoard {
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
-export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: HostProcesses, journal?: ProcessJournal, periodMs = 1000): StatusBoard {
+export interface StatusBoardOptions {
+  journal?: ProcessJournal
+  /** This host's links to the others, published with its status. */
+  links?: LinkProbe
+  /** Between status messages (default 1000 ms). */
+  periodMs?: number
+}
+
+export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: HostProcesses, o: StatusBoardOptions = {}): StatusBoard {
+  const { journal, links, periodMs = 1000 } = o
   const remote = new Map<string, HostStatus>()
-  const self = (): HostStatus => hostStatus(cluster.id, tree, processes, journal)
+  const self = (): HostStatus => hostStatus(cluster.id, tree, processes, journal, links)
   if (cluster.kind === 'embedded') return { all: () => [self()], close: () => {} }
   const topic: Topic = cluster.pubsub.join(STATUS_TOPIC)
   const sub: Subscription = topic.subscribe({
@@ -134,10 +153,15 @@ export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: Host
     policy: 'dropOldest',
     handler: (m) => {
       const s = parseStatus(m.data)
-      if (s !== undefined && m.from !== cluster.id) remote.set(m.from, { ...s, host: m.from })
+      if (s !== undefined && m.from !== cluster.id) remote.set(m.from, mergePage(remote.get(m.from), { ...s, host: m.from }))
     },
   })
-  const timer = setInterval(() => { void topic.publish(enc.encode(JSON.stringify(trimmed(self())))).catch(() => {}) }, periodMs)
+  let after = 0
+  const timer = setInterval(() => {
+    const page = pageOf(self(), after)
+    after = page.next
+    void topic.publish(enc.encode(JSON.stringify(page.status))).catch(() => {})
+  }, periodMs)
   timer.unref()
   return {
     all: () => {
@@ -149,15 +173,16 @@ export function statusBoard(cluster: Cluster, tree: ProcessTree, processes: Host
   }
 }
 
-/** What one status message carries: the newest rows, and how many were left out. */
-function trimmed(s: HostStatus): HostStatus {
-  const live = s.processes.length > MAX_PUBLISHED.live ? s.processes.slice(-MAX_PUBLISHED.live) : s.processes
-  return { ...s, processes: live, ended: s.ended.slice(-MAX_PUBLISHED.ended), omitted: s.processes.length - live.length }
-}
-
 const isRow = (p: unknown): boolean =>
   typeof p === 'object' && p !== null && typeof (p as ProcessRow).pid === 'number' && typeof (p as ProcessRow).parent === 'number'
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0)
+const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
+const isLink = (l: unknown): l is LinkRow => {
+  const x = l as LinkRow
+  return typeof l === 'object' && l !== null && text(x.peer) && typeof x.up === 'boolean' && typeof x.at === 'number' &&
+    (x.rttMs === null || (typeof x.rttMs === 'number' && Number.isFinite(x.rttMs) && x.rttMs >= 0))
+}
+const isMonitor = (m: unknown): m is MonitorRow => typeof m === 'object' && m !== null && text((m as MonitorRow).by) && text((m as MonitorRow).of)
 
 /** Another host's status message, checked: anything malformed is dropped (rows), or the message is. */
 export function parseStatus(bytes: Uint8Array): HostStatus | undefined {
@@ -171,7 +196,13 @@ export function parseStatus(bytes: Uint8Array): HostStatus | undefined {
     const totals: HostTotals = {
       processes: count(t.processes), memoryBytes: count(t.memoryBytes), cpuMs: count(t.cpuMs), messages: count(t.messages), frames: count(t.frames),
     }
-    return { host: '', at: v.at, processes: rows, ended, totals, omitted: count(v.omitted) }
+    const links = (Array.isArray(v.links) ? v.links : []).slice(0, MAX_PUBLISHED.links).filter(isLink)
+      .map((l): LinkRow => ({ peer: l.peer, up: l.up, rttMs: l.rttMs, at: l.at, ...(typeof l.error === 'string' ? { error: l.error.slice(0, 200) } : {}) }))
+    const monitors = (Array.isArray(v.monitors) ? v.monitors : []).slice(-MAX_PUBLISHED.monitors).filter(isMonitor).map((m) => ({ by: m.by, of: m.of }))
+    const r = v.range as Partial<PageRange> | undefined
+    const range = r !== undefined && r !== null && typeof r === 'object' && Number.isSafeInteger(r.after) && r.after! >= 0 &&
+      (r.through === null || (Number.isSafeInteger(r.through) && r.through! > r.after!)) ? { range: { after: r.after!, through: r.through! } } : {}
+    return { host: '', at: v.at, processes: rows, ended, totals, omitted: count(v.omitted), links, monitors, ...range }
   } catch {
     return undefined
   }

@@ -12,7 +12,7 @@ const ended = (pid: number, parent: number, name: string, status: string, extra:
   pid, parent, name, startedAtMs: pid, endedAtMs: 100, status, kind: status.split(' ')[0]!, ...extra,
 })
 const status = (host: string, processes: ProcessRow[], endedRows: EndedProcess[] = [], totals: Partial<HostStatus['totals']> = {}): HostStatus => ({
-  host, at: 0, processes, ended: endedRows, omitted: 0,
+  host, at: 0, processes, ended: endedRows, omitted: 0, links: [], monitors: [],
   totals: { processes: processes.length, memoryBytes: 0, cpuMs: 0, messages: 0, frames: 0, ...totals },
 })
 
@@ -59,4 +59,20 @@ test('chart points: per-second rates from totals, never negative, and a bounded 
   const q = h.add(3000, [status('A', [], [], { messages: 5 })], new Map())
   expect(q.cluster.messagesPerS).toBe(0)
   expect(h.samples.map((s) => s.at)).toEqual([2000, 3000])
+})
+
+test('monitors from every host\'s status: what a process monitors and what monitors it, named from the tree, each once', () => {
+  const f = new Forest(['A', 'B'], [
+    { ...status('A', [live(1, 0, 'watcher')]), monitors: [{ by: 'A/1', of: 'B/2' }, { by: 'A/0', of: 'A/1' }] },
+    // B reports the same monitor (it was made over Peer.exec), and one on a process nobody lists.
+    { ...status('B', [live(2, 1, 'watched', { parentHost: 'A' })]), monitors: [{ by: 'A/1', of: 'B/2' }, { by: 'B/2', of: 'C/9' }] },
+  ])
+  expect(f.detail('A/1')).toMatchObject({
+    monitors: [{ key: 'B/2', name: 'watched', state: 'running' }],
+    monitoredBy: [{ key: 'A/0', name: 'operator', state: 'host' }],
+  })
+  expect(f.detail('B/2')).toMatchObject({
+    monitors: [{ key: 'C/9', name: '', state: 'unknown' }],
+    monitoredBy: [{ key: 'A/1', name: 'watcher', state: 'running' }],
+  })
 })

@@ -59,7 +59,16 @@ export interface Detail {
   handed: Handed | null
   children: Array<{ key: string; name: string; state: string }>
   childrenTotal: number
+  /** Processes it monitors, and those monitoring it (Process.monitor, pending), from every host's status. */
+  monitors: Related[]
+  monitoredBy: Related[]
 }
+
+/** Another process named in a detail: its key, and its name and state when the tree has it. */
+export interface Related { key: string; name: string; state: string }
+
+/** Entries of one list in a detail at most. */
+const DETAIL_LIST = 20
 
 /** One point of the charts: per host, and the cluster's sum. Rates are per second since the previous point. */
 export interface HostPoint { processes: number; memoryBytes: number; cpuPercent: number; messagesPerS: number; framesPerS: number }
@@ -78,6 +87,9 @@ export class Forest {
   readonly roots: TreeNode[] = []
   /** By host, then pid (0: the host's own node): numbers and interned ids, no key strings to hash. */
   readonly #byHost = new Map<string, Map<number, TreeNode>>()
+  /** Pending monitors by watcher and by target (keys `host/pid`). */
+  readonly #monitors = new Map<string, Set<string>>()
+  readonly #monitoredBy = new Map<string, Set<string>>()
   #size = 0
 
   constructor(hosts: readonly string[], statuses: readonly HostStatus[]) {
@@ -114,6 +126,9 @@ export class Forest {
       else parent.children.push(n)
     }
     for (const t of this.#byHost.values()) for (const n of t.values()) if (n.children.length > 1) n.children.sort(byStart)
+    // Both ends may report one monitor (the watcher's host, and the target's when it was made over Peer.exec): sets.
+    const add = (m: Map<string, Set<string>>, k: string, v: string): void => { let s = m.get(k); if (s === undefined) m.set(k, s = new Set()); s.add(v) }
+    for (const s of statuses) for (const w of s.monitors) { add(this.#monitors, w.by, w.of); add(this.#monitoredBy, w.of, w.by) }
   }
 
   /** Processes in the tree (live and ended), hosts not counted. */
@@ -166,10 +181,23 @@ export class Forest {
       counters,
       denied: { ...r?.denied },
       handed: r?.handed ?? e?.handed ?? null,
-      children: n.children.slice(0, 20).map((c) => ({ key: keyOf(c), name: c.live?.name ?? c.ended?.name ?? '', state: c.live?.state ?? 'ended' })),
+      children: n.children.slice(0, DETAIL_LIST).map((c) => relatedOf(keyOf(c), c)),
       childrenTotal: n.children.length,
+      monitors: this.#related(this.#monitors.get(key)),
+      monitoredBy: this.#related(this.#monitoredBy.get(key)),
     }
   }
+
+  #related(keys: ReadonlySet<string> | undefined): Related[] {
+    return keys === undefined ? [] : [...keys].slice(0, DETAIL_LIST).map((k) => relatedOf(k, this.node(k)))
+  }
+}
+
+/** A host's own node (pid 0) is its operator: the clients of its endpoint. */
+function relatedOf(key: string, n: TreeNode | undefined): Related {
+  if (n === undefined) return { key, name: '', state: 'unknown' }
+  if (n.pid === 0) return { key, name: 'operator', state: 'host' }
+  return { key, name: n.live?.name ?? n.ended?.name ?? '', state: n.live?.state ?? 'ended' }
 }
 
 function parentOf(n: TreeNode): string {

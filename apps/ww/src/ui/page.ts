@@ -45,6 +45,14 @@ export const PAGE = `<!doctype html>
   ul.msgs { list-style: none; padding: 0; margin: .3rem 0; background: #fff; box-shadow: 0 1px 2px #0002; max-width: 60rem; }
   ul.msgs li { padding: .25rem .7rem; border-bottom: 1px solid #eee; font-family: ui-monospace, monospace; font-size: 12.5px; }
   form { margin: .4rem 0; } select { font: inherit; }
+  #topology { background: #fff; box-shadow: 0 1px 2px #0002; padding: .4rem .6rem; max-width: 60rem; }
+  #topology svg { width: 100%; height: auto; display: block; }
+  .topo-link line { stroke: #9aa3ad; stroke-width: 2; } .topo-link.down line { stroke: var(--bad); stroke-dasharray: 6 4; }
+  .topo-link text { font-size: 11px; fill: #1d232b; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+  .topo-link.down text { fill: var(--bad); }
+  .topo-host circle { fill: #e3ecfb; stroke: var(--blue); stroke-width: 2; } .topo-host.self circle { fill: var(--blue); }
+  .topo-host.unreachable circle { fill: #fde7e4; stroke: var(--bad); stroke-dasharray: 4 3; }
+  .topo-host text { font-size: 11px; font-family: ui-monospace, monospace; fill: #1d232b; }
 </style>
 </head>
 <body>
@@ -55,6 +63,8 @@ export const PAGE = `<!doctype html>
 <div class="charts" id="charts"></div>
 <h2>Hosts</h2>
 <table id="hosts"><thead><tr><th>host</th><th>addresses</th><th>processes</th><th>memory</th><th>CPU</th><th>msgs/s</th><th>RPC frames/s</th><th>version</th></tr></thead><tbody></tbody></table>
+<h2>Topology <span class="dim" id="topo-summary"></span></h2>
+<div id="topology"><p class="dim">Hosts and the links between them, with the round-trip times each end measured (libp2p ping).</p></div>
 <div class="main">
   <div>
     <h2>Processes <span class="dim" id="tree-count"></span></h2>
@@ -145,6 +155,42 @@ function drawHosts(s) {
   scope.value = chosen
 }
 
+// ---- topology: hosts on an ellipse, a line per link labelled with its round trip ----
+const ms = (v) => v === null || v === undefined ? '?' : v < 10 ? v.toFixed(2) : v.toFixed(0)
+function svgEl(tag, attrs) { const e = document.createElementNS(SVG, tag); for (const k in attrs) e.setAttribute(k, attrs[k]); return e }
+function drawTopology(t) {
+  const box = $('topology'); box.replaceChildren()
+  const W = 640, H = t.hosts.length > 8 ? 420 : 300, cx = W / 2, cy = H / 2, rx = W / 2 - 90, ry = H / 2 - 40
+  const svg = svgEl('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' })
+  const at = t.hosts.map((h, i) => t.hosts.length === 1 ? [cx, cy]
+    : [cx + rx * Math.cos(2 * Math.PI * i / t.hosts.length - Math.PI / 2), cy + ry * Math.sin(2 * Math.PI * i / t.hosts.length - Math.PI / 2)])
+  t.links.forEach(([a, b, up, ab, ba], i) => {
+    const g = svgEl('g', { class: 'topo-link' + (up ? '' : ' down') })
+    Object.assign(g.dataset, { a: t.hosts[a].id, b: t.hosts[b].id, up: up ? 'true' : 'false', rttAb: ab ?? '', rttBa: ba ?? '' })
+    const [x1, y1] = at[a], [x2, y2] = at[b]
+    g.append(svgEl('line', { x1, y1, x2, y2 }))
+    const shown = [ab, ba].filter((v) => v !== null)
+    // Neighbours on the ellipse: mid-line; chords cross near the middle, so their labels sit off it, alternately.
+    const n = t.hosts.length, ring = Math.abs(a - b) === 1 || Math.abs(a - b) === n - 1, f = ring ? 0.5 : i % 2 ? 0.3 : 0.7
+    const label = svgEl('text', { x: x1 + (x2 - x1) * f, y: y1 + (y2 - y1) * f - 4, 'text-anchor': 'middle' })
+    label.textContent = up ? (shown.length ? ms(Math.min(...shown)) + ' ms' : '…') : 'down'
+    const why = t.errors && t.errors[i]
+    const title = svgEl('title', {})
+    title.textContent = short(t.hosts[a].id) + ' → ' + short(t.hosts[b].id) + ': ' + ms(ab) + ' ms; ' + short(t.hosts[b].id) + ' → ' + short(t.hosts[a].id) + ': ' + ms(ba) + ' ms' + (why ? ' — ' + why : '')
+    g.append(label, title); svg.append(g)
+  })
+  t.hosts.forEach((h, i) => {
+    const g = svgEl('g', { class: 'topo-host ' + h.reach }); Object.assign(g.dataset, { host: h.id, reach: h.reach })
+    const [x, y] = at[i]
+    const title = svgEl('title', {}); title.textContent = h.id + (h.reach === 'unreachable' ? ' (unreachable from this host)' : '')
+    const name = svgEl('text', { x, y: y + 24, 'text-anchor': 'middle' }); name.textContent = (h.reach === 'self' ? 'this host ' : '') + short(h.id)
+    g.append(svgEl('circle', { cx: x, cy: y, r: 11 }), name, title); svg.append(g)
+  })
+  box.append(svg)
+  const down = t.links.filter((l) => !l[2]).length, lost = t.hosts.filter((h) => h.reach === 'unreachable').length
+  $('topo-summary').textContent = '(' + t.hosts.length + ' host(s), ' + t.links.length + ' link(s)' + (down ? ', ' + down + ' down' : '') + (lost ? ', ' + lost + ' unreachable' : '') + ')'
+}
+
 // ---- the process tree: only the rows in view, positioned in a spacer as tall as the whole tree ----
 function drawTree(t, now) {
   $('tree-rows').style.height = (t.total * ROW) + 'px'
@@ -223,6 +269,22 @@ function drawDetail(d, now) {
   for (const c of d.children) { const li = el('li', (c.name || '—') + ' ' + c.key + ' · ' + c.state, 'child'); li.dataset.key = c.key; li.addEventListener('click', () => select(c.key)); cl.append(li) }
   if (d.childrenTotal > d.children.length) cl.append(el('li', '… and ' + count(d.childrenTotal - d.children.length) + ' more (open it in the tree)', 'dim'))
   box.append(cl)
+  box.append(el('h3', 'Links and monitors'))
+  const links = el('ul', undefined, 'links')
+  // The host tree links each child to its parent one way: a parent that ends takes its children with it.
+  if (d.parent && !d.parent.endsWith('/0')) links.append(el('li', 'linked to its parent ' + d.parent + ': it ends when its parent ends', 'link'))
+  if (d.childrenTotal) links.append(el('li', 'linked to its ' + count(d.childrenTotal) + ' child(ren): they end when it ends', 'link'))
+  if (!links.children.length) links.append(el('li', 'no links but to its host', 'dim'))
+  box.append(links)
+  const related = (title, list, cls) => {
+    box.append(el('div', title, 'dim'))
+    const ul = el('ul', undefined, cls + 's')
+    for (const m of list) { const li = el('li', (m.name || '—') + ' ' + m.key + ' · ' + m.state, cls + ' child'); li.dataset.key = m.key; if (m.state !== 'host' && m.state !== 'unknown') li.addEventListener('click', () => select(m.key)); ul.append(li) }
+    if (!list.length) ul.append(el('li', 'none', 'dim'))
+    box.append(ul)
+  }
+  related('monitors (Process.monitor, pending)', d.monitors, 'monitor')
+  related('monitored by', d.monitoredBy, 'monitored-by')
   if (canKill && !d.status && d.host === self) {
     const b = el('button', 'kill', 'kill')
     b.addEventListener('click', async () => {
@@ -254,6 +316,7 @@ function render(s) {
   $('summary').textContent = s.cluster + ' cluster · ' + hosts.length + ' host(s) · ' + count(s.processes) + ' process(es), live and lately ended'
   $('tree-count').textContent = '(' + count(s.tree.total) + ' rows)'
   drawHosts(s); drawCharts(); drawTree(s.tree, s.at); drawDetail(s.detail, s.at)
+  if (s.topology) drawTopology(s.topology)
   if (s.topics) drawTopics(s.topics)
 }
 

@@ -12,6 +12,7 @@ import type { RunningHost } from '../host/node.js'
 import type { HostStatus } from '../host/status.js'
 import { isLoopbackHost } from '../host/trust.js'
 import { Forest, History, type Sample, type TreeRow } from './model.js'
+import { compactTopology, topology } from './topology.js'
 import { PAGE } from './page.js'
 import { UsageError } from '../command.js'
 
@@ -40,11 +41,12 @@ export class UiRequestError extends Error {
   }
 }
 
-/** Topics watched at once, messages kept per topic, rows a page may view at once, request bodies. */
+/** Topics watched at once, messages kept per topic, rows a page may view at once, the early frame, round trips resent, request bodies. */
 const MAX_TOPICS = 16
 const RECENT = 20
 const MAX_ROWS = 200
 const EARLY_MS = 250
+const RTT_EVERY_MS = 5000
 const MAX_BODY = 256 * 1024
 const TOPIC_NAME = /^[A-Za-z0-9_.~-]{1,128}$/
 
@@ -87,6 +89,10 @@ interface Stream {
   /** What it was last sent, to send again only on change. */
   sentHosts: string
   sentTopics: string
+  /** The topology's shape (hosts, reach, which links are up) and when its round trips were last sent. */
+  sentTopology: string
+  sentTopologyAt: number
+  sentTopologyJson: string
 }
 
 export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): Promise<UiServer> {
@@ -102,6 +108,8 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   const streams = new Map<string, Stream>()
   let forest = new Forest([], [])
   let hostsMeta = '[]'
+  let topologyJson = '{"hosts":[],"links":[]}'
+  let topologyShape = ''
   let latest: Sample | undefined
 
   const watch = (names: string[]): void => {
@@ -122,6 +130,9 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
     const seen = h.cluster.view.hosts()
     const byHost = new Map(all.map((s) => [s.host, s]))
     forest = new Forest(seen.map((x) => x.id), all)
+    const topo = compactTopology(topology(h.cluster.id, seen.map((x) => x.id), all))
+    topologyJson = JSON.stringify(topo)
+    topologyShape = JSON.stringify([topo.hosts, topo.links.map((l) => l.slice(0, 3))])
     hostsMeta = JSON.stringify(seen.map((x) => ({
       id: x.id, addresses: x.addresses, version: x.version,
       // Rounded: a heartbeat's uptime jitters, and the list is sent again only when it changes.
@@ -137,6 +148,14 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
       detail: s.selected === null ? null : forest.detail(s.selected) ?? null,
     }
     if (hostsMeta !== s.sentHosts) { msg.hosts = JSON.parse(hostsMeta); s.sentHosts = hostsMeta }
+    // A change of shape goes at once; new round trips alone at most every RTT_EVERY_MS (they change at every ping).
+    const now = Date.now()
+    if (topologyShape !== s.sentTopology || (now - s.sentTopologyAt >= RTT_EVERY_MS && topologyJson !== s.sentTopologyJson)) {
+      msg.topology = JSON.parse(topologyJson)
+      s.sentTopology = topologyShape
+      s.sentTopologyJson = topologyJson
+      s.sentTopologyAt = now
+    }
     const traffic = s.topics.flatMap((n): TopicTraffic[] => {
       const t = topics.get(n)
       return t ? [{ name: n, messages: t.messages, recent: [...t.recent] }] : []
@@ -193,14 +212,18 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
       }).end(PAGE)
     } else if (req.method === 'GET' && url.pathname === '/api/snapshot') {
       // For scripts and tests: every host's whole table as it has it, on request (the page's stream sends rows in view).
-      const all = new Map(statuses().map((x) => [x.host, x]))
+      const list = statuses()
+      const all = new Map(list.map((x) => [x.host, x]))
+      const seen = h.cluster.view.hosts()
       json(res, 200, {
         self: h.cluster.id, cluster: h.cluster.kind, at: Date.now(),
-        hosts: h.cluster.view.hosts().map((x) => {
+        topology: topology(h.cluster.id, seen.map((x) => x.id), list),
+        hosts: seen.map((x) => {
           const st = all.get(x.id)
           return {
             id: x.id, addresses: x.addresses, load: x.load, uptimeMs: x.uptimeMs, version: x.version,
             processes: st?.processes ?? null, ended: st?.ended ?? [], totals: st?.totals ?? null, omitted: st?.omitted ?? 0,
+            links: st?.links ?? [], monitors: st?.monitors ?? [],
           }
         }),
       })
@@ -248,7 +271,7 @@ export async function serveUi(h: RunningHost, addr: string, o: UiOptions = {}): 
   let nextStream = 1
   const newStream = (res: ServerResponse, wanted: string[]): Stream => ({
     id: `${nextStream++}-${randomBytes(6).toString('hex')}`, res, topics: wanted,
-    offset: 0, limit: 50, collapsed: new Set(), selected: null, sentHosts: '', sentTopics: '',
+    offset: 0, limit: 50, collapsed: new Set(), selected: null, sentHosts: '', sentTopics: '', sentTopology: '', sentTopologyAt: 0, sentTopologyJson: '',
   })
 
   const server = createServer((req, res) => {

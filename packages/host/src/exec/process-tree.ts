@@ -3,6 +3,7 @@ import type { BytecodeCache, Cid } from '../cache/bytecode-cache.js'
 import { ClosedError, HostUnreachableError, InvalidArgumentError, NotFoundError, QueueFullError } from '../errors.js'
 import { bounded, type CallOptions } from '../util/abort.js'
 import { holdDelegated } from './delegated.js'
+import { Watches } from './watches.js'
 import type {
   ChildOptions, ExitStatus, Executor, KillReason, Pid, ProcessHandle, ProcessSnapshot, RemoteSpawner, Runtime, RunningProcess,
   SpawnRequest,
@@ -47,6 +48,12 @@ export interface ProcessTreeInit {
   maxProcesses?: number
 }
 
+/** The tree each executor came from: its Process capabilities record monitors in that tree's `watches`. */
+const WATCHES_OF = new WeakMap<Executor, Watches>()
+
+/** The monitor table of the tree that made `executor` (undefined for an executor from elsewhere). */
+export function watchesOf(executor: Executor): Watches | undefined { return WATCHES_OF.get(executor) }
+
 /**
  * The process tree of one host: pids, parents and children. Parents come from the
  * Executor a caller holds (bound at creation), never from a request. Killing a process
@@ -65,6 +72,8 @@ export class ProcessTree {
   readonly #exitWatchers = new Set<(ended: ProcessSnapshot) => void>()
   #nextPid = 1
   #closed = false
+  /** Pending monitors on its processes' Process capabilities (rpc/process.ts records them). */
+  readonly watches = new Watches()
 
   constructor(init: ProcessTreeInit) {
     this.#runtime = init.runtime
@@ -123,7 +132,7 @@ export class ProcessTree {
   }
 
   #executorFor(caller: Proc | undefined, remoteParent: { host: string; pid: Pid } | undefined): Executor {
-    return {
+    const executor: Executor = {
       spawn: (req, opts) => this.#spawn(caller, remoteParent, req, opts),
       process: (pid) => {
         const p = this.#procs.get(pid)
@@ -139,6 +148,8 @@ export class ProcessTree {
         return out
       },
     }
+    WATCHES_OF.set(executor, this.watches)
+    return executor
   }
 
   async #spawn(

@@ -80,7 +80,7 @@ export function peerServer(cluster: Cluster, caller: string, services: PeerServi
       }
       spawned.add(handle)
       void handle.wait().finally(() => spawned.delete(handle))
-      r.setProcess(processServer(handle, { host: caller, pid: BigInt(parent.pid) }, scope))
+      r.setProcess(processServer(handle, { host: caller, pid: BigInt(parent.pid) }, scope, tree.watches))
     },
     bytecode(p, r) {
       r.setBytecode(cluster.cache.get(cidText(p.getCid().toUint8Array())))

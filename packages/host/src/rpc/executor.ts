@@ -5,7 +5,7 @@
 
 import { process as proc } from '@ww/schema'
 import type { ClientLike } from 'capnp-ts'
-import type { ProcessTree } from '../exec/process-tree.js'
+import { watchesOf, type ProcessTree } from '../exec/process-tree.js'
 import type { ChildOptions, Executor, HostOverrideCaps, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
 import { OVERRIDE_KEYS, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
@@ -101,6 +101,7 @@ export interface ExecutorPolicy {
 /** The Executor of `identity`, checking requests against `policy`. */
 export function executorServer(executor: Executor, identity: ProcessIdentity, scope: Scope, policy: ExecutorPolicy = {}): proc.Executor$Server {
   const { held, inherited } = policy
+  const watches = watchesOf(executor)
   const inherits = inherited !== undefined && OVERRIDE_KEYS.some((k) => inherited[k] !== undefined)
   const unasked = policy.unasked ?? (inherits ? DEFAULT_RIGHTS : undefined)
   return new proc.Executor.Server(guard(scope, 'executor', {
@@ -141,7 +142,7 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
         if (e instanceof Error && WASM_ERRORS.has(e.name)) throw rpcError('ERR_INVALID_MODULE', e.message)
         throw e
       }
-      r.setProcess(processServer(handle, identity, scope))
+      r.setProcess(processServer(handle, identity, scope, watches))
     },
     ps(_p, r) {
       writeProcessList((n) => r.initProcesses(n), executor.descendants())

@@ -10,6 +10,7 @@ import { guard } from './guard.js'
 import type { Scope } from './scope.js'
 import type { ProcessIdentity } from './host.js'
 import type { ProcessHandle, ProcessSnapshot } from '../exec/types.js'
+import type { Watches } from '../exec/watches.js'
 import type { ProcessStats } from './debug.js'
 import { ConnectionClosedError, retainClient } from '@ww/transport'
 import { setInterfaceClient, type Client } from 'capnp-ts'
@@ -63,8 +64,9 @@ export function writeProcessList(
 /**
  * The Process capability over `handle`. `holder` is the identity of the spawner it was
  * handed to (the `by` of a kill through it). Lives in `scope`: revoked with the Host.
+ * A pending monitor is listed in `watches` (the tree's, for observers).
  */
-export function processServer(handle: ProcessHandle, holder: ProcessIdentity, scope: Scope): proc.Process$Server {
+export function processServer(handle: ProcessHandle, holder: ProcessIdentity, scope: Scope, watches?: Watches): proc.Process$Server {
   return new proc.Process.Server(guard(scope, 'process', {
     pid(_p, r) {
       const s = handle.info()
@@ -79,7 +81,9 @@ export function processServer(handle: ProcessHandle, holder: ProcessIdentity, sc
     monitor(p, r) {
       const handler = retainClient(p.getHandler())
       let stopped = false
-      const release = scope.hold('watches', () => { stopped = true; handler.dispose() })
+      const target = handle.info()
+      const unlist = watches?.add({ host: holder.host, pid: Number(holder.pid) }, { host: target.host, pid: target.pid })
+      const release = scope.hold('watches', () => { stopped = true; unlist?.(); handler.dispose() })
       void handle.wait().then(async (status) => {
         if (stopped) return
         const s = handle.info()
