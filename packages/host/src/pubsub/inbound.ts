@@ -43,7 +43,7 @@ export interface InboundStats {
  * Bytes of one peer's gossipsub stream handed to gossipsub at once: ~80 signed one-message
  * RPCs, ~30 ms of signature checks on a loaded 2-core machine (host.pubsub.flood).
  */
-export const TURN_BYTES = 16 * 1024
+const TURN_BYTES = 16 * 1024
 /**
  * How long one stream's data may hold the event loop before other peers' sockets, timers
  * and pings get a turn (checked between slices). Yielding after every slice instead let a
