@@ -50,7 +50,7 @@ export const host: Command = {
     identity: 'the host\'s private key file (default $WW_HOME/identity.key, created on first start, mode 0600): a stable peer id',
     allow: 'admit only these peers (repeatable); RIGHTS: all (default), read (none), or a list of exec,anchors:write,registry:provide,pubsub:publish',
     'allow-file': 'admit the peers listed in FILE, one per line: PEERID [RIGHTS], # comments',
-    'pubsub-limit': 'how fast one publisher may send on one topic, e.g. messages=20000,bytes=32MiB,frames=500,burst=1s (those are the defaults; name only what you change), or off',
+    'pubsub-limit': 'how fast one publisher may send on one topic, e.g. messages=20000,bytes=32MiB,frames=500,burst=1s, and one peer on its gossipsub streams, peer-rpcs=2000,peer-bytes=128MiB (those are the defaults; name only what you change), or off',
     rpc: 'RPC endpoint for clients: a unix socket path (default $WW_HOME/run/<pid>.sock) or HOST:PORT',
     token: 'clients of a TCP endpoint must show this token file first (64 hex digits, `ww key token`); required off loopback',
     ui: 'serve the web view on ADDR (default 127.0.0.1 and a free port): the cluster\'s process tree, load charts, each process\'s counters and caps, topic traffic; read-only',
@@ -79,6 +79,9 @@ export const host: Command = {
     'per second on one topic (--pubsub-limit). What arrives over it is dropped and not',
     'relayed, and a peer that keeps sending over it is ignored for a while (gossipsub score);',
     'this host\'s own publishers over it get ERR_RATE_LIMITED. Hosts of a cluster should agree.',
+    'Each peer may also make this host read so many gossipsub RPCs and bytes per second',
+    '(peer-rpcs, peer-bytes), whatever it publishes or relays: past that its stream waits, in',
+    'its own buffers, before any signature is checked, so a flood cannot starve other peers.',
     '',
     'Clients (ww ps, ww cluster ls, ww anchors, ww pub, ww sub, ww kill) find the host through',
     '$WW_HOME/host.json (WW_HOME defaults to ~/.ww), or --host ADDR / WW_HOST=ADDR. Anyone who',
@@ -248,22 +251,29 @@ async function trustOptions(args: ParsedArgs, io: Io, o: { listen: string[]; joi
   }
 }
 
-const LIMIT_KEYS = { messages: 'messagesPerSecond', bytes: 'bytesPerSecond', frames: 'framesPerSecond', burst: 'burstSeconds' } as const
+const LIMIT_KEYS = {
+  messages: 'messagesPerSecond', bytes: 'bytesPerSecond', frames: 'framesPerSecond', burst: 'burstSeconds',
+  // Per peer, whatever it publishes or relays: read before any signature check.
+  'peer-rpcs': 'peerRpcsPerSecond', 'peer-bytes': 'peerBytesPerSecond',
+} as const
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, k: 1024, mib: 1024 ** 2, m: 1024 ** 2, gib: 1024 ** 3, g: 1024 ** 3 }
 
-/** --pubsub-limit: `off`, or `key=value` pairs (messages, bytes with an optional KiB/MiB/GiB, frames, burst as a duration). */
+/**
+ * --pubsub-limit: `off`, or `key=value` pairs: per publisher and topic messages, bytes (an
+ * optional KiB/MiB/GiB), frames, burst (a duration); per peer peer-rpcs, peer-bytes.
+ */
 export function parseFloodLimit(text: string): Partial<Record<(typeof LIMIT_KEYS)[keyof typeof LIMIT_KEYS], number>> | false {
   if (text.trim() === 'off') return false
-  const hint = 'e.g. --pubsub-limit messages=5000,frames=500 (also bytes=16MiB, burst=2s), or --pubsub-limit off'
+  const hint = 'e.g. --pubsub-limit messages=5000,frames=500 (also bytes=16MiB, burst=2s; per peer peer-rpcs=1000, peer-bytes=64MiB), or --pubsub-limit off'
   const out: Partial<Record<(typeof LIMIT_KEYS)[keyof typeof LIMIT_KEYS], number>> = {}
   for (const part of text.split(',')) {
-    const m = /^\s*(\w+)\s*=\s*(\S+?)\s*$/.exec(part)
+    const m = /^\s*([\w-]+)\s*=\s*(\S+?)\s*$/.exec(part)
     const key = m ? LIMIT_KEYS[m[1] as keyof typeof LIMIT_KEYS] : undefined
     if (!m || !key) throw new UsageError(`--pubsub-limit: cannot read '${part.trim()}' (the limits are ${Object.keys(LIMIT_KEYS).join(', ')})`, hint)
     const v = m[2]!
     let n: number
     if (key === 'burstSeconds') n = parseDuration(v, '--pubsub-limit burst') / 1000
-    else if (key === 'bytesPerSecond') {
+    else if (key === 'bytesPerSecond' || key === 'peerBytesPerSecond') {
       const b = /^(\d+(?:\.\d+)?)([a-z]*)$/i.exec(v)
       const unit = SIZE_UNITS[b?.[2]?.toLowerCase() ?? 'x']
       n = b && unit !== undefined ? Number(b[1]) * unit : NaN

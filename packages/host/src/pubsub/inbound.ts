@@ -1,21 +1,25 @@
 // Per-peer inbound budgets for gossipsub streams: what one peer may make this host read
-// and verify each second, enforced before gossipsub decodes or verifies anything.
+// and verify each second and each event-loop turn, enforced before gossipsub decodes or
+// verifies anything.
 //
 // Why (measured with host.pubsub.flood): gossipsub verifies a message's signature before
 // topic validators run (@libp2p/gossipsub dist/src/gossipsub.js, validateReceivedMessage:
-// validateToRawMessage, then topicValidators), and reads every inbound stream as fast as
-// the socket delivers (yamux grants window on receipt, not on consumption: @libp2p/yamux
-// dist/src/stream.js, handleData → sendWindowUpdate). A flooder faster than this host can
-// verify therefore keeps its event loop busy for seconds at a time (libuv reads a socket
-// up to 32 times per poll), the flood limit in the validators only sees frames at the rate
-// they are verified (below the limit: nothing cut), and libp2p's connection monitor,
-// whose pings wait behind the flood, aborts the connections to well-behaved neighbours
-// (libp2p dist/src/connection-monitor.js: conn.abort on a ping timeout) — everything they
-// publish until they reconnect is lost.
+// validateToRawMessage, then topicValidators), reads a stream through an unbounded queue
+// and handles each chunk it gets in microtasks of one event-loop turn (the signature check
+// is synchronous). A peer whose stream delivers a large chunk — after a pause, the whole
+// backlog at once — thus holds the event loop for as long as verifying it takes; on a
+// loaded 2-core machine (~0.35 ms a signature) a flooder below the per-second budget but
+// above what the host can verify made the backlog grow for seconds, and libp2p's
+// connection monitor, whose pings waited behind it, aborted the connections to
+// well-behaved neighbours (libp2p dist/src/connection-monitor.js: conn.abort on a ping
+// timeout) — everything they published until they reconnected was lost.
 //
-// Here each peer has token buckets of RPCs and bytes; a chunk that overdraws them pauses
-// the peer's stream until they refill. A paused yamux stream grants no window, so the
-// peer's excess waits in its own buffers and the host reads it at the budget's pace.
+// So gossipsub reads each inbound stream through a reader here: slices of at most
+// TURN_BYTES (a signed message is over 100 bytes: that bounds the signature checks of one
+// slice), the event loop's turn once a stream has held it TURN_MS, a wait when the peer's
+// token buckets of RPCs and bytes per second are overdrawn, and the stream paused while
+// more than HIGH_WATER_BYTES wait to be read (a paused yamux stream grants no window: the
+// peer's excess waits in its own buffers).
 
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 
@@ -28,12 +32,26 @@ export interface InboundBudget {
   burstSeconds: number
 }
 
-/** What one peer sent and how often its streams were paused. */
+/** What one peer sent and how often its streams waited for its budget. */
 export interface InboundStats {
   rpcs: number
   bytes: number
   pauses: number
 }
+
+/**
+ * Bytes of one peer's gossipsub stream handed to gossipsub at once: ~80 signed one-message
+ * RPCs, ~30 ms of signature checks on a loaded 2-core machine (host.pubsub.flood).
+ */
+const TURN_BYTES = 16 * 1024
+/**
+ * How long one stream's data may hold the event loop before other peers' sockets, timers
+ * and pings get a turn (checked between slices). Yielding after every slice instead let a
+ * flooder in the same process as the host starve its own sends (pubsub-flood.test.ts).
+ */
+const TURN_MS = 10
+/** Bytes read from one stream and not yet passed to gossipsub above which the stream is paused. */
+const HIGH_WATER_BYTES = 256 * 1024
 
 /**
  * Counts length-prefixed frames (unsigned varint length, then that many bytes) across
@@ -114,7 +132,8 @@ export class InboundBudgets {
   readonly #registrar: HandlerRegistrar
   readonly #budget: InboundBudget
   readonly #peers = new Map<string, PeerBudget>()
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  readonly #timers = new Map<ReturnType<typeof setTimeout>, () => void>()
+  #stopped = false
   readonly #now: () => number
 
   constructor(registrar: HandlerRegistrar, budget: InboundBudget, now: () => number = performance.now.bind(performance)) {
@@ -131,16 +150,13 @@ export class InboundBudgets {
   async afterStart(): Promise<void> {
     for (const protocol of this.#registrar.getProtocols().filter((p) => GOSSIP_PROTOCOL.test(p))) {
       const { handler, options } = this.#registrar.getHandler(protocol)
-      await this.#registrar.handle(protocol, (stream, connection) => {
-        const r = handler(stream, connection)
-        this.#meter(stream, connection.remotePeer)
-        return r
-      }, { ...options, force: true })
+      await this.#registrar.handle(protocol, (stream, connection) => handler(this.#metered(stream, connection.remotePeer), connection), { ...options, force: true })
     }
   }
 
   stop(): void {
-    for (const t of this.#timers) clearTimeout(t)
+    this.#stopped = true
+    for (const [t, resolve] of this.#timers) { clearTimeout(t); resolve() }
     this.#timers.clear()
   }
 
@@ -155,29 +171,84 @@ export class InboundBudgets {
     for (const [k, p] of this.#peers) if (!connected(k) && now - p.lastAt > 60_000) this.#peers.delete(k)
   }
 
-  #meter(stream: Stream, peer: PeerId): void {
-    // A 'message' listener takes the stream's data when it is the only one: start counting
-    // once gossipsub reads the stream (it subscribes as its read loop starts).
-    if (stream.status !== 'open') return
-    if (stream.listenerCount('message') === 0) { setImmediate(() => this.#meter(stream, peer)); return }
-    const key = peer.toString()
-    const counter = new FrameCounter()
-    stream.addEventListener('message', (e) => {
-      let p = this.#peers.get(key)
-      if (!p) this.#peers.set(key, p = new PeerBudget(this.#budget, this.#now()))
-      let rpcs = 0
+  /**
+   * `stream` as gossipsub reads it: the same stream, iterated through #read. Without its
+   * event methods: @libp2p/utils's pipe, which gossipsub reads streams with, takes any
+   * object that has them for a message stream and listens to its 'message' events itself.
+   */
+  #metered(stream: Stream, peer: PeerId): Stream {
+    const read = (): AsyncGenerator<Uint8Array> => this.#read(stream, peer.toString())
+    return new Proxy(stream, {
+      get: (target, key) => {
+        if (key === Symbol.asyncIterator) return read
+        if (key === 'addEventListener' || key === 'removeEventListener') return undefined
+        const v: unknown = Reflect.get(target, key, target)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+  }
+
+  /**
+   * The stream's data in slices of at most TURN_BYTES, each paid for from the peer's budget
+   * before the next is passed on; after TURN_MS of them the event loop gets a turn.
+   */
+  async *#read(stream: Stream, key: string): AsyncGenerator<Uint8Array> {
+    const queue: Uint8Array[] = []
+    let queued = 0
+    let ended = false
+    let error: Error | undefined
+    let wake: (() => void) | undefined
+    const onMessage = (e: { data: Uint8Array | Iterable<Uint8Array> }): void => {
       const data = e.data
-      if (data instanceof Uint8Array) rpcs = counter.feed(data)
-      else for (const buf of data) rpcs += counter.feed(buf)
-      const waitMs = p.spend(rpcs, data.byteLength, this.#now())
-      if (waitMs === 0 || stream.readStatus !== 'readable') return
-      p.stats.pauses++
-      stream.pause()
-      const t = setTimeout(() => {
-        this.#timers.delete(t)
-        if (stream.readStatus === 'paused') stream.resume()
-      }, Math.ceil(waitMs))
-      this.#timers.add(t)
+      if (data instanceof Uint8Array) { queue.push(data); queued += data.byteLength } else for (const b of data) { queue.push(b); queued += b.byteLength }
+      if (queued > HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+      wake?.()
+    }
+    const onClose = (e: Event): void => { ended = true; error = (e as Event & { error?: Error }).error; wake?.() }
+    const onRemoteCloseWrite = (): void => { ended = true; wake?.() }
+    stream.addEventListener('message', onMessage)
+    stream.addEventListener('close', onClose)
+    stream.addEventListener('remoteCloseWrite', onRemoteCloseWrite)
+    const counter = new FrameCounter()
+    let turnAt = this.#now() // when this stream's data began to hold the event loop
+    try {
+      for (;;) {
+        if (queued <= HIGH_WATER_BYTES / 2 && stream.readStatus === 'paused') stream.resume()
+        if (queued === 0) {
+          if (ended) { if (error) throw error; return }
+          await new Promise<void>((r) => { wake = r })
+          wake = undefined
+          turnAt = this.#now()
+          continue
+        }
+        let slice = queue[0]!
+        if (slice.byteLength > TURN_BYTES) { queue[0] = slice.subarray(TURN_BYTES); slice = slice.subarray(0, TURN_BYTES) } else queue.shift()
+        queued -= slice.byteLength
+        let p = this.#peers.get(key)
+        if (!p) this.#peers.set(key, p = new PeerBudget(this.#budget, this.#now()))
+        const waitMs = p.spend(counter.feed(slice), slice.byteLength, this.#now())
+        yield slice
+        if (waitMs > 0) {
+          p.stats.pauses++
+          await this.#pause(waitMs)
+        } else if (this.#now() - turnAt >= TURN_MS) await this.#pause(0)
+        else continue
+        turnAt = this.#now()
+      }
+    } finally {
+      stream.removeEventListener('message', onMessage)
+      stream.removeEventListener('close', onClose)
+      stream.removeEventListener('remoteCloseWrite', onRemoteCloseWrite)
+    }
+  }
+
+  /** The next event-loop turn, or `ms` from now; at once once stopped. */
+  #pause(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
+    return new Promise((resolve) => {
+      if (ms <= 0) { setImmediate(resolve); return }
+      const t = setTimeout(() => { this.#timers.delete(t); resolve() }, Math.ceil(ms))
+      this.#timers.set(t, resolve)
     })
   }
 }
