@@ -13,4 +13,6 @@ export type {
 } from './runtime.js'
 export type {
   SuspensionMode, SuspendingImport, Suspender, ProcessContext, ProcessExtension, ExtensionStats, ProcessPlugin,
+  SpawnCheck, PluginSpec, PluginFactory,
 } from './plugin.js'
+export { loadPlugin, describePluginSpec, PluginError, type PluginErrorCode } from './plugin-load.js'
