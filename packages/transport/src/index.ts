@@ -24,6 +24,7 @@ export {
   copyPointer, type CapTranslate, AnyServer,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'
+export { FrameReader, type FrameReceiver } from './frame-reader.js'
 export { createPair, type PairOptions } from './pair.js'
 // - Guests: runGuest / GuestConnection speak the guest ABI (ABI.md) over a module's own
 //   memory, suspending it (asyncify or JSPI) while it waits.
