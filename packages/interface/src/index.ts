@@ -16,3 +16,4 @@ export type {
   SpawnCheck, PluginSpec, PluginFactory,
 } from './plugin.js'
 export { loadPlugin, describePluginSpec, PluginError, type PluginErrorCode } from './plugin-load.js'
+export { NODE20_WASM_FEATURES, binaryenFeatures } from './wasm-features.js'
