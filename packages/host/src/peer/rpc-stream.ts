@@ -52,7 +52,7 @@ class StreamSink implements MessageSink {
     this.#scheduled = false
     if (this.#full || this.#parts.length === 0) return
     const parts = this.#parts
-    const data = parts.length === 1 ? parts[0]! : concat(parts, this.#bytes)
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bytes)
     this.#parts = []
     this.#bytes = 0
     if (!writable(this.stream)) return
@@ -100,15 +100,4 @@ export function connectLibp2pStream(stream: Stream, opts: Libp2pRpcOptions = {})
   // Listeners attached after the stream already finished would wait forever.
   if (stream.status !== 'open') queueMicrotask(() => onClose({}))
   return conn
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    if (at + p.byteLength > total) { out.set(p.subarray(0, total - at), at); break }
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
 }
