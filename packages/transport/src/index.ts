@@ -13,7 +13,7 @@
 
 export {
   TransportError, FrameError, LimitError, RpcProtocolError, ViewExpiredError,
-  ConnectionClosedError, RemoteError, CapabilityReleasedError, isTransportError,
+  ConnectionClosedError, RemoteError, CapabilityReleasedError, isTransportError, type TransportErrorOptions,
 } from './errors.js'
 export { DEFAULT_LIMITS, makeLimits, validateLimits, type FrameLimits } from './limits.js'
 export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameResult } from './frame.js'
@@ -21,7 +21,8 @@ export {
   RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer, retainClient,
   type MessageSink, type RpcConnectionOptions, type CallTarget,
   forwardingServer, callRaw, rawMethod, RawCall, ForwardingServer, DEFAULT_MAX_IN_FLIGHT, type ForwardOptions, type ForwardStats,
-  copyPointer, type CapTranslate, AnyServer,
+  type ForwardTarget, type AnyMethod, type TypedClient,
+  copyPointer, type CapTranslate, type CopyBudget, AnyServer,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'
 export { FrameReader, type FrameReceiver } from './frame-reader.js'
