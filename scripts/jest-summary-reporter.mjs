@@ -24,8 +24,7 @@ export default class SummaryReporter {
       seconds: Math.round((Date.now() - results.startTime) / 100) / 10,
       slowest: results.testResults
         .map((r) => ({ file: r.testFilePath.slice(this.rootDir.length + 1), seconds: Math.round((r.perfStats.end - r.perfStats.start) / 100) / 10 }))
-        .sort((a, b) => b.seconds - a.seconds)
-        .slice(0, 3),
+        .sort((a, b) => b.seconds - a.seconds),
     }))
   }
 }

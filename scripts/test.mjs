@@ -4,6 +4,7 @@
 // one closing line with the totals.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -11,6 +12,14 @@ const results = fileURLToPath(new URL('../.cache/test-results/', import.meta.url
 const step = (file, args) => spawnSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], { stdio: 'inherit', cwd: root }).status
 
 rmSync(results, { recursive: true, force: true })
+// One instrumented-module cache for every `ww` the suites start (each test host has a
+// $WW_HOME of its own): a guest is metered and asyncified once per run, not once per host.
+// Tests of the cache itself give theirs explicitly. Emptied per run, so each run starts cold
+// (a WW_CACHE of the user's own is used as it is, never emptied).
+if (!process.env.WW_CACHE) {
+  process.env.WW_CACHE = join(root, '.cache', 'ww-test-cache')
+  rmSync(process.env.WW_CACHE, { recursive: true, force: true })
+}
 let status = step('setup.mjs', [])
 if (status === 0) status = step('pnpm.mjs', ['exec', 'turbo', 'run', 'typecheck', 'test', '--output-logs=new-only', '--concurrency=2', '--continue'])
 const node24 = process.env.WW_SKIP_NODE24 ? 0 : step('node24.mjs', [])

@@ -1,7 +1,7 @@
 // A process's end as the CLI tells it: @ww/interface's one ExitStatus (read off the wire
 // by @ww/host's codec, field by field), in words, and the shell status a command mirrors
 // it with (schemas/README.md, "Exit statuses").
-import { readExitStatus } from '@ww/host'
+import { readExitStatus } from '@ww/host/exit-status'
 import { shellStatus, type ExitStatus } from '@ww/interface'
 
 export { readExitStatus as readExit, shellStatus, type ExitStatus as Exit }

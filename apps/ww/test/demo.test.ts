@@ -1,9 +1,16 @@
 // `ww demo` as a user runs it: the real binary, as a child process, to completion.
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { bin } from './hosts.js'
 
 const run = promisify(execFile)
+// The demo keeps instrumented modules in the user's cache ($WW_CACHE): here, one of its own.
+const cache = mkdtempSync(join(tmpdir(), 'ww-demo-cache-'))
+afterAll(() => rmSync(cache, { recursive: true, force: true }))
+const env = { ...process.env, WW_CACHE: cache, NO_COLOR: '1' }
 
 interface Report {
   ok: boolean; cluster: string; hosts: string[]; total: number; expected: number; chunks: number
@@ -12,7 +19,7 @@ interface Report {
 }
 
 test('ww demo: guests spawn workers, claim chunks in anchors, publish counts; live view, checked total', async () => {
-  const { stdout } = await run(process.execPath, [bin, 'demo'], { timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } })
+  const { stdout } = await run(process.execPath, [bin, 'demo'], { timeout: 120_000, env })
   expect(stdout).toMatch(/^ {2}metering the guest on the host…$/m)
   expect(stdout).toMatch(/^ {2}\+ A pid \d+ wc-coordinator started$/m)
   // Every chunk counted by a worker and announced on the topic, then the coordinator's line.
@@ -26,10 +33,12 @@ test('ww demo: guests spawn workers, claim chunks in anchors, publish counts; li
   expect(stdout).not.toMatch(/no job found/)
   expect(stdout).toMatch(/^ {2}total: (\d+) words \(checked: \1 counted here\)$/m)
   expect(stdout).toMatch(/^ok$/m)
+  // Its temporary home is gone, the instrumented guest stays for the next demo or ww run.
+  expect(readdirSync(join(cache, 'instrumented')).length).toBeGreaterThan(0)
 }, 120_000)
 
 test('ww demo --hosts 3: three ww host OS processes on libp2p; workers on every host; all stop cleanly', async () => {
-  const { stdout } = await run(process.execPath, [bin, 'demo', '--hosts', '3', '--json'], { timeout: 180_000 })
+  const { stdout } = await run(process.execPath, [bin, 'demo', '--hosts', '3', '--json'], { timeout: 180_000, env })
   const r = JSON.parse(stdout) as Report
   expect(r).toMatchObject({ ok: true, cluster: 'libp2p', chunks: 8, coordinator: { reason: 'exited 0' }, hostExitCodes: [0, 0, 0] })
   expect(r.hosts).toHaveLength(3)

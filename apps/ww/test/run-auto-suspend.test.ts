@@ -35,7 +35,7 @@ const home = (): string => join(dir, 'home')
 
 function ww(...args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000, env: { ...process.env, NO_COLOR: '1', WW_HOME: home() } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 120_000, env: { ...process.env, NO_COLOR: '1', WW_HOME: home(), WW_CACHE: '' } /* its cache under this home, checked below */ }, (err, stdout, stderr) => {
       const status = err ? (err as { code?: unknown }).code : 0
       if (typeof status !== 'number') return reject(err)
       resolve({ status, stdout, stderr })

@@ -59,6 +59,8 @@ describe('bad input: a clear message, exit 2, nothing started', () => {
     ['a bad line in --allow-file', ['--listen', '/ip4/127.0.0.1/tcp/0', '--allow-file', file('allow.txt', `${ID}\n12D3KooWtruncated\n`)], {}, /allow\.txt line 2: '12D3KooWtruncated' is not a libp2p peer id/],
     ['an unknown --pubsub-limit', ['--listen', '/ip4/127.0.0.1/tcp/0', '--pubsub-limit', 'messages=10,speed=3'], {}, /--pubsub-limit: cannot read 'speed=3' \(the limits are messages, bytes, frames, burst\)/],
     ['a --pubsub-limit of 0', ['--listen', '/ip4/127.0.0.1/tcp/0', '--pubsub-limit', 'frames=0'], {}, /--pubsub-limit: frames must be a number above 0, not '0'/],
+    ['--join-timeout without --join', ['--listen', '/ip4/127.0.0.1/tcp/0', '--join-timeout', '5s'], {}, /--join-timeout is for a host that joins/],
+    ['a --join-timeout that is not a duration', ['--join', `/ip4/127.0.0.1/tcp/1/p2p/${ID}`, '--join-timeout', 'soon'], {}, /--join-timeout: cannot read the duration 'soon'/],
     ['--pubsub-limit on an embedded host', ['--pubsub-limit', 'off'], {}, /--pubsub-limit is for a libp2p host/],
     ['--swarm-key on an embedded host', ['--swarm-key', good], {}, /--swarm-key is for a libp2p host/],
     ['a non-loopback --rpc without a token', ['--rpc', '0.0.0.0:0'], {}, /--rpc 0\.0\.0\.0:0 is reachable from other machines.*it needs --token FILE/],
@@ -119,7 +121,7 @@ describe('a private cluster of ww host processes', () => {
     // D's id is known before it starts (its identity file), so its absence can be checked.
     const dHome = newHome()
     ids.d = (await ww(['key', 'id'], { WW_HOME: dHome })).stdout.trim()
-    d = startHost(['--join', addr, '--swarm-key', other, '--ttl', '3s'], dHome)
+    d = startHost(['--join', addr, '--swarm-key', other, '--ttl', '3s', '--join-timeout', '3s'], dHome)
     // It never gets in: its join gives up (exit 1) and says why.
     expect(await d.exited).toBe(1)
     expect(d.stderr).toMatch(/no answer from .* with the same swarm key/)

@@ -4,6 +4,7 @@
 // releasing the proxy on B releases what A handed out.
 import { getInterfaceClient, setInterfaceClient, type Client } from 'capnp-ts'
 import { peer, registry as capReg, testing } from '@ww/schema'
+import { newCounter } from '@ww/schema/testing'
 import { libp2pCluster, waitForHost, type Libp2pCluster } from '../src/index.js'
 import { codeOf, dec, enc, rig, type Rig } from './rpc-rig.js'
 
@@ -12,10 +13,7 @@ function echoService(tag: string): testing.Echo$Server {
   return new testing.Echo.Server({
     ping() {},
     echo(p, r) { r.setPayload(new Uint8Array([...enc.encode(tag), ...p.getPayload().toUint8Array()])) },
-    counter(p, r) {
-      let total = p.getStart()
-      r.setCounter(new testing.Counter.Server({ add(q, s) { total += q.getN(); s.setTotal(total) } }))
-    },
+    counter(p, r) { r.setCounter(newCounter(p.getStart())) },
   })
 }
 
@@ -104,8 +102,7 @@ describe('registry across hosts', () => {
       echo() {},
       async counter(p, r) {
         await gate
-        let total = p.getStart()
-        r.setCounter(new testing.Counter.Server({ add(q, s) { total += q.getN(); s.setTotal(total) } }))
+        r.setCounter(newCounter(p.getStart()))
       },
     })
     const prov = (await registryOf(onA).provide((p) => {

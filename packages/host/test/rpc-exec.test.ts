@@ -5,6 +5,7 @@ import {
   debugProvider, embeddedCluster, executorProvider, ProcessTree, VERSION, type Cluster, type StartSpec,
 } from '../src/index.js'
 import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
+import { MAX_SCRATCH_BYTES } from '../src/rpc/executor.js'
 import { codeOf, rig, type Rig } from './rpc-rig.js'
 
 const EXIT3 = tinyModule({ exit: 3 })
@@ -143,17 +144,24 @@ describe('Executor / Process / Debug over RPC', () => {
       const g = o.initGrants()
       g.setTimeoutMs(1500n)
       g.setMemoryBytes(1n << 20n)
+      g.setScratchBytes(65536n)
+      g.setScratchInodes(16)
       const rights = o.initRights()
       rights.setView(true)
       rights.setRoot(true)
     }).getProcess()
     expect((await p.wait()).getStatus().getExited()).toBe(3)
     expect(seen[0]!.name).toBe('configured')
-    expect(seen[0]!.child).toMatchObject({ timeoutMs: 1500, memoryBytes: 1 << 20, rights: { view: true, root: true, debug: false } })
+    expect(seen[0]!.child).toMatchObject({ timeoutMs: 1500, memoryBytes: 1 << 20, scratchBytes: 65536, scratchInodes: 16, rights: { view: true, root: true, debug: false } })
     expect([...seen[0]!.child!.args!]).toEqual([1, 2, 3])
     expect(await codeOf(ex.exec((q) => {
       q.initBytecode().setInline(EXIT3)
       q.initOptions().initRights().setDebug(true) // this Host has no debug
+    }))).toBe('ERR_CAP_DENIED')
+    // A scratch dir is host memory: over the per-process maximum is refused, not clamped.
+    expect(await codeOf(ex.exec((q) => {
+      q.initBytecode().setInline(EXIT3)
+      q.initOptions().initGrants().setScratchBytes(BigInt(MAX_SCRATCH_BYTES) + 1n)
     }))).toBe('ERR_CAP_DENIED')
     expect(seen).toHaveLength(1)
   })

@@ -42,6 +42,13 @@ export interface ChildOptions {
   readonly memoryBytes?: number
   readonly timeoutMs?: number
   readonly cpuBudgetMs?: number
+  /**
+   * Grants.scratchBytes/scratchInodes: a volatile in-memory scratch dir for the child
+   * (absent: none, every path call is ENOTCAPABLE). The runtime widens the child's policy.
+   */
+  readonly scratchBytes?: number
+  /** Files and directories that scratch dir may hold (absent: the policy's default, 1024). */
+  readonly scratchInodes?: number
   /** HostRights for the child's own Host (absent: the embedder's default). */
   readonly rights?: Readonly<Record<string, boolean>>
   /** Served by the child's Host instead of its own; a non-null one counts as granted. */

@@ -35,6 +35,7 @@ export { Message, type MessageKind } from './message.js'
 export { Supervisor, type SupervisorOptions, type ChildSpec, type RestartPolicy } from './supervisor.js'
 export { procRuntime, type ProcRuntimeOptions, type ProcRuntime, type ProcRunningProcess } from './runtime.js'
 export { meterModule, METER_MODULE, FUEL_EXPORT, type MeterOptions, type MeterInfo } from './meter/pass.js'
+export { warmInstrumentation } from './compile/off-thread.js'
 export { isNormal, describeStatus, type ExitStatus, type KilledBy, type LimitKind, type Pid } from './status.js'
 export {
   ProcError, ProcessLimitError, NoSuchProcessError, MailboxFullError, SchedulerClosedError,

@@ -7,6 +7,7 @@
 
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
 import { compileGuestCached, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
+import { withChildGrants } from './compose/child-grants.js'
 import { AbortedError } from './errors.js'
 import type { ProcessHandle, ProcessInfo } from './handle.js'
 import type { ProcModule, Scheduler } from './scheduler.js'
@@ -41,7 +42,7 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
   const live = new Map<number, ProcessHandle>()
   return {
     async start(spec: StartSpec, call?: CallOptions): Promise<ProcRunningProcess> {
-      const g = opts.guest?.(spec) ?? {}
+      const g = withChildGrants(opts.guest?.(spec) ?? {}, spec.child)
       const signal = call?.signal
       const mod = await compileGuestCached(cache, scheduler, spec.bytecode, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) })
       if (signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: signal.reason })

@@ -3,10 +3,11 @@
 // paths to its waiting imports and reserves the data area itself; under JSPI it runs as
 // it is. A module that arrives asyncified runs with its own instrumentation.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { WASI } from 'node:wasi'
 import { asyncifyModule, jspiAvailable } from '@ww/transport'
 import { MemorySink } from '@ww/wasi-restricted'
 import { compileGuest, meterModule, ModuleTooLargeError, Scheduler, spawnGuest, spawnPoolGuest, WorkerPool } from '../src/index.js'
@@ -144,32 +145,66 @@ test('a module over the size limit is refused with ERR_MODULE_TOO_LARGE before B
   expect(e).toMatchObject({ code: 'ERR_MODULE_TOO_LARGE', bytes: bytes.byteLength, limit: 100 })
 })
 
-// C, as a user builds it elsewhere: clang-19 with Debian's wasi-libc.
+// C and Rust, as a user builds them elsewhere: clang-19 with Debian's wasi-libc; Debian's
+// rustc with libstd-rust-dev-wasm32 (/usr/bin/rustc first: a rustup one may lack the target).
 const SYSROOT = process.env.WASI_SYSROOT ?? '/usr'
 const CLANG = process.env.WW_CLANG ?? 'clang-19'
 const haveClang = existsSync(join(SYSROOT, 'lib', 'wasm32-wasi', 'libc.a')) && spawnSync(CLANG, ['--version'], { stdio: 'ignore' }).status === 0
+const RUSTC = [process.env.WW_RUSTC, '/usr/bin/rustc', 'rustc'].find((c) => {
+  if (c === undefined || c === '') return false
+  const r = spawnSync(c, ['--print', 'sysroot'], { encoding: 'utf8' })
+  return r.status === 0 && existsSync(join(r.stdout.trim(), 'lib', 'rustlib', 'wasm32-wasi', 'lib'))
+})
 
-function buildC(name: string): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'ww-c-'))
+function build(file: string, compile: (src: string, out: string) => string[], tool: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'ww-guest-'))
   try {
-    const out = join(dir, `${name}.wasm`)
-    const src = fileURLToPath(new URL(`./c/${name}.c`, import.meta.url))
-    const r = spawnSync(CLANG, ['--target=wasm32-wasi', `--sysroot=${SYSROOT}`, '-O2', src, '-o', out], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`clang failed: ${r.stderr}`)
+    const out = join(dir, 'guest.wasm')
+    const r = spawnSync(tool, compile(fileURLToPath(new URL(`./${file}`, import.meta.url)), out), { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`${tool} failed: ${r.stderr}`)
     return new Uint8Array(readFileSync(out))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+const buildC = (name: string): Uint8Array => build(`c/${name}.c`, (src, out) => ['--target=wasm32-wasi', `--sysroot=${SYSROOT}`, '-O2', src, '-o', out], CLANG)
+const buildRust = (name: string): Uint8Array => build(`rust/${name}.rs`, (src, out) => ['--edition', '2021', '--target', 'wasm32-wasi', '-C', 'opt-level=2', '-C', 'strip=debuginfo', src, '-o', out], RUSTC!)
+
+/** The same bytes under node:wasi (which blocks the thread in its sleeps): exit status and stdout. */
+async function underNodeWasi(bytes: Uint8Array): Promise<{ exit: number; stdout: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ww-nodewasi-'))
+  const out = join(dir, 'stdout')
+  const fd = openSync(out, 'w')
+  try {
+    const wasi = new WASI({ version: 'preview1', args: ['guest'], env: {}, stdout: fd, returnOnExit: true })
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes as BufferSource), wasi.getImportObject() as WebAssembly.Imports)
+    return { exit: wasi.start(instance), stdout: readFileSync(out, 'utf8') }
+  } finally {
+    closeSync(fd)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function underWw(bytes: Uint8Array, suspension: 'auto' | 'asyncify'): Promise<{ exit: number; stdout: string }> {
+  await using s = new Scheduler({ moduleCache: false, suspension })
+  const stdout = new MemorySink()
+  const status = await spawnGuest(s, await compileGuest(s, bytes), { stdout }).wait()
+  if (status.kind !== 'exited') throw new Error(`the guest ended ${JSON.stringify(status)}`)
+  return { exit: status.code, stdout: text(stdout) }
+}
 
 ;(haveClang ? test : test.skip)('a C program (wasi-libc) that calls sched_yield and nanosleep runs; calloc after a wait reads zeros', async () => {
   const bytes = buildC('yield-sleep')
   for (const suspension of ['auto', 'asyncify'] as const) {
-    await using s = new Scheduler({ moduleCache: false, suspension })
-    const stdout = new MemorySink()
-    const g = spawnGuest(s, await compileGuest(s, bytes), { stdout })
-    expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
-    expect(text(stdout)).toBe('yields=3 slept=1 dirty=0\n')
+    expect(await underWw(bytes, suspension)).toEqual({ exit: 0, stdout: 'yields=3 slept=1 dirty=0\n' })
   }
 })
 if (!haveClang) console.warn(`auto-suspend.test: C case skipped (no ${CLANG} with wasi-libc under ${SYSROOT})`)
+
+;(RUSTC !== undefined ? test : test.skip)('a Rust program (std) that yields and sleeps ends as it does under node:wasi', async () => {
+  const bytes = buildRust('yield-sleep')
+  const expected = { exit: 0, stdout: 'yields=3 slept_at_least_30ms=true\n' }
+  expect(await underNodeWasi(bytes)).toEqual(expected)
+  for (const suspension of ['auto', 'asyncify'] as const) expect(await underWw(bytes, suspension)).toEqual(expected)
+}, 120_000)
+if (RUSTC === undefined) console.warn('auto-suspend.test: Rust case skipped (no rustc with the wasm32-wasi standard library: apt install rustc libstd-rust-dev-wasm32 lld-14, or set WW_RUSTC)')

@@ -6,6 +6,7 @@ import { guestBytes } from '@ww/guest'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { DEFAULT_POLICY, dialerFor, grant, MemorySink } from '@ww/wasi-restricted'
 import { testing } from '@ww/schema'
+import { echoPayload, newCounter } from '@ww/schema/testing'
 import {
   BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type ProcessPlugin,
 } from '../src/index.js'
@@ -172,8 +173,8 @@ test('ps shows the RPC frames of a guest parked waiting for an answer', async ()
   let first = true
   const echo = new testing.Echo.Server({
     async ping() { if (first) { first = false; await held } },
-    echo(p, r) { const b = p.getPayload().toUint8Array().slice(); r.initPayload(b.byteLength).copyBuffer(b) },
-    counter(p, r) { let t = p.getStart(); r.setCounter(new testing.Counter.Server({ add(q, a) { t += q.getN(); a.setTotal(t) } })) },
+    echo: echoPayload,
+    counter(p, r) { r.setCounter(newCounter(p.getStart())) },
   })
   const g = spawnGuest(s, mod, { plugins: [asEnv], host: () => ({ server: echo }) })
   while (g.handle.state !== 'waiting') await new Promise((r) => setTimeout(r, 1))

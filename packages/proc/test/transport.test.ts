@@ -3,30 +3,15 @@
 // Proto RPC through its own memory with a GuestConnection that waits through the
 // scheduler. The Echo server answers later (a timer), so the guest really parks.
 import { GuestConnection, jspiAvailable } from '@ww/transport'
-import { testing } from '@ww/schema'
+import type { testing } from '@ww/schema'
+import { newEcho } from '@ww/schema/testing'
 import { guestBytes } from '@ww/guest'
 import { describeStatus, Scheduler, type ProcessExtension } from '../src/index.js'
 import * as G from '../src/bench/guests.js'
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1))
 
-function echoServer(calls: string[]): testing.Echo.Server {
-  return new testing.Echo.Server({
-    async ping() { calls.push('ping'); await tick() },
-    async echo(p, r) {
-      calls.push('echo')
-      const bytes = p.getPayload().toUint8Array().slice()
-      await tick()
-      r.initPayload(bytes.byteLength).copyBuffer(bytes)
-    },
-    async counter(p, r) {
-      calls.push('counter')
-      let total = p.getStart()
-      await tick()
-      r.setCounter(new testing.Counter.Server({ add(q, a) { calls.push('add'); total += q.getN(); a.setTotal(total) } }))
-    },
-  })
-}
+const echoServer = (calls: string[]): testing.Echo$Server => newEcho({ calls, later: true })
 
 function transport(calls: string[]): (ctx: { pid: number; suspender: import('@ww/transport').Suspender }) => ProcessExtension {
   return (ctx) => {

@@ -140,3 +140,12 @@ export const STDOUT_POLL = `(module
     (local.set $e (call $poll (i32.const 10000) (i32.const 11000) (i32.const 2) (i32.const 9400)))
     (if (local.get $e) (then (return (local.get $e))))
     (i32.add (i32.mul (i32.load8_u (i32.const 11010)) (i32.const 100)) (i32.load (i32.const 9400)))))`
+
+/** Creates the file "f" in its scratch dir (fd 3; O_EXCL) and exits with path_open's errno (8 EBADF: no scratch dir; 20 EEXIST). */
+export const SCRATCH_CREATE = `(module
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 1100) "f")
+  ;; oflags 5 (creat | excl); rights fd_read | fd_write
+  (func (export "_start") (call $proc_exit (call $path_open (i32.const 3) (i32.const 0) (i32.const 1100) (i32.const 1) (i32.const 5) (i64.const 66) (i64.const 0) (i32.const 0) (i32.const 1200)))))`

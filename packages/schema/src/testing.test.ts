@@ -3,6 +3,7 @@
 import { Conn } from 'capnp-ts'
 import type { Transport } from 'capnp-ts'
 import { testing } from './index.js'
+import { newEcho } from './testing-kit.js'
 
 function pair(): [Transport, Transport] {
   const ends = [0, 1].map(() => {
@@ -17,30 +18,20 @@ function pair(): [Transport, Transport] {
   return [a, b]
 }
 
-test('Echo.echo returns its payload and Echo.counter pipelines into Counter.add', async () => {
-  const echo = new testing.Echo.Server({
-    ping() {},
-    echo(p, r) { r.setPayload(p.getPayload().toUint8Array()) },
-    counter(p, r) {
-      let total = p.getStart()
-      r.setCounter(new testing.Counter.Server({ add(q, s) { total += q.getN(); s.setTotal(total) } }))
-    },
+for (const later of [false, true]) {
+  test(`the reference Echo (${later ? 'answering after a timer' : 'answering at once'}): echo returns its payload, counter pipelines into Counter.add, calls recorded`, async () => {
+    const calls: string[] = []
+    const [a, b] = pair()
+    const server = new Conn(a, { main: newEcho({ calls, later }) })
+    const conn = new Conn(b)
+    const client = conn.bootstrap(testing.Echo)
+    await client.ping()
+    expect(Array.from((await client.echo((p) => p.setPayload(new Uint8Array([9, 8])))).getPayload().toUint8Array())).toEqual([9, 8])
+    const counter = client.counter((p) => p.setStart(100n)).getCounter()
+    await counter.add((p) => p.setN(1n))
+    expect((await counter.add((p) => p.setN(2n))).getTotal()).toBe(103n)
+    expect(calls).toEqual(['ping', 'echo', 'counter', 'add', 'add'])
+    conn.close()
+    server.close()
   })
-  const [a, b] = pair()
-  const server = new Conn(a, { main: echo })
-  const conn = new Conn(b)
-  const client = conn.bootstrap(testing.Echo)
-  await client.ping()
-  expect(Array.from((await client.echo((p) => p.setPayload(new Uint8Array([9, 8])))).getPayload().toUint8Array())).toEqual([9, 8])
-  const counter = client.counter((p) => p.setStart(100n)).getCounter()
-  await counter.add((p) => p.setN(1n))
-  expect((await counter.add((p) => p.setN(2n))).getTotal()).toBe(103n)
-  conn.close()
-  server.close()
-})
-
-test('method descriptors carry the schema ids', () => {
-  expect(testing.Echo.interfaceId).toBe(0x8fd629c338ff292bn)
-  expect(testing.Echo$Methods.counter.methodId).toBe(2)
-  expect(testing.Counter$Methods.add.interfaceId).toBe(0xbda3e0f1a3acda10n)
-})
+}

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { connectStream } from './stream.js'
 import { testing } from '@ww/schema'
-import { newEcho } from './fuzz/echo-servers.js'
+import { newEcho } from '@ww/schema/testing'
 import { ConnectionClosedError, FrameError, RemoteError } from './errors.js'
 import type { RpcConnection } from './rpc/connection.js'
 

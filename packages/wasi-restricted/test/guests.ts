@@ -6,6 +6,10 @@
 // WASI_SYSROOT). Without it, @yowasp/clang (clang + wasi-libc compiled to wasm, ~100 MB,
 // not a dependency: point WW_YOWASP_CLANG at its gen/bundle.js, or have it resolvable).
 // When neither is found, C cases are skipped with a notice.
+// Rust: Debian's rustc with its wasm32 standard library (rustc, libstd-rust-dev-wasm32,
+// lld-14; override with WW_RUSTC). A rustup rustc earlier on PATH may lack the wasm32-wasi
+// target, so /usr/bin/rustc is tried first. When none builds for wasm32-wasi, Rust cases are
+// skipped with a notice.
 // AssemblyScript: `assemblyscript` + `@assemblyscript/wasi-shim` from npm, always available.
 import { createHash } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
@@ -85,6 +89,38 @@ export async function cGuest(name: string, opts: { asyncify?: readonly string[];
         binaryen.setPassArgument('asyncify-imports', null)
       }
     }
+    return bytes
+  })
+}
+
+let rustc: Promise<string | null> | undefined
+/** A rustc whose standard library has the wasm32-wasi target, or null. */
+export function findRustc(): Promise<string | null> {
+  rustc ??= (async () => {
+    for (const c of [process.env.WW_RUSTC, '/usr/bin/rustc', 'rustc']) {
+      if (c === undefined || c === '') continue
+      const sysroot = spawnSync(c, ['--print', 'sysroot'], { encoding: 'utf8' })
+      if (sysroot.status === 0 && existsSync(join(sysroot.stdout.trim(), 'lib', 'rustlib', 'wasm32-wasi', 'lib'))) return c
+    }
+    return null
+  })()
+  return rustc
+}
+
+/** guests/rust/<name>.rs compiled for wasm32-wasi, or null when no such rustc is installed. */
+export async function rustGuest(name: string): Promise<Uint8Array | null> {
+  const rc = await findRustc()
+  if (rc === null) return null
+  const src = join(ROOT, 'guests', 'rust', `${name}.rs`)
+  const flags = ['--edition', '2021', '--target', 'wasm32-wasi', '-C', 'opt-level=2', '-C', 'strip=debuginfo']
+  const version = spawnSync(rc, ['--version'], { encoding: 'utf8' }).stdout
+  return cached(JSON.stringify([readFileSync(src, 'utf8'), version, flags]), `rust-${name}`, () => {
+    mkdirSync(BUILD, { recursive: true })
+    const out = join(BUILD, `rust-${name}.${process.pid}.raw.wasm`)
+    const r = spawnSync(rc, [...flags, src, '-o', out], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`rustc failed for ${name}: ${r.stderr}`)
+    const bytes = readFileSync(out)
+    unlinkSync(out)
     return bytes
   })
 }

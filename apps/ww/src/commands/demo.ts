@@ -4,6 +4,7 @@ import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { embeddedDemo, libp2pDemo, type DemoCluster, type DemoHost } from '../demo/cluster.js'
 import { runWordCount } from '../demo/run.js'
+import { wwCache } from '../host/state.js'
 import { style } from '../style.js'
 import { writeJson } from './args.js'
 
@@ -73,7 +74,10 @@ export const demo: Command = {
     out(s.bold('ww demo') + s.dim(n === 1
       ? ' — a word count on an embedded host'
       : ` — a word count across ${n} js-libp2p hosts on 127.0.0.1, each its own OS process`))
-    const cluster: DemoCluster = n === 1 ? await embeddedDemo() : await libp2pDemo(n, signal, (l) => out(s.dim(`  ${l}`)))
+    // The hosts' state is temporary, but instrumented modules go to the user's cache: a
+    // second demo (or a `ww run` of the same guest) skips Binaryen.
+    const cache = wwCache(io.env)
+    const cluster: DemoCluster = n === 1 ? await embeddedDemo(cache) : await libp2pDemo(n, cache, signal, (l) => out(s.dim(`  ${l}`)))
     const label = new Map(cluster.hosts.map((h, i) => [h.id, String.fromCharCode(65 + i)]))
     const name = (h: DemoHost | string): string => {
       const id = typeof h === 'string' ? h : h.id

@@ -4,7 +4,7 @@ import type { Command, Io, ParsedArgs } from '../command.js'
 import { UsageError } from '../command.js'
 import { parseRpcAddress } from '../host/address.js'
 import { exposure, isLoopbackHost, readToken } from '../host/trust.js'
-import { wwHome } from '../host/state.js'
+import { moduleCacheDir, wwHome } from '../host/state.js'
 import { style } from '../style.js'
 import { list, parseDuration } from './args.js'
 import { loadPluginArgs, PLUGIN_FORM } from '../host/plugins.js'
@@ -20,11 +20,12 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--plugin MODULE[#EXPORT][=JSON]]… [--ttl 10s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--plugin MODULE[#EXPORT][=JSON]]… [--ttl 10s] [--join-timeout 15s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     announce: { type: 'string', multiple: true },
     join: { type: 'string', multiple: true },
+    'join-timeout': { type: 'string' },
     'swarm-key': { type: 'string' },
     open: { type: 'boolean' },
     identity: { type: 'string' },
@@ -60,6 +61,7 @@ export const host: Command = {
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     plugin: `add a plugin to every process this host runs (repeatable), on this thread or --workers alike: ${PLUGIN_FORM}; one that fails to load stops the host from starting (exit 2). See PLUGINS.md`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
+    'join-timeout': 'with --join: give up (exit 1, saying why) when the hosts joined through are not seen within this (default 15s)',
     json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
   },
   details: [
@@ -132,6 +134,8 @@ export const host: Command = {
       if (!/\/p2p\/[^/]+$/.test(a)) throw new UsageError(`--join '${a}' does not name the host (/p2p/<id>)`, 'copy the address a host prints, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…')
     }
     const ttlMs = args.values.ttl === undefined ? undefined : parseDuration(String(args.values.ttl), '--ttl')
+    if (args.values['join-timeout'] !== undefined && join.length === 0) throw new UsageError('--join-timeout is for a host that joins', 'add --join MULTIADDR')
+    const joinTimeoutMs = args.values['join-timeout'] === undefined ? undefined : parseDuration(String(args.values['join-timeout']), '--join-timeout')
     const rpcAddress = args.values.rpc !== undefined ? parseRpcAddress(String(args.values.rpc)) : undefined
     if (args.values.ui !== undefined) parseRpcAddress(String(args.values.ui), '--ui')
     if (args.values.ui === undefined && (args.values['ui-control'] !== undefined || args.values['ui-keep'] !== undefined)) {
@@ -163,9 +167,11 @@ export const host: Command = {
     const { serveUi } = await import('../ui/server.js')
     const h = await startHost({
       listen, announce, join, home, signal, ...trust,
+      moduleCache: moduleCacheDir(io.env),
       ...(token !== undefined ? { token } : {}),
       ...(args.values.rpc !== undefined ? { rpc: String(args.values.rpc) } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
+      ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
       ...(keepEnded !== undefined ? { keepEnded } : {}),
       workers,
       ...(plugins.length > 0 ? { plugins } : {}),
@@ -220,8 +226,8 @@ async function trustOptions(args: ParsedArgs, io: Io, o: { listen: string[]; joi
     if (flagged.length > 0) throw new UsageError(`--${flagged[0]} is for a libp2p host`, 'add --listen MULTIADDR or --join MULTIADDR')
     return {}
   }
-  // Loaded here: @ww/host brings libp2p, only for the command that runs a host.
-  const h = await import('@ww/host')
+  // Only the trust settings' readers: a bad flag is answered before libp2p is loaded.
+  const h = await import('@ww/host/trust')
   const checked = <T>(f: () => T): T => {
     try { return f() } catch (e) { if (e instanceof h.TrustConfigError) throw new UsageError(e.message); throw e }
   }

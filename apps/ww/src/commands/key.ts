@@ -47,7 +47,7 @@ export const key: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, usage)
     if (what === 'swarm' || what === 'token') {
       if (args.values.identity !== undefined) throw new UsageError(`--identity is for ww key id`, usage)
-      const text = what === 'swarm' ? (await import('@ww/host')).generateSwarmKey() : generateToken()
+      const text = what === 'swarm' ? (await import('@ww/host/trust')).generateSwarmKey() : generateToken()
       if (args.values.out === undefined) { io.stdout.write(text); return 0 }
       const file = resolve(String(args.values.out))
       try {
@@ -62,7 +62,7 @@ export const key: Command = {
     }
     if (what === 'id') {
       if (args.values.out !== undefined) throw new UsageError('--out is for ww key swarm and ww key token', usage)
-      const h = await import('@ww/host')
+      const h = await import('@ww/host/trust')
       const file = args.values.identity !== undefined ? resolve(String(args.values.identity)) : join(wwHome(io.env), 'identity.key')
       let k
       try {

@@ -11,7 +11,7 @@ import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
 import { style } from '../style.js'
-import { wwHome } from '../host/state.js'
+import { moduleCacheDir } from '../host/state.js'
 import { loadPluginArgs, PLUGIN_FORM } from '../host/plugins.js'
 
 /** Exit status when the module cannot be run at all (schemas/README.md: failedToStart). */
@@ -132,7 +132,7 @@ export const run: Command = {
       report = await runGuestProcess(bytes, {
         policy,
         ...(scratchSeed.length > 0 ? { scratchSeed } : {}),
-        moduleCache: join(wwHome(io.env), 'cache', 'instrumented'),
+        moduleCache: moduleCacheDir(io.env),
         sockets: listeners,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(memoryPages !== undefined ? { memoryPages } : {}),

@@ -28,13 +28,16 @@ export interface DemoCluster extends AsyncDisposable {
 
 const bin = fileURLToPath(new URL('../bin.js', import.meta.url))
 
-/** One embedded host in this process, served on a unix socket in a temporary $WW_HOME. */
-export async function embeddedDemo(): Promise<DemoCluster> {
+/**
+ * One embedded host in this process, served on a unix socket in a temporary $WW_HOME; it
+ * keeps instrumented modules in `cache` (the user's: a second demo skips the pass).
+ */
+export async function embeddedDemo(cache: string): Promise<DemoCluster> {
   const home = mkdtempSync(join(tmpdir(), 'ww-demo-'))
   let output: (host: DemoHost, pid: number, line: string) => void = () => {}
   const { startHost } = await import('../host/node.js')
   let self!: DemoHost
-  const h = await startHost({ home, onOutput: (pid, _fd, line) => output(self, pid, line) })
+  const h = await startHost({ home, moduleCache: join(cache, 'instrumented'), onOutput: (pid, _fd, line) => output(self, pid, line) })
   const r = h.publish()
   self = { id: r.id, rpc: r.rpc, pid: process.pid, addresses: [] }
   const close = async (): Promise<number[]> => { await h.close(); rmSync(home, { recursive: true, force: true }); return [0] }
@@ -43,12 +46,12 @@ export async function embeddedDemo(): Promise<DemoCluster> {
 
 interface Child { proc: ChildProcess; home: string; events: Array<Record<string, unknown>>; waiters: Set<() => void>; exited: Promise<number | null> }
 
-function startChild(args: string[], onLine: (e: Record<string, unknown>) => void): Child {
+function startChild(args: string[], cache: string, onLine: (e: Record<string, unknown>) => void): Child {
   const home = mkdtempSync(join(tmpdir(), 'ww-demo-'))
   // A generous membership TTL: metering and asyncifying the guest (Binaryen, synchronous)
   // holds a host's event loop for seconds on a busy machine, heartbeats included.
   const proc = spawn(process.execPath, [bin, 'host', '--json', '--ttl', '30s', ...args], {
-    env: { ...process.env, WW_HOME: home, NO_COLOR: '1' },
+    env: { ...process.env, WW_HOME: home, WW_CACHE: cache, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const c: Child = { proc, home, events: [], waiters: new Set(), exited: new Promise((r) => proc.once('exit', (code) => r(code))) }
@@ -77,8 +80,12 @@ async function until(c: Child, pred: (e: Record<string, unknown>) => boolean, wh
   }
 }
 
-/** N `ww host` processes on 127.0.0.1: the first listens, the others join through it. */
-export async function libp2pDemo(n: number, signal: AbortSignal, progress: (line: string) => void): Promise<DemoCluster> {
+/**
+ * N `ww host` processes on 127.0.0.1: the first listens, the others join through it. Each
+ * has a temporary $WW_HOME and shares `cache` ($WW_CACHE: the user's, safe for concurrent
+ * writers) for instrumented modules.
+ */
+export async function libp2pDemo(n: number, cache: string, signal: AbortSignal, progress: (line: string) => void): Promise<DemoCluster> {
   let output: (host: DemoHost, pid: number, line: string) => void = () => {}
   const hosts: DemoHost[] = []
   const children: Child[] = []
@@ -96,7 +103,7 @@ export async function libp2pDemo(n: number, signal: AbortSignal, progress: (line
   try {
     for (let i = 0; i < n; i++) {
       const args = i === 0 ? ['--listen', '/ip4/127.0.0.1/tcp/0'] : ['--join', hosts[0]!.addresses[0]!]
-      const c = startChild(args, onEvent(i))
+      const c = startChild(args, cache, onEvent(i))
       children.push(c)
       const r = await until(c, (e) => e.event === 'ready', `host ${i + 1} was ready`, signal)
       hosts.push({ id: String(r.id), rpc: String(r.rpc), pid: Number(r.pid), addresses: r.addresses as string[] })

@@ -8,6 +8,7 @@ import {
   childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
   type AllowList, type Cluster, type HostCapability, type HostRights, type Libp2pClusterOptions, type ProcessStats, type StartSpec,
 } from '@ww/host'
+import { warmInstrumentation } from '@ww/proc'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
@@ -30,6 +31,8 @@ export interface HostOptions {
   rpc?: string
   /** $WW_HOME: where the state file and default socket live. */
   home: string
+  /** Where instrumented modules are kept across runs (default `<home>/cache/instrumented`). */
+  moduleCache?: string
   /** Worker threads to run processes on (default 0: all on this thread). */
   workers?: number
   /**
@@ -88,6 +91,8 @@ export class HostStartError extends WwError<'ERR_HOST_START'> {
 
 export async function startHost(o: HostOptions): Promise<RunningHost> {
   const say = o.onProgress ?? (() => {})
+  // Binaryen loads on its worker while the host starts: a first spawn pays only the pass.
+  void warmInstrumentation()
   const address: RpcAddress = o.rpc !== undefined ? parseRpcAddress(o.rpc) : { kind: 'unix', path: join(o.home, 'run', `${process.pid}.sock`) }
   ensureHome(o.home)
   const p2p = (o.listen?.length ?? 0) > 0 || (o.join?.length ?? 0) > 0
@@ -122,7 +127,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     const workers = o.workers ?? 0
     if (workers > 0) say(`starting ${workers} worker thread(s)`)
     // Instrumented modules kept across restarts: a host spawning the same bytes again skips the pass.
-    const moduleCache = join(o.home, 'cache', 'instrumented')
+    const moduleCache = o.moduleCache ?? join(o.home, 'cache', 'instrumented')
     const processes = workers > 0 ? await pooledProcesses(workers, guest, moduleCache) : inThreadProcesses(guest, moduleCache)
     // Closed after the tree has killed every process (cleanup runs in reverse).
     cleanup.push(() => processes.close())

@@ -29,6 +29,20 @@ export function wwHome(env: NodeJS.ProcessEnv): string {
   return env.WW_HOME !== undefined && env.WW_HOME !== '' ? env.WW_HOME : join(homedir(), '.ww')
 }
 
+/**
+ * Where ww keeps caches (instrumented modules under instrumented/): $WW_CACHE, else
+ * $WW_HOME/cache. Separate from the home so a host with a throwaway home (`ww demo`'s)
+ * still finds what earlier runs built.
+ */
+export function wwCache(env: NodeJS.ProcessEnv): string {
+  return env.WW_CACHE !== undefined && env.WW_CACHE !== '' ? env.WW_CACHE : join(wwHome(env), 'cache')
+}
+
+/** Where instrumented modules are kept across runs: `instrumented/` under wwCache. */
+export function moduleCacheDir(env: NodeJS.ProcessEnv): string {
+  return join(wwCache(env), 'instrumented')
+}
+
 /** Creates $WW_HOME (and run/ for sockets) readable by this user only. */
 export function ensureHome(home: string): void {
   mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 })

@@ -1,16 +1,6 @@
-import './polyfill.js'
-import { noise } from '@chainsafe/libp2p-noise'
-import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import type { GossipSub } from '@libp2p/gossipsub'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
-import { mplex } from '@libp2p/mplex'
-import { ping } from '@libp2p/ping'
-import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
-import { yamux } from '@libp2p/yamux'
-import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
@@ -130,6 +120,7 @@ type Beat = { t: 'hb'; addrs: string[]; load: number; uptimeMs: number; version:
 
 /** A host in a cluster over js-libp2p: TCP, noise, yamux, gossipsub, identify, ping. */
 export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Libp2pCluster> {
+  const { createLibp2p, gossipsub, identify, mplex, multiaddr, noise, ping, preSharedKey, tcp, tls, TopicValidatorResult, yamux } = await import('./libp2p-stack.js')
   const ns = opts.namespace ?? 'ww'
   const ttlMs = opts.ttlMs ?? 10_000
   const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(ttlMs / 3))

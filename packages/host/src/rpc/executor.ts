@@ -15,6 +15,9 @@ import { DEFAULT_RIGHTS, readRights, writeRights, type CapabilityProvider, type 
 import { processServer, writeProcessList } from './process.js'
 import { Scope } from './scope.js'
 
+/** The largest scratch dir a spawner may ask for a child (Grants.scratchBytes): it is host memory. */
+export const MAX_SCRATCH_BYTES = 256 * 1024 * 1024
+
 /** Reads an exec request. Bytes are copied once by the tree (into the cache) before any await. */
 export function readSpawnRequest(bytecode: proc.Bytecode, options: proc.ExecOptions | undefined): SpawnRequest {
   const req: SpawnRequest = {}
@@ -37,6 +40,12 @@ export function readSpawnRequest(bytecode: proc.Bytecode, options: proc.ExecOpti
       if (memoryBytes !== undefined) child.memoryBytes = memoryBytes
       if (timeoutMs !== undefined) child.timeoutMs = timeoutMs
       if (cpuBudgetMs !== undefined) child.cpuBudgetMs = cpuBudgetMs
+      const scratchBytes = n(g.getScratchBytes())
+      if (scratchBytes !== undefined) {
+        if (scratchBytes > MAX_SCRATCH_BYTES) throw rpcError('ERR_CAP_DENIED', `a scratch dir of ${scratchBytes} bytes is over this host's per-process maximum of ${MAX_SCRATCH_BYTES}`)
+        child.scratchBytes = scratchBytes
+        if (g.getScratchInodes() !== 0) child.scratchInodes = g.getScratchInodes()
+      }
     }
     if (options.hasRights()) child.rights = { ...readRights(options.getRights()) }
     // Delegation (the tree holds these until the child ends): see delegate.ts for bounds.
@@ -53,11 +62,13 @@ export function readSpawnRequest(bytecode: proc.Bytecode, options: proc.ExecOpti
 /** Writes what readSpawnRequest reads but caps and overrides (delegate.ts writeDelegated), for Peer.exec. */
 export function writeChildOptions(o: proc.ExecOptions, c: ChildOptions): void {
   if (c.args) o.setArgs(c.args)
-  if (c.memoryBytes !== undefined || c.timeoutMs !== undefined || c.cpuBudgetMs !== undefined) {
+  if (c.memoryBytes !== undefined || c.timeoutMs !== undefined || c.cpuBudgetMs !== undefined || c.scratchBytes !== undefined) {
     const g = o.initGrants()
     if (c.memoryBytes !== undefined) g.setMemoryBytes(BigInt(c.memoryBytes))
     if (c.timeoutMs !== undefined) g.setTimeoutMs(BigInt(c.timeoutMs))
     if (c.cpuBudgetMs !== undefined) g.setCpuBudgetMs(BigInt(c.cpuBudgetMs))
+    if (c.scratchBytes !== undefined) g.setScratchBytes(BigInt(c.scratchBytes))
+    if (c.scratchInodes !== undefined) g.setScratchInodes(c.scratchInodes)
   }
   if (c.rights) writeRights(o.initRights(), { ...NO_RIGHTS, ...c.rights })
 }

@@ -9,6 +9,7 @@ import { measure, median, report } from '@ww/bench-kit'
 import { guestBytes } from '@ww/guest'
 import { forwardingServer } from '@ww/host'
 import { testing } from '@ww/schema'
+import { newEcho } from '@ww/schema/testing'
 import { asyncifyModule, GuestConnection } from '@ww/transport'
 import type { Client } from 'capnp-ts'
 
@@ -44,7 +45,7 @@ async function modules(): Promise<{ caller: WebAssembly.Module; server: WebAssem
 export async function benchServe(iterations = 5_000, runs = 7): Promise<void> {
   const { caller, server } = await modules()
   const b = await startServer(server, 'zero-copy')
-  const hostEcho = new testing.Echo.Server({ ping() {}, echo(p, r) { const d = p.getPayload().toUint8Array(); r.initPayload(d.byteLength).copyBuffer(d) }, counter() {} })
+  const hostEcho = newEcho()
   const viaHost = forwardingServer(b.client)
   // CPU time per call too (this process, every thread): on a loaded machine the wall
   // time of a run includes the time other processes had the CPU, the CPU time does not.

@@ -5,7 +5,9 @@
 // wasi-demo-wordcount before asyncify) in a fresh process, each run its own process: with
 // an empty module cache, then with the entry the first wrote. Baseline: WebAssembly.compile
 // of the same bytes in the same process. Also the longest the event loop went without a
-// turn during the compile (the pass runs on a worker thread).
+// turn during the compile (the pass runs on a worker thread), and in params the same first
+// start in a process that warmed the instrumentation worker before (warmInstrumentation, as
+// `ww host` does when it starts: Binaryen loaded, so the start pays only the -O0 pass).
 //
 // proc.autoinstrument.first-spawn: a preview1 module without the ww ABI that yields,
 // compiled and run to its exit in a fresh process (instrumented automatically where the
@@ -46,9 +48,15 @@ export const YIELDING_FIB = (n: number): string => `(module
 
 // A child process: time compileGuest (and optionally spawn + wait) of the module at `path`.
 const CHILD = `
-  const [dist, path, cache, spawnIt] = process.argv.slice(1)
+  const [dist, path, cache, spawnIt, warm] = process.argv.slice(1)
   const { readFileSync } = await import('node:fs')
-  const { Scheduler, compileGuest, spawnGuest } = await import(dist + '/index.js')
+  const { Scheduler, compileGuest, spawnGuest, warmInstrumentation } = await import(dist + '/index.js')
+  let warmup = 0
+  if (warm === '1') {
+    const w0 = performance.now()
+    await warmInstrumentation()
+    warmup = performance.now() - w0
+  }
   const bytes = new Uint8Array(readFileSync(path))
   // The engine's own first-use costs go to neither side.
   await WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]))
@@ -68,13 +76,13 @@ const CHILD = `
   clearInterval(tick)
   const second = await once()
   await s.close()
-  console.log(JSON.stringify({ wasmCompile, first, second, gap, asyncified: (await compileGuest(s, bytes)).meter.asyncified }))
+  console.log(JSON.stringify({ wasmCompile, first, second, gap, warmup, asyncified: (await compileGuest(s, bytes)).meter.asyncified }))
 `
 
-interface ChildResult { wasmCompile: number; first: number; second: number; gap: number; asyncified: boolean }
+interface ChildResult { wasmCompile: number; first: number; second: number; gap: number; warmup: number; asyncified: boolean }
 
-async function child(path: string, cache: string, spawn: boolean): Promise<ChildResult> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', CHILD, DIST, path, cache, spawn ? '1' : '0'])
+async function child(path: string, cache: string, spawn: boolean, warm = false): Promise<ChildResult> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', CHILD, DIST, path, cache, spawn ? '1' : '0', warm ? '1' : '0'])
   return JSON.parse(stdout) as ChildResult
 }
 
@@ -85,10 +93,12 @@ export async function benchStartup(runs = 5): Promise<void> {
     writeFileSync(demo, await guestBytes('wasi-demo-wordcount', { asyncify: false }))
     const first: ChildResult[] = []
     const cached: ChildResult[] = []
+    const warmed: ChildResult[] = []
     for (let r = 0; r < runs; r++) {
       const cache = join(dir, `cache-${r}`)
       first.push(await child(demo, cache, false))
       cached.push(await child(demo, cache, false))
+      warmed.push(await child(demo, join(dir, `wcache-${r}`), false, true))
     }
     const suspension = jspiAvailable() ? 'jspi' : 'asyncify'
     const params = { guest: 'wasi-demo-wordcount (SDK, before asyncify)', suspension, asyncified: first[0]!.asyncified, perRun: 'a fresh process' }
@@ -96,7 +106,11 @@ export async function benchStartup(runs = 5): Promise<void> {
     report({
       name: 'proc.compile.first', unit: 'ms', samples: first.map((x) => x.first),
       baseline: { name: 'WebAssembly.compile', samples: first.map((x) => x.wasmCompile) },
-      params: { ...params, cache: 'empty', maxEventLoopGapMs: Math.round(maxGap) },
+      params: {
+        ...params, cache: 'empty', build: 'asyncify -O0 (the -O2 build follows on a background worker)', maxEventLoopGapMs: Math.round(maxGap),
+        warmWorkerFirstMs: Math.round(median(warmed.map((x) => x.first))), warmupMs: Math.round(median(warmed.map((x) => x.warmup))),
+        warm: 'warmInstrumentation() awaited before the clock starts (what ww host does at start)',
+      },
     })
     report({
       name: 'proc.compile.cached', unit: 'ms', samples: cached.map((x) => x.first),

@@ -7,7 +7,8 @@ import type { MeterRequest, MeterReply } from './off-thread.js'
 
 parentPort!.on('message', (req: MeterRequest) => {
   meterModule(req.bytes, req.opts).then(
-    (r) => parentPort!.postMessage({ id: req.id, bytes: r.bytes, info: r.info } satisfies MeterReply),
+    // A warm-up's output is not wanted: an empty reply, no copy of its bytes.
+    (r) => parentPort!.postMessage({ id: req.id, bytes: req.warm === true ? new Uint8Array(0) : r.bytes, info: r.info } satisfies MeterReply),
     (e: unknown) => {
       const err = e as { name?: unknown; code?: unknown; message?: unknown; bytes?: unknown; limit?: unknown }
       parentPort!.postMessage({

@@ -6,9 +6,11 @@
 
 import { Worker } from 'node:worker_threads'
 import { BadModuleError, ModuleTooLargeError } from '../errors.js'
+import { workerExecArgv } from '../internal/worker-argv.js'
 import { meterModule, type MeterInfo, type MeterOptions } from '../meter/pass.js'
 
-export interface MeterRequest { id: number; bytes: Uint8Array; opts: MeterOptions }
+/** A job; `warm`: load Binaryen and run the pass once on a tiny module, keep nothing. */
+export interface MeterRequest { id: number; bytes: Uint8Array; opts: MeterOptions; warm?: boolean }
 export type MeterReply =
   | { id: number; bytes: Uint8Array; info: MeterInfo; error?: undefined }
   | { id: number; error: { name: string; code: string | undefined; message: string } }
@@ -41,30 +43,36 @@ class MeterWorker {
   /** `keepAlive`: the process waits for these jobs; else they are dropped when it exits. */
   constructor(private readonly keepAlive: boolean) {}
 
-  run(bytes: Uint8Array, opts: MeterOptions): Promise<Result> {
+  run(bytes: Uint8Array, opts: MeterOptions, warm = false): Promise<Result> {
     let w: Worker
     try {
       w = this.#worker ??= this.#start()
     } catch (e) {
-      return this.keepAlive ? meterModule(bytes, opts) : Promise.reject(e)
+      return this.keepAlive && !warm ? meterModule(bytes, opts) : Promise.reject(e)
     }
-    const req: MeterRequest = { id: this.#nextId++, bytes, opts }
+    const req: MeterRequest = { id: this.#nextId++, bytes, opts, ...(warm ? { warm } : {}) }
     return new Promise((resolve, reject) => {
       this.#pending.set(req.id, { req, resolve, reject })
-      if (this.keepAlive) w.ref()
+      // A warm-up never keeps the process alive: nobody waits for its result.
+      if (this.keepAlive && !warm) w.ref()
       w.postMessage(req)
     })
   }
 
+  /** Whether jobs other than warm-ups are pending (the worker is ref'd while they are). */
+  #waitedFor(): boolean {
+    for (const p of this.#pending.values()) if (p.req.warm !== true) return true
+    return false
+  }
+
   #start(): Worker {
-    // The process's flags, but not --input-type (a worker's script is a file: Node refuses it).
-    const w = new Worker(workerUrl(), { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) })
+    const w = new Worker(workerUrl(), { execArgv: workerExecArgv() })
     w.unref()
     w.on('message', (r: MeterReply) => {
       const p = this.#pending.get(r.id)
       if (p === undefined) return
       this.#pending.delete(r.id)
-      if (this.#pending.size === 0) w.unref()
+      if (!this.#waitedFor()) w.unref()
       if (r.error !== undefined) p.reject(revive(r.error))
       else p.resolve({ bytes: r.bytes, info: r.info })
     })
@@ -72,7 +80,7 @@ class MeterWorker {
     const gone = (): void => {
       if (this.#worker === w) this.#worker = undefined
       for (const p of this.#pending.values()) {
-        if (this.keepAlive) meterModule(p.req.bytes, p.req.opts).then(p.resolve, p.reject)
+        if (this.keepAlive && p.req.warm !== true) meterModule(p.req.bytes, p.req.opts).then(p.resolve, p.reject)
         else p.reject(new Error('the metering worker is gone'))
       }
       this.#pending.clear()
@@ -89,4 +97,24 @@ const background = new MeterWorker(false)
 /** meterModule(bytes, opts) on a worker thread; a `background` job never keeps the process alive. */
 export function meterOffThread(bytes: Uint8Array, opts: MeterOptions, inBackground = false): Promise<Result> {
   return (inBackground ? background : foreground).run(bytes, opts)
+}
+
+// One function that waits in an import, so the warm-up runs metering and asyncify both:
+// (module (import "w" "wait" (func)) (memory 1) (func (export "f") call 0))
+const TINY = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 10, 1, 1, 119, 4, 119, 97, 105, 116, 0, 0, 3, 2, 1, 0,
+  5, 3, 1, 0, 1, 7, 5, 1, 1, 102, 0, 1, 10, 6, 1, 4, 0, 16, 0, 11,
+])
+let warming: Promise<boolean> | undefined
+
+/**
+ * Starts the instrumentation worker and has it load Binaryen (≈0.5 s) and run the pass once,
+ * so that a host's first start of a module that needs instrumenting pays only the pass.
+ * Call it when a host starts; idempotent, never keeps the process alive, and a failure
+ * only means the first start loads Binaryen itself. Resolves when the worker is warm
+ * (true), or could not be (false: no worker thread, or the pass failed there).
+ */
+export function warmInstrumentation(): Promise<boolean> {
+  warming ??= foreground.run(TINY, { asyncify: { imports: ['w.wait'] }, optimizeLevel: 0 }, true).then((r) => r.info.asyncified, () => false)
+  return warming
 }

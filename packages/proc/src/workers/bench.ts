@@ -19,6 +19,7 @@
 import { median, report } from '@ww/bench-kit'
 import { guestBytes } from '@ww/guest'
 import { testing } from '@ww/schema'
+import { newEcho } from '@ww/schema/testing'
 import { GuestConnection } from '@ww/transport'
 import { Scheduler, type ProcModule } from '../scheduler.js'
 import type { ProcessHandle } from '../handle.js'
@@ -204,19 +205,7 @@ async function messages(sched: Scheduler, pool: WorkerPool): Promise<void> {
 }
 
 /** An Echo server that answers at once (the flow's cost is then the transport's). */
-function echoServer(): testing.Echo.Server {
-  return new testing.Echo.Server({
-    ping() {},
-    echo(p, r) {
-      const bytes = p.getPayload().toUint8Array()
-      r.initPayload(bytes.byteLength).copyBuffer(bytes)
-    },
-    counter(p, r) {
-      let total = p.getStart()
-      r.setCounter(new testing.Counter.Server({ add(q, a) { total += q.getN(); a.setTotal(total) } }))
-    },
-  })
-}
+const echoServer = (): testing.Echo$Server => newEcho()
 
 async function rpc(sched: Scheduler, pool: WorkerPool): Promise<void> {
   const bytes = await guestBytes('echo-client', { asyncify: false })

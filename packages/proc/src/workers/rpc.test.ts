@@ -2,7 +2,8 @@
 // main thread, where a real RpcConnection serves them; replies are written into guest
 // memory at ww.recv. A real AssemblyScript guest (@ww/guest's echo-client) on each
 // worker. (Runs the built worker: build @ww/guest and this package first.)
-import { testing } from '@ww/schema'
+import type { testing } from '@ww/schema'
+import { newEcho } from '@ww/schema/testing'
 import { guestBytes } from '@ww/guest'
 import { WorkerPool, type PoolModule } from './pool.js'
 import * as G from '../bench/guests.js'
@@ -11,23 +12,7 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1))
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href
 const AS_ENV = [{ module: fixture('as-env.mjs') }]
 
-function echoServer(calls: string[]): testing.Echo.Server {
-  return new testing.Echo.Server({
-    async ping() { calls.push('ping'); await tick() },
-    async echo(p, r) {
-      calls.push('echo')
-      const bytes = p.getPayload().toUint8Array().slice()
-      await tick()
-      r.initPayload(bytes.byteLength).copyBuffer(bytes)
-    },
-    async counter(p, r) {
-      calls.push('counter')
-      let total = p.getStart()
-      await tick()
-      r.setCounter(new testing.Counter.Server({ add(q, a) { calls.push('add'); total += q.getN(); a.setTotal(total) } }))
-    },
-  })
-}
+const echoServer = (calls: string[]): testing.Echo$Server => newEcho({ calls, later: true })
 
 let pool: WorkerPool
 let echoClient: PoolModule

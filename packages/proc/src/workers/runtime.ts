@@ -5,6 +5,7 @@
 // limits. A child runs on its parent's worker, under it, so kill cascades there too.
 
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
+import { withChildGrants } from '../compose/child-grants.js'
 import { compileGuestCached } from '../compose/spawn-guest.js'
 import { AbortedError } from '../errors.js'
 import { ModuleCache } from '../internal/module-cache.js'
@@ -40,7 +41,7 @@ export function poolRuntime(pool: WorkerPool, opts: PoolRuntimeOptions = {}): Po
   const live = new Map<number, RemoteProcess>()
   return {
     async start(spec: StartSpec, call?: CallOptions): Promise<PoolRunningProcess> {
-      const g = opts.guest?.(spec) ?? {}
+      const g = withChildGrants(opts.guest?.(spec) ?? {}, spec.child)
       const signal = call?.signal
       const mod = await compileGuestCached(cache, pool, spec.bytecode, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) })
       if (signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: signal.reason })

@@ -1,10 +1,11 @@
 // Starting one pool worker thread, and knowing when it is ready.
 
 import { Worker } from 'node:worker_threads'
+import { workerExecArgv } from '../internal/worker-argv.js'
 import type { FromWorker, WorkerInit } from './protocol.js'
 
 export function startWorker(init: WorkerInit): Worker {
-  return new Worker(workerUrl(), { workerData: init })
+  return new Worker(workerUrl(), { workerData: init, execArgv: workerExecArgv() })
 }
 
 /** Settles when `w` says it is ready. */

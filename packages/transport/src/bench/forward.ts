@@ -7,7 +7,7 @@
 import { measure, median, report } from '@ww/bench-kit'
 import { testing } from '@ww/schema'
 import { createPair } from '../pair.js'
-import { newEcho } from '../fuzz/echo-servers.js'
+import { newEcho } from '@ww/schema/testing'
 
 function loop(echo: testing.Echo$Client): (n: number) => Promise<void> {
   return async (n) => { for (let i = 0; i < n; i++) await echo.ping() }

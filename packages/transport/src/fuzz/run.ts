@@ -9,7 +9,7 @@ import { TransportError } from '../errors.js'
 import { makeLimits } from '../limits.js'
 import { RpcConnection, type MessageSink } from '../rpc/connection.js'
 import { testing } from '@ww/schema'
-import { newEcho } from './echo-servers.js'
+import { newEcho } from '@ww/schema/testing'
 import { seedFrames } from './seeds.js'
 
 type Op =

@@ -1,7 +1,7 @@
 import { Script, frames, frameOf } from '../bench/guests.js'
 import { runScript, returnOf } from '../../test/guests/helpers.js'
 import { testing } from '@ww/schema'
-import { newEcho } from '../fuzz/echo-servers.js'
+import { newEcho } from '@ww/schema/testing'
 import { Message as RpcMessage } from 'capnp-ts/src/std/rpc.capnp.js'
 import { ViewExpiredError } from '../errors.js'
 import { readFrame } from '../frame.js'

@@ -5,7 +5,7 @@ import { Script, frames, type FrameRef } from '../bench/guests.js'
 import { runScript } from '../../test/guests/helpers.js'
 import { slowEcho } from '../../test/guests/servers.js'
 import { testing } from '@ww/schema'
-import { newEcho } from '../fuzz/echo-servers.js'
+import { newEcho } from '@ww/schema/testing'
 
 const PING = testing.Echo$Methods.ping
 

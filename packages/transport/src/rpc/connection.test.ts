@@ -1,6 +1,6 @@
 import { createPair } from '../pair.js'
 import { testing } from '@ww/schema'
-import { newEcho, newCounter } from '../fuzz/echo-servers.js'
+import { newEcho, newCounter } from '@ww/schema/testing'
 import { ConnectionClosedError, RemoteError, ViewExpiredError } from '../errors.js'
 import { keep } from './keep.js'
 import { RpcConnection } from './connection.js'

@@ -11,7 +11,7 @@ import { setInterfacePointer } from 'capnp-ts/src/serialization/pointers/pointer
 import { testing } from '@ww/schema'
 import { createPair } from '../pair.js'
 import { connectStream } from '../stream.js'
-import { newCounter } from '../fuzz/echo-servers.js'
+import { newCounter } from '@ww/schema/testing'
 import { CapabilityReleasedError, ConnectionClosedError, TransportError } from '../errors.js'
 import { RpcConnection, type MessageSink } from './connection.js'
 import { onReleased } from './release.js'

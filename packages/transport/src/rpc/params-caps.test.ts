@@ -9,7 +9,7 @@
 import { getInterfaceClient, setInterfaceClient, type Client } from 'capnp-ts'
 import { testing } from '@ww/schema'
 import { createPair } from '../pair.js'
-import { newCounter } from '../fuzz/echo-servers.js'
+import { newCounter } from '@ww/schema/testing'
 import { CapabilityReleasedError } from '../errors.js'
 import { onReleased } from './release.js'
 import { retainClient } from './imports.js'

@@ -2,7 +2,7 @@ import { Message } from 'capnp-ts'
 import { Message as RpcMessage, Message_Which } from 'capnp-ts/src/std/rpc.capnp.js'
 import { testing } from '@ww/schema'
 import { createPair } from '../pair.js'
-import { newCounter, newEcho } from '../fuzz/echo-servers.js'
+import { newCounter, newEcho } from '@ww/schema/testing'
 import { RpcConnection, type MessageSink } from './connection.js'
 import { onReleased, retainServer } from './release.js'
 

@@ -1,6 +1,6 @@
 // Echo servers for the guest tests.
 import { testing } from '@ww/schema'
-import { echoPayload, newCounter } from '../../src/fuzz/echo-servers.js'
+import { echoPayload, newCounter } from '@ww/schema/testing'
 
 /** An Echo whose ping answers after `ms` (a slow cluster syscall); counts pings. */
 export function slowEcho(ms: number): testing.Echo$Server & { pings: number } {
