@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { createRequire } from 'node:module'
 import type { Command, Io } from './command.js'
 import { UsageError } from './command.js'
+import { PluginError } from '@ww/interface'
 import { commands } from './commands/index.js'
 import { CliError } from './errors.js'
 
@@ -41,6 +42,11 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
 function reportError(err: unknown, command: Command, io: Io): number {
   if (err instanceof UsageError) {
     io.stderr.write(`ww ${command.name}: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`)
+    return 2
+  }
+  // A --plugin that cannot be loaded is a bad argument: nothing was started.
+  if (err instanceof PluginError) {
+    io.stderr.write(`ww ${command.name}: ${err.code}: ${err.message}\n`)
     return 2
   }
   // parseArgs' own errors carry codes like ERR_PARSE_ARGS_UNKNOWN_OPTION.

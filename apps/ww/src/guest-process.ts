@@ -2,7 +2,7 @@
 // its restricted WASI with stdout/stderr streamed to the caller, its Host capability over
 // the zero-copy transport); this file adds what a command needs around it — one exit
 // report, the shell exit code, and output split into lines for --json.
-import { BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type BootstrapFactory, type ExitStatus } from '@ww/proc'
+import { BadModuleError, compileGuest, describeStatus, Scheduler, spawnGuest, type BootstrapFactory, type ExitStatus, type GuestProcess, type ProcessPlugin } from '@ww/proc'
 import { GuestConnection, type GuestStats, type RpcStats } from '@ww/transport'
 import { DEFAULT_POLICY, type AuditSnapshot, type Binder, type OutputRecord, type OutputSink, type Policy, type ScratchEntry } from '@ww/wasi-restricted'
 import { WwError } from '@ww/interface'
@@ -29,6 +29,8 @@ export interface GuestRunOptions {
   signal?: AbortSignal
   /** Where instrumented modules are kept across runs ($WW_HOME/cache/instrumented); false: not kept. */
   moduleCache?: string | false
+  /** Plugins added to the process (loaded from their modules: see PLUGINS.md). */
+  plugins?: readonly ProcessPlugin[]
   /** Called when compiling (metering) is done and the process is about to start. */
   onSpawn?: (pid: number) => void
 }
@@ -81,23 +83,30 @@ export async function runGuestProcess(bytes: Uint8Array<ArrayBuffer>, opts: Gues
     throw new GuestStartError(`invalid WebAssembly module: ${why}`)
   }
   await using sched = new Scheduler({ maxProcesses: 1, ...(opts.moduleCache !== undefined ? { moduleCache: opts.moduleCache } : {}) })
-  const mod = await compileGuest(sched, bytes, { ...(opts.entry ? { entry: opts.entry } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }).catch((e: unknown) => {
+  const plugins = opts.plugins?.length ? { plugins: opts.plugins } : {}
+  const mod = await compileGuest(sched, bytes, { ...plugins, ...(opts.entry ? { entry: opts.entry } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }).catch((e: unknown) => {
     throw new GuestStartError(e instanceof BadModuleError ? e.message : `cannot meter the module: ${(e as Error).message}`, { cause: e })
   })
   const started = performance.now()
-  const g = spawnGuest(sched, mod, {
-    name: 'ww-run',
-    policy: opts.policy ?? DEFAULT_POLICY,
-    ...(opts.scratchSeed !== undefined ? { scratchSeed: opts.scratchSeed } : {}),
-    stdout: new StreamSink(1, opts.onOutput),
-    stderr: new StreamSink(2, opts.onOutput),
-    host: ({ pid }) => opts.bootstrap(pid),
-    ...(opts.sockets !== undefined && opts.sockets.length > 0 ? { sockets: opts.sockets } : {}),
-    ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
-    ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
-    ...(opts.memoryPages !== undefined ? { memoryPages: opts.memoryPages, onMemoryLimit: 'kill' as const } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  })
+  let g: GuestProcess
+  try {
+    g = spawnGuest(sched, mod, {
+      name: 'ww-run', ...plugins,
+      policy: opts.policy ?? DEFAULT_POLICY,
+      ...(opts.scratchSeed !== undefined ? { scratchSeed: opts.scratchSeed } : {}),
+      stdout: new StreamSink(1, opts.onOutput),
+      stderr: new StreamSink(2, opts.onOutput),
+      host: ({ pid }) => opts.bootstrap(pid),
+      ...(opts.sockets !== undefined && opts.sockets.length > 0 ? { sockets: opts.sockets } : {}),
+      ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
+      ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+      ...(opts.memoryPages !== undefined ? { memoryPages: opts.memoryPages, onMemoryLimit: 'kill' as const } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })
+  } catch (e) {
+    // A plugin's policy (its check) refused the spawn: the process never started.
+    throw new GuestStartError(`the process could not start: ${(e as { code?: string }).code ? `${(e as { code: string }).code}: ` : ''}${(e as Error).message}`, { cause: e })
+  }
   opts.onSpawn?.(g.pid)
   const status = await g.wait()
   // Instantiation (parts, imports, start function) happens before the first slice.

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module'
 import asc from 'assemblyscript/asc'
 import binaryen from 'binaryen'
 import { SUSPENDING_IMPORTS } from '@ww/wasi-restricted'
+import { binaryenFeatures } from '@ww/interface'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -33,10 +34,9 @@ export const PLAIN_ASYNCIFY_IMPORTS = ['ww.recv']
 // streams, sockets): a call that waits without being listed would end the guest.
 export const WASI_ASYNCIFY_IMPORTS = ['ww.recv', ...SUSPENDING_IMPORTS.map((f) => `wasi_snapshot_preview1.${f}`)] // = asyncifyImports.wasi in src/index.ts
 
-// Named, never Features.All: Node 20 rejects modules that declare features it lacks.
-// These are exactly AssemblyScript 0.28's defaults.
-const FEATURES = binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt
-  | binaryen.Features.NontrappingFPToInt | binaryen.Features.BulkMemory | (binaryen.Features.BulkMemoryOpt ?? 0)
+// Named, never Features.All: Node 20 rejects modules that declare features it lacks. The
+// one list every Binaryen pass of ww uses (AssemblyScript 0.28's defaults are within it).
+const FEATURES = binaryenFeatures(binaryen.Features)
 
 function asyncifyImports(wasi) {
   const given = args['asyncify-imports'] ?? process.env.WW_ASYNCIFY_IMPORTS

@@ -13,4 +13,7 @@ export type {
 } from './runtime.js'
 export type {
   SuspensionMode, SuspendingImport, Resume, Suspender, ProcessContext, ProcessExtension, ExtensionStats, ProcessPlugin,
+  SpawnCheck, PluginSpec, PluginFactory,
 } from './plugin.js'
+export { loadPlugin, describePluginSpec, PluginError, type PluginErrorCode } from './plugin-load.js'
+export { NODE20_WASM_FEATURES, binaryenFeatures } from './wasm-features.js'

@@ -1,6 +1,8 @@
 // The process-plugin contract: how a part (the restricted WASI, the Host capability over
-// the transport, a contributor's capability) plugs into each process a scheduler runs,
-// and the Suspender its imports wait through.
+// the transport, a contributor's capability or policy) plugs into each process a
+// scheduler runs, and the Suspender its imports wait through. A plugin is a module: its
+// export is a PluginFactory, named by a PluginSpec, so the same plugin loads on the
+// spawner's thread and on a worker thread alike (PLUGINS.md at the repository root).
 
 import type { ExitStatus, Pid } from './status.js'
 
@@ -94,10 +96,36 @@ export interface ExtensionStats {
   readonly counters?: Readonly<Record<string, number>>
 }
 
+/** What a spawn asks for, as a plugin's policy (`check`) sees it before the process exists. */
+export interface SpawnCheck {
+  /** Its label, if the spawner gave one. */
+  readonly name?: string
+  /** The export it will start at, if the spawner named one. */
+  readonly entry?: string
+  /** Limits the spawner asked for (absent: the runtime's default applies). */
+  readonly memoryPages?: number
+  readonly fuel?: number
+  readonly deadlineMs?: number
+  readonly mailbox?: number
+  /** The import modules the module imports. */
+  readonly imports: readonly string[]
+}
+
 /** A plugin: adds imports (and whatever stands behind them) to every process it is given to. */
 export interface ProcessPlugin {
   /** For errors and listings. */
   readonly name: string
+  /**
+   * Where it was loaded from (loadPlugin sets it): how a worker thread loads the same
+   * plugin. A plugin without one is a live object of its thread and runs only there.
+   */
+  readonly spec?: PluginSpec
+  /**
+   * Policy: called on the spawner's thread for each spawn, before the process exists. A
+   * throw refuses the spawn: the spawner gets that very error (give it a `code`), and
+   * nothing of the process is built.
+   */
+  check?(spawn: SpawnCheck): void
   /** Import modules it fills (e.g. `wasi_snapshot_preview1`); no two plugins of a process may fill the same one. */
   readonly provides: readonly string[]
   /** Its imports that may wait (`module.name`), so that the module is asyncified for them. */
@@ -108,3 +136,23 @@ export interface ProcessPlugin {
    */
   create(ctx: ProcessContext): ProcessExtension
 }
+
+/**
+ * A plugin as a module offers it: `module` (a specifier or file URL `import()` takes)
+ * exports, under `export` (default `default`), a PluginFactory called with `options`.
+ * Everything here is plain data, so it crosses to a worker thread as is.
+ */
+export interface PluginSpec {
+  readonly module: string
+  /** The export (default `default`). */
+  readonly export?: string
+  /** Handed to the factory; must be structured-clonable (no functions, no live objects). */
+  readonly options?: unknown
+}
+
+/**
+ * What a plugin module exports: builds the plugin from its options. It may be called on
+ * several threads (the spawner's, to read `provides` and run `check`; each worker that
+ * runs one of its processes), so it should do no more than read its options.
+ */
+export type PluginFactory<Options = unknown> = (options: Options) => ProcessPlugin

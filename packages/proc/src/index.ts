@@ -20,6 +20,8 @@ export {
   compileGuest, spawnGuest, GuestProcess, type GuestOptions, type GuestCompileOptions, type GuestStats, type GuestCompiler,
 } from './compose/spawn-guest.js'
 export { type ProcessPlugin, combineParts, SCHEDULER_IMPORTS } from './compose/plugin.js'
+// A plugin as a module (PLUGINS.md): @ww/interface's, re-exported where spawners look.
+export { loadPlugin, PluginError, type PluginSpec, type PluginFactory, type SpawnCheck, type PluginErrorCode } from '@ww/interface'
 export { scratchSeedFromHost, type HostSeedLimits } from './compose/scratch-seed.js'
 export {
   restrictedWasi, discardSink, WASI_MODULE, WASI_DENIED_PREFIX, type RestrictedWasiOptions, type RestrictedWasiPlugin, type WasiPart,

@@ -6,7 +6,7 @@
 // cached by content, so spawning the same bytes again skips metering.
 
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
-import { compileGuest, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
+import { compileGuestCached, spawnGuest, type GuestOptions } from './compose/spawn-guest.js'
 import { withChildGrants } from './compose/child-grants.js'
 import { AbortedError } from './errors.js'
 import type { ProcessHandle, ProcessInfo } from './handle.js'
@@ -40,16 +40,12 @@ export function procRuntime(scheduler: Scheduler, opts: ProcRuntimeOptions = {})
   const cache = new ModuleCache<ProcModule>(opts.cacheSize)
   // The tree's pids → our handles, so a child runs under its parent here too (ps shows it).
   const live = new Map<number, ProcessHandle>()
-  const compile = (bytes: Uint8Array, g: Omit<GuestOptions, 'parent' | 'signal'>, signal: AbortSignal | undefined): Promise<ProcModule> => {
-    const waiting = (g.plugins ?? []).flatMap((p) => p.suspendingImports ?? []).sort().join(',')
-    return cache.get(bytes, `${g.entry ?? ''}|${waiting}`, () =>
-      compileGuest(scheduler, bytes, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) }))
-  }
   return {
     async start(spec: StartSpec, call?: CallOptions): Promise<ProcRunningProcess> {
       const g = withChildGrants(opts.guest?.(spec) ?? {}, spec.child)
-      const mod = await compile(spec.bytecode, g, call?.signal)
-      if (call?.signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: call.signal.reason })
+      const signal = call?.signal
+      const mod = await compileGuestCached(cache, scheduler, spec.bytecode, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) })
+      if (signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: signal.reason })
       const parent = spec.parent === undefined ? undefined : live.get(spec.parent)
       const p = spawnGuest(scheduler, mod, { name: `host-pid-${spec.pid}`, ...g, ...(parent && !parent.status ? { parent } : {}) })
       live.set(spec.pid, p.handle)

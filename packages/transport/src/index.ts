@@ -13,7 +13,7 @@
 
 export {
   TransportError, FrameError, LimitError, RpcProtocolError, ViewExpiredError,
-  ConnectionClosedError, RemoteError, CapabilityReleasedError, isTransportError,
+  ConnectionClosedError, RemoteError, CapabilityReleasedError, isTransportError, type TransportErrorOptions,
 } from './errors.js'
 export { DEFAULT_LIMITS, makeLimits, validateLimits, type FrameLimits } from './limits.js'
 export { readFrame, frameLength, frameSize, writeFrame, expire, type ReadFrameResult } from './frame.js'
@@ -21,9 +21,11 @@ export {
   RpcConnection, RpcStats, keep, keepStruct, KeptBytes, onReleased, retainServer, retainClient,
   type MessageSink, type RpcConnectionOptions, type CallTarget,
   forwardingServer, callRaw, rawMethod, RawCall, ForwardingServer, DEFAULT_MAX_IN_FLIGHT, type ForwardOptions, type ForwardStats,
-  copyPointer, type CapTranslate, AnyServer,
+  type ForwardTarget, type AnyMethod, type TypedClient,
+  copyPointer, type CapTranslate, type CopyBudget, AnyServer,
 } from './rpc/index.js'
 export { connectStream, type StreamOptions } from './stream.js'
+export { FrameReader, type FrameReceiver } from './frame-reader.js'
 export { createPair, type PairOptions } from './pair.js'
 // - Guests: runGuest / GuestConnection speak the guest ABI (ABI.md) over a module's own
 //   memory, suspending it (asyncify or JSPI) while it waits.

@@ -1,12 +1,13 @@
-// RpcConnection over a Node Duplex with standard capnp stream framing. Frames are
-// decoded in place from the received chunk when they lie whole inside it (8-byte
-// aligned); a frame split across chunks is assembled once. A bad frame aborts the
-// connection with its typed error (an Abort message goes out first).
+// RpcConnection over a Node Duplex with standard capnp stream framing (FrameReader:
+// frames decoded in place from the received chunk when they lie whole inside it, a frame
+// split across chunks assembled once). A bad frame aborts the connection with its typed
+// error (an Abort message goes out first).
 
 import type { Duplex } from 'node:stream'
 import type { Message } from 'capnp-ts'
 import { RpcConnection, type MessageSink, type RpcConnectionOptions } from './rpc/connection.js'
-import { frameLength, frameSize, readFrame, writeFrame } from './frame.js'
+import { frameSize, writeFrame } from './frame.js'
+import { FrameReader } from './frame-reader.js'
 import { DEFAULT_LIMITS, type FrameLimits } from './limits.js'
 import { ConnectionClosedError, TransportError } from './errors.js'
 
@@ -40,45 +41,10 @@ class StreamSink implements MessageSink {
 export function connectStream(duplex: Duplex, opts: StreamOptions = {}): RpcConnection {
   const limits = opts.limits ?? DEFAULT_LIMITS
   const conn = new RpcConnection(new StreamSink(duplex), opts)
-  // An unfinished frame's chunks, joined once when the whole frame is there.
-  let parts: Buffer[] = []
-  let have = 0
-  let need = 0
-
-  const take = (chunk: Buffer): void => {
-    let buf = chunk
-    if (parts.length > 0) {
-      parts.push(chunk)
-      have += chunk.byteLength
-      if (need === 0) need = frameLength(Buffer.concat(parts, Math.min(have, 4 + 4 * limits.maxSegments + 4)), limits) ?? 0
-      if (need === 0 || have < need) return
-      buf = Buffer.concat(parts, have)
-      parts = []
-      have = 0
-      need = 0
-    }
-    let pos = 0
-    {
-      while (!conn.closed) {
-        const rest = buf.subarray(pos)
-        const len = frameLength(rest, limits)
-        if (len === undefined || len > rest.byteLength) {
-          if (rest.byteLength > 0) {
-            parts = [Buffer.from(rest)]
-            have = rest.byteLength
-            need = len ?? 0
-          }
-          break
-        }
-        const r = readFrame(buf.buffer as ArrayBuffer, buf.byteOffset + pos, len, limits)
-        pos += r.bytes
-        conn.receive(r.message, r.borrowed)
-      }
-    }
-  }
+  const frames = new FrameReader(conn, limits)
   const onData = (chunk: Buffer): void => {
     try {
-      take(chunk)
+      frames.push(chunk)
     } catch (e) {
       if (!conn.closed) conn.close(e instanceof TransportError ? e : new TransportError('ERR_BAD_FRAME', String(e)))
       duplex.removeListener('data', onData)

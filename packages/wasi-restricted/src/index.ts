@@ -9,7 +9,7 @@
 
 export { DEFAULT_POLICY, grant, validatePolicy, type Policy, type Row, type Grant, type FdGroup, type DenyErrno, type OutputPolicy, type ScratchGrant } from './policy.js'
 export { describe, describeMarkdown, type DescribedRow } from './describe.js'
-export { PREVIEW1_FUNCTIONS, type Preview1Function } from './functions.js'
+export { PREVIEW1_FUNCTIONS, type Preview1Function, type Area } from './functions.js'
 export { createWasi, SUSPENDING_IMPORTS, type Wasi, type WasiOptions, type Preview1Imports, type SuspendHook, type SuspendingImport } from './wasi.js'
 export type { WasiScheduler } from './calls/context.js'
 export type { AuditSnapshot } from './audit.js'

@@ -14,13 +14,16 @@ export interface TestReadmeOptions {
   install?: boolean
   /** where the examples run (default: the package directory) */
   cwd?: URL
+  /** the markdown to check, from the package directory (default README.md): e.g. a guide the package's build serves */
+  file?: string
 }
 
 export function testReadme(packageDirUrl: URL, options: TestReadmeOptions = {}): void {
   const packageDir = fileURLToPath(packageDirUrl)
   const cwd = options.cwd ? fileURLToPath(options.cwd) : packageDir
-  const markdown = readFileSync(join(packageDir, 'README.md'), 'utf8')
+  const markdown = readFileSync(join(packageDir, options.file ?? 'README.md'), 'utf8')
   const { name } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { name: string }
+  const doc = options.file === undefined ? 'the README' : options.file.split('/').at(-1)!
   const blocks = readmeBlocks(markdown)
   const runnable = blocks.filter(isRunnable)
 
@@ -29,14 +32,14 @@ export function testReadme(packageDirUrl: URL, options: TestReadmeOptions = {}):
       expect(installLine(markdown)).toMatch(new RegExp(`^npm i(nstall)? .*${name.replace('/', '\\/')}(\\s|$)`))
     })
   }
-  test('the README has a first example that runs', () => {
+  test(`${doc} has a first example that runs`, () => {
     expect(runnable.length > 0).toBe(true)
   })
-  test('the README examples typecheck against the package build', () => {
+  test(`${doc}'s examples typecheck against the package build`, () => {
     typecheckBlocks(blocks, { packageDir })
   }, 120_000)
   for (const block of runnable) {
-    test(`the README example at line ${block.line} runs${block.prints !== undefined ? ' and prints what the README shows' : ''}`, async () => {
+    test(`${doc}'s example at line ${block.line} runs${block.prints !== undefined ? ` and prints what ${doc} shows` : ''}`, async () => {
       const stdout = await runBlock(block, { packageDir, cwd })
       if (block.prints !== undefined) expect(stdout).toBe(block.prints)
     }, 120_000)

@@ -7,6 +7,7 @@ import { exposure, isLoopbackHost, readToken } from '../host/trust.js'
 import { moduleCacheDir, wwHome } from '../host/state.js'
 import { style } from '../style.js'
 import { list, parseDuration } from './args.js'
+import { loadPluginArgs, PLUGIN_FORM } from '../host/plugins.js'
 
 /** More workers than this is a typo, not a machine (each is a V8 isolate of its own). */
 const MAX_WORKERS = 256
@@ -19,7 +20,7 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
-  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--ttl 10s] [--join-timeout 15s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--plugin MODULE[#EXPORT][=JSON]]… [--ttl 10s] [--join-timeout 15s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     announce: { type: 'string', multiple: true },
@@ -38,6 +39,7 @@ export const host: Command = {
     'ui-keep': { type: 'string' },
     ttl: { type: 'string' },
     workers: { type: 'string' },
+    plugin: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   },
   optionalValues: { ui: '127.0.0.1:0' },
@@ -57,6 +59,7 @@ export const host: Command = {
     'ui-control': 'let the web view kill this host\'s processes: the printed URL carries a token (#control=…) the page must show; loopback --ui only',
     'ui-keep': 'ended processes this host remembers, with their exit status, for the web view (default 500)',
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
+    plugin: `add a plugin to every process this host runs (repeatable), on this thread or --workers alike: ${PLUGIN_FORM}; one that fails to load stops the host from starting (exit 2). See PLUGINS.md`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
     'join-timeout': 'with --join: give up (exit 1, saying why) when the hosts joined through are not seen within this (default 15s)',
     json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
@@ -94,6 +97,10 @@ export const host: Command = {
     'every core; a process stays on one worker for life (`ww ps` shows which). Guests see no',
     'difference: same pids, WASI, output and Host. Without it they share the host\'s thread,',
     'which starts faster and costs less memory (each worker is its own V8 isolate).',
+    '',
+    'Plugins (--plugin, PLUGINS.md) add imports, a spawn policy and cleanup to every process:',
+    'a module whose export builds a ProcessPlugin. It is loaded here first (a missing module or',
+    'a wrong export stops the host, exit 2), then on each worker thread with --workers.',
     '',
     'The web view (--ui) shows the whole cluster: every host\'s processes as one tree (a child',
     'on another host under its parent), ended ones kept a while with how they ended, charts of',
@@ -155,6 +162,9 @@ export const host: Command = {
       )
     }
 
+    // A module that is missing or is no plugin: exit 2 (PluginError), nothing started.
+    const plugins = await loadPluginArgs(list(args.values.plugin), process.cwd())
+
     // Loaded here: libp2p and Binaryen are only for the command that runs a host.
     const { startHost } = await import('../host/node.js')
     const { serveUi } = await import('../ui/server.js')
@@ -167,6 +177,7 @@ export const host: Command = {
       ...(joinTimeoutMs !== undefined ? { joinTimeoutMs } : {}),
       ...(keepEnded !== undefined ? { keepEnded } : {}),
       workers,
+      ...(plugins.length > 0 ? { plugins } : {}),
       onProgress: (line) => emit('progress', { message: line.trim() }, s.dim(line)),
       // What processes print goes to the operator, tagged with the pid.
       onOutput: (pid, fd, text) => emit('output', { pid, fd, text }, `${s.cyan(`[pid ${pid}]`)} ${fd === 2 ? s.red(text) : text}`),

@@ -12,6 +12,7 @@ import { UsageError } from '../command.js'
 import { GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
 import { style } from '../style.js'
 import { moduleCacheDir } from '../host/state.js'
+import { loadPluginArgs, PLUGIN_FORM } from '../host/plugins.js'
 
 /** Exit status when the module cannot be run at all (schemas/README.md: failedToStart). */
 const FAILED_TO_START = 126
@@ -26,7 +27,7 @@ const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<siz
 export const run: Command = {
   name: 'run',
   summary: 'run a WebAssembly module as a ww process on an embedded host',
-  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--put ./data:/scratch/data …] [--grant clock=virtual] [--grant random=seed:N] [--grant connections=N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--json]',
+  usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--put ./data:/scratch/data …] [--grant clock=virtual] [--grant random=seed:N] [--grant connections=N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--plugin MODULE[#EXPORT][=JSON]]… [--json]',
   options: {
     grant: { type: 'string', multiple: true },
     put: { type: 'string', multiple: true },
@@ -35,6 +36,7 @@ export const run: Command = {
     timeout: { type: 'string' },
     memory: { type: 'string' },
     entry: { type: 'string' },
+    plugin: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   },
   optionHelp: {
@@ -45,6 +47,7 @@ export const run: Command = {
     timeout: 'wall-clock limit, e.g. 500ms, 5s, 2m (default: none); past it the process is killed, exit 124',
     memory: 'memory cap, e.g. 64MiB (default 16MiB); growing past it kills the process, exit 137',
     entry: 'the exported function to start at (default: ww_main if the module exports it, else _start)',
+    plugin: `add a plugin to the process (repeatable): ${PLUGIN_FORM}; one that fails to load is exit 2, one whose policy refuses the spawn exit 126. See PLUGINS.md`,
     json: 'print the output as JSON lines ({"fd":1,"text":…}) and a final report, for scripts',
   },
   details: [
@@ -84,6 +87,8 @@ export const run: Command = {
     const entry = args.values.entry === undefined ? undefined : String(args.values.entry)
     if (entry !== undefined && !/^[\w$.-]+$/.test(entry)) throw new UsageError(`--entry: '${entry}' is not an export name`, 'e.g. --entry _start')
     if (memoryPages !== undefined && memoryPages < 1) throw new UsageError('--memory must be at least 64KiB (one WebAssembly page)', 'e.g. --memory 64MiB')
+    // A module that is missing or is no plugin: exit 2 (PluginError), nothing started.
+    const plugins = await loadPluginArgs(toList(args.values.plugin), process.cwd())
 
     const err = style(io, 'stderr')
     const fail = (message: string): number => {
@@ -132,6 +137,7 @@ export const run: Command = {
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
         ...(memoryPages !== undefined ? { memoryPages } : {}),
         ...(entry !== undefined ? { entry } : {}),
+        ...(plugins.length > 0 ? { plugins } : {}),
         signal,
         // The spawner decides what the guest may reach: the cluster view, pubsub and anchors.
         bootstrap: (processId) => hostCapability(cluster, {

@@ -19,7 +19,7 @@ import { inThreadProcesses, pooledProcesses, type HostProcesses, type ProcessCou
 import { linkProbe, type LinkProbe } from './links.js'
 import { statusBoard, type StatusBoard } from './status.js'
 import { ensureHome, removeHostRecord, writeHostRecord, type HostRecord } from './state.js'
-import { WwError } from '@ww/interface'
+import { WwError, type ProcessPlugin } from '@ww/interface'
 
 export interface HostOptions {
   /** Multiaddrs to listen on (libp2p). */
@@ -36,6 +36,11 @@ export interface HostOptions {
   moduleCache?: string
   /** Worker threads to run processes on (default 0: all on this thread). */
   workers?: number
+  /**
+   * Plugins added to every process, loaded from their modules (loadPlugin: a worker loads
+   * each from its spec, so they run with `workers` too).
+   */
+  plugins?: readonly ProcessPlugin[]
   /** libp2p: the swarm key file's text (checked); only hosts holding it connect. */
   swarmKey?: Uint8Array
   /** libp2p: this host's identity (a stable peer id). */
@@ -121,7 +126,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 
     // Set once the tree exists; the runtime composes no process before that.
     let journal!: ProcessJournal
-    const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput, journal)
+    const guest = (spec: StartSpec) => guestParts(cluster, spec, o.onOutput, journal, o.plugins)
     const workers = o.workers ?? 0
     if (workers > 0) say(`starting ${workers} worker thread(s)`)
     // Instrumented modules kept across restarts: a host spawning the same bytes again skips the pass.
@@ -201,7 +206,7 @@ const GUEST_RIGHTS: Partial<HostRights> = { view: true, pubSub: true, root: true
  * own; the overrides and the caps (in its BootContext) it was handed; an executor bound to
  * it that gives its children no more than it holds.
  */
-function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['onOutput'], journal: ProcessJournal) {
+function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['onOutput'], journal: ProcessJournal, plugins: HostOptions['plugins']) {
   journal.started(spec, GUEST_RIGHTS as Record<string, boolean>)
   const lines = new LineSplitter((fd, line) => onOutput?.(spec.pid, fd, line))
   const sink = (fd: 1 | 2): OutputSink => ({
@@ -211,6 +216,7 @@ function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['on
   return {
     stdout: sink(1),
     stderr: sink(2),
+    ...(plugins?.length ? { plugins } : {}),
     host: () => {
       // The cluster's root (host.capnp's default): `<host id>/…` reaches any host's anchors.
       const hc = childHostCapability(cluster, spec, { unasked: GUEST_RIGHTS, root: cluster.anchors.walk('') })

@@ -12,11 +12,15 @@ test('policy, sinks, limits and name reach the worker composition as they are', 
   expect(p.stdout).toBe(stdout)
 })
 
-test('plugins (live objects of this thread) are refused with ERR_NOT_ON_WORKERS, naming what', () => {
-  const attempt = (): unknown => poolGuestParts({ plugins: [restrictedWasi()] })
+test('stdin and sockets (live objects of this thread) are refused with ERR_NOT_ON_WORKERS, naming what; plugins carry over', () => {
+  const stdin = { read: () => Promise.resolve(new Uint8Array()) } as unknown as NonNullable<GuestParts['stdin']>
+  const attempt = (): unknown => poolGuestParts({ stdin })
   expect(attempt).toThrow(HostWorkersError)
-  expect(attempt).toThrow(/cannot be handed plugins; start it without --workers/)
+  expect(attempt).toThrow(/cannot be handed stdin; start it without --workers/)
   try { attempt() } catch (e) { expect((e as HostWorkersError).code).toBe('ERR_NOT_ON_WORKERS') }
   // An empty list asks for nothing.
-  expect(poolGuestParts({ plugins: [], sockets: [] })).toEqual({})
+  expect(poolGuestParts({ sockets: [] })).toEqual({})
+  // A plugin goes as it is: spawnPoolGuest sends its spec, and refuses one without (ERR_PLUGIN_THREAD).
+  const plugins = [restrictedWasi()]
+  expect(poolGuestParts({ plugins }).plugins).toBe(plugins)
 })

@@ -6,15 +6,15 @@
 // with the libp2p stream's own events:
 // - out: the frames of one microtask go out as one `send` (one yamux frame); when `send`
 //   answers false (the muxer's buffer is full) frames wait here until 'drain';
-// - in: frames are decoded in place from each received chunk when they lie whole inside
-//   it; a frame split across chunks is joined once; a bad frame closes the connection
-//   with its typed error;
+// - in: @ww/transport's FrameReader, as connectStream: frames decoded in place from each
+//   received chunk when they lie whole inside it, a frame split across chunks joined
+//   once; a bad frame closes the connection with its typed error;
 // - the remote closing its end, or the stream closing or failing, closes the connection;
 //   closing the connection closes the stream (gracefully: what was sent is delivered).
 
 import type { Stream } from '@libp2p/interface'
 import {
-  ConnectionClosedError, DEFAULT_LIMITS, RpcConnection, TransportError, frameLength, frameSize, readFrame, writeFrame,
+  ConnectionClosedError, DEFAULT_LIMITS, FrameReader, RpcConnection, TransportError, frameSize, writeFrame,
   type FrameLimits, type MessageSink, type RpcConnectionOptions,
 } from '@ww/transport'
 
@@ -52,7 +52,7 @@ class StreamSink implements MessageSink {
     this.#scheduled = false
     if (this.#full || this.#parts.length === 0) return
     const parts = this.#parts
-    const data = parts.length === 1 ? parts[0]! : concat(parts, this.#bytes)
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#bytes)
     this.#parts = []
     this.#bytes = 0
     if (!writable(this.stream)) return
@@ -73,45 +73,12 @@ class StreamSink implements MessageSink {
 
 /** Runs an RpcConnection over `stream`; it closes when the stream ends or fails. */
 export function connectLibp2pStream(stream: Stream, opts: Libp2pRpcOptions = {}): RpcConnection {
-  const limits = opts.limits ?? DEFAULT_LIMITS
-  const headerMax = 4 + 4 * limits.maxSegments + 4
   const conn = new RpcConnection(new StreamSink(stream), opts)
-  // An unfinished frame's chunks, joined once when the whole frame is there.
-  let parts: Uint8Array[] = []
-  let have = 0
-  let need = 0
-
-  const take = (chunk: Uint8Array): void => {
-    let buf = chunk
-    if (parts.length > 0) {
-      parts.push(chunk)
-      have += chunk.byteLength
-      if (need === 0) need = frameLength(concat(parts, Math.min(have, headerMax)), limits) ?? 0
-      if (need === 0 || have < need) return
-      buf = concat(parts, have)
-      parts = []
-      have = 0
-      need = 0
-    }
-    let pos = 0
-    while (!conn.closed && pos < buf.byteLength) {
-      const rest = buf.subarray(pos)
-      const len = frameLength(rest, limits)
-      if (len === undefined || len > rest.byteLength) {
-        parts = [rest.slice()]
-        have = rest.byteLength
-        need = len ?? 0
-        return
-      }
-      const r = readFrame(buf.buffer as ArrayBuffer, buf.byteOffset + pos, len, limits)
-      pos += r.bytes
-      conn.receive(r.message, r.borrowed)
-    }
-  }
+  const frames = new FrameReader(conn, opts.limits ?? DEFAULT_LIMITS)
   const onMessage = (e: { data: Uint8Array | Iterable<Uint8Array> }): void => {
     try {
-      if (e.data instanceof Uint8Array) take(e.data)
-      else for (const part of e.data) take(part)
+      if (e.data instanceof Uint8Array) frames.push(e.data)
+      else for (const part of e.data) frames.push(part)
     } catch (err) {
       if (!conn.closed) conn.close(err instanceof TransportError ? err : new TransportError('ERR_BAD_FRAME', String(err)))
       detach()
@@ -133,15 +100,4 @@ export function connectLibp2pStream(stream: Stream, opts: Libp2pRpcOptions = {})
   // Listeners attached after the stream already finished would wait forever.
   if (stream.status !== 'open') queueMicrotask(() => onClose({}))
   return conn
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    if (at + p.byteLength > total) { out.set(p.subarray(0, total - at), at); break }
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
 }

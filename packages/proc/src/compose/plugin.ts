@@ -4,7 +4,8 @@
 // a new capability plugs in the same way, without touching the scheduler or spawnGuest.
 
 import { BadModuleError } from '../errors.js'
-import type { ExitStatus, ExtensionStats, ProcessContext, ProcessExtension, ProcessPlugin } from '@ww/interface'
+import type { ExitStatus, ExtensionStats, ProcessContext, ProcessExtension, ProcessPlugin, SpawnCheck } from '@ww/interface'
+import type { ProcessLimits } from '../scheduler.js'
 
 export type { ProcessPlugin }
 
@@ -21,6 +22,23 @@ export function checkPlugins(plugins: readonly ProcessPlugin[]): void {
       owner.set(m, `plugin ${p.name}`)
     }
   }
+}
+
+/**
+ * The plugins' policies, run on the spawner's thread before a process exists (in-thread
+ * and pooled spawns alike): the first throw refuses the spawn with that error.
+ */
+export function checkSpawn(plugins: readonly ProcessPlugin[], module: WebAssembly.Module, opts: ProcessLimits & { name?: string; entry?: string }): void {
+  const checks = plugins.filter((p) => p.check !== undefined)
+  if (checks.length === 0) return
+  const { name, entry, memoryPages, fuel, deadlineMs, mailbox } = opts
+  const request: SpawnCheck = {
+    ...(name !== undefined ? { name } : {}), ...(entry !== undefined ? { entry } : {}),
+    ...(memoryPages !== undefined ? { memoryPages } : {}), ...(fuel !== undefined ? { fuel } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}), ...(mailbox !== undefined ? { mailbox } : {}),
+    imports: [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))],
+  }
+  for (const p of checks) p.check!(request)
 }
 
 /**

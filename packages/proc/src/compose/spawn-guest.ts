@@ -9,8 +9,9 @@ import { AbortedError, BadModuleError } from '../errors.js'
 import type { ProcessHandle, ProcessInfo, WaitOptions } from '../handle.js'
 import type { CompileOptions, ProcModule, Scheduler, SpawnOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
+import type { ModuleCache } from '../internal/module-cache.js'
 import { hostConnection, type BootstrapFactory, type HostPart } from './host.js'
-import { checkPlugins, combineParts, SCHEDULER_IMPORTS, type ProcessPlugin } from './plugin.js'
+import { checkPlugins, checkSpawn, combineParts, SCHEDULER_IMPORTS, type ProcessPlugin } from './plugin.js'
 import { restrictedWasi, WASI_MODULE, type RestrictedWasiOptions, type WasiPart } from './wasi.js'
 
 export interface GuestOptions extends Omit<SpawnOptions, 'extend' | 'imports'>, RestrictedWasiOptions {
@@ -20,7 +21,11 @@ export interface GuestOptions extends Omit<SpawnOptions, 'extend' | 'imports'>, 
    * or an attenuation. Required when the module imports `ww`.
    */
   host?: BootstrapFactory
-  /** More parts, each adding imports and what stands behind them (see ProcessPlugin). */
+  /**
+   * More parts, each adding imports and what stands behind them (see ProcessPlugin;
+   * loadPlugin loads one from its module, which also runs on a worker pool). Their
+   * `check`s run first: a throw refuses the spawn with that error.
+   */
   plugins?: readonly ProcessPlugin[]
   /** Aborting kills the process (killed by host). */
   signal?: AbortSignal
@@ -69,6 +74,20 @@ export async function compileGuest<M extends { readonly module: WebAssembly.Modu
     throw new BadModuleError(`the module imports ${names}${foreign.length > 3 ? ', …' : ''}; a guest gets only ${offered}`)
   }
   return mod
+}
+
+/**
+ * compileGuest through `cache` (procRuntime's and poolRuntime's): the same bytes compile
+ * once per entry and set of plugins (what they provide and may wait in changes the result).
+ */
+export function compileGuestCached<M extends { readonly module: WebAssembly.Module }>(cache: ModuleCache<M>, compiler: GuestCompiler<M>, bytes: Uint8Array, opts: GuestCompileOptions = {}): Promise<M> {
+  const plugins = opts.plugins ?? []
+  const variant = [
+    opts.entry ?? '',
+    plugins.flatMap((p) => p.suspendingImports ?? []).sort().join(','),
+    plugins.flatMap((p) => p.provides).sort().join(','),
+  ].join('|')
+  return cache.get(bytes, variant, () => compileGuest(compiler, bytes, opts))
 }
 
 /** What a guest process did through its parts (also in `ps`, as numbers). */
@@ -139,6 +158,7 @@ export function spawnGuest(scheduler: Scheduler, mod: ProcModule, opts: GuestOpt
   const host = imported.has('ww') ? hostConnection({ bootstrap: opts.host! }) : undefined
   const plugins: ProcessPlugin[] = [...(wasi ? [wasi] : []), ...(host ? [host] : []), ...(opts.plugins ?? [])]
   checkPlugins(plugins)
+  checkSpawn(plugins, mod.module, opts)
   const parts: { wasi?: WasiPart; host?: HostPart } = {}
   const { host: _h, plugins: _p, signal, policy: _policy, stdout: _o, stderr: _e, stdin: _i, sockets: _s, conns: _c, scratchSeed: _seed, ...spawn } = opts
   // No parts, no extension: such a process stays hibernatable.

@@ -19,6 +19,7 @@
 // grow_denied returns -1 (the grow fails) or throws (the process ends), by policy.
 
 import type binaryenNs from 'binaryen'
+import { binaryenFeatures } from '@ww/interface'
 import { BadModuleError, ModuleTooLargeError } from '../errors.js'
 import { unrollSmallLoops } from './unroll.js'
 import { kinds, rewrite, UnsupportedExpressionError } from './walk.js'
@@ -84,14 +85,6 @@ export function loadBinaryen(): Promise<Binaryen> {
   return (loading ??= import('binaryen').then((m) => m.default))
 }
 
-/** What Node 20 runs without flags. Never Features.All: Node 20 rejects its output. */
-export function nodeFeatures(b: Binaryen): number {
-  const F = b.Features as unknown as Record<string, number>
-  // BulkMemoryOpt and CallIndirectOverlong are Binaryen's names for parts of bulk memory
-  // and reference types (newer Binaryen asserts on bulk memory without them).
-  const names = ['MutableGlobals', 'NontrappingFPToInt', 'SIMD128', 'BulkMemory', 'BulkMemoryOpt', 'SignExt', 'Multivalue', 'ReferenceTypes', 'CallIndirectOverlong']
-  return names.reduce((acc, n) => acc | (F[n] ?? 0), 0)
-}
 
 /**
  * Validates `m`, returning Binaryen's complaints ('' when valid). Binaryen prints them to
@@ -165,7 +158,7 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
   }
   const level = b.getOptimizeLevel()
   try {
-    m.setFeatures(nodeFeatures(b))
+    m.setFeatures(binaryenFeatures(b.Features))
     // Exception handling is left out on purpose: a guest could catch the host's kill.
     const invalid = validate(m)
     if (invalid !== undefined) throw new BadModuleError(`module is invalid or uses features beyond Node 20 defaults (exception handling is refused)${invalid ? `: ${invalid}` : ''}`)

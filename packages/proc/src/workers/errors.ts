@@ -1,7 +1,7 @@
 // Typed errors of the worker pool. Errors a worker's scheduler raised (ERR_PROC_LIMIT…)
 // come back as the ProcError they were; what only a pool can fail with is here.
 
-import { WwError } from '@ww/interface'
+import { PluginError, WwError, type PluginErrorCode } from '@ww/interface'
 import { ProcError, type ProcErrorCode } from '../errors.js'
 import type { SerializedError } from './protocol.js'
 
@@ -23,8 +23,11 @@ const PROC_CODES: ReadonlySet<string> = new Set<ProcErrorCode>([
   'ERR_BAD_MODULE', 'ERR_METER', 'ERR_ABORTED', 'ERR_PROC_EXITED',
 ])
 
+const PLUGIN_CODES: ReadonlySet<string> = new Set<PluginErrorCode>(['ERR_PLUGIN_LOAD', 'ERR_PLUGIN_SHAPE', 'ERR_PLUGIN_THREAD'])
+
 /** An error a worker reported, typed again on this side. */
 export function reviveError(e: SerializedError): Error {
+  if (e.code !== undefined && PLUGIN_CODES.has(e.code)) return new PluginError(e.code as PluginErrorCode, e.message)
   if (e.code !== undefined && PROC_CODES.has(e.code)) return new ProcError(e.code as ProcErrorCode, e.message)
   return new WorkerPoolError('ERR_WORKER_FAILED', e.code ? `${e.code}: ${e.message}` : e.message)
 }

@@ -1,33 +1,11 @@
-// Per-process parts built inside a worker. Functions and live objects cannot cross
-// threads, so a spawner names a module and gives cloneable options; the worker imports
-// the module (once) and calls its factory for each process, with the process's context.
+// The plugins a spawn names, loaded inside the worker that runs it. Functions and live
+// objects cannot cross threads, so a spawner sends each plugin's PluginSpec (its module
+// and cloneable options) and the worker loads it exactly as the spawner's thread did
+// (@ww/interface's loadPlugin: the module imported once per thread, its factory called
+// with the options of this spawn).
 
-import { ProcError } from '../errors.js'
-import type { ProcessContext, ProcessExtension } from '../scheduler.js'
-import type { ProcessPlugin } from '../compose/plugin.js'
-import type { ExtensionSpec } from './protocol.js'
+import { loadPlugin, type PluginSpec, type ProcessPlugin } from '@ww/interface'
 
-/** What an extension module exports (as `default`, or the name its spec gives). */
-export type WorkerExtensionFactory = (options: unknown, ctx: ProcessContext) => ProcessExtension
-
-const loaded = new Map<string, Promise<Record<string, unknown>>>()
-
-/**
- * The plugins `specs` name, their modules imported once per worker. What they fill is
- * known only once built, so `provides` is empty: combineParts refuses two parts that
- * fill the same import.
- */
-export async function loadExtensions(specs: readonly ExtensionSpec[]): Promise<ProcessPlugin[]> {
-  return Promise.all(specs.map(async (spec) => {
-    let mod = loaded.get(spec.module)
-    if (mod === undefined) {
-      mod = import(spec.module) as Promise<Record<string, unknown>>
-      loaded.set(spec.module, mod)
-      mod.catch(() => loaded.delete(spec.module))
-    }
-    const name = spec.export ?? 'default'
-    const factory = (await mod)[name]
-    if (typeof factory !== 'function') throw new ProcError('ERR_BAD_MODULE', `extension module ${spec.module} exports no function ${name}`)
-    return { name: `extension ${spec.module}`, provides: [], create: (ctx: ProcessContext) => (factory as WorkerExtensionFactory)(spec.options, ctx) }
-  }))
+export function loadExtensions(specs: readonly PluginSpec[]): Promise<ProcessPlugin[]> {
+  return Promise.all(specs.map(loadPlugin))
 }

@@ -1,12 +1,13 @@
-// The restricted WASI of a guest on a pool worker, as a worker extension module (its
-// default export is the factory the worker calls per process). Everything in its options
+// The restricted WASI of a guest on a pool worker, as a plugin module (its default export
+// is the PluginFactory the worker calls for each spawn). Everything in its options
 // crosses threads: the policy is plain data, and the guest's stdout/stderr go through a
 // port to the spawner's sinks on the main thread (output-port.ts). spawnPoolGuest names
-// this module; it is public so that other extension modules can build on it.
+// this module; it is public so that other plugin modules can build on it.
 
 import type { MessagePort } from 'node:worker_threads'
 import type { Policy, ScratchEntry } from '@ww/wasi-restricted'
-import { restrictedWasi } from '../compose/wasi.js'
+import type { ProcessPlugin } from '@ww/interface'
+import { restrictedWasi, WASI_MODULE } from '../compose/wasi.js'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
 import type { ExitStatus } from '../status.js'
 import { PortSink } from './output-port.js'
@@ -22,7 +23,11 @@ export interface WorkerWasiOptions {
   readonly scratchSeed?: readonly ScratchEntry[]
 }
 
-export default function workerWasi(options: WorkerWasiOptions, ctx: ProcessContext): ProcessExtension {
+export default function workerWasi(options: WorkerWasiOptions): ProcessPlugin {
+  return { name: 'wasi', provides: [WASI_MODULE], create: (ctx) => wasiPart(options, ctx) }
+}
+
+function wasiPart(options: WorkerWasiOptions, ctx: ProcessContext): ProcessExtension {
   const sink = options.output === undefined ? undefined : new PortSink(options.output)
   const fds = new Set(options.fds ?? [1, 2])
   let part: ProcessExtension

@@ -6,9 +6,11 @@
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { OutputSink, Policy, ScratchEntry } from '@ww/wasi-restricted'
+import { PluginError, type PluginSpec, type ProcessPlugin } from '@ww/interface'
 import { AbortedError, BadModuleError } from '../errors.js'
 import type { WaitOptions } from '../handle.js'
 import type { BootstrapFactory } from '../compose/host.js'
+import { checkPlugins, checkSpawn } from '../compose/plugin.js'
 import { WASI_MODULE } from '../compose/wasi.js'
 import { describeStatus, type ExitStatus, type Pid } from '../status.js'
 import { pumpOutput } from './output-port.js'
@@ -30,6 +32,13 @@ export interface PoolGuestOptions extends Omit<PoolSpawnOptions, 'bootstrap' | '
    * module imports `ww`.
    */
   host?: BootstrapFactory
+  /**
+   * Plugins as spawnGuest takes them, each loaded from its module (loadPlugin): their
+   * `check`s run here, then the worker loads each from its `spec` and builds its part
+   * there. A plugin with no `spec` (a live object of this thread) fails with
+   * PluginError(ERR_PLUGIN_THREAD).
+   */
+  plugins?: readonly ProcessPlugin[]
   /** Aborting kills the process (killed by host). */
   signal?: AbortSignal
 }
@@ -75,6 +84,11 @@ export class PoolGuest {
   }
 }
 
+function specOf(p: ProcessPlugin): PluginSpec {
+  if (p.spec === undefined) throw new PluginError('ERR_PLUGIN_THREAD', `plugin ${p.name} is a live object of this thread (not loaded from a module with loadPlugin), so a worker cannot load it`)
+  return p.spec
+}
+
 /** Where the worker finds guest-wasi.js: beside this file when built; from the sources (tests), the built one. */
 function workerWasiModule(): string {
   const here = import.meta.url
@@ -88,13 +102,15 @@ function workerWasiModule(): string {
  * Stdin and sockets are not offered on workers (they are live objects of this thread).
  */
 export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: PoolGuestOptions = {}): Promise<PoolGuest> {
-  const { policy, scratchSeed, stdout, stderr, host, signal, extensions, ...spawn } = opts
+  const { policy, scratchSeed, stdout, stderr, host, signal, extensions, plugins = [], ...spawn } = opts
   if (signal?.aborted) throw new AbortedError('spawn', { cause: signal.reason })
   const imported = new Set(WebAssembly.Module.imports(mod.module).map((i) => i.module))
   if (imported.has('ww') && host === undefined) throw new BadModuleError('the module imports ww (a transport) but no capability was given to bootstrap (options.host)')
+  checkPlugins(plugins)
+  checkSpawn(plugins, mod.module, spawn)
 
   let output: { port: MessagePort; done: Promise<void> } | undefined
-  const parts = [...(extensions ?? [])]
+  const parts: PluginSpec[] = [...(extensions ?? []), ...plugins.map(specOf)]
   const transfer: MessagePort[] = []
   if (imported.has(WASI_MODULE)) {
     const fds = [...(stdout ? [1 as const] : []), ...(stderr ? [2 as const] : [])]

@@ -4,8 +4,7 @@ export {
   WorkerPool, type WorkerPoolOptions, type PoolSpawnOptions, type PoolModule, type PoolBootstrap, type PoolChildSpec, type PoolSupervisorOptions,
 } from './pool.js'
 export { RemoteProcess, type PoolProcessInfo } from './remote-process.js'
-export { type ExtensionSpec, type WorkerCounters } from './protocol.js'
-export { type WorkerExtensionFactory } from './extensions.js'
+export { type WorkerCounters } from './protocol.js'
 export { WorkerPoolError, WorkerCrashedError, PoolClosedError, type WorkerPoolErrorCode } from './errors.js'
 export { spawnPoolGuest, PoolGuest, type PoolGuestOptions } from './guest.js'
 export { type WorkerWasiOptions } from './guest-wasi.js'

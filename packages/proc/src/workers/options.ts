@@ -8,7 +8,7 @@ import type { MeterInfo } from '../meter/pass.js'
 import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
-import type { ExtensionSpec } from './protocol.js'
+import type { PluginSpec } from '@ww/interface'
 import type { RemoteProcess } from './remote-process.js'
 import type { OutputSink, Policy } from '@ww/wasi-restricted'
 
@@ -40,8 +40,8 @@ export interface PoolSpawnOptions extends ProcessLimits {
   link?: boolean
   /** Turn link signals (from its parent or through `pool.link`) into `exit` messages instead of dying. */
   trapExits?: boolean
-  /** Per-process parts built in the worker (imports, WASI…): see ExtensionSpec. */
-  extensions?: readonly ExtensionSpec[]
+  /** Plugins loaded and built in the worker (imports, WASI…), named by module: see PluginSpec (PLUGINS.md). */
+  extensions?: readonly PluginSpec[]
   /**
    * The capability the guest's `ww` Bootstrap gets (or a factory given the pid), served
    * on this thread: its RPC frames cross to here and back (rpc-port-*.ts).

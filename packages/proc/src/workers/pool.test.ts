@@ -3,7 +3,6 @@
 // dist/workers/worker.js: build first.)
 import { WorkerPool, type PoolModule } from './pool.js'
 import { WorkerCrashedError } from './errors.js'
-import { ProcError } from '../errors.js'
 import * as G from '../bench/guests.js'
 
 const SELF = `(module ${G.PRELUDE} (func (export "ww_main") (result i32) (call $self)))`
@@ -150,14 +149,16 @@ test("a child runs on its parent's worker and dies with it (killed by parent)", 
   await expect(pool.spawn(spin, { parent })).rejects.toMatchObject({ code: 'ERR_PROC_EXITED' })
 })
 
-test('an extension is built inside the worker from a module specifier and cloneable options', async () => {
+test('a plugin is loaded and built inside the worker from its module specifier and cloneable options', async () => {
   const mod = await pool.compile(await G.wat(ENV_VALUE))
   const hs = await Promise.all([0, 1].map((w) => pool.spawn(mod, { worker: w, extensions: [{ module: fixture('env-value.mjs'), options: { value: 42 + w } }] })))
   expect(await Promise.all(hs.map((h) => h.wait()))).toEqual([{ kind: 'exited', code: 42 }, { kind: 'exited', code: 43 }])
-  await expect(pool.spawn(mod, { extensions: [{ module: fixture('env-value.mjs'), export: 'missing' }] })).rejects.toBeInstanceOf(ProcError)
+  // What a worker cannot load comes back typed, as the spawner's own loadPlugin would throw it.
+  await expect(pool.spawn(mod, { extensions: [{ module: fixture('env-value.mjs'), export: 'missing' }] })).rejects.toMatchObject({ name: 'PluginError', code: 'ERR_PLUGIN_SHAPE' })
+  await expect(pool.spawn(mod, { extensions: [{ module: fixture('no-such-plugin.mjs') }] })).rejects.toMatchObject({ name: 'PluginError', code: 'ERR_PLUGIN_LOAD' })
 })
 
-test('two extensions may share an import module but not fill the same import (the process ends, ERR_BAD_MODULE)', async () => {
+test('two plugins may share an import module but not fill the same import (the process ends, ERR_BAD_MODULE)', async () => {
   const mod = await pool.compile(await G.wat(ENV_VALUE))
   const twice = [{ module: fixture('env-value.mjs'), options: { value: 1 } }, { module: fixture('env-value.mjs'), options: { value: 2 } }]
   expect(await (await pool.spawn(mod, { extensions: twice })).wait()).toMatchObject({ kind: 'trapped', code: 'ERR_BAD_MODULE' })

@@ -11,6 +11,7 @@ import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
 import type { Policy } from '@ww/wasi-restricted'
+import type { PluginSpec } from '@ww/interface'
 
 /** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
 export interface WorkerCounters {
@@ -20,16 +21,6 @@ export interface WorkerCounters {
   moved: number
   shared: number
   copied: number
-}
-
-/** A per-process part built inside the worker: a module it imports, and cloneable options. */
-export interface ExtensionSpec {
-  /** A module specifier or file URL the worker can import (code runs in the worker). */
-  readonly module: string
-  /** The export to call (default `default`): `(options, ctx) => ProcessExtension`. */
-  readonly export?: string
-  /** Handed to the factory; must be structured-clonable (no functions). */
-  readonly options?: unknown
 }
 
 /** How a worker starts (its `workerData`). */
@@ -60,7 +51,8 @@ export interface SpawnRequest {
   readonly limits: ProcessLimits
   readonly name?: string
   readonly entry?: string
-  readonly extensions: readonly ExtensionSpec[]
+  /** Plugins the worker loads (their modules, cloneable options) and builds into the process. */
+  readonly extensions: readonly PluginSpec[]
   /** A process on the same worker: the child dies with it (and is linked to it, if asked). */
   readonly parent?: Pid
   readonly link?: boolean

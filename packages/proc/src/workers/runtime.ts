@@ -6,7 +6,7 @@
 
 import type { CallOptions, RunningProcess, Runtime, StartSpec } from '@ww/interface'
 import { withChildGrants } from '../compose/child-grants.js'
-import { compileGuest } from '../compose/spawn-guest.js'
+import { compileGuestCached } from '../compose/spawn-guest.js'
 import { AbortedError } from '../errors.js'
 import { ModuleCache } from '../internal/module-cache.js'
 import type { Pid } from '../status.js'
@@ -43,7 +43,7 @@ export function poolRuntime(pool: WorkerPool, opts: PoolRuntimeOptions = {}): Po
     async start(spec: StartSpec, call?: CallOptions): Promise<PoolRunningProcess> {
       const g = withChildGrants(opts.guest?.(spec) ?? {}, spec.child)
       const signal = call?.signal
-      const mod = await cache.get(spec.bytecode, g.entry ?? '', () => compileGuest(pool, spec.bytecode, { ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) }))
+      const mod = await compileGuestCached(cache, pool, spec.bytecode, { ...(g.plugins ? { plugins: g.plugins } : {}), ...(g.entry ? { entry: g.entry } : {}), ...(signal ? { signal } : {}) })
       if (signal?.aborted) throw new AbortedError(`start ${spec.pid}`, { cause: signal.reason })
       const parent = spec.parent === undefined ? undefined : live.get(spec.parent)
       const { worker: _w, ...rest } = g

@@ -59,7 +59,7 @@ async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefi
           toMain({ t: 'output-open', key: wasi.outputKey, pid: ctx.pid, port: port2 }, [port2])
           output = port1
         }
-        return workerWasi({ ...(wasi.policy ? { policy: wasi.policy } : {}), ...(output ? { output } : {}), fds: wasi.fds }, ctx)
+        return workerWasi({ ...(wasi.policy ? { policy: wasi.policy } : {}), ...(output ? { output } : {}), fds: wasi.fds }).create(ctx)
       },
     } satisfies ProcessPlugin] : []),
     ...(hostKey !== undefined ? [{

@@ -10,6 +10,7 @@ export interface AsyncifyModuleOptions {
   optimizeLevel?: number
 }
 
+import { binaryenFeatures } from '@ww/interface'
 import { TransportError } from '../errors.js'
 
 type Binaryen = typeof import('binaryen').default
@@ -19,12 +20,9 @@ function load(): Promise<Binaryen> {
   return (loading ??= import('binaryen').then((m) => m.default))
 }
 
-/** The features Node 20 enables by default, as binaryen.Features bits. */
+/** The features Node 20 enables by default (@ww/interface's NODE20_WASM_FEATURES), as binaryen.Features bits. */
 export function node20Features(b: Binaryen): number {
-  const F = b.Features
-  // BulkMemoryOpt (memory.copy/fill, split out of BulkMemory in Binaryen 119+): AssemblyScript
-  // emits both, and without it Binaryen 132 aborts on such a module (hasBulkMemoryOpt).
-  return F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | (F.BulkMemoryOpt ?? 0) | F.SignExt | F.Multivalue | F.ReferenceTypes
+  return binaryenFeatures(b.Features)
 }
 
 /** `bytes` with Binaryen's asyncify pass applied; `imports` are the ones that may suspend. */

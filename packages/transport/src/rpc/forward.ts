@@ -57,8 +57,10 @@ export interface ForwardOptions {
 
 export const DEFAULT_MAX_IN_FLIGHT = 1024
 
-type AnyMethod = Method<Struct, Struct>
-type Target = Client | (() => Client | Promise<Client>)
+/** Any method of any interface (the forwarder does not know the schema). */
+export type AnyMethod = Method<Struct, Struct>
+/** Where a forwarded call goes: a Client, or a function that finds one per call. */
+export type ForwardTarget = Client | (() => Client | Promise<Client>)
 
 /** RemotePromise with its pipelining primitive public, for a capability field by index. */
 export class RawCall<R extends Struct = Struct> extends RemotePromise<R> {
@@ -94,7 +96,7 @@ export abstract class ForwardingServer extends AnyServer {
  * A server forwarding every call to `target` (a client, or a function giving one — at once
  * or once a link is up — asked on the first call).
  */
-export function forwardingServer(target: Target, opts: ForwardOptions = {}): ForwardingServer {
+export function forwardingServer(target: ForwardTarget, opts: ForwardOptions = {}): ForwardingServer {
   return new Forwarder(target, opts, new Map())
 }
 
@@ -126,7 +128,7 @@ function promisedReply(call: (reply: Reply) => void): Promise<void> {
 
 class Forwarder extends ForwardingServer {
   readonly stats: ForwardStats = { calls: 0, copies: 0, copiedBytes: 0 }
-  readonly #target: Target
+  readonly #target: ForwardTarget
   readonly #opts: ForwardOptions
   readonly #max: number
   /** Forwarders made for capabilities that crossed this one, by the client they forward to. */
@@ -136,7 +138,7 @@ class Forwarder extends ForwardingServer {
   #root: Client | undefined
   #inFlight = 0
 
-  constructor(target: Target, opts: ForwardOptions, wrappers: Map<Client, Client>) {
+  constructor(target: ForwardTarget, opts: ForwardOptions, wrappers: Map<Client, Client>) {
     super()
     this.#target = target
     this.#opts = opts

@@ -67,7 +67,7 @@ export class ImportClient extends Client {
 }
 
 /** A generated typed client (`Foo$Client`): a Client in `client`, rebuilt from one. */
-type TypedClient = { client: Client }
+export type TypedClient = { client: Client }
 
 /**
  * A new handle on the capability `client` refers to, for a second holder that will dispose
