@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-// The CLI's own test helpers (the real binary, apps/ww/dist/bin.js, built by the setup).
-import { jsonOf, removeHome, startHost, ww, type HostChild } from '../../../apps/ww/test/hosts.js'
+// The CLI's test kit (the real binary, apps/ww/dist/bin.js, built by the setup).
+import { jsonOf, removeHome, startHost, ww, type HostChild } from '@ww/cli/testing'
 import type { TallyRecord } from '../dist/index.js'
 import { ADDS_TWELVE, wasm } from './guests.js'
 
