@@ -3,7 +3,7 @@
 // capnp-ts (transport's own dependency) so that nothing but transport is installed.
 import assert from 'node:assert/strict'
 import * as $ from 'capnp-ts'
-import { createPair } from '@ww/transport'
+import { asyncifyModule, createPair } from '@ww/transport'
 
 class Params extends $.Struct {
   static _capnp = { displayName: 'Adder.add$Params', id: 'a0a0a0a0a0a0a0a1', size: new $.ObjectSize(8, 0) }
@@ -35,4 +35,8 @@ const r = await adder.add((p) => { p.setA(40); p.setB(2) })
 assert.equal(r.getSum(), 42)
 client.close()
 server.close()
+
+// Binaryen is an optional peer, not installed here: asyncifying says so, typed.
+const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])
+await assert.rejects(asyncifyModule(empty, { imports: [] }), (e) => e.code === 'ERR_ASYNCIFY' && /npm i binaryen/.test(e.message))
 console.log('ok @ww/transport')

@@ -8,6 +8,9 @@ import type { PackageName } from './packages.js'
 /** Packages that must not reach these: a user of them never needs a libp2p stack. */
 export const NO_LIBP2P: readonly PackageName[] = ['@ww/interface', '@ww/transport', '@ww/wasi-restricted', '@ww/proc']
 
+/** Packages that must not install Binaryen (~100 MB): @ww/proc, which instruments guests, owns it. */
+export const NO_BINARYEN: readonly PackageName[] = ['@ww/interface', '@ww/transport', '@ww/wasi-restricted']
+
 /** Is this an npm package of the libp2p stack? (`libp2p`, `@libp2p/*`, `@chainsafe/libp2p-*`.) */
 export function isLibp2p(pkg: string): boolean {
   return pkg === 'libp2p' || pkg.startsWith('@libp2p/') || /^@chainsafe\/libp2p-/.test(pkg)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { closure, manifest, NAMES, ROOT, tarballName, type Manifest, type PackageName } from '../src/packages.js'
 import { checkPackage } from '../src/tarball.js'
-import { diskBytes, formatBytes, installedPackages, isLibp2p, NO_LIBP2P } from '../src/footprint.js'
+import { diskBytes, formatBytes, installedPackages, isLibp2p, NO_BINARYEN, NO_LIBP2P } from '../src/footprint.js'
 import { installProject, packAll, pool, registryReachable, run, typecheckProjects, type RunResult } from '../src/npm.js'
 
 const SMOKE = fileURLToPath(new URL('../smoke/', import.meta.url))
@@ -107,6 +107,10 @@ describe('installed alone from npm', () => {
   maybe.each(NO_LIBP2P)('%s does not install libp2p (only @ww/host needs it)', (name) => {
     expect(outcomes.get(name)?.install.code).toBe(0)
     expect(outcomes.get(name)!.packages.filter(isLibp2p)).toEqual([])
+  })
+  maybe.each(NO_BINARYEN)('%s does not install Binaryen (only @ww/proc, which instruments guests, needs it)', (name) => {
+    expect(outcomes.get(name)?.install.code).toBe(0)
+    expect(outcomes.get(name)!.packages.filter((p) => p === 'binaryen')).toEqual([])
   })
   maybe.each(NAMES)('%s types compile for a strict NodeNext user, its .d.ts files checked', (name) => {
     expect(outcomes.get(name)?.install.code).toBe(0)

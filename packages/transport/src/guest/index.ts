@@ -14,6 +14,6 @@ export { GuestMemoryError, GuestAbiError, GuestTrapError, GuestKilledError } fro
 export { createSuspender, jspiAvailable, type Resume, type Suspender, type SuspendingImport, type SuspensionMode } from './suspend.js'
 export { AsyncifySuspender, isAsyncified } from './asyncify.js'
 export { JspiSuspender } from './jspi.js'
-export { asyncifyModule, node20Features, type AsyncifyModuleOptions } from './asyncify-module.js'
+export { asyncifyModule, type AsyncifyModuleOptions } from './asyncify-module.js'
 export { zeroCopyIO, type FrameIO, type Incoming } from './frame-io.js'
 export { copyingIO } from './copying.js'
