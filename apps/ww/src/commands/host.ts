@@ -57,7 +57,7 @@ export const host: Command = {
     'ui-keep': 'ended processes this host remembers, with their exit status, for the web view (default 500)',
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
-    json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
+    json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, each process\'s "exit" with its status, "stopped") for scripts',
   },
   details: [
     'Without --listen or --join the host is embedded (one machine, no network). With either,',
@@ -183,11 +183,15 @@ export const host: Command = {
             e.type === 'join' ? s.green(`host ${e.host.id} joined`) : s.red(`host ${e.host.id} left (${e.reason})`))
         },
       })
+      // --json only: a line per ended process (a person reads `ww ps`; a harness needs each
+      // end, also of a process gone before anyone could `ww wait` on it).
+      const stopExits = json ? h.tree.onExit((p) => emit('exit', { pid: p.pid, parent: `${p.parent.host}/${p.parent.pid}`, name: p.name, status: p.status }, '')) : undefined
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve()
         else signal.addEventListener('abort', () => resolve(), { once: true })
       })
       watch.close()
+      stopExits?.()
       if (!json) io.stdout.write(s.dim('stopping: leaving the cluster…') + '\n')
       await ui?.close()
     } finally {
