@@ -12,6 +12,8 @@ const LINK_RATE = 20
 /** Hosts started at once: 15 together, and 4 at a time, on this loaded 2-core machine missed ww host's 15 s join bound. */
 const START_CONCURRENCY = 2
 const LINK_MESSAGES = 300
+const CHURN_MESSAGES = 300
+const CHURN_EVERY_MS = 2000
 
 /** For each live host of `group`, ms from `t0` until its view was right. */
 function viewTimes(c: FaultCluster, group: readonly number[], t0: number): Promise<number[]> {
@@ -98,8 +100,66 @@ async function main(): Promise<void> {
         what: 'from the crash until each other host\'s view dropped it (goal ≤ TTL + one heartbeat)',
       },
     })
+
+    // Churn under a running stream: host 0 publishes to host 1 at a fixed rate while, every
+    // 2 s, another host leaves (SIGTERM) and a new one joins; the same stream on the stable
+    // cluster just before is the baseline.
+    await c.converged()
+    const stream = { from: 0, to: 1, rate: LINK_RATE, messages: CHURN_MESSAGES, drainMs: 10_000 }
+    const stable = await runLink(c, stream)
+    const churn = startChurn(c, [0, 1])
+    let churned: LinkRun
+    try {
+      churned = await runLink(c, stream)
+    } finally {
+      await churn.stop()
+    }
+    const tSettle = performance.now()
+    const settle = await viewTimes(c, c.live.map((h) => h.index), tSettle)
+    report({
+      name: 'cluster.churn', unit: 'ms', samples: [percentile(churned.latencies, 99)],
+      baseline: { name: 'the same stream on the stable cluster just before', samples: [percentile(stable.latencies, 99)] },
+      params: {
+        hosts, mode: c.mode, ratePerSec: LINK_RATE, messages: CHURN_MESSAGES, churnEveryMs: CHURN_EVERY_MS,
+        left: churn.left, joined: churn.joined, failedJoins: churn.failed,
+        deliveryRatio: churned.ratio, stableDeliveryRatio: stable.ratio,
+        gaps: churned.gaps, reordered: churned.reordered, duplicates: churned.duplicates,
+        settleMedianMs: Math.round(settle.sort((x, y) => x - y)[Math.floor(settle.length / 2)]!),
+        what: 'p99 latency of one publisher\'s stream while hosts leave and join; settleMedianMs: from the churn\'s end until each live view is right',
+      },
+    })
   } finally {
     await c.close()
+  }
+}
+
+/**
+ * Every CHURN_EVERY_MS, one live host not in `keep` leaves and a new one starts joining (at
+ * most two joining at once: a start takes seconds here). stop() ends the churn and waits
+ * for the joins under way.
+ */
+function startChurn(c: FaultCluster, keep: readonly number[]): { stop(): Promise<void>; left: number; joined: number; failed: number } {
+  const joining = new Set<Promise<unknown>>()
+  const st = { left: 0, joined: 0, failed: 0 }
+  const tick = setInterval(() => {
+    const out = c.live.filter((h) => !keep.includes(h.index))
+    if (out.length > 1) {
+      const h = out[Math.floor(Math.random() * out.length)]!
+      st.left++
+      void h.process.stop()
+    }
+    if (joining.size < 2) {
+      const j = c.add(keep[0], AbortSignal.timeout(60_000)).then(() => { st.joined++ }, () => { st.failed++ })
+      joining.add(j)
+      void j.finally(() => joining.delete(j))
+    }
+  }, CHURN_EVERY_MS)
+  return {
+    get left() { return st.left }, get joined() { return st.joined }, get failed() { return st.failed },
+    async stop() {
+      clearInterval(tick)
+      await Promise.all(joining)
+    },
   }
 }
 
