@@ -185,7 +185,7 @@ export const host: Command = {
       })
       // --json only: a line per ended process (a person reads `ww ps`; a harness needs each
       // end, also of a process gone before anyone could `ww wait` on it).
-      const stopExits = json ? h.tree.onExit((p) => emit('exit', { pid: p.pid, parent: `${p.parent.host}/${p.parent.pid}`, name: p.name, status: p.status }, '')) : undefined
+      const stopExits = json ? h.tree.onExit((p) => emit('exit', { host: p.host, pid: p.pid, parent: `${p.parent.host}/${p.parent.pid}`, name: p.name, status: p.status }, '')) : undefined
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve()
         else signal.addEventListener('abort', () => resolve(), { once: true })
