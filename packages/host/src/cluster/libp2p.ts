@@ -198,6 +198,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     const r = await validateReceived(source, rpc)
     if (r.code === 'invalid' && r.reason === 'error') {
       rejected.forged++
+      view.leave(source.toString(), 'disconnect') // first: a host dropped from the view is not dialled again
       node.hangUp(source as Parameters<typeof node.hangUp>[0]).catch(onError)
     }
     return r
@@ -355,7 +356,15 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     setTimeout(() => { beatQueued = false; beat() }, 0)
   }
   peerWatchers.set(clusterTopic, new Set([soonBeat]))
-  const onDisconnect = (e: CustomEvent<{ toString(): string }>): void => view.leave(e.detail.toString(), 'disconnect')
+  const onDisconnect = (e: CustomEvent<{ toString(): string }>): void => {
+    const peer = e.detail.toString()
+    const was = view.get(peer)
+    view.leave(peer, 'disconnect')
+    // A host of the view whose connection dropped (a reset link) is dialled again at once:
+    // until then nothing we publish reaches it, and only its next heartbeat heard through
+    // another host (a period later) would have brought the dial (tools/cluster-faults).
+    if (was && !closed) dialAny(was.addresses)
+  }
   node.addEventListener('peer:disconnect', onDisconnect)
 
   const dialAny = (addrs: readonly string[]): void => {
