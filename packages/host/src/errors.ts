@@ -5,6 +5,7 @@ export type HostErrorCode =
   | 'ERR_CAP_DENIED' | 'ERR_REVOKED' | 'ERR_NOT_FOUND' | 'ERR_HOST_UNREACHABLE'
   | 'ERR_TIMEOUT' | 'ERR_ABORTED' | 'ERR_INVALID_PATH' | 'ERR_INVALID_ARGUMENT'
   | 'ERR_CLOSED' | 'ERR_QUEUE_FULL' | 'ERR_TOO_LARGE' | 'ERR_RELEASED' | 'ERR_RATE_LIMITED'
+  | 'ERR_BAD_PEER_MESSAGE'
 
 export class HostError extends WwError<HostErrorCode> {}
 
@@ -53,7 +54,7 @@ export class TooLargeError extends HostError {
 const CODE_TABLE: Record<HostErrorCode, true> = {
   ERR_CAP_DENIED: true, ERR_REVOKED: true, ERR_NOT_FOUND: true, ERR_HOST_UNREACHABLE: true, ERR_TIMEOUT: true,
   ERR_ABORTED: true, ERR_INVALID_PATH: true, ERR_INVALID_ARGUMENT: true, ERR_CLOSED: true, ERR_QUEUE_FULL: true,
-  ERR_TOO_LARGE: true, ERR_RELEASED: true, ERR_RATE_LIMITED: true,
+  ERR_TOO_LARGE: true, ERR_RELEASED: true, ERR_RATE_LIMITED: true, ERR_BAD_PEER_MESSAGE: true,
 }
 const CODES: ReadonlySet<string> = new Set(Object.keys(CODE_TABLE))
 

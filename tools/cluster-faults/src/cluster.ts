@@ -61,12 +61,11 @@ export class FaultCluster implements AsyncDisposable {
       if (c.mode === 'netns') c.#netns = new Netns(options.hosts)
       const first = await c.#startHost(0, undefined)
       await first.process.until(() => first.process.id !== '', 'ready', options.signal)
-      const joinAddr = (h: FaultHost): string => `${c.#announce(h)}/p2p/${h.process.id}`
       const step = options.startConcurrency ?? options.hosts
       for (let k = 1; k < options.hosts; k += step) {
         // Each joins through a host already up (spread over them): one seed for all of 15
         // answered none within ww host's 15 s join bound on this loaded machine.
-        const batch = await Promise.all(Array.from({ length: Math.min(step, options.hosts - k) }, (_, j) => c.#startHost(k + j, joinAddr(c.hosts[(k + j - 1) % k]!))))
+        const batch = await Promise.all(Array.from({ length: Math.min(step, options.hosts - k) }, (_, j) => c.#startHost(k + j, c.#joinAddr(c.hosts[(k + j - 1) % k]!))))
         await Promise.all(batch.map((h) => h.process.until(() => h.process.id !== '', 'ready', options.signal)))
       }
       return c
@@ -118,6 +117,23 @@ export class FaultCluster implements AsyncDisposable {
     await h.process.crash()
   }
 
+  /**
+   * One more host, joining through live host `via` (default: the first live one); resolves
+   * once it is ready (its view fills later: converged()).
+   */
+  async add(via = this.live[0]!.index, signal?: AbortSignal): Promise<FaultHost> {
+    const i = this.hosts.length
+    this.#netns?.addHost(i)
+    const h = await this.#startHost(i, this.#joinAddr(this.hosts[via]!))
+    await h.process.until(() => h.process.id !== '', 'ready', signal)
+    return h
+  }
+
+  /** Host `i` leaves cleanly (SIGTERM: its goodbye tells the others at once). */
+  async leave(i: number): Promise<void> {
+    await this.hosts[i]!.process.stop()
+  }
+
   /** Cuts every link between a host of `a` and one of `b` (both ways) until heal(). */
   partition(a: readonly number[], b: readonly number[]): void {
     if (this.mode !== 'netns') throw new Error(this.skipped.find((s) => s.startsWith('partitions')) ?? 'partitions need netns mode')
@@ -152,6 +168,8 @@ export class FaultCluster implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close() }
+
+  #joinAddr(h: FaultHost): string { return `${this.#announce(h)}/p2p/${h.process.id}` }
 
   #announce(h: FaultHost): string {
     return this.mode === 'netns'

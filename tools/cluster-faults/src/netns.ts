@@ -48,7 +48,7 @@ export class Netns {
       ip('link', 'add', this.bridge, 'type', 'bridge')
       ip('addr', 'add', `${this.subnet}.254/24`, 'dev', this.bridge)
       ip('link', 'set', this.bridge, 'up')
-      for (let i = 0; i < hosts; i++) this.#addHost(i)
+      for (let i = 0; i < hosts; i++) this.addHost(i)
     } catch (e) {
       this.close()
       throw e
@@ -77,7 +77,8 @@ export class Netns {
     try { ip('link', 'del', this.bridge) } catch { /* already gone */ }
   }
 
-  #addHost(i: number): void {
+  /** One more namespace, for host `i` (a host joining later: churn). */
+  addHost(i: number): void {
     const ns = this.name(i)
     const outside = `wwf${this.run}h${i}`
     const inside = `wwf${this.run}n${i}`

@@ -62,7 +62,7 @@ export const host: Command = {
     plugin: `add a plugin to every process this host runs (repeatable), on this thread or --workers alike: ${PLUGIN_FORM}; one that fails to load stops the host from starting (exit 2). See PLUGINS.md`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
     'join-timeout': 'with --join: give up (exit 1, saying why) when the hosts joined through are not seen within this (default 15s)',
-    json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, "stopped") for scripts',
+    json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, each process\'s "exit" with its status, "stopped") for scripts',
   },
   details: [
     'Without --listen or --join the host is embedded (one machine, no network). With either,',
@@ -203,11 +203,15 @@ export const host: Command = {
             e.type === 'join' ? s.green(`host ${e.host.id} joined`) : s.red(`host ${e.host.id} left (${e.reason})`))
         },
       })
+      // --json only: a line per ended process (a person reads `ww ps`; a harness needs each
+      // end, also of a process gone before anyone could `ww wait` on it).
+      const stopExits = json ? h.tree.onExit((p) => emit('exit', { host: p.host, pid: p.pid, parent: `${p.parent.host}/${p.parent.pid}`, name: p.name, status: p.status }, '')) : undefined
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve()
         else signal.addEventListener('abort', () => resolve(), { once: true })
       })
       watch.close()
+      stopExits?.()
       if (!json) io.stdout.write(s.dim('stopping: leaving the cluster…') + '\n')
       await ui?.close()
     } finally {

@@ -11,6 +11,7 @@ import { RateLimitedError } from '../errors.js'
 import { createPubSub } from '../pubsub/pubsub.js'
 import type { PubSubNetwork } from '../pubsub/types.js'
 import { createRegistry, type ControlChannel } from '../registry.js'
+import { decodeRegistryMessage } from '../registry-wire.js'
 import { VERSION } from '../version.js'
 // Host-to-host RPC hook (src/peer): the /ww/rpc/1.0.0 layer this cluster runs.
 import { PeerRpc, type PeerLink, type PeerRpcOptions } from '../peer/rpc.js'
@@ -18,6 +19,7 @@ import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
 import { tunedEncrypter, type WireOptions } from './noise-wire.js'
 import { Reorder } from './reorder.js'
+import { decodeBeat, type Beat, type PeerRejectKind } from './heartbeat.js'
 import { NO_RIGHTS, parseSwarmKey, rightsUnder, type AllowList, type PeerRight } from './trust.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
@@ -100,6 +102,12 @@ export interface Libp2pCluster extends Cluster {
   dialPeer(host: string, opts?: CallOptions): Promise<PeerLink>
   /** Gossipsub messages its validators dropped: authors not admitted, unknown, or without the right, or over the flood limit. */
   dropped(): number
+  /**
+   * Other hosts' messages refused as bad input, by kind (heartbeat.ts: PeerRejectKind): each
+   * dropped, not relayed, and nothing else changed. A peer that sent a forged message
+   * itself has its connections closed.
+   */
+  rejected(): Readonly<Record<PeerRejectKind, number>>
   /** What the flood limit dropped, per publishing peer (empty without a limit). */
   floodDrops(): ReadonlyMap<string, Readonly<FloodDrops>>
   /** The flood limit in force, if any. */
@@ -115,8 +123,6 @@ export interface Libp2pCluster extends Cluster {
 }
 
 const enc = new TextEncoder()
-const dec = new TextDecoder()
-type Beat = { t: 'hb'; addrs: string[]; load: number; uptimeMs: number; version: string; ttlMs: number } | { t: 'bye' }
 
 /** A host in a cluster over js-libp2p: TCP, noise, yamux, gossipsub, identify, ping. */
 export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Libp2pCluster> {
@@ -170,6 +176,24 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const addresses = (): string[] => node.getMultiaddrs().map(String)
   const selfInfo = (): HostInfo => ({ id, addresses: addresses(), load, uptimeMs: Date.now() - started, version: VERSION })
   const view = new Membership(selfInfo)
+  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0 }
+
+  // A message whose signature or key does not match its `from` fails gossipsub's own
+  // checks before any topic validator: count it, and end the sender's connections (an
+  // honest relay forwards only messages that passed these checks, so the sender forged it).
+  // The method is not in the GossipSub interface; the implementation has it.
+  type Validation = { code: string; reason?: string }
+  const gsi = gs as unknown as { validateReceivedMessage(from: { toString(): string }, rpc: unknown): Promise<Validation> }
+  const validateReceived = gsi.validateReceivedMessage.bind(gs)
+  gsi.validateReceivedMessage = async (source, rpc) => {
+    const r = await validateReceived(source, rpc)
+    if (r.code === 'invalid' && r.reason === 'error') {
+      rejected.forged++
+      view.leave(source.toString(), 'disconnect') // first: a host dropped from the view is not dialled again
+      node.hangUp(source as Parameters<typeof node.hangUp>[0]).catch(onError)
+    }
+    return r
+  }
 
   // One gossipsub listener dispatches by topic.
   const handlers = new Map<string, (from: string, data: Uint8Array) => void>()
@@ -276,7 +300,13 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   // --- registry over its own topic.
   const regTopic = `/${ns}/registry`
   // Announcements (kind 1, registry-wire.ts) need registry:provide; queries only admission.
-  validate(regTopic, (from, data) => admitted(from) && (data[0] !== 1 || rightsOf(from).has('registry:provide')))
+  validate(regTopic, (from, data) => {
+    if (!admitted(from) || (data[0] === 1 && !rightsOf(from).has('registry:provide'))) return false
+    // A host speaks for its own processes only.
+    const m = decodeRegistryMessage(data)
+    if (m?.kind === 'announce' && m.a.host !== from) { rejected.provider++; return false }
+    return true
+  })
   const channel: ControlChannel = {
     publish: (data) => gsPublish(regTopic, data),
     onMessage: (cb) => subscribeRaw(regTopic, cb),
@@ -285,22 +315,23 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
 
   // --- membership: heartbeats on the cluster topic, plus connection events.
   const clusterTopic = `/${ns}/cluster`
-  // Membership: only admitted hosts enter the view, even when relayed by one that is.
-  validate(clusterTopic, admitted)
+  // Membership: only admitted hosts enter the view, even when relayed by one that is, and
+  // only by a heartbeat that reads right (heartbeat.ts).
+  validate(clusterTopic, (from, data) => {
+    if (!admitted(from)) return false
+    if (decodeBeat(from, data) instanceof Error) { rejected.heartbeat++; return false }
+    return true
+  })
   const beat = (): void => {
     const b: Beat = { t: 'hb', addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
     gsPublish(clusterTopic, enc.encode(JSON.stringify(b)))
   }
   subscribeRaw(clusterTopic, (from, data) => {
-    let b: Beat
-    try { b = JSON.parse(dec.decode(data)) as Beat } catch { return }
-    if (b.t === 'bye') { view.leave(from, 'bye'); return }
-    if (b.t !== 'hb' || !Array.isArray(b.addrs)) return
-    const info: HostInfo = {
-      id: from, addresses: b.addrs.filter((a) => typeof a === 'string'),
-      load: Number(b.load) || 0, uptimeMs: Number(b.uptimeMs) || 0, version: String(b.version),
-    }
-    if (view.heartbeat(info, Number(b.ttlMs) > 0 ? Number(b.ttlMs) : ttlMs)) {
+    const b = decodeBeat(from, data) // passed the validator: not an error here
+    if (b instanceof Error) return
+    if (b === 'bye') { view.leave(from, 'bye'); return }
+    const { info } = b
+    if (view.heartbeat(info, b.ttlMs)) {
       // A host heard through a relay: connect directly, so its death is seen at once.
       if (node.getConnections().every((c) => c.remotePeer.toString() !== from)) {
         dialAny(info.addresses)
@@ -316,7 +347,15 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     setTimeout(() => { beatQueued = false; beat() }, 0)
   }
   peerWatchers.set(clusterTopic, new Set([soonBeat]))
-  const onDisconnect = (e: CustomEvent<{ toString(): string }>): void => view.leave(e.detail.toString(), 'disconnect')
+  const onDisconnect = (e: CustomEvent<{ toString(): string }>): void => {
+    const peer = e.detail.toString()
+    const was = view.get(peer)
+    view.leave(peer, 'disconnect')
+    // A host of the view whose connection dropped (a reset link) is dialled again at once:
+    // until then nothing we publish reaches it, and only its next heartbeat heard through
+    // another host (a period later) would have brought the dial (tools/cluster-faults).
+    if (was && !closed) dialAny(was.addresses)
+  }
   node.addEventListener('peer:disconnect', onDisconnect)
 
   const dialAny = (addrs: readonly string[]): void => {
@@ -383,6 +422,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     },
     get rpc() { return rpc },
     dropped: () => dropped,
+    rejected: () => ({ ...rejected }),
     floodDrops: () => flood?.drops() ?? new Map(),
     floodLimit: flood?.limit,
     pubsubInbound: () => inbound?.stats() ?? new Map(),

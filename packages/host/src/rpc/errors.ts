@@ -27,6 +27,8 @@ const CORE: Record<HostErrorCode, RpcErrorCode> = {
   ERR_QUEUE_FULL: 'ERR_LIMIT',
   ERR_TOO_LARGE: 'ERR_LIMIT',
   ERR_RATE_LIMITED: 'ERR_LIMIT',
+  // Another host's message refused (cluster/heartbeat.ts): counted, never sent to a caller.
+  ERR_BAD_PEER_MESSAGE: 'ERR_INVALID_ARGUMENT',
 }
 
 /**

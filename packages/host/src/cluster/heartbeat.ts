@@ -1,0 +1,62 @@
+// What hosts say on the cluster topic, and what a receiver accepts of it. The author of a
+// heartbeat is gossipsub's signed `from`; the body says only how to reach it and for how
+// long to believe it, and each is checked here, because another host's bytes are input:
+// a body naming another host's peer id, or a TTL that would keep a host in every view
+// long after it is gone, is refused like a malformed one.
+import { multiaddr } from '@multiformats/multiaddr'
+import { HostError } from '../errors.js'
+import type { HostInfo } from './view.js'
+
+export type Beat = { t: 'hb'; addrs: string[]; load: number; uptimeMs: number; version: string; ttlMs: number } | { t: 'bye' }
+
+/** Bounds on a heartbeat from another host. */
+export const MAX_BEAT_BYTES = 16 * 1024
+export const MAX_BEAT_ADDRS = 32
+/** The longest a heartbeat may ask to be believed: longer is refused, not shortened (a host that means it is misconfigured). */
+export const MAX_BEAT_TTL_MS = 10 * 60_000
+
+/** Why another host's message was refused: the counters of `Libp2pCluster.rejected()`. */
+export type PeerRejectKind =
+  /** A heartbeat that does not parse, or breaks a bound above, or names another host. */
+  | 'heartbeat'
+  /** A gossipsub message whose signature or key does not match its `from` (a forged author). */
+  | 'forged'
+  /** A registry announcement for a process on another host than its author. */
+  | 'provider'
+
+/** Another host's message refused; the cluster counts these by kind (they are not thrown at callers). */
+export class PeerMessageError extends HostError {
+  constructor(readonly kind: PeerRejectKind, readonly peer: string, why: string) {
+    super('ERR_BAD_PEER_MESSAGE', `${kind} from ${peer} refused: ${why}`)
+  }
+}
+
+const dec = new TextDecoder('utf-8', { fatal: true })
+
+/** `from`'s heartbeat (a record for the view and its TTL), a goodbye, or why it is refused. */
+export function decodeBeat(from: string, data: Uint8Array): { info: HostInfo; ttlMs: number } | 'bye' | PeerMessageError {
+  const bad = (why: string): PeerMessageError => new PeerMessageError('heartbeat', from, why)
+  if (data.byteLength > MAX_BEAT_BYTES) return bad(`${data.byteLength} bytes, over ${MAX_BEAT_BYTES}`)
+  let b: unknown
+  try { b = JSON.parse(dec.decode(data)) } catch { return bad('not JSON') }
+  if (typeof b !== 'object' || b === null) return bad('not an object')
+  const beat = b as Record<string, unknown>
+  if (beat.t === 'bye') return 'bye'
+  if (beat.t !== 'hb') return bad(`unknown kind ${JSON.stringify(beat.t)}`)
+  const { addrs, load, uptimeMs, version, ttlMs } = beat
+  if (!Array.isArray(addrs) || addrs.length > MAX_BEAT_ADDRS) return bad(`addrs must be a list of at most ${MAX_BEAT_ADDRS}`)
+  for (const a of addrs) {
+    if (typeof a !== 'string' || a.length > 512) return bad('an address is not a short string')
+    try { multiaddr(a) } catch { return bad(`${JSON.stringify(a.slice(0, 80))} is not a multiaddr`) }
+    // A host announces where *it* is: an address ending in another peer's id would send
+    // dials there (the last /p2p/ is the host; one before p2p-circuit is a relay).
+    const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1]
+    if (peer !== undefined && peer !== from) return bad(`an address names another host (${peer})`)
+  }
+  if (!isCount(load) || !isCount(uptimeMs)) return bad('load and uptimeMs must be numbers ≥ 0')
+  if (typeof version !== 'string' || version.length > 64) return bad('version must be a short string')
+  if (typeof ttlMs !== 'number' || !(ttlMs > 0) || ttlMs > MAX_BEAT_TTL_MS) return bad(`ttlMs must be in (0, ${MAX_BEAT_TTL_MS}], not ${String(ttlMs)}`)
+  return { info: { id: from, addresses: addrs as string[], load, uptimeMs, version }, ttlMs }
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0
