@@ -29,9 +29,11 @@ if (!existsSync(bin)) {
 // asyncify on 20) is the one thing Node 24 changes for ww, so these run no guest, or check
 // files rather than code: the API reports; the cluster fault scenarios (hosts without
 // guests); packing and installing the tarballs (each package's own suites run on 24);
-// the CLI's trust checks (keys, tokens, private clusters: OS hosts that run no guest).
+// the CLI's trust checks (keys, tokens, private clusters: OS hosts that run no guest); the
+// web view and topology (a browser and status messages: the guests they show are the same
+// WAT spinners host.test.ts and host-workers.test.ts run on Node 24).
 const NODE_INDEPENDENT = ['tools/api-report', 'tools/cluster-faults', 'tools/pack-check']
-const NODE_INDEPENDENT_FILES = { 'apps/ww': ['test/trust.test.ts'] }
+const NODE_INDEPENDENT_FILES = { 'apps/ww': ['test/trust.test.ts', 'test/ui.test.ts', 'test/topology.test.ts'] }
 
 const dirs = process.argv.length > 2
   ? process.argv.slice(2)
