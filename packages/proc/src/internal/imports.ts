@@ -27,10 +27,11 @@ export function guestBytes(p: Proc, ptr: number, len: number): Uint8Array {
   if (mem === undefined) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'messaging needs an exported memory' })
   const start = ptr >>> 0
   const n = len >>> 0
-  if (start + n > mem.buffer.byteLength) {
-    throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_MEMORY', reason: `[${start}, ${start + n}) is outside memory (${mem.buffer.byteLength} bytes)` })
+  const buffer = mem.buffer // one read: the getter is a call into the engine, on every message
+  if (start + n > buffer.byteLength) {
+    throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_MEMORY', reason: `[${start}, ${start + n}) is outside memory (${buffer.byteLength} bytes)` })
   }
-  return new Uint8Array(mem.buffer, start, n)
+  return new Uint8Array(buffer, start, n)
 }
 
 export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Imports | undefined): WebAssembly.Imports {
