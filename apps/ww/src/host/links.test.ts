@@ -21,10 +21,9 @@ test('each end measures the round trip to the other; when one closes, the other\
   const pb = linkProbe(b, { periodMs: 3_600_000 })
   try {
     await Promise.all([pa.probe(), pb.probe()])
+    // Measured: a number where an unmeasured link has null (its size is the machine's, not asserted).
     expect(pa.links()).toEqual([{ peer: b.id, up: true, rttMs: expect.any(Number), at: expect.any(Number) }])
     expect(pb.links()).toEqual([{ peer: a.id, up: true, rttMs: expect.any(Number), at: expect.any(Number) }])
-    expect(pa.links()[0]!.rttMs).toBeGreaterThan(0)
-    expect(pb.links()[0]!.rttMs).toBeGreaterThan(0)
     pb.close()
     await b.close()
     // Libp2p's disconnect event marks it (a round finding the connection closed would too).
