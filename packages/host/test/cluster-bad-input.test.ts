@@ -6,37 +6,23 @@
 // counted by kind (Libp2pCluster.rejected()), not relayed to B, and leave A's view of B and
 // what A delivers from B as they were. An anchor version from the future (a compare-and-set
 // expecting a version the owner has not reached) changes nothing either.
-import '../src/cluster/polyfill.js'
-import { noise } from '@chainsafe/libp2p-noise'
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import { generateSwarmKey, libp2pCluster, type Libp2pCluster, type MembershipEvent } from '../src/index.js'
 import { encodeBatch } from '../src/pubsub/batch.js'
 import { encodeAnnouncement } from '../src/registry-wire.js'
+import { foreignGossipPeer, type ForeignPeer } from './foreign-peer.js'
 import { waitFor } from './hosts.js'
 
 const enc = new TextEncoder()
 const swarmKey = generateSwarmKey()
-let a: Libp2pCluster, b: Libp2pCluster, peer: Libp2p<{ pubsub: GossipSub }>
+let a: Libp2pCluster, b: Libp2pCluster, peer: ForeignPeer
 const events: MembershipEvent[] = []
 
 beforeAll(async () => {
   a = await libp2pCluster({ swarmKey, ttlMs: 3000 })
   b = await libp2pCluster({ swarmKey, ttlMs: 3000, bootstrap: a.addresses() })
-  peer = await createLibp2p({
-    addresses: { listen: [] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: enc.encode(swarmKey) }),
-    services: { identify: identify(), pubsub: gossipsub({ emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign' }) },
-  })
+  peer = await foreignGossipPeer(swarmKey)
   await waitFor(() => a.view.get(b.id) !== undefined && b.view.get(a.id) !== undefined, 20_000)
   a.view.watch({ handler: (e) => { events.push(e) } })
   for (const t of ['/ww/cluster', '/ww/registry', '/ww/topic/t']) peer.services.pubsub.subscribe(t)

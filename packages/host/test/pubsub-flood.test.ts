@@ -4,17 +4,10 @@
 // at a modest rate on the same topic. Host A, subscribed, must deliver every message of
 // B's, cut the flood to its limit (counted, dropped per peer) and graylist the flooder
 // through gossipsub's score. A local publisher over the limit gets ERR_RATE_LIMITED.
-import '../src/cluster/polyfill.js'
-import { noise } from '@chainsafe/libp2p-noise'
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
-import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import { generateSwarmKey, isHostError, libp2pCluster, type FloodLimit, type Libp2pCluster } from '../src/index.js'
 import { encodeBatch } from '../src/pubsub/batch.js'
+import { foreignGossipPeer, type ForeignPeer } from './foreign-peer.js'
 import { waitFor } from './hosts.js'
 
 const enc = new TextEncoder()
@@ -23,19 +16,12 @@ const swarmKey = generateSwarmKey()
 // publisher, 200 RPCs a second per peer.
 const limit: FloodLimit = { messagesPerSecond: 200, framesPerSecond: 50, bytesPerSecond: 1 << 20, burstSeconds: 1, peerRpcsPerSecond: 200, peerBytesPerSecond: 4 << 20 }
 const GRAYLIST = -80 // gossipsub's default graylist threshold
-let a: Libp2pCluster, b: Libp2pCluster, flooder: Libp2p<{ pubsub: GossipSub }>
+let a: Libp2pCluster, b: Libp2pCluster, flooder: ForeignPeer
 
 beforeAll(async () => {
   a = await libp2pCluster({ swarmKey, ttlMs: 3000, floodLimit: limit })
   b = await libp2pCluster({ swarmKey, ttlMs: 3000, floodLimit: limit, bootstrap: a.addresses() })
-  flooder = await createLibp2p({
-    addresses: { listen: [] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: enc.encode(swarmKey) }),
-    services: { identify: identify(), pubsub: gossipsub({ emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign' }) },
-  })
+  flooder = await foreignGossipPeer(swarmKey)
   await waitFor(() => a.view.get(b.id) !== undefined && b.view.get(a.id) !== undefined, 20_000)
 })
 
