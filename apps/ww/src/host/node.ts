@@ -8,7 +8,6 @@ import {
   childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
   type AllowList, type Cluster, type HostCapability, type HostRights, type Libp2pClusterOptions, type ProcessStats, type StartSpec,
 } from '@ww/host'
-import { warmInstrumentation } from '@ww/proc'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
@@ -94,8 +93,8 @@ export class HostStartError extends WwError<'ERR_HOST_START'> {
 
 export async function startHost(o: HostOptions): Promise<RunningHost> {
   const say = o.onProgress ?? (() => {})
-  // Binaryen loads on its worker while the host starts: a first spawn pays only the pass.
-  void warmInstrumentation()
+  // Binaryen is not loaded ahead (warmInstrumentation): that costs every host ~96 MB of RSS
+  // and ~1 s of CPU at start, though most spawns hit the instrumented-module cache.
   const address: RpcAddress = o.rpc !== undefined ? parseRpcAddress(o.rpc) : { kind: 'unix', path: join(o.home, 'run', `${process.pid}.sock`) }
   ensureHome(o.home)
   const p2p = (o.listen?.length ?? 0) > 0 || (o.join?.length ?? 0) > 0

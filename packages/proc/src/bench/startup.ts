@@ -6,8 +6,8 @@
 // an empty module cache, then with the entry the first wrote. Baseline: WebAssembly.compile
 // of the same bytes in the same process. Also the longest the event loop went without a
 // turn during the compile (the pass runs on a worker thread), and in params the same first
-// start in a process that warmed the instrumentation worker before (warmInstrumentation, as
-// `ww host` does when it starts: Binaryen loaded, so the start pays only the -O0 pass).
+// start in a process that warmed the instrumentation worker before (warmInstrumentation, an
+// embedder's choice: Binaryen loaded, so the start pays only the -O0 pass).
 //
 // proc.autoinstrument.first-spawn: a preview1 module without the ww ABI that yields,
 // compiled and run to its exit in a fresh process (instrumented automatically where the
@@ -109,7 +109,7 @@ export async function benchStartup(runs = 5): Promise<void> {
       params: {
         ...params, cache: 'empty', build: 'asyncify -O0 (the -O2 build follows on a background worker)', maxEventLoopGapMs: Math.round(maxGap),
         warmWorkerFirstMs: Math.round(median(warmed.map((x) => x.first))), warmupMs: Math.round(median(warmed.map((x) => x.warmup))),
-        warm: 'warmInstrumentation() awaited before the clock starts (what ww host does at start)',
+        warm: 'warmInstrumentation() awaited before the clock starts (an embedder's choice; ww host does not)',
       },
     })
     report({
