@@ -109,7 +109,7 @@ export async function benchStartup(runs = 5): Promise<void> {
       params: {
         ...params, cache: 'empty', build: 'asyncify -O0 (the -O2 build follows on a background worker)', maxEventLoopGapMs: Math.round(maxGap),
         warmWorkerFirstMs: Math.round(median(warmed.map((x) => x.first))), warmupMs: Math.round(median(warmed.map((x) => x.warmup))),
-        warm: 'warmInstrumentation() awaited before the clock starts (an embedder's choice; ww host does not)',
+        warm: 'warmInstrumentation() awaited before the clock starts (an embedder choice; ww host does not)',
       },
     })
     report({
