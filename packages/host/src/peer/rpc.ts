@@ -24,7 +24,7 @@ import { remoteSpawn } from './spawn.js'
 import { remoteServices } from './providers.js'
 import { peerServer } from './server.js'
 import { streamDuplex } from './stream.js'
-import { connectLibp2pStream } from './rpc-stream.js'
+import { connectLibp2pStream, type StreamTuning } from './rpc-stream.js'
 
 export const PEER_PROTOCOL = '/ww/rpc/1.0.0'
 
@@ -38,6 +38,8 @@ export interface PeerRpcOptions {
    * libp2p stream (rpc-stream.ts) — the older path, kept to measure the difference. Default false.
    */
   viaDuplex?: boolean
+  /** How the RPC meets the libp2p stream (rpc-stream.ts); measured in host.rpc. Default: all on. */
+  tuning?: StreamTuning
   /**
    * What a calling host may do here (cluster/trust.ts); `undefined`: not admitted, its
    * streams are refused. Default: every right for every caller.
@@ -186,7 +188,7 @@ export class PeerLink {
 export class PeerRpc implements RemoteSpawner {
   readonly #cluster: Cluster
   readonly #node: Libp2p
-  readonly #opts: Required<Omit<PeerRpcOptions, 'onError' | 'rightsOf'>> & Pick<Required<PeerRpcOptions>, 'onError' | 'rightsOf'>
+  readonly #opts: Required<Omit<PeerRpcOptions, 'onError' | 'rightsOf' | 'tuning'>> & Pick<Required<PeerRpcOptions>, 'onError' | 'rightsOf'> & Pick<PeerRpcOptions, 'tuning'>
   readonly #links = new Map<HostId, Promise<PeerLink>>()
   /** The same links once open, for callers that must not wait a turn (registry forwarders). */
   readonly #ready = new Map<HostId, PeerLink>()
@@ -203,7 +205,7 @@ export class PeerRpc implements RemoteSpawner {
     this.#opts = {
       callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000,
       viaDuplex: opts.viaDuplex ?? false, onError: opts.onError ?? (() => {}),
-      rightsOf: opts.rightsOf ?? (() => ALL_RIGHTS),
+      rightsOf: opts.rightsOf ?? (() => ALL_RIGHTS), tuning: opts.tuning,
     }
   }
 
@@ -244,7 +246,7 @@ export class PeerRpc implements RemoteSpawner {
   }
 
   #connect(stream: Stream, opts: RpcConnectionOptions): RpcConnection {
-    return this.#opts.viaDuplex ? connectStream(streamDuplex(stream), opts) : connectLibp2pStream(stream, opts)
+    return this.#opts.viaDuplex ? connectStream(streamDuplex(stream), opts) : connectLibp2pStream(stream, { ...opts, ...(this.#opts.tuning ? { tuning: this.#opts.tuning } : {}) })
   }
 
   #serve(stream: Stream, caller: string): void {
