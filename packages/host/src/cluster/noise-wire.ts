@@ -16,17 +16,22 @@
 // - quietDecoder (stack-scope.ts), without frameDecoder: noise's decoder's listener runs
 //   with stack traces off, the muxer's listener (called synchronously from inside it)
 //   with them back on.
+// - skipUnheardEvents (unheard-events.ts): the raw and the secured connection build no
+//   event nobody listens to ('idle' after every send). Like frameDecoder, a reach past the
+//   interfaces: an own method on those objects, set only when they have main-event's.
 
 import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@libp2p/interface'
 import { coalescer, withOverrides, type StreamOverrides } from './coalesce.js'
 import { NoiseFrameDecoder } from './noise-decoder.js'
 import { callLoudly, callQuietly } from './stack-scope.js'
+import { skipUnheardEvents } from './unheard-events.js'
 
 export interface WireOptions {
   coalesceWrites?: boolean
   oneWritePerMessage?: boolean
   quietDecoder?: boolean
   frameDecoder?: boolean
+  skipUnheardEvents?: boolean
   /** Coalesced bytes flushed at once past this. Default 64 KiB. */
   maxCoalesceBytes?: number
   /** Larger sends keep their parts (the copy would cost more than the syscall). Default 256 KiB. */
@@ -43,14 +48,16 @@ type Call = (listener: Listener, self: unknown, e: unknown) => void
  * but quietDecoder, which matters only without frameDecoder).
  */
 export function tunedEncrypter<C>(factory: EncrypterFactory<C>, opts: WireOptions = {}): EncrypterFactory<C> {
-  const o0 = { coalesceWrites: true, oneWritePerMessage: true, frameDecoder: true, ...opts }
+  const o0 = { coalesceWrites: true, oneWritePerMessage: true, frameDecoder: true, skipUnheardEvents: true, ...opts }
   const o = { ...o0, quietDecoder: opts.quietDecoder ?? !o0.frameDecoder }
-  if (!o.coalesceWrites && !o.oneWritePerMessage && !o.quietDecoder && !o.frameDecoder) return factory
+  if (!o.coalesceWrites && !o.oneWritePerMessage && !o.quietDecoder && !o.frameDecoder && !o.skipUnheardEvents) return factory
   return (components) => {
     const inner = factory(components)
     const secure = async (raw: MessageStream, p: (c: MessageStream) => Promise<SecuredConnection>): Promise<SecuredConnection> => {
+      if (o.skipUnheardEvents) skipUnheardEvents(raw)
       const secured = await p(wireSide(raw, o))
       if (o.frameDecoder) replaceDecoder(secured.connection)
+      if (o.skipUnheardEvents) skipUnheardEvents(secured.connection)
       return { ...secured, connection: plaintextSide(secured.connection, o) }
     }
     return new Proxy(inner, {

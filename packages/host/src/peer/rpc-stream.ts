@@ -19,6 +19,7 @@ import {
   ConnectionClosedError, DEFAULT_LIMITS, FrameReader, RpcConnection, TransportError, frameSize, writeFrame,
   type FrameLimits, type MessageSink, type RpcConnectionOptions,
 } from '@ww/transport'
+import { skipUnheardEvents } from '../cluster/unheard-events.js'
 
 type Message = Parameters<MessageSink['send']>[0]
 
@@ -42,6 +43,8 @@ export interface StreamTuning {
    * its answer are one yamux frame; 'microtask' — per microtask. Default 'tick'.
    */
   gather?: 'tick' | 'microtask'
+  /** The stream builds no event nobody listens to (cluster/unheard-events.ts). Default true. */
+  skipUnheardEvents?: boolean
 }
 
 const writable = (s: Stream): boolean => s.writeStatus === 'writable'
@@ -99,6 +102,7 @@ class StreamSink implements MessageSink {
 
 /** Runs an RpcConnection over `stream`; it closes when the stream ends or fails. */
 export function connectLibp2pStream(stream: Stream, opts: Libp2pRpcOptions = {}): RpcConnection {
+  if (opts.tuning?.skipUnheardEvents !== false) skipUnheardEvents(stream)
   const conn = new RpcConnection(new StreamSink(stream, opts.tuning?.gather ?? 'tick'), opts)
   const frames = new FrameReader(conn, opts.limits ?? DEFAULT_LIMITS)
   const slab = opts.tuning?.alignChunks === false ? undefined : new AlignedSlab()
