@@ -69,5 +69,5 @@ export { TcpDialer, TcpConn, parseAddr, type TcpLimits, type Destination } from 
 
 // - Host-to-host RPC: the Peer capability (schemas/peer.capnp) on libp2p /ww/rpc/1.0.0.
 export {
-  PeerRpc, PeerLink, PEER_PROTOCOL, peerServer, streamDuplex, Libp2pDuplex, type PeerRpcOptions, type PeerServer, type PeerServices,
+  PeerRpc, PeerLink, PEER_PROTOCOL, peerServer, streamDuplex, Libp2pDuplex, type PeerRpcOptions, type PeerServer, type PeerServices, type StreamTuning,
 } from './peer/index.js'

@@ -28,7 +28,9 @@ async function socketWritesPerPing(coalesceWrites: boolean): Promise<number> {
 test('a host-to-host null call makes fewer socket writes with coalescing (both hosts counted)', async () => {
   const plain = await socketWritesPerPing(false)
   const gathered = await socketWritesPerPing(true)
-  expect(plain).toBeGreaterThanOrEqual(5) // yamux data + window update per message, each its own write
+  // Each yamux frame its own write: a data frame each way (the Finish rides with the next
+  // call, rpc-stream.ts) and the window update each data frame draws.
+  expect(plain).toBeGreaterThanOrEqual(3.5)
   expect(gathered).toBeLessThanOrEqual(2.5) // one per direction (noise-wire.test.ts)
 }, 30_000)
 

@@ -17,6 +17,13 @@
 //   noise), host.rpc.tls (@libp2p/tls, TLS 1.3 in Node's crypto, instead of noise),
 //   host.rpc.mplex (@libp2p/mplex instead of yamux), host.rpc.tls.pnet (TLS in a private
 //   network) — so the default is picked by the numbers of one run;
+// - the levers of issue 15's second pass, each switched off alone: host.rpc.native-aead
+//   (noise with node:crypto's ChaCha20-Poly1305 for every message, noise's own `nodeCrypto`,
+//   instead of its wasm below 1,200 bytes), host.rpc.loud-events (libp2p's streams dispatch
+//   the events nobody listens to: wire/rpc skipUnheardEvents off), host.rpc.unaligned
+//   (received chunks not copied to an 8-byte boundary: each frame copied to its own
+//   ArrayBuffer), host.rpc.per-microtask (the adapter sends per microtask: a call's Finish
+//   and the next call are two yamux frames);
 // - echo.tcp / echo.libp2p (params.layers of host.rpc): 104 bytes (a ping's Call frame)
 //   echoed over the plain socket and over a raw libp2p stream between the tuned hosts —
 //   no RPC, no Duplex — so the difference splits into libp2p stack, RPC and adapter.
@@ -27,6 +34,7 @@
 import { once } from 'node:events'
 import net from 'node:net'
 import type { Stream } from '@libp2p/interface'
+import { defaultCrypto, nodeCrypto } from '@chainsafe/libp2p-noise/crypto'
 import { measure, median, report, type BenchCase } from '@ww/bench-kit'
 import { peer } from '@ww/schema'
 import { connectStream } from '@ww/transport'
@@ -85,8 +93,12 @@ export async function rpcBench(): Promise<void> {
     pair({ encryption: 'noise', muxer: 'mplex' }),
     pair({ swarmKey: generateSwarmKey(), encryption: 'tls', muxer: 'yamux' }),
     pair({ wire: { frameDecoder: false, quietDecoder: true } }),
+    pair({ noiseCrypto: { ...defaultCrypto, chaCha20Poly1305Encrypt: nodeCrypto.chaCha20Poly1305Encrypt, chaCha20Poly1305Decrypt: nodeCrypto.chaCha20Poly1305Decrypt } }),
+    pair({ wire: { skipUnheardEvents: false }, rpc: { tuning: { skipUnheardEvents: false } } }),
+    pair({ rpc: { tuning: { alignChunks: false } } }),
+    pair({ rpc: { tuning: { gather: 'microtask' } } }),
   ])
-  const [[a, b], [c, d], [e, f], [g, h], [pn1, pn2], [tl1, tl2], [mx1, mx2], [tp1, tp2], [q1, q2]] = hosts
+  const [[a, b], [c, d], [e, f], [g, h], [pn1, pn2], [tl1, tl2], [mx1, mx2], [tp1, tp2], [q1, q2], [na1, na2], [le1, le2], [ua1, ua2], [pm1, pm2]] = hosts
   const echoServer = net.createServer((socket) => { socket.setNoDelay(true); socket.on('data', (d) => socket.write(d)) })
   const tcp = net.createServer((socket) => {
     socket.setNoDelay(true)
@@ -104,6 +116,12 @@ export async function rpcBench(): Promise<void> {
       tls: (await tl1.dialPeer(tl2.id, { timeoutMs: 10_000 })).peer,
       mplex: (await mx1.dialPeer(mx2.id, { timeoutMs: 10_000 })).peer,
       'tls.pnet': (await tp1.dialPeer(tp2.id, { timeoutMs: 10_000 })).peer,
+    }
+    const levers = {
+      'native-aead': (await na1.dialPeer(na2.id, { timeoutMs: 10_000 })).peer,
+      'loud-events': (await le1.dialPeer(le2.id, { timeoutMs: 10_000 })).peer,
+      unaligned: (await ua1.dialPeer(ua2.id, { timeoutMs: 10_000 })).peer,
+      'per-microtask': (await pm1.dialPeer(pm2.id, { timeoutMs: 10_000 })).peer,
     }
     tcp.listen(0, '127.0.0.1')
     await once(tcp, 'listening')
@@ -133,6 +151,7 @@ export async function rpcBench(): Promise<void> {
       timed('echo.tcp', cpu, tcpEcho),
       timed('echo.libp2p', cpu, p2pEcho.ping),
       ...Object.entries(options).map(([name, p]) => timed(name, cpu, () => p.ping())),
+      ...Object.entries(levers).map(([name, p]) => timed(name, cpu, () => p.ping())),
     ], { iterations: 5000, runs: 7, warmup: 2 })
     // Warmup runs are recorded too: keep the last `runs` CPU figures, as measure keeps its samples.
     const cpuUs = (name: string): number => Math.round(median(cpu.get(name)!.slice(-7)) * 10) / 10
@@ -169,6 +188,14 @@ export async function rpcBench(): Promise<void> {
       results.push(report({ name: `host.rpc.${name}`, unit: 'ns/op', samples: s.get(name)!, baseline,
         params: { ...common, transport, wire: 'all on (default)', cpuUsPerOp: cpuUs(name) } }))
     }
+    const leverOff = {
+      'native-aead': 'noise with node:crypto ChaCha20-Poly1305 for every message (noise\'s nodeCrypto), not its wasm below 1,200 bytes',
+      'loud-events': 'skipUnheardEvents off (libp2p dispatches listener-less events)',
+      unaligned: 'rpc.tuning.alignChunks off (each frame of an unaligned chunk copied alone)',
+      'per-microtask': 'rpc.tuning.gather = microtask (Finish and the next call: two yamux frames)',
+    }
+    const leverRows = Object.entries(leverOff).map(([name, what]) => report({ name: `host.rpc.${name}`, unit: 'ns/op', samples: s.get(name)!, baseline,
+      params: { ...common, transport: 'tcp+noise+yamux /ww/rpc/1.0.0', wire: 'all on (default)', off: what, cpuUsPerOp: cpuUs(name) } }))
     const ratio = (x: { value: number; baseline?: { value: number } }): string => (x.value / x.baseline!.value).toFixed(2)
     const [r, linked, raw, gathered, viaDuplex] = results
     console.log(`host.rpc: libp2p is ${ratio(r!)}× plain TCP in wall time (target ≤ 1.5×), ${(cpuUs('libp2p') / cpuUs('tcp')).toFixed(2)}× in CPU per call ` +
@@ -177,6 +204,8 @@ export async function rpcBench(): Promise<void> {
       `over the Duplex adapter ${ratio(viaDuplex!)}× (${cpuUs('duplex')} µs CPU)`)
     console.log(`host.rpc stacks (× plain TCP, wall; CPU µs per call): noise+yamux ${ratio(r!)}× (${cpuUs('libp2p')}), ` +
       Object.keys(stacks).map((n, i) => `${stacks[n as keyof typeof stacks]} ${ratio(results[5 + i]!)}× (${cpuUs(n)})`).join(', '))
+    console.log(`host.rpc levers, each off alone (× plain TCP, wall; CPU µs per call): ` +
+      Object.keys(leverOff).map((n, i) => `${n} ${ratio(leverRows[i]!)}× (${cpuUs(n)})`).join(', '))
     console.log(`host.rpc layers (wall µs per round trip): echo tcp ${layers.echoTcpUs}, echo libp2p ${layers.echoLibp2pUs} ` +
       `(libp2p stack +${layers.libp2pStackUs}), RPC over tcp ${layers.rpcTcpUs} (RPC +${layers.rpcUs}), RPC over libp2p ${layers.rpcLibp2pUs} ` +
       `(adapter +${layers.adapterUs}); CPU µs ${JSON.stringify(layers.cpuUs)}`)

@@ -1,3 +1,4 @@
+import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
@@ -69,6 +70,12 @@ export interface Libp2pClusterOptions {
   allow?: AllowList
   /** Connection encryption. Default 'noise' (host.rpc bench: see src/bench/rpc.ts). Hosts must agree. */
   encryption?: 'noise' | 'tls'
+  /**
+   * Noise's crypto (its documented ICryptoInterface). Default noise's own: on Node,
+   * ChaCha20-Poly1305 in wasm below 1,200 bytes and node:crypto above, X25519 and SHA-256 in
+   * node:crypto (host.rpc.native-aead measures node:crypto for every message).
+   */
+  noiseCrypto?: ICryptoInterface
   /** Stream multiplexer. Default 'yamux'. Hosts must agree. */
   muxer?: 'yamux' | 'mplex'
   /**
@@ -150,7 +157,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     ...(swarmKey ? { connectionProtector: preSharedKey({ psk: swarmKey }) } : {}),
     ...(gater ? { connectionGater: gater } : {}),
     // Frames the muxer sends in one tick leave as one encrypted message and socket write (noise-wire.ts).
-    connectionEncrypters: [tunedEncrypter(opts.encryption === 'tls' ? tls() : noise(), wire)],
+    connectionEncrypters: [tunedEncrypter(opts.encryption === 'tls' ? tls() : noise(opts.noiseCrypto ? { crypto: opts.noiseCrypto } : {}), wire)],
     streamMuxers: [opts.muxer === 'mplex' ? mplex() : yamux()],
     services: {
       identify: identify(),
