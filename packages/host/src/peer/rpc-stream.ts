@@ -29,6 +29,7 @@ export interface Libp2pRpcOptions extends RpcConnectionOptions {
   tuning?: StreamTuning
 }
 
+/** How the /ww/rpc/1.0.0 adapter meets the libp2p stream: each lever measured in host.rpc (bench/README.md). */
 export interface StreamTuning {
   /**
    * Copy a received chunk that does not start on an 8-byte boundary (noise decrypts in
