@@ -96,13 +96,8 @@ describe('AlignedSlab', () => {
     copies.forEach((c, i) => expect(Buffer.compare(Buffer.from(c), Buffer.from(sources[i]!))).toBe(0))
   })
 
-  test('a chunk over MAX_COPY gets a buffer of its own', () => {
-    const n = AlignedSlab.MAX_COPY + 1
-    const src = new Uint8Array(n + 3).subarray(3)
-    src.set(bytes(n, 5))
-    const copy = new AlignedSlab().aligned(src)
-    expect(copy.byteOffset).toBe(0)
-    expect(copy.buffer.byteLength).toBe(n)
-    expect(Buffer.compare(Buffer.from(copy), Buffer.from(src))).toBe(0)
+  test('a chunk over MAX_COPY passes as it is', () => {
+    const src = new Uint8Array(AlignedSlab.MAX_COPY + 4).subarray(3)
+    expect(new AlignedSlab().aligned(src)).toBe(src)
   })
 })

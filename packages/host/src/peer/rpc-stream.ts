@@ -8,8 +8,8 @@
 //   yamux frame: a call's Finish and the next call made on its answer travel together);
 //   when `send` answers false (the muxer's buffer is full) frames wait here until 'drain';
 // - in: @ww/transport's FrameReader, as connectStream: frames decoded in place from each
-//   received chunk when they lie whole inside it (a chunk off an 8-byte boundary is first
-//   copied to one that is: AlignedSlab), a frame split across chunks joined once; a bad
+//   received chunk when they lie whole inside it (a small chunk off an 8-byte boundary is
+//   first copied to one that is: AlignedSlab), a frame split across chunks joined once; a bad
 //   frame closes the connection with its typed error;
 // - the remote closing its end, or the stream closing or failing, closes the connection;
 //   closing the connection closes the stream (gracefully: what was sent is delivered).
@@ -141,16 +141,18 @@ export function connectLibp2pStream(stream: Stream, opts: Libp2pRpcOptions = {})
  */
 export class AlignedSlab {
   static readonly SIZE = 64 * 1024
-  /** Larger chunks are copied into buffers of their own. */
+  /**
+   * Larger chunks pass as they are: mostly parts of large frames, which FrameReader joins
+   * (a copy) anyway, and where one more copy would cost more than the per-frame ArrayBuffer.
+   */
   static readonly MAX_COPY = 4096
   #slab = new Uint8Array(0)
   #at = 0
 
-  /** `chunk` itself when it starts on an 8-byte boundary, else an aligned copy. */
+  /** `chunk` itself when it starts on an 8-byte boundary or is over MAX_COPY, else an aligned copy. */
   aligned(chunk: Uint8Array): Uint8Array {
-    if ((chunk.byteOffset & 7) === 0) return chunk
     const n = chunk.byteLength
-    if (n > AlignedSlab.MAX_COPY) return new Uint8Array(chunk)
+    if ((chunk.byteOffset & 7) === 0 || n > AlignedSlab.MAX_COPY) return chunk
     if (this.#at + n > this.#slab.byteLength) { this.#slab = new Uint8Array(AlignedSlab.SIZE); this.#at = 0 }
     const out = this.#slab.subarray(this.#at, this.#at + n)
     out.set(chunk)
