@@ -21,17 +21,28 @@ export interface ImportHost {
 
 export const KIND_CODES = { user: 0, down: 1, exit: 2 } as const
 
-/** `[ptr, ptr+len)` of p's memory, or the process ends (ERR_GUEST_MEMORY). */
-export function guestBytes(p: Proc, ptr: number, len: number): Uint8Array {
+/**
+ * All of p's memory as bytes, good for `[start, end)`, or the process ends (ERR_GUEST_MEMORY).
+ * The view is kept across messages and made again only when it is too short: a grow
+ * detaches the old buffer (its views read as empty) and a hibernated process comes back
+ * in a new memory (#bind drops the view). So no `memory.buffer` read (a call into the
+ * engine) and no view allocated per message.
+ */
+function memoryTo(p: Proc, start: number, end: number): Uint8Array {
+  const v = p.view
+  if (v !== undefined && end <= v.byteLength && v.byteLength !== 0) return v
   const mem = p.memory
   if (mem === undefined) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'messaging needs an exported memory' })
+  const fresh = (p.view = new Uint8Array(mem.buffer))
+  if (end > fresh.byteLength) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_MEMORY', reason: `[${start}, ${end}) is outside memory (${fresh.byteLength} bytes)` })
+  return fresh
+}
+
+/** A copy of `[ptr, ptr+len)` of p's memory (the one copy a message's bytes get), or the process ends. */
+function copyOut(p: Proc, ptr: number, len: number): Uint8Array {
   const start = ptr >>> 0
-  const n = len >>> 0
-  const buffer = mem.buffer // one read: the getter is a call into the engine, on every message
-  if (start + n > buffer.byteLength) {
-    throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_MEMORY', reason: `[${start}, ${start + n}) is outside memory (${buffer.byteLength} bytes)` })
-  }
-  return new Uint8Array(buffer, start, n)
+  const end = start + (len >>> 0)
+  return memoryTo(p, start, end).slice(start, end)
 }
 
 export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Imports | undefined): WebAssembly.Imports {
@@ -52,13 +63,13 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
       send: s.wrapImport((h, ptr, len) => {
         const to = p.handles.target(h!)
         if (to === undefined) return denied(p, 'send')
-        return host.send(p, to, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc))
+        return host.send(p, to, message(p, host, ptr!, len!, 0))
       }),
       send_cap: s.wrapImport((h, ptr, len, c) => {
         const to = p.handles.target(h!)
         const cap = p.handles.target(c!)
         if (to === undefined || cap === undefined) return denied(p, 'send_cap')
-        return host.send(p, to, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc, cap))
+        return host.send(p, to, message(p, host, ptr!, len!, cap))
       }),
       recv: s.wrapImport((ptr, cap) => host.recv(p, ptr!, cap!)),
       // A user message's sender gave its receiver a way back; a notice grants nothing (its
@@ -79,13 +90,24 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
   return imports
 }
 
+/** The bytes p sends, in host custody: copied once, into a heap buffer of their own or where the host allocates. */
+function message(p: Proc, host: ImportHost, ptr: number, len: number, cap: number): Message {
+  const alloc = host.messageAlloc
+  if (alloc === undefined) return Message.adopt(copyOut(p, ptr, len), p.pid, 'user', undefined, cap)
+  const start = ptr >>> 0
+  const end = start + (len >>> 0)
+  return Message.copyOf(memoryTo(p, start, end).subarray(start, end), p.pid, alloc, cap)
+}
+
 /** The message into `[ptr, ptr+cap)`: its length, or -length when it does not fit. */
 export function deliver(p: Proc, ptr: number, cap: number): number | undefined {
-  const target = guestBytes(p, ptr, cap) // checked even when nothing is queued
+  const start = ptr >>> 0
+  const room = cap >>> 0
+  const memory = memoryTo(p, start, start + room) // checked even when nothing is queued
   const m = p.mailbox.peek()
   if (m === undefined) return undefined
-  if (m.byteLength > target.byteLength) return -m.byteLength
-  m.copyTo(target)
+  if (m.byteLength > room) return -m.byteLength
+  m.copyTo(memory, start)
   p.mailbox.take()
   p.lastFrom = m.from
   p.lastKind = KIND_CODES[m.kind]
