@@ -101,6 +101,18 @@ test('a rejection during the wait ends the run with that error, never re-enterin
   expect(calls).toBe(1)
 })
 
+test('memory grown between waits (its old buffer detached) is read afresh for the next unwind', async () => {
+  const box: { inst?: WebAssembly.Instance } = {}
+  const { s, instantiate } = setup((ms) => {
+    memoryOf(box.inst!).grow(1)
+    return Promise.resolve(ms * 10)
+  })
+  box.inst = instantiate()
+  s.attach(box.inst)
+  expect(await s.run('ww_main')).toBe(130)
+  expect(memoryOf(box.inst).buffer.byteLength).toBe(4 * 65536)
+})
+
 test('the data header is validated before an unwind', async () => {
   const { s, instantiate } = setup(() => Promise.resolve(1))
   const inst = instantiate()

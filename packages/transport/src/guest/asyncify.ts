@@ -36,7 +36,9 @@ function refuse(p: Pending, message: string): GuestAbiError {
 
 /** The data area header at `addr` and the area it bounds lie within `dv`. */
 function covers(dv: DataView, addr: number): boolean {
-  return addr + 8 <= dv.byteLength && dv.getUint32(addr + 4, true) <= dv.byteLength
+  // The buffer's length: 0 once detached (a DataView's own byteLength throws then).
+  const n = dv.buffer.byteLength
+  return addr + 8 <= n && dv.getUint32(addr + 4, true) <= n
 }
 
 /** What start() and resume() return while the guest waits (it unwound in suspend()). */
