@@ -69,6 +69,16 @@ export class Mailbox {
     else this.#receivers.push(w)
   }
 
+  /**
+   * A message the scheduler wrote straight into the receiver waiting on `w` (its recv
+   * buffer): counted as received, and `w` waits no more.
+   */
+  handedOver(w: Waiter<void>): void {
+    const i = this.#receivers.indexOf(w)
+    if (i >= 0) this.#receivers.splice(i, 1)
+    this.received++
+  }
+
   /** Enqueues `m` as soon as there is room, in the order senders asked; settles then. */
   put(m: Message): Promise<void> {
     if (this.offer(m)) return Promise.resolve()

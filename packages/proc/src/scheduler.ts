@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { AsyncifySuspender, createSuspender, isAsyncified, SUSPENDED, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
 import { AbortedError, BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
-import { buildImports, deliver, type ImportHost } from './internal/imports.js'
+import { buildImports, deliver, handOver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
 import { Message } from './message.js'
 import type { Waiter } from './mailbox.js'
@@ -594,6 +594,7 @@ export class Scheduler implements ImportHost {
     const parked = this.#park(p, 'waiting')
     p.recvPtr = ptr
     p.recvCap = cap
+    p.inRecv = true
     p.mailbox.whenNonEmptyCall(p.recvWaiter ??= this.#recvWaiter(p))
     this.#armHibernation(p)
     return parked
@@ -605,7 +606,16 @@ export class Scheduler implements ImportHost {
    */
   #recvWaiter(p: Proc): Waiter<void> {
     const k = (): number => deliver(p, p.recvPtr, p.recvCap)!
-    return { resolve: () => this.#ready(p, k), reject: () => undefined }
+    p.recvHanded = () => p.recvLen
+    return { resolve: () => { p.inRecv = false; this.#ready(p, k) }, reject: () => undefined }
+  }
+
+  handOver(p: Proc, pid: number, src: Uint8Array, start: number, end: number, cap: number): boolean {
+    const to = this.#procs.get(pid)
+    if (to === undefined || !handOver(to, src, start, end, p.pid, cap)) return false
+    p.sent++
+    this.#ready(to, to.recvHanded!)
+    return true
   }
 
   // ---- delivery, monitors, links, endings ----
@@ -690,8 +700,8 @@ export class Scheduler implements ImportHost {
     p.imports = undefined
     p.view = undefined
     p.cont = p.waitResolve = p.abort = undefined
-    p.recvWaiter = undefined
-    p.parked = false
+    p.recvWaiter = p.recvHanded = undefined
+    p.parked = p.inRecv = false
     p.settle(status)
   }
 

@@ -2,7 +2,8 @@
 // whatever makes it ready queues it, and its slice rewinds it synchronously — no promise
 // per message. These pin what that path must still respect: a process queued to run is
 // not hibernated under it, a kill between wake-up and slice wins, mailbox bounds hold,
-// and the cached view of a guest's memory follows a grow.
+// the cached view of a guest's memory follows a grow, and a message handed straight into
+// a waiting receiver's buffer is one it would have got through its mailbox.
 import { Scheduler, type ProcModule } from '../src/index.js'
 import * as G from '../src/bench/guests.js'
 import { until } from './until.js'
@@ -21,6 +22,17 @@ const GROW_THEN_ECHO = `(module ${G.PRELUDE}
     (local.set $n (call $recv (i32.const 65552) (i32.const 16)))
     (if (call $send (call $sender) (i32.const 65552) (local.get $n)) (then unreachable))
     (local.get $n)))`
+
+/**
+ * Waits in recv with room for 4 bytes; expects a longer message (-length), takes it with
+ * a larger buffer and exits with first * 1000 + second * 10 + its first byte.
+ */
+const SMALL_THEN_LARGE = `(module ${G.PRELUDE}
+  (func (export "ww_main") (result i32) (local $a i32) (local $b i32)
+    (local.set $a (call $recv (i32.const 4096) (i32.const 4)))
+    (local.set $b (call $recv (i32.const 4096) (i32.const 64)))
+    (i32.add (i32.add (i32.mul (local.get $a) (i32.const 1000)) (i32.mul (local.get $b) (i32.const 10)))
+      (i32.load8_u (i32.const 4096)))))`
 
 let s: Scheduler
 const compiled = new Map<string, ProcModule>()
@@ -73,6 +85,18 @@ test('two guests ping-pong through mailboxes of one message each', async () => {
   pinger.trySend(u32s(500), { cap: echo })
   expect(await pinger.wait()).toEqual({ kind: 'exited', code: 0 })
   expect(await echo.wait()).toEqual({ kind: 'exited', code: 500 })
+  // Messages handed straight into a waiting receiver are counted like any other.
+  expect(echo.info()).toMatchObject({ sent: 500, received: 501 })
+  expect(pinger.info()).toMatchObject({ sent: 501, received: 501 })
+})
+
+test('a guest\'s message longer than the buffer its receiver waits with stays queued: recv says -length, a larger buffer takes it', async () => {
+  const receiver = s.spawn(await mod(SMALL_THEN_LARGE))
+  await until(() => receiver.state === 'waiting')
+  const relay = s.spawn(await mod(G.RELAY)) // sends its first message's bytes on to the capability it carries
+  relay.trySend(new Uint8Array([7, 1, 2, 3, 4, 5, 6, 8]), { cap: receiver })
+  expect(await relay.wait()).toEqual({ kind: 'exited', code: 0 }) // send answered 0, on handle 0
+  expect(await receiver.wait()).toEqual({ kind: 'exited', code: -8000 + 80 + 7 })
 })
 
 test('a guest receives into, and sends from, memory it grew after its first wait', async () => {

@@ -77,11 +77,17 @@ export class Proc {
   /** JSPI only, set while parked: settle the promise the guest's stack waits on. */
   waitResolve: ((v: number) => void) | undefined
   abort: ((e: unknown) => void) | undefined
+  /** Parked in recv, its mailbox empty: a sender may write into its buffer (handOver). */
+  inRecv = false
   /** Where the recv it is parked in writes its message (the continuation reads them). */
   recvPtr = 0
   recvCap = 0
+  /** The length of a message handed over into that buffer: what the recv returns. */
+  recvLen = 0
   /** Made once, reused by every recv that parks: no allocation per message. */
   recvWaiter: Waiter<void> | undefined
+  /** The continuation of a recv that was handed its message (returns recvLen). */
+  recvHanded: (() => number) | undefined
   /** A view of all of its memory, made again only when the buffer changes (a grow). */
   view: Uint8Array | undefined
   deadlineTimer: ReturnType<typeof setTimeout> | undefined
