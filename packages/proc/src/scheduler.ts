@@ -610,6 +610,7 @@ export class Scheduler implements ImportHost {
     return { resolve: () => { p.inRecv = false; this.#ready(p, k) }, reject: () => undefined }
   }
 
+  /** @internal A guest's send straight into a receiver waiting in recv (handOver in imports.ts). */
   handOver(p: Proc, pid: number, src: Uint8Array, start: number, end: number, cap: number): boolean {
     const to = this.#procs.get(pid)
     if (to === undefined || !handOver(to, src, start, end, p.pid, cap)) return false
