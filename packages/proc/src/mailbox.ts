@@ -3,7 +3,7 @@
 
 import { Message } from './message.js'
 
-interface Waiter<T> { resolve: (v: T) => void; reject: (e: unknown) => void }
+export interface Waiter<T> { resolve: (v: T) => void; reject: (e: unknown) => void }
 interface Sender extends Waiter<void> { message: Message }
 
 export class Mailbox {
@@ -56,6 +56,27 @@ export class Mailbox {
     if (this.#closed !== undefined) return Promise.reject(this.#closed)
     if (this.size > 0) return Promise.resolve()
     return new Promise((resolve, reject) => this.#receivers.push({ resolve, reject }))
+  }
+
+  /**
+   * Calls `w.resolve()` when a message is queued (now, if one is), or `w.reject` when the
+   * mailbox closes: whenNonEmpty() without a promise, for the scheduler, which parks a
+   * guest in every recv that finds nothing and reuses one waiter per process for it.
+   */
+  whenNonEmptyCall(w: Waiter<void>): void {
+    if (this.#closed !== undefined) w.reject(this.#closed)
+    else if (this.size > 0) w.resolve()
+    else this.#receivers.push(w)
+  }
+
+  /**
+   * A message the scheduler wrote straight into the receiver waiting on `w` (its recv
+   * buffer): counted as received, and `w` waits no more.
+   */
+  handedOver(w: Waiter<void>): void {
+    const i = this.#receivers.indexOf(w)
+    if (i >= 0) this.#receivers.splice(i, 1)
+    this.received++
   }
 
   /** Enqueues `m` as soon as there is room, in the order senders asked; settles then. */

@@ -2,6 +2,8 @@
 // memory into a host buffer that nobody writes again. Every receiver gets the same
 // Message object (and so the same bytes): host receivers read them in place, a guest
 // receiver gets them written into its own memory (the one copy a guest needs).
+// (A guest's message to a guest already waiting for it in recv skips the Message: the
+// scheduler copies it straight from one memory into the other; see handOver in imports.ts.)
 
 import type { ExitStatus, Pid } from './status.js'
 

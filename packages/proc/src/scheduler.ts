@@ -2,14 +2,23 @@
 // dispatcher gives each a slice (a refill of fuel) in turn and returns to the event loop
 // every `quantumMs` so timers and I/O keep flowing. A guest whose fuel runs out while
 // others wait yields (suspends through the Suspender) and goes to the back of the queue.
+//
+// A wait takes a process off the CPU (#park) until something makes it ready (#ready: a
+// message, room in a mailbox, the end of an extension's wait), which queues it with the
+// continuation that computes the wait's value. Under asyncify the dispatcher steps guests
+// itself (AsyncifySuspender start/suspend/resume): a slice is a synchronous call that
+// returns when the guest waits or ends, so a message costs no promise and no microtask.
+// Under JSPI the engine suspends a guest on a promise, which the continuation settles.
 
 import { join } from 'node:path'
-import { AsyncifySuspender, createSuspender, isAsyncified, type Resume, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
+import { AsyncifySuspender, createSuspender, isAsyncified, SUSPENDED, type Suspender, type SuspendingImport, type SuspensionMode } from '@ww/transport'
 import { AbortedError, BadModuleError, ProcessExitedError, ProcessLimitError, SchedulerClosedError } from './errors.js'
 import { NativeProcess, ProcessHandle, type Core, type ProcessInfo } from './handle.js'
-import { buildImports, deliver, type ImportHost } from './internal/imports.js'
+import { buildImports, deliver, handOver, type ImportHost } from './internal/imports.js'
 import { Proc, Termination, type ResolvedLimits } from './internal/proc.js'
 import { Message } from './message.js'
+import type { Waiter } from './mailbox.js'
+import { PROC_ERRNO } from './internal/handles.js'
 import { START_EXPORT, type MeterInfo } from './meter/pass.js'
 import { compileInstrumented, moduleStore } from './compile/instrument.js'
 import type { ModuleStore } from './compile/module-store.js'
@@ -205,6 +214,7 @@ export class Scheduler implements ImportHost {
     this.#handles.set(p, handle)
     // Under asyncify an AsyncifySuspender, which can move a waiting guest to a new instance.
     p.suspender = createSuspender(this.#mode)
+    p.stepped = p.suspender instanceof AsyncifySuspender ? p.suspender : undefined
     p.module = mod.module
     p.meter = mod.meter
     try {
@@ -313,12 +323,21 @@ export class Scheduler implements ImportHost {
   #queued(): number { return this.#queue.length - this.#qhead }
 
   readonly #pump = async (): Promise<void> => {
-    this.#pumpStart = performance.now()
+    // One clock read per slice: it ends one slice (CPU time), starts the next and checks
+    // the quantum.
+    let now = performance.now()
+    this.#pumpStart = now
     while (this.#qhead < this.#queue.length) {
       const p = this.#queue[this.#qhead]!
       this.#queue[this.#qhead++] = undefined as unknown as Proc
-      if (p.status === undefined) await this.#slice(p)
-      if (performance.now() - this.#pumpStart >= this.#quantumMs) break
+      if (p.status === undefined) {
+        const jspi = this.#slice(p)
+        if (jspi !== undefined) await jspi
+        const end = performance.now()
+        p.cpuMs += end - now
+        now = end
+      }
+      if (now - this.#pumpStart >= this.#quantumMs) break
     }
     if (this.#qhead > 1024 && this.#qhead * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#qhead)
@@ -328,26 +347,58 @@ export class Scheduler implements ImportHost {
     else this.#pumping = false
   }
 
-  #slice(p: Proc): Promise<void> {
-    const done = new Promise<void>((r) => { p.sliceDone = r })
+  /**
+   * Runs p until it waits or ends. A stepped (asyncify) guest runs within this call; a
+   * JSPI guest's slice ends in a later microtask: the promise returned settles then.
+   */
+  #slice(p: Proc): Promise<void> | undefined {
     p.onCpu = true
     p.slices++
-    p.sliceStart = performance.now()
     p.state = 'running'
+    if (p.stepped !== undefined) {
+      this.#step(p, p.stepped)
+      return undefined
+    }
+    const done = new Promise<void>((r) => { p.sliceDone = r })
     if (!p.started) this.#start(p)
     else {
-      if (p.snapshot && !this.#wake(p)) return done
-      const resume = p.resume!
-      p.resume = undefined
-      resume()
+      const k = p.cont!
+      const resolve = p.waitResolve!
+      const reject = p.abort!
+      p.cont = p.waitResolve = p.abort = undefined
+      p.parked = false
+      try { resolve(k()) } catch (e) { reject(e) }
     }
     return done
   }
 
+  /** A stepped guest's slice: its first call, or the rewind into the wait it parked in. */
+  #step(p: Proc, s: AsyncifySuspender): void {
+    let r: unknown
+    try {
+      if (!p.started) {
+        const name = this.#begin(p)
+        if (name === undefined) return
+        r = s.start(name)
+      } else {
+        if (p.snapshot && !this.#wake(p)) return
+        const k = p.cont!
+        p.cont = undefined
+        p.parked = false
+        r = s.resume(k)
+      }
+    } catch (e) {
+      this.#finish(p, this.#classify(p, e))
+      return
+    }
+    // Parked (#park took it off the CPU, and something will make it ready), or done.
+    if (r !== SUSPENDED) this.#finish(p, exited(r))
+  }
+
+  /** p is off the CPU: the dispatcher goes on (a JSPI slice's promise settles). */
   #endSlice(p: Proc): void {
     if (!p.onCpu) return
     p.onCpu = false
-    p.cpuMs += performance.now() - p.sliceStart
     const done = p.sliceDone
     p.sliceDone = undefined
     done?.()
@@ -355,6 +406,7 @@ export class Scheduler implements ImportHost {
 
   #bind(p: Proc, inst: WebAssembly.Instance): void {
     p.instance = inst
+    p.view = undefined
     p.suspender!.attach(inst)
     p.fuel = inst.exports.ww_fuel as WebAssembly.Global
     p.memory = inst.exports.memory instanceof WebAssembly.Memory ? inst.exports.memory : undefined
@@ -368,7 +420,7 @@ export class Scheduler implements ImportHost {
    */
   hibernate(h: ProcessHandle): boolean {
     const p = this.#core.procOf(h)
-    if (p.status || p.snapshot || p.state !== 'waiting' || p.onCpu || p.resume || !p.abort) return false
+    if (p.status || p.snapshot || p.state !== 'waiting' || p.onCpu || !p.parked || p.cont) return false
     if (!p.meter?.hibernatable || !(p.suspender instanceof AsyncifySuspender)) return false
     const ext = p.ext
     if (ext !== undefined && !extensionAllows(ext)) return false
@@ -385,6 +437,7 @@ export class Scheduler implements ImportHost {
     p.suspender.detach()
     p.instance = undefined
     p.memory = undefined
+    p.view = undefined
     p.fuel = undefined
     return true
   }
@@ -420,23 +473,29 @@ export class Scheduler implements ImportHost {
     p.hibernateTimer.unref?.()
   }
 
-  #start(p: Proc): void {
+  /**
+   * Marks p started and gives it its first fuel: the name of the export to run, or
+   * undefined when there is none (p has ended: ERR_GUEST_ABI).
+   */
+  #begin(p: Proc): string | undefined {
     p.started = true
     const x = p.instance!.exports
     const name = p.entry ?? (typeof x.ww_main === 'function' ? 'ww_main' : '_start')
-    const direct = x[name] as ((...a: number[]) => unknown) | undefined
-    if (typeof direct !== 'function') {
+    if (typeof x[name] !== 'function') {
       this.#finish(p, { kind: 'trapped', code: 'ERR_GUEST_ABI', reason: p.entry ? `no ${p.entry} function export (the entry asked for)` : 'no ww_main or _start export' })
-      return
+      return undefined
     }
     p.granted = this.#sliceFuel
     p.fuel!.value = p.granted
-    // Under asyncify the entry goes by name, called on the current instance: after
-    // hibernation it is a new one.
-    const s = p.suspender!
-    const run = s instanceof AsyncifySuspender ? s.run(name) : s.run(direct)
-    run.then(
-      (r) => this.#finish(p, { kind: 'exited', code: typeof r === 'number' ? r | 0 : 0 }),
+    return name
+  }
+
+  /** A JSPI guest's start: its run settles when it returns for good. */
+  #start(p: Proc): void {
+    const name = this.#begin(p)
+    if (name === undefined) return
+    p.suspender!.run(p.instance!.exports[name] as (...a: number[]) => unknown).then(
+      (r) => this.#finish(p, exited(r)),
       (e: unknown) => this.#finish(p, this.#classify(p, e)),
     )
   }
@@ -450,9 +509,10 @@ export class Scheduler implements ImportHost {
       wrapImport: (fn: SuspendingImport) => real.wrapImport((...args: number[]) => {
         const r = fn(...args)
         if (typeof r === 'number' || !p.canWait) return r // a guest that cannot wait ends in the real suspender
-        let v: number | Resume = 0
-        // A Resume runs as p resumes: after a hibernation, on its restored instance.
-        const parked = this.#park(p, r.then((x) => { v = x }), () => (typeof v === 'function' ? v() : v))
+        // A Resume runs as p resumes: after a hibernation, on its restored instance. Handled
+        // before parking: a refused wait (the throw below) leaves the promise to nobody.
+        r.then((v) => this.#ready(p, typeof v === 'function' ? v : () => v), (e: unknown) => this.#wakeFailed(p, e))
+        const parked = this.#park(p, 'waiting')
         this.#armHibernation(p)
         return parked
       }),
@@ -461,27 +521,36 @@ export class Scheduler implements ImportHost {
     }
   }
 
-  /** Parks p (off the CPU) until `wake` settles and the dispatcher picks it again. */
-  #park(p: Proc, wake: Promise<unknown>, cont: () => number, onWakeError?: (e: unknown) => number, state: 'waiting' | 'running' = 'waiting'): Promise<number> {
+  /**
+   * Takes p off the CPU in a wait, until #ready(p, k) queues it and the dispatcher
+   * continues it with k's value: the wrapped import returns what this returns. A stepped
+   * guest unwinds now (no promise); a JSPI guest's stack waits on the promise.
+   */
+  #park(p: Proc, state: 'waiting' | 'running'): number | Promise<number> {
     p.state = state
+    p.parked = true
     this.#endSlice(p)
+    if (p.stepped !== undefined) return p.stepped.suspend()
     return new Promise<number>((resolve, reject) => {
+      p.waitResolve = resolve
       p.abort = reject
-      const ready = (k: () => number): void => {
-        if (p.status) return
-        if (p.hibernateTimer) { clearTimeout(p.hibernateTimer); p.hibernateTimer = undefined }
-        p.state = 'running'
-        p.resume = () => {
-          p.abort = undefined
-          try { resolve(k()) } catch (e) { reject(e) }
-        }
-        this.#enqueue(p)
-      }
-      wake.then(() => ready(cont), (e: unknown) => {
-        if (onWakeError) ready(() => onWakeError(e))
-        else if (!p.status) reject(e)
-      })
     })
+  }
+
+  /** Parked p may go on: queued, with `k` to compute its wait's value (or throw) when it runs. */
+  #ready(p: Proc, k: () => number): void {
+    if (p.status) return
+    if (p.hibernateTimer) { clearTimeout(p.hibernateTimer); p.hibernateTimer = undefined }
+    p.state = 'running'
+    p.cont = k
+    this.#enqueue(p)
+  }
+
+  /** Parked p's wait failed: p ends with that error (as if the import had thrown it). */
+  #wakeFailed(p: Proc, e: unknown): void {
+    if (p.status) return
+    if (p.abort !== undefined) p.abort(e)
+    else this.#finish(p, this.#classify(p, e))
   }
 
   // ---- ImportHost ----
@@ -501,7 +570,10 @@ export class Scheduler implements ImportHost {
     // Keep running when nobody waits and the quantum is not spent, or when p cannot suspend.
     if (!p.onCpu || !p.fuelYields) return refill
     if (this.#queued() === 0 && now - this.#pumpStart < this.#quantumMs) return refill
-    return this.#park(p, Promise.resolve(), () => refill, undefined, 'running')
+    // A yield: to the back of the queue at once.
+    const parked = this.#park(p, 'running')
+    this.#ready(p, () => refill)
+    return parked
   }
 
   send(p: Proc, pid: number, m: Message): number | Promise<number> {
@@ -510,16 +582,41 @@ export class Scheduler implements ImportHost {
     p.sent++
     if (to.mailbox.offer(m)) return 0
     if (!p.canWait) return -2
-    return this.#park(p, to.mailbox.put(m), () => 0, () => -1)
+    // Backpressure: p waits for room (its message goes in then), or for the receiver's end.
+    to.mailbox.put(m).then(() => this.#ready(p, sent), () => this.#ready(p, gone))
+    return this.#park(p, 'waiting')
   }
 
   recv(p: Proc, ptr: number, cap: number): number | Promise<number> {
     const r = deliver(p, ptr, cap)
     if (r !== undefined) return r
     if (!p.canWait) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'recv must wait, but the guest cannot suspend (no asyncify data area, no JSPI)' })
-    const parked = this.#park(p, p.mailbox.whenNonEmpty(), () => deliver(p, ptr, cap)!)
+    const parked = this.#park(p, 'waiting')
+    p.recvPtr = ptr
+    p.recvCap = cap
+    p.inRecv = true
+    p.mailbox.whenNonEmptyCall(p.recvWaiter ??= this.#recvWaiter(p))
     this.#armHibernation(p)
     return parked
+  }
+
+  /**
+   * What wakes p from a recv: made once per process (a recv that parks allocates nothing).
+   * Its mailbox closes only when p has ended, so there is nothing to do then.
+   */
+  #recvWaiter(p: Proc): Waiter<void> {
+    const k = (): number => deliver(p, p.recvPtr, p.recvCap)!
+    p.recvHanded = () => p.recvLen
+    return { resolve: () => { p.inRecv = false; this.#ready(p, k) }, reject: () => undefined }
+  }
+
+  /** @internal A guest's send straight into a receiver waiting in recv (handOver in imports.ts). */
+  handOver(p: Proc, pid: number, src: Uint8Array, start: number, end: number, cap: number): boolean {
+    const to = this.#procs.get(pid)
+    if (to === undefined || !handOver(to, src, start, end, p.pid, cap)) return false
+    p.sent++
+    this.#ready(to, to.recvHanded!)
+    return true
   }
 
   // ---- delivery, monitors, links, endings ----
@@ -602,8 +699,10 @@ export class Scheduler implements ImportHost {
     // Drop the instance so its memory can be collected while handles live on.
     p.instance = undefined
     p.imports = undefined
-    p.resume = undefined
-    p.abort = undefined
+    p.view = undefined
+    p.cont = p.waitResolve = p.abort = undefined
+    p.recvWaiter = p.recvHanded = undefined
+    p.parked = p.inRecv = false
     p.settle(status)
   }
 
@@ -634,6 +733,14 @@ export class Scheduler implements ImportHost {
       status: p.status,
     }
   }
+}
+
+const sent = (): number => 0
+const gone = (): number => PROC_ERRNO.GONE
+
+/** How a guest's entry returning `r` reads as a status. */
+function exited(r: unknown): ExitStatus {
+  return { kind: 'exited', code: typeof r === 'number' ? r | 0 : 0 }
 }
 
 /** How an error that ended a guest's run reads as a status. */

@@ -14,6 +14,11 @@ import { Proc, Termination } from './proc.js'
 export interface ImportHost {
   outOfFuel(p: Proc): number | Promise<number>
   send(p: Proc, pid: number, msg: Message): number | Promise<number>
+  /**
+   * Writes `src[start, end)` straight into the receiver `pid` if it waits in recv with an
+   * empty mailbox and room (and wakes it); false if not: the bytes then go as a Message.
+   */
+  handOver(p: Proc, pid: number, src: Uint8Array, start: number, end: number, cap: number): boolean
   recv(p: Proc, ptr: number, cap: number): number | Promise<number>
   /** Where a guest's message bytes go (default: a heap buffer of their own). */
   readonly messageAlloc?: ((n: number) => Uint8Array) | undefined
@@ -21,17 +26,21 @@ export interface ImportHost {
 
 export const KIND_CODES = { user: 0, down: 1, exit: 2 } as const
 
-/** `[ptr, ptr+len)` of p's memory, or the process ends (ERR_GUEST_MEMORY). */
-export function guestBytes(p: Proc, ptr: number, len: number): Uint8Array {
+/**
+ * All of p's memory as bytes, good for `[start, end)`, or the process ends (ERR_GUEST_MEMORY).
+ * The view is kept across messages and made again only when it is too short: a grow
+ * detaches the old buffer (its views read as empty) and a hibernated process comes back
+ * in a new memory (#bind drops the view). So no `memory.buffer` read (a call into the
+ * engine) and no view allocated per message.
+ */
+function memoryTo(p: Proc, start: number, end: number): Uint8Array {
+  const v = p.view
+  if (v !== undefined && end <= v.byteLength && v.byteLength !== 0) return v
   const mem = p.memory
   if (mem === undefined) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_ABI', reason: 'messaging needs an exported memory' })
-  const start = ptr >>> 0
-  const n = len >>> 0
-  const buffer = mem.buffer // one read: the getter is a call into the engine, on every message
-  if (start + n > buffer.byteLength) {
-    throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_MEMORY', reason: `[${start}, ${start + n}) is outside memory (${buffer.byteLength} bytes)` })
-  }
-  return new Uint8Array(buffer, start, n)
+  const fresh = (p.view = new Uint8Array(mem.buffer))
+  if (end > fresh.byteLength) throw new Termination({ kind: 'trapped', code: 'ERR_GUEST_MEMORY', reason: `[${start}, ${end}) is outside memory (${fresh.byteLength} bytes)` })
+  return fresh
 }
 
 export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Imports | undefined): WebAssembly.Imports {
@@ -52,13 +61,13 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
       send: s.wrapImport((h, ptr, len) => {
         const to = p.handles.target(h!)
         if (to === undefined) return denied(p, 'send')
-        return host.send(p, to, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc))
+        return sendFrom(p, host, to, ptr!, len!, 0)
       }),
       send_cap: s.wrapImport((h, ptr, len, c) => {
         const to = p.handles.target(h!)
         const cap = p.handles.target(c!)
         if (to === undefined || cap === undefined) return denied(p, 'send_cap')
-        return host.send(p, to, Message.copyOf(guestBytes(p, ptr!, len!), p.pid, host.messageAlloc, cap))
+        return sendFrom(p, host, to, ptr!, len!, cap)
       }),
       recv: s.wrapImport((ptr, cap) => host.recv(p, ptr!, cap!)),
       // A user message's sender gave its receiver a way back; a notice grants nothing (its
@@ -79,13 +88,54 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
   return imports
 }
 
+/**
+ * A guest's send of `[ptr, ptr+len)` to pid's mailbox, carrying `cap` (a pid; 0: none).
+ * The bytes are copied once out of the sender, during this call: into the receiver's
+ * memory when it waits in recv for them (handOver), else into a Message in host custody.
+ */
+function sendFrom(p: Proc, host: ImportHost, pid: number, ptr: number, len: number, cap: number): number | Promise<number> {
+  const start = ptr >>> 0
+  const end = start + (len >>> 0)
+  const src = memoryTo(p, start, end) // a bad range ends the sender, whoever the receiver
+  if (host.handOver(p, pid, src, start, end, cap)) return 0
+  const alloc = host.messageAlloc
+  const m = alloc === undefined
+    ? Message.adopt(src.slice(start, end), p.pid, 'user', undefined, cap)
+    : Message.copyOf(src.subarray(start, end), p.pid, alloc, cap)
+  return host.send(p, pid, m)
+}
+
+/**
+ * Writes `src[start, end)` into the buffer of `to`'s recv, if `to` waits there with an
+ * empty mailbox (so nothing is overtaken), the bytes fit and its memory is in place (not
+ * hibernated): what deliver() would do once `to` runs, minus the Message and the mailbox
+ * in between. Its recv then returns `to.recvLen`. False when not so.
+ */
+export function handOver(to: Proc, src: Uint8Array, start: number, end: number, from: number, cap: number): boolean {
+  const n = end - start
+  if (!to.inRecv || to.memory === undefined || n > to.recvCap >>> 0 || to.mailbox.size !== 0) return false
+  const at = to.recvPtr >>> 0
+  const dst = memoryTo(to, at, at + n) // checked by its recv; memory does not move while it waits
+  if (n <= 64) for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!
+  else dst.set(src.subarray(start, end), at)
+  to.inRecv = false
+  to.recvLen = n
+  to.lastFrom = from
+  to.lastKind = KIND_CODES.user
+  to.lastCap = cap
+  to.mailbox.handedOver(to.recvWaiter!)
+  return true
+}
+
 /** The message into `[ptr, ptr+cap)`: its length, or -length when it does not fit. */
 export function deliver(p: Proc, ptr: number, cap: number): number | undefined {
-  const target = guestBytes(p, ptr, cap) // checked even when nothing is queued
+  const start = ptr >>> 0
+  const room = cap >>> 0
+  const memory = memoryTo(p, start, start + room) // checked even when nothing is queued
   const m = p.mailbox.peek()
   if (m === undefined) return undefined
-  if (m.byteLength > target.byteLength) return -m.byteLength
-  m.copyTo(target)
+  if (m.byteLength > room) return -m.byteLength
+  m.copyTo(memory, start)
   p.mailbox.take()
   p.lastFrom = m.from
   p.lastKind = KIND_CODES[m.kind]

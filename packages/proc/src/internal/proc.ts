@@ -1,7 +1,7 @@
 // The scheduler's record of one process (internal). Public code sees ProcessHandle.
 
-import type { Suspender } from '@ww/transport'
-import { Mailbox } from '../mailbox.js'
+import type { AsyncifySuspender, Suspender } from '@ww/transport'
+import { Mailbox, type Waiter } from '../mailbox.js'
 import { HandleTable } from './handles.js'
 import type { ExitStatus, Pid } from '../status.js'
 
@@ -56,19 +56,40 @@ export class Proc {
   memory: WebAssembly.Memory | undefined
   fuel: WebAssembly.Global | undefined
   suspender: Suspender | undefined
+  /**
+   * Its suspender when the dispatcher steps it (asyncify: start/suspend/resume, no
+   * promise per wait); undefined under JSPI, where every wait is a promise.
+   */
+  stepped: AsyncifySuspender | undefined
   canWait = false
   /** Running out of fuel may park it (JSPI, or asyncify covering out_of_fuel). */
   fuelYields = false
   started = false
   onCpu = false
-  sliceStart = 0
   /** Fuel handed to the guest at its last refill (used = granted - current). */
   granted = 0
+  /** Ends the slice the dispatcher awaits (JSPI guests only: stepped slices return). */
   sliceDone: (() => void) | undefined
-  /** Set while parked and scheduled: continues the guest. */
-  resume: (() => void) | undefined
-  /** Set while parked: ends the guest's wait with an error (kill). */
+  /** Off the CPU in a wait (recv, a full mailbox, a yield, an extension's wait) until continued. */
+  parked = false
+  /** Set once a parked process may go on (it is queued): computes its wait's value, or throws. */
+  cont: (() => number) | undefined
+  /** JSPI only, set while parked: settle the promise the guest's stack waits on. */
+  waitResolve: ((v: number) => void) | undefined
   abort: ((e: unknown) => void) | undefined
+  /** Parked in recv, its mailbox empty: a sender may write into its buffer (handOver). */
+  inRecv = false
+  /** Where the recv it is parked in writes its message (the continuation reads them). */
+  recvPtr = 0
+  recvCap = 0
+  /** The length of a message handed over into that buffer: what the recv returns. */
+  recvLen = 0
+  /** Made once, reused by every recv that parks: no allocation per message. */
+  recvWaiter: Waiter<void> | undefined
+  /** The continuation of a recv that was handed its message (returns recvLen). */
+  recvHanded: (() => number) | undefined
+  /** A view of all of its memory, made again only when the buffer changes (a grow). */
+  view: Uint8Array | undefined
   deadlineTimer: ReturnType<typeof setTimeout> | undefined
   /** What it was spawned from and with (to instantiate again after hibernation). */
   module: WebAssembly.Module | undefined

@@ -1,9 +1,10 @@
-// AsyncifySuspender on its own: the entry by export name, and a waiting guest moved to a
-// new instance (detach, restore, attach) that the rewind then runs on.
+// AsyncifySuspender on its own: the entry by export name, a waiting guest moved to a new
+// instance (detach, restore, attach) that the rewind then runs on, and stepping (start,
+// suspend, resume: waits without promises, for an owner that schedules guests itself).
 
 import { wat2wasm, watSource } from '../bench/guests.js'
 import { asyncifyModule } from './asyncify-module.js'
-import { AsyncifySuspender } from './asyncify.js'
+import { AsyncifySuspender, SUSPENDED } from './asyncify.js'
 import { TransportError } from '../errors.js'
 
 let mod: WebAssembly.Module
@@ -100,6 +101,18 @@ test('a rejection during the wait ends the run with that error, never re-enterin
   expect(calls).toBe(1)
 })
 
+test('memory grown between waits (its old buffer detached) is read afresh for the next unwind', async () => {
+  const box: { inst?: WebAssembly.Instance } = {}
+  const { s, instantiate } = setup((ms) => {
+    memoryOf(box.inst!).grow(1)
+    return Promise.resolve(ms * 10)
+  })
+  box.inst = instantiate()
+  s.attach(box.inst)
+  expect(await s.run('ww_main')).toBe(130)
+  expect(memoryOf(box.inst).buffer.byteLength).toBe(4 * 65536)
+})
+
 test('the data header is validated before an unwind', async () => {
   const { s, instantiate } = setup(() => Promise.resolve(1))
   const inst = instantiate()
@@ -126,6 +139,83 @@ test('a wait the guest never unwound for (its function not instrumented) ends th
   } finally {
     process.off('unhandledRejection', onUnhandled)
   }
+})
+
+describe('stepping', () => {
+  // The guest sleeps 5, 1, 7 (sleep.wat) and returns the sum of what its waits gave.
+  test('start() and resume() run a guest wait by wait, synchronously: suspend() in the import, the value given at resume()', () => {
+    const asked: number[] = []
+    const box: { s?: AsyncifySuspender } = {}
+    const { s, instantiate } = setup((ms) => { asked.push(ms); return box.s!.suspend() })
+    box.s = s
+    s.attach(instantiate())
+    let r = s.start('ww_main')
+    while (r === SUSPENDED) r = s.resume(asked.at(-1)! * 10)
+    expect(r).toBe(130)
+    expect(asked).toEqual([5, 1, 7])
+    expect(s.suspensions).toBe(3)
+  })
+
+  test('a stepped guest moved to a new instance between steps resumes there; a Resume runs on that instance', () => {
+    const box: { s?: AsyncifySuspender } = {}
+    const { s, instantiate } = setup(() => box.s!.suspend())
+    box.s = s
+    let current = instantiate()
+    s.attach(current)
+    let r = s.start('ww_main')
+    const seen: WebAssembly.Instance[] = []
+    while (r === SUSPENDED) {
+      const saved = new Uint8Array(memoryOf(current).buffer).slice()
+      s.detach()
+      current = instantiate()
+      new Uint8Array(memoryOf(current).buffer).set(saved)
+      s.attach(current)
+      const here = current
+      r = s.resume(() => { seen.push(here); return 2 })
+    }
+    expect(r).toBe(6)
+    expect(seen).toHaveLength(3)
+    expect(new Set(seen).size).toBe(3)
+  })
+
+  test('a throwing Resume ends the step with its error, and the suspender can start again', () => {
+    const box: { s?: AsyncifySuspender } = {}
+    const { s, instantiate } = setup(() => box.s!.suspend())
+    box.s = s
+    s.attach(instantiate())
+    expect(s.start('ww_main')).toBe(SUSPENDED)
+    expect(() => s.resume(() => { throw new TransportError('ERR_CLOSED', 'gone') })).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    // Nothing is left waiting: a resume now is refused, a new start runs from the top.
+    expect(() => s.resume(1)).toThrow(expect.objectContaining({ code: 'ERR_GUEST_ABI' }))
+    s.attach(instantiate())
+    let r = s.start('ww_main')
+    while (r === SUSPENDED) r = s.resume(1)
+    expect(r).toBe(3)
+  })
+
+  test('resume() without a wait, and suspend() in a guest driven by run(), fail with ERR_GUEST_ABI', async () => {
+    const box: { s?: AsyncifySuspender } = {}
+    const { s, instantiate } = setup(() => box.s!.suspend())
+    box.s = s
+    s.attach(instantiate())
+    expect(() => s.resume(1)).toThrow(expect.objectContaining({ code: 'ERR_GUEST_ABI' }))
+    await expect(s.run('ww_main')).rejects.toMatchObject({ code: 'ERR_GUEST_ABI', message: expect.stringMatching(/stepped/) })
+  })
+
+  test('a stepped guest that waits on a promise instead fails with ERR_GUEST_ABI, and the promise\'s rejection is not unhandled', async () => {
+    const { s, instantiate } = setup(() => Promise.reject(new TransportError('ERR_CLOSED', 'later')))
+    s.attach(instantiate())
+    const rejections: unknown[] = []
+    const onUnhandled = (r: unknown): void => { rejections.push(r) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      expect(() => s.start('ww_main')).toThrow(expect.objectContaining({ code: 'ERR_GUEST_ABI' }))
+      await new Promise((r) => setTimeout(r, 10))
+      expect(rejections).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
 })
 
 test('a module using memory.copy and memory.fill (as AssemblyScript emits) is instrumented with the default features', async () => {
