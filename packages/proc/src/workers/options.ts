@@ -10,6 +10,7 @@ import type { Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
 import type { PluginSpec } from '@ww/interface'
 import type { RemoteProcess } from './remote-process.js'
+import type { SpawnRequest } from './protocol.js'
 import type { OutputSink, Policy } from '@ww/wasi-restricted'
 
 export interface WorkerPoolOptions {
@@ -49,6 +50,8 @@ export interface PoolSpawnOptions extends ProcessLimits {
   bootstrap?: PoolBootstrap | ((pid: Pid) => PoolBootstrap)
   /** MessagePorts inside `extensions`' options: moved to the worker with the spawn (a port cannot be cloned). */
   transfer?: readonly MessagePort[]
+  /** @internal spawnPoolGuest's restricted WASI, built by the worker (its ports go in `transfer`). */
+  wasi?: SpawnRequest['wasi']
 }
 
 /** A child of a pool supervisor: spawned, and restarted, on the supervisor's worker. */

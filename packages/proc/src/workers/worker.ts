@@ -8,11 +8,12 @@ import type { ProcessHandle } from '../handle.js'
 import type { ProcessContext, ProcModule } from '../scheduler.js'
 import { combineParts, type ProcessPlugin } from '../compose/plugin.js'
 import { loadExtensions } from './extensions.js'
-import workerWasi from './guest-wasi.js'
+import { workerWasiWith } from './guest-wasi.js'
+import { openSocketGrants, type OpenedSockets } from '@ww/wasi-restricted'
 import { WASI_MODULE } from '../compose/wasi.js'
 import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
-import { serializeError, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
+import { serializeError, type FromWorker, type SocketReport, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
 import { Supervisor } from '../supervisor.js'
 import type { ExitStatus } from '../status.js'
 import { portTransport } from './rpc-port-guest.js'
@@ -40,7 +41,7 @@ function deliver(m: WireMessage, reply: (r: number) => void): void {
 }
 
 /** A spawn request made ready to run (its module found, its extensions loaded): call it to spawn, as often as needed. */
-async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
+async function prepare(s: SpawnRequest, sockets?: OpenedSockets): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
   const mod = modules.get(s.module)
   if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
   const rpc = s.rpc
@@ -53,13 +54,14 @@ async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefi
     ...(wasi !== undefined ? [{
       name: 'wasi', provides: [WASI_MODULE],
       create: (ctx) => {
-        let output: MessagePort | undefined
-        if (wasi.outputKey !== undefined) {
+        let output = wasi.output
+        if (output === undefined && wasi.outputKey !== undefined) {
           const { port1, port2 } = new MessageChannel()
           toMain({ t: 'output-open', key: wasi.outputKey, pid: ctx.pid, port: port2 }, [port2])
           output = port1
         }
-        return workerWasi({ ...(wasi.policy ? { policy: wasi.policy } : {}), ...(output ? { output } : {}), fds: wasi.fds }).create(ctx)
+        const options = { ...(wasi.policy ? { policy: wasi.policy } : {}), ...(wasi.scratchSeed ? { scratchSeed: wasi.scratchSeed } : {}), ...(output ? { output } : {}), fds: wasi.fds }
+        return workerWasiWith(options, sockets).create(ctx)
       },
     } satisfies ProcessPlugin] : []),
     ...(hostKey !== undefined ? [{
@@ -95,10 +97,20 @@ function started(req: number, h: { readonly pid: number; wait(): Promise<ExitSta
 
 async function spawn(req: number, s: SpawnRequest): Promise<void> {
   let h: ProcessHandle
+  let sockets: OpenedSockets | undefined
   try {
-    const start = await prepare(s)
+    // Opened here, on the thread that runs the guest: a node:net handle cannot cross threads.
+    const grants = s.wasi?.sockets
+    if (grants !== undefined) {
+      sockets = await openSocketGrants(grants.grants)
+      grants.report.postMessage({ listening: sockets.listeners.map((l) => l.address) } satisfies SocketReport)
+    }
+    const start = await prepare(s, sockets)
     h = start(parentOf(s.parent))
   } catch (e) {
+    sockets?.close()
+    s.wasi?.sockets?.report.close()
+    s.wasi?.output?.close()
     s.rpc?.close()
     toMain({ t: 'failed', req, error: serializeError(e) })
     return
