@@ -18,7 +18,7 @@ import type { WorkerPool, PoolModule, PoolSpawnOptions } from './pool.js'
 import type { SocketReport } from './protocol.js'
 import type { PoolProcessInfo, RemoteProcess } from './remote-process.js'
 
-export interface PoolGuestOptions extends Omit<PoolSpawnOptions, 'bootstrap' | 'transfer'> {
+export interface PoolGuestOptions extends Omit<PoolSpawnOptions, 'bootstrap' | 'transfer' | 'wasi'> {
   /** The guest's WASI policy (plain data: it is cloned to the worker). Default DEFAULT_POLICY. */
   policy?: Policy
   /** What the scratch dir holds at start (cloned to the worker; the policy must grant one). */

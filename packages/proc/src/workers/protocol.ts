@@ -10,7 +10,7 @@ import type { MeterInfo } from '../meter/pass.js'
 import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
-import type { Policy, ScratchEntry, SocketGrant } from '@ww/wasi-restricted'
+import type { PoolSpawnOptions } from './options.js'
 import type { PluginSpec } from '@ww/interface'
 
 /** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
@@ -65,20 +65,11 @@ export interface SpawnRequest {
    */
   readonly hostKey?: number
   /**
-   * For a process started on the worker: its restricted WASI, built here per start; with
-   * `outputKey`, each start opens an output port to the main thread (`output-open`) for `fds`.
+   * Its restricted WASI, built by the worker: spawnPoolGuest's (an `output` port, sockets
+   * to open first), or a supervisor child's, built per start (with `outputKey`, each start
+   * opens an output port to the main thread, `output-open`, for `fds`).
    */
-  readonly wasi?: {
-    readonly policy?: Policy; readonly outputKey?: number; readonly fds: readonly (1 | 2)[]
-    /** Where this one start sends stdout/stderr records (spawnPoolGuest; a supervisor's children use `outputKey`). */
-    readonly output?: MessagePort
-    readonly scratchSeed?: readonly ScratchEntry[]
-    /**
-     * Sockets the worker opens before the process starts (spawn only, not a supervisor's
-     * children): its fds from 3. The bound addresses go to `report` (a SocketReport).
-     */
-    readonly sockets?: { readonly grants: readonly SocketGrant[]; readonly report: MessagePort }
-  }
+  readonly wasi?: NonNullable<PoolSpawnOptions['wasi']> & { readonly outputKey?: number }
 }
 
 /** What a worker tells the spawner on `wasi.sockets.report` once the guest's sockets are open. */
