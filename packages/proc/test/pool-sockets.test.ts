@@ -138,3 +138,78 @@ test('closing the pool closes its guests\' sockets: the port is free, the peer s
   expect(await free(addr)).toBe(true)
   c.socket.destroy()
 })
+
+// Live sockets of the spawner's thread, served to the worker over ports (socket-port.ts):
+// what ExecOptions.preopens need (a socket that exists only here, e.g. over RPC).
+describe('sockets and conns of the spawner\'s thread, served to a guest on a worker', () => {
+  test('a listener bound here: the guest on a worker accepts and answers; its end closes the listener and the connection', async () => {
+    const listener = await listenTcp('127.0.0.1:0')
+    const mod = await compileGuest(pool, await guestBytes('wasi-http-server', { asyncify: false }))
+    const g = await spawnPoolGuest(pool, mod, { policy: SOCKETS, sockets: [listener] })
+    const c = await client(listener.address)
+    for (const path of ['/one', '/two']) {
+      c.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`)
+      await until(() => c.received().endsWith(`path=${path}\n`))
+    }
+    expect(c.received().match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2)
+    expect(await g.kill()).toMatchObject({ kind: 'killed' })
+    await c.ended
+    await listener.closed
+    expect(await free(listener.address)).toBe(true)
+    c.socket.destroy()
+  })
+
+  test('a connection dialled here: the guest on a worker echoes each message, in order; the peer\'s end ends it', async () => {
+    const srv = await oneClientServer()
+    const { dialerFor } = await import('@ww/wasi-restricted')
+    const conn = await dialerFor([srv.addr]).dial(srv.addr)
+    const peer = await srv.peer
+    const mod = await compileGuest(pool, await G.wat(W.CONN_ECHO))
+    const g = await spawnPoolGuest(pool, mod, { policy: SOCKETS, conns: [conn] })
+    let got = Buffer.alloc(0)
+    peer.on('data', (b: Buffer) => { got = Buffer.concat([got, b]) })
+    // One message at a time, each under the guest's 4 KiB read (CONN_ECHO writes back what it read once).
+    for (let i = 0; i < 32; i++) {
+      const m = Buffer.alloc(3000, i)
+      const want = got.length + m.length
+      peer.write(m)
+      await until(() => got.length >= want)
+      expect(got.subarray(want - m.length).equals(m)).toBe(true)
+    }
+    peer.end()
+    expect(await g.wait()).toEqual({ kind: 'exited', code: 0 })
+    await new Promise<void>((resolve) => { if (peer.readableEnded) resolve(); else peer.once('end', () => resolve()) })
+    peer.destroy()
+    srv.server.close()
+  })
+
+  test('any Binder: an in-memory listener of this thread (as a capability reached over RPC would be)', async () => {
+    const { MemoryListener } = await import('@ww/wasi-restricted')
+    const listener = new MemoryListener()
+    const mod = await compileGuest(pool, await guestBytes('wasi-http-server', { asyncify: false }))
+    const g = await spawnPoolGuest(pool, mod, { policy: SOCKETS, sockets: [listener] })
+    const c = listener.connect()
+    const req = Buffer.from('GET /in-memory HTTP/1.1\r\nHost: x\r\n\r\n')
+    expect(c.write(req)).toBe(req.length)
+    let answer = ''
+    while (!answer.endsWith('path=/in-memory\n')) {
+      const b = c.read(4096)
+      if (b === null) break
+      if (b.length === 0) { await c.readable(); continue }
+      answer += Buffer.from(b).toString()
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*hello from a ww guest\npath=\/in-memory\n$/)
+    await g.kill()
+    // Its end closed the connection: the client reads end of stream.
+    for (;;) { const b = c.read(4096); if (b === null) break; if (b.length === 0) await c.readable() }
+  })
+
+  test('a listener claimed by another process is refused (ERR_CAP_IN_USE); live sockets need the grant too', async () => {
+    const listener = await listenTcp('127.0.0.1:0')
+    listener.claim('someone else')
+    const mod = await compileGuest(pool, await G.wat(W.CONN_ECHO))
+    await expect(spawnPoolGuest(pool, mod, { policy: SOCKETS, sockets: [listener] })).rejects.toMatchObject({ code: 'ERR_CAP_IN_USE' })
+    await expect(spawnPoolGuest(pool, mod, { sockets: [listener] })).rejects.toMatchObject({ code: 'ERR_POLICY', path: 'sockets' })
+    await listener[Symbol.asyncDispose]()
+  })
+})

@@ -10,7 +10,7 @@
 // process starts (worker.ts) and they become the guest's fds from 3, closed when it ends.
 
 import type { MessagePort } from 'node:worker_threads'
-import type { OpenedSockets, Policy, ScratchEntry } from '@ww/wasi-restricted'
+import type { Binder, Conn, Policy, ScratchEntry } from '@ww/wasi-restricted'
 import type { ProcessPlugin } from '@ww/interface'
 import { restrictedWasi, WASI_MODULE } from '../compose/wasi.js'
 import type { ProcessContext, ProcessExtension } from '../scheduler.js'
@@ -32,8 +32,15 @@ export default function workerWasi(options: WorkerWasiOptions): ProcessPlugin {
   return workerWasiWith(options, undefined)
 }
 
-/** The same, with sockets this worker opened for the guest: they go to its first start only. */
-export function workerWasiWith(options: WorkerWasiOptions, opened: OpenedSockets | undefined): ProcessPlugin {
+/** A guest's socket fds, live on this thread: listeners, then connections. */
+export interface GuestSockets {
+  readonly listeners: readonly Binder[]
+  readonly conns: readonly Conn[]
+  close(): void
+}
+
+/** The same, with sockets made on this thread for the guest: they go to its first start only. */
+export function workerWasiWith(options: WorkerWasiOptions, opened: GuestSockets | undefined): ProcessPlugin {
   let given = false
   return {
     name: 'wasi', provides: [WASI_MODULE],
@@ -45,7 +52,7 @@ export function workerWasiWith(options: WorkerWasiOptions, opened: OpenedSockets
   }
 }
 
-function wasiPart(options: WorkerWasiOptions, ctx: ProcessContext, opened: OpenedSockets | undefined): ProcessExtension {
+function wasiPart(options: WorkerWasiOptions, ctx: ProcessContext, opened: GuestSockets | undefined): ProcessExtension {
   const sink = options.output === undefined ? undefined : new PortSink(options.output)
   const fds = new Set(options.fds ?? [1, 2])
   let part: ProcessExtension

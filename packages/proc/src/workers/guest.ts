@@ -5,7 +5,10 @@
 // the guest's stdout/stderr go to (records cross over a port, output-port.ts).
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import { checkSocketGrants, DEFAULT_POLICY, PolicyError, validatePolicy, type OutputSink, type Policy, type ScratchEntry, type SocketGrant } from '@ww/wasi-restricted'
+import {
+  checkSocketGrants, DEFAULT_POLICY, PolicyError, validatePolicy,
+  type Binder, type Conn, type OutputSink, type Policy, type ScratchEntry, type SocketGrant,
+} from '@ww/wasi-restricted'
 import { PluginError, type PluginSpec, type ProcessPlugin } from '@ww/interface'
 import { AbortedError, BadModuleError } from '../errors.js'
 import type { WaitOptions } from '../handle.js'
@@ -16,6 +19,7 @@ import { describeStatus, type ExitStatus, type Pid } from '../status.js'
 import { pumpOutput } from './output-port.js'
 import type { WorkerPool, PoolModule, PoolSpawnOptions } from './pool.js'
 import type { SocketReport } from './protocol.js'
+import { serveBinder, serveConn } from './socket-port.js'
 import type { PoolProcessInfo, RemoteProcess } from './remote-process.js'
 
 export interface PoolGuestOptions extends Omit<PoolSpawnOptions, 'bootstrap' | 'transfer' | 'wasi'> {
@@ -36,6 +40,15 @@ export interface PoolGuestOptions extends Omit<PoolSpawnOptions, 'bootstrap' | '
    * The bound addresses are `PoolGuest.listening`. They close when the process ends.
    */
   socketGrants?: readonly SocketGrant[]
+  /**
+   * Listeners and connections of this thread (a listener already bound, a connection held
+   * or reached over RPC), as spawnGuest takes them: each is served to the worker over a
+   * port of its own (bytes moved, 64 KiB in flight each way), after the `socketGrants`
+   * ones (listeners, then connections). Each listener is claimed for this guest; they are
+   * closed when it ends, or when the spawn fails.
+   */
+  sockets?: readonly Binder[]
+  conns?: readonly Conn[]
   /**
    * The capability the guest bootstraps over its `ww` transport, built on this thread once
    * the pid is known; its `close` is called when the process ends. Required when the
@@ -102,33 +115,56 @@ function specOf(p: ProcessPlugin): PluginSpec {
   return p.spec
 }
 
-/** Checks `grants` against the policy here, before anything is sent: the spawner decides what the guest may have. */
-function checkGrants(grants: readonly SocketGrant[], policy: Policy | undefined, imported: ReadonlySet<string>): void {
-  if (!imported.has(WASI_MODULE)) throw new BadModuleError('socketGrants given, but the module does not import WASI (its sockets would be WASI fds)')
-  const { conns } = checkSocketGrants(grants)
+/** Checks the guest's sockets against the policy here, before anything is sent: the spawner decides what the guest may have. */
+function checkSockets(grants: readonly SocketGrant[], live: number, policy: Policy | undefined, imported: ReadonlySet<string>): void {
+  if (!imported.has(WASI_MODULE)) throw new BadModuleError('sockets given, but the module does not import WASI (its sockets would be WASI fds)')
+  const conns = checkSocketGrants(grants).conns + live
   const sockets = validatePolicy(policy ?? DEFAULT_POLICY).sockets
-  if (sockets === null) throw new PolicyError('sockets', 'socketGrants given but the policy grants no sockets')
+  if (sockets === null) throw new PolicyError('sockets', 'sockets given but the policy grants no sockets')
   if (conns > sockets.maxConnections) throw new PolicyError('sockets.maxConnections', `${sockets.maxConnections} cannot hold the ${conns} connections this process starts with`)
+}
+
+let served = 0
+
+/** Serves each listener and connection on a port of its own; the other ends go to the worker. */
+function serveSockets(sockets: readonly Binder[], conns: readonly Conn[], transfer: MessagePort[]): { listeners: MessagePort[]; conns: MessagePort[]; close(): void } {
+  // Claimed here, as createWasi would: a TcpListener already serving another process is CapInUse.
+  const owner = `pool guest ${++served}`
+  for (const b of sockets) b.claim?.(owner)
+  const mine: MessagePort[] = []
+  const serve = <T>(x: T, f: (x: T, port: MessagePort) => void): MessagePort => {
+    const { port1, port2 } = new MessageChannel()
+    f(x, port1)
+    mine.push(port1)
+    transfer.push(port2)
+    return port2
+  }
+  return {
+    listeners: sockets.map((b) => serve(b, serveBinder)),
+    conns: conns.map((c) => serve(c, serveConn)),
+    close: () => { for (const p of mine) p.close() },
+  }
 }
 
 /**
  * Spawns `mod` (from `compileGuest(pool, bytes)`) on a worker as a composed guest: its
  * restricted WASI (if the module imports WASI) built in the worker, its transport to the
  * capability `host` builds (if it imports `ww`) served on this thread, then `extensions`.
- * Sockets are described (`socketGrants`) and opened by the worker; stdin is not offered
- * on workers (a live object of this thread).
+ * Sockets are described (`socketGrants`) and opened by the worker, or live ones of this
+ * thread (`sockets`, `conns`) served to it over ports; stdin is not offered on workers.
  */
 export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: PoolGuestOptions = {}): Promise<PoolGuest> {
-  const { policy, scratchSeed, stdout, stderr, socketGrants, host, signal, extensions, plugins = [], ...spawn } = opts
+  const { policy, scratchSeed, stdout, stderr, socketGrants = [], sockets = [], conns = [], host, signal, extensions, plugins = [], ...spawn } = opts
   if (signal?.aborted) throw new AbortedError('spawn', { cause: signal.reason })
   const imported = new Set(WebAssembly.Module.imports(mod.module).map((i) => i.module))
   if (imported.has('ww') && host === undefined) throw new BadModuleError('the module imports ww (a transport) but no capability was given to bootstrap (options.host)')
-  if (socketGrants !== undefined && socketGrants.length > 0) checkGrants(socketGrants, policy, imported)
+  if (socketGrants.length + sockets.length + conns.length > 0) checkSockets(socketGrants, conns.length, policy, imported)
   checkPlugins(plugins)
   checkSpawn(plugins, mod.module, spawn)
 
   let output: { port: MessagePort; done: Promise<void> } | undefined
   let report: MessagePort | undefined
+  let serving: ReturnType<typeof serveSockets> | undefined
   const transfer: MessagePort[] = []
   // The worker builds the WASI itself (worker.ts): it is where the guest's sockets are opened.
   let wasi: PoolSpawnOptions['wasi']
@@ -141,11 +177,15 @@ export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: Po
       wasi = { ...wasi, output: port2 }
       transfer.push(port2)
     }
-    if (socketGrants !== undefined && socketGrants.length > 0) {
+    if (socketGrants.length > 0) {
       const { port1, port2 } = new MessageChannel()
       report = port1
       wasi = { ...wasi, sockets: { grants: socketGrants, report: port2 } }
       transfer.push(port2)
+    }
+    if (sockets.length + conns.length > 0) {
+      serving = serveSockets(sockets, conns, transfer)
+      wasi = { ...wasi, served: { listeners: serving.listeners, conns: serving.conns } }
     }
   }
   // Posted by the worker once the sockets are open, before the process starts.
@@ -161,6 +201,7 @@ export async function spawnPoolGuest(pool: WorkerPool, mod: PoolModule, opts: Po
   } catch (e) {
     output?.port.close()
     report?.close()
+    serving?.close()
     throw e
   }
   const listening = opened === undefined ? [] : (await opened).listening

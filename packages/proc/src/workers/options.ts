@@ -58,6 +58,8 @@ export interface PoolSpawnOptions extends ProcessLimits {
     readonly scratchSeed?: readonly ScratchEntry[]
     /** Sockets the worker opens before the process starts: its fds from 3; the bound addresses go to `report` (a SocketReport). */
     readonly sockets?: { readonly grants: readonly SocketGrant[]; readonly report: MessagePort }
+    /** Listeners and connections of the spawner's thread, each served on a port (socket-port.ts): fds after those. */
+    readonly served?: { readonly listeners: readonly MessagePort[]; readonly conns: readonly MessagePort[] }
   }
 }
 

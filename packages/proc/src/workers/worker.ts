@@ -8,8 +8,9 @@ import type { ProcessHandle } from '../handle.js'
 import type { ProcessContext, ProcModule } from '../scheduler.js'
 import { combineParts, type ProcessPlugin } from '../compose/plugin.js'
 import { loadExtensions } from './extensions.js'
-import { workerWasiWith } from './guest-wasi.js'
-import { openSocketGrants, type OpenedSockets } from '@ww/wasi-restricted'
+import { workerWasiWith, type GuestSockets } from './guest-wasi.js'
+import { openSocketGrants, type Binder, type Conn, type OpenedSockets } from '@ww/wasi-restricted'
+import { PortBinder, PortConn } from './socket-port.js'
 import { WASI_MODULE } from '../compose/wasi.js'
 import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
@@ -41,7 +42,7 @@ function deliver(m: WireMessage, reply: (r: number) => void): void {
 }
 
 /** A spawn request made ready to run (its module found, its extensions loaded): call it to spawn, as often as needed. */
-async function prepare(s: SpawnRequest, sockets?: OpenedSockets): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
+async function prepare(s: SpawnRequest, sockets?: GuestSockets): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
   const mod = modules.get(s.module)
   if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
   const rpc = s.rpc
@@ -81,6 +82,13 @@ async function prepare(s: SpawnRequest, sockets?: OpenedSockets): Promise<(paren
   })
 }
 
+/** The guest's sockets in fd order: those this worker opened, then those served from the spawner's thread. */
+function guestSockets(opened: OpenedSockets | undefined, served: NonNullable<SpawnRequest['wasi']>['served']): GuestSockets {
+  const listeners: Binder[] = [...opened?.listeners ?? [], ...(served?.listeners ?? []).map((p) => new PortBinder(p))]
+  const conns: Conn[] = [...opened?.conns ?? [], ...(served?.conns ?? []).map((p) => new PortConn(p))]
+  return { listeners, conns, close: () => { for (const l of listeners) l.close(); for (const c of conns) c.close() } }
+}
+
 /** The live pool process `pid` names (a request's parent), or ProcessExitedError. */
 function parentOf(pid: number | undefined): ProcessHandle | undefined {
   if (pid === undefined) return undefined
@@ -97,18 +105,22 @@ function started(req: number, h: { readonly pid: number; wait(): Promise<ExitSta
 
 async function spawn(req: number, s: SpawnRequest): Promise<void> {
   let h: ProcessHandle
-  let sockets: OpenedSockets | undefined
+  let sockets: GuestSockets | undefined
+  const served = s.wasi?.served
   try {
     // Opened here, on the thread that runs the guest: a node:net handle cannot cross threads.
     const grants = s.wasi?.sockets
+    let opened: OpenedSockets | undefined
     if (grants !== undefined) {
-      sockets = await openSocketGrants(grants.grants)
-      grants.report.postMessage({ listening: sockets.listeners.map((l) => l.address) } satisfies SocketReport)
+      opened = await openSocketGrants(grants.grants)
+      grants.report.postMessage({ listening: opened.listeners.map((l) => l.address) } satisfies SocketReport)
     }
+    if (opened !== undefined || served !== undefined) sockets = guestSockets(opened, served)
     const start = await prepare(s, sockets)
     h = start(parentOf(s.parent))
   } catch (e) {
     sockets?.close()
+    for (const p of [...served?.listeners ?? [], ...served?.conns ?? []]) p.close()
     s.wasi?.sockets?.report.close()
     s.wasi?.output?.close()
     s.rpc?.close()

@@ -1,0 +1,82 @@
+// socket-port without a guest: a Conn of one side served over a MessagePort and used from
+// the other, both directions windowed, bytes in order, close seen as end of stream.
+import { MessageChannel } from 'node:worker_threads'
+import { MemoryListener, type Conn } from '@ww/wasi-restricted'
+import { PortBinder, PortConn, serveBinder, serveConn, WINDOW } from './socket-port.js'
+
+const pattern = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + (i >> 12)) & 0xff)
+
+/** Writes all of `bytes` into `c`, waiting whenever it takes nothing. */
+async function writeAll(c: Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const n = c.write(bytes.subarray(at, Math.min(bytes.length, at + 8192)))
+    if (n === 0) await c.writable(); else at += n
+  }
+}
+
+/** Reads `c` to end of stream, `pace` before each read; calls `seen` with each read's size first. */
+async function readAll(c: Conn, pace: () => Promise<void>, seen: () => void = () => {}): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for (;;) {
+    await pace()
+    seen()
+    const b = c.read(3000)
+    if (b === null) break
+    if (b.length === 0) { await c.readable(); continue }
+    parts.push(Uint8Array.from(b))
+  }
+  return Buffer.concat(parts)
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+test('1 MiB each way through a served conn, in order; the slow side never holds more than the window', async () => {
+  const l = new MemoryListener()
+  const client = l.connect()
+  const { port1, port2 } = new MessageChannel()
+  serveConn(l.accept()!, port1)
+  const guest = new PortConn(port2)
+  const data = pattern(1 << 20)
+
+  // Client → guest, the guest reading slowly.
+  let most = 0
+  const sending = writeAll(client, data).then(() => client.shutdown(2))
+  const read = await readAll(guest, turn, () => { most = Math.max(most, guest.bufferedIn) })
+  await sending
+  expect(Buffer.from(read).equals(Buffer.from(data))).toBe(true)
+  expect(most).toBeLessThanOrEqual(WINDOW)
+
+  // Guest → client; then the guest closes: the client reads end of stream.
+  const back = readAll(client, async () => {})
+  await writeAll(guest, data)
+  guest.close()
+  expect(Buffer.from(await back).equals(Buffer.from(data))).toBe(true)
+  expect(() => guest.write(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'ERR_CONN_CLOSED' }))
+})
+
+test('a served binder hands over one connection at a time; closing either end ends the other', async () => {
+  const l = new MemoryListener()
+  const { port1, port2 } = new MessageChannel()
+  serveBinder(l, port1)
+  const guest = new PortBinder(port2)
+  expect(guest.canAccept()).toBe(false)
+  const a = l.connect(), b = l.connect()
+  await guest.acceptable()
+  const ga = guest.accept()!
+  await guest.acceptable()
+  const gb = guest.accept()!
+  expect(a.write(new TextEncoder().encode('to a'))).toBe(4)
+  expect(b.write(new TextEncoder().encode('to b'))).toBe(4)
+  await ga.readable(); await gb.readable()
+  expect(Buffer.from(ga.read(10)!).toString()).toBe('to a')
+  expect(Buffer.from(gb.read(10)!).toString()).toBe('to b')
+  // The spawner closes its listener: the guest's accept says so (acceptable, nothing to accept).
+  l.close()
+  await guest.acceptable()
+  expect(guest.accept()).toBeNull()
+  // The guest's connections live on; closing one ends it for the client.
+  ga.close()
+  for (;;) { const x = a.read(10); if (x === null) break; if (x.length === 0) await a.readable() }
+  gb.close()
+  guest.close()
+})
