@@ -7,7 +7,10 @@
 // - wasi.sock.echo.worker: µs per round trip on one keep-alive connection (a request
 //   out, the whole answer back), median over the round trips of a run;
 // - wasi.sock.rps.worker: answers per second over 16 keep-alive connections, each
-//   waiting for its answer before the next request.
+//   waiting for its answer before the next request;
+// - wasi.sock.echo.worker-served / .rps.worker-served: the same with the listener bound
+//   on the main thread and served to the worker over a port (socket-port.ts), as a
+//   socket that exists only there (one reached over RPC) must be.
 // Run: node --expose-gc dist/bench/cli.js sock (from packages/proc, after the build).
 
 import { execFile } from 'node:child_process'
@@ -41,13 +44,16 @@ export async function benchSock(): Promise<void> {
   try {
     const listener = await listenTcp('127.0.0.1:0')
     const here = spawnGuest(s, await compileGuest(s, bytes), { policy, sockets: [listener] })
-    const there = await spawnPoolGuest(pool, await compileGuest(pool, bytes), { policy, socketGrants: [{ listen: '127.0.0.1:0' }] })
-    const addrs = { here: listener.address, there: there.listening[0]! }
-    for (const a of Object.values(addrs)) await load(a, 1, 300) // warm-up (and both answer)
-    const one = { here: [] as number[], there: [] as number[] }
-    const many = { here: [] as number[], there: [] as number[] }
+    const poolMod = await compileGuest(pool, bytes)
+    const there = await spawnPoolGuest(pool, poolMod, { policy, socketGrants: [{ listen: '127.0.0.1:0' }] })
+    const mainListener = await listenTcp('127.0.0.1:0')
+    const served = await spawnPoolGuest(pool, poolMod, { policy, sockets: [mainListener] })
+    const addrs = { here: listener.address, there: there.listening[0]!, served: mainListener.address }
+    for (const a of Object.values(addrs)) await load(a, 1, 300) // warm-up (and all answer)
+    const one = { here: [] as number[], there: [] as number[], served: [] as number[] }
+    const many = { here: [] as number[], there: [] as number[], served: [] as number[] }
     for (let i = 0; i < RUNS; i++) {
-      for (const k of ['here', 'there'] as const) {
+      for (const k of ['here', 'there', 'served'] as const) {
         one[k].push((await load(addrs[k], 1, MS)).roundTripUs)
         const m = await load(addrs[k], CONNECTIONS, MS)
         many[k].push(m.requests / (m.ms / 1000))
@@ -56,8 +62,10 @@ export async function benchSock(): Promise<void> {
     const params = { guest: 'wasi-http-server (@ww/guest, AssemblyScript)', workers: 1, msPerRun: MS, client: 'bench-sock-client.js, a separate process' }
     report({ name: 'wasi.sock.echo.worker', unit: 'µs', samples: one.there, baseline: { name: 'in-thread (listenTcp + spawnGuest)', samples: one.here }, params: { ...params, connections: 1 } })
     report({ name: 'wasi.sock.rps.worker', unit: 'req/s', samples: many.there, baseline: { name: 'in-thread (listenTcp + spawnGuest)', samples: many.here }, higherIsBetter: true, params: { ...params, connections: CONNECTIONS } })
-    await there.kill()
-    await here.kill()
+    const servedParams = { ...params, listener: 'bound on the main thread, served to the worker over a MessagePort' }
+    report({ name: 'wasi.sock.echo.worker-served', unit: 'µs', samples: one.served, baseline: { name: 'in-thread (listenTcp + spawnGuest)', samples: one.here }, params: { ...servedParams, connections: 1 } })
+    report({ name: 'wasi.sock.rps.worker-served', unit: 'req/s', samples: many.served, baseline: { name: 'in-thread (listenTcp + spawnGuest)', samples: many.here }, higherIsBetter: true, params: { ...servedParams, connections: CONNECTIONS } })
+    await Promise.all([there.kill(), served.kill(), here.kill()])
   } finally {
     await pool.close()
   }
