@@ -125,7 +125,7 @@ test('a listen the worker cannot bind, or a dial it cannot make, ends the spawn 
   taken.server.close()
 })
 
-test('closing the pool closes its guests\' sockets: the port is free, the peer sees the end', async () => {
+test('closing the pool closes its guests\' sockets, opened there or served from here: the port is free, the peers see the end', async () => {
   const own = await WorkerPool.start({ workers: 1 })
   const mod = await compileGuest(own, await guestBytes('wasi-http-server', { asyncify: false }))
   const g = await spawnPoolGuest(own, mod, { policy: SOCKETS, socketGrants: [{ listen: '127.0.0.1:0' }] })
@@ -133,10 +133,19 @@ test('closing the pool closes its guests\' sockets: the port is free, the peer s
   const c = await client(addr)
   c.socket.write('GET /before-close HTTP/1.1\r\nHost: x\r\n\r\n')
   await until(() => c.received().includes('path=/before-close'))
+  // A connection of this thread, served to a guest there: the worker's end closes it here.
+  const srv = await oneClientServer()
+  const { dialerFor } = await import('@ww/wasi-restricted')
+  await spawnPoolGuest(own, await compileGuest(own, await G.wat(W.CONN_ECHO)), { policy: SOCKETS, conns: [await dialerFor([srv.addr]).dial(srv.addr)] })
+  const peer = await srv.peer
+  const peerEnded = new Promise<void>((resolve) => peer.once('end', () => resolve()))
   await own.close()
   await c.ended
+  await peerEnded
   expect(await free(addr)).toBe(true)
   c.socket.destroy()
+  peer.destroy()
+  srv.server.close()
 })
 
 // Live sockets of the spawner's thread, served to the worker over ports (socket-port.ts):
