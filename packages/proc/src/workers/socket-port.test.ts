@@ -80,3 +80,38 @@ test('a served binder hands over one connection at a time; closing either end en
   gb.close()
   guest.close()
 })
+
+test('a served conn that throws ends its serving (the guest reads end of stream), not the spawner\'s thread', async () => {
+  let closed = false
+  const broken: Conn = {
+    read: () => { throw new Error('broken capability') },
+    canRead: () => true, readable: () => Promise.resolve(),
+    write: () => { throw new Error('broken capability') },
+    canWrite: () => true, writable: () => Promise.resolve(),
+    shutdown: () => {}, close: () => { closed = true },
+  }
+  const { port1, port2 } = new MessageChannel()
+  serveConn(broken, port1)
+  const guest = new PortConn(port2)
+  await guest.readable()
+  expect(guest.read(10)).toBeNull()
+  expect(guest.writeEnded()).toBe(true)
+  expect(closed).toBe(true)
+})
+
+test('a Buffer view (Node\'s pool) through a served conn is copied into a buffer of its own (Node 22+ refuses to move the pool; 20 cloned all of it)', async () => {
+  const l = new MemoryListener()
+  const client = l.connect()
+  const { port1, port2 } = new MessageChannel()
+  serveConn(l.accept()!, port1)
+  const guest = new PortConn(port2)
+  const neighbour = Buffer.from('a neighbour in the same pool')
+  expect(client.write(Buffer.from('small write'))).toBe(11) // a view into Node's Buffer pool
+  await guest.readable()
+  expect(Buffer.from(guest.read(100)!).toString()).toBe('small write')
+  expect(guest.write(Buffer.from('and back'))).toBe(8)
+  await client.readable()
+  expect(Buffer.from(client.read(100)!).toString()).toBe('and back')
+  expect(neighbour.toString()).toBe('a neighbour in the same pool')
+  guest.close()
+})

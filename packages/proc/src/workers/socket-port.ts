@@ -1,12 +1,14 @@
 // A socket capability of the spawner's thread (a Binder or Conn: a listener it bound, a
 // connection it holds, one reached over RPC) used by a guest on a worker: served over a
 // MessagePort here (serveBinder, serveConn), seen as a Binder or Conn there (PortBinder,
-// PortConn). Bytes are moved, never shared: each chunk is a buffer of its own, transferred.
+// PortConn). Bytes are moved, never shared: each chunk is copied once into a buffer of its
+// own, which is transferred.
 // Both directions are windowed (WINDOW bytes in flight, acknowledged as the other side
 // takes them), so neither thread buffers more than the socket itself would; a listener's
 // connection is taken from it only when the guest has taken the one before (the others
 // wait in the listener, as for a guest on this thread). Either end closing the port ends
-// the capability there: a worker that dies closes the spawner's socket.
+// the capability there: a worker that dies closes the spawner's socket; a capability that
+// throws ends its serving (and the guest's fd), never the spawner's thread.
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { ConnClosed, Waiters, type Binder, type Conn, type Unwatch } from '@ww/wasi-restricted'
@@ -62,9 +64,11 @@ export function serveConn(conn: Conn, port: MessagePort): void {
         const got = conn.read(WINDOW - inFlight)
         if (got === null) { eofSent = true; post({ t: 'eof' }); break }
         if (got.length === 0) { await conn.readable(); continue }
-        const own = got.byteOffset === 0 && got.byteLength === got.buffer.byteLength && got.buffer instanceof ArrayBuffer ? got : got.slice()
+        // A copy of its own to move: `got` may be a view into a buffer Node still uses (a
+        // Buffer's slice() is a view too, and its pool cannot be transferred).
+        const own = new Uint8Array(got)
         inFlight += own.length
-        post({ t: 'data', bytes: own }, [own.buffer as ArrayBuffer])
+        post({ t: 'data', bytes: own }, [own.buffer])
       }
     } finally { reading = false }
   }
@@ -93,11 +97,11 @@ export function serveConn(conn: Conn, port: MessagePort): void {
       case 'read':
         inFlight -= m.n
         started = true
-        void pump()
+        void pump().catch(end)
         break
-      case 'write': writes.push(m.bytes); void drain(); break
+      case 'write': writes.push(m.bytes); void drain().catch(end); break
       // Shut after the writes before it, in order.
-      case 'shutdown': if (writes.length === 0) conn.shutdown(m.how); else void drainThen(() => conn.shutdown(m.how)); break
+      case 'shutdown': if (writes.length === 0) conn.shutdown(m.how); else void drainThen(() => conn.shutdown(m.how)).catch(end); break
       case 'close':
         closing = true
         if (writes.length === 0) end()
@@ -139,11 +143,11 @@ export function serveBinder(binder: Binder, port: MessagePort): void {
     port.postMessage({ t: 'conn', port: port2 } satisfies ToGuest, [port2])
   }
   port.on('message', (m: FromGuest) => {
-    if (m.t === 'accepted') { offered = false; void offer() }
+    if (m.t === 'accepted') { offered = false; void offer().catch(end) }
     else if (m.t === 'close') end()
   })
   port.on('close', end)
-  void offer()
+  void offer().catch(end)
 }
 
 /** The guest's end of a served Conn. */
@@ -195,7 +199,7 @@ export class PortConn implements Conn {
     if (this.writeEnded()) throw new ConnClosed('write after shutdown or close')
     const n = Math.min(bytes.length, WINDOW - this.#outstanding)
     if (n <= 0) return 0
-    const own = bytes.slice(0, n) // a buffer of its own, to move
+    const own = new Uint8Array(bytes.subarray(0, n)) // a copy of its own, to move (`bytes` may be a Buffer view)
     this.#outstanding += n
     this.#post({ t: 'write', bytes: own }, [own.buffer])
     return n
