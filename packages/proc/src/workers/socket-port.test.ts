@@ -99,7 +99,7 @@ test('a served conn that throws ends its serving (the guest reads end of stream)
   expect(closed).toBe(true)
 })
 
-test('a Buffer view (Node\'s pool) through a served conn is copied into a buffer of its own (Node 22+ refuses to move the pool; 20 cloned all of it)', async () => {
+test('a Buffer view (Node\'s pool) through a served conn is copied into a buffer of its own (Node 24 refuses to move the pool; 20 cloned all of it)', async () => {
   const l = new MemoryListener()
   const client = l.connect()
   const { port1, port2 } = new MessageChannel()
