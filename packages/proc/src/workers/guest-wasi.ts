@@ -8,6 +8,8 @@
 // so a spawner cannot hand one to a worker. It sends SocketGrants instead (what to listen
 // on or dial, checked against the policy on its side); the worker opens them before the
 // process starts (worker.ts) and they become the guest's fds from 3, closed when it ends.
+// Sockets that exist only on the spawner's thread are served to the worker over ports
+// (socket-port.ts) and come after those.
 
 import type { MessagePort } from 'node:worker_threads'
 import type { Binder, Conn, Policy, ScratchEntry } from '@ww/wasi-restricted'
