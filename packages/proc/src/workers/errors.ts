@@ -1,7 +1,9 @@
 // Typed errors of the worker pool. Errors a worker's scheduler raised (ERR_PROC_LIMIT…)
-// come back as the ProcError they were; what only a pool can fail with is here.
+// come back as the ProcError they were, a guest's socket its worker could not open as a
+// NetError; what only a pool can fail with is here.
 
 import { PluginError, WwError, type PluginErrorCode } from '@ww/interface'
+import { NetError } from '@ww/wasi-restricted'
 import { ProcError, type ProcErrorCode } from '../errors.js'
 import type { SerializedError } from './protocol.js'
 
@@ -25,8 +27,12 @@ const PROC_CODES: ReadonlySet<string> = new Set<ProcErrorCode>([
 
 const PLUGIN_CODES: ReadonlySet<string> = new Set<PluginErrorCode>(['ERR_PLUGIN_LOAD', 'ERR_PLUGIN_SHAPE', 'ERR_PLUGIN_THREAD'])
 
+// A guest's socket that its worker could not open (schemas/net.capnp's codes).
+const NET_CODES: ReadonlySet<string> = new Set(['ERR_LIMIT', 'ERR_HOST_UNREACHABLE', 'ERR_TIMEOUT', 'ERR_BAD_ADDRESS', 'ERR_CAP_DENIED'])
+
 /** An error a worker reported, typed again on this side. */
 export function reviveError(e: SerializedError): Error {
+  if (e.code !== undefined && NET_CODES.has(e.code)) return new NetError(e.code, e.message.startsWith(`${e.code}: `) ? e.message.slice(e.code.length + 2) : e.message)
   if (e.code !== undefined && PLUGIN_CODES.has(e.code)) return new PluginError(e.code as PluginErrorCode, e.message)
   if (e.code !== undefined && PROC_CODES.has(e.code)) return new ProcError(e.code as ProcErrorCode, e.message)
   return new WorkerPoolError('ERR_WORKER_FAILED', e.code ? `${e.code}: ${e.message}` : e.message)

@@ -10,7 +10,7 @@ import type { Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
 import type { PluginSpec } from '@ww/interface'
 import type { RemoteProcess } from './remote-process.js'
-import type { OutputSink, Policy } from '@ww/wasi-restricted'
+import type { OutputSink, Policy, ScratchEntry, SocketGrant } from '@ww/wasi-restricted'
 
 export interface WorkerPoolOptions {
   /** Worker threads (default: the machine's available parallelism). */
@@ -49,6 +49,18 @@ export interface PoolSpawnOptions extends ProcessLimits {
   bootstrap?: PoolBootstrap | ((pid: Pid) => PoolBootstrap)
   /** MessagePorts inside `extensions`' options: moved to the worker with the spawn (a port cannot be cloned). */
   transfer?: readonly MessagePort[]
+  /** @internal spawnPoolGuest's restricted WASI, built by the worker (its ports go in `transfer`). */
+  wasi?: {
+    readonly policy?: Policy
+    readonly fds: readonly (1 | 2)[]
+    /** Where its stdout/stderr records go (to the spawner's sinks). */
+    readonly output?: MessagePort
+    readonly scratchSeed?: readonly ScratchEntry[]
+    /** Sockets the worker opens before the process starts: its fds from 3; the bound addresses go to `report` (a SocketReport). */
+    readonly sockets?: { readonly grants: readonly SocketGrant[]; readonly report: MessagePort }
+    /** Listeners and connections of the spawner's thread, each served on a port (socket-port.ts): fds after those. */
+    readonly served?: { readonly listeners: readonly MessagePort[]; readonly conns: readonly MessagePort[] }
+  }
 }
 
 /** A child of a pool supervisor: spawned, and restarted, on the supervisor's worker. */
@@ -58,7 +70,7 @@ export interface PoolChildSpec {
   /** Default permanent (see RestartPolicy). */
   readonly restart?: RestartPolicy
   /** How each start spawns it: limits, name (default its id), entry, extensions, trapExits. */
-  readonly options?: Omit<PoolSpawnOptions, 'parent' | 'worker' | 'bootstrap' | 'transfer' | 'link'>
+  readonly options?: Omit<PoolSpawnOptions, 'parent' | 'worker' | 'bootstrap' | 'transfer' | 'link' | 'wasi'>
   /**
    * The capability each start's guest bootstraps, built on this thread for its pid (as
    * PoolSpawnOptions.bootstrap): every restart gets a fresh one. A throw ends that start

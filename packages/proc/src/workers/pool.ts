@@ -105,14 +105,14 @@ export class WorkerPool implements PoolCore {
   /** Starts a process on the least-loaded worker (or `opts.worker`); settles with its handle once it has a pid. */
   async spawn(mod: PoolModule, opts: PoolSpawnOptions = {}): Promise<RemoteProcess> {
     this.#open()
-    const { name, entry, worker, extensions, bootstrap, parent, link, trapExits, transfer, ...limits } = opts
+    const { name, entry, worker, extensions, bootstrap, parent, link, trapExits, transfer, wasi, ...limits } = opts
     if (parent !== undefined && worker !== undefined && worker !== parent.worker) throw new RangeError(`a child runs on its parent's worker (${parent.worker}), not ${worker}`)
     if (parent !== undefined && this.process(parent.pid) !== parent) throw new ProcessExitedError(parent.pid)
     const slot = this.#place(parent?.worker ?? worker)
     const channel = bootstrap === undefined ? undefined : new MessageChannel()
     const spawn: SpawnRequest = {
       module: mod.id, limits, extensions: extensions ?? [], ...(name ? { name } : {}), ...(entry ? { entry } : {}), ...(channel ? { rpc: channel.port2 } : {}),
-      ...(parent ? { parent: parent.pid, link: link ?? false } : {}), trapExits: trapExits ?? false,
+      ...(parent ? { parent: parent.pid, link: link ?? false } : {}), trapExits: trapExits ?? false, ...(wasi ? { wasi } : {}),
     }
     let p: RemoteProcess
     try {

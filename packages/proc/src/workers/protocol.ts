@@ -10,7 +10,7 @@ import type { MeterInfo } from '../meter/pass.js'
 import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
-import type { Policy } from '@ww/wasi-restricted'
+import type { PoolSpawnOptions } from './options.js'
 import type { PluginSpec } from '@ww/interface'
 
 /** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
@@ -65,10 +65,17 @@ export interface SpawnRequest {
    */
   readonly hostKey?: number
   /**
-   * For a process started on the worker: its restricted WASI, built here per start; with
-   * `outputKey`, each start opens an output port to the main thread (`output-open`) for `fds`.
+   * Its restricted WASI, built by the worker: spawnPoolGuest's (an `output` port, sockets
+   * to open first), or a supervisor child's, built per start (with `outputKey`, each start
+   * opens an output port to the main thread, `output-open`, for `fds`).
    */
-  readonly wasi?: { readonly policy?: Policy; readonly outputKey?: number; readonly fds: readonly (1 | 2)[] }
+  readonly wasi?: NonNullable<PoolSpawnOptions['wasi']> & { readonly outputKey?: number }
+}
+
+/** What a worker tells the spawner on `wasi.sockets.report` once the guest's sockets are open. */
+export interface SocketReport {
+  /** Each listener's bound address ("host:port", the real port for port 0), in fd order. */
+  readonly listening: readonly string[]
 }
 
 /** A Supervisor to start on a worker: its children as spawn requests (started, and restarted, there). */

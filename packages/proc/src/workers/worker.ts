@@ -8,11 +8,13 @@ import type { ProcessHandle } from '../handle.js'
 import type { ProcessContext, ProcModule } from '../scheduler.js'
 import { combineParts, type ProcessPlugin } from '../compose/plugin.js'
 import { loadExtensions } from './extensions.js'
-import workerWasi from './guest-wasi.js'
+import { workerWasiWith, type GuestSockets } from './guest-wasi.js'
+import { openSocketGrants, type Binder, type Conn, type OpenedSockets } from '@ww/wasi-restricted'
+import { PortBinder, PortConn } from './socket-port.js'
 import { WASI_MODULE } from '../compose/wasi.js'
 import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
-import { serializeError, type FromWorker, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
+import { serializeError, type FromWorker, type SocketReport, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
 import { Supervisor } from '../supervisor.js'
 import type { ExitStatus } from '../status.js'
 import { portTransport } from './rpc-port-guest.js'
@@ -40,7 +42,7 @@ function deliver(m: WireMessage, reply: (r: number) => void): void {
 }
 
 /** A spawn request made ready to run (its module found, its extensions loaded): call it to spawn, as often as needed. */
-async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
+async function prepare(s: SpawnRequest, sockets?: GuestSockets): Promise<(parent: ProcessHandle | undefined) => ProcessHandle> {
   const mod = modules.get(s.module)
   if (mod === undefined) throw new Error(`module ${s.module} was never sent to this worker`)
   const rpc = s.rpc
@@ -53,13 +55,14 @@ async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefi
     ...(wasi !== undefined ? [{
       name: 'wasi', provides: [WASI_MODULE],
       create: (ctx) => {
-        let output: MessagePort | undefined
-        if (wasi.outputKey !== undefined) {
+        let output = wasi.output
+        if (output === undefined && wasi.outputKey !== undefined) {
           const { port1, port2 } = new MessageChannel()
           toMain({ t: 'output-open', key: wasi.outputKey, pid: ctx.pid, port: port2 }, [port2])
           output = port1
         }
-        return workerWasi({ ...(wasi.policy ? { policy: wasi.policy } : {}), ...(output ? { output } : {}), fds: wasi.fds }).create(ctx)
+        const options = { ...(wasi.policy ? { policy: wasi.policy } : {}), ...(wasi.scratchSeed ? { scratchSeed: wasi.scratchSeed } : {}), ...(output ? { output } : {}), fds: wasi.fds }
+        return workerWasiWith(options, sockets).create(ctx)
       },
     } satisfies ProcessPlugin] : []),
     ...(hostKey !== undefined ? [{
@@ -79,6 +82,13 @@ async function prepare(s: SpawnRequest): Promise<(parent: ProcessHandle | undefi
   })
 }
 
+/** The guest's sockets in fd order: those this worker opened, then those served from the spawner's thread. */
+function guestSockets(opened: OpenedSockets | undefined, served: NonNullable<SpawnRequest['wasi']>['served']): GuestSockets {
+  const listeners: Binder[] = [...opened?.listeners ?? [], ...(served?.listeners ?? []).map((p) => new PortBinder(p))]
+  const conns: Conn[] = [...opened?.conns ?? [], ...(served?.conns ?? []).map((p) => new PortConn(p))]
+  return { listeners, conns, close: () => { for (const l of listeners) l.close(); for (const c of conns) c.close() } }
+}
+
 /** The live pool process `pid` names (a request's parent), or ProcessExitedError. */
 function parentOf(pid: number | undefined): ProcessHandle | undefined {
   if (pid === undefined) return undefined
@@ -95,10 +105,24 @@ function started(req: number, h: { readonly pid: number; wait(): Promise<ExitSta
 
 async function spawn(req: number, s: SpawnRequest): Promise<void> {
   let h: ProcessHandle
+  let sockets: GuestSockets | undefined
+  const served = s.wasi?.served
   try {
-    const start = await prepare(s)
+    // Opened here, on the thread that runs the guest: a node:net handle cannot cross threads.
+    const grants = s.wasi?.sockets
+    let opened: OpenedSockets | undefined
+    if (grants !== undefined) {
+      opened = await openSocketGrants(grants.grants)
+      grants.report.postMessage({ listening: opened.listeners.map((l) => l.address) } satisfies SocketReport)
+    }
+    if (opened !== undefined || served !== undefined) sockets = guestSockets(opened, served)
+    const start = await prepare(s, sockets)
     h = start(parentOf(s.parent))
   } catch (e) {
+    sockets?.close()
+    for (const p of [...served?.listeners ?? [], ...served?.conns ?? []]) p.close()
+    s.wasi?.sockets?.report.close()
+    s.wasi?.output?.close()
     s.rpc?.close()
     toMain({ t: 'failed', req, error: serializeError(e) })
     return

@@ -1,6 +1,6 @@
 // listenTcp / dialerFor / TcpConn without a guest: attenuation, bounded buffers, typed errors.
 import { createServer, type Server, type Socket } from 'node:net'
-import { dialerFor, listenTcp, parseAddr, TcpConn, DEFAULT_POLICY, grant, ERRNO } from '../index.js'
+import { checkSocketGrants, dialerFor, listenTcp, openSocketGrants, parseAddr, TcpConn, DEFAULT_POLICY, grant, ERRNO, type SocketGrant } from '../index.js'
 import { passThrough, setup } from '../../test/harness.js'
 
 async function echoServer(): Promise<{ server: Server; addr: string; connections: () => number }> {
@@ -121,5 +121,33 @@ test('fd_write / fd_read / sock_shutdown on a real TCP connection fd (suspending
   const iov = h.iovs(200, [[100, 1]])
   h.fails(ERRNO.EPIPE, () => h.call('fd_write', 3, ...iov, 300))
   h.wasi.close()
+  a.server.close()
+})
+
+test('socket grants as data: checked without the network, opened in fd order, closed again when one fails', async () => {
+  const a = await echoServer()
+  expect(checkSocketGrants([{ listen: '127.0.0.1:0' }, { dial: a.addr }, { listen: '[::1]:0' }])).toEqual({ listeners: 2, conns: 1 })
+  expect(() => checkSocketGrants([{ listen: 'localhost' }])).toThrow(expect.objectContaining({ code: 'ERR_BAD_ADDRESS' }))
+  expect(() => checkSocketGrants([{ dial: a.addr, limits: { bufferBytes: 0 } }])).toThrow(RangeError)
+  expect(() => checkSocketGrants([{} as SocketGrant])).toThrow(TypeError)
+  expect(a.connections()).toBe(0) // nothing dialled by a check
+
+  // Dials listed first still come after the listeners: the order createWasi numbers fds in.
+  const opened = await openSocketGrants([{ dial: a.addr }, { listen: '127.0.0.1:0' }])
+  expect(opened.listeners.map((l) => l.address)).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)])
+  expect(opened.conns).toHaveLength(1)
+  const c = opened.conns[0]!
+  expect(c.write(Buffer.from('ping'))).toBe(4)
+  expect((await readAll(c, 4)).toString()).toBe('ping')
+  const bound = opened.listeners[0]!.address
+  opened.close()
+  await opened.listeners[0]!.closed
+
+  // The listener is bound before the dial fails; the failure closes it (its port is free).
+  const gone = await echoServer()
+  gone.server.close()
+  await expect(openSocketGrants([{ listen: bound }, { dial: gone.addr }])).rejects.toMatchObject({ code: 'ERR_HOST_UNREACHABLE' })
+  const again = await listenTcp(bound)
+  await again[Symbol.asyncDispose]()
   a.server.close()
 })
