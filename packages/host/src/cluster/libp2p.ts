@@ -19,7 +19,7 @@ import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
 import { tunedEncrypter, type WireOptions } from './noise-wire.js'
 import { Reorder } from './reorder.js'
-import { decodeBeat, type Beat, type PeerRejectKind } from './heartbeat.js'
+import { BeatOrder, decodeBeat, type Beat, type PeerRejectKind } from './heartbeat.js'
 import { NO_RIGHTS, parseSwarmKey, rightsUnder, type AllowList, type PeerRight } from './trust.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
@@ -176,7 +176,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const addresses = (): string[] => node.getMultiaddrs().map(String)
   const selfInfo = (): HostInfo => ({ id, addresses: addresses(), load, uptimeMs: Date.now() - started, version: VERSION })
   const view = new Membership(selfInfo)
-  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0 }
+  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0, replay: 0 }
 
   // A message whose signature or key does not match its `from` fails gossipsub's own
   // checks before any topic validator: count it, and end the sender's connections (an
@@ -317,19 +317,26 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const clusterTopic = `/${ns}/cluster`
   // Membership: only admitted hosts enter the view, even when relayed by one that is, and
   // only by a heartbeat that reads right (heartbeat.ts).
+  // A heartbeat or goodbye not newer than the last heard from its host is refused: gossipsub
+  // forgets message ids after its seen-cache's time, signatures never expire (heartbeat.ts).
+  const beatOrder = new BeatOrder()
   validate(clusterTopic, (from, data) => {
     if (!admitted(from)) return false
-    if (decodeBeat(from, data) instanceof Error) { rejected.heartbeat++; return false }
+    const b = decodeBeat(from, data)
+    if (b instanceof Error) { rejected.heartbeat++; return false }
+    if (!beatOrder.advance(from, b.stamp)) { rejected.replay++; return false }
     return true
   })
+  let beatsSent = 0
+  const stamp = (): { epoch: number; n: number } => ({ epoch: started, n: ++beatsSent })
   const beat = (): void => {
-    const b: Beat = { t: 'hb', addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
+    const b: Beat = { t: 'hb', ...stamp(), addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
     gsPublish(clusterTopic, enc.encode(JSON.stringify(b)))
   }
   subscribeRaw(clusterTopic, (from, data) => {
     const b = decodeBeat(from, data) // passed the validator: not an error here
     if (b instanceof Error) return
-    if (b === 'bye') { view.leave(from, 'bye'); return }
+    if ('bye' in b) { view.leave(from, 'bye'); return }
     const { info } = b
     if (view.heartbeat(info, b.ttlMs)) {
       // A host heard through a relay: connect directly, so its death is seen at once.
@@ -441,7 +448,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       await rpc.close() // host-to-host RPC hook: links and served connections end first
       try {
         // Say goodbye so others drop us at once rather than at the TTL.
-        await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye' } satisfies Beat)))
+        await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye', ...stamp() } satisfies Beat)))
       } catch { /* nobody to tell */ }
       node.removeEventListener('peer:disconnect', onDisconnect)
       for (const per of reorders.values()) for (const r of per.values()) r.close()
