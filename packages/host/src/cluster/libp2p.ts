@@ -159,10 +159,20 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       // registry's provider host can be trusted.
       pubsub: gossipsub({
         emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign',
-        // A peer over the flood limit scores below 0 by the frames it had dropped (P5, the
-        // application-specific score; weight 1); at the graylist threshold (-80) gossipsub
-        // ignores its RPCs before checking signatures. The penalty halves every second.
-        ...(flood ? { scoreParams: { appSpecificScore: (peer: string) => -flood.penalty(peer), appSpecificWeight: 1 } } : {}),
+        scoreParams: {
+          // No IP-colocation penalty (P6). Gossipsub's default charges every peer on an IP
+          // shared by more than 10 (weight -5 × surplus²) and keeps a departed peer's IP for
+          // its retained score (an hour, every score here being 0): after 10 hosts had come
+          // and gone through one address (one machine, a NAT, the fault harness's bridge),
+          // each newcomer there scored -5 or less, and from the 15th on below the graylist, so its
+          // heartbeats were ignored and it never entered the view (tools/cluster-faults
+          // README, finding 10). Admission here is the swarm key and the allow-list.
+          IPColocationFactorWeight: 0,
+          // A peer over the flood limit scores below 0 by the frames it had dropped (P5, the
+          // application-specific score; weight 1); at the graylist threshold (-80) gossipsub
+          // ignores its RPCs before checking signatures. The penalty halves every second.
+          ...(flood ? { appSpecificScore: (peer: string) => -flood.penalty(peer), appSpecificWeight: 1 } : {}),
+        },
       }),
       // Per-peer budgets on gossipsub's inbound streams, before any signature check (inbound.ts).
       ...(flood ? { inbound: inboundBudgets({ rpcsPerSecond: flood.limit.peerRpcsPerSecond, bytesPerSecond: flood.limit.peerBytesPerSecond, burstSeconds: flood.limit.burstSeconds }) } : {}),
