@@ -171,7 +171,7 @@ test('churn: a word-count job finishes with the right total while worker hosts l
   // Claims and counts live in host 0's anchors; the workers are hosts joined from this
   // process (src/wordcount.ts). First on a stable set of workers, then with one leaving —
   // always one with a claim in hand — and a new one joining every 2 s.
-  const job = makeJob(12)
+  const job = makeJob(8)
   const stable = new JobRun(job, id(0), `job-stable-${process.pid}`, 300)
   let t = performance.now()
   await runJob(cluster, stable, 2, undefined, AbortSignal.timeout(180_000))
