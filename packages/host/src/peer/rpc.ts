@@ -31,7 +31,7 @@ export const PEER_PROTOCOL = '/ww/rpc/1.0.0'
 export interface PeerRpcOptions {
   /** Bound on every PeerLink call without its own `timeoutMs`. Default 30 s. */
   callTimeoutMs?: number
-  /** Bound on opening a link (dial + protocol negotiation). Default 5 s. */
+  /** Bound on opening a link (dial + protocol negotiation). Default 15 s (as `ww host --join`): 5 s failed remote spawns to hosts in the view on a loaded machine (tools/cluster-faults, finding 14). */
   dialTimeoutMs?: number
   /**
    * Run the RPC over the Node Duplex adapter (stream.ts) instead of straight over the
@@ -201,7 +201,7 @@ export class PeerRpc implements RemoteSpawner {
     this.#cluster = cluster
     this.#node = node
     this.#opts = {
-      callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000,
+      callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 15_000,
       viaDuplex: opts.viaDuplex ?? false, onError: opts.onError ?? (() => {}),
       rightsOf: opts.rightsOf ?? (() => ALL_RIGHTS),
     }
