@@ -280,10 +280,10 @@ export class PeerRpc implements RemoteSpawner {
 
   async #open(host: HostId, opts: CallOptions): Promise<PeerLink> {
     const connected = this.#node.getConnections().find((c) => c.remotePeer.toString() === host && c.status === 'open')
-    // A stream on an open connection is bounded as a call, not as a dial: the host is
+    // A stream on an open connection is bounded as a call (or the dial bound if longer): the host is
     // reachable, and on a loaded machine (tools/cluster-faults, 2 CPU hogs) opening one took
     // over the 5 s dial bound and a `ww spawn --on` failed ERR_HOST_UNREACHABLE.
-    const bound = opts.timeoutMs ?? (connected ? this.#opts.callTimeoutMs : this.#opts.dialTimeoutMs)
+    const bound = opts.timeoutMs ?? (connected ? Math.max(this.#opts.callTimeoutMs, this.#opts.dialTimeoutMs) : this.#opts.dialTimeoutMs)
     const signal = AbortSignal.any([AbortSignal.timeout(bound), ...(opts.signal ? [opts.signal] : [])])
     let stream: Stream
     try {
