@@ -163,8 +163,8 @@ function parseTtl(ttl: string | undefined): number | undefined {
 }
 
 /**
- * Runs `run` to its end with `workers` worker hosts; with `churnEveryMs`, every that often
- * one worker leaves — one holding an unfinished claim when there is one — and a new one
+ * Runs `run` to its end with `workers` worker hosts; with `churnEveryMs`, one worker holding
+ * a claim it works on leaves (the first at once, then one every that often) and a new one
  * joins. Resolves with how many left and joined once every item is written.
  */
 export async function runJob(c: FaultCluster, run: JobRun, workers: number, churnEveryMs?: number, signal?: AbortSignal): Promise<{ left: number; joined: number }> {
@@ -176,8 +176,10 @@ export async function runJob(c: FaultCluster, run: JobRun, workers: number, chur
     const complete = bounded(run.complete, signal)
     let over = false
     void complete.then(() => { over = true }, () => { over = true })
-    while (churnEveryMs !== undefined && !over) {
-      await Promise.race([complete, new Promise((r) => setTimeout(r, churnEveryMs))])
+    // The first leaves as soon as one holds a claim (a short job may end within one period),
+    // then one every period.
+    for (let first = true; churnEveryMs !== undefined && !over; first = false) {
+      if (!first) await Promise.race([complete, new Promise((r) => setTimeout(r, churnEveryMs))])
       // The one to leave holds a claim it is working on (waited for: a state, not a time).
       let out: JobWorker | undefined
       while (!over && (out = [...live].find((w) => w.holding !== undefined)) === undefined) await new Promise((r) => setTimeout(r, 5))
