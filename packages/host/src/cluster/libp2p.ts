@@ -1,5 +1,5 @@
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { Connection, ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
@@ -399,8 +399,30 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     }
   }
 
+  // Gossipsub opens its outbound stream to a peer once, when the connection is reported;
+  // if that stream is reset (or fails to open) while the connection stays up, it never
+  // opens another, and everything published to that peer is silently not sent — heartbeats
+  // still arrive through other hosts, so the view stays whole (tools/cluster-faults README,
+  // finding 15). Each period, a connected gossipsub peer without one gets a new stream.
+  // The fields and method are not in the GossipSub interface; the implementation has them.
+  type GsStreams = {
+    peers: Map<string, unknown>
+    streamsOutbound: Map<string, unknown>
+    createOutboundStream(peer: Connection['remotePeer'], conn: Connection): Promise<void>
+  }
+  const gss = gs as unknown as GsStreams
+  const repairing = new Set<string>()
+  const repairStreams = (): void => {
+    for (const c of node.getConnections()) {
+      const peer = c.remotePeer.toString()
+      if (c.status !== 'open' || repairing.has(peer) || !gss.peers.has(peer) || gss.streamsOutbound.has(peer)) continue
+      repairing.add(peer)
+      gss.createOutboundStream(c.remotePeer, c).catch(onError).finally(() => repairing.delete(peer))
+    }
+  }
   const hb = setInterval(() => {
     beat()
+    repairStreams()
     if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
   const sweep = setInterval(() => {
