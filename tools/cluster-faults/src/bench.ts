@@ -5,6 +5,7 @@
 import { report } from '@ww/bench-kit'
 import { FaultCluster } from './index.js'
 import { percentile, runLink, type LinkRun } from './link.js'
+import { JobRun, makeJob, readCounts, runJob } from './wordcount.js'
 
 // 8 by default: 16 started together missed ww host's 15 s join bound on this 2-core
 // machine, and after the bad-links step 16 did not settle (README, findings 5 and 6).
@@ -18,6 +19,8 @@ const START_CONCURRENCY = 2
 const LINK_MESSAGES = 300
 const CHURN_MESSAGES = 300
 const CHURN_EVERY_MS = 2000
+const JOB_ITEMS = 24
+const JOB_WORK_MS = 300
 
 /** For each live host of `group`, ms from `t0` until its view was right. */
 function viewTimes(c: FaultCluster, group: readonly number[], t0: number): Promise<number[]> {
@@ -108,16 +111,32 @@ async function main(): Promise<void> {
     // Churn under a running stream: host 0 publishes to host 1 at a fixed rate while, every
     // 2 s, another host leaves (SIGTERM) and a new one joins; the same stream on the stable
     // cluster just before is the baseline.
+    // Beside it, the word-count job (src/wordcount.ts: claims and counts in host 0's anchors,
+    // worker hosts from this process, one leaving with a claim in hand and one joining every
+    // 2 s); on the stable cluster first, for its baseline duration.
     await c.converged()
     const stream = { from: 0, to: 1, rate: LINK_RATE, messages: CHURN_MESSAGES, drainMs: 10_000 }
     const stable = await runLink(c, stream)
+    const job = makeJob(JOB_ITEMS)
+    const owner = c.hosts[0]!.process.id
+    let t = performance.now()
+    await runJob(c, new JobRun(job, owner, 'bench-job-stable', JOB_WORK_MS), 2, undefined, AbortSignal.timeout(300_000))
+    const stableJobMs = performance.now() - t
+    const jobRun = new JobRun(job, owner, 'bench-job-churn', JOB_WORK_MS)
     const churn = startChurn(c, [0, 1])
     let churned: LinkRun
+    let jobMs: number
+    let jobChurn: { left: number; joined: number }
     try {
-      churned = await runLink(c, stream)
+      t = performance.now()
+      ;[churned, [jobChurn, jobMs]] = await Promise.all([
+        runLink(c, stream),
+        runJob(c, jobRun, 2, CHURN_EVERY_MS, AbortSignal.timeout(300_000)).then((r) => [r, performance.now() - t] as const),
+      ])
     } finally {
       await churn.stop()
     }
+    const held = await readCounts(c, jobRun)
     const tSettle = performance.now()
     const settle = await viewTimes(c, c.live.map((h) => h.index), tSettle)
     report({
@@ -129,7 +148,10 @@ async function main(): Promise<void> {
         deliveryRatio: churned.ratio, stableDeliveryRatio: stable.ratio,
         gaps: churned.gaps, reordered: churned.reordered, duplicates: churned.duplicates,
         settleMedianMs: Math.round(settle.sort((x, y) => x - y)[Math.floor(settle.length / 2)]!),
-        what: 'p99 latency of one publisher\'s stream while hosts leave and join; settleMedianMs: from the churn\'s end until each live view is right',
+        jobItems: JOB_ITEMS, jobWorkMs: JOB_WORK_MS, jobTotal: [...held.values()].reduce((a, b) => a + b, 0), jobRightTotal: job.total,
+        jobAckedLost: [...jobRun.acked].filter(([k, n]) => held.get(k) !== n).length,
+        jobMs: Math.round(jobMs), stableJobMs: Math.round(stableJobMs), jobWorkersLeft: jobChurn.left, jobReclaims: jobRun.reclaims,
+        what: 'p99 latency of one publisher\'s stream while hosts leave and join; settleMedianMs: from the churn\'s end until each live view is right; job*: the word-count job run beside it (its total read back from the owner, acknowledged writes missing there, its duration vs the same job on the stable cluster)',
       },
     })
   } finally {

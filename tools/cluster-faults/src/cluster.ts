@@ -169,6 +169,17 @@ export class FaultCluster implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close() }
 
+  /** Where a host made in this process (a libp2p host of @ww/host) joins through host `i`'s relay. */
+  joinAddress(i: number): string { return this.#joinAddr(this.hosts[i]!) }
+
+  /** The cluster's swarm key file (a host made in this process needs it to connect). */
+  get swarmKeyFile(): string { return this.#swarmKey }
+
+  /** Where a host made in this process listens so that the `ww host`s can reach it (netns: the bridge's own address). */
+  get inProcessListen(): string {
+    return this.mode === 'netns' ? `/ip4/${this.#netns!.subnet}.254/tcp/0` : '/ip4/127.0.0.1/tcp/0'
+  }
+
   #joinAddr(h: FaultHost): string { return `${this.#announce(h)}/p2p/${h.process.id}` }
 
   #announce(h: FaultHost): string {

@@ -135,6 +135,7 @@ export class Relay implements AsyncDisposable {
     let lastDue = 0
     const queue: { due: number; chunk: Buffer }[] = []
     let timer: NodeJS.Timeout | undefined
+    let ended = false
     const flush = (): void => {
       timer = undefined
       const now = performance.now()
@@ -144,6 +145,7 @@ export class Relay implements AsyncDisposable {
         if (!to.destroyed) to.write(chunk)
       }
       if (queue.length > 0) timer = setTimeout(flush, queue[0]!.due - now)
+      else if (ended) to.end()
       else if (from.isPaused()) from.resume()
     }
     from.on('data', (chunk: Buffer) => {
@@ -160,12 +162,16 @@ export class Relay implements AsyncDisposable {
       if (queue.length > 256) from.pause() // bounded: a slow link pushes back on its sender
       if (timer === undefined) timer = setTimeout(flush, Math.max(0, due - performance.now()))
     })
+    // The sender's end follows what it sent (each chunk still waits its delay). A close of
+    // the sender does not drop what is on its way; a close of the receiver does. (Before:
+    // the sender's close cleared the delay timer while a 5 ms retry waited for the queue to
+    // drain, forever — a timer that kept the test process alive after its last test.)
     from.on('end', () => {
       if (this.#isFrozen(source)) return
-      const finish = (): void => { if (queue.length > 0) setTimeout(finish, 5); else to.end() }
-      finish()
+      ended = true
+      if (queue.length === 0) to.end()
     })
-    from.on('close', () => clearTimeout(timer))
+    to.on('close', () => { clearTimeout(timer); timer = undefined; queue.length = 0 })
   }
 
   /** Keeps whichever side of a frozen pair is still open, silent, until close(). */

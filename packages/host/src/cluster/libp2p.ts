@@ -1,6 +1,6 @@
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { Connection, ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
@@ -20,7 +20,7 @@ import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
 import { tunedEncrypter, type WireOptions } from './noise-wire.js'
 import { Reorder } from './reorder.js'
-import { decodeBeat, type Beat, type PeerRejectKind } from './heartbeat.js'
+import { BeatOrder, decodeBeat, type Beat, type PeerRejectKind } from './heartbeat.js'
 import { NO_RIGHTS, parseSwarmKey, rightsUnder, type AllowList, type PeerRight } from './trust.js'
 import type { AnchorForwarder, Cluster } from './types.js'
 import { Membership, type HostInfo } from './view.js'
@@ -166,10 +166,20 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       // registry's provider host can be trusted.
       pubsub: gossipsub({
         emitSelf: false, allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictSign',
-        // A peer over the flood limit scores below 0 by the frames it had dropped (P5, the
-        // application-specific score; weight 1); at the graylist threshold (-80) gossipsub
-        // ignores its RPCs before checking signatures. The penalty halves every second.
-        ...(flood ? { scoreParams: { appSpecificScore: (peer: string) => -flood.penalty(peer), appSpecificWeight: 1 } } : {}),
+        scoreParams: {
+          // No IP-colocation penalty (P6). Gossipsub's default charges every peer on an IP
+          // shared by more than 10 (weight -5 × surplus²) and keeps a departed peer's IP for
+          // its retained score (an hour, every score here being 0): after 10 hosts had come
+          // and gone through one address (one machine, a NAT, the fault harness's bridge),
+          // each newcomer there scored -5 or less, and from the 15th on below the graylist, so its
+          // heartbeats were ignored and it never entered the view (tools/cluster-faults
+          // README, finding 10). Admission here is the swarm key and the allow-list.
+          IPColocationFactorWeight: 0,
+          // A peer over the flood limit scores below 0 by the frames it had dropped (P5, the
+          // application-specific score; weight 1); at the graylist threshold (-80) gossipsub
+          // ignores its RPCs before checking signatures. The penalty halves every second.
+          ...(flood ? { appSpecificScore: (peer: string) => -flood.penalty(peer), appSpecificWeight: 1 } : {}),
+        },
       }),
       // Per-peer budgets on gossipsub's inbound streams, before any signature check (inbound.ts).
       ...(flood ? { inbound: inboundBudgets({ rpcsPerSecond: flood.limit.peerRpcsPerSecond, bytesPerSecond: flood.limit.peerBytesPerSecond, burstSeconds: flood.limit.burstSeconds }) } : {}),
@@ -183,7 +193,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const addresses = (): string[] => node.getMultiaddrs().map(String)
   const selfInfo = (): HostInfo => ({ id, addresses: addresses(), load, uptimeMs: Date.now() - started, version: VERSION })
   const view = new Membership(selfInfo)
-  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0 }
+  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0, replay: 0 }
 
   // A message whose signature or key does not match its `from` fails gossipsub's own
   // checks before any topic validator: count it, and end the sender's connections (an
@@ -324,19 +334,26 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const clusterTopic = `/${ns}/cluster`
   // Membership: only admitted hosts enter the view, even when relayed by one that is, and
   // only by a heartbeat that reads right (heartbeat.ts).
+  // A heartbeat or goodbye not newer than the last heard from its host is refused: gossipsub
+  // forgets message ids after its seen-cache's time, signatures never expire (heartbeat.ts).
+  const beatOrder = new BeatOrder()
   validate(clusterTopic, (from, data) => {
     if (!admitted(from)) return false
-    if (decodeBeat(from, data) instanceof Error) { rejected.heartbeat++; return false }
+    const b = decodeBeat(from, data)
+    if (b instanceof Error) { rejected.heartbeat++; return false }
+    if (!beatOrder.advance(from, b.stamp)) { rejected.replay++; return false }
     return true
   })
+  let beatsSent = 0
+  const stamp = (): { epoch: number; n: number } => ({ epoch: started, n: ++beatsSent })
   const beat = (): void => {
-    const b: Beat = { t: 'hb', addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
+    const b: Beat = { t: 'hb', ...stamp(), addrs: addresses(), load, uptimeMs: Date.now() - started, version: VERSION, ttlMs }
     gsPublish(clusterTopic, enc.encode(JSON.stringify(b)))
   }
   subscribeRaw(clusterTopic, (from, data) => {
     const b = decodeBeat(from, data) // passed the validator: not an error here
     if (b instanceof Error) return
-    if (b === 'bye') { view.leave(from, 'bye'); return }
+    if ('bye' in b) { view.leave(from, 'bye'); return }
     const { info } = b
     if (view.heartbeat(info, b.ttlMs)) {
       // A host heard through a relay: connect directly, so its death is seen at once.
@@ -389,8 +406,30 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     }
   }
 
+  // Gossipsub opens its outbound stream to a peer once, when the connection is reported;
+  // if that stream is reset (or fails to open) while the connection stays up, it never
+  // opens another, and everything published to that peer is silently not sent — heartbeats
+  // still arrive through other hosts, so the view stays whole (tools/cluster-faults README,
+  // finding 15). Each period, a connected gossipsub peer without one gets a new stream.
+  // The fields and method are not in the GossipSub interface; the implementation has them.
+  type GsStreams = {
+    peers: Map<string, unknown>
+    streamsOutbound: Map<string, unknown>
+    createOutboundStream(peer: Connection['remotePeer'], conn: Connection): Promise<void>
+  }
+  const gss = gs as unknown as GsStreams
+  const repairing = new Set<string>()
+  const repairStreams = (): void => {
+    for (const c of node.getConnections()) {
+      const peer = c.remotePeer.toString()
+      if (c.status !== 'open' || repairing.has(peer) || !gss.peers.has(peer) || gss.streamsOutbound.has(peer)) continue
+      repairing.add(peer)
+      gss.createOutboundStream(c.remotePeer, c).catch(onError).finally(() => repairing.delete(peer))
+    }
+  }
   const hb = setInterval(() => {
     beat()
+    repairStreams()
     if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
   const sweep = setInterval(() => {
@@ -448,7 +487,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       await rpc.close() // host-to-host RPC hook: links and served connections end first
       try {
         // Say goodbye so others drop us at once rather than at the TTL.
-        await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye' } satisfies Beat)))
+        await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye', ...stamp() } satisfies Beat)))
       } catch { /* nobody to tell */ }
       node.removeEventListener('peer:disconnect', onDisconnect)
       for (const per of reorders.values()) for (const r of per.values()) r.close()

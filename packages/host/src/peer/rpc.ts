@@ -31,7 +31,7 @@ export const PEER_PROTOCOL = '/ww/rpc/1.0.0'
 export interface PeerRpcOptions {
   /** Bound on every PeerLink call without its own `timeoutMs`. Default 30 s. */
   callTimeoutMs?: number
-  /** Bound on opening a link (dial + protocol negotiation). Default 5 s. */
+  /** Bound on opening a link (dial + protocol negotiation). Default 15 s (as `ww host --join`): 5 s failed remote spawns to hosts in the view on a loaded machine (tools/cluster-faults, finding 14). */
   dialTimeoutMs?: number
   /**
    * Run the RPC over the Node Duplex adapter (stream.ts) instead of straight over the
@@ -203,7 +203,7 @@ export class PeerRpc implements RemoteSpawner {
     this.#cluster = cluster
     this.#node = node
     this.#opts = {
-      callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 5000,
+      callTimeoutMs: opts.callTimeoutMs ?? 30_000, dialTimeoutMs: opts.dialTimeoutMs ?? 15_000,
       viaDuplex: opts.viaDuplex ?? false, onError: opts.onError ?? (() => {}),
       rightsOf: opts.rightsOf ?? (() => ALL_RIGHTS), tuning: opts.tuning,
     }
@@ -281,10 +281,14 @@ export class PeerRpc implements RemoteSpawner {
   }
 
   async #open(host: HostId, opts: CallOptions): Promise<PeerLink> {
-    const signal = AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? this.#opts.dialTimeoutMs), ...(opts.signal ? [opts.signal] : [])])
+    const connected = this.#node.getConnections().find((c) => c.remotePeer.toString() === host && c.status === 'open')
+    // A stream on an open connection is bounded as a call (or the dial bound if longer): the host is
+    // reachable, and on a loaded machine (tools/cluster-faults, 2 CPU hogs) opening one took
+    // over the 5 s dial bound and a `ww spawn --on` failed ERR_HOST_UNREACHABLE.
+    const bound = opts.timeoutMs ?? (connected ? Math.max(this.#opts.callTimeoutMs, this.#opts.dialTimeoutMs) : this.#opts.dialTimeoutMs)
+    const signal = AbortSignal.any([AbortSignal.timeout(bound), ...(opts.signal ? [opts.signal] : [])])
     let stream: Stream
     try {
-      const connected = this.#node.getConnections().find((c) => c.remotePeer.toString() === host && c.status === 'open')
       if (connected) {
         stream = await connected.newStream(PEER_PROTOCOL, { signal })
       } else {
