@@ -11,7 +11,7 @@
 import { BadModuleError, ModuleTooLargeError } from '../errors.js'
 import { ModuleCache } from '../internal/module-cache.js'
 import { meterModule, PASS_VERSION, type MeterInfo, type MeterOptions } from '../meter/pass.js'
-import { meterQuick } from '../meter/quick.js'
+import { meterQuick, QUICK_VERSION } from '../meter/quick.js'
 import { DecodeError } from '../meter/wasm-bytes.js'
 import { ModuleStore, sha256, type Instrumented } from './module-store.js'
 import { meterOffThread } from './off-thread.js'
@@ -58,6 +58,39 @@ function variantOf(opts: MeterOptions): string {
 const FIRST = 0
 const FINAL = 2
 
+/**
+ * When a quick-tier module gets Binaryen's build: once its processes have used this much
+ * fuel (a few hundred ms of guest work, where running twice as fast starts to pay back
+ * the build's seconds of CPU), or after UPGRADE_AFTER_MS, whichever comes first. A
+ * short-lived process (`ww run` of a small program, `ww demo`) never pays for it.
+ */
+const UPGRADE_AFTER_FUEL = 300_000_000
+const UPGRADE_AFTER_MS = 3000
+const upgrades = new WeakMap<WebAssembly.Module, { fuel: number; start(): void }>()
+
+/** Fuel a process of `module` used (the scheduler tells, per slice): may start its upgrade. */
+export function fuelUsedBy(module: WebAssembly.Module, fuel: number): void {
+  const u = upgrades.get(module)
+  if (u === undefined) return
+  u.fuel += fuel
+  if (u.fuel >= UPGRADE_AFTER_FUEL) u.start()
+}
+
+/** Calls `start` once, when `module` has run enough or waited long enough. */
+function upgradeLater(module: WebAssembly.Module, start: () => void): void {
+  let started = false
+  const once = (): void => {
+    if (started) return
+    started = true
+    clearTimeout(timer)
+    upgrades.delete(module)
+    start()
+  }
+  const timer = setTimeout(once, UPGRADE_AFTER_MS)
+  timer.unref()
+  upgrades.set(module, { fuel: 0, start: once })
+}
+
 /** Larger modules skip the quick tier: it runs on the caller's thread. */
 const QUICK_MAX_BYTES = 8 * 1024 * 1024
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -67,7 +100,7 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024
  * needs asyncify, uses what the tier does not rewrite, or — a defect of ours — its output
  * does not compile). Bytes that are not a valid module are a BadModuleError.
  */
-async function compileQuick(bytes: Uint8Array, opts: MeterOptions): Promise<CompiledModule | undefined> {
+async function compileQuick(bytes: Uint8Array, opts: MeterOptions, cached: Instrumented | undefined): Promise<{ compiled: CompiledModule; entry: Instrumented } | undefined> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
   if (bytes.byteLength > maxBytes) throw new ModuleTooLargeError(bytes.byteLength, maxBytes)
   if (bytes.byteLength > QUICK_MAX_BYTES) return undefined
@@ -75,7 +108,7 @@ async function compileQuick(bytes: Uint8Array, opts: MeterOptions): Promise<Comp
     WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>) ? undefined : new BadModuleError('not a valid WebAssembly module', { cause })
   let entry: Instrumented
   try {
-    entry = meterQuick(bytes, opts)
+    entry = cached ?? meterQuick(bytes, opts)
   } catch (e) {
     if (e instanceof BadModuleError) throw e
     if (e instanceof DecodeError && e.unsupported) return undefined
@@ -84,7 +117,7 @@ async function compileQuick(bytes: Uint8Array, opts: MeterOptions): Promise<Comp
     return undefined
   }
   try {
-    return { module: await WebAssembly.compile(entry.bytes as Uint8Array<ArrayBuffer>), meter: entry.info }
+    return { compiled: { module: await WebAssembly.compile(entry.bytes as Uint8Array<ArrayBuffer>), meter: entry.info }, entry }
   } catch (e) {
     const bad = invalid(e)
     if (bad !== undefined) throw bad
@@ -110,10 +143,13 @@ export function compileInstrumented(bytes: Uint8Array, opts: MeterOptions, how: 
     }
     let entry = await store?.get(id, variantOf(best))
     if (entry === undefined && how.quick !== false) {
-      const quick = await compileQuick(bytes, opts)
+      const key = JSON.stringify([QUICK_VERSION, variantOf(opts)])
+      const cached = await store?.get(id, key)
+      const quick = await compileQuick(bytes, opts, cached)
       if (quick !== undefined) {
-        upgrade(best)
-        return quick
+        if (cached === undefined) await store?.put(id, key, quick.entry)
+        upgradeLater(quick.compiled.module, () => upgrade(best))
+        return quick.compiled
       }
     }
     if (entry === undefined && !tiered) {

@@ -1,9 +1,13 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { asyncifyImports } from '@ww/guest'
 import { BadModuleError } from '../errors.js'
-import { compileInstrumented } from '../compile/instrument.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { compileInstrumented, fuelUsedBy, moduleStore } from '../compile/instrument.js'
+import { until } from '../../test/until.js'
 import { wat } from '../bench/guests.js'
+import { PASS_VERSION } from './pass.js'
 import { meterQuick } from './quick.js'
 import { DecodeError } from './wasm-bytes.js'
 
@@ -166,8 +170,8 @@ describe('quick metering tier: bad input', () => {
     let seed = 7
     const random = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
     const cases: Uint8Array[] = []
-    for (let i = 0; i < 200; i++) cases.push(bytes.subarray(0, random(bytes.byteLength)))
-    for (let i = 0; i < 800; i++) {
+    for (let i = 0; i < 100; i++) cases.push(bytes.subarray(0, random(bytes.byteLength)))
+    for (let i = 0; i < 400; i++) {
       const b = bytes.slice()
       for (let k = 0; k <= random(4); k++) b[8 + random(b.byteLength - 8)] = random(256)
       cases.push(b)
@@ -187,6 +191,30 @@ describe('quick metering tier: bad input', () => {
   test('compileInstrumented turns bytes that are no module into a BadModuleError', async () => {
     for (const b of [new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 9]), new Uint8Array([1, 2, 3]), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 3, 2, 1, 0])]) {
       await expect(compileInstrumented(b, {}, { offThread: false })).rejects.toThrow(BadModuleError)
+    }
+  })
+})
+
+describe('tiers', () => {
+  test('a first start gets the quick build; once its processes have run enough, Binaryen\'s replaces it here and on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ww-quick-'))
+    try {
+      const bytes = await wat(`(module (memory 1) (func (export "_start") (loop $l (br_if $l (i32.const 0)))) (func (export "pad") (nop)))`)
+      const store = moduleStore(dir)
+      const first = await compileInstrumented(bytes, {}, { store, offThread: false })
+      expect(first.meter).toMatchObject({ tier: 'quick', hasMemory: true })
+      fuelUsedBy(first.module, 1e9) // as the scheduler reports a hot process's slices
+      let later = first
+      await until(() => {
+        void compileInstrumented(bytes, {}, { store, offThread: false }).then((m) => { later = m })
+        return later.meter.tier === 'binaryen'
+      })
+      expect(later.module).not.toBe(first.module)
+      expect(store.stats().writeErrors).toBe(0)
+      // The quick build (written at the first start) and Binaryen's (written before it replaced it here).
+      expect(readdirSync(join(dir, PASS_VERSION)).filter((f) => f.endsWith('.wwm'))).toHaveLength(2)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -82,7 +82,7 @@ export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}): { bytes:
   return {
     bytes: out.result().slice(),
     info: {
-      checks: plan.checks, unrolled: 0, hasMemory: shape.hasMemory, asyncified: preinstrumented, preinstrumented,
+      tier: 'quick', checks: plan.checks, unrolled: 0, hasMemory: shape.hasMemory, asyncified: preinstrumented, preinstrumented,
       fuelYields: false, globals: [], start: shape.start !== undefined, hibernatable: false,
     },
   }
