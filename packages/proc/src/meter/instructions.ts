@@ -9,8 +9,8 @@
 import { DecodeError, type Reader } from './wasm-bytes.js'
 
 export const OP = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
-  call: 0x10, globalGet: 0x23, globalSet: 0x24, memorySize: 0x3f, memoryGrow: 0x40,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f,
+  call: 0x10, callIndirect: 0x11, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24, memorySize: 0x3f, memoryGrow: 0x40,
   i32Const: 0x41, i64ExtendI32U: 0xad, i64Add: 0x7c, i64GtU: 0x56, i32Sub: 0x6b, i32LtS: 0x48,
   localGet: 0x20, refFunc: 0xd2,
 } as const
@@ -48,7 +48,7 @@ function memidx(r: Reader): void {
   if (r.byte() !== 0) unsupported('multi-memory')
 }
 
-/** The index immediate of the last call / ref.func / global.get / global.set read. */
+/** The index immediate of the last call / ref.func / global.get / global.set / br / br_if read (br_table: its outermost label). */
 export const last = { index: 0 }
 
 /**
@@ -65,11 +65,12 @@ export function readInstr(r: Reader, at: { indexAt: number }): number {
       blocktype(r)
       return op
     case 0x0c: case 0x0d:
-      r.u32()
+      last.index = r.u32()
       return op
-    case 0x0e: {
+    case 0x0e: { // br_table: last.index is its outermost target
       const n = r.u32()
-      for (let i = 0; i <= n; i++) r.u32()
+      last.index = 0
+      for (let i = 0; i <= n; i++) last.index = Math.max(last.index, r.u32())
       return op
     }
     case 0x10: case 0x23: case 0x24: case 0xd2:

@@ -120,6 +120,25 @@ describe('quick metering tier: fuel and memory', () => {
     expect(refills).toBeGreaterThan(100) // ~22k calls, a dozen instructions each: recursion without loops pays at entry
   })
 
+  test('the host sees the fuel in ww_fuel: what a call used when it returns, what is left when out_of_fuel runs', async () => {
+    const seen: number[] = []
+    let fuel: WebAssembly.Global | undefined
+    const { exports: x } = await run(`(module (func (export "count") (param $n i32)
+      (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`,
+    { out_of_fuel: () => { seen.push(fuel!.value as number); return 1_000_000 } })
+    fuel = x.ww_fuel as WebAssembly.Global
+    fuel.value = 1_000_000
+    ;(x.count as (n: number) => void)(1000)
+    const used = 1_000_000 - (fuel.value as number)
+    expect(used).toBeGreaterThanOrEqual(6 * 1000) // six instructions a turn
+    expect(used).toBeLessThan(20 * 1000)
+    expect(seen).toEqual([])
+    fuel.value = 100
+    ;(x.count as (n: number) => void)(1000)
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toBeLessThan(0) // the overdraft, as the scheduler counts it
+  })
+
   test('an endless loop reaches out_of_fuel again and again, until it throws', async () => {
     let n = 0
     const { exports: x } = await run(`(module (func (export "spin") (loop $l (br $l))))`, {

@@ -3,8 +3,10 @@
 // seconds. A first start runs this; the Binaryen build (fuel in registers, about twice
 // as fast on hot loops) replaces it in the background.
 //
-// Fuel lives in the exported global `ww_fuel` only. A check
-//     ww_fuel -= cost; if (ww_fuel < 0) ww_fuel = ww_meter.out_of_fuel()
+// Fuel lives in the exported global `ww_fuel`, and inside each function in a local (read
+// at entry and after calls, written back before calls and on the way out; no twins with
+// fuel in parameters as in Binaryen's pass). A check
+//     fuel -= cost; if (fuel < 0) fuel = ww_meter.out_of_fuel()
 // goes at every function entry and at the head of every loop: each call and each turn of
 // each loop pays, so the work between checks is bounded by the code's size. `cost` counts
 // the instructions of the region (the function body, or one turn of the loop, a nested
@@ -31,6 +33,9 @@ interface Section { readonly id: number; readonly body: Reader }
 /** What the first look at a module found. */
 interface Shape {
   types: number
+  /** Parameters of each type, and each defined function's type. */
+  typeParams: number[]
+  funcTypes: number[]
   funcImports: number
   globalImports: number
   definedFuncs: number
@@ -120,7 +125,7 @@ function limits(r: Reader): void {
 }
 
 function survey(sections: readonly Section[]): Shape {
-  const shape: Shape = { types: 0, funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), start: undefined }
+  const shape: Shape = { types: 0, typeParams: [], funcTypes: [], funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), start: undefined }
   for (const s of sections) {
     const r = new Reader(s.body.bytes, s.body.pos, s.body.end)
     switch (s.id) {
@@ -129,7 +134,10 @@ function survey(sections: readonly Section[]): Shape {
         for (let i = 0; i < shape.types; i++) {
           const form = r.byte()
           if (form !== 0x60) throw new DecodeError(form === 0x4e || form === 0x50 || form === 0x4f ? 'GC types' : 'bad type form', form !== 0x60 && form >= 0x4e)
-          for (let k = 0; k < 2; k++) for (let n = r.u32(); n > 0; n--) valtype(r)
+          const params = r.u32()
+          for (let n = params; n > 0; n--) valtype(r)
+          for (let n = r.u32(); n > 0; n--) valtype(r)
+          shape.typeParams.push(params)
         }
         break
       }
@@ -144,7 +152,14 @@ function survey(sections: readonly Section[]): Shape {
           else throw new DecodeError(kind === 4 ? 'exception handling (a tag import)' : `bad import kind ${kind}`, kind === 4)
         }
         break
-      case ID.function: shape.definedFuncs = r.u32(); break
+      case ID.function:
+        shape.definedFuncs = r.u32()
+        for (let i = 0; i < shape.definedFuncs; i++) {
+          const t = r.u32()
+          if (t >= shape.types) throw new DecodeError(`type index ${t} out of range`)
+          shape.funcTypes.push(t)
+        }
+        break
       case ID.memory: {
         const n = r.u32()
         if (n > 1) throw new DecodeError('multi-memory', true)
@@ -182,8 +197,6 @@ class Plan {
   readonly #globalShift: number
   readonly #typeNoneToI32: number
   readonly #typeI32ToI32: number
-  readonly #checkHead: Uint8Array
-  readonly #checkTail: Uint8Array
 
   constructor(s: Shape) {
     this.#s = s
@@ -195,11 +208,6 @@ class Plan {
     this.#fuel = s.globalImports + this.#globalShift + s.definedGlobals
     this.#typeNoneToI32 = s.types
     this.#typeI32ToI32 = s.types + 1
-    const f = new Writer().u32(this.#fuel).result()
-    this.#checkHead = new Writer().byte(OP.globalGet).bytes(f).byte(OP.i32Const).result().slice()
-    this.#checkTail = new Writer()
-      .byte(OP.i32Sub).byte(OP.globalSet).bytes(f).byte(OP.globalGet).bytes(f).byte(OP.i32Const).byte(0).byte(OP.i32LtS)
-      .byte(OP.if).byte(0x40).byte(OP.call).u32(this.#oof).byte(OP.globalSet).bytes(f).byte(OP.end).result().slice()
   }
 
   /** Renumbered, and range-checked: an index past the end must not come to name what we add. */
@@ -290,7 +298,7 @@ class Plan {
           const size = r.u32()
           const end = r.pos + size
           if (end > r.end) throw new DecodeError('function body past the end of its section')
-          this.#body(new Reader(r.bytes, r.pos, end), w)
+          this.#body(i, new Reader(r.bytes, r.pos, end), w)
           r.pos = end
         }
         this.#whole(r, w)
@@ -347,18 +355,33 @@ class Plan {
     }
   }
 
-  /** A function body, metered: a check at entry and at each loop head; calls renumbered; memory.grow capped. */
-  #body(r: Reader, out: Writer): void {
+  /**
+   * A function body, metered: a check at entry and at each loop head; calls renumbered;
+   * memory.grow capped. Inside the body the fuel lives in a local of its own (a register
+   * in hot loops), written to the global wherever someone else may look (before calls,
+   * out_of_fuel included, and on the way out) and read back after calls.
+   */
+  #body(index: number, r: Reader, out: Writer): void {
     const start = r.pos
-    for (let n = r.u32(); n > 0; n--) {
-      r.u32()
+    let locals = this.#s.typeParams[this.#s.funcTypes[index]!]!
+    const groups = r.u32()
+    for (let n = groups; n > 0; n--) {
+      locals += r.u32()
       valtype(r)
     }
-    const pieces: (Uint8Array | Check)[] = [r.bytes.subarray(start, r.pos)]
+    const fuel = new Writer().u32(locals).result() // the fuel local's index, as bytes
+    const g = new Writer().u32(this.#fuel).result()
+    const store = new Writer().byte(OP.localGet).bytes(fuel).byte(OP.globalSet).bytes(g).result()
+    const load = new Writer().byte(OP.globalGet).bytes(g).byte(OP.localSet).bytes(fuel).result()
+    const pieces: (Uint8Array | Check)[] = [new Writer().u32(groups + 1).bytes(r.bytes.subarray(lebEnd(r.bytes, start), r.pos)).byte(1).byte(0x7f).result(), load]
     const entry: Check = { cost: 0 }
     pieces.push(entry)
     this.checks++
     let from = r.pos
+    const cut = (upTo: number): void => {
+      pieces.push(r.bytes.subarray(from, upTo))
+      from = upTo
+    }
     const regions = [0]
     const open: (Check | undefined)[] = []
     const at = { indexAt: 0 }
@@ -368,35 +391,54 @@ class Plan {
       regions[regions.length - 1]!++
       if (op === OP.block || op === OP.if) open.push(undefined)
       else if (op === OP.loop) {
-        pieces.push(r.bytes.subarray(from, r.pos))
-        from = r.pos
+        cut(r.pos)
         const c: Check = { cost: 0 }
         pieces.push(c)
         this.checks++
         open.push(c)
         regions.push(0)
       } else if (op === OP.end) {
-        if (open.length === 0) break
+        if (open.length === 0) {
+          cut(begin)
+          pieces.push(store)
+          break
+        }
         const c = open.pop()
         if (c !== undefined) c.cost = Math.max(1, regions.pop()!)
-      } else if (op === OP.call || op === OP.refFunc || op === OP.globalGet || op === OP.globalSet) {
-        const to = op === OP.call || op === OP.refFunc ? this.func(last.index) : this.global(last.index)
+      } else if (op === OP.call || op === OP.callIndirect) {
+        cut(begin)
+        pieces.push(store)
+        if (op === OP.call) {
+          pieces.push(new Writer().byte(OP.call).u32(this.func(last.index)).result())
+          from = r.pos
+        } else cut(r.pos)
+        pieces.push(load)
+      } else if (op === OP.refFunc || op === OP.globalGet || op === OP.globalSet) {
+        const to = op === OP.refFunc ? this.func(last.index) : this.global(last.index)
         if (to !== last.index) {
-          pieces.push(r.bytes.subarray(from, at.indexAt), new Writer().u32(to).result())
+          cut(at.indexAt)
+          pieces.push(new Writer().u32(to).result())
           from = r.pos
         }
       } else if (op === OP.memoryGrow) {
-        pieces.push(r.bytes.subarray(from, begin), new Writer().byte(OP.call).u32(this.#grow).result())
+        cut(begin)
+        pieces.push(new Writer().byte(OP.call).u32(this.#grow).result())
         from = r.pos
+      } else if (op === OP.return || ((op === OP.br || op === OP.brIf || op === OP.brTable) && last.index >= open.length)) {
+        cut(begin) // leaving the function: the global gets what is left
+        pieces.push(store)
       }
     }
     if (!r.done) throw new DecodeError('code after the end of a function body')
     entry.cost = Math.max(1, regions[0]!)
-    pieces.push(r.bytes.subarray(from, r.pos))
+    cut(r.pos)
+    const head = new Writer().byte(OP.localGet).bytes(fuel).byte(OP.i32Const).result()
+    const tail = new Writer().byte(OP.i32Sub).byte(OP.localTee).bytes(fuel).byte(OP.i32Const).byte(0).byte(OP.i32LtS)
+      .byte(OP.if).byte(0x40).bytes(store).byte(OP.call).u32(this.#oof).byte(OP.localTee).bytes(fuel).byte(OP.globalSet).bytes(g).byte(OP.end).result()
     const body = new Writer()
     for (const p of pieces) {
       if (p instanceof Uint8Array) body.bytes(p)
-      else body.bytes(this.#checkHead).s32(p.cost).bytes(this.#checkTail)
+      else body.bytes(head).s32(p.cost).bytes(tail)
     }
     out.sized(body)
   }
@@ -450,4 +492,10 @@ class Plan {
       return undefined
     }
   }
+}
+
+/** Where the LEB128 at `at` ends. */
+function lebEnd(b: Uint8Array, at: number): number {
+  while (b[at]! & 0x80) at++
+  return at + 1
 }
