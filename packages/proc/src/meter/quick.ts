@@ -20,7 +20,7 @@
 import { BadModuleError } from '../errors.js'
 import { last, OP, readInstr, valtype } from './instructions.js'
 import { ASYNCIFY_DATA_EXPORT, FUEL_EXPORT, METER_MODULE, START_EXPORT, type MeterInfo, type MeterOptions } from './pass.js'
-import { DecodeError, Reader, Writer } from './wasm-bytes.js'
+import { DecodeError, Reader, u32Bytes, Writer } from './wasm-bytes.js'
 
 /** Part of the module cache's key: changes whenever this tier's output for the same input changes. */
 export const QUICK_VERSION = 'ww-quick-1'
@@ -208,6 +208,22 @@ class Plan {
     this.#fuel = s.globalImports + this.#globalShift + s.definedGlobals
     this.#typeNoneToI32 = s.types
     this.#typeI32ToI32 = s.types + 1
+  }
+
+  readonly #calls = new Map<number, Uint8Array>()
+  readonly #indices = new Map<number, Uint8Array>()
+
+  /** `call i`'s bytes (made once per callee: a module calls the same few functions often). */
+  #call(i: number): Uint8Array {
+    let b = this.#calls.get(i)
+    if (b === undefined) this.#calls.set(i, (b = new Uint8Array([OP.call, ...u32Bytes(i)])))
+    return b
+  }
+
+  #index(i: number): Uint8Array {
+    let b = this.#indices.get(i)
+    if (b === undefined) this.#indices.set(i, (b = u32Bytes(i)))
+    return b
   }
 
   /** Renumbered, and range-checked: an index past the end must not come to name what we add. */
@@ -409,7 +425,7 @@ class Plan {
         cut(begin)
         pieces.push(store)
         if (op === OP.call) {
-          pieces.push(new Writer().byte(OP.call).u32(this.func(last.index)).result())
+          pieces.push(this.#call(this.func(last.index)))
           from = r.pos
         } else cut(r.pos)
         pieces.push(load)
@@ -417,12 +433,12 @@ class Plan {
         const to = op === OP.refFunc ? this.func(last.index) : this.global(last.index)
         if (to !== last.index) {
           cut(at.indexAt)
-          pieces.push(new Writer().u32(to).result())
+          pieces.push(this.#index(to))
           from = r.pos
         }
       } else if (op === OP.memoryGrow) {
         cut(begin)
-        pieces.push(new Writer().byte(OP.call).u32(this.#grow).result())
+        pieces.push(this.#call(this.#grow))
         from = r.pos
       } else if (op === OP.return || ((op === OP.br || op === OP.brIf || op === OP.brTable) && last.index >= open.length)) {
         cut(begin) // leaving the function: the global gets what is left

@@ -62,8 +62,10 @@ export class Reader {
 }
 
 export class Writer {
-  #buf = new Uint8Array(1024)
+  #buf: Uint8Array
   length = 0
+
+  constructor(capacity = 64) { this.#buf = new Uint8Array(capacity) }
 
   #room(n: number): void {
     if (this.length + n <= this.#buf.byteLength) return
@@ -116,4 +118,16 @@ export class Writer {
   sized(w: Writer): this { return this.u32(w.length).bytes(w.result()) }
 
   result(): Uint8Array { return this.#buf.subarray(0, this.length) }
+}
+
+/** `v` as an unsigned LEB128, for immediates spliced into code. */
+export function u32Bytes(v: number): Uint8Array {
+  const out: number[] = []
+  do {
+    let b = v & 0x7f
+    v = Math.floor(v / 128)
+    if (v !== 0) b |= 0x80
+    out.push(b)
+  } while (v !== 0)
+  return new Uint8Array(out)
 }
