@@ -122,12 +122,5 @@ export class Writer {
 
 /** `v` as an unsigned LEB128, for immediates spliced into code. */
 export function u32Bytes(v: number): Uint8Array {
-  const out: number[] = []
-  do {
-    let b = v & 0x7f
-    v = Math.floor(v / 128)
-    if (v !== 0) b |= 0x80
-    out.push(b)
-  } while (v !== 0)
-  return new Uint8Array(out)
+  return new Writer(5).u32(v).result()
 }
