@@ -389,13 +389,15 @@ class Plan {
     const g = new Writer().u32(this.#fuel).result()
     const store = new Writer().byte(OP.localGet).bytes(fuel).byte(OP.globalSet).bytes(g).result()
     const load = new Writer().byte(OP.globalGet).bytes(g).byte(OP.localSet).bytes(fuel).result()
-    const pieces: (Uint8Array | Check)[] = [new Writer().u32(groups + 1).bytes(r.bytes.subarray(lebEnd(r.bytes, start), r.pos)).byte(1).byte(0x7f).result(), load]
+    // What the body becomes: spliced bytes, checks, and ranges of the original (two numbers,
+    // from and to: no view object per range, which a cold walk paid for dearly).
+    const pieces: (Uint8Array | Check | number)[] = [new Writer().u32(groups + 1).bytes(r.bytes.subarray(lebEnd(r.bytes, start), r.pos)).byte(1).byte(0x7f).result(), load]
     const entry: Check = { cost: 0 }
     pieces.push(entry)
     this.checks++
     let from = r.pos
     const cut = (upTo: number): void => {
-      pieces.push(r.bytes.subarray(from, upTo))
+      if (upTo > from) pieces.push(from, upTo)
       from = upTo
     }
     const regions = [0]
@@ -451,9 +453,11 @@ class Plan {
     const head = new Writer().byte(OP.localGet).bytes(fuel).byte(OP.i32Const).result()
     const tail = new Writer().byte(OP.i32Sub).byte(OP.localTee).bytes(fuel).byte(OP.i32Const).byte(0).byte(OP.i32LtS)
       .byte(OP.if).byte(0x40).bytes(store).byte(OP.call).u32(this.#oof).byte(OP.localTee).bytes(fuel).byte(OP.globalSet).bytes(g).byte(OP.end).result()
-    const body = new Writer()
-    for (const p of pieces) {
-      if (p instanceof Uint8Array) body.bytes(p)
+    const body = new Writer(r.end - start + 64)
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!
+      if (typeof p === 'number') body.copy(r.bytes, p, pieces[++i] as number)
+      else if (p instanceof Uint8Array) body.bytes(p)
       else body.bytes(head).s32(p.cost).bytes(tail)
     }
     out.sized(body)
