@@ -61,11 +61,12 @@ const FINAL = 2
 /**
  * When a quick-tier module gets Binaryen's build: once its processes have used this much
  * fuel (a few hundred ms of guest work, where running twice as fast starts to pay back
- * the build's seconds of CPU), or after UPGRADE_AFTER_MS, whichever comes first. A
- * short-lived process (`ww run` of a small program, `ww demo`) never pays for it.
+ * the build's seconds of CPU), or after UPGRADE_AFTER_MS, whichever comes first (pool
+ * workers do not report fuel here). A short-lived process (`ww run` of a small program,
+ * `ww demo`) never pays for it: with 3 s, a loaded machine's `ww demo` did, 3× the CPU.
  */
 const UPGRADE_AFTER_FUEL = 300_000_000
-const UPGRADE_AFTER_MS = 3000
+const UPGRADE_AFTER_MS = 30_000
 const upgrades = new WeakMap<WebAssembly.Module, { fuel: number; start(): void }>()
 
 /** Fuel a process of `module` used (the scheduler tells, per slice): may start its upgrade. */
