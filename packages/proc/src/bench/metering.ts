@@ -54,7 +54,7 @@ export async function benchMetering(runs = 9): Promise<void> {
     report({ name: `proc.metering-no-unroll.${kernel}`, unit: 'ms', samples: t.rolled, baseline: { name: 'bare (unmetered)', samples: t.bare }, params: { ...params, slowdown: round(slow(t.rolled)) } })
     report({
       name: `proc.metering-quick.${kernel}`, unit: 'ms', samples: t.quick, baseline: { name: 'the Binaryen build (proc.metering)', samples: t.metered },
-      params: { ...params, slowdown: round(slow(t.quick)), vsBinaryen: round(median(t.quick) / median(t.metered)), tier: 'quick (meter/quick.ts): fuel in a global, checks at entry and loop heads' },
+      params: { ...params, slowdown: round(slow(t.quick)), vsBinaryen: round(median(t.quick) / median(t.metered)), tier: 'quick (meter/quick.ts): fuel in a local per function, checks at entry and loop heads' },
     })
     report({ name: `proc.metering-asyncify.${kernel}`, unit: 'ms', samples: t.yielding, baseline: { name: 'bare (unmetered)', samples: t.bare }, params: { ...params, slowdown: round(slow(t.yielding)) } })
   }
