@@ -20,7 +20,7 @@ import { Message } from './message.js'
 import type { Waiter } from './mailbox.js'
 import { PROC_ERRNO } from './internal/handles.js'
 import { START_EXPORT, type MeterInfo } from './meter/pass.js'
-import { compileInstrumented, moduleStore } from './compile/instrument.js'
+import { compileInstrumented, fuelUsedBy, moduleStore } from './compile/instrument.js'
 import type { ModuleStore } from './compile/module-store.js'
 import { restore, snapshot } from './internal/hibernate.js'
 import { SharedSlab } from './internal/shared-slab.js'
@@ -559,7 +559,9 @@ export class Scheduler implements ImportHost {
     // In a start function (during instantiation) the fuel export is not reachable yet:
     // count the whole grant (the global starts at 0, so the first grant is 0).
     const cur = p.fuel === undefined ? 0 : (p.fuel.value as number)
-    p.fuelUsed += Math.max(0, p.granted - cur)
+    const used = Math.max(0, p.granted - cur)
+    p.fuelUsed += used
+    if (p.module !== undefined) fuelUsedBy(p.module, used)
     p.granted = 0
     const budget = p.limits.fuel - p.fuelUsed
     if (budget <= 0) throw new Termination({ kind: 'limit', which: 'fuel', detail: `CPU budget of ${p.limits.fuel} fuel` })

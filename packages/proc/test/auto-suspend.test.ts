@@ -138,6 +138,27 @@ test('a module that arrives asyncify-instrumented runs with its own asyncify (me
   expect(text(stdout)).toBe('ok\n')
 })
 
+test('a module asyncified by its author with its own data area starts without Binaryen, and runs out of fuel safely while it rewinds', async () => {
+  // Its metering comes after its asyncify, so fuel checks also run while a rewind replays
+  // the stack; with a slice of 20 fuel they run out there again and again.
+  const pre = await asyncifyModule(await wat(`(module
+    (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+    (memory (export "memory") 1)
+    (func (export "ww_asyncify_data") (result i32)
+      (i32.store (i32.const 16) (i32.const 24)) (i32.store (i32.const 20) (i32.const 4096)) (i32.const 16))
+    (func $deep (param $n i32)
+      (if (local.get $n) (then (call $deep (i32.sub (local.get $n) (i32.const 1)))) (else (drop (call $yield)))))
+    (func (export "_start") (local $i i32)
+      (loop $l
+        (call $deep (i32.const 5))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 200))))))`), { imports: ['wasi_snapshot_preview1.sched_yield'] })
+  await using s = new Scheduler({ moduleCache: false, suspension: 'asyncify', sliceFuel: 20 })
+  const mod = await compileGuest(s, pre)
+  expect(mod.meter).toMatchObject({ tier: 'quick', asyncified: true, preinstrumented: true, fuelYields: false })
+  expect(await spawnGuest(s, mod).wait()).toEqual({ kind: 'exited', code: 0 })
+})
+
 test('a module over the size limit is refused with ERR_MODULE_TOO_LARGE before Binaryen reads it', async () => {
   const bytes = await wat(FOREIGN('1'))
   const e = await meterModule(bytes, { maxBytes: 100 }).catch((x: unknown) => x)

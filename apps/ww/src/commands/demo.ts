@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { guestPath } from '@ww/guest'
+import { jspiAvailable } from '@ww/transport'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
 import { embeddedDemo, libp2pDemo, type DemoCluster, type DemoHost } from '../demo/cluster.js'
@@ -69,8 +70,10 @@ export const demo: Command = {
       else running.delete(host)
     }
 
-    // The module before asyncify: the host's scheduler meters and instruments it.
-    const module = new Uint8Array(await readFile(guestPath(GUEST, { asyncify: false })))
+    // Under JSPI, the module before asyncify. Without it the guest must be asyncified: the
+    // build's (asyncify at build time) spares every host Binaryen at start (the quick
+    // metering tier takes it); it yields where it waits, not when its fuel runs out.
+    const module = new Uint8Array(await readFile(guestPath(GUEST, { asyncify: !jspiAvailable() })))
     out(s.bold('ww demo') + s.dim(n === 1
       ? ' — a word count on an embedded host'
       : ` — a word count across ${n} js-libp2p hosts on 127.0.0.1, each its own OS process`))

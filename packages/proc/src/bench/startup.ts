@@ -3,7 +3,10 @@
 //
 // proc.compile.first / proc.compile.cached: compileGuest of the demo guest (the SDK's
 // wasi-demo-wordcount before asyncify) in a fresh process, each run its own process: with
-// an empty module cache, then with the entry the first wrote. Baseline: WebAssembly.compile
+// an empty module cache, then with the entry the first wrote. Under JSPI the first start
+// takes the quick tier (no Binaryen); without JSPI this guest (the ww ABI) needs asyncify,
+// which is Binaryen's: proc.compile.first-preinstrumented is the same guest asyncified at
+// build time (what `ww demo` hands its hosts there), which the quick tier takes. Baseline: WebAssembly.compile
 // of the same bytes in the same process. Also the longest the event loop went without a
 // turn during the compile (the pass runs on a worker thread), and in params the same first
 // start in a process that warmed the instrumentation worker before (warmInstrumentation, an
@@ -66,20 +69,25 @@ const CHILD = `
   let last = performance.now(), gap = 0
   const tick = setInterval(() => { const now = performance.now(); gap = Math.max(gap, now - last); last = now }, 1)
   const s = new Scheduler({ moduleCache: cache })
+  let firstCpu = 0
   const once = async () => {
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const mod = await compileGuest(s, bytes)
     if (spawnIt === '1') await spawnGuest(s, mod).wait()
+    const c = process.cpuUsage(c0)
+    firstCpu ||= (c.user + c.system) / 1000
     return performance.now() - t0
   }
   const first = await once()
   clearInterval(tick)
   const second = await once()
   await s.close()
-  console.log(JSON.stringify({ wasmCompile, first, second, gap, warmup, asyncified: (await compileGuest(s, bytes)).meter.asyncified }))
+  const { meter } = await compileGuest(s, bytes)
+  console.log(JSON.stringify({ wasmCompile, first, firstCpu, second, gap, warmup, asyncified: meter.asyncified, tier: meter.tier }))
 `
 
-interface ChildResult { wasmCompile: number; first: number; second: number; gap: number; warmup: number; asyncified: boolean }
+interface ChildResult { wasmCompile: number; first: number; firstCpu: number; second: number; gap: number; warmup: number; asyncified: boolean; tier: string }
 
 async function child(path: string, cache: string, spawn: boolean, warm = false): Promise<ChildResult> {
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', CHILD, DIST, path, cache, spawn ? '1' : '0', warm ? '1' : '0'])
@@ -103,11 +111,13 @@ export async function benchStartup(runs = 5): Promise<void> {
     const suspension = jspiAvailable() ? 'jspi' : 'asyncify'
     const params = { guest: 'wasi-demo-wordcount (SDK, before asyncify)', suspension, asyncified: first[0]!.asyncified, perRun: 'a fresh process' }
     const maxGap = Math.max(...first.map((x) => x.gap))
+    const build = first[0]!.tier === 'quick' ? 'the quick tier (no Binaryen; Binaryen\'s build follows once the module has run enough)' : 'Binaryen, asyncify -O0 (the -O2 build follows on a background worker)'
     report({
       name: 'proc.compile.first', unit: 'ms', samples: first.map((x) => x.first),
       baseline: { name: 'WebAssembly.compile', samples: first.map((x) => x.wasmCompile) },
       params: {
-        ...params, cache: 'empty', build: 'asyncify -O0 (the -O2 build follows on a background worker)', maxEventLoopGapMs: Math.round(maxGap),
+        ...params, cache: 'empty', build, maxEventLoopGapMs: Math.round(maxGap), cpuMs: Math.round(median(first.map((x) => x.firstCpu))),
+        cpu: 'CPU time of the whole process (every thread) during the first start, median: robust to a loaded machine where wall time is not',
         warmWorkerFirstMs: Math.round(median(warmed.map((x) => x.first))), warmupMs: Math.round(median(warmed.map((x) => x.warmup))),
         warm: 'warmInstrumentation() awaited before the clock starts (an embedder choice; ww host does not)',
       },
@@ -115,8 +125,23 @@ export async function benchStartup(runs = 5): Promise<void> {
     report({
       name: 'proc.compile.cached', unit: 'ms', samples: cached.map((x) => x.first),
       baseline: { name: 'WebAssembly.compile', samples: cached.map((x) => x.wasmCompile) },
-      params: { ...params, cache: 'the entry a previous process wrote' },
+      params: { ...params, cache: 'the entry a previous process wrote', tier: cached[0]!.tier, cpuMs: Math.round(median(cached.map((x) => x.firstCpu))) },
     })
+    if (!jspiAvailable()) {
+      const pre = join(dir, 'demo-asyncified.wasm')
+      writeFileSync(pre, await guestBytes('wasi-demo-wordcount', { asyncify: true }))
+      const runsPre: ChildResult[] = []
+      for (let r = 0; r < runs; r++) runsPre.push(await child(pre, join(dir, `pcache-${r}`), false))
+      report({
+        name: 'proc.compile.first-preinstrumented', unit: 'ms', samples: runsPre.map((x) => x.first),
+        baseline: { name: 'WebAssembly.compile', samples: runsPre.map((x) => x.wasmCompile) },
+        params: {
+          guest: 'wasi-demo-wordcount asyncified at build time (what ww demo gives its hosts without JSPI)', suspension, tier: runsPre[0]!.tier,
+          cpuMs: Math.round(median(runsPre.map((x) => x.firstCpu))),
+          cache: 'empty', perRun: 'a fresh process', fuelYields: 'no: a preinstrumented module yields where it waits, not when its fuel runs out',
+        },
+      })
+    }
 
     const foreign = join(dir, 'foreign.wasm')
     writeFileSync(foreign, await wat(YIELDING_FIB(12)))

@@ -48,7 +48,11 @@ export function buildImports(p: Proc, host: ImportHost, extra: WebAssembly.Impor
   const imports: WebAssembly.Imports = {
     ...extra,
     ww_meter: {
-      out_of_fuel: s.wrapImport(() => host.outOfFuel(p)),
+      // It may suspend only under JSPI or where metering came before asyncify (fuelYields).
+      // Otherwise (a module asyncified by its author) the checks sit outside asyncify's own
+      // code and also run while a rewind replays the stack: wrapped, such a call would be
+      // taken for the import that unwound, and the rewind would end there.
+      out_of_fuel: s.kind === 'jspi' || p.meter?.fuelYields === true ? s.wrapImport(() => host.outOfFuel(p)) : (): number => host.outOfFuel(p) as number,
       mem_cap_pages: new WebAssembly.Global({ value: 'i32', mutable: false }, p.limits.memoryPages),
       grow_denied: (delta: number): number => {
         if (p.limits.onMemoryLimit === 'fail') return -1

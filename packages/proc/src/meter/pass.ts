@@ -49,6 +49,8 @@ export interface MeterOptions {
 }
 
 export interface MeterInfo {
+  /** Who metered it: Binaryen (this pass), or the quick tier a first start takes (meter/quick.ts, no Binaryen, slower code). */
+  readonly tier: 'binaryen' | 'quick'
   readonly checks: number
   /** Small innermost loops unrolled once (a check every second iteration). */
   readonly unrolled: number
@@ -77,7 +79,7 @@ export const ASYNCIFY_DATA_EXPORT = 'ww_asyncify_data'
  * Changes whenever the pass's output for the same input and options changes (this code,
  * or the pinned binaryen): a key part of the persistent cache of instrumented modules.
  */
-export const PASS_VERSION = 'ww-meter-3+binaryen-132'
+export const PASS_VERSION = 'ww-meter-4+binaryen-132'
 
 let loading: Promise<Binaryen> | undefined
 /** Binaryen, loaded on first use (it is large). */
@@ -192,7 +194,7 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
     if (broken !== undefined) throw new BadModuleError(`metering produced an invalid module: ${broken}`)
     // A module's own asyncify may not list ww_proc.recv: only ours is known to park there.
     const hibernatable = plan.imports !== undefined && hasMemory && numeric && !tableWrites
-    return { bytes: m.emitBinary(), info: { checks, unrolled, hasMemory, asyncified, preinstrumented, fuelYields: plan.fuelYields, globals, start, hibernatable } }
+    return { bytes: m.emitBinary(), info: { tier: 'binaryen', checks, unrolled, hasMemory, asyncified, preinstrumented, fuelYields: plan.fuelYields, globals, start, hibernatable } }
   } catch (e) {
     if (e instanceof UnsupportedExpressionError) throw new BadModuleError(e.message)
     throw e

@@ -1,0 +1,521 @@
+// The quick metering tier: the same contract as Binaryen's pass (meter/pass.ts), written
+// straight into the binary in one walk, in milliseconds where loading Binaryen alone takes
+// seconds. A first start runs this; the Binaryen build (fuel in registers, about twice
+// as fast on hot loops) replaces it in the background.
+//
+// Fuel lives in the exported global `ww_fuel`, and inside each function in a local (read
+// at entry and after calls, written back before calls and on the way out; no twins with
+// fuel in parameters as in Binaryen's pass). A check
+//     fuel -= cost; if (fuel < 0) fuel = ww_meter.out_of_fuel()
+// goes at every function entry and at the head of every loop: each call and each turn of
+// each loop pays, so the work between checks is bounded by the code's size. `cost` counts
+// the instructions of the region (the function body, or one turn of the loop, a nested
+// loop counting as one), as the Binaryen pass counts expressions.
+// memory.grow becomes a call to a helper that refuses growth over the cap:
+//     size + d > ww_meter.mem_cap_pages ? ww_meter.grow_denied(d) : memory.grow(d)
+// The start function moves to the export `ww_start`. No asyncify: a module that needs it
+// (the ww ABI, a module importing a call that may wait, asyncify by its author without a
+// data area of its own) is `unsupported` here and left to Binaryen.
+
+import { BadModuleError } from '../errors.js'
+import { last, OP, readInstr, valtype } from './instructions.js'
+import { ASYNCIFY_DATA_EXPORT, FUEL_EXPORT, METER_MODULE, START_EXPORT, type MeterInfo, type MeterOptions } from './pass.js'
+import { DecodeError, Reader, u32Bytes, Writer } from './wasm-bytes.js'
+
+/** Part of the module cache's key: changes whenever this tier's output for the same input changes. */
+export const QUICK_VERSION = 'ww-quick-1'
+
+const SECTION_RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 }
+const ID = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12, tag: 13 } as const
+
+interface Section { readonly id: number; readonly body: Reader }
+
+/** What the first look at a module found. */
+interface Shape {
+  types: number
+  /** Parameters of each type, and each defined function's type. */
+  typeParams: number[]
+  funcTypes: number[]
+  funcImports: number
+  globalImports: number
+  definedFuncs: number
+  definedGlobals: number
+  hasMemory: boolean
+  importNames: string[]
+  exportNames: Set<string>
+  start: number | undefined
+}
+
+/**
+ * Meters `bytes` without Binaryen. Throws BadModuleError for what Binaryen's pass refuses
+ * the same way (a clash with the names it adds), DecodeError for bytes it cannot read or
+ * would leave to Binaryen (`unsupported`): the caller decides (see meterModuleFast).
+ */
+export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}): { bytes: Uint8Array; info: MeterInfo } {
+  const sections = split(bytes)
+  const shape = survey(sections)
+  if (shape.exportNames.has(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
+  const preinstrumented = shape.exportNames.has('asyncify_start_unwind')
+  const waiting = opts.asyncify?.imports
+  if (waiting !== undefined && shape.hasMemory) {
+    const ownArea = shape.exportNames.has(ASYNCIFY_DATA_EXPORT)
+    if (preinstrumented ? !ownArea : ownArea) throw new DecodeError('the module needs an asyncify data area', true)
+    const wanted = new Set(waiting)
+    if (!preinstrumented && shape.importNames.some((n) => wanted.has(n))) throw new DecodeError('the module needs asyncify', true)
+  }
+  if (shape.start !== undefined && shape.exportNames.has(START_EXPORT)) throw new BadModuleError(`module already exports ${START_EXPORT}`)
+  const plan = new Plan(shape)
+  const out = new Writer().bytes(bytes.subarray(0, 8))
+  let rank = 0
+  const emitMissing = (upTo: number): void => {
+    for (const id of [ID.type, ID.import, ID.function, ID.global, ID.export, ID.code]) {
+      if (SECTION_RANK[id]! > rank && SECTION_RANK[id]! < upTo && !sections.some((s) => s.id === id)) emit(id, undefined)
+    }
+  }
+  const emit = (id: number, body: Reader | undefined): void => {
+    const w = plan.section(id, body)
+    if (w !== undefined) out.byte(id).sized(w)
+  }
+  for (const s of sections) {
+    if (s.id !== ID.custom) {
+      emitMissing(SECTION_RANK[s.id]!)
+      rank = SECTION_RANK[s.id]!
+    }
+    emit(s.id, s.body)
+  }
+  emitMissing(Infinity)
+  return {
+    bytes: out.result().slice(),
+    info: {
+      tier: 'quick', checks: plan.checks, unrolled: 0, hasMemory: shape.hasMemory, asyncified: preinstrumented, preinstrumented,
+      fuelYields: false, globals: [], start: shape.start !== undefined, hibernatable: false,
+    },
+  }
+}
+
+function split(bytes: Uint8Array): Section[] {
+  const r = new Reader(bytes)
+  const header = r.take(8)
+  if (header[0] !== 0 || header[1] !== 0x61 || header[2] !== 0x73 || header[3] !== 0x6d) throw new DecodeError('not a WebAssembly module (bad magic)')
+  if (header[4] !== 1 || header[5] !== 0 || header[6] !== 0 || header[7] !== 0) throw new DecodeError('unsupported WebAssembly version')
+  const sections: Section[] = []
+  let rank = 0
+  while (!r.done) {
+    const id = r.byte()
+    const size = r.u32()
+    const body = new Reader(bytes, r.pos, r.pos + size)
+    r.skip(size)
+    if (id === ID.tag) throw new DecodeError('exception handling (a tag section)', true)
+    if (id !== ID.custom) {
+      const next = SECTION_RANK[id]
+      if (next === undefined) throw new DecodeError(`unknown section id ${id}`)
+      if (next <= rank) throw new DecodeError(`section ${id} out of order`)
+      rank = next
+    }
+    sections.push({ id, body })
+  }
+  return sections
+}
+
+function limits(r: Reader): void {
+  const flags = r.byte()
+  if (flags > 1) throw new DecodeError(flags <= 3 ? 'shared memory (threads)' : 'memory64', true)
+  r.u32()
+  if (flags === 1) r.u32()
+}
+
+function survey(sections: readonly Section[]): Shape {
+  const shape: Shape = { types: 0, typeParams: [], funcTypes: [], funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), start: undefined }
+  for (const s of sections) {
+    const r = new Reader(s.body.bytes, s.body.pos, s.body.end)
+    switch (s.id) {
+      case ID.type: {
+        shape.types = r.u32()
+        for (let i = 0; i < shape.types; i++) {
+          const form = r.byte()
+          if (form !== 0x60) throw new DecodeError(form === 0x4e || form === 0x50 || form === 0x4f ? 'GC types' : 'bad type form', form !== 0x60 && form >= 0x4e)
+          const params = r.u32()
+          for (let n = params; n > 0; n--) valtype(r)
+          for (let n = r.u32(); n > 0; n--) valtype(r)
+          shape.typeParams.push(params)
+        }
+        break
+      }
+      case ID.import:
+        for (let n = r.u32(); n > 0; n--) {
+          const name = `${r.name()}.${r.name()}`
+          const kind = r.byte()
+          if (kind === 0) { r.u32(); shape.funcImports++; shape.importNames.push(name) }
+          else if (kind === 1) { r.byte(); limits(r) }
+          else if (kind === 2) { limits(r); shape.hasMemory = true }
+          else if (kind === 3) { valtype(r); r.byte(); shape.globalImports++ }
+          else throw new DecodeError(kind === 4 ? 'exception handling (a tag import)' : `bad import kind ${kind}`, kind === 4)
+        }
+        break
+      case ID.function:
+        shape.definedFuncs = r.u32()
+        for (let i = 0; i < shape.definedFuncs; i++) {
+          const t = r.u32()
+          if (t >= shape.types) throw new DecodeError(`type index ${t} out of range`)
+          shape.funcTypes.push(t)
+        }
+        break
+      case ID.memory: {
+        const n = r.u32()
+        if (n > 1) throw new DecodeError('multi-memory', true)
+        for (let i = 0; i < n; i++) limits(r)
+        if (n > 0) shape.hasMemory = true
+        break
+      }
+      case ID.global: shape.definedGlobals = r.u32(); break
+      case ID.export:
+        for (let n = r.u32(); n > 0; n--) {
+          shape.exportNames.add(r.name())
+          r.byte()
+          r.u32()
+        }
+        break
+      case ID.start: shape.start = r.u32(); break
+    }
+  }
+  return shape
+}
+
+/** Fuel check of `cost`: its bytes, with the cost filled in when its region ends. */
+interface Check { cost: number }
+
+/** How the rewrite renumbers and what it adds, and the section rewriters. */
+class Plan {
+  checks = 0
+  readonly #s: Shape
+  /** Functions imported before ours (ours follow them, so defined functions shift). */
+  readonly #added: number
+  readonly #oof: number
+  readonly #denied: number
+  readonly #grow: number
+  readonly #fuel: number
+  readonly #globalShift: number
+  readonly #typeNoneToI32: number
+  readonly #typeI32ToI32: number
+
+  constructor(s: Shape) {
+    this.#s = s
+    this.#added = s.hasMemory ? 2 : 1
+    this.#oof = s.funcImports
+    this.#denied = s.funcImports + 1
+    this.#grow = s.funcImports + this.#added + s.definedFuncs
+    this.#globalShift = s.hasMemory ? 1 : 0
+    this.#fuel = s.globalImports + this.#globalShift + s.definedGlobals
+    this.#typeNoneToI32 = s.types
+    this.#typeI32ToI32 = s.types + 1
+  }
+
+  readonly #calls = new Map<number, Uint8Array>()
+  readonly #indices = new Map<number, Uint8Array>()
+
+  /** `call i`'s bytes (made once per callee: a module calls the same few functions often). */
+  #call(i: number): Uint8Array {
+    let b = this.#calls.get(i)
+    if (b === undefined) this.#calls.set(i, (b = new Uint8Array([OP.call, ...u32Bytes(i)])))
+    return b
+  }
+
+  #index(i: number): Uint8Array {
+    let b = this.#indices.get(i)
+    if (b === undefined) this.#indices.set(i, (b = u32Bytes(i)))
+    return b
+  }
+
+  /** Renumbered, and range-checked: an index past the end must not come to name what we add. */
+  func(i: number): number {
+    if (i >= this.#s.funcImports + this.#s.definedFuncs) throw new DecodeError(`function index ${i} out of range`)
+    return i < this.#s.funcImports ? i : i + this.#added
+  }
+
+  global(i: number): number {
+    if (i >= this.#s.globalImports + this.#s.definedGlobals) throw new DecodeError(`global index ${i} out of range`)
+    return i < this.#s.globalImports ? i : i + this.#globalShift
+  }
+
+  /** The rewritten body of section `id` (`body` undefined: the module had none), or undefined to drop it. */
+  section(id: number, body: Reader | undefined): Writer | undefined {
+    const r = body ?? new Reader(new Uint8Array([0]))
+    const w = new Writer()
+    const n = id === ID.start || id === ID.custom ? 0 : r.u32()
+    const rest = (): Uint8Array => r.take(r.end - r.pos)
+    switch (id) {
+      case ID.custom: return this.#custom(r)
+      case ID.type:
+        return w.u32(n + 2).bytes(rest()).bytes([0x60, 0, 1, 0x7f]).bytes([0x60, 1, 0x7f, 1, 0x7f])
+      case ID.import: {
+        w.u32(n + this.#added + this.#globalShift).bytes(rest())
+        w.name(METER_MODULE).name('out_of_fuel').byte(0).u32(this.#typeNoneToI32)
+        if (this.#s.hasMemory) {
+          w.name(METER_MODULE).name('grow_denied').byte(0).u32(this.#typeI32ToI32)
+          w.name(METER_MODULE).name('mem_cap_pages').byte(3).byte(0x7f).byte(0)
+        }
+        return w
+      }
+      case ID.function:
+        if (!this.#s.hasMemory) return body === undefined ? undefined : w.u32(n).bytes(rest())
+        return w.u32(n + 1).bytes(rest()).u32(this.#typeI32ToI32)
+      case ID.table:
+        w.u32(n)
+        for (let i = 0; i < n; i++) {
+          if (r.bytes[r.pos] === 0x40) { // a table with an initializer
+            w.bytes(r.take(2))
+            const at = r.pos
+            r.byte()
+            limits(r)
+            w.bytes(r.bytes.subarray(at, r.pos))
+            this.#constExpr(r, w)
+          } else {
+            const at = r.pos
+            r.byte()
+            limits(r)
+            w.bytes(r.bytes.subarray(at, r.pos))
+          }
+        }
+        return this.#whole(r, w)
+      case ID.global:
+        w.u32(n + 1)
+        for (let i = 0; i < n; i++) {
+          const at = r.pos
+          valtype(r)
+          r.byte()
+          w.bytes(r.bytes.subarray(at, r.pos))
+          this.#constExpr(r, w)
+        }
+        this.#whole(r, w)
+        return w.byte(0x7f).byte(1).byte(OP.i32Const).byte(0).byte(OP.end) // ww_fuel
+      case ID.export: {
+        const start = this.#s.start
+        w.u32(n + 1 + (start === undefined ? 0 : 1))
+        for (let i = 0; i < n; i++) {
+          w.name(r.name())
+          const kind = r.byte()
+          const index = r.u32()
+          w.byte(kind).u32(kind === 0 ? this.func(index) : kind === 3 ? this.global(index) : index)
+        }
+        this.#whole(r, w)
+        w.name(FUEL_EXPORT).byte(3).u32(this.#fuel)
+        if (start !== undefined) w.name(START_EXPORT).byte(0).u32(this.func(start))
+        return w
+      }
+      case ID.start: return undefined // exported as ww_start instead
+      case ID.element:
+        w.u32(n)
+        for (let i = 0; i < n; i++) this.#element(r, w)
+        return this.#whole(r, w)
+      case ID.code:
+        if (n !== this.#s.definedFuncs) throw new DecodeError('function and code section counts differ')
+        w.u32(n + (this.#s.hasMemory ? 1 : 0))
+        for (let i = 0; i < n; i++) {
+          const size = r.u32()
+          const end = r.pos + size
+          if (end > r.end) throw new DecodeError('function body past the end of its section')
+          this.#body(i, new Reader(r.bytes, r.pos, end), w)
+          r.pos = end
+        }
+        this.#whole(r, w)
+        return this.#s.hasMemory ? w.sized(this.#growHelper()) : w
+      case ID.data:
+        w.u32(n)
+        for (let i = 0; i < n; i++) {
+          const flags = r.u32()
+          w.u32(flags)
+          if (flags === 2) w.u32(r.u32())
+          else if (flags !== 0 && flags !== 1) throw new DecodeError(`bad data segment flags ${flags}`)
+          if (flags !== 1) this.#constExpr(r, w)
+          const len = r.u32()
+          w.u32(len).bytes(r.take(len))
+        }
+        return this.#whole(r, w)
+      default: // memory, data count: nothing renumbered
+        return w.u32(n).bytes(rest())
+    }
+  }
+
+  /** The section was read to its end (a count that lies is a malformed module). */
+  #whole(r: Reader, w: Writer): Writer {
+    if (!r.done) throw new DecodeError('section longer than its contents')
+    return w
+  }
+
+  /** Copies a constant expression, renumbering global.get and ref.func. */
+  #constExpr(r: Reader, w: Writer): void {
+    const at = { indexAt: 0 }
+    let from = r.pos
+    for (;;) {
+      const op = readInstr(r, at)
+      if (op === OP.globalGet || op === OP.refFunc) {
+        w.bytes(r.bytes.subarray(from, at.indexAt)).u32(op === OP.globalGet ? this.global(last.index) : this.func(last.index))
+        from = r.pos
+      } else if (op === OP.end) break
+    }
+    w.bytes(r.bytes.subarray(from, r.pos))
+  }
+
+  #element(r: Reader, w: Writer): void {
+    const flags = r.u32()
+    if (flags > 7) throw new DecodeError(`bad element segment flags ${flags}`)
+    w.u32(flags)
+    if (flags === 2 || flags === 6) w.u32(r.u32()) // table index
+    if ((flags & 1) === 0) this.#constExpr(r, w) // active: offset
+    if ((flags & 3) !== 0) w.byte(r.byte()) // elemkind or reftype
+    const n = r.u32()
+    w.u32(n)
+    for (let i = 0; i < n; i++) {
+      if (flags & 4) this.#constExpr(r, w)
+      else w.u32(this.func(r.u32()))
+    }
+  }
+
+  /**
+   * A function body, metered: a check at entry and at each loop head; calls renumbered;
+   * memory.grow capped. Inside the body the fuel lives in a local of its own (a register
+   * in hot loops), written to the global wherever someone else may look (before calls,
+   * out_of_fuel included, and on the way out) and read back after calls.
+   */
+  #body(index: number, r: Reader, out: Writer): void {
+    const start = r.pos
+    let locals = this.#s.typeParams[this.#s.funcTypes[index]!]!
+    const groups = r.u32()
+    for (let n = groups; n > 0; n--) {
+      locals += r.u32()
+      valtype(r)
+    }
+    const fuel = new Writer().u32(locals).result() // the fuel local's index, as bytes
+    const g = new Writer().u32(this.#fuel).result()
+    const store = new Writer().byte(OP.localGet).bytes(fuel).byte(OP.globalSet).bytes(g).result()
+    const load = new Writer().byte(OP.globalGet).bytes(g).byte(OP.localSet).bytes(fuel).result()
+    // What the body becomes: spliced bytes, checks, and ranges of the original (two numbers,
+    // from and to: no view object per range, which a cold walk paid for dearly).
+    const pieces: (Uint8Array | Check | number)[] = [new Writer().u32(groups + 1).bytes(r.bytes.subarray(lebEnd(r.bytes, start), r.pos)).byte(1).byte(0x7f).result(), load]
+    const entry: Check = { cost: 0 }
+    pieces.push(entry)
+    this.checks++
+    let from = r.pos
+    const cut = (upTo: number): void => {
+      if (upTo > from) pieces.push(from, upTo)
+      from = upTo
+    }
+    const regions = [0]
+    const open: (Check | undefined)[] = []
+    const at = { indexAt: 0 }
+    for (;;) {
+      const begin = r.pos
+      const op = readInstr(r, at)
+      regions[regions.length - 1]!++
+      if (op === OP.block || op === OP.if) open.push(undefined)
+      else if (op === OP.loop) {
+        cut(r.pos)
+        const c: Check = { cost: 0 }
+        pieces.push(c)
+        this.checks++
+        open.push(c)
+        regions.push(0)
+      } else if (op === OP.end) {
+        if (open.length === 0) {
+          cut(begin)
+          pieces.push(store)
+          break
+        }
+        const c = open.pop()
+        if (c !== undefined) c.cost = Math.max(1, regions.pop()!)
+      } else if (op === OP.call || op === OP.callIndirect) {
+        cut(begin)
+        pieces.push(store)
+        if (op === OP.call) {
+          pieces.push(this.#call(this.func(last.index)))
+          from = r.pos
+        } else cut(r.pos)
+        pieces.push(load)
+      } else if (op === OP.refFunc || op === OP.globalGet || op === OP.globalSet) {
+        const to = op === OP.refFunc ? this.func(last.index) : this.global(last.index)
+        if (to !== last.index) {
+          cut(at.indexAt)
+          pieces.push(this.#index(to))
+          from = r.pos
+        }
+      } else if (op === OP.memoryGrow) {
+        cut(begin)
+        pieces.push(this.#call(this.#grow))
+        from = r.pos
+      } else if (op === OP.return || ((op === OP.br || op === OP.brIf || op === OP.brTable) && last.index >= open.length)) {
+        cut(begin) // leaving the function: the global gets what is left
+        pieces.push(store)
+      }
+    }
+    if (!r.done) throw new DecodeError('code after the end of a function body')
+    entry.cost = Math.max(1, regions[0]!)
+    cut(r.pos)
+    const head = new Writer().byte(OP.localGet).bytes(fuel).byte(OP.i32Const).result()
+    const tail = new Writer().byte(OP.i32Sub).byte(OP.localTee).bytes(fuel).byte(OP.i32Const).byte(0).byte(OP.i32LtS)
+      .byte(OP.if).byte(0x40).bytes(store).byte(OP.call).u32(this.#oof).byte(OP.localTee).bytes(fuel).byte(OP.globalSet).bytes(g).byte(OP.end).result()
+    const body = new Writer(r.end - start + 64)
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!
+      if (typeof p === 'number') body.copy(r.bytes, p, pieces[++i] as number)
+      else if (p instanceof Uint8Array) body.bytes(p)
+      else body.bytes(head).s32(p.cost).bytes(tail)
+    }
+    out.sized(body)
+  }
+
+  /** (func (param $d i32) (result i32)) growing by $d pages, or grow_denied($d) over the cap. */
+  #growHelper(): Writer {
+    const d = [OP.localGet, 0]
+    return new Writer().byte(0) // no locals
+      .byte(OP.memorySize).byte(0).byte(OP.i64ExtendI32U).bytes(d).byte(OP.i64ExtendI32U).byte(OP.i64Add)
+      .byte(OP.globalGet).u32(this.#s.globalImports).byte(OP.i64ExtendI32U).byte(OP.i64GtU)
+      .byte(OP.if).byte(0x7f).bytes(d).byte(OP.call).u32(this.#denied)
+      .byte(OP.else).bytes(d).byte(OP.memoryGrow).byte(0).byte(OP.end)
+      .byte(OP.end)
+  }
+
+  /**
+   * The name section, its function indices renumbered (a trap's stack still names the
+   * guest's functions); the subsections that name other things are dropped. Other custom
+   * sections are kept as they are. A name section that does not parse is dropped.
+   */
+  #custom(r: Reader): Writer | undefined {
+    const start = r.pos
+    const name = r.name()
+    const w = new Writer()
+    if (name !== 'name') return w.bytes(r.bytes.subarray(start, r.end))
+    try {
+      w.name(name)
+      while (!r.done) {
+        const sub = r.byte()
+        const size = r.u32()
+        const s = new Reader(r.bytes, r.pos, r.pos + size)
+        r.skip(size)
+        if (sub === 0) { w.byte(0).u32(size).bytes(s.take(size)); continue }
+        if (sub !== 1 && sub !== 2) continue
+        const body = new Writer()
+        const n = s.u32()
+        body.u32(n)
+        for (let i = 0; i < n; i++) {
+          body.u32(this.func(s.u32()))
+          if (sub === 1) body.name(s.name())
+          else {
+            const locals = s.u32()
+            body.u32(locals)
+            for (let j = 0; j < locals; j++) body.u32(s.u32()).name(s.name())
+          }
+        }
+        w.byte(sub).sized(body)
+      }
+      return w
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** Where the LEB128 at `at` ends. */
+function lebEnd(b: Uint8Array, at: number): number {
+  while (b[at]! & 0x80) at++
+  return at + 1
+}
