@@ -85,7 +85,9 @@ describe('exec with preopens over RPC', () => {
       let said = ''
       while (!said.endsWith('\n')) {
         await until(() => client.canRead(), (w) => client.watchReadable!(w))
-        said += Buffer.from(client.read(1024) ?? []).toString()
+        const got = client.read(1024)
+        if (got === null) return 1 // ended before the line
+        said += Buffer.from(got).toString()
       }
       upstream.write(Buffer.from(`relay ${said}`))
       upstream.shutdown(2)
@@ -116,8 +118,8 @@ describe('exec with preopens over RPC', () => {
     await new Promise<void>((res) => peer.once('end', () => res()))
     peer.end(`upstream got: ${relayed}`)
     await ended
-    // Listeners take the fds first (3), then connections (4), each in the spawner's order.
-    expect(got).toBe('http=3:listener up=4:conn | upstream got: relay hello\n')
+    // Listed in the spawner's order; listeners take the fds first (3), then connections (4).
+    expect(got).toBe('up=4:conn http=3:listener | upstream got: relay hello\n')
     expect((await p.wait()).getStatus().getExited()).toBe(0)
     sock.destroy()
     // The child closed them through the capabilities: the listener refuses further accepts.
@@ -146,7 +148,7 @@ describe('exec with preopens over RPC', () => {
     const r = spawner()
     const scope = new Scope()
     const conn = await new TcpDialer([peerAddr]).dial(peerAddr)
-    let seen: unknown[] = []
+    const seen: unknown[] = []
     bodies.user = async (_host, spec) => {
       const up = preopenSockets(spec.child?.preopens).conns[0]!
       scope.revoke('the spawner took it back') // every call on it now fails ERR_REVOKED
@@ -161,7 +163,6 @@ describe('exec with preopens over RPC', () => {
     const p = exec(r.host.executor().getExecutor(), 'user', [['up', 'conn', connServer(conn, scope)]])
     expect((await p.wait()).getStatus().getExited()).toBe(0)
     expect(seen).toEqual([null, 'ERR_CONN_CLOSED'])
-    seen = []
   })
 
   test('bad preopens are typed errors and spawn nothing: empty, long or duplicate names, a null capability, too many', async () => {

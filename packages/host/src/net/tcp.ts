@@ -123,7 +123,9 @@ export class TcpAcceptor {
   #conn(s: net.Socket): TcpConn {
     s.removeAllListeners('error')
     s.removeAllListeners('close')
-    return new TcpConn(s, this.#limits)
+    const conn = new TcpConn(s, this.#limits)
+    s.resume() // paused since it arrived; from now on TcpConn pauses it when its buffer is full
+    return conn
   }
 
   /** The next connection; ERR_CLOSED once closed (pending accepts too). */
