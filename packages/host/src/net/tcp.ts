@@ -128,6 +128,9 @@ export class TcpAcceptor {
     return conn
   }
 
+  /** Whether close() was called (by its holder, e.g. through the Listener capability). */
+  get closed(): boolean { return this.#closed }
+
   /** The next connection; ERR_CLOSED once closed (pending accepts too). */
   accept(): Promise<TcpConn> {
     if (this.#closed) return Promise.reject(new ClosedError(`listener ${this.address}`))
