@@ -9,9 +9,11 @@ import { process as capProcess } from '@ww/schema'
 import type { ClientLike } from 'capnp-ts'
 import {
   connServer, embeddedCluster, executorProvider, listenerServer, MAX_PREOPENS, preopenSockets, ProcessTree, Scope, TcpAcceptor, TcpDialer, type Cluster,
+  type Libp2pCluster,
 } from '../src/index.js'
 import { jsRuntime, type Body } from './exec-js-runtime.js'
-import { tinyModule } from '../src/exec/tiny-runtime.js'
+import { tinyModule, tinyRuntime } from '../src/exec/tiny-runtime.js'
+import { closeTwoHostTrees, twoHostTrees } from './hosts.js'
 import { codeOf, rig, type Rig } from './rpc-rig.js'
 
 const MODULE = tinyModule({ exit: 0 }) // the JS runtime runs bodies; the tree still wants a module
@@ -181,5 +183,45 @@ describe('exec with preopens over RPC', () => {
     expect(tree.counters().spawned).toBe(0)
     scope.revoke('test over')
     acceptor.close()
+  })
+})
+
+describe('exec with preopens across hosts (Peer.exec)', () => {
+  let a: Libp2pCluster
+  let b: Libp2pCluster
+  let ta: ProcessTree
+  let tb: ProcessTree
+  const bodies: Record<string, Body> = {}
+  const rigs: Rig[] = []
+  beforeAll(async () => { ({ a, b, ta, tb } = await twoHostTrees(tinyRuntime(), (b) => jsRuntime(b, bodies))) })
+  afterAll(() => closeTwoHostTrees({ a, b, ta, tb }, rigs))
+
+  test("a child on B accepts on a listener of A's spawner: the Listener travels in Peer.exec's options; its fd is in B's BootContext", async () => {
+    const r = rig(a, { processId: 0, rights: { executor: true }, executor: executorProvider(ta) })
+    rigs.push(r)
+    const scope = new Scope()
+    const acceptor = await TcpAcceptor.listen('127.0.0.1:0')
+    bodies.remote = async (host, spec) => {
+      const fds = (await host.bootContext().getContext().info()).getInfo().getPreopens().toArray().map((p) => `${p.getName()}=${p.getFd()}`)
+      const l = preopenSockets(spec.child?.preopens).sockets[0]!
+      await until(() => l.canAccept(), (w) => l.watchAcceptable!(w))
+      const conn = l.accept()!
+      conn.write(Buffer.from(`on ${spec.host === b.id ? 'B' : 'A'}: ${fds.join(' ')}\n`))
+      await until(() => conn.canWrite(), (w) => conn.watchWritable!(w))
+      conn.close()
+      l.close()
+      return 0
+    }
+    const p = exec(r.host.executor().getExecutor(), 'remote', [['http', 'listener', listenerServer(acceptor, scope)]], (o) => o.setWhere(b.id))
+    const [h, port] = acceptor.address.split(':')
+    const sock = connect({ host: h!, port: Number(port) })
+    let got = ''
+    sock.on('data', (d: Buffer) => { got += d.toString() })
+    await new Promise<void>((res) => sock.once('end', () => res()))
+    expect(got).toBe('on B: http=3\n')
+    expect((await p.wait()).getStatus().getExited()).toBe(0)
+    while (!acceptor.closed) await new Promise((res) => setTimeout(res, 5))
+    sock.destroy()
+    scope.revoke('test over')
   })
 })
