@@ -8,6 +8,8 @@ import { connServer, executorProvider, hostCapability, listenerServer, Scope, Tc
 import { guestBytes } from '@ww/guest'
 import { host as capHost, type process as capProcess } from '@ww/schema'
 import { createPair } from '@ww/transport'
+import { MemoryListener, type Policy } from '@ww/wasi-restricted'
+import { withChildGrants } from '../src/compose/child-grants.js'
 import * as G from '../src/bench/guests.js'
 import { guestTree, type GuestTree } from './guest-tree.js'
 import * as W from './wasi-guests.js'
@@ -72,4 +74,14 @@ test.each(['thread', 'pool'] as const)('on the %s: CONN_ECHO reads and writes th
   peer.destroy()
   server.close()
   scope.revoke('test over')
+})
+
+test('a composition that leaves the preopens out fails the spawn (ERR_POLICY); one that gives them gets the sockets granted', () => {
+  const child = { preopens: [{ name: 'http', kind: 'listener' as const, cap: {} as never }] }
+  expect(() => withChildGrants({}, child)).toThrow(expect.objectContaining({ code: 'ERR_POLICY', path: 'sockets' }))
+  const sockets = [new MemoryListener()]
+  const g: { sockets?: readonly MemoryListener[]; policy?: Policy } = withChildGrants({ sockets } as { sockets: MemoryListener[]; policy?: Policy }, child)
+  expect(g.sockets).toBe(sockets)
+  expect(g.policy?.sockets).toEqual({ maxConnections: 64 })
+  expect(withChildGrants({}, {})).toEqual({}) // nothing asked, nothing widened
 })
