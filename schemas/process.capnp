@@ -83,8 +83,9 @@ struct Grants @0xd524a0defbeb4c9c {
 
   scratchBytes @0 :UInt64;
   # Size of the volatile scratch directory (in memory, destroyed with the process;
-  # pre-opened as "/" on the first fd after the preopened sockets). 0: no scratch
-  # directory, every path call is ENOTCAPABLE.
+  # pre-opened as "/" on fd 3, before the preopened sockets: wasi-libc looks for
+  # preopened dirs from fd 3 up to the first EBADF). 0: no scratch directory, every path
+  # call is ENOTCAPABLE.
 
   scratchInodes @1 :UInt32;
   # Files and directories the scratch directory may hold (0: 1024 when scratchBytes > 0).
@@ -182,7 +183,10 @@ struct ExecOptions @0xe1a2f7163959e376 {
   # RNG, host default memory cap, no deadline).
 
   preopens @7 :List(Preopen);
-  # Sockets handed in as pre-opened fds, in order from fd 3.
+  # Sockets handed in as pre-opened fds, after stdio and the scratch dir: listeners
+  # first, then connections, each in this order (BootInfo.preopens gives each fd). At
+  # most 64, names of 1 to 128 bytes, unique, no null capability (ERR_LIMIT,
+  # ERR_INVALID_ARGUMENT). Held for the child until it ends; its end closes them.
 }
 
 # ── How a process ends ─────────────────────────────────────────────────────────────
@@ -448,7 +452,7 @@ struct PreopenInfo @0xdd1733554213487f {
 
   name @0 :Text;
   fd @1 :UInt32;
-  # Its WASI fd (3 upward, in ExecOptions.preopens order).
+  # Its WASI fd (see ExecOptions.preopens: after the scratch dir, listeners first).
 
   union {
     listener @2 :Net.Listener;

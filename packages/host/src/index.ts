@@ -38,7 +38,7 @@ export {
 export { BytecodeCache, cidOf, type Cid, type BytecodeCacheOptions, type BytecodeCacheStats } from './cache/bytecode-cache.js'
 
 export type {
-  Pid, ExitStatus, KillReason, SpawnRequest, ChildOptions, ProcessHandle, ProcessSnapshot, Executor, StartSpec, RunningProcess, Runtime,
+  Pid, ExitStatus, KillReason, SpawnRequest, ChildOptions, PreopenCap, ProcessHandle, ProcessSnapshot, Executor, StartSpec, RunningProcess, Runtime,
   RemoteProcess, RemoteSpawner, NamedCap, HostOverrideCaps,
 } from './exec/types.js'
 export { ProcessTree, type ProcessTreeInit, type ProcessTreeCounters } from './exec/process-tree.js'
@@ -61,11 +61,12 @@ export {
   type CapabilityProvider, type LiveCounts, type RpcErrorCode,
   executorServer, executorProvider, processServer, writeExitStatus, readExitStatus,
   debugServer, debugProvider, hostCounters, Scope, type DebugOptions, type ProcessStats,
-  dialerServer, connServer, dialerProvider,
-  childHostCapability, bootContextServer, MAX_CAPS, MAX_CAP_NAME_BYTES, type ChildHostOptions,
+  dialerServer, connServer, listenerServer, dialerProvider,
+  childHostCapability, bootContextServer, preopenFds, MAX_CAPS, MAX_CAP_NAME_BYTES, MAX_PREOPENS, type ChildHostOptions,
   forwardingServer, type ForwardOptions, type ForwardingServer,
 } from './rpc/index.js'
-export { TcpDialer, TcpConn, parseAddr, type TcpLimits, type Destination } from './net/tcp.js'
+export { TcpDialer, TcpConn, TcpAcceptor, parseAddr, type TcpLimits, type Destination } from './net/tcp.js'
+export { preopenSockets, RpcConn, RpcListener, READ_AHEAD_BYTES, WRITE_BOUND_BYTES } from './net/preopen.js'
 
 // - Host-to-host RPC: the Peer capability (schemas/peer.capnp) on libp2p /ww/rpc/1.0.0.
 export {

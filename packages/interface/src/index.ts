@@ -8,7 +8,7 @@ export {
   type ExitStatus, type Pid, type TrapKind, type KillReason, type KilledBy, type LimitKind,
 } from './status.js'
 export type {
-  CapabilityTypes, CapabilityIn, CapabilityOut, Cid, NamedCap, HostOverrideCaps, ChildOptions, SpawnRequest,
+  CapabilityTypes, CapabilityIn, CapabilityOut, Cid, NamedCap, HostOverrideCaps, PreopenCap, ChildOptions, SpawnRequest,
   ProcessHandle, Executor, ProcessSnapshot, StartSpec, RunningProcess, Runtime, RemoteProcess, RemoteSpawner,
 } from './runtime.js'
 export type {

@@ -31,6 +31,16 @@ export interface NamedCap {
 export type HostOverrideCaps = Partial<Record<'view' | 'pubSub' | 'root' | 'registry' | 'dialer', CapabilityIn>>
 
 /**
+ * process.capnp Preopen: a socket a spawner hands in as a capability (a net.capnp
+ * Listener or Conn); the child finds it as a WASI socket fd and in its BootContext.
+ */
+export interface PreopenCap {
+  readonly name: string
+  readonly kind: 'listener' | 'conn'
+  readonly cap: CapabilityIn
+}
+
+/**
  * What a spawner asked for beyond the module (process.capnp ExecOptions): passed to the
  * runtime as is, which applies what it supports. Rights were already checked against the
  * caller's own by the Executor (never widened).
@@ -53,6 +63,11 @@ export interface ChildOptions {
   readonly rights?: Readonly<Record<string, boolean>>
   /** Served by the child's Host instead of its own; a non-null one counts as granted. */
   readonly overrides?: HostOverrideCaps
+  /**
+   * ExecOptions.preopens, held by the tree while the child lives. The runtime makes them
+   * socket fds after the scratch dir: listeners first, then connections, each in this order.
+   */
+  readonly preopens?: readonly PreopenCap[]
 }
 
 export interface SpawnRequest {

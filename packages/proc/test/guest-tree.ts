@@ -1,7 +1,7 @@
 // A ProcessTree whose processes are composed guests, each with its own Host built from its
 // spawner's request (childHostCapability) and its stdout/stderr kept by pid — on the
 // in-thread scheduler or on a one-worker pool. Shared by the delegation tests.
-import { childHostCapability, embeddedCluster, ProcessTree, type Cluster, type StartSpec } from '@ww/host'
+import { childHostCapability, embeddedCluster, preopenSockets, ProcessTree, type Cluster, type StartSpec } from '@ww/host'
 import type { host as capHost, process as capProcess } from '@ww/schema'
 import { MemorySink } from '@ww/wasi-restricted'
 import { poolRuntime, procRuntime, Scheduler, WorkerPool, type SchedulerOptions } from '../src/index.js'
@@ -24,7 +24,9 @@ export async function guestTree(on: 'thread' | 'pool', scheduler: Omit<Scheduler
   const guest = (spec: StartSpec) => {
     const stdout = new MemorySink()
     out.set(spec.pid, stdout)
-    return { stdout, stderr: stdout, host: () => childHostCapability(cluster, spec) }
+    // ExecOptions.preopens as its socket fds, as `ww host` gives them.
+    const preopens = spec.child?.preopens?.length ? preopenSockets(spec.child.preopens) : {}
+    return { stdout, stderr: stdout, host: () => childHostCapability(cluster, spec), ...preopens }
   }
   const runtime = pool ? poolRuntime(pool, { guest }) : procRuntime(sched, { guest })
   const tree = new ProcessTree({ runtime, cache: cluster.cache, host: cluster.id })

@@ -5,7 +5,7 @@
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
 import {
-  childHostCapability, debugProvider, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
+  childHostCapability, debugProvider, preopenSockets, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
   type AllowList, type Cluster, type HostCapability, type HostRights, type Libp2pClusterOptions, type ProcessStats, type StartSpec,
 } from '@ww/host'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
@@ -216,6 +216,8 @@ function guestParts(cluster: Cluster, spec: StartSpec, onOutput: HostOptions['on
     stdout: sink(1),
     stderr: sink(2),
     ...(plugins?.length ? { plugins } : {}),
+    // ExecOptions.preopens as its socket fds (withChildGrants grants the sockets).
+    ...(spec.child?.preopens?.length ? preopenSockets(spec.child.preopens) : {}),
     host: () => {
       // The cluster's root (host.capnp's default): `<host id>/…` reaches any host's anchors.
       const hc = childHostCapability(cluster, spec, { unasked: GUEST_RIGHTS, root: cluster.anchors.walk('') })

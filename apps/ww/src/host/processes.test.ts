@@ -1,6 +1,6 @@
 // The in-thread composition → worker composition bridge: what carries over unchanged, and
-// what a worker cannot be handed (a live object of the host's thread) refused by name.
-import { DEFAULT_POLICY } from '@ww/wasi-restricted'
+// what a worker cannot be handed (a live stdin of the host's thread) refused by name.
+import { DEFAULT_POLICY, MemoryListener } from '@ww/wasi-restricted'
 import { restrictedWasi } from '@ww/proc'
 import { HostWorkersError, poolGuestParts, type GuestParts } from './processes.js'
 
@@ -12,14 +12,15 @@ test('policy, sinks, limits and name reach the worker composition as they are', 
   expect(p.stdout).toBe(stdout)
 })
 
-test('stdin and sockets (live objects of this thread) are refused with ERR_NOT_ON_WORKERS, naming what; plugins carry over', () => {
+test('a live stdin is refused with ERR_NOT_ON_WORKERS, naming it; sockets (served to the worker) and plugins carry over', () => {
   const stdin = { read: () => Promise.resolve(new Uint8Array()) } as unknown as NonNullable<GuestParts['stdin']>
   const attempt = (): unknown => poolGuestParts({ stdin })
   expect(attempt).toThrow(HostWorkersError)
   expect(attempt).toThrow(/cannot be handed stdin; start it without --workers/)
   try { attempt() } catch (e) { expect((e as HostWorkersError).code).toBe('ERR_NOT_ON_WORKERS') }
-  // An empty list asks for nothing.
-  expect(poolGuestParts({ sockets: [] })).toEqual({})
+  // Sockets go as they are: spawnPoolGuest serves them to the worker over ports.
+  const sockets = [new MemoryListener()]
+  expect(poolGuestParts({ sockets }).sockets).toBe(sockets)
   // A plugin goes as it is: spawnPoolGuest sends its spec, and refuses one without (ERR_PLUGIN_THREAD).
   const plugins = [restrictedWasi()]
   expect(poolGuestParts({ plugins }).plugins).toBe(plugins)

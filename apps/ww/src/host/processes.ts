@@ -110,15 +110,15 @@ export async function pooledProcesses(workers: number, guest: (spec: StartSpec) 
 }
 
 /**
- * An in-thread composition as a worker's: policy, sinks, Host, limits, name and plugins
- * carry over unchanged (the sinks and the Host stay on this thread; each plugin is loaded
- * again on the worker from its module, as PLUGINS.md says). What is a live object of this
- * thread (stdin, listening sockets) cannot reach a worker: a spawn asking for one fails
- * rather than run without it.
+ * An in-thread composition as a worker's: policy, sinks, Host, limits, name, plugins and
+ * sockets carry over unchanged (the sinks, the Host and the sockets stay on this thread,
+ * sockets served to the worker over ports; each plugin is loaded again on the worker from
+ * its module, as PLUGINS.md says). A live stdin cannot reach a worker: a spawn asking for
+ * one fails rather than run without it.
  */
 export function poolGuestParts(g: GuestParts): Omit<PoolGuestOptions, 'parent' | 'signal'> {
-  const { stdin, sockets, ...rest } = g
-  const live = [stdin !== undefined ? 'stdin' : '', sockets?.length ? 'sockets' : ''].filter(Boolean)
+  const { stdin, ...rest } = g
+  const live = [stdin !== undefined ? 'stdin' : ''].filter(Boolean)
   if (live.length > 0) throw new HostWorkersError(`this host runs processes on worker threads, which cannot be handed ${live.join(', ')}; start it without --workers`)
   return rest
 }

@@ -1,4 +1,4 @@
-// What a spawner hands a child (ExecOptions.caps and overrides) is held while the child
+// What a spawner hands a child (ExecOptions.caps, overrides and preopens) is held while the child
 // lives and let go when it ends. Two kinds of reference need holding differently:
 // - one of our own servers (a Server, or a peer's capability handed back to us): a
 //   `retainServer` hold, so a peer's Release does not free what the child still uses;
@@ -35,5 +35,6 @@ export function holdDelegated(caps: readonly NamedCap[] | undefined, child: Chil
     for (const [k, c] of Object.entries(child.overrides)) if (c !== undefined) o[k] = hold(c)
     ownChild = { ...child, overrides: o as HostOverrideCaps }
   }
+  if (child?.preopens !== undefined) ownChild = { ...ownChild, preopens: child.preopens.map((p) => ({ ...p, cap: hold(p.cap) })) }
   return { caps: ownCaps, child: ownChild, letGo: () => { for (const f of held.splice(0)) f() } }
 }

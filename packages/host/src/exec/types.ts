@@ -4,7 +4,7 @@
 import type { Client, ClientLike } from 'capnp-ts'
 
 export type {
-  Pid, KillReason, ExitStatus, NamedCap, HostOverrideCaps, ChildOptions, SpawnRequest, ProcessHandle, Executor,
+  Pid, KillReason, ExitStatus, NamedCap, HostOverrideCaps, PreopenCap, ChildOptions, SpawnRequest, ProcessHandle, Executor,
   ProcessSnapshot, StartSpec, RunningProcess, Runtime, RemoteProcess, RemoteSpawner,
 } from '@ww/interface'
 

@@ -10,11 +10,11 @@ import { bounded, type CallOptions } from '../util/abort.js'
 
 export interface Destination { readonly host: string; readonly port: number }
 
-/** Parses "host:port" or "[v6]:port" (what net.capnp calls an address). */
-export function parseAddr(addr: string): Destination {
+/** Parses "host:port" or "[v6]:port" (what net.capnp calls an address); port 0 only to bind (`anyPort`). */
+export function parseAddr(addr: string, anyPort = false): Destination {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(addr)
   const port = m ? Number(m[3]) : NaN
-  if (!m || !(port > 0 && port < 65536)) throw new InvalidArgumentError(`not a host:port address: ${JSON.stringify(addr)}`)
+  if (!m || !((port > 0 || (anyPort && port === 0)) && port < 65536)) throw new InvalidArgumentError(`not a host:port address: ${JSON.stringify(addr)}`)
   return { host: m[1] ?? m[2]!, port }
 }
 
@@ -72,6 +72,80 @@ export class TcpDialer {
     this.#open.add(conn)
     void conn.closed.then(() => this.#open.delete(conn))
     return conn
+  }
+}
+
+/**
+ * A bound TCP listener for the Listener capability: connections wait (paused: nothing is
+ * read from them) until an accept takes them, accepts are answered in call order, and past
+ * `backlog` waiting connections new ones are reset.
+ */
+export class TcpAcceptor {
+  /** The bound address as "host:port" (the real port when 0 was asked). */
+  readonly address: string
+  readonly #server: net.Server
+  readonly #limits: Required<TcpLimits>
+  readonly #backlog: number
+  #waiting: net.Socket[] = []
+  #accepts: Array<{ resolve: (c: TcpConn) => void; reject: (e: Error) => void }> = []
+  #closed = false
+
+  private constructor(server: net.Server, limits: TcpLimits, backlog: number) {
+    this.#server = server
+    this.#limits = { bufferBytes: limits.bufferBytes ?? DEFAULT_BUFFER, idleTimeoutMs: limits.idleTimeoutMs ?? 60_000, maxConns: limits.maxConns ?? 256 }
+    this.#backlog = backlog
+    const a = server.address() as net.AddressInfo
+    this.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+    server.on('connection', (s) => this.#arrived(s))
+    server.on('error', () => this.close())
+  }
+
+  /** Binds `addr` ("127.0.0.1:0" picks a free port); ERR_INVALID_ARGUMENT when it cannot be bound (in use, not local). */
+  static async listen(addr: string, limits: TcpLimits = {}, backlog = 511): Promise<TcpAcceptor> {
+    const { host, port } = parseAddr(addr, true)
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new InvalidArgumentError(`cannot listen on ${addr}: ${e.message}`)))
+      server.listen({ host, port, backlog, exclusive: true }, resolve)
+    })
+    return new TcpAcceptor(server, limits, backlog)
+  }
+
+  #arrived(s: net.Socket): void {
+    s.on('error', () => s.destroy()) // a reset while waiting: never an uncaught error
+    const a = this.#accepts.shift()
+    if (a) { a.resolve(this.#conn(s)); return }
+    if (this.#closed || this.#waiting.length >= this.#backlog) { s.resetAndDestroy(); return }
+    this.#waiting.push(s)
+    s.once('close', () => { const i = this.#waiting.indexOf(s); if (i >= 0) this.#waiting.splice(i, 1) })
+  }
+
+  #conn(s: net.Socket): TcpConn {
+    s.removeAllListeners('error')
+    s.removeAllListeners('close')
+    const conn = new TcpConn(s, this.#limits)
+    s.resume() // paused since it arrived; from now on TcpConn pauses it when its buffer is full
+    return conn
+  }
+
+  /** Whether close() was called (by its holder, e.g. through the Listener capability). */
+  get closed(): boolean { return this.#closed }
+
+  /** The next connection; ERR_CLOSED once closed (pending accepts too). */
+  accept(): Promise<TcpConn> {
+    if (this.#closed) return Promise.reject(new ClosedError(`listener ${this.address}`))
+    const s = this.#waiting.shift()
+    if (s) return Promise.resolve(this.#conn(s))
+    return new Promise((resolve, reject) => this.#accepts.push({ resolve, reject }))
+  }
+
+  /** Stops listening; waiting connections are ended, accepted ones stay open. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#server.close()
+    for (const s of this.#waiting.splice(0)) s.destroySoon()
+    for (const a of this.#accepts.splice(0)) a.reject(new ClosedError(`listener ${this.address}`))
   }
 }
 

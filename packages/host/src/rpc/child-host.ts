@@ -6,7 +6,7 @@
 import type { Anchor } from '../anchors/types.js'
 import type { Cluster } from '../cluster/types.js'
 import type { StartSpec } from '../exec/types.js'
-import { bootContextServer, handedOn } from './delegate.js'
+import { bootContextServer, handedOn, handOn } from './delegate.js'
 import { executorServer } from './executor.js'
 import { DEFAULT_RIGHTS, hostCapability, type CapabilityProvider, type HostCapability, type HostRights } from './host.js'
 import { Scope } from './scope.js'
@@ -21,6 +21,12 @@ export interface ChildHostOptions {
   root?: Anchor
   debug?: CapabilityProvider
   dialer?: CapabilityProvider
+  /**
+   * Whether the process has a scratch dir, which takes the fd before its preopened
+   * sockets (BootInfo.preopens' fds). Default: when its spawner granted one; say so when
+   * the embedder's own policy grants one.
+   */
+  scratch?: boolean
 }
 
 /** The Host of the process `spec` starts; close it when the process ends. */
@@ -28,13 +34,14 @@ export function childHostCapability(cluster: Cluster, spec: StartSpec, opts: Chi
   const unasked = opts.unasked ?? DEFAULT_RIGHTS
   // The process reaches them over its own connection: imports go through forwarders.
   const { caps, overrides } = handedOn(spec.caps, spec.child?.overrides)
+  const preopens = spec.child?.preopens?.map((p) => ({ ...p, cap: handOn(p.cap) }))
   return hostCapability(cluster, {
     processId: spec.pid,
     // Already checked against the spawner's rights by its Executor (never widened).
     rights: { ...(spec.child?.rights ?? unasked) },
     ...(overrides ? { overrides } : {}),
     ...(opts.root ? { root: opts.root } : {}),
-    context: bootContextServer({ ...spec, caps }),
+    context: bootContextServer({ ...spec, caps, ...(preopens ? { child: { ...spec.child, preopens } } : {}) }, opts.scratch),
     executor: {
       // This Host's (or an attenuation's) rights and overrides: its children get no more.
       capabilityFor: (identity, scope, rights, inherited) => executorServer(spec.executor, identity, scope?.child() ?? new Scope(), {

@@ -6,7 +6,7 @@
 import { process as proc, type common } from '@ww/schema'
 import { getInterfaceClient, Server, setInterfaceClient, type Client, type ClientLike } from 'capnp-ts'
 import { resolveCapability } from 'capnp-ts/src/rpc/capability.js'
-import type { HostOverrideCaps, NamedCap, StartSpec } from '../exec/types.js'
+import type { HostOverrideCaps, NamedCap, PreopenCap, StartSpec } from '../exec/types.js'
 import { cidBytes } from './cache.js'
 import { rpcError } from './errors.js'
 import { forwardingServer } from './forward.js'
@@ -16,6 +16,9 @@ import { writeRef } from './process.js'
 export const MAX_CAPS = 64
 /** Bytes of one cap's name (UTF-8). */
 export const MAX_CAP_NAME_BYTES = 128
+
+/** Sockets one exec may hand over (ExecOptions.preopens); their names are bounded as caps' are. */
+export const MAX_PREOPENS = 64
 
 export const OVERRIDE_KEYS = ['view', 'pubSub', 'root', 'registry', 'dialer'] as const
 
@@ -27,15 +30,48 @@ export function readNamedCaps(list: { getLength(): number; get(i: number): commo
   const seen = new Set<string>()
   for (let i = 0; i < n; i++) {
     const e = list.get(i)
-    const name = e.getName()
-    if (name === '') throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap ${i} has an empty name`)
-    if (Buffer.byteLength(name) > MAX_CAP_NAME_BYTES) throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap name '${name.slice(0, 32)}…' is over ${MAX_CAP_NAME_BYTES} bytes`)
-    if (seen.has(name)) throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap name '${name}' is given twice`)
+    const name = checkName('cap', i, e.getName(), seen)
     if (!e.hasCap()) throw rpcError('ERR_INVALID_ARGUMENT', `exec: cap '${name}' is null`)
-    seen.add(name)
     out.push({ name, cap: getInterfaceClient(1, e) })
   }
   return out
+}
+
+/** A delegated name: non-empty, at most MAX_CAP_NAME_BYTES, not in `seen` (then added). */
+function checkName(what: string, i: number, name: string, seen: Set<string>): string {
+  if (name === '') throw rpcError('ERR_INVALID_ARGUMENT', `exec: ${what} ${i} has an empty name`)
+  if (Buffer.byteLength(name) > MAX_CAP_NAME_BYTES) throw rpcError('ERR_INVALID_ARGUMENT', `exec: ${what} name '${name.slice(0, 32)}…' is over ${MAX_CAP_NAME_BYTES} bytes`)
+  if (seen.has(name)) throw rpcError('ERR_INVALID_ARGUMENT', `exec: ${what} name '${name}' is given twice`)
+  seen.add(name)
+  return name
+}
+
+/** ExecOptions.preopens → PreopenCap[]: names as caps' (unique among preopens), no null capability. */
+export function readPreopens(list: { getLength(): number; get(i: number): proc.Preopen }): PreopenCap[] {
+  const n = list.getLength()
+  if (n > MAX_PREOPENS) throw rpcError('ERR_LIMIT', `exec: ${n} preopens, at most ${MAX_PREOPENS}`)
+  const out: PreopenCap[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < n; i++) {
+    const e = list.get(i)
+    const name = checkName('preopen', i, e.getName(), seen)
+    const kind = e.isListener() ? 'listener' : 'conn'
+    if (kind === 'listener' ? !e.hasListener() : !e.hasConn()) throw rpcError('ERR_INVALID_ARGUMENT', `exec: preopen '${name}' has a null ${kind}`)
+    // Pointer 1 holds the union's capability (listener and conn share it).
+    out.push({ name, kind, cap: getInterfaceClient(1, e) })
+  }
+  return out
+}
+
+/** Writes preopens (handed on) into Peer.exec's ExecOptions. */
+export function writePreopens(o: proc.ExecOptions, preopens: readonly PreopenCap[]): void {
+  const l = o.initPreopens(preopens.length)
+  preopens.forEach((p, i) => {
+    const e = l.get(i)
+    e.setName(p.name)
+    if (p.kind === 'listener') e.setListener(handOn(p.cap))
+    else e.setConn(handOn(p.cap))
+  })
 }
 
 /** ExecOptions.overrides → the non-null ones. */
@@ -55,7 +91,7 @@ export function readOverrides(o: proc.HostOverrides): HostOverrideCaps {
  * held and handed on. Resolved answers settle at once; for pending ones this returns a
  * promise (the caller must own its request's bytes before awaiting it). A failed one stays broken.
  */
-export function settleCaps(req: { caps?: readonly NamedCap[]; child?: { readonly overrides?: HostOverrideCaps } }): Promise<void> | undefined {
+export function settleCaps(req: { caps?: readonly NamedCap[]; child?: { readonly overrides?: HostOverrideCaps; readonly preopens?: readonly PreopenCap[] } }): Promise<void> | undefined {
   type AnswerTarget = { tag: string; answer?: { state: string; payload?: unknown; payloadPromise: Promise<unknown> }; transform?: number[] }
   const pending: Array<Promise<void>> = []
   const settle = (c: ClientLike, put: (c: ClientLike) => void): void => {
@@ -72,6 +108,7 @@ export function settleCaps(req: { caps?: readonly NamedCap[]; child?: { readonly
   }
   const o = req.child?.overrides as Record<string, ClientLike> | undefined
   if (o) for (const k of OVERRIDE_KEYS) if (o[k] !== undefined) settle(o[k], (x) => { o[k] = x })
+  for (const p of req.child?.preopens ?? []) settle(p.cap, (x) => { (p as { cap: ClientLike }).cap = x })
   return pending.length === 0 ? undefined : Promise.all(pending).then(() => {})
 }
 
@@ -114,12 +151,30 @@ export function writeDelegated(o: proc.ExecOptions, caps: readonly NamedCap[] | 
 }
 
 /**
- * The BootContext of the process `spec` starts: who it is, its parent, its args blob and
- * the caps its spawner passed, in the spawner's order. The caps are the tree's (held until
- * the process ends); each answer hands out a reference the caller releases.
+ * The WASI fd of each preopen, as the runtime numbers them (createWasi of
+ * @ww/wasi-restricted): after stdio and the scratch dir (when granted), listeners first,
+ * then connections, each kind in the spawner's order. (The scratch dir comes before the
+ * sockets so that wasi-libc, which scans preopened dirs from fd 3 up to the first EBADF,
+ * finds it.)
  */
-export function bootContextServer(spec: StartSpec): proc.BootContext$Server {
+export function preopenFds(preopens: readonly PreopenCap[], scratch: boolean): number[] {
+  let next = 3 + (scratch ? 1 : 0)
+  const fds: number[] = new Array(preopens.length)
+  for (const kind of ['listener', 'conn'] as const) preopens.forEach((p, i) => { if (p.kind === kind) fds[i] = next++ })
+  return fds
+}
+
+/**
+ * The BootContext of the process `spec` starts: who it is, its parent, its args blob, the
+ * caps its spawner passed (in the spawner's order) and its preopened sockets with their
+ * fds. The caps are the tree's (held until the process ends); each answer hands out a
+ * reference the caller releases. `scratch`: whether the process has a scratch dir
+ * (default: when its spawner granted one).
+ */
+export function bootContextServer(spec: StartSpec, scratch = (spec.child?.scratchBytes ?? 0) > 0): proc.BootContext$Server {
   const caps = spec.caps
+  const preopens = spec.child?.preopens ?? []
+  const fds = preopenFds(preopens, scratch)
   const writeCaps = (out: (n: number) => { get(i: number): common.NamedCap }): void => {
     const l = out(caps.length)
     caps.forEach((c, i) => { l.get(i).setName(c.name); setInterfaceClient(1, c.cap, l.get(i)) })
@@ -133,6 +188,16 @@ export function bootContextServer(spec: StartSpec): proc.BootContext$Server {
       i.setName(spec.name ?? '')
       if (spec.child?.args) i.setArgs(spec.child.args)
       writeCaps((n) => i.initCaps(n))
+      if (preopens.length > 0) {
+        const l = i.initPreopens(preopens.length)
+        preopens.forEach((p, k) => {
+          const e = l.get(k)
+          e.setName(p.name)
+          e.setFd(fds[k]!)
+          if (p.kind === 'listener') e.setListener(p.cap)
+          else e.setConn(p.cap)
+        })
+      }
     },
     self(_p, r) { writeRef(r.initSelf(), spec.host, spec.pid) },
     parent(_p, r) { writeRef(r.initParent(), spec.parentRef.host, spec.parentRef.pid) },

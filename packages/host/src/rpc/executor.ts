@@ -8,7 +8,7 @@ import type { ClientLike } from 'capnp-ts'
 import { watchesOf, type ProcessTree } from '../exec/process-tree.js'
 import type { ChildOptions, Executor, HostOverrideCaps, SpawnRequest } from '../exec/types.js'
 import { cidText } from './cache.js'
-import { OVERRIDE_KEYS, readNamedCaps, readOverrides, settleCaps } from './delegate.js'
+import { OVERRIDE_KEYS, readNamedCaps, readOverrides, readPreopens, settleCaps, writePreopens } from './delegate.js'
 import { rpcError } from './errors.js'
 import { guard } from './guard.js'
 import { DEFAULT_RIGHTS, readRights, writeRights, type CapabilityProvider, type HostRights, type ProcessIdentity } from './host.js'
@@ -54,12 +54,13 @@ export function readSpawnRequest(bytecode: proc.Bytecode, options: proc.ExecOpti
       const o = readOverrides(options.getOverrides())
       if (Object.keys(o).length > 0) child.overrides = o
     }
+    if (options.hasPreopens() && options.getPreopens().getLength() > 0) child.preopens = readPreopens(options.getPreopens())
     if (Object.keys(child).length > 0) req.child = child
   }
   return req
 }
 
-/** Writes what readSpawnRequest reads but caps and overrides (delegate.ts writeDelegated), for Peer.exec. */
+/** Writes what readSpawnRequest reads but caps and overrides (delegate.ts writeDelegated), for Peer.exec; preopens are handed on. */
 export function writeChildOptions(o: proc.ExecOptions, c: ChildOptions): void {
   if (c.args) o.setArgs(c.args)
   if (c.memoryBytes !== undefined || c.timeoutMs !== undefined || c.cpuBudgetMs !== undefined || c.scratchBytes !== undefined) {
@@ -71,6 +72,7 @@ export function writeChildOptions(o: proc.ExecOptions, c: ChildOptions): void {
     if (c.scratchInodes !== undefined) g.setScratchInodes(c.scratchInodes)
   }
   if (c.rights) writeRights(o.initRights(), { ...NO_RIGHTS, ...c.rights })
+  if (c.preopens !== undefined && c.preopens.length > 0) writePreopens(o, c.preopens)
 }
 
 const NO_RIGHTS: HostRights = { view: false, pubSub: false, root: false, registry: false, executor: false, bytecodeCache: false, debug: false, dialer: false }
@@ -124,7 +126,7 @@ export function executorServer(executor: Executor, identity: ProcessIdentity, sc
         for (const k of OVERRIDE_KEYS) if (rights[k] && inherited![k] !== undefined && o?.[k] === undefined) o = { ...o, [k]: inherited![k] }
         if (o !== req.child.overrides) req.child = { ...req.child, overrides: o! }
       }
-      if (req.caps || req.child?.overrides) {
+      if (req.caps || req.child?.overrides || req.child?.preopens) {
         const pending = settleCaps(req)
         if (pending) {
           // Custody: the request's bytes may be views into the caller's frame; own them first.

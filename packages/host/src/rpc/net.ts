@@ -1,11 +1,11 @@
-// The Dialer and Conn servers (schemas/net.capnp) over src/net/tcp.ts. A Dialer reaches
+// The Dialer, Listener and Conn servers (schemas/net.capnp) over src/net/tcp.ts. A Dialer reaches
 // only its allow-list; `restrict` narrows it (with a Revoker); every connection lives in
 // the Dialer's scope, so revoking the Dialer or closing the Host closes its connections,
 // and a Conn released by its last holder is closed.
 
 import { common, net as capNet } from '@ww/schema'
 import type { ClientLike } from 'capnp-ts'
-import { TcpDialer, type TcpConn, type TcpLimits } from '../net/tcp.js'
+import { TcpDialer, type TcpAcceptor, type TcpConn, type TcpLimits } from '../net/tcp.js'
 import { freeOnRelease, revokerServer } from './common.js'
 import { guard } from './guard.js'
 import type { CapabilityProvider, ProcessIdentity } from './host.js'
@@ -33,6 +33,24 @@ export function connServer(conn: TcpConn, scope: Scope): capNet.Conn$Server {
       r.setRemote(a.remote)
     },
   })), () => conn.close())
+}
+
+/**
+ * The Listener server over a bound TcpAcceptor, for a spawner to hand a process (as an
+ * ExecOptions.preopens entry). Accepted connections live in `scope`; revoking it, or the
+ * last holder's release, closes the listener (accepted connections stay open).
+ */
+export function listenerServer(listener: TcpAcceptor, scope: Scope): capNet.Listener$Server {
+  const off = scope.onRevoke(() => listener.close())
+  return freeOnRelease(new capNet.Listener.Server(guard(scope, 'listener', {
+    async accept(_p, r) {
+      const conn = await listener.accept()
+      if (scope.revoked) { conn.close(); return } // guard answers ERR_REVOKED
+      r.setConn(connServer(conn, scope))
+    },
+    addr(_p, r) { r.setAddr(listener.address) },
+    close() { listener.close() },
+  })), () => { off(); listener.close() })
 }
 
 export function dialerServer(dialer: TcpDialer, scope: Scope): capNet.Dialer$Server {

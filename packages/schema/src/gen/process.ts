@@ -193,8 +193,9 @@ export class Grants extends $.Struct {
   }
   /**
    * Size of the volatile scratch directory (in memory, destroyed with the process;
-   * pre-opened as "/" on the first fd after the preopened sockets). 0: no scratch
-   * directory, every path call is ENOTCAPABLE.
+   * pre-opened as "/" on fd 3, before the preopened sockets: wasi-libc looks for
+   * preopened dirs from fd 3 up to the first EBADF). 0: no scratch directory, every path
+   * call is ENOTCAPABLE.
    */
   getScratchBytes(): bigint { return $.Struct.getUint64(0, this) }
   setScratchBytes(value: bigint): void { $.Struct.setUint64(0, value, this) }
@@ -432,7 +433,10 @@ export class ExecOptions extends $.Struct {
   adoptGrants(value: $.Orphan<Grants>): void { $.Struct.adopt(value, $.Struct.getPointer(6, this)) }
   disownGrants(): $.Orphan<Grants> { return $.Struct.disown(this.getGrants()) }
   /**
-   * Sockets handed in as pre-opened fds, in order from fd 3.
+   * Sockets handed in as pre-opened fds, after stdio and the scratch dir: listeners
+   * first, then connections, each in this order (BootInfo.preopens gives each fd). At
+   * most 64, names of 1 to 128 bytes, unique, no null capability (ERR_LIMIT,
+   * ERR_INVALID_ARGUMENT). Held for the child until it ends; its end closes them.
    */
   getPreopens(): $.List<Preopen> { return $.Struct.getList(7, $L1, this) }
   initPreopens(length: number): $.List<Preopen> { return $.Struct.initList(7, $L1, length, this) }
@@ -1003,7 +1007,7 @@ export class PreopenInfo extends $.Struct {
   setName(value: string): void { $.Struct.setText(0, value, this) }
   hasName(): boolean { return !$.Struct.isNull($.Struct.getPointer(0, this)) }
   /**
-   * Its WASI fd (3 upward, in ExecOptions.preopens order).
+   * Its WASI fd (see ExecOptions.preopens: after the scratch dir, listeners first).
    */
   getFd(): number { return $.Struct.getUint32(0, this) }
   setFd(value: number): void { $.Struct.setUint32(0, value, this) }
