@@ -58,3 +58,27 @@ test('Deadlines: only calls not settled in time expire, in order; clear forgets 
   expect(d.size).toBe(0)
   expect(d.settle(later)).toBe(false)
 })
+
+test('a call whose function throws at once fails with that error, and the link closing later leaves no rejection unhandled', async () => {
+  const a = await libp2pCluster()
+  const c = await libp2pCluster({ bootstrap: a.addresses() })
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown): void => { unhandled.push(e) }
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    await waitForHost(a.view, c.id, { timeoutMs: 10_000 })
+    const link = await a.dialPeer(c.id)
+    const boom = new Error('thrown before any call was sent')
+    // Bounded by its own options (not the default timeout): the path that races the link's end.
+    for (const opts of [{ timeoutMs: 60_000 }, { signal: new AbortController().signal }]) {
+      await expect(link.call('a throwing call', () => { throw boom }, opts)).rejects.toBe(boom)
+    }
+    link.close()
+    // Node reports an unhandled rejection after the microtasks of the turn it happened in.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
+    expect(unhandled).toEqual([])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+    await Promise.all([a.close(), c.close()])
+  }
+}, 30_000)

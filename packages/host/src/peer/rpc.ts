@@ -86,9 +86,17 @@ export class PeerLink {
   call<T>(what: string, fn: (p: peer.Peer$Client) => PromiseLike<T>, opts: CallOptions = {}): Promise<T> {
     if (this.#closedReason !== undefined) return Promise.reject(this.#unreachable())
     if (opts.signal === undefined && (opts.timeoutMs === undefined || opts.timeoutMs === this.#timeoutMs)) return this.#callByDefault(what, fn)
+    // `fn` first: had it thrown after `lost` was registered, nothing would ever handle `lost`,
+    // and the link's closing would reject it unhandled — which ends the embedding process.
+    let started: PromiseLike<T>
+    try {
+      started = fn(this.peer)
+    } catch (e) {
+      return Promise.reject(this.#map(e))
+    }
     let onClosed: ((e: Error) => void) | undefined
     const lost = new Promise<never>((_, reject) => { onClosed = reject; this.#closedWaiters.add(reject) })
-    const run = Promise.race([Promise.resolve(fn(this.peer)), lost])
+    const run = Promise.race([Promise.resolve(started), lost])
     const timeoutMs = opts.timeoutMs ?? (opts.signal ? undefined : this.#timeoutMs)
     return bounded(run, `${what} on ${this.host}`, { ...(opts.signal ? { signal: opts.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
       .catch((e: unknown) => { throw this.#map(e) })
