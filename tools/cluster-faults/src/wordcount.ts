@@ -41,9 +41,18 @@ export class JobRun {
   /** Resolves once every item's count is known written. */
   readonly complete: Promise<void>
   #completed!: () => void
+  /** Resolves when runJob lets the work begin: every first worker has joined, none ran ahead. */
+  readonly begun: Promise<void>
+  begin!: () => void
+  /** Called by the next worker to take a claim, while it holds it. */
+  #onHold: Array<() => void> = []
   constructor(readonly job: Job, readonly owner: string, readonly prefix: string, readonly workMs: number) {
     this.complete = new Promise((resolve) => { this.#completed = resolve })
+    this.begun = new Promise((resolve) => { this.begin = resolve })
   }
+  /** Resolves when some worker next takes a claim (it holds it, working, when this runs). */
+  nextHold(): Promise<void> { return new Promise((resolve) => { this.#onHold.push(resolve) }) }
+  held(): void { for (const f of this.#onHold.splice(0)) f() }
   readonly #written = new Set<number>()
   /** A worker's compare-and-set on item k's count swapped: acknowledged. */
   ack(k: number, count: number): void {
@@ -104,6 +113,7 @@ export class JobWorker {
     const { run } = this
     const n = run.job.chunks.length
     const start = Math.floor(Math.random() * n) // workers spread over the items rather than queue on item 0
+    await run.begun
     while (!this.#closed && !run.isComplete) {
       let progressed = false
       for (let i = 0; i < n && !this.#closed; i++) {
@@ -140,6 +150,7 @@ export class JobWorker {
     }
     // The work takes a while: a host closed meanwhile is lost with the claim in hand.
     this.holding = k
+    run.held()
     await this.#pause(run.workMs)
     this.holding = undefined
     if (this.#closed) return false
@@ -173,6 +184,7 @@ export async function runJob(c: FaultCluster, run: JobRun, workers: number, chur
   const churn = { left: 0, joined: 0 }
   try {
     await Promise.all(Array.from({ length: workers }, add))
+    run.begin() // not before: a first worker could otherwise finish the job while the others join
     const complete = bounded(run.complete, signal)
     let over = false
     void complete.then(() => { over = true }, () => { over = true })
@@ -180,9 +192,10 @@ export async function runJob(c: FaultCluster, run: JobRun, workers: number, chur
     // then one every period.
     for (let first = true; churnEveryMs !== undefined && !over; first = false) {
       if (!first) await Promise.race([complete, new Promise((r) => setTimeout(r, churnEveryMs))])
-      // The one to leave holds a claim it is working on (waited for: a state, not a time).
+      // The one to leave holds a claim it is working on: told by the claim itself, so it still
+      // holds it here (its work is a timer away), whatever the machine's load.
       let out: JobWorker | undefined
-      while (!over && (out = [...live].find((w) => w.holding !== undefined)) === undefined) await new Promise((r) => setTimeout(r, 5))
+      while (!over && (out = [...live].find((w) => w.holding !== undefined)) === undefined) await Promise.race([run.nextHold(), complete.catch(() => {})])
       if (over || out === undefined) break
       live.delete(out)
       await out.close()
@@ -193,6 +206,7 @@ export async function runJob(c: FaultCluster, run: JobRun, workers: number, chur
     await complete
     return churn
   } finally {
+    run.begin() // a worker that failed to join must not leave the others waiting to begin
     await Promise.all([...live].map((w) => w.close()))
   }
 }

@@ -182,8 +182,10 @@ test('churn: a word-count job finishes with the right total while worker hosts l
   const churnMs = performance.now() - t
   console.log(`word count of ${job.chunks.length} items: stable ${Math.round(stableMs)} ms, churn ${Math.round(churnMs)} ms (${churn.left} left, ${churn.joined} joined, ${run.claims} claims, ${run.reclaims} re-claimed, ${run.retries} calls retried)`)
 
+  // Each worker left holding a claim it had not written (runJob picks it as it claims): the
+  // job can only have finished by someone claiming each such item again.
   expect(churn.left).toBeGreaterThan(0)
-  expect(run.reclaims).toBeGreaterThan(0)          // a lost host's item was claimed again
+  expect(run.reclaims).toBeGreaterThanOrEqual(churn.left)
   // What the owner holds, read by a host that did none of the work.
   const held = await readCounts(cluster, run)
   expect(held.size).toBe(job.chunks.length)
