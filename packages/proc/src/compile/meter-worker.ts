@@ -2,11 +2,15 @@
 // per module, which on the host's thread stalls its event loop (timers, sockets, peers).
 
 import { parentPort } from 'node:worker_threads'
-import { meterModule } from '../meter/pass.js'
-import type { MeterRequest, MeterReply } from './off-thread.js'
+import { loadBinaryen } from '../meter/pass.js'
+import { runJob, type MeterRequest, type MeterReply } from './off-thread.js'
+
+// This thread exists to run Binaryen: its load (the largest part of a first job) starts now,
+// while the host is still reading or surveying the module it will send.
+loadBinaryen().catch(() => undefined)
 
 parentPort!.on('message', (req: MeterRequest) => {
-  meterModule(req.bytes, req.opts).then(
+  runJob(req).then(
     // A warm-up's output is not wanted: an empty reply, no copy of its bytes.
     (r) => parentPort!.postMessage({ id: req.id, bytes: req.warm === true ? new Uint8Array(0) : r.bytes, info: r.info } satisfies MeterReply),
     (e: unknown) => {

@@ -7,15 +7,24 @@
 import { Worker } from 'node:worker_threads'
 import { BadModuleError, ModuleTooLargeError } from '../errors.js'
 import { workerExecArgv } from '../internal/worker-argv.js'
-import { meterModule, type MeterInfo, type MeterOptions } from '../meter/pass.js'
+import { asyncifyOnly, meterModule, type MeterInfo, type MeterOptions } from '../meter/pass.js'
 
-/** A job; `warm`: load Binaryen and run the pass once on a tiny module, keep nothing. */
-export interface MeterRequest { id: number; bytes: Uint8Array; opts: MeterOptions; warm?: boolean }
+/**
+ * A job: the whole pass, or (`asyncify`) asyncify alone on what the quick tier metered;
+ * `warm`: load Binaryen and run the pass once on a tiny module, keep nothing.
+ */
+export interface MeterRequest { id: number; bytes: Uint8Array; opts: MeterOptions; asyncify?: { imports: readonly string[]; optimizeLevel: number }; warm?: boolean }
 export type MeterReply =
-  | { id: number; bytes: Uint8Array; info: MeterInfo; error?: undefined }
+  | { id: number; bytes: Uint8Array; info: MeterInfo | undefined; error?: undefined }
   | { id: number; error: { name: string; code: string | undefined; message: string } }
 
-type Result = { bytes: Uint8Array; info: MeterInfo }
+type Result = { bytes: Uint8Array; info: MeterInfo | undefined }
+
+/** Runs a job on this thread (the worker's body, and the fallback where no worker runs). */
+export function runJob(req: Omit<MeterRequest, 'id'>): Promise<Result> {
+  if (req.asyncify !== undefined) return asyncifyOnly(req.bytes, req.asyncify.imports, req.asyncify.optimizeLevel).then((bytes) => ({ bytes, info: undefined }))
+  return meterModule(req.bytes, req.opts)
+}
 type Pending = { req: MeterRequest; resolve: (r: Result) => void; reject: (e: unknown) => void }
 
 /** The worker's script: next to this file when built; from the sources (tests), the built one. */
@@ -43,20 +52,30 @@ class MeterWorker {
   /** `keepAlive`: the process waits for these jobs; else they are dropped when it exits. */
   constructor(private readonly keepAlive: boolean) {}
 
-  run(bytes: Uint8Array, opts: MeterOptions, warm = false): Promise<Result> {
+  run(job: Omit<MeterRequest, 'id'>): Promise<Result> {
+    const warm = job.warm === true
     let w: Worker
     try {
       w = this.#worker ??= this.#start()
     } catch (e) {
-      return this.keepAlive && !warm ? meterModule(bytes, opts) : Promise.reject(e)
+      return this.keepAlive && !warm ? runJob(job) : Promise.reject(e)
     }
-    const req: MeterRequest = { id: this.#nextId++, bytes, opts, ...(warm ? { warm } : {}) }
+    const req: MeterRequest = { id: this.#nextId++, ...job }
     return new Promise((resolve, reject) => {
       this.#pending.set(req.id, { req, resolve, reject })
       // A warm-up never keeps the process alive: nobody waits for its result.
       if (this.keepAlive && !warm) w.ref()
       w.postMessage(req)
     })
+  }
+
+  /** Starts the worker (it loads Binaryen at once), so that a job posted soon finds it loaded or loading. */
+  start(): void {
+    try {
+      this.#worker ??= this.#start()
+    } catch {
+      // The job itself will run here instead.
+    }
   }
 
   /** Whether jobs other than warm-ups are pending (the worker is ref'd while they are). */
@@ -80,7 +99,7 @@ class MeterWorker {
     const gone = (): void => {
       if (this.#worker === w) this.#worker = undefined
       for (const p of this.#pending.values()) {
-        if (this.keepAlive && p.req.warm !== true) meterModule(p.req.bytes, p.req.opts).then(p.resolve, p.reject)
+        if (this.keepAlive && p.req.warm !== true) runJob(p.req).then(p.resolve, p.reject)
         else p.reject(new Error('the metering worker is gone'))
       }
       this.#pending.clear()
@@ -95,8 +114,18 @@ const foreground = new MeterWorker(true)
 const background = new MeterWorker(false)
 
 /** meterModule(bytes, opts) on a worker thread; a `background` job never keeps the process alive. */
-export function meterOffThread(bytes: Uint8Array, opts: MeterOptions, inBackground = false): Promise<Result> {
-  return (inBackground ? background : foreground).run(bytes, opts)
+export function meterOffThread(bytes: Uint8Array, opts: MeterOptions, inBackground = false): Promise<{ bytes: Uint8Array; info: MeterInfo }> {
+  return (inBackground ? background : foreground).run({ bytes, opts }) as Promise<{ bytes: Uint8Array; info: MeterInfo }>
+}
+
+/** asyncifyOnly(bytes, imports, optimizeLevel) on the foreground worker. */
+export async function asyncifyOffThread(bytes: Uint8Array, imports: readonly string[], optimizeLevel: number): Promise<Uint8Array> {
+  return (await foreground.run({ bytes, opts: {}, asyncify: { imports, optimizeLevel } })).bytes
+}
+
+/** Starts the foreground worker and its load of Binaryen (≈0.7 s), for a job that follows soon. */
+export function startInstrumentationWorker(): void {
+  foreground.start()
 }
 
 // One function that waits in an import, so the warm-up runs metering and asyncify both:
@@ -115,6 +144,6 @@ let warming: Promise<boolean> | undefined
  * (true), or could not be (false: no worker thread, or the pass failed there).
  */
 export function warmInstrumentation(): Promise<boolean> {
-  warming ??= foreground.run(TINY, { asyncify: { imports: ['w.wait'] }, optimizeLevel: 0 }, true).then((r) => r.info.asyncified, () => false)
+  warming ??= foreground.run({ bytes: TINY, opts: { asyncify: { imports: ['w.wait'] }, optimizeLevel: 0 }, warm: true }).then((r) => r.info?.asyncified === true, () => false)
   return warming
 }

@@ -205,6 +205,33 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
   }
 }
 
+/**
+ * Binaryen's asyncify pass alone, for what the quick tier metered (meter/quick.ts): no
+ * metering walk from JS (seconds on the demo guest) and no validation (the engine's
+ * compile validates the output; the input passed WebAssembly.validate).
+ */
+export async function asyncifyOnly(bytes: Uint8Array, imports: readonly string[], optimizeLevel: number): Promise<Uint8Array> {
+  const b = await loadBinaryen()
+  let m: binaryenNs.Module
+  try {
+    m = b.readBinary(bytes)
+  } catch (e) {
+    throw new BadModuleError('not a WebAssembly module Binaryen can read', { cause: e })
+  }
+  const level = b.getOptimizeLevel()
+  try {
+    m.setFeatures(binaryenFeatures(b.Features))
+    b.setOptimizeLevel(optimizeLevel)
+    b.setPassArgument('asyncify-imports', imports.join(','))
+    m.runPasses(['asyncify'])
+    return m.emitBinary()
+  } finally {
+    b.setPassArgument('asyncify-imports', null)
+    b.setOptimizeLevel(level)
+    m.dispose()
+  }
+}
+
 // binaryen.js has these expression wrappers; its typings omit them.
 interface Wrappers {
   MemoryGrow: { getDelta(e: number): number }
