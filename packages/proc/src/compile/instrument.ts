@@ -74,17 +74,21 @@ type Upgrade = { fuel: number; start(why: 'fuel' | 'timer'): void }
 const upgrades = new WeakMap<WebAssembly.Module, Upgrade>()
 const upgradeWaiters = new WeakMap<WebAssembly.Module, Array<(why: 'fuel' | 'timer') => void>>()
 
+/** Where a pool worker sends the fuel its processes of a module used (to the thread that compiled it). */
+const observers = new WeakMap<WebAssembly.Module, (fuel: number) => void>()
+
 /** Fuel a process of `module` used (the scheduler tells, per slice; the pool, for its workers): may start its upgrade. */
 export function fuelUsedBy(module: WebAssembly.Module, fuel: number): void {
+  observers.get(module)?.(fuel)
   const u = upgrades.get(module)
   if (u === undefined) return
   u.fuel += fuel
   if (u.fuel >= upgradeRule.fuel) u.start('fuel')
 }
 
-/** Whether `module` is a first-tier build waiting for its upgrade (its fuel is worth reporting). */
-export function awaitsUpgrade(module: WebAssembly.Module): boolean {
-  return upgrades.has(module)
+/** Calls `onFuel` with the fuel each slice of a process of `module` used on this thread (a pool worker's report). */
+export function observeFuel(module: WebAssembly.Module, onFuel: (fuel: number) => void): void {
+  observers.set(module, onFuel)
 }
 
 /** @internal Settles with why `module`'s upgrade started (tests). */

@@ -28,6 +28,8 @@ import { DecodeError, Reader, u32Bytes, Writer } from './wasm-bytes.js'
 /** Part of the module cache's key: changes whenever this tier's output for the same input changes. */
 export const QUICK_VERSION = 'ww-quick-2'
 
+const NUMBERS = new Set([0x7f, 0x7e, 0x7d, 0x7c])
+
 const SECTION_RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 }
 const ID = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12, tag: 13 } as const
 
@@ -46,6 +48,10 @@ interface Shape {
   hasMemory: boolean
   importNames: string[]
   exportNames: Set<string>
+  /** Export names of globals, by global index. */
+  globalExports: Map<number, string>
+  /** Mutable globals the module defines, by global index: whether each holds a number (not a reference). */
+  mutableGlobals: Map<number, boolean>
   start: number | undefined
 }
 
@@ -95,7 +101,9 @@ export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}, needsAsyn
     bytes: out.result().slice(),
     info: {
       tier: 'quick', checks: rewrite.checks, unrolled: 0, hasMemory: shape.hasMemory, asyncified: preinstrumented || plan.imports !== undefined, preinstrumented,
-      fuelYields: plan.fuelYields, globals: [], start: shape.start !== undefined, hibernatable: false,
+      fuelYields: plan.fuelYields, globals: rewrite.globals, start: shape.start !== undefined,
+      // As from Binaryen's pass: a process parked in our asyncify can be saved and restored.
+      hibernatable: plan.imports !== undefined && shape.hasMemory && rewrite.numeric && !rewrite.tableWrites,
     },
     ...(plan.imports !== undefined ? { asyncify: plan.imports } : {}),
   }
@@ -150,7 +158,7 @@ function limits(r: Reader): void {
 }
 
 function survey(sections: readonly Section[]): Shape {
-  const shape: Shape = { types: 0, typeParams: [], funcTypes: [], funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), start: undefined }
+  const shape: Shape = { types: 0, typeParams: [], funcTypes: [], funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), globalExports: new Map(), mutableGlobals: new Map(), start: undefined }
   for (const s of sections) {
     const r = new Reader(s.body.bytes, s.body.pos, s.body.end)
     switch (s.id) {
@@ -192,12 +200,22 @@ function survey(sections: readonly Section[]): Shape {
         if (n > 0) shape.hasMemory = true
         break
       }
-      case ID.global: shape.definedGlobals = r.u32(); break
+      case ID.global:
+        shape.definedGlobals = r.u32()
+        for (let i = 0; i < shape.definedGlobals; i++) {
+          const type = valtype(r)
+          if (r.byte() === 1) shape.mutableGlobals.set(shape.globalImports + i, NUMBERS.has(type))
+          const at = { indexAt: 0 }
+          while (readInstr(r, at) !== OP.end) { /* the initializer */ }
+        }
+        break
       case ID.export:
         for (let n = r.u32(); n > 0; n--) {
-          shape.exportNames.add(r.name())
-          r.byte()
-          r.u32()
+          const name = r.name()
+          shape.exportNames.add(name)
+          const kind = r.byte()
+          const index = r.u32()
+          if (kind === 3) shape.globalExports.set(index, name)
         }
         break
       case ID.start: shape.start = r.u32(); break
@@ -227,9 +245,39 @@ class Plan {
   readonly #reserved: number
   readonly #dataArea: number
 
+  /**
+   * Every mutable global the module defines, by the name the host finds it under (its
+   * export, or `ww_g<index>` added), so a process's whole state can be saved (hibernation).
+   */
+  readonly globals: string[] = []
+  readonly #globalExports: Array<[name: string, index: number]> = []
+  /** Mutable globals are all numbers (a reference cannot be saved). */
+  readonly numeric: boolean
+  /** The code writes a table (table.set, table.grow): a saved process could not be restored. */
+  tableWrites = false
+
   constructor(s: Shape, reservePages: number) {
     this.#s = s
     this.#reservePages = reservePages
+    let numeric = true
+    for (const [index, isNumber] of s.mutableGlobals) {
+      if (!isNumber) { numeric = false; continue }
+      const already = s.globalExports.get(index)
+      if (already !== undefined) { this.globals.push(already); continue }
+      const name = `ww_g${index}`
+      if (s.exportNames.has(name)) throw new BadModuleError(`module already exports ${name}`)
+      this.#globalExports.push([name, index])
+      this.globals.push(name)
+    }
+    this.numeric = numeric
+    // The reserved pages too: a hibernated process keeps its reservation (named as Binaryen's
+    // pass names it: its index after the module's globals, ww_fuel and the cap).
+    if (reservePages > 0) {
+      const name = `ww_g${s.globalImports + s.definedGlobals + 2}`
+      if (s.exportNames.has(name)) throw new BadModuleError(`module already exports ${name}`)
+      this.#globalExports.push([name, -1])
+      this.globals.push(name)
+    }
     this.#added = s.hasMemory ? 2 : 1
     this.#oof = s.funcImports
     this.#denied = s.funcImports + 1
@@ -326,7 +374,7 @@ class Plan {
         return w
       case ID.export: {
         const start = this.#s.start
-        w.u32(n + 1 + (start === undefined ? 0 : 1) + (this.#reservePages > 0 ? 1 : 0))
+        w.u32(n + 1 + (start === undefined ? 0 : 1) + (this.#reservePages > 0 ? 1 : 0) + this.#globalExports.length)
         for (let i = 0; i < n; i++) {
           w.name(r.name())
           const kind = r.byte()
@@ -337,6 +385,7 @@ class Plan {
         w.name(FUEL_EXPORT).byte(3).u32(this.#fuel)
         if (start !== undefined) w.name(START_EXPORT).byte(0).u32(this.func(start))
         if (this.#reservePages > 0) w.name(ASYNCIFY_DATA_EXPORT).byte(0).u32(this.#dataArea)
+        for (const [name, index] of this.#globalExports) w.name(name).byte(3).u32(index === -1 ? this.#reserved : this.global(index))
         return w
       }
       case ID.start: return undefined // exported as ww_start instead
@@ -476,6 +525,8 @@ class Plan {
           pieces.push(this.#index(to))
           from = r.pos
         }
+      } else if (op === OP.tableSet || op === OP.tableGrow) {
+        this.tableWrites = true
       } else if (op === OP.memorySize && this.#reservePages > 0) {
         // The guest's view of memory ends below the reserved pages.
         cut(r.pos)
