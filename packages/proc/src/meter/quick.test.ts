@@ -249,6 +249,15 @@ describe('quick metering tier: bad input', () => {
 })
 
 describe('tiers', () => {
+  test('a first start of a module that waits gets the quick build with Binaryen\'s asyncify alone, on this thread when told', async () => {
+    const bytes = await wat(`(module (import "wasi_snapshot_preview1" "sched_yield" (func (result i32))) (memory (export "memory") 1)
+      (func (export "_start") (drop (call 0))))`)
+    const mod = await compileInstrumented(bytes, { asyncify: { imports: ['wasi_snapshot_preview1.sched_yield'] } }, { offThread: false })
+    expect(mod.meter).toMatchObject({ tier: 'quick', asyncified: true, preinstrumented: false, fuelYields: false, hibernatable: true })
+    const exports = WebAssembly.Module.exports(mod.module).map((e) => e.name)
+    expect(exports).toEqual(expect.arrayContaining(['asyncify_start_unwind', 'ww_asyncify_data', 'ww_fuel', ...mod.meter.globals]))
+  })
+
   test('a first start gets the quick build; once its processes have run enough, Binaryen\'s replaces it here and on disk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ww-quick-'))
     try {
