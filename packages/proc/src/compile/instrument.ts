@@ -6,7 +6,7 @@
 // Two tiers where a first start would wait for Binaryen (1-3 s to load it, more to run):
 // a first start gets the quick tier (meter/quick.ts, milliseconds, on this thread) and,
 // where the module needs asyncify, Binaryen's asyncify pass alone at -O0 on that output
-// (the Binaryen load starting on the worker while the quick tier runs). Binaryen's whole
+// (in a child process, loading Binaryen while the quick tier runs). Binaryen's whole
 // build (fuel in registers, asyncify at -O2: about twice as fast) follows in the
 // background once the module has run enough.
 
@@ -16,7 +16,7 @@ import { asyncifyOnly, meterModule, PASS_VERSION, type MeterInfo, type MeterOpti
 import { meterQuick, QUICK_VERSION, type QuickMetered } from '../meter/quick.js'
 import { DecodeError } from '../meter/wasm-bytes.js'
 import { ModuleStore, sha256, type Instrumented } from './module-store.js'
-import { asyncifyOffThread, meterOffThread, startInstrumentationWorker } from './off-thread.js'
+import { asyncifyInChild, meterOffThread, startAsyncifyChild } from './off-thread.js'
 
 export interface InstrumentOptions {
   /** The on-disk cache; undefined: this process only. */
@@ -134,8 +134,8 @@ async function compileQuick(bytes: Uint8Array, opts: MeterOptions, cached: Instr
     WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>) ? undefined : new BadModuleError('not a valid WebAssembly module', { cause })
   let metered: QuickMetered
   try {
-    // Binaryen loads on the worker while this thread rewrites the module.
-    metered = cached ?? meterQuick(bytes, opts, offThread ? startInstrumentationWorker : undefined)
+    // Binaryen loads in the child process while this thread rewrites the module.
+    metered = cached ?? meterQuick(bytes, opts, offThread ? startAsyncifyChild : undefined)
   } catch (e) {
     if (e instanceof BadModuleError) throw e
     if (e instanceof DecodeError && e.unsupported) return undefined
@@ -167,7 +167,7 @@ async function compileQuick(bytes: Uint8Array, opts: MeterOptions, cached: Instr
 async function asyncified(metered: QuickMetered, offThread: boolean): Promise<Uint8Array> {
   if (!WebAssembly.validate(metered.bytes as Uint8Array<ArrayBuffer>)) throw new Error('the quick tier produced an invalid module')
   const imports = metered.asyncify!
-  return offThread ? asyncifyOffThread(metered.bytes, imports, FIRST) : asyncifyOnly(metered.bytes, imports, FIRST)
+  return offThread ? asyncifyInChild(metered.bytes, imports, FIRST) : asyncifyOnly(metered.bytes, imports, FIRST)
 }
 
 export function compileInstrumented(bytes: Uint8Array, opts: MeterOptions, how: InstrumentOptions = {}): Promise<CompiledModule> {

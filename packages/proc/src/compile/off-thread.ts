@@ -167,12 +167,12 @@ export function meterOffThread(bytes: Uint8Array, opts: MeterOptions, inBackgrou
 }
 
 /** asyncifyOnly(bytes, imports, optimizeLevel) in the first-start child process. */
-export async function asyncifyOffThread(bytes: Uint8Array, imports: readonly string[], optimizeLevel: number): Promise<Uint8Array> {
+export async function asyncifyInChild(bytes: Uint8Array, imports: readonly string[], optimizeLevel: number): Promise<Uint8Array> {
   return (await firstStart.run({ bytes, opts: {}, asyncify: { imports, optimizeLevel } })).bytes
 }
 
-/** Starts the first-start child and its load of Binaryen (≈0.7 s), for an asyncifyOffThread that follows soon. */
-export function startInstrumentationWorker(): void {
+/** Starts the first-start child and its load of Binaryen (≈0.7 s), for an asyncifyInChild that follows soon. */
+export function startAsyncifyChild(): void {
   firstStart.start()
 }
 
