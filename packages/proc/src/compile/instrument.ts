@@ -4,17 +4,19 @@
 // itself runs on a worker thread unless told otherwise.
 //
 // Two tiers where a first start would wait for Binaryen (1-3 s to load it, more to run):
-// a module that needs no asyncify gets the quick tier (meter/quick.ts, milliseconds, on
-// this thread) and Binaryen's build, which runs about twice as fast, follows in the
-// background; a module that needs asyncify gets asyncify at -O0 first, then -O2.
+// a first start gets the quick tier (meter/quick.ts, milliseconds, on this thread) and,
+// where the module needs asyncify, Binaryen's asyncify pass alone at -O0 on that output
+// (in a child process, loading Binaryen while the quick tier runs). Binaryen's whole
+// build (fuel in registers, asyncify at -O2: about twice as fast) follows in the
+// background once the module has run enough.
 
 import { BadModuleError, ModuleTooLargeError } from '../errors.js'
 import { ModuleCache } from '../internal/module-cache.js'
-import { meterModule, PASS_VERSION, type MeterInfo, type MeterOptions } from '../meter/pass.js'
-import { meterQuick, QUICK_VERSION } from '../meter/quick.js'
+import { asyncifyOnly, meterModule, PASS_VERSION, type MeterInfo, type MeterOptions } from '../meter/pass.js'
+import { meterQuick, QUICK_VERSION, type QuickMetered } from '../meter/quick.js'
 import { DecodeError } from '../meter/wasm-bytes.js'
 import { ModuleStore, sha256, type Instrumented } from './module-store.js'
-import { meterOffThread } from './off-thread.js'
+import { asyncifyInChild, meterOffThread, startAsyncifyChild } from './off-thread.js'
 
 export interface InstrumentOptions {
   /** The on-disk cache; undefined: this process only. */
@@ -22,8 +24,9 @@ export interface InstrumentOptions {
   /** Run the pass on a worker thread (default true). */
   offThread?: boolean
   /**
-   * A first start takes the quick tier (meter/quick.ts: no Binaryen, no asyncify) where the
-   * module needs no asyncify, while Binaryen's build is made in the background (default true).
+   * A first start takes the quick tier (meter/quick.ts: no Binaryen; Binaryen's asyncify
+   * pass alone where the module needs it), Binaryen's whole build following in the
+   * background (default true).
    */
   quick?: boolean
 }
@@ -59,35 +62,57 @@ const FIRST = 0
 const FINAL = 2
 
 /**
- * When a quick-tier module gets Binaryen's build: once its processes have used this much
- * fuel (a few hundred ms of guest work, where running twice as fast starts to pay back
- * the build's seconds of CPU), or after UPGRADE_AFTER_MS, whichever comes first (pool
- * workers do not report fuel here). A short-lived process (`ww run` of a small program,
- * `ww demo`) never pays for it: with 3 s, a loaded machine's `ww demo` did, 3× the CPU.
+ * When a quick-tier module gets Binaryen's build: once its processes have used `fuel`
+ * (a few hundred ms of guest work, where running twice as fast starts to pay back the
+ * build's seconds of CPU), or after `ms`, whichever comes first. Processes on pool workers
+ * count too (the workers report their fuel). A short-lived process (`ww run` of a small
+ * program, `ww demo`) never pays for it: with 3 s, a loaded machine's `ww demo` did, 3×
+ * the CPU. @internal Mutable for tests only.
  */
-const UPGRADE_AFTER_FUEL = 300_000_000
-const UPGRADE_AFTER_MS = 30_000
-const upgrades = new WeakMap<WebAssembly.Module, { fuel: number; start(): void }>()
+export const upgradeRule = { fuel: 300_000_000, ms: 30_000 }
+type Upgrade = { fuel: number; start(why: 'fuel' | 'timer'): void }
+const upgrades = new WeakMap<WebAssembly.Module, Upgrade>()
+const upgradeWaiters = new WeakMap<WebAssembly.Module, Array<(why: 'fuel' | 'timer') => void>>()
 
-/** Fuel a process of `module` used (the scheduler tells, per slice): may start its upgrade. */
+/** Where a pool worker sends the fuel its processes of a module used (to the thread that compiled it). */
+const observers = new WeakMap<WebAssembly.Module, (fuel: number) => void>()
+
+/** Fuel a process of `module` used (the scheduler tells, per slice; the pool, for its workers): may start its upgrade. */
 export function fuelUsedBy(module: WebAssembly.Module, fuel: number): void {
+  observers.get(module)?.(fuel)
   const u = upgrades.get(module)
   if (u === undefined) return
   u.fuel += fuel
-  if (u.fuel >= UPGRADE_AFTER_FUEL) u.start()
+  if (u.fuel >= upgradeRule.fuel) u.start('fuel')
+}
+
+/** Calls `onFuel` with the fuel each slice of a process of `module` used on this thread (a pool worker's report). */
+export function observeFuel(module: WebAssembly.Module, onFuel: (fuel: number) => void): void {
+  observers.set(module, onFuel)
+}
+
+/** @internal Settles with why `module`'s upgrade started (tests). */
+export function upgradeStarted(module: WebAssembly.Module): Promise<'fuel' | 'timer'> {
+  return new Promise((resolve) => {
+    const list = upgradeWaiters.get(module)
+    if (list === undefined) upgradeWaiters.set(module, [resolve])
+    else list.push(resolve)
+  })
 }
 
 /** Calls `start` once, when `module` has run enough or waited long enough. */
 function upgradeLater(module: WebAssembly.Module, start: () => void): void {
   let started = false
-  const once = (): void => {
+  const once = (why: 'fuel' | 'timer'): void => {
     if (started) return
     started = true
     clearTimeout(timer)
     upgrades.delete(module)
     start()
+    for (const w of upgradeWaiters.get(module) ?? []) w(why)
+    upgradeWaiters.delete(module)
   }
-  const timer = setTimeout(once, UPGRADE_AFTER_MS)
+  const timer = setTimeout(() => once('timer'), upgradeRule.ms)
   timer.unref()
   upgrades.set(module, { fuel: 0, start: once })
 }
@@ -97,25 +122,34 @@ const QUICK_MAX_BYTES = 8 * 1024 * 1024
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 /**
- * The quick tier's build, compiled, or undefined where Binaryen must do it (the module
- * needs asyncify, uses what the tier does not rewrite, or — a defect of ours — its output
- * does not compile). Bytes that are not a valid module are a BadModuleError.
+ * The quick tier's build, compiled, or undefined where Binaryen must do it all (the module
+ * uses what the tier does not rewrite, or — a defect of ours — its output does not compile
+ * or Binaryen's asyncify refuses it). Bytes that are not a valid module are a BadModuleError.
  */
-async function compileQuick(bytes: Uint8Array, opts: MeterOptions, cached: Instrumented | undefined): Promise<{ compiled: CompiledModule; entry: Instrumented } | undefined> {
+async function compileQuick(bytes: Uint8Array, opts: MeterOptions, cached: Instrumented | undefined, offThread: boolean): Promise<{ compiled: CompiledModule; entry: Instrumented } | undefined> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
   if (bytes.byteLength > maxBytes) throw new ModuleTooLargeError(bytes.byteLength, maxBytes)
   if (bytes.byteLength > QUICK_MAX_BYTES) return undefined
   const invalid = (cause: unknown): BadModuleError | undefined =>
     WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>) ? undefined : new BadModuleError('not a valid WebAssembly module', { cause })
-  let entry: Instrumented
+  let metered: QuickMetered
   try {
-    entry = cached ?? meterQuick(bytes, opts)
+    // Binaryen loads in the child process while this thread rewrites the module.
+    metered = cached ?? meterQuick(bytes, opts, offThread ? startAsyncifyChild : undefined)
   } catch (e) {
     if (e instanceof BadModuleError) throw e
     if (e instanceof DecodeError && e.unsupported) return undefined
     const bad = invalid(e)
     if (bad !== undefined) throw bad
     return undefined
+  }
+  let entry: Instrumented = metered
+  if (metered.asyncify !== undefined) {
+    try {
+      entry = { bytes: await asyncified(metered, offThread), info: metered.info }
+    } catch {
+      return undefined // Binaryen's whole pass decides (and names what is wrong, if anything)
+    }
   }
   try {
     return { compiled: { module: await WebAssembly.compile(entry.bytes as Uint8Array<ArrayBuffer>), meter: entry.info }, entry }
@@ -124,6 +158,16 @@ async function compileQuick(bytes: Uint8Array, opts: MeterOptions, cached: Instr
     if (bad !== undefined) throw bad
     return undefined
   }
+}
+
+/**
+ * Binaryen's asyncify pass alone, at -O0, on the quick tier's output (checked first: an
+ * invalid output is our defect, and Binaryen must not be the one to find it).
+ */
+async function asyncified(metered: QuickMetered, offThread: boolean): Promise<Uint8Array> {
+  if (!WebAssembly.validate(metered.bytes as Uint8Array<ArrayBuffer>)) throw new Error('the quick tier produced an invalid module')
+  const imports = metered.asyncify!
+  return offThread ? asyncifyInChild(metered.bytes, imports, FIRST) : asyncifyOnly(metered.bytes, imports, FIRST)
 }
 
 export function compileInstrumented(bytes: Uint8Array, opts: MeterOptions, how: InstrumentOptions = {}): Promise<CompiledModule> {
@@ -146,7 +190,7 @@ export function compileInstrumented(bytes: Uint8Array, opts: MeterOptions, how: 
     if (entry === undefined && how.quick !== false) {
       const key = JSON.stringify([QUICK_VERSION, variantOf(opts)])
       const cached = await store?.get(id, key)
-      const quick = await compileQuick(bytes, opts, cached)
+      const quick = await compileQuick(bytes, opts, cached, how.offThread !== false)
       if (quick !== undefined) {
         if (cached === undefined) await store?.put(id, key, quick.entry)
         upgradeLater(quick.compiled.module, () => upgrade(best))

@@ -151,17 +151,9 @@ function asyncifyPlan(b: Binaryen, m: binaryenNs.Module, hasMemory: boolean, wai
 export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Promise<{ bytes: Uint8Array; info: MeterInfo }> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
   if (bytes.byteLength > maxBytes) throw new ModuleTooLargeError(bytes.byteLength, maxBytes)
-  const b = await loadBinaryen()
-  let m: binaryenNs.Module
+  const { b, m } = await read(bytes)
   try {
-    m = b.readBinary(bytes)
-  } catch (e) {
-    throw new BadModuleError('not a WebAssembly module Binaryen can read', { cause: e })
-  }
-  const level = b.getOptimizeLevel()
-  try {
-    m.setFeatures(binaryenFeatures(b.Features))
-    // Exception handling is left out on purpose: a guest could catch the host's kill.
+    // Exception handling is left out on purpose (binaryenFeatures): a guest could catch the host's kill.
     const invalid = validate(m)
     if (invalid !== undefined) throw new BadModuleError(`module is invalid or uses features beyond Node 20 defaults (exception handling is refused)${invalid ? `: ${invalid}` : ''}`)
     if (m.getExport(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
@@ -184,11 +176,7 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
     if (plan.reserve) addDataArea(b, m, opts.asyncifyDataPages ?? 1)
     const { globals, numeric } = exportGlobals(b, m)
     const start = moveStart(b, m)
-    if (plan.imports !== undefined) {
-      b.setOptimizeLevel(opts.optimizeLevel ?? 2)
-      b.setPassArgument('asyncify-imports', plan.imports.join(','))
-      m.runPasses(['asyncify'])
-    }
+    if (plan.imports !== undefined) runAsyncify(b, m, plan.imports, opts.optimizeLevel ?? 2)
     const asyncified = plan.imports !== undefined || preinstrumented
     const broken = validate(m)
     if (broken !== undefined) throw new BadModuleError(`metering produced an invalid module: ${broken}`)
@@ -199,8 +187,47 @@ export async function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): P
     if (e instanceof UnsupportedExpressionError) throw new BadModuleError(e.message)
     throw e
   } finally {
-    b.setPassArgument('asyncify-imports', null)
+    m.dispose()
+  }
+}
+
+/** Binaryen, with `bytes` read into it for the features ww runs. */
+async function read(bytes: Uint8Array): Promise<{ b: Binaryen; m: binaryenNs.Module }> {
+  const b = await loadBinaryen()
+  let m: binaryenNs.Module
+  try {
+    m = b.readBinary(bytes)
+  } catch (e) {
+    throw new BadModuleError('not a WebAssembly module Binaryen can read', { cause: e })
+  }
+  m.setFeatures(binaryenFeatures(b.Features))
+  return { b, m }
+}
+
+/** Asyncify so that `imports` may suspend, at `level`; Binaryen's global settings are put back. */
+function runAsyncify(b: Binaryen, m: binaryenNs.Module, imports: readonly string[], level: number): void {
+  const before = b.getOptimizeLevel()
+  try {
     b.setOptimizeLevel(level)
+    b.setPassArgument('asyncify-imports', imports.join(','))
+    m.runPasses(['asyncify'])
+  } finally {
+    b.setPassArgument('asyncify-imports', null)
+    b.setOptimizeLevel(before)
+  }
+}
+
+/**
+ * Binaryen's asyncify pass alone, for what the quick tier metered (meter/quick.ts): no
+ * metering walk from JS (seconds on the demo guest) and no validation (the engine's
+ * compile validates the output; the input passed WebAssembly.validate).
+ */
+export async function asyncifyOnly(bytes: Uint8Array, imports: readonly string[], optimizeLevel: number): Promise<Uint8Array> {
+  const { b, m } = await read(bytes)
+  try {
+    runAsyncify(b, m, imports, optimizeLevel)
+    return m.emitBinary()
+  } finally {
     m.dispose()
   }
 }

@@ -47,7 +47,10 @@ describe('quick metering tier: valid output', () => {
       expect(info.preinstrumented).toBe(asyncify !== undefined)
       const exports = WebAssembly.Module.exports(new WebAssembly.Module(out as Uint8Array<ArrayBuffer>)).map((e) => e.name)
       const before = WebAssembly.Module.exports(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)).map((e) => e.name)
-      expect(exports).toEqual([...before, 'ww_fuel', ...(info.start ? ['ww_start'] : [])])
+      // Mutable globals the module does not export get an export (hibernation saves them), as from Binaryen's pass.
+      const added = info.globals.filter((g) => !before.includes(g))
+      expect(added.every((g) => /^ww_g\d+$/.test(g))).toBe(true)
+      expect(exports).toEqual([...before, 'ww_fuel', ...(info.start ? ['ww_start'] : []), ...added])
     }
   })
 
@@ -163,13 +166,44 @@ describe('quick metering tier: fuel and memory', () => {
     expect(denied).toEqual([2, -1])
   })
 
-  test('a module that needs asyncify is left to Binaryen; one that never waits is not', async () => {
-    const waits = await wat(`(module (import "wasi_snapshot_preview1" "sched_yield" (func (result i32))) (memory 1) (func (export "_start") (drop (call 0))))`)
-    const asyncify = { imports: ['wasi_snapshot_preview1.sched_yield'] }
-    expect(() => meterQuick(waits, { asyncify })).toThrow(expect.objectContaining({ unsupported: true }))
-    expect(meterQuick(waits, {}).info.asyncified).toBe(false) // JSPI: nothing to instrument
+  test('a module that needs asyncify comes back with the imports for Binaryen\'s asyncify; one that never waits does not', async () => {
+    const waits = await wat(`(module (import "env" "other" (func)) (import "wasi_snapshot_preview1" "sched_yield" (func (result i32))) (memory 1) (func (export "_start") (drop (call 1))))`)
+    const asyncify = { imports: ['wasi_snapshot_preview1.sched_yield', 'wasi_snapshot_preview1.poll_oneoff'] }
+    const foreign = meterQuick(waits, { asyncify })
+    expect(foreign.asyncify).toEqual(['wasi_snapshot_preview1.sched_yield']) // only what it imports
+    expect(foreign.info).toMatchObject({ asyncified: true, fuelYields: false, preinstrumented: false })
+    expect(meterQuick(waits, {}).asyncify).toBeUndefined() // JSPI: nothing to instrument
+    expect(meterQuick(waits, {}).info.asyncified).toBe(false)
     const abi = await wat(`(module (memory 1) (func (export "ww_asyncify_data") (result i32) (i32.const 0)))`)
-    expect(() => meterQuick(abi, { asyncify })).toThrow(expect.objectContaining({ unsupported: true }))
+    const whole = meterQuick(abi, { asyncify })
+    expect(whole.asyncify).toEqual(['ww_meter.out_of_fuel', ...asyncify.imports]) // the ww ABI: out_of_fuel may suspend too
+    expect(whole.info.fuelYields).toBe(true)
+  })
+
+  test('a module that waits without a data area of its own gets the host-reserved one: memory.size and memory.grow see around it', async () => {
+    const bytes = await wat(`(module (import "wasi_snapshot_preview1" "sched_yield" (func (result i32))) (memory (export "memory") 1)
+      (func (export "size") (result i32) (memory.size))
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`)
+    const { bytes: out, asyncify } = meterQuick(bytes, { asyncify: { imports: ['wasi_snapshot_preview1.sched_yield'] }, asyncifyDataPages: 2 })
+    expect(asyncify).toEqual(['wasi_snapshot_preview1.sched_yield'])
+    const denied: number[] = []
+    const { instance } = await WebAssembly.instantiate(out as Uint8Array<ArrayBuffer>, {
+      wasi_snapshot_preview1: { sched_yield: () => 0 },
+      ww_meter: { out_of_fuel: () => 1000, mem_cap_pages: new WebAssembly.Global({ value: 'i32', mutable: false }, 2), grow_denied: (d: number) => { denied.push(d); return -1 } },
+    })
+    const x = instance.exports as { memory: WebAssembly.Memory; size(): number; grow(d: number): number; ww_asyncify_data(): number }
+    const area = x.ww_asyncify_data() // the first wait takes 2 pages at the top
+    expect(area).toBe(65536)
+    expect(x.memory.buffer.byteLength).toBe(3 * 65536)
+    expect(new Uint32Array(x.memory.buffer, area + 4, 1)[0]).toBe(3 * 65536) // the header's end
+    expect(x.ww_asyncify_data()).toBe(area) // taken once
+    expect(x.size()).toBe(1) // the guest's view ends below the area
+    new Uint8Array(x.memory.buffer).fill(7, area, area + 2 * 65536)
+    expect(x.grow(1)).toBe(1) // its new page is where the area was: zeroed
+    expect(new Uint8Array(x.memory.buffer, 65536, 65536).every((b) => b === 0)).toBe(true)
+    expect(x.size()).toBe(2)
+    expect(x.grow(1)).toBe(-1) // over the cap of 2 (its view), not counting the area
+    expect(denied).toEqual([1])
   })
 })
 
@@ -215,6 +249,15 @@ describe('quick metering tier: bad input', () => {
 })
 
 describe('tiers', () => {
+  test('a first start of a module that waits gets the quick build with Binaryen\'s asyncify alone, on this thread when told', async () => {
+    const bytes = await wat(`(module (import "wasi_snapshot_preview1" "sched_yield" (func (result i32))) (memory (export "memory") 1)
+      (func (export "_start") (drop (call 0))))`)
+    const mod = await compileInstrumented(bytes, { asyncify: { imports: ['wasi_snapshot_preview1.sched_yield'] } }, { offThread: false })
+    expect(mod.meter).toMatchObject({ tier: 'quick', asyncified: true, preinstrumented: false, fuelYields: false, hibernatable: true })
+    const exports = WebAssembly.Module.exports(mod.module).map((e) => e.name)
+    expect(exports).toEqual(expect.arrayContaining(['asyncify_start_unwind', 'ww_asyncify_data', 'ww_fuel', ...mod.meter.globals]))
+  })
+
   test('a first start gets the quick build; once its processes have run enough, Binaryen\'s replaces it here and on disk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ww-quick-'))
     try {

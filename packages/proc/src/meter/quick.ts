@@ -13,9 +13,12 @@
 // loop counting as one), as the Binaryen pass counts expressions.
 // memory.grow becomes a call to a helper that refuses growth over the cap:
 //     size + d > ww_meter.mem_cap_pages ? ww_meter.grow_denied(d) : memory.grow(d)
-// The start function moves to the export `ww_start`. No asyncify: a module that needs it
-// (the ww ABI, a module importing a call that may wait, asyncify by its author without a
-// data area of its own) is `unsupported` here and left to Binaryen.
+// The start function moves to the export `ww_start`. Asyncify itself is not done here: a
+// module that needs it (the ww ABI, a module importing a call that may wait) comes back
+// with the imports for Binaryen's asyncify pass, which is all Binaryen then runs (its
+// metering walk from JS took seconds). A module without an asyncify data area of its own
+// gets the host-reserved one here, as from Binaryen's pass: memory.size minus the reserved
+// pages, a grow helper that moves the area up, and `ww_asyncify_data`.
 
 import { BadModuleError } from '../errors.js'
 import { last, OP, readInstr, valtype } from './instructions.js'
@@ -23,7 +26,9 @@ import { ASYNCIFY_DATA_EXPORT, FUEL_EXPORT, METER_MODULE, START_EXPORT, type Met
 import { DecodeError, Reader, u32Bytes, Writer } from './wasm-bytes.js'
 
 /** Part of the module cache's key: changes whenever this tier's output for the same input changes. */
-export const QUICK_VERSION = 'ww-quick-1'
+export const QUICK_VERSION = 'ww-quick-2'
+
+const NUMBERS = new Set([0x7f, 0x7e, 0x7d, 0x7c])
 
 const SECTION_RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 }
 const ID = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12, tag: 13 } as const
@@ -43,28 +48,36 @@ interface Shape {
   hasMemory: boolean
   importNames: string[]
   exportNames: Set<string>
+  /** Export names of globals, by global index. */
+  globalExports: Map<number, string>
+  /** Mutable globals the module defines, by global index: whether each holds a number (not a reference). */
+  mutableGlobals: Map<number, boolean>
   start: number | undefined
+}
+
+/** The quick tier's output; `asyncify`: the imports Binaryen's asyncify pass must still take (undefined: none). */
+export interface QuickMetered {
+  readonly bytes: Uint8Array
+  readonly info: MeterInfo
+  readonly asyncify?: readonly string[]
 }
 
 /**
  * Meters `bytes` without Binaryen. Throws BadModuleError for what Binaryen's pass refuses
  * the same way (a clash with the names it adds), DecodeError for bytes it cannot read or
- * would leave to Binaryen (`unsupported`): the caller decides (see meterModuleFast).
+ * would leave to Binaryen (`unsupported`): the caller decides (see compileQuick).
+ * `needsAsyncify` is called as soon as the module is known to need Binaryen's asyncify,
+ * before the rewrite: the caller can start loading Binaryen meanwhile.
  */
-export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}): { bytes: Uint8Array; info: MeterInfo } {
+export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}, needsAsyncify?: () => void): QuickMetered {
   const sections = split(bytes)
   const shape = survey(sections)
   if (shape.exportNames.has(FUEL_EXPORT)) throw new BadModuleError(`module already exports ${FUEL_EXPORT}`)
   const preinstrumented = shape.exportNames.has('asyncify_start_unwind')
-  const waiting = opts.asyncify?.imports
-  if (waiting !== undefined && shape.hasMemory) {
-    const ownArea = shape.exportNames.has(ASYNCIFY_DATA_EXPORT)
-    if (preinstrumented ? !ownArea : ownArea) throw new DecodeError('the module needs an asyncify data area', true)
-    const wanted = new Set(waiting)
-    if (!preinstrumented && shape.importNames.some((n) => wanted.has(n))) throw new DecodeError('the module needs asyncify', true)
-  }
+  const plan = asyncifyPlan(shape, preinstrumented, opts.asyncify?.imports)
   if (shape.start !== undefined && shape.exportNames.has(START_EXPORT)) throw new BadModuleError(`module already exports ${START_EXPORT}`)
-  const plan = new Plan(shape)
+  if (plan.imports !== undefined) needsAsyncify?.()
+  const rewrite = new Plan(shape, plan.reserve ? opts.asyncifyDataPages ?? 1 : 0)
   const out = new Writer().bytes(bytes.subarray(0, 8))
   let rank = 0
   const emitMissing = (upTo: number): void => {
@@ -73,7 +86,7 @@ export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}): { bytes:
     }
   }
   const emit = (id: number, body: Reader | undefined): void => {
-    const w = plan.section(id, body)
+    const w = rewrite.section(id, body)
     if (w !== undefined) out.byte(id).sized(w)
   }
   for (const s of sections) {
@@ -87,10 +100,30 @@ export function meterQuick(bytes: Uint8Array, opts: MeterOptions = {}): { bytes:
   return {
     bytes: out.result().slice(),
     info: {
-      tier: 'quick', checks: plan.checks, unrolled: 0, hasMemory: shape.hasMemory, asyncified: preinstrumented, preinstrumented,
-      fuelYields: false, globals: [], start: shape.start !== undefined, hibernatable: false,
+      tier: 'quick', checks: rewrite.checks, unrolled: 0, hasMemory: shape.hasMemory, asyncified: preinstrumented || plan.imports !== undefined, preinstrumented,
+      fuelYields: plan.fuelYields, globals: rewrite.globals, start: shape.start !== undefined,
+      // As from Binaryen's pass: a process parked in our asyncify can be saved and restored.
+      hibernatable: plan.imports !== undefined && shape.hasMemory && rewrite.numeric && !rewrite.tableWrites,
     },
+    ...(plan.imports !== undefined ? { asyncify: plan.imports } : {}),
   }
+}
+
+/**
+ * The same decision as Binaryen's pass (meter/pass.ts, asyncifyPlan): the ww ABI guests
+ * (their own data area) are asyncified whole, out_of_fuel included, so they also yield
+ * mid-computation; another module only if it imports a call that may wait, with a data
+ * area the host reserves; a module asyncified by its author keeps its own asyncify.
+ */
+function asyncifyPlan(shape: Shape, preinstrumented: boolean, waiting: readonly string[] | undefined): { imports?: readonly string[]; fuelYields: boolean; reserve: boolean } {
+  const none = { fuelYields: false, reserve: false }
+  if (waiting === undefined || !shape.hasMemory) return none
+  const ownArea = shape.exportNames.has(ASYNCIFY_DATA_EXPORT)
+  if (preinstrumented) return { fuelYields: false, reserve: !ownArea }
+  if (ownArea) return { imports: [`${METER_MODULE}.out_of_fuel`, ...waiting], fuelYields: true, reserve: false }
+  const wanted = new Set(waiting)
+  const imported = shape.importNames.filter((n) => wanted.has(n))
+  return imported.length === 0 ? none : { imports: [...new Set(imported)], fuelYields: false, reserve: true }
 }
 
 function split(bytes: Uint8Array): Section[] {
@@ -125,7 +158,7 @@ function limits(r: Reader): void {
 }
 
 function survey(sections: readonly Section[]): Shape {
-  const shape: Shape = { types: 0, typeParams: [], funcTypes: [], funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), start: undefined }
+  const shape: Shape = { types: 0, typeParams: [], funcTypes: [], funcImports: 0, globalImports: 0, definedFuncs: 0, definedGlobals: 0, hasMemory: false, importNames: [], exportNames: new Set(), globalExports: new Map(), mutableGlobals: new Map(), start: undefined }
   for (const s of sections) {
     const r = new Reader(s.body.bytes, s.body.pos, s.body.end)
     switch (s.id) {
@@ -167,12 +200,22 @@ function survey(sections: readonly Section[]): Shape {
         if (n > 0) shape.hasMemory = true
         break
       }
-      case ID.global: shape.definedGlobals = r.u32(); break
+      case ID.global:
+        shape.definedGlobals = r.u32()
+        for (let i = 0; i < shape.definedGlobals; i++) {
+          const type = valtype(r)
+          if (r.byte() === 1) shape.mutableGlobals.set(shape.globalImports + i, NUMBERS.has(type))
+          const at = { indexAt: 0 }
+          while (readInstr(r, at) !== OP.end) { /* the initializer */ }
+        }
+        break
       case ID.export:
         for (let n = r.u32(); n > 0; n--) {
-          shape.exportNames.add(r.name())
-          r.byte()
-          r.u32()
+          const name = r.name()
+          shape.exportNames.add(name)
+          const kind = r.byte()
+          const index = r.u32()
+          if (kind === 3) shape.globalExports.set(index, name)
         }
         break
       case ID.start: shape.start = r.u32(); break
@@ -197,9 +240,44 @@ class Plan {
   readonly #globalShift: number
   readonly #typeNoneToI32: number
   readonly #typeI32ToI32: number
+  /** Pages of the host-reserved asyncify data area (0: none), its global and its function. */
+  readonly #reservePages: number
+  readonly #reserved: number
+  readonly #dataArea: number
 
-  constructor(s: Shape) {
+  /**
+   * Every mutable global the module defines, by the name the host finds it under (its
+   * export, or `ww_g<index>` added), so a process's whole state can be saved (hibernation).
+   */
+  readonly globals: string[] = []
+  readonly #globalExports: Array<[name: string, index: number]> = []
+  /** Mutable globals are all numbers (a reference cannot be saved). */
+  readonly numeric: boolean
+  /** The code writes a table (table.set, table.grow): a saved process could not be restored. */
+  tableWrites = false
+
+  constructor(s: Shape, reservePages: number) {
     this.#s = s
+    this.#reservePages = reservePages
+    let numeric = true
+    for (const [index, isNumber] of s.mutableGlobals) {
+      if (!isNumber) { numeric = false; continue }
+      const already = s.globalExports.get(index)
+      if (already !== undefined) { this.globals.push(already); continue }
+      const name = `ww_g${index}`
+      if (s.exportNames.has(name)) throw new BadModuleError(`module already exports ${name}`)
+      this.#globalExports.push([name, index])
+      this.globals.push(name)
+    }
+    this.numeric = numeric
+    // The reserved pages too: a hibernated process keeps its reservation (named as Binaryen's
+    // pass names it: its index after the module's globals, ww_fuel and the cap).
+    if (reservePages > 0) {
+      const name = `ww_g${s.globalImports + s.definedGlobals + 2}`
+      if (s.exportNames.has(name)) throw new BadModuleError(`module already exports ${name}`)
+      this.#globalExports.push([name, -1])
+      this.globals.push(name)
+    }
     this.#added = s.hasMemory ? 2 : 1
     this.#oof = s.funcImports
     this.#denied = s.funcImports + 1
@@ -208,6 +286,8 @@ class Plan {
     this.#fuel = s.globalImports + this.#globalShift + s.definedGlobals
     this.#typeNoneToI32 = s.types
     this.#typeI32ToI32 = s.types + 1
+    this.#reserved = this.#fuel + 1
+    this.#dataArea = this.#grow + 1
   }
 
   readonly #calls = new Map<number, Uint8Array>()
@@ -258,6 +338,7 @@ class Plan {
       }
       case ID.function:
         if (!this.#s.hasMemory) return body === undefined ? undefined : w.u32(n).bytes(rest())
+        if (this.#reservePages > 0) return w.u32(n + 2).bytes(rest()).u32(this.#typeI32ToI32).u32(this.#typeNoneToI32)
         return w.u32(n + 1).bytes(rest()).u32(this.#typeI32ToI32)
       case ID.table:
         w.u32(n)
@@ -278,7 +359,7 @@ class Plan {
         }
         return this.#whole(r, w)
       case ID.global:
-        w.u32(n + 1)
+        w.u32(n + 1 + (this.#reservePages > 0 ? 1 : 0))
         for (let i = 0; i < n; i++) {
           const at = r.pos
           valtype(r)
@@ -287,10 +368,13 @@ class Plan {
           this.#constExpr(r, w)
         }
         this.#whole(r, w)
-        return w.byte(0x7f).byte(1).byte(OP.i32Const).byte(0).byte(OP.end) // ww_fuel
+        w.byte(0x7f).byte(1).byte(OP.i32Const).byte(0).byte(OP.end) // ww_fuel
+        // The reserved pages (0 until the first wait), after ww_fuel: a hibernated process keeps them.
+        if (this.#reservePages > 0) w.byte(0x7f).byte(1).byte(OP.i32Const).byte(0).byte(OP.end)
+        return w
       case ID.export: {
         const start = this.#s.start
-        w.u32(n + 1 + (start === undefined ? 0 : 1))
+        w.u32(n + 1 + (start === undefined ? 0 : 1) + (this.#reservePages > 0 ? 1 : 0) + this.#globalExports.length)
         for (let i = 0; i < n; i++) {
           w.name(r.name())
           const kind = r.byte()
@@ -300,6 +384,8 @@ class Plan {
         this.#whole(r, w)
         w.name(FUEL_EXPORT).byte(3).u32(this.#fuel)
         if (start !== undefined) w.name(START_EXPORT).byte(0).u32(this.func(start))
+        if (this.#reservePages > 0) w.name(ASYNCIFY_DATA_EXPORT).byte(0).u32(this.#dataArea)
+        for (const [name, index] of this.#globalExports) w.name(name).byte(3).u32(index === -1 ? this.#reserved : this.global(index))
         return w
       }
       case ID.start: return undefined // exported as ww_start instead
@@ -309,7 +395,7 @@ class Plan {
         return this.#whole(r, w)
       case ID.code:
         if (n !== this.#s.definedFuncs) throw new DecodeError('function and code section counts differ')
-        w.u32(n + (this.#s.hasMemory ? 1 : 0))
+        w.u32(n + (this.#s.hasMemory ? 1 : 0) + (this.#reservePages > 0 ? 1 : 0))
         for (let i = 0; i < n; i++) {
           const size = r.u32()
           const end = r.pos + size
@@ -318,6 +404,7 @@ class Plan {
           r.pos = end
         }
         this.#whole(r, w)
+        if (this.#reservePages > 0) return w.sized(this.#growReserved()).sized(this.#dataAreaBody())
         return this.#s.hasMemory ? w.sized(this.#growHelper()) : w
       case ID.data:
         w.u32(n)
@@ -438,6 +525,12 @@ class Plan {
           pieces.push(this.#index(to))
           from = r.pos
         }
+      } else if (op === OP.tableSet || op === OP.tableGrow) {
+        this.tableWrites = true
+      } else if (op === OP.memorySize && this.#reservePages > 0) {
+        // The guest's view of memory ends below the reserved pages.
+        cut(r.pos)
+        pieces.push(this.#minusReserved)
       } else if (op === OP.memoryGrow) {
         cut(begin)
         pieces.push(this.#call(this.#grow))
@@ -471,6 +564,55 @@ class Plan {
       .byte(OP.globalGet).u32(this.#s.globalImports).byte(OP.i64ExtendI32U).byte(OP.i64GtU)
       .byte(OP.if).byte(0x7f).bytes(d).byte(OP.call).u32(this.#denied)
       .byte(OP.else).bytes(d).byte(OP.memoryGrow).byte(0).byte(OP.end)
+      .byte(OP.end)
+  }
+
+  get #minusReserved(): Uint8Array {
+    return (this.#minusReservedBytes ??= new Writer().byte(OP.globalGet).u32(this.#reserved).byte(OP.i32Sub).result())
+  }
+
+  #minusReservedBytes: Uint8Array | undefined
+
+  /**
+   * The grow helper under a host-reserved data area (as meter/pass.ts's addGrowHelper):
+   * capped on the guest's view of memory; the guest's new pages begin where its view
+   * ended, over the area of past waits, so they are zeroed, and the area moves to the top.
+   */
+  #growReserved(): Writer {
+    const d = [OP.localGet, 0]
+    const old = [OP.localGet, 1]
+    const r = new Writer().byte(OP.globalGet).u32(this.#reserved).result()
+    return new Writer().byte(1).byte(1).byte(0x7f) // one i32 local: the old size
+      .byte(OP.memorySize).byte(0).bytes(r).byte(OP.i32Sub).byte(OP.i64ExtendI32U).bytes(d).byte(OP.i64ExtendI32U).byte(OP.i64Add)
+      .byte(OP.globalGet).u32(this.#s.globalImports).byte(OP.i64ExtendI32U).byte(OP.i64GtU)
+      .byte(OP.if).byte(0x40).bytes(d).byte(OP.call).u32(this.#denied).byte(OP.return).byte(OP.end)
+      .bytes(d).byte(OP.memoryGrow).byte(0).byte(OP.localTee).byte(1).byte(OP.i32Const).byte(0x7f).byte(OP.i32Eq)
+      .byte(OP.if).byte(0x40).byte(OP.i32Const).byte(0x7f).byte(OP.return).byte(OP.end)
+      .bytes(old).bytes(r).byte(OP.i32Sub).byte(OP.i32Const).byte(16).byte(OP.i32Shl) // dest
+      .byte(OP.i32Const).byte(0) // value
+      .bytes(d).bytes(r).bytes(d).bytes(r).byte(OP.i32LtU).byte(OP.select).byte(OP.i32Const).byte(16).byte(OP.i32Shl) // min(d, reserved) pages
+      .byte(0xfc).u32(11).byte(0) // memory.fill
+      .bytes(old).bytes(r).byte(OP.i32Sub)
+      .byte(OP.end)
+  }
+
+  /**
+   * `ww_asyncify_data` (as meter/pass.ts's addDataArea): takes the reserved pages at the
+   * top of memory on the first wait, writes the header's end, returns the area's address;
+   * -1 when memory cannot grow.
+   */
+  #dataAreaBody(): Writer {
+    const r = new Writer().byte(OP.globalGet).u32(this.#reserved).result()
+    const addr = [OP.localGet, 0]
+    return new Writer().byte(1).byte(1).byte(0x7f)
+      .bytes(r).byte(OP.i32Eqz).byte(OP.if).byte(0x40)
+      .byte(OP.i32Const).s32(this.#reservePages).byte(OP.memoryGrow).byte(0).byte(OP.i32Const).byte(0x7f).byte(OP.i32Eq)
+      .byte(OP.if).byte(0x40).byte(OP.i32Const).byte(0x7f).byte(OP.return).byte(OP.end)
+      .byte(OP.i32Const).s32(this.#reservePages).byte(OP.globalSet).u32(this.#reserved)
+      .byte(OP.end)
+      .byte(OP.memorySize).byte(0).bytes(r).byte(OP.i32Sub).byte(OP.i32Const).byte(16).byte(OP.i32Shl).byte(OP.localSet).byte(0)
+      .bytes(addr).bytes(addr).bytes(r).byte(OP.i32Const).byte(16).byte(OP.i32Shl).byte(OP.i32Add).byte(OP.i32Store).byte(2).byte(4)
+      .bytes(addr)
       .byte(OP.end)
   }
 

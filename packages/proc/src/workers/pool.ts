@@ -7,6 +7,7 @@
 
 import { availableParallelism } from 'node:os'
 import { MessageChannel, type Worker } from 'node:worker_threads'
+import { fuelUsedBy } from '../compile/instrument.js'
 import { BadModuleError, ProcessExitedError } from '../errors.js'
 import { Scheduler, type CompileOptions, type SchedulerOptions } from '../scheduler.js'
 import type { MeterInfo } from '../meter/pass.js'
@@ -399,6 +400,11 @@ export class WorkerPool implements PoolCore {
         return
       }
       case 'ready': return
+      case 'fuel': {
+        const mod = this.#modules.get(m.module)
+        if (mod !== undefined) fuelUsedBy(mod.module, m.fuel)
+        return
+      }
       case 'output-open':
         this.#children.openOutput(m.key, m.port)
         return

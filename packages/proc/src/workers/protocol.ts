@@ -118,6 +118,8 @@ export type FromWorker =
   | { t: 'stats'; req: number; counters: WorkerCounters }
   | { t: 'closed'; req: number }
   | { t: 'delivered'; ack: number; r: number }
+  /** Fuel the worker's processes of module `module` used since the last report (its tier upgrade counts it). */
+  | { t: 'fuel'; module: number; fuel: number }
   /** A process started on the worker wants its Host (registered under `key`) on this port. */
   | { t: 'rpc-open'; key: number; pid: Pid; port: MessagePort }
   /** A process started on the worker sends its stdout/stderr (to the sinks under `key`) on this port. */

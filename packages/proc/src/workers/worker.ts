@@ -3,6 +3,7 @@
 // between processes, and their acknowledgements), over direct ports.
 
 import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { observeFuel } from '../compile/instrument.js'
 import { ProcessExitedError } from '../errors.js'
 import type { ProcessHandle } from '../handle.js'
 import type { ProcessContext, ProcModule } from '../scheduler.js'
@@ -26,6 +27,22 @@ const peers: Array<PeerLink | undefined> = []
 const modules = new Map<number, ProcModule>()
 
 const toMain = (m: FromWorker, transfer: Array<ArrayBuffer | MessagePort> = []): void => main.postMessage(m, transfer)
+
+/**
+ * Fuel used per first-tier module, sent to the main thread at most every FUEL_REPORT_MS:
+ * its upgrade to Binaryen's build follows the same fuel rule as for processes there.
+ */
+const FUEL_REPORT_MS = 100
+const fuelUsed = new Map<number, number>()
+let fuelTimer: ReturnType<typeof setTimeout> | undefined
+function countFuel(module: number, fuel: number): void {
+  fuelUsed.set(module, (fuelUsed.get(module) ?? 0) + fuel)
+  fuelTimer ??= setTimeout(() => {
+    fuelTimer = undefined
+    for (const [id, used] of fuelUsed) toMain({ t: 'fuel', module: id, fuel: used })
+    fuelUsed.clear()
+  }, FUEL_REPORT_MS)
+}
 
 const sched = new PoolScheduler(init.index, init.workers, (owner, m, transfer) => {
   const link = peers[owner]
@@ -154,6 +171,7 @@ main.on('message', (msg: ToWorker) => {
   switch (msg.t) {
     case 'module':
       modules.set(msg.id, { module: msg.module, meter: msg.meter })
+      if (msg.meter.tier === 'quick') observeFuel(msg.module, (fuel) => countFuel(msg.id, fuel))
       break
     case 'peer':
       peers[msg.index]?.close()
