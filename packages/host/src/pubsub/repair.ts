@@ -191,6 +191,7 @@ class TopicWindow {
 export class RepairWindows {
   readonly limits: RepairWindowLimits
   readonly #topics = new Map<string, TopicWindow>() // least recently published first
+  #latest: string | undefined
   readonly #now: () => number
 
   constructor(readonly epoch: number, limits: Partial<RepairWindowLimits> = {}, now: () => number = performance.now.bind(performance)) {
@@ -203,11 +204,14 @@ export class RepairWindows {
 
   add(topic: string, seq: number, data: Uint8Array): void {
     let w = this.#topics.get(topic)
-    if (w) this.#topics.delete(topic) // re-inserted last: most recently published
-    else w = new TopicWindow()
-    this.#topics.set(topic, w)
-    w.add({ seq, data }, this.limits, this.#now())
-    if (this.#topics.size > this.limits.topics) this.#topics.delete(this.#topics.keys().next().value!)
+    if (topic !== this.#latest) { // re-inserted last: most recently published (not per message on one topic)
+      if (w) this.#topics.delete(topic)
+      else w = new TopicWindow()
+      this.#topics.set(topic, w)
+      this.#latest = topic
+      if (this.#topics.size > this.limits.topics) this.#topics.delete(this.#topics.keys().next().value!)
+    }
+    w!.add({ seq, data }, this.limits, this.#now())
   }
 
   /** The answer to a request (its epoch already checked by the caller or answered here). */
