@@ -141,7 +141,17 @@ export interface Libp2pCluster extends Cluster {
   rightsOf(peer: string): ReadonlySet<PeerRight>
 }
 
-export interface PubsubRepairStats { asked: number; answered: number; served: number; repaired: number }
+/** What pubsub repair did on this host (src/pubsub/repair.ts). */
+export interface PubsubRepairStats {
+  /** Repair requests this host sent to publishers. */
+  asked: number
+  /** Of those, answers it took (the rest failed: no route, a reset, the bound, or refused). */
+  answered: number
+  /** Requests it answered for its own messages. */
+  served: number
+  /** Messages its subscribers got by repair rather than by gossipsub. */
+  repaired: number
+}
 
 const enc = new TextEncoder()
 

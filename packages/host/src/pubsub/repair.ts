@@ -126,6 +126,7 @@ export function decodeRepairAnswer(b: Uint8Array, asked: RepairRequest): RepairA
   return { ...frame, through }
 }
 
+/** What a publishing host keeps of its own messages for repair (option `pubsubRepair`). */
 export interface RepairWindowLimits {
   /** Messages kept per topic. Default 1024. */
   messages: number
@@ -135,6 +136,7 @@ export interface RepairWindowLimits {
   topics: number
 }
 
+/** A publisher's window by default: 1,024 messages and 1 MiB per topic, 16 topics. */
 export const DEFAULT_REPAIR_WINDOW: RepairWindowLimits = { messages: 1024, bytes: 1024 * 1024, topics: 16 }
 
 /** One topic's recent messages as published here, oldest first, and its last seq. */
