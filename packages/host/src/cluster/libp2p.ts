@@ -7,7 +7,7 @@ import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
 import { Batcher, DEFAULT_BATCH_LIMITS, countBatch, decodeFrame, encodeBatch, type BatchLimits } from '../pubsub/batch.js'
-import { RepairWindows, type RepairWindowLimits } from '../pubsub/repair.js'
+import { RepairWindows, type RepairWindowLimits, type SeqRange } from '../pubsub/repair.js'
 import { DEFAULT_FLOOD_LIMIT, FloodLimiter, overLimit, type FloodDrops, type FloodLimit } from '../pubsub/flood.js'
 import { inboundBudgets, type InboundBudgets, type InboundStats } from '../pubsub/inbound.js'
 import { RateLimitedError } from '../errors.js'
@@ -325,7 +325,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     if (st !== undefined && st.epoch === epoch) return st.reorder
     if (st !== undefined && st.epoch > epoch) return undefined
     if (st !== undefined) closeStream(st)
-    const fetch = repair && ((ranges: Parameters<PubsubRepair['fetch']>[1]['ranges']) => repair.fetch(from, { topic, epoch, ranges }))
+    const fetch = repair && ((ranges: SeqRange[]) => repair.fetch(from, { topic, epoch, ranges }))
     const reorder = new Reorder((s, d) => deliver(from, s, d), windowMs, undefined, fetch)
     per.set(from, { epoch, reorder })
     return reorder
