@@ -12,7 +12,8 @@
 
 export type { Cluster, AnchorForwarder } from './cluster/types.js'
 export { embeddedCluster, type EmbeddedClusterOptions } from './cluster/embedded.js'
-export { libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions } from './cluster/libp2p.js'
+export { libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions, type PubsubRepairStats } from './cluster/libp2p.js'
+export { DEFAULT_REPAIR_WINDOW, type RepairWindowLimits } from './pubsub/repair.js'
 export { PeerMessageError, MAX_BEAT_TTL_MS, type PeerRejectKind } from './cluster/heartbeat.js'
 export {
   generateSwarmKey, parseSwarmKey, readSwarmKey, writeSwarmKey, loadIdentity, peerIdOf, parsePeerId, parseRights,

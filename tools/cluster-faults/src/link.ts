@@ -26,8 +26,12 @@ export interface LinkRun {
   ratio: number
   /** Latencies of delivered messages, ms, sorted. */
   latencies: number[]
-  /** Sequence numbers skipped between two delivered ones (lost for good). */
+  /** Sequence numbers skipped between two delivered ones (lost for good), plus `tail`. */
   gaps: number
+  /** Of `gaps`, those after the last delivered: lost, or not yet arrived when the drain ended. */
+  tail: number
+  /** Of `gaps`, those before the first delivered (published before the subscriber's first message from the publisher). */
+  head: number
   /** Delivered after a later one: per-publisher order broken. */
   reordered: number
   duplicates: number
@@ -81,8 +85,10 @@ export async function runLink(c: FaultCluster, o: LinkRunOptions): Promise<LinkR
   }
   const delivered = seen.size
   // A message never delivered after the last one seen counts as a gap too.
-  gaps += Math.max(0, o.messages - 1 - last)
-  return { sent: o.messages, delivered, ratio: delivered / o.messages, latencies: latencies.sort((a, b) => a - b), gaps, reordered, duplicates }
+  const tail = Math.max(0, o.messages - 1 - last)
+  gaps += tail
+  const head = seen.size === 0 ? 0 : Math.min(...seen)
+  return { sent: o.messages, delivered, ratio: delivered / o.messages, latencies: latencies.sort((a, b) => a - b), gaps, tail, head, reordered, duplicates }
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

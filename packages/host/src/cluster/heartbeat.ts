@@ -35,6 +35,8 @@ export type PeerRejectKind =
   | 'provider'
   /** A heartbeat or goodbye not newer than one already heard from its host (a replay, or one overtaken on the way). */
   | 'replay'
+  /** A pubsub repair request or answer refused (pubsub/repair.ts): malformed, too long, for a topic not subscribed to, or answering what was not asked. */
+  | 'repair'
 
 /** Another host's message refused; the cluster counts these by kind (they are not thrown at callers). */
 export class PeerMessageError extends HostError {

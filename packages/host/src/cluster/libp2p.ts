@@ -1,11 +1,13 @@
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Connection, ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Libp2p } from 'libp2p'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
-import { Batcher, DEFAULT_BATCH_LIMITS, countBatch, decodeBatch, type BatchLimits } from '../pubsub/batch.js'
+import { Batcher, DEFAULT_BATCH_LIMITS, countBatch, decodeFrame, encodeBatch, type BatchLimits } from '../pubsub/batch.js'
+import { RepairWindows, type RepairWindowLimits, type SeqRange } from '../pubsub/repair.js'
 import { DEFAULT_FLOOD_LIMIT, FloodLimiter, overLimit, type FloodDrops, type FloodLimit } from '../pubsub/flood.js'
 import { inboundBudgets, type InboundBudgets, type InboundStats } from '../pubsub/inbound.js'
 import { RateLimitedError } from '../errors.js'
@@ -20,6 +22,7 @@ import { anchorForwarder } from '../peer/anchors.js'
 import type { CallOptions } from '../util/abort.js'
 import { tunedEncrypter, type WireOptions } from './noise-wire.js'
 import { Reorder } from './reorder.js'
+import { PubsubRepair } from './pubsub-repair.js'
 import { BeatOrder, decodeBeat, type Beat, type PeerRejectKind } from './heartbeat.js'
 import { NO_RIGHTS, parseSwarmKey, rightsUnder, type AllowList, type PeerRight } from './trust.js'
 import type { AnchorForwarder, Cluster } from './types.js'
@@ -48,6 +51,13 @@ export interface Libp2pClusterOptions {
    * gossipsub message, of at most this many messages / payload bytes. Default 512 / 64 KiB.
    */
   pubsubBatch?: Partial<BatchLimits>
+  /**
+   * Repair across hosts (src/pubsub/repair.ts): this host keeps its recent messages per
+   * topic, bounded, and a subscriber that missed some asks the publisher's host for them;
+   * what fell out of the window is a counted gap. Default DEFAULT_REPAIR_WINDOW (1024
+   * messages and 1 MiB per topic, 16 topics); false: at-most-once, as gossipsub alone.
+   */
+  pubsubRepair?: Partial<RepairWindowLimits> | false
   /**
    * How fast one publisher may send on one topic (src/pubsub/flood.ts), enforced on what
    * arrives (over it: dropped, not relayed, and the peer that sent it loses gossipsub score
@@ -101,8 +111,10 @@ export interface Libp2pCluster extends Cluster {
   readonly kind: 'libp2p'
   /** The node underneath, for protocols layered on it (host-to-host RPC). */
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
-  /** Per-publisher gaps skipped by the reorder buffers (0 on a healthy cluster). */
+  /** Per-publisher gaps skipped by the reorder buffers: messages lost for good (0 on a healthy cluster). */
   gaps(): number
+  /** Pubsub repair: requests this host made and got answered, requests it served, messages it got by repair. */
+  pubsubRepair(): Readonly<PubsubRepairStats>
   /** Host-to-host RPC (src/peer): serves a Peer bootstrap on /ww/rpc/1.0.0. */
   readonly rpc: PeerRpc
   /** The Peer link to `host`: one per host, reused; closed when the host leaves. */
@@ -127,6 +139,18 @@ export interface Libp2pCluster extends Cluster {
   readonly private: boolean
   /** What `peer` may do on this host (empty for a peer the allow-list does not admit). */
   rightsOf(peer: string): ReadonlySet<PeerRight>
+}
+
+/** What pubsub repair did on this host (src/pubsub/repair.ts). */
+export interface PubsubRepairStats {
+  /** Repair requests this host sent to publishers. */
+  asked: number
+  /** Of those, answers it took (the rest failed: no route, a reset, the bound, or refused). */
+  answered: number
+  /** Requests it answered for its own messages. */
+  served: number
+  /** Messages its subscribers got by repair rather than by gossipsub. */
+  repaired: number
 }
 
 const enc = new TextEncoder()
@@ -193,7 +217,13 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const addresses = (): string[] => node.getMultiaddrs().map(String)
   const selfInfo = (): HostInfo => ({ id, addresses: addresses(), load, uptimeMs: Date.now() - started, version: VERSION })
   const view = new Membership(selfInfo)
-  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0, replay: 0 }
+  const rejected: Record<PeerRejectKind, number> = { heartbeat: 0, forged: 0, provider: 0, replay: 0, repair: 0 }
+  // A peer that forged a message: out of the view first (a host dropped from the view is not
+  // dialled again), then its connections end.
+  const endForger = (peer: Parameters<typeof node.hangUp>[0]): void => {
+    view.leave(peer.toString(), 'disconnect')
+    node.hangUp(peer).catch(onError)
+  }
 
   // A message whose signature or key does not match its `from` fails gossipsub's own
   // checks before any topic validator: count it, and end the sender's connections (an
@@ -206,8 +236,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     const r = await validateReceived(source, rpc)
     if (r.code === 'invalid' && r.reason === 'error') {
       rejected.forged++
-      view.leave(source.toString(), 'disconnect') // first: a host dropped from the view is not dialled again
-      node.hangUp(source as Parameters<typeof node.hangUp>[0]).catch(onError)
+      endForger(source as Parameters<typeof node.hangUp>[0])
     }
     return r
   }
@@ -264,28 +293,59 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   }
 
   // --- pubsub: the messages published on a topic within one tick travel as one signed
-  // gossipsub message (src/pubsub/batch.ts: [seq, bytes] entries), reordered per publisher.
+  // gossipsub message (src/pubsub/batch.ts: [seq, bytes] entries under the host's epoch and
+  // head), reordered per publisher, and repaired from the publisher's window when missed
+  // (src/pubsub/repair.ts, ./pubsub-repair.ts).
   const topicPrefix = `/${ns}/topic/`
-  const reorders = new Map<string, Map<string, Reorder>>() // topic → from → buffer
+  type PublisherStream = { epoch: number; reorder: Reorder }
+  const reorders = new Map<string, Map<string, PublisherStream>>() // topic → from → its stream here
   const batchers = new Map<string, Batcher>() // topic → outgoing batch
   // Batches by time leave at most half the frames per second receivers allow (flood.ts).
   const batchLimits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...(flood ? { minIntervalMs: 2000 / flood.limit.framesPerSecond } : {}), ...opts.pubsubBatch }
+  const windows = opts.pubsubRepair === false ? undefined : new RepairWindows(started, opts.pubsubRepair)
+  const repair = windows && new PubsubRepair({
+    node, windows,
+    subscribes: (peer, topic) => gs.getSubscribers(topicPrefix + topic).some((p) => p.toString() === peer),
+    onSubscriptionChange: (cb) => {
+      gs.addEventListener('subscription-change', cb)
+      return () => gs.removeEventListener('subscription-change', cb)
+    },
+    reject: (peer, _why, forged) => {
+      rejected.repair++
+      if (forged) endForger(peerIdFromString(peer))
+    },
+    onError,
+  })
   let gapsClosed = 0
+  let repairedClosed = 0
+  const closeStream = (st: PublisherStream): void => { gapsClosed += st.reorder.gaps; repairedClosed += st.reorder.repaired; st.reorder.close() }
+  /** `from`'s stream on `topic` in `epoch`: a newer epoch (the publisher restarted) starts a new one; an older one's frames are dropped. */
+  const streamOf = (topic: string, per: Map<string, PublisherStream>, from: string, epoch: number, deliver: (from: string, seq: number, data: Uint8Array) => void): Reorder | undefined => {
+    const st = per.get(from)
+    if (st !== undefined && st.epoch === epoch) return st.reorder
+    if (st !== undefined && st.epoch > epoch) return undefined
+    if (st !== undefined) closeStream(st)
+    const fetch = repair && ((ranges: SeqRange[]) => repair.fetch(from, { topic, epoch, ranges }))
+    const reorder = new Reorder((s, d) => deliver(from, s, d), windowMs, undefined, fetch)
+    per.set(from, { epoch, reorder })
+    return reorder
+  }
   const network: PubSubNetwork = {
     join(topic, deliver) {
-      const per = new Map<string, Reorder>()
+      const per = new Map<string, PublisherStream>()
       reorders.set(topic, per)
       validate(topicPrefix + topic, mayPublish, countBatch)
       subscribeRaw(topicPrefix + topic, (from, data) => {
-        const entries = decodeBatch(data)
-        if (!entries) return
-        let r = per.get(from)
-        if (!r) per.set(from, r = new Reorder((s, d) => deliver(from, s, d), windowMs))
-        for (const e of entries) r.accept(e.seq, e.data)
+        const frame = decodeFrame(data)
+        if (!frame) return
+        const r = streamOf(topic, per, from, frame.epoch, deliver)
+        if (!r) return
+        for (const e of frame.entries) r.accept(e.seq, e.data)
+        r.head(frame.head)
       })
     },
     leave(topic) {
-      for (const r of reorders.get(topic)?.values() ?? []) { gapsClosed += r.gaps; r.close() }
+      for (const st of reorders.get(topic)?.values() ?? []) closeStream(st)
       reorders.delete(topic)
       batchers.get(topic)?.close()
       batchers.delete(topic)
@@ -298,8 +358,9 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     },
     publish(topic, seq, data) {
       let b = batchers.get(topic)
-      if (!b) batchers.set(topic, b = new Batcher((frame) => gsPublish(topicPrefix + topic, frame), batchLimits))
+      if (!b) batchers.set(topic, b = new Batcher((frame) => gsPublish(topicPrefix + topic, frame), batchLimits, started))
       b.add(seq, data)
+      if (windows) { windows.add(topic, seq, data); markersDue() }
     },
     // A subscriber counts once our own gossipsub stream to it is open: before that, a
     // message published "to" it is silently not sent.
@@ -312,6 +373,24 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       return () => { set.delete(cb) }
     },
   }
+  // A quiet stream's head goes out again a few times (repair.ts: MARKER_DELAYS_MS), so a
+  // subscriber that missed its last messages learns of them; one timer while any is due.
+  let markerTimer: ReturnType<typeof setInterval> | undefined
+  const markersDue = (): void => {
+    if (markerTimer || closed) return
+    markerTimer = setInterval(() => {
+      for (const m of windows!.dueMarkers()) gsPublish(topicPrefix + m.topic, encodeBatch([], { epoch: started, head: m.head }))
+      if (!windows!.pendingMarkers()) { clearInterval(markerTimer); markerTimer = undefined }
+    }, 250)
+    markerTimer.unref()
+  }
+  // A publisher connected again: ask it for what it published after what we delivered (a
+  // last message lost while the link was down has no later one to show the gap).
+  const onConnect = (e: CustomEvent<{ toString(): string }>): void => {
+    const peer = e.detail.toString()
+    for (const per of reorders.values()) per.get(peer)?.reorder.probe()
+  }
+  if (repair) node.addEventListener('peer:connect', onConnect)
   const pubsub = createPubSub({ self: id, network, onError })
 
   // --- registry over its own topic.
@@ -353,7 +432,11 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   subscribeRaw(clusterTopic, (from, data) => {
     const b = decodeBeat(from, data) // passed the validator: not an error here
     if (b instanceof Error) return
-    if ('bye' in b) { view.leave(from, 'bye'); return }
+    if ('bye' in b) {
+      view.leave(from, 'bye')
+      for (const per of reorders.values()) { const st = per.get(from); if (st) { closeStream(st); per.delete(from) } }
+      return
+    }
     const { info } = b
     if (view.heartbeat(info, b.ttlMs)) {
       // A host heard through a relay: connect directly, so its death is seen at once.
@@ -463,8 +546,13 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     setLoad: (n) => { load = n },
     gaps: () => {
       let n = gapsClosed
-      for (const per of reorders.values()) for (const r of per.values()) n += r.gaps
+      for (const per of reorders.values()) for (const st of per.values()) n += st.reorder.gaps
       return n
+    },
+    pubsubRepair: () => {
+      let repaired = repairedClosed
+      for (const per of reorders.values()) for (const st of per.values()) repaired += st.reorder.repaired
+      return { asked: repair?.stats.asked ?? 0, answered: repair?.stats.answered ?? 0, served: repair?.stats.served ?? 0, repaired }
     },
     get rpc() { return rpc },
     dropped: () => dropped,
@@ -482,6 +570,7 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
       closed = true
       clearInterval(hb)
       clearInterval(sweep)
+      clearInterval(markerTimer)
       registry.close()
       for (const b of batchers.values()) b.close() // pending pubsub batches leave before the node stops
       await rpc.close() // host-to-host RPC hook: links and served connections end first
@@ -490,7 +579,9 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
         await gs.publish(clusterTopic, enc.encode(JSON.stringify({ t: 'bye', ...stamp() } satisfies Beat)))
       } catch { /* nobody to tell */ }
       node.removeEventListener('peer:disconnect', onDisconnect)
-      for (const per of reorders.values()) for (const r of per.values()) r.close()
+      node.removeEventListener('peer:connect', onConnect)
+      await repair?.close()
+      for (const per of reorders.values()) for (const st of per.values()) st.reorder.close()
       view.close()
       await node.stop()
     },
@@ -499,5 +590,6 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   // Host-to-host RPC hook: serve /ww/rpc/1.0.0.
   rpc = new PeerRpc(cluster, node, { onError, ...opts.rpc, rightsOf: (peer) => rightsUnder(allow, peer) })
   await rpc.start()
+  await repair?.start()
   return cluster
 }

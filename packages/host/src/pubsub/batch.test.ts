@@ -1,4 +1,4 @@
-import { Batcher, countBatch, decodeBatch, encodeBatch } from './batch.js'
+import { Batcher, countBatch, decodeBatch, decodeFrame, encodeBatch } from './batch.js'
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
 const b = (...xs: number[]): Uint8Array => new Uint8Array(xs)
@@ -19,12 +19,28 @@ describe('pubsub batch framing', () => {
     const good = encodeBatch([{ seq: 1, data: b(1, 2) }, { seq: 2, data: b(3) }])
     expect(decodeBatch(good)).toHaveLength(2)
     expect(decodeBatch(new Uint8Array(0))).toBeUndefined()
-    const badVersion = good.slice(); badVersion[0] = 2
+    const badVersion = good.slice(); badVersion[0] = 1
     expect(decodeBatch(badVersion)).toBeUndefined()
     expect(decodeBatch(good.subarray(0, good.byteLength - 1))).toBeUndefined() // payload cut
-    expect(decodeBatch(good.subarray(0, 1 + 12 + 2 + 5))).toBeUndefined() // header cut
-    const long = good.slice(); new DataView(long.buffer).setUint32(1 + 8, 1000)
+    expect(decodeBatch(good.subarray(0, 17 + 12 + 2 + 5))).toBeUndefined() // header cut
+    const long = good.slice(); new DataView(long.buffer).setUint32(17 + 8, 1000)
     expect(decodeBatch(long)).toBeUndefined()
+  })
+
+  test('carries the publisher\'s epoch and head; a marker has no entries; seqs must increase up to the head', () => {
+    expect(decodeFrame(encodeBatch([{ seq: 4, data: b(1) }], { epoch: 1_700_000_000_000, head: 4 })))
+      .toEqual({ epoch: 1_700_000_000_000, head: 4, entries: [{ seq: 4, data: b(1) }] })
+    const marker = encodeBatch([], { epoch: 9, head: 12 })
+    expect(decodeFrame(marker)).toEqual({ epoch: 9, head: 12, entries: [] })
+    expect(countBatch(marker)).toBe(0)
+    for (const bad of [
+      encodeBatch([{ seq: 2, data: b() }, { seq: 2, data: b() }]), // repeated
+      encodeBatch([{ seq: 3, data: b() }, { seq: 2, data: b() }]), // backwards
+      encodeBatch([{ seq: 5, data: b() }], { epoch: 1, head: 4 }), // past its head
+    ]) {
+      expect(decodeFrame(bad)).toBeUndefined()
+      expect(countBatch(bad)).toBeUndefined()
+    }
   })
 })
 

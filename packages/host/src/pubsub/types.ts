@@ -9,7 +9,10 @@ export interface Message {
   readonly topic: string
   /** The publishing host (authenticated by the transport's signature on libp2p). */
   readonly from: HostId
-  /** Per (publisher, topic) sequence number, from 1; subscribers see it increase. */
+  /**
+   * Per (publisher, topic) sequence number, from 1; subscribers see it increase (by 1 unless
+   * a gap was skipped: `gaps()`). A publisher whose host restarted counts from 1 again.
+   */
   readonly seq: number
   readonly data: Uint8Array
 }

@@ -65,6 +65,7 @@ export function hostCounters(o: DebugOptions): Array<[string, bigint]> {
     const l = o.cluster as Libp2pCluster
     add('peer', l.rpc.stats())
     out['pubsub.gaps'] = l.gaps()
+    add('pubsub.repair', l.pubsubRepair())
   }
   if (o.counters) Object.assign(out, o.counters())
   return Object.entries(out)

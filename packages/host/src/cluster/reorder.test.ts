@@ -1,0 +1,86 @@
+import { Reorder, type RepairReply } from './reorder.js'
+
+const d = new Uint8Array([1])
+/** Resolves after every timer due within `ms` from now has run (Node runs timers in expiry order). */
+const past = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms + 5))
+const settled = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+/** A Reorder whose repairs wait until the test answers them. */
+function rig(windowMs = 5, maxAttempts = 3) {
+  const got: number[] = []
+  const asks: Array<{ ranges: ReadonlyArray<readonly [number, number]>; answer: (r: RepairReply | undefined) => void }> = []
+  const r = new Reorder((s) => got.push(s), windowMs, 4096, (ranges) => new Promise((answer) => asks.push({ ranges, answer })), maxAttempts)
+  return { r, got, asks }
+}
+
+test('a hole is asked for at once; the window waits for the repair in flight; the answer is delivered in order', async () => {
+  const { r, got, asks } = rig()
+  r.accept(1, d)
+  r.accept(3, d)
+  expect(asks.map((a) => a.ranges)).toEqual([[[2, 2]]])
+  await past(5 * 4) // the window's end has passed
+  expect(got).toEqual([1])
+  expect(r.gaps).toBe(0)
+  asks[0]!.answer({ entries: [{ seq: 2, data: d }], through: 2, head: 3 })
+  await settled()
+  expect(got).toEqual([1, 2, 3])
+  expect([r.gaps, r.repaired]).toEqual([0, 1])
+  r.close()
+})
+
+test('a copy arriving by gossipsub and by repair is delivered once', async () => {
+  const { r, got, asks } = rig()
+  r.accept(1, d)
+  r.accept(3, d)
+  r.accept(2, d) // the gossip copy came after all
+  asks[0]!.answer({ entries: [{ seq: 2, data: d }], through: 2, head: 3 })
+  await settled()
+  r.accept(3, d)
+  expect(got).toEqual([1, 2, 3])
+  expect(r.repaired).toBe(0)
+  r.close()
+})
+
+test('what the publisher answers as gone is skipped at once and counted', async () => {
+  const { r, got, asks } = rig(60_000)
+  r.accept(1, d)
+  r.accept(5, d)
+  expect(asks[0]!.ranges).toEqual([[2, 4]])
+  asks[0]!.answer({ entries: [{ seq: 4, data: d }], through: 4, head: 5 })
+  await settled()
+  expect(got).toEqual([1, 4, 5])
+  expect(r.gaps).toBe(1)
+  r.close()
+})
+
+test('a head past the last delivered (the tail) is asked for; a stream first seen by its head starts after it', async () => {
+  const { r, got, asks } = rig(60_000)
+  r.head(7)
+  expect(asks).toEqual([]) // no history
+  r.accept(8, d)
+  r.head(10)
+  expect(asks.map((a) => a.ranges)).toEqual([[[9, 10]]])
+  asks[0]!.answer({ entries: [{ seq: 9, data: d }, { seq: 10, data: d }], through: 10, head: 10 })
+  await settled()
+  expect(got).toEqual([8, 9, 10])
+  r.close()
+})
+
+test('a repair that fails is tried again at the window\'s end, up to its attempts; then the gap is skipped and the stream goes on', async () => {
+  const { r, got, asks } = rig(5, 2)
+  r.accept(1, d)
+  r.accept(3, d)
+  asks[0]!.answer(undefined) // no route
+  await settled()
+  await past(5)
+  expect(asks).toHaveLength(2)
+  asks[1]!.answer(undefined)
+  await settled()
+  await past(5)
+  expect(asks).toHaveLength(2) // attempts spent: skipped
+  expect(got).toEqual([1, 3])
+  expect(r.gaps).toBe(1)
+  r.accept(4, d)
+  expect(got).toEqual([1, 3, 4])
+  r.close()
+})
