@@ -105,6 +105,40 @@ test('frames lost on the way (the middle, then the last message): repaired from 
   expect(a.pubsubRepair().served).toBeGreaterThanOrEqual(2)
 }, 120_000)
 
+test('a stream\'s first messages lost (published before the subscription reached the publisher): its opening is asked for, in order, once', async () => {
+  const a = await host(unbatched)
+  const b = await host({ bootstrap: a.addresses() })
+  await joined(a, b)
+  const got = collect(b, 'opening', a)
+  const lost = loseFrames(b, 'opening', (s) => s <= 5)
+  const out = a.pubsub.join('opening')
+  await out.waitForPeers(1, { timeoutMs: 20_000 })
+  for (const n of range(1, 8)) { await out.publish(enc.encode(`m${n}`)); await turn() }
+  await waitFor(() => got.length >= 8)
+  expect([...lost].sort((x, y) => x - y)).toEqual(range(1, 5))
+  expect(got).toEqual(range(1, 8).map((n) => [n, `m${n}`]))
+  expect(b.gaps()).toBe(0)
+  expect(b.pubsubRepair().repaired).toBe(5)
+}, 120_000)
+
+test('a subscriber that joins late starts at what was published since it joined: older messages are not history it gets', async () => {
+  const a = await host(unbatched)
+  const b = await host({ bootstrap: a.addresses() })
+  await joined(a, b)
+  const out = a.pubsub.join('late')
+  for (const n of range(1, 5)) await out.publish(enc.encode(`old ${n}`))
+  // Older than the opening's bound (time since joining + 1 s slack) when b asks.
+  await new Promise((r) => setTimeout(r, 1500))
+  const got = collect(b, 'late', a)
+  const lost = loseFrames(b, 'late', (s) => s === 6) // b's first copy is 7: the opening asks for 1-6
+  await out.waitForPeers(1, { timeoutMs: 20_000 })
+  for (const n of range(6, 7)) await out.publish(enc.encode(`new ${n}`))
+  await waitFor(() => got.length >= 2)
+  expect([...lost]).toEqual([6])
+  expect(got).toEqual([[6, 'new 6'], [7, 'new 7']])
+  expect(b.gaps()).toBe(0)
+}, 120_000)
+
 test('more lost than the publisher\'s window holds: the rest is repaired, the gap counted, the stream goes on', async () => {
   const a = await host({ ...unbatched, pubsubRepair: { messages: 4 } })
   const b = await host({ bootstrap: a.addresses() })

@@ -298,6 +298,9 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   // (src/pubsub/repair.ts, ./pubsub-repair.ts).
   const topicPrefix = `/${ns}/topic/`
   type PublisherStream = { epoch: number; reorder: Reorder }
+  // An opening request's age bound is our time since joining plus this: the request's own
+  // trip to the publisher, so a message published just after we joined is not cut off.
+  const OPENING_SLACK_MS = 1000
   const reorders = new Map<string, Map<string, PublisherStream>>() // topic → from → its stream here
   const batchers = new Map<string, Batcher>() // topic → outgoing batch
   // Batches by time leave at most half the frames per second receivers allow (flood.ts).
@@ -320,25 +323,29 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   let repairedClosed = 0
   const closeStream = (st: PublisherStream): void => { gapsClosed += st.reorder.gaps; repairedClosed += st.reorder.repaired; st.reorder.close() }
   /** `from`'s stream on `topic` in `epoch`: a newer epoch (the publisher restarted) starts a new one; an older one's frames are dropped. */
-  const streamOf = (topic: string, per: Map<string, PublisherStream>, from: string, epoch: number, deliver: (from: string, seq: number, data: Uint8Array) => void): Reorder | undefined => {
+  const streamOf = (topic: string, per: Map<string, PublisherStream>, joinedAt: number, from: string, epoch: number, deliver: (from: string, seq: number, data: Uint8Array) => void): Reorder | undefined => {
     const st = per.get(from)
     if (st !== undefined && st.epoch === epoch) return st.reorder
     if (st !== undefined && st.epoch > epoch) return undefined
     if (st !== undefined) closeStream(st)
     const fetch = repair && ((ranges: SeqRange[]) => repair.fetch(from, { topic, epoch, ranges }))
-    const reorder = new Reorder((s, d) => deliver(from, s, d), windowMs, undefined, fetch)
+    // The stream's opening: what `from` published before the first copy we saw, since we
+    // joined the topic (gossipsub drops what it publishes before our subscription reached it).
+    const open = repair && ((first: number) => repair.fetch(from, { topic, epoch, ranges: [[1, first - 1]], withinMs: performance.now() - joinedAt + OPENING_SLACK_MS }))
+    const reorder = new Reorder((s, d) => deliver(from, s, d), windowMs, undefined, fetch, undefined, open)
     per.set(from, { epoch, reorder })
     return reorder
   }
   const network: PubSubNetwork = {
     join(topic, deliver) {
       const per = new Map<string, PublisherStream>()
+      const joinedAt = performance.now()
       reorders.set(topic, per)
       validate(topicPrefix + topic, mayPublish, countBatch)
       subscribeRaw(topicPrefix + topic, (from, data) => {
         const frame = decodeFrame(data)
         if (!frame) return
-        const r = streamOf(topic, per, from, frame.epoch, deliver)
+        const r = streamOf(topic, per, joinedAt, from, frame.epoch, deliver)
         if (!r) return
         for (const e of frame.entries) r.accept(e.seq, e.data)
         r.head(frame.head)

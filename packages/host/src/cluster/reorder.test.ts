@@ -13,6 +13,49 @@ function rig(windowMs = 5, maxAttempts = 3) {
   return { r, got, asks }
 }
 
+/** A Reorder with an opening request the test answers. */
+function opening() {
+  const got: number[] = []
+  const opens: Array<{ first: number; answer: (r: RepairReply | undefined) => void }> = []
+  const r = new Reorder((s) => got.push(s), 60_000, 4096, undefined, 3, (first) => new Promise((answer) => opens.push({ first, answer })))
+  return { r, got, opens }
+}
+
+test('opening: what comes while the publisher is asked is held; its answer starts the stream, in order', async () => {
+  const { r, got, opens } = opening()
+  r.accept(5, d)
+  r.accept(6, d)
+  expect(opens.map((o) => o.first)).toEqual([5]) // asked once
+  expect(got).toEqual([])
+  opens[0]!.answer({ entries: [{ seq: 3, data: d }, { seq: 4, data: d }], through: 4, head: 6 })
+  await settled()
+  expect(got).toEqual([3, 4, 5, 6])
+  expect([r.gaps, r.repaired]).toEqual([0, 2])
+  r.accept(7, d)
+  expect(got).toEqual([3, 4, 5, 6, 7])
+  r.close()
+})
+
+test('opening: no answer starts at the first seen; a stream seen first at seq 1 or by its head asks accordingly', async () => {
+  const a = opening()
+  a.r.accept(9, d)
+  a.opens[0]!.answer(undefined)
+  await settled()
+  expect(a.got).toEqual([9])
+  expect(a.r.gaps).toBe(0)
+  const b = opening()
+  b.r.accept(1, d)
+  expect(b.opens).toEqual([]) // nothing before 1
+  expect(b.got).toEqual([1])
+  const c = opening()
+  c.r.head(4) // a quiet stream's marker: ask for 1-4
+  expect(c.opens.map((o) => o.first)).toEqual([5])
+  c.opens[0]!.answer({ entries: [{ seq: 4, data: d }], through: 4, head: 4 })
+  await settled()
+  expect(c.got).toEqual([4])
+  for (const x of [a, b, c]) x.r.close()
+})
+
 test('a hole is asked for at once; the window waits for the repair in flight; the answer is delivered in order', async () => {
   const { r, got, asks } = rig()
   r.accept(1, d)

@@ -13,6 +13,12 @@ export interface RepairReply {
 /** Asks the publisher for `ranges`; undefined when it could not be asked or its answer was refused. */
 export type RepairFetch = (ranges: SeqRange[]) => Promise<RepairReply | undefined>
 
+/**
+ * Asks the publisher for what it published before `first` (the first seq this stream saw)
+ * since this host subscribed: the opening of a stream whose first messages were lost.
+ */
+export type OpeningFetch = (first: number) => Promise<RepairReply | undefined>
+
 /** Ranges one repair asks for at most (the request's bound: pubsub/repair.ts). */
 const MAX_RANGES = 32
 
@@ -20,7 +26,10 @@ const MAX_RANGES = 32
  * Restores per-publisher order for one (publisher, topic) stream within one epoch of the
  * publisher: gossipsub may deliver a relayed copy before the publisher's own copy of an
  * earlier message, or lose one (at-most-once). The stream starts at the first message or
- * head it sees (no history unless asked).
+ * head it sees — or, with `open`, at the first of the messages the publisher says it
+ * published since this host subscribed: what gossipsub lost before the first copy arrived
+ * (a subscription not yet known to the publisher, a stream down) is not history. Until that
+ * answer, what arrives is held.
  *
  * A seq known to be missing — a hole before a held message, or a head (batch.ts) past the
  * last delivered — is asked for from the publisher at once (`fetch`, when given); an answer
@@ -39,6 +48,8 @@ export class Reorder {
   #fetching = false
   #failures = 0
   #closed = false
+  /** The first seq seen while the opening request is out (undefined: not opening). */
+  #opening: number | undefined
   /** Gaps skipped (one per run of missing seqs). */
   gaps = 0
   /** Messages delivered from a repair. */
@@ -50,6 +61,7 @@ export class Reorder {
     private readonly maxHeld = 4096,
     private readonly fetch?: RepairFetch,
     private readonly maxAttempts = 3,
+    private readonly open?: OpeningFetch,
   ) {}
 
   /** The seq to be delivered next (undefined before the first). */
@@ -57,8 +69,16 @@ export class Reorder {
 
   accept(seq: number, data: Uint8Array): void {
     if (this.#closed) return
-    if (this.#expected === undefined) this.#expected = seq
-    if (seq < this.#expected) return // duplicate, or too late
+    if (this.#expected === undefined) {
+      if (this.#opening === undefined) this.#begin(seq)
+      if (this.#opening !== undefined) {
+        if (seq > this.#head) this.#head = seq
+        this.#held.set(seq, data)
+        if (this.#held.size > this.maxHeld) this.#opened(undefined) // no longer worth waiting for
+        return
+      }
+    }
+    if (seq < this.#expected!) return // duplicate, or too late
     if (seq > this.#head) this.#head = seq
     if (seq === this.#expected) {
       this.deliver(seq, data)
@@ -73,8 +93,34 @@ export class Reorder {
   /** The publisher had published up to `seq`: a tail not seen yet is missing. */
   head(seq: number): void {
     if (this.#closed) return
-    if (this.#expected === undefined) this.#expected = seq + 1 // start at what is first seen
+    if (this.#expected === undefined && this.#opening === undefined) this.#begin(seq + 1) // start after what is first seen
     if (seq > this.#head) this.#head = seq
+    if (this.#opening === undefined) this.#advance()
+  }
+
+  /** The first seq this stream sees: start there, or ask what came before it since we subscribed. */
+  #begin(first: number): void {
+    if (this.open === undefined || first <= 1) { this.#expected = first; return }
+    this.#opening = first
+    this.open(first).then((reply) => this.#opened(reply), () => this.#opened(undefined))
+  }
+
+  /** The opening's answer (undefined: none): start at its first entry, or at the first seen. */
+  #opened(reply: RepairReply | undefined): void {
+    const first = this.#opening
+    if (this.#closed || first === undefined || this.#expected !== undefined) return
+    this.#opening = undefined
+    let start = first
+    for (const { seq, data } of reply?.entries ?? []) {
+      if (seq >= first || this.#held.has(seq)) continue
+      this.#held.set(seq, data)
+      this.repaired++
+      if (seq < start) start = seq
+    }
+    // A copy of an earlier message that gossipsub brought while we asked starts it too.
+    for (const s of this.#held.keys()) if (s < start) start = s
+    if (reply !== undefined && reply.head > this.#head) this.#head = reply.head
+    this.#expected = start
     this.#advance()
   }
 
@@ -84,7 +130,7 @@ export class Reorder {
    * show it. Nothing when a repair is already under way or nothing was seen yet.
    */
   probe(): void {
-    if (this.#closed || this.#fetching || this.#expected === undefined || this.fetch === undefined) return
+    if (this.#closed || this.#fetching || this.#expected === undefined || this.fetch === undefined) return // opening: its answer comes
     this.#repair([[this.#expected, Number.MAX_SAFE_INTEGER]])
   }
 

@@ -20,6 +20,15 @@ describe('the publisher\'s repair window', () => {
     expect(seqs(w, { topic: 't', epoch: 5, ranges: [[1, OPEN_END]] })).toEqual({ seqs: [6, 7], through: 8 })
   })
 
+  test('a request bounded by age (a stream\'s opening) gets only what was published within it; older is gone', () => {
+    let now = 0
+    const w = new RepairWindows(5, {}, () => now)
+    for (let s = 1; s <= 4; s++) { now = s * 1000; w.add('t', s, b(1)) }
+    now = 4500 // 1, 2, 3 published 3.5, 2.5, 1.5 s ago; 4 half a second ago
+    expect(seqs(w, { topic: 't', epoch: 5, ranges: [[1, 4]], withinMs: 2000 })).toEqual({ seqs: [3, 4], through: 4 })
+    expect(seqs(w, { topic: 't', epoch: 5, ranges: [[1, 4]], withinMs: 100 })).toEqual({ seqs: [], through: 4 })
+  })
+
   test('answers only the ranges asked, never past its head; another epoch or a topic not kept: nothing', () => {
     const w = new RepairWindows(5)
     for (let s = 1; s <= 10; s++) w.add('t', s, b(1, s))
@@ -63,6 +72,9 @@ describe('the repair wire format', () => {
 
   test('a request round-trips; malformed ones are refused with a reason', () => {
     expect(decodeRepairRequest(encodeRepairRequest(req))).toEqual(req)
+    const opening: RepairRequest = { ...req, ranges: [[1, 8]], withinMs: 12_345 }
+    expect(decodeRepairRequest(encodeRepairRequest(opening))).toEqual(opening)
+    expect(typeof decodeRepairRequest(encodeRepairRequest(opening).subarray(0, -1))).toBe('string') // its age cut off
     const tooMany = { ...req, ranges: Array.from({ length: MAX_REPAIR_RANGES + 1 }, (_, i) => [i * 2 + 1, i * 2 + 1] as const) }
     for (const bad of [
       new Uint8Array(0), encodeRepairRequest(req).subarray(0, 10), encodeRepairRequest({ ...req, ranges: [] }),

@@ -11,7 +11,10 @@
 // What fell out of the window is answered as gone, and the subscriber skips it as a gap.
 //
 // Request: [u8 version = 1][u8 topic length][topic][u64 epoch][u8 ranges] then per range
-//   [u64 from][u64 to] (inclusive, increasing, not overlapping).
+//   [u64 from][u64 to] (inclusive, increasing, not overlapping). Version 2 adds [u32
+//   withinMs]: only messages published at most that long ago are wanted (a subscriber's
+//   opening request: what was published since it subscribed, by elapsed time, so the two
+//   hosts' clocks need not agree); older ones are answered as gone.
 // Answer:  [u64 through] then a batch frame (batch.ts) of the publisher's epoch and head
 //   and the asked messages it still has, in order. Asked seqs up to `through` that it
 //   holds no entry for are gone; asked seqs past `through` were not answered (ask again).
@@ -19,10 +22,12 @@
 import { BATCH_VERSION, decodeFrame, encodeBatch, getU64, setU64, type BatchEntry, type BatchFrame } from './batch.js'
 
 export const REPAIR_VERSION = 1
+/** A request bounded by age (`withinMs`). */
+export const REPAIR_VERSION_WITHIN = 2
 /** Ranges one request may ask for. */
 export const MAX_REPAIR_RANGES = 32
 /** A request is at most this long (a 200-byte topic and 32 ranges fit). */
-export const MAX_REPAIR_REQUEST_BYTES = 1 + 1 + 255 + 8 + 1 + MAX_REPAIR_RANGES * 16
+export const MAX_REPAIR_REQUEST_BYTES = 1 + 1 + 255 + 8 + 1 + MAX_REPAIR_RANGES * 16 + 4
 /** Payload bytes and messages one answer carries at most; the rest is asked again. */
 export const MAX_REPAIR_ANSWER_PAYLOAD = 1024 * 1024
 export const MAX_REPAIR_ANSWER_MESSAGES = 1024
@@ -39,6 +44,8 @@ export interface RepairRequest {
   /** The publisher's epoch the asker knows; another epoch's seqs are all gone. */
   epoch: number
   ranges: SeqRange[]
+  /** Only messages published at most this many ms ago (up to 2^32 − 1); older ones are gone. */
+  withinMs?: number
 }
 
 export interface RepairAnswer extends BatchFrame {
@@ -50,9 +57,10 @@ const dec = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeRepairRequest(r: RepairRequest): Uint8Array {
   const topic = enc.encode(r.topic)
-  const out = new Uint8Array(1 + 1 + topic.byteLength + 8 + 1 + r.ranges.length * 16)
+  const within = r.withinMs !== undefined
+  const out = new Uint8Array(1 + 1 + topic.byteLength + 8 + 1 + r.ranges.length * 16 + (within ? 4 : 0))
   const dv = new DataView(out.buffer)
-  out[0] = REPAIR_VERSION
+  out[0] = within ? REPAIR_VERSION_WITHIN : REPAIR_VERSION
   out[1] = topic.byteLength
   out.set(topic, 2)
   let o = 2 + topic.byteLength
@@ -60,13 +68,15 @@ export function encodeRepairRequest(r: RepairRequest): Uint8Array {
   out[o + 8] = r.ranges.length
   o += 9
   for (const [from, to] of r.ranges) { setU64(dv, o, from); setU64(dv, o + 8, to); o += 16 }
+  if (within) dv.setUint32(o, Math.min(Math.max(0, Math.round(r.withinMs!)), 0xffff_ffff))
   return out
 }
 
 /** A request, or why it is refused (then the asker is counted and its stream ends). */
 export function decodeRepairRequest(b: Uint8Array): RepairRequest | string {
   if (b.byteLength > MAX_REPAIR_REQUEST_BYTES) return `${b.byteLength} bytes, over ${MAX_REPAIR_REQUEST_BYTES}`
-  if (b.byteLength < 2 || b[0] !== REPAIR_VERSION) return 'not a repair request'
+  if (b.byteLength < 2 || (b[0] !== REPAIR_VERSION && b[0] !== REPAIR_VERSION_WITHIN)) return 'not a repair request'
+  const within = b[0] === REPAIR_VERSION_WITHIN
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
   const tl = b[1]!
   let o = 2 + tl
@@ -78,7 +88,7 @@ export function decodeRepairRequest(b: Uint8Array): RepairRequest | string {
   o += 9
   if (epoch === undefined) return 'epoch past 2^53'
   if (n === 0 || n > MAX_REPAIR_RANGES) return `${n} ranges, not 1-${MAX_REPAIR_RANGES}`
-  if (b.byteLength !== o + n * 16) return 'length does not match its ranges'
+  if (b.byteLength !== o + n * 16 + (within ? 4 : 0)) return 'length does not match its ranges'
   const ranges: SeqRange[] = []
   let last = 0
   for (let i = 0; i < n; i++, o += 16) {
@@ -88,7 +98,7 @@ export function decodeRepairRequest(b: Uint8Array): RepairRequest | string {
     ranges.push([from, to])
     last = to
   }
-  return { topic, epoch, ranges }
+  return within ? { topic, epoch, ranges, withinMs: dv.getUint32(o) } : { topic, epoch, ranges }
 }
 
 export function encodeRepairAnswer(a: RepairAnswer): Uint8Array {
@@ -142,6 +152,8 @@ export const DEFAULT_REPAIR_WINDOW: RepairWindowLimits = { messages: 1024, bytes
 /** One topic's recent messages as published here, oldest first, and its last seq. */
 class TopicWindow {
   readonly entries: BatchEntry[] = []
+  /** When each entry was published here (this host's clock), parallel to `entries`. */
+  readonly times: number[] = []
   #start = 0 // entries before this index have fallen out (compacted now and then)
   bytes = 0
   head = 0
@@ -152,16 +164,23 @@ class TopicWindow {
     this.head = e.seq
     this.lastAt = now
     this.markers = 0
-    if (e.data.byteLength <= limits.bytes) { this.entries.push(e); this.bytes += e.data.byteLength }
+    if (e.data.byteLength <= limits.bytes) { this.entries.push(e); this.times.push(now); this.bytes += e.data.byteLength }
     while (this.entries.length - this.#start > limits.messages || this.bytes > limits.bytes) {
       this.bytes -= this.entries[this.#start]!.data.byteLength
       this.entries[this.#start++] = undefined as unknown as BatchEntry
     }
-    if (this.#start > 1024 && this.#start * 2 > this.entries.length) { this.entries.splice(0, this.#start); this.#start = 0 }
+    if (this.#start > 1024 && this.#start * 2 > this.entries.length) {
+      this.entries.splice(0, this.#start)
+      this.times.splice(0, this.#start)
+      this.#start = 0
+    }
   }
 
-  /** The kept entries in `ranges`, within the answer's bounds, and how far that answers. */
-  answer(ranges: readonly SeqRange[]): { entries: BatchEntry[]; through: number } {
+  /**
+   * The kept entries in `ranges` (published at or after `since`, this host's clock), within
+   * the answer's bounds, and how far that answers.
+   */
+  answer(ranges: readonly SeqRange[], since = -Infinity): { entries: BatchEntry[]; through: number } {
     const out: BatchEntry[] = []
     let bytes = 0
     // Binary search for the first kept entry at or past the first range.
@@ -172,7 +191,7 @@ class TopicWindow {
       const e = this.entries[i]!
       while (r < ranges.length && ranges[r]![1] < e.seq) r++
       if (r === ranges.length) break
-      if (e.seq < ranges[r]![0]) continue
+      if (e.seq < ranges[r]![0] || this.times[i]! < since) continue
       if (out.length > 0 && (out.length >= MAX_REPAIR_ANSWER_MESSAGES || bytes + e.data.byteLength > MAX_REPAIR_ANSWER_PAYLOAD)) {
         return { entries: out, through: out.at(-1)!.seq }
       }
@@ -223,7 +242,8 @@ export class RepairWindows {
     // kept (its head unknown: 0; the asker clamps `through` to the head it knows).
     if (req.epoch !== this.epoch) return { epoch: this.epoch, head: w?.head ?? 0, through: 0, entries: [] }
     if (!w) return { epoch: this.epoch, head: 0, through: req.ranges.at(-1)![1], entries: [] }
-    return { epoch: this.epoch, head: w.head, ...w.answer(req.ranges) }
+    const since = req.withinMs === undefined ? -Infinity : this.#now() - req.withinMs
+    return { epoch: this.epoch, head: w.head, ...w.answer(req.ranges, since) }
   }
 
   /**
