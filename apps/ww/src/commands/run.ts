@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host'
+// Not the main entry: a run needs no libp2p (see @ww/host/embedded).
+import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host/embedded'
 import { describeStatus, shellStatus, type ExitStatus } from '@ww/interface'
 import { scratchSeedFromHost } from '@ww/proc'
 import {
