@@ -32,8 +32,16 @@ if (!existsSync(bin)) {
 // the CLI's trust checks (keys, tokens, private clusters: OS hosts that run no guest); the
 // web view and topology (a browser and status messages: the guests they show are the same
 // WAT spinners host.test.ts and host-workers.test.ts run on Node 24).
-const NODE_INDEPENDENT = ['tools/api-report', 'tools/cluster-faults', 'tools/pack-check']
+// The schema package (generated code and its README) and bench-kit (statistics) run no
+// guest either.
+const NODE_INDEPENDENT = ['tools/api-report', 'tools/bench-kit', 'tools/cluster-faults', 'tools/pack-check', 'packages/schema']
 const NODE_INDEPENDENT_FILES = { 'apps/ww': ['test/trust.test.ts', 'test/ui.test.ts', 'test/topology.test.ts'] }
+// Packages where only some files run a guest that suspends: only those run on Node 24.
+// @ww/host cannot depend on @ww/proc: its suites run processes on tinyRuntime (plain
+// WebAssembly.instantiate, no import that suspends) or none (membership, pubsub, peers,
+// registry, trust: JS and libp2p); rpc-guest.test.ts runs SDK guests through @ww/transport's
+// runGuest, which suspends on each RPC call.
+const NODE24_ONLY_FILES = { 'packages/host': ['test/rpc-guest.test.ts'] }
 
 const dirs = process.argv.length > 2
   ? process.argv.slice(2)
@@ -64,8 +72,10 @@ function node20Seconds(dir) {
 
 function runJest(dir) {
   return new Promise((resolve) => {
-    const skip = NODE_INDEPENDENT_FILES[dir] ? ['--testPathIgnorePatterns', '/node_modules/', ...NODE_INDEPENDENT_FILES[dir].map((f) => f.replace(/[.]/g, '\\.'))] : []
-    const child = spawn(bin, ['--experimental-vm-modules', '--no-warnings', join(root, 'node_modules/jest/bin/jest.js'), '--ci', ...skip], {
+    const pattern = (f) => f.replace(/[.]/g, '\\.')
+    const skip = NODE_INDEPENDENT_FILES[dir] ? ['--testPathIgnorePatterns', '/node_modules/', ...NODE_INDEPENDENT_FILES[dir].map(pattern)] : []
+    const only = NODE24_ONLY_FILES[dir] ? ['--testPathPatterns', ...NODE24_ONLY_FILES[dir].map((f) => `/${pattern(f)}$`)] : []
+    const child = spawn(bin, ['--experimental-vm-modules', '--no-warnings', join(root, 'node_modules/jest/bin/jest.js'), '--ci', ...skip, ...only], {
       cwd: join(root, dir),
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -20,6 +20,10 @@ if (!process.env.WW_CACHE) {
   process.env.WW_CACHE = join(root, '.cache', 'ww-test-cache')
   rmSync(process.env.WW_CACHE, { recursive: true, force: true })
 }
+// Programs a test compiles (a C++ interop client) are kept here for the run, so the Node 24
+// pass does not compile them again; emptied per run like the cache above.
+process.env.WW_TEST_BUILDS = join(root, '.cache', 'test-builds')
+rmSync(process.env.WW_TEST_BUILDS, { recursive: true, force: true })
 let status = step('setup.mjs', [])
 if (status === 0) status = step('pnpm.mjs', ['exec', 'turbo', 'run', 'typecheck', 'test', '--output-logs=new-only', '--concurrency=2', '--continue'])
 const node24 = process.env.WW_SKIP_NODE24 ? 0 : step('node24.mjs', [])

@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-import { main } from './cli.js'
+import * as nodeModule from 'node:module'
+
+// Node 22.1+ can keep the V8 code of every module it compiles on disk, so a later `ww` skips
+// compiling them. Before the first import of ww's own modules, hence the dynamic import
+// below. The cache lives where Node puts it by default (the OS temp dir, or
+// $NODE_COMPILE_CACHE), never in the package, and NODE_DISABLE_COMPILE_CACHE turns it off.
+const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown }
+enableCompileCache?.()
+const { main } = await import('./cli.js')
 
 const controller = new AbortController()
 // First Ctrl-C (or SIGTERM) asks the running command to stop cleanly; a second one exits at once.

@@ -29,3 +29,15 @@ test('an unknown command exits 2 and says what to do', async () => {
   expect(c.text().stderr).toMatch(/unknown command 'frobnicate'/)
   expect(c.text().stderr).toMatch(/ww --help/)
 })
+
+test('the overview lists every command with the summary its own help starts with', async () => {
+  const { commands } = await import('./commands/index.js')
+  const c = capture()
+  expect(await main(['--help'], c.io)).toBe(0)
+  for (const entry of commands) {
+    const command = await entry.load()
+    expect(command.name).toBe(entry.name)
+    expect(command.summary).toBe(entry.summary)
+    expect(c.text().stdout).toMatch(new RegExp(`^ {2}${entry.name} +${entry.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'))
+  }
+})

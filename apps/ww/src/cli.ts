@@ -14,7 +14,7 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? rest[0] : undefined
     const entry = topic === undefined ? undefined : commands.find((c) => c.name === topic)
-    io.stdout.write(entry ? commandHelp(await entry.load()) : overview(await loadAll()))
+    io.stdout.write(entry ? commandHelp(await entry.load()) : overview())
     return 0
   }
   if (name === '--version' || name === '-v' || name === 'version') {
@@ -80,14 +80,8 @@ function fillOptionalValues(args: string[], command: Command): string[] {
   return out
 }
 
-/** One after another: concurrent first imports of the same modules trip Jest's ESM loader. */
-async function loadAll(): Promise<Command[]> {
-  const all: Command[] = []
-  for (const c of commands) all.push(await c.load())
-  return all
-}
-
-function overview(commands: Command[]): string {
+/** From the command table alone: `ww --help` loads no command's module. */
+function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
   return [

@@ -1,6 +1,7 @@
 import { anchor as capAnchor } from '@ww/schema'
 import type { Command, Io } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { connectHost, remoteFailure, type HostSession } from '../client.js'
 import { style } from '../style.js'
 import { table } from '../table.js'
@@ -17,7 +18,7 @@ const dec = new TextDecoder('utf-8', { fatal: true })
  */
 export const anchors: Command = {
   name: 'anchors',
-  summary: 'list, read, write and watch anchors (the cluster\'s shared path tree)',
+  summary: summaryOf('anchors'),
   usage: USAGE,
   options: { ...CLIENT_OPTIONS, count: { type: 'string' } },
   optionHelp: { ...CLIENT_HELP, count: 'watch: stop after N changes (default: until Ctrl-C)' },

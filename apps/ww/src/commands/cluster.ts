@@ -1,5 +1,6 @@
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { connectHost, remoteFailure } from '../client.js'
 import { style } from '../style.js'
 import { formatDuration, table } from '../table.js'
@@ -10,7 +11,7 @@ interface HostRow { id: string; self: boolean; processes: number; uptimeMs: numb
 /** `ww cluster ls`: the hosts the connected host sees, from its View. */
 export const cluster: Command = {
   name: 'cluster',
-  summary: 'list the hosts of the cluster, as the connected host sees them',
+  summary: summaryOf('cluster'),
   usage: 'ww cluster ls [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS },
   optionHelp: { ...CLIENT_HELP },

@@ -3,6 +3,7 @@ import { guestPath } from '@ww/guest'
 import { jspiAvailable } from '@ww/transport'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { embeddedDemo, libp2pDemo, type DemoCluster, type DemoHost } from '../demo/cluster.js'
 import { runWordCount } from '../demo/run.js'
 import { wwCache } from '../host/state.js'
@@ -20,7 +21,7 @@ const MAX_HOSTS = 5
  */
 export const demo: Command = {
   name: 'demo',
-  summary: 'run the demo: a word count by guests that spawn, share anchors and publish, on one host or several',
+  summary: summaryOf('demo'),
   usage: 'ww demo [--hosts N] [--json]',
   options: { hosts: { type: 'string' }, json: { type: 'boolean' } },
   optionHelp: {

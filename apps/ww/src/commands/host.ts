@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Command, Io, ParsedArgs } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { parseRpcAddress } from '../host/address.js'
 import { exposure, isLoopbackHost, readToken } from '../host/trust.js'
 import { moduleCacheDir, wwHome } from '../host/state.js'
@@ -19,7 +20,7 @@ const MAX_WORKERS = 256
  */
 export const host: Command = {
   name: 'host',
-  summary: 'start a host (embedded, or in a libp2p cluster) and serve its RPC endpoint',
+  summary: summaryOf('host'),
   usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--plugin MODULE[#EXPORT][=JSON]]… [--ttl 10s] [--join-timeout 15s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { wwHome } from '../host/state.js'
 import { generateToken } from '../host/trust.js'
 
@@ -12,7 +13,7 @@ import { generateToken } from '../host/trust.js'
  */
 export const key: Command = {
   name: 'key',
-  summary: 'make a swarm key or an endpoint token; print a host\'s peer id',
+  summary: summaryOf('key'),
   usage: 'ww key swarm|token [--out FILE] | ww key id [--identity FILE]',
   options: {
     out: { type: 'string' },

@@ -8,6 +8,7 @@ import { getInterfaceClient } from 'capnp-ts'
 import { describeExit, readExit, shellStatus, type Exit } from '../exit-status.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { connectHost, remoteFailure, type HostSession } from '../client.js'
 import { CliError } from '../errors.js'
 import { style } from '../style.js'
@@ -29,7 +30,7 @@ interface PsRow {
 
 export const ps: Command = {
   name: 'ps',
-  summary: 'list the processes of the connected host',
+  summary: summaryOf('ps'),
   usage: 'ww ps [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS },
   optionHelp: { ...CLIENT_HELP },
@@ -95,7 +96,7 @@ export const ps: Command = {
 
 export const kill: Command = {
   name: 'kill',
-  summary: 'kill processes of the connected host (and their children)',
+  summary: summaryOf('kill'),
   usage: 'ww kill PID… [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS },
   optionHelp: { ...CLIENT_HELP },
@@ -116,7 +117,7 @@ export const kill: Command = {
 
 export const wait: Command = {
   name: 'wait',
-  summary: 'wait until processes of the connected host end, and say how each ended',
+  summary: summaryOf('wait'),
   usage: 'ww wait PID… [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS },
   optionHelp: { ...CLIENT_HELP },
@@ -165,7 +166,7 @@ async function untilEnded(s: HostSession, pid: number, what: string, first?: (p:
 
 export const spawn: Command = {
   name: 'spawn',
-  summary: 'start a WebAssembly module as a process on the connected host, or on another host of its cluster',
+  summary: summaryOf('spawn'),
   usage: 'ww spawn <module.wasm> [--on HOST] [--name NAME] [--args TEXT] [--wait] [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS, on: { type: 'string' }, name: { type: 'string' }, args: { type: 'string' }, wait: { type: 'boolean' } },
   optionHelp: {

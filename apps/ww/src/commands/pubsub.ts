@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline'
 import { pubsub as capPubsub } from '@ww/schema'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { connectHost, remoteFailure } from '../client.js'
 import { style } from '../style.js'
 import { CLIENT_HELP, CLIENT_OPTIONS, hostFlag, parseCount, writeJson } from './args.js'
@@ -20,7 +21,7 @@ function topicArg(name: string | undefined, usage: string): string {
 /** `ww pub TOPIC MSG`: publishes one message through the connected host (or one per line of stdin). */
 export const pub: Command = {
   name: 'pub',
-  summary: 'publish a message on a topic',
+  summary: summaryOf('pub'),
   usage: 'ww pub TOPIC (MESSAGE | --stdin) [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS, stdin: { type: 'boolean' } },
   optionHelp: { ...CLIENT_HELP, stdin: 'publish each line of stdin as one message, in order, until it ends (one publisher: its sequence numbers run on)' },
@@ -72,7 +73,7 @@ export const pub: Command = {
 /** `ww sub TOPIC`: prints the messages on a topic as they come. */
 export const sub: Command = {
   name: 'sub',
-  summary: 'print the messages published on a topic, as they come',
+  summary: summaryOf('sub'),
   usage: 'ww sub TOPIC [--count N] [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS, count: { type: 'string' } },
   optionHelp: { ...CLIENT_HELP, count: 'exit after N messages (default: until Ctrl-C)' },

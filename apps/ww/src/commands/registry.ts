@@ -2,6 +2,7 @@
 // on the other hosts of its cluster (Registry.find through the operator's Host).
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { connectHost, remoteFailure } from '../client.js'
 import { style } from '../style.js'
 import { formatDuration, table } from '../table.js'
@@ -11,7 +12,7 @@ interface ProviderRow { name: string; host: string; pid: number; meta: string[];
 
 export const registry: Command = {
   name: 'registry',
-  summary: 'find the providers of a service name in the cluster',
+  summary: summaryOf('registry'),
   usage: 'ww registry find NAME [--min N] [--wait 1s] [--host ADDR] [--json]',
   options: { ...CLIENT_OPTIONS, min: { type: 'string' }, wait: { type: 'string' } },
   optionHelp: {

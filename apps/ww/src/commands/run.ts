@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host'
+// Not the main entry: a run needs no libp2p (see @ww/host/embedded).
+import { dialerProvider, embeddedCluster, hostCapability } from '@ww/host/embedded'
 import { describeStatus, shellStatus, type ExitStatus } from '@ww/interface'
 import { scratchSeedFromHost } from '@ww/proc'
 import {
@@ -9,6 +10,7 @@ import {
 } from '@ww/wasi-restricted'
 import type { Command } from '../command.js'
 import { UsageError } from '../command.js'
+import { summaryOf } from './index.js'
 import { GuestStartError, LineSplitter, runGuestProcess } from '../guest-process.js'
 import { style } from '../style.js'
 import { moduleCacheDir } from '../host/state.js'
@@ -26,7 +28,7 @@ const GRANT_FORMS = 'valid forms: --grant scratch (16 MiB), --grant scratch=<siz
  */
 export const run: Command = {
   name: 'run',
-  summary: 'run a WebAssembly module as a ww process on an embedded host',
+  summary: summaryOf('run'),
   usage: 'ww run <module.wasm> [--grant scratch=16MiB] [--put ./data:/scratch/data …] [--grant clock=virtual] [--grant random=seed:N] [--grant connections=N] [--listen 127.0.0.1:8080 …] [--dial host:port …] [--timeout 5s] [--memory 64MiB] [--entry NAME] [--plugin MODULE[#EXPORT][=JSON]]… [--json]',
   options: {
     grant: { type: 'string', multiple: true },

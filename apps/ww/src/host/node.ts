@@ -4,10 +4,13 @@
 // client an admin Host, and optionally the web view. One close() undoes all of it, in
 // reverse order; closing a libp2p cluster announces the leave (`bye`) to the others.
 import { join } from 'node:path'
+// The embedded host's parts; the main entry (libp2p, its crypto) is loaded only by a host
+// that listens or joins.
 import {
-  childHostCapability, debugProvider, preopenSockets, embeddedCluster, executorProvider, hostCapability, hostProcessTree, libp2pCluster, Scope, type ProcessTree,
-  type AllowList, type Cluster, type HostCapability, type HostRights, type Libp2pClusterOptions, type ProcessStats, type StartSpec,
-} from '@ww/host'
+  childHostCapability, debugProvider, preopenSockets, embeddedCluster, executorProvider, hostCapability, hostProcessTree, Scope,
+  type HostCapability, type HostRights, type ProcessStats,
+} from '@ww/host/embedded'
+import type { AllowList, Cluster, Libp2pClusterOptions, ProcessTree, StartSpec } from '@ww/host'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
@@ -102,6 +105,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   if (p2p) {
     say(`starting a libp2p host${o.listen?.length ? ` on ${o.listen.join(', ')}` : ''}`)
     try {
+      const { libp2pCluster } = await import('@ww/host')
       cluster = await libp2pCluster({
         ...(o.listen?.length ? { listen: o.listen } : {}),
         ...(o.announce?.length ? { announce: o.announce } : {}),

@@ -5,7 +5,8 @@
 // guest-facing interface: only the operator's context holds these.
 import { process as capProcess } from '@ww/schema'
 import { setInterfaceClient } from 'capnp-ts'
-import { processServer, rpcError, type ProcessIdentity, type ProcessTree, type Scope } from '@ww/host'
+import { processServer, rpcError, type ProcessIdentity, type Scope } from '@ww/host/embedded'
+import type { ProcessTree } from '@ww/host'
 
 const PREFIX = 'process/'
 
