@@ -138,6 +138,10 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const ttlMs = opts.ttlMs ?? 10_000
   const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(ttlMs / 3))
   const windowMs = opts.reorderWindowMs ?? 2000
+  // libp2p's connection monitor (below): a ping's bound, and room for the pings a slow
+  // connection can have in flight at once (one every 10 s, its default interval).
+  const monitorTimeoutMs = Math.max(30_000, 3 * ttlMs)
+  const pingStreams = Math.ceil(monitorTimeoutMs / 10_000) + 1
   const onError = opts.onError ?? (() => {})
   const allow = opts.allow
   const admitted = (peer: string): boolean => rightsUnder(allow, peer) !== undefined
@@ -159,9 +163,18 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     // Frames the muxer sends in one tick leave as one encrypted message and socket write (noise-wire.ts).
     connectionEncrypters: [tunedEncrypter(opts.encryption === 'tls' ? tls() : noise(opts.noiseCrypto ? { crypto: opts.noiseCrypto } : {}), wire)],
     streamMuxers: [opts.muxer === 'mplex' ? mplex() : yamux()],
+    // libp2p's connection monitor pings every connection each 10 s and aborted it when the
+    // answer took over 5 s, when the previous ping's stream had not yet closed (ping's one
+    // outbound stream per peer), or when the answering side's 10 s bound ended the stream
+    // first: on a loaded machine that cut live hosts' connections
+    // many times a minute, and each cut drops the host from the view at once
+    // ('disconnect'). Whether a host is up is the view's call, by its TTL; the monitor is
+    // kept for connections that went silent, with a bound of its own well above the TTL
+    // (tools/cluster-faults README, finding 17).
+    connectionMonitor: { pingTimeout: { minTimeout: monitorTimeoutMs, maxTimeout: monitorTimeoutMs } },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: pingStreams, maxInboundStreams: pingStreams, timeout: monitorTimeoutMs }),
       // Signed messages: `from` is authenticated, so per-publisher order and the
       // registry's provider host can be trusted.
       pubsub: gossipsub({
@@ -432,14 +445,22 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     repairStreams()
     if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
+  // A sweep later than its period by more than half a period measures a stall of this
+  // host's own (its event loop held up by its work or the machine): the view does not count
+  // the time since the last sweep against the others (view.ts: sweep).
+  const sweepMs = Math.max(5, Math.min(1000, Math.floor(ttlMs / 4)))
+  let lastSweep = performance.now()
   const sweep = setInterval(() => {
-    view.sweep()
+    const now = performance.now()
+    const since = now - lastSweep
+    lastSweep = now
+    view.sweep(since > sweepMs * 1.5 ? since : 0)
     flood?.sweep()
     if (inbound) {
       const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
       inbound.sweep((peer) => connected.has(peer))
     }
-  }, Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
+  }, sweepMs)
   hb.unref()
   sweep.unref()
 
