@@ -2,6 +2,7 @@ import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Connection, ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
@@ -123,10 +124,21 @@ export interface Libp2pCluster extends Cluster {
   pubsubInbound(): ReadonlyMap<string, Readonly<InboundStats>>
   /** `peer`'s gossipsub score here (below -80: graylisted, its RPCs ignored). */
   peerScore(peer: string): number
+  /** How joining through each bootstrap address went: attempts, whether a connection opened, the last failure. */
+  bootstrapDials(): readonly Readonly<BootstrapDial>[]
   /** Whether it runs a private network (a swarm key). */
   readonly private: boolean
   /** What `peer` may do on this host (empty for a peer the allow-list does not admit). */
   rightsOf(peer: string): ReadonlySet<PeerRight>
+}
+
+/** Joining through one bootstrap address (Libp2pCluster.bootstrapDials). */
+export interface BootstrapDial {
+  readonly address: string
+  attempts: number
+  /** A connection opened (it may have closed since; the heartbeat period's redial takes over). */
+  connected: boolean
+  lastError?: string
 }
 
 const enc = new TextEncoder()
@@ -404,10 +416,30 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     }
   }
   const bootstrap = opts.bootstrap ?? []
-  const dialBootstrap = (): void => {
-    for (const a of bootstrap) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
+  // Joining: each bootstrap address is dialled until a connection opens, again after each
+  // failure with backoff (250 ms doubling up to the heartbeat period, at most 5 s), each
+  // attempt bounded 5 s more than the last (at most 15 s): a fleet started at once meets
+  // hosts not listening yet, or too busy to finish a handshake within one bound
+  // (tools/cluster-faults README, finding 18). Later losses are the period's redial below.
+  const joinStop = new AbortController()
+  const joins: BootstrapDial[] = bootstrap.map((address) => ({ address, attempts: 0, connected: false }))
+  const join = async (d: BootstrapDial): Promise<void> => {
+    let ma
+    try { ma = multiaddr(d.address) } catch (e) { d.lastError = (e as Error).message; return }
+    for (let pause = 250; !joinStop.signal.aborted; pause = Math.min(pause * 2, Math.max(250, Math.min(5000, heartbeatMs)))) {
+      d.attempts++
+      try {
+        await node.dial(ma, { signal: AbortSignal.any([AbortSignal.timeout(Math.min(15_000, 5000 * d.attempts)), joinStop.signal]) })
+        d.connected = true
+        return
+      } catch (e) {
+        d.lastError = (e as Error).message
+        onError(e)
+      }
+      await sleep(pause, undefined, { signal: joinStop.signal }).catch(() => {})
+    }
   }
-  dialBootstrap()
+  for (const d of joins) void join(d)
   // A bootstrap host that names its peer id and is not connected now is dialled again each
   // period: with a stable identity (trust.ts) a restarted host comes back under the same id
   // and address, and its peers find it even while connected to others.
@@ -495,12 +527,14 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     pubsubInbound: () => inbound?.stats() ?? new Map(),
     // The GossipSub interface does not list it; the implementation has it.
     peerScore: (peer) => (gs as unknown as { getScore(p: string): number }).getScore(peer),
+    bootstrapDials: () => joins,
     private: swarmKey !== undefined,
     rightsOf,
     dialPeer: (host, o) => rpc.dialPeer(host, o),
     async close() {
       if (closed) return
       closed = true
+      joinStop.abort()
       clearInterval(hb)
       clearInterval(sweep)
       registry.close()
