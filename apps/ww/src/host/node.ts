@@ -101,7 +101,7 @@ export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
 export class JoinTimeoutError extends HostStartError {
   constructor(readonly timeoutMs: number, readonly tried: readonly BootstrapDial[], keyed = false) {
     const each = tried.map((d) => `${d.address} (${d.attempts} ${d.attempts === 1 ? 'try' : 'tries'}${d.connected ? ', connected but not heard' : ''}${d.lastError !== undefined ? `; last: ${d.lastError}` : ''})`)
-    super(`no answer within ${timeoutMs / 1000} s from ${each.join(', ')}; is a host listening there${keyed ? ', with the same swarm key (and this host on its allow-list)?' : '?'}`)
+    super(`no answer from ${each.join(', ')} within ${timeoutMs / 1000} s; is a host listening there${keyed ? ', with the same swarm key (and this host on its allow-list)?' : '?'}`)
   }
 }
 
