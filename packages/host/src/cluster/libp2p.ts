@@ -178,11 +178,10 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     // libp2p's connection monitor pings every connection each 10 s and aborted it when the
     // answer took over 5 s, when the previous ping's stream had not yet closed (ping's one
     // outbound stream per peer), or when the answering side's 10 s bound ended the stream
-    // first: on a loaded machine that cut live hosts' connections
-    // many times a minute, and each cut drops the host from the view at once
-    // ('disconnect'). Whether a host is up is the view's call, by its TTL; the monitor is
-    // kept for connections that went silent, with a bound of its own well above the TTL
-    // (tools/cluster-faults README, finding 17).
+    // first: on a loaded machine that cut live hosts' connections many times a minute, and
+    // each cut drops the host from the view at once ('disconnect'). Whether a host is up is
+    // the view's call, by its TTL; the monitor is kept for connections that went silent,
+    // with a bound of its own well above the TTL (tools/cluster-faults README, finding 17).
     connectionMonitor: { pingTimeout: { minTimeout: monitorTimeoutMs, maxTimeout: monitorTimeoutMs } },
     services: {
       identify: identify(),
