@@ -12,7 +12,7 @@
 
 export type { Cluster, AnchorForwarder } from './cluster/types.js'
 export { embeddedCluster, type EmbeddedClusterOptions } from './cluster/embedded.js'
-export { libp2pCluster, type Libp2pCluster, type Libp2pClusterOptions, type PubsubRepairStats } from './cluster/libp2p.js'
+export { libp2pCluster, type BootstrapDial, type Libp2pCluster, type Libp2pClusterOptions, type PubsubRepairStats } from './cluster/libp2p.js'
 export { DEFAULT_REPAIR_WINDOW, type RepairWindowLimits } from './pubsub/repair.js'
 export { PeerMessageError, MAX_BEAT_TTL_MS, type PeerRejectKind } from './cluster/heartbeat.js'
 export {

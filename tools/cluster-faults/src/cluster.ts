@@ -19,8 +19,8 @@ export interface FaultClusterOptions {
   ttl?: string
   faults?: Partial<LinkFaults>
   /**
-   * Hosts started at once after the first (default: all). A `ww host` gives up joining
-   * after 15 s: on a loaded 2-core machine, 15 at once can miss that.
+   * Hosts started at once after the first (default: all). A `ww host` keeps dialling the
+   * host it joins through for 60 s (README, finding 19; it gave up after 15 s before).
    */
   startConcurrency?: number
   /** Aborts the start (not the cluster's life). */

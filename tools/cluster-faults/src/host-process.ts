@@ -16,6 +16,9 @@ export class HostProcess {
   readonly exited: Promise<number | null>
   id = ''
   stderr = ''
+  /** When the process was started, and when each event line arrived (performance.now(): where a join's time goes). */
+  readonly startedAt = performance.now()
+  readonly eventAt: number[] = []
   readonly #waiters = new Set<() => void>()
 
   constructor(readonly index: number, readonly child: ChildProcess, readonly home: string) {
@@ -23,6 +26,7 @@ export class HostProcess {
       let e: HostEvent
       try { e = JSON.parse(line) as HostEvent } catch { e = { event: 'text', line } }
       this.events.push(e)
+      this.eventAt.push(performance.now())
       if (e.event === 'ready') this.id = String(e.id)
       if (e.event === 'join') this.view.add(String(e.host))
       if (e.event === 'leave') this.view.delete(String(e.host))

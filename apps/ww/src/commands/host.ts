@@ -21,7 +21,7 @@ const MAX_WORKERS = 256
 export const host: Command = {
   name: 'host',
   summary: summaryOf('host'),
-  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--plugin MODULE[#EXPORT][=JSON]]… [--ttl 10s] [--join-timeout 15s] [--json]',
+  usage: 'ww host [--listen MULTIADDR]… [--announce MULTIADDR]… [--join MULTIADDR]… [--swarm-key FILE | --open] [--identity FILE] [--allow PEERID[=RIGHTS]]… [--allow-file FILE] [--pubsub-limit LIMITS|off] [--rpc ADDR [--token FILE]] [--ui [ADDR] [--ui-control] [--ui-keep N]] [--workers N|auto] [--plugin MODULE[#EXPORT][=JSON]]… [--ttl 10s] [--join-timeout 60s] [--json]',
   options: {
     listen: { type: 'string', multiple: true },
     announce: { type: 'string', multiple: true },
@@ -62,7 +62,7 @@ export const host: Command = {
     workers: `run processes on N worker threads (1–${MAX_WORKERS}, or auto: one per core); default: all on the host's own thread`,
     plugin: `add a plugin to every process this host runs (repeatable), on this thread or --workers alike: ${PLUGIN_FORM}; one that fails to load stops the host from starting (exit 2). See PLUGINS.md`,
     ttl: 'libp2p membership: a host not heard from for this long has left (default 10s)',
-    'join-timeout': 'with --join: give up (exit 1, saying why) when the hosts joined through are not seen within this (default 15s)',
+    'join-timeout': 'with --join: give up (exit 1, naming each host tried and how its last dial failed) when the hosts joined through are not seen within this; they are dialled again with backoff meanwhile (default 60s)',
     json: 'print one JSON line per event ({"event":"ready",…}, joins, leaves, each process\'s "exit" with its status, "stopped") for scripts',
   },
   details: [

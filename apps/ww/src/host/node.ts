@@ -10,7 +10,7 @@ import {
   childHostCapability, debugProvider, preopenSockets, embeddedCluster, executorProvider, hostCapability, hostProcessTree, Scope,
   type HostCapability, type HostRights, type ProcessStats,
 } from '@ww/host/embedded'
-import type { AllowList, Cluster, Libp2pClusterOptions, ProcessTree, StartSpec } from '@ww/host'
+import type { AllowList, BootstrapDial, Cluster, Libp2pCluster, Libp2pClusterOptions, ProcessTree, StartSpec } from '@ww/host'
 import type { OutputRecord, OutputSink } from '@ww/wasi-restricted'
 import { LineSplitter } from '../guest-process.js'
 import { formatRpcAddress, parseRpcAddress, type RpcAddress } from './address.js'
@@ -57,7 +57,7 @@ export interface HostOptions {
   keepEnded?: number
   /** Membership TTL for libp2p (ms). */
   ttlMs?: number
-  /** How long to wait for the hosts named by `join` to appear in the view. */
+  /** How long to wait for the hosts named by `join` to appear in the view (dialling them again meanwhile). Default DEFAULT_JOIN_TIMEOUT_MS. */
   joinTimeoutMs?: number
   /** Each line a process writes on stdout (1) or stderr (2); default: dropped. */
   onOutput?: (pid: number, fd: 1 | 2, line: string) => void
@@ -94,6 +94,20 @@ export class HostStartError extends WwError<'ERR_HOST_START'> {
   }
 }
 
+/** `ww host --join`: the hosts joined through were not seen within the bound, though dialled again and again. */
+/**
+ * `ww host --join`'s bound. It was 15 s with one dial per heartbeat period: 16 hosts started
+ * at once on a loaded 2-core machine missed it (tools/cluster-faults README, findings 5, 18).
+ */
+export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
+
+export class JoinTimeoutError extends HostStartError {
+  constructor(readonly timeoutMs: number, readonly tried: readonly BootstrapDial[], keyed = false) {
+    const each = tried.map((d) => `${d.address} (${d.attempts} ${d.attempts === 1 ? 'try' : 'tries'}${d.connected ? ', connected but not heard' : ''}${d.lastError !== undefined ? `; last: ${d.lastError}` : ''})`)
+    super(`no answer from ${each.join(', ')} within ${timeoutMs / 1000} s; is a host listening there${keyed ? ', with the same swarm key (and this host on its allow-list)?' : '?'}`)
+  }
+}
+
 export async function startHost(o: HostOptions): Promise<RunningHost> {
   const say = o.onProgress ?? (() => {})
   // Binaryen is not loaded ahead (warmInstrumentation): that costs every host ~96 MB of RSS
@@ -102,11 +116,12 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   ensureHome(o.home)
   const p2p = (o.listen?.length ?? 0) > 0 || (o.join?.length ?? 0) > 0
   let cluster: Cluster
+  let p2pCluster: Libp2pCluster | undefined
   if (p2p) {
     say(`starting a libp2p host${o.listen?.length ? ` on ${o.listen.join(', ')}` : ''}`)
     try {
       const { libp2pCluster } = await import('@ww/host')
-      cluster = await libp2pCluster({
+      cluster = p2pCluster = await libp2pCluster({
         ...(o.listen?.length ? { listen: o.listen } : {}),
         ...(o.announce?.length ? { announce: o.announce } : {}),
         bootstrap: o.join ?? [],
@@ -125,7 +140,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const cleanup: Array<() => Promise<void> | void> = [() => cluster.close()]
   const undo = async (): Promise<void> => { for (const f of cleanup.splice(0).reverse()) await f() }
   try {
-    if (o.join?.length) await waitForJoin(cluster, o.join, o.joinTimeoutMs ?? 15_000, say, o.signal, o.swarmKey !== undefined)
+    if (o.join?.length && p2pCluster) await waitForJoin(p2pCluster, o.join, o.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS, say, o.signal, o.swarmKey !== undefined)
 
     // Set once the tree exists; the runtime composes no process before that.
     let journal!: ProcessJournal
@@ -256,8 +271,13 @@ function statsOf(c: ProcessCounters | undefined): ProcessStats | undefined {
   }
 }
 
-/** Waits until the view holds the host behind each address joined through (bounded). */
-async function waitForJoin(cluster: Cluster, joined: string[], timeoutMs: number, say: (l: string) => void, signal?: AbortSignal, keyed = false): Promise<void> {
+/**
+ * Waits until the view holds the host behind each address joined through. The cluster keeps
+ * dialling those addresses with backoff meanwhile (libp2pCluster's bootstrap), so hosts of a
+ * fleet started at once find each other as they come up; past `timeoutMs` it fails with
+ * JoinTimeoutError, naming each address, how often it was tried and how the last try failed.
+ */
+async function waitForJoin(cluster: Libp2pCluster, joined: string[], timeoutMs: number, say: (l: string) => void, signal?: AbortSignal, keyed = false): Promise<void> {
   const wanted = joined.map((a) => /\/p2p\/([^/]+)$/.exec(a)?.[1]).filter((x): x is string => x !== undefined)
   say(`joining through ${joined.join(', ')}`)
   const seen = new Set<string>()
@@ -274,7 +294,10 @@ async function waitForJoin(cluster: Cluster, joined: string[], timeoutMs: number
       if (done()) finish()
     },
   })
-  const timer = setTimeout(() => fail(new HostStartError(`no answer from ${joined.join(', ')} within ${timeoutMs / 1000} s; is a host listening there${keyed ? ', with the same swarm key (and this host on its allow-list)?' : '?'}`)), timeoutMs)
+  const timer = setTimeout(() => {
+    const tried = cluster.bootstrapDials().filter((d) => !seen.has(/\/p2p\/([^/]+)$/.exec(d.address)?.[1] ?? ''))
+    fail(new JoinTimeoutError(timeoutMs, tried.map((d) => ({ ...d })), keyed))
+  }, timeoutMs)
   const onAbort = (): void => fail(new HostStartError('interrupted while joining'))
   signal?.addEventListener('abort', onAbort, { once: true })
   try {

@@ -3,6 +3,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import type { Connection, ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Libp2p } from 'libp2p'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { clusterRoot } from '../anchors/cluster-root.js'
 import { AnchorTree } from '../anchors/tree.js'
 import { BytecodeCache, type BytecodeCacheOptions } from '../cache/bytecode-cache.js'
@@ -135,6 +136,8 @@ export interface Libp2pCluster extends Cluster {
   pubsubInbound(): ReadonlyMap<string, Readonly<InboundStats>>
   /** `peer`'s gossipsub score here (below -80: graylisted, its RPCs ignored). */
   peerScore(peer: string): number
+  /** How joining through each bootstrap address went: attempts, whether a connection opened, the last failure. */
+  bootstrapDials(): readonly Readonly<BootstrapDial>[]
   /** Whether it runs a private network (a swarm key). */
   readonly private: boolean
   /** What `peer` may do on this host (empty for a peer the allow-list does not admit). */
@@ -153,6 +156,15 @@ export interface PubsubRepairStats {
   repaired: number
 }
 
+/** Joining through one bootstrap address (Libp2pCluster.bootstrapDials). */
+export interface BootstrapDial {
+  readonly address: string
+  attempts: number
+  /** A connection opened (it may have closed since; the heartbeat period's redial takes over). */
+  connected: boolean
+  lastError?: string
+}
+
 const enc = new TextEncoder()
 
 /** A host in a cluster over js-libp2p: TCP, noise, yamux, gossipsub, identify, ping. */
@@ -162,6 +174,10 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
   const ttlMs = opts.ttlMs ?? 10_000
   const heartbeatMs = opts.heartbeatMs ?? Math.max(10, Math.floor(ttlMs / 3))
   const windowMs = opts.reorderWindowMs ?? 2000
+  // libp2p's connection monitor (below): a ping's bound, and room for the pings a slow
+  // connection can have in flight at once (one every 10 s, its default interval).
+  const monitorTimeoutMs = Math.max(30_000, 3 * ttlMs)
+  const pingStreams = Math.ceil(monitorTimeoutMs / 10_000) + 1
   const onError = opts.onError ?? (() => {})
   const allow = opts.allow
   const admitted = (peer: string): boolean => rightsUnder(allow, peer) !== undefined
@@ -183,9 +199,17 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     // Frames the muxer sends in one tick leave as one encrypted message and socket write (noise-wire.ts).
     connectionEncrypters: [tunedEncrypter(opts.encryption === 'tls' ? tls() : noise(opts.noiseCrypto ? { crypto: opts.noiseCrypto } : {}), wire)],
     streamMuxers: [opts.muxer === 'mplex' ? mplex() : yamux()],
+    // libp2p's connection monitor pings every connection each 10 s and aborted it when the
+    // answer took over 5 s, when the previous ping's stream had not yet closed (ping's one
+    // outbound stream per peer), or when the answering side's 10 s bound ended the stream
+    // first: on a loaded machine that cut live hosts' connections many times a minute, and
+    // each cut drops the host from the view at once ('disconnect'). Whether a host is up is
+    // the view's call, by its TTL; the monitor is kept for connections that went silent,
+    // with a bound of its own well above the TTL (tools/cluster-faults README, finding 18).
+    connectionMonitor: { pingTimeout: { minTimeout: monitorTimeoutMs, maxTimeout: monitorTimeoutMs } },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxOutboundStreams: pingStreams, maxInboundStreams: pingStreams, timeout: monitorTimeoutMs }),
       // Signed messages: `from` is authenticated, so per-publisher order and the
       // registry's provider host can be trusted.
       pubsub: gossipsub({
@@ -481,10 +505,30 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     }
   }
   const bootstrap = opts.bootstrap ?? []
-  const dialBootstrap = (): void => {
-    for (const a of bootstrap) node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(onError)
+  // Joining: each bootstrap address is dialled until a connection opens, again after each
+  // failure with backoff (250 ms doubling up to the heartbeat period, at most 5 s), each
+  // attempt bounded 5 s more than the last (at most 15 s): a fleet started at once meets
+  // hosts not listening yet, or too busy to finish a handshake within one bound
+  // (tools/cluster-faults README, finding 19). Later losses are the period's redial below.
+  const joinStop = new AbortController()
+  const joins: BootstrapDial[] = bootstrap.map((address) => ({ address, attempts: 0, connected: false }))
+  const join = async (d: BootstrapDial): Promise<void> => {
+    let ma
+    try { ma = multiaddr(d.address) } catch (e) { d.lastError = (e as Error).message; return }
+    for (let pause = 250; !joinStop.signal.aborted; pause = Math.min(pause * 2, Math.max(250, Math.min(5000, heartbeatMs)))) {
+      d.attempts++
+      try {
+        await node.dial(ma, { signal: AbortSignal.any([AbortSignal.timeout(Math.min(15_000, 5000 * d.attempts)), joinStop.signal]) })
+        d.connected = true
+        return
+      } catch (e) {
+        d.lastError = (e as Error).message
+        onError(e)
+      }
+      await sleep(pause, undefined, { signal: joinStop.signal }).catch(() => {})
+    }
   }
-  dialBootstrap()
+  for (const d of joins) void join(d)
   // A bootstrap host that names its peer id and is not connected now is dialled again each
   // period: with a stable identity (trust.ts) a restarted host comes back under the same id
   // and address, and its peers find it even while connected to others.
@@ -522,14 +566,22 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     repairStreams()
     if (bootstrap.length > 0) redialBootstrap()
   }, heartbeatMs)
+  // A sweep later than its period by more than half a period measures a stall of this
+  // host's own (its event loop held up by its work or the machine): the view does not count
+  // the time since the last sweep against the others (view.ts: sweep).
+  const sweepMs = Math.max(5, Math.min(1000, Math.floor(ttlMs / 4)))
+  let lastSweep = performance.now()
   const sweep = setInterval(() => {
-    view.sweep()
+    const now = performance.now()
+    const since = now - lastSweep
+    lastSweep = now
+    view.sweep(since > sweepMs * 1.5 ? since : 0)
     flood?.sweep()
     if (inbound) {
       const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
       inbound.sweep((peer) => connected.has(peer))
     }
-  }, Math.max(5, Math.min(1000, Math.floor(ttlMs / 4))))
+  }, sweepMs)
   hb.unref()
   sweep.unref()
 
@@ -569,12 +621,14 @@ export async function libp2pCluster(opts: Libp2pClusterOptions = {}): Promise<Li
     pubsubInbound: () => inbound?.stats() ?? new Map(),
     // The GossipSub interface does not list it; the implementation has it.
     peerScore: (peer) => (gs as unknown as { getScore(p: string): number }).getScore(peer),
+    bootstrapDials: () => joins,
     private: swarmKey !== undefined,
     rightsOf,
     dialPeer: (host, o) => rpc.dialPeer(host, o),
     async close() {
       if (closed) return
       closed = true
+      joinStop.abort()
       clearInterval(hb)
       clearInterval(sweep)
       clearInterval(markerTimer)

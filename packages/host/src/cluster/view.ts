@@ -76,10 +76,19 @@ export class Membership implements ClusterView {
     this.#emit({ type: 'leave', host: e.info, reason })
   }
 
-  /** Drops hosts whose heartbeats stopped. */
-  sweep(): void {
+  /**
+   * Drops hosts whose heartbeats stopped. `stalledMs`: how long this host itself was not
+   * listening since the last sweep (its event loop held up): every entry gets that much
+   * longer first. After a stall Node runs due timers before it reads the sockets, so the
+   * heartbeats that arrived meanwhile are still unread when this runs — without it, a host
+   * stalled for a TTL dropped every other host (tools/cluster-faults README, finding 18).
+   */
+  sweep(stalledMs = 0): void {
     const now = this.#now()
-    for (const [id, e] of this.#hosts) if (e.expires <= now) this.leave(id, 'ttl')
+    for (const [id, e] of this.#hosts) {
+      if (stalledMs > 0) e.expires += stalledMs
+      if (e.expires <= now) this.leave(id, 'ttl')
+    }
   }
 
   watch(opts: MailboxOptions & { current?: boolean; handler?: (e: MembershipEvent) => void } = {}): MembershipWatch {
