@@ -343,10 +343,9 @@ export class Scheduler implements ImportHost {
         if (now - this.#pumpStart >= this.#quantumMs) break
       }
       if (this.#queued() > 0) break
-      // Ran dry: idle() may wait briefly for work from elsewhere (not once the quantum is
-      // spent), and is told every time, so that it can arrange to be woken.
-      const spent = now - this.#pumpStart >= this.#quantumMs
-      if (!this.idle(!spent) || (spent && this.#queued() > 0)) break
+      // Ran dry: idle() is told every time (quantum spent or not), so that it can arrange
+      // to be woken; it takes in what came meanwhile, until the quantum is spent.
+      if (!this.idle() || (now - this.#pumpStart >= this.#quantumMs && this.#queued() > 0)) break
       now = performance.now()
     }
     if (this.#qhead > 1024 && this.#qhead * 2 > this.#queue.length) {
@@ -365,10 +364,10 @@ export class Scheduler implements ImportHost {
 
   /**
    * Nothing is queued: true if work came in meanwhile (then the dispatcher goes on), false
-   * to let the event loop turn. A pool worker waits here briefly for an answer it expects
-   * (if `mayWait`), else arranges to be woken when one comes.
+   * to let the event loop turn. A pool worker reads its rings here, or else arranges to be
+   * woken when a peer writes to one.
    */
-  protected idle(_mayWait: boolean): boolean { return false }
+  protected idle(): boolean { return false }
 
   /** Runs the dispatcher now, unless it runs or is due to: work came in from elsewhere. */
   protected dispatch(): void {

@@ -30,7 +30,6 @@ import { spawnPoolGuest } from './guest.js'
 import { MemorySink } from '@ww/wasi-restricted'
 import { RemoteProcess } from './remote-process.js'
 import { bareCrossing, type Crossing } from './bench-floor.js'
-import { SPIN_MS } from './pool-scheduler.js'
 
 const N = 8
 const WORK = 20_000_000
@@ -193,7 +192,7 @@ async function messages(sched: Scheduler, pool: WorkerPool): Promise<void> {
     const floor = pairs === 1
       ? { floor: { barePortMsgsPerS: median(msgs.get('bare port')!), bareAtomicsMsgsPerS: median(msgs.get('bare atomics')!), cpuMicrosPerRoundTrip: { port: cpuUs('bare-port'), atomics: cpuUs('bare-atomics') }, what: 'two bare threads bouncing 16 B: MessagePort post / SharedArrayBuffer + Atomics.notify + Atomics.waitAsync, no scheduler or guest' } }
       : {}
-    // An idle pool after the conversation: the spin before parking must not go on (CPU of every thread, % of one core).
+    // An idle pool after the conversation: parked workers cost nothing (CPU of every thread, % of one core).
     await new Promise((r) => setTimeout(r, 100))
     const idle0 = process.cpuUsage()
     const idleT0 = performance.now()
@@ -205,7 +204,7 @@ async function messages(sched: Scheduler, pool: WorkerPool): Promise<void> {
       baseline: { name: `${pairs} ping-pong pair(s) in one scheduler`, samples: msgs.get('in-thread')! }, higherIsBetter: true,
       params: {
         pairs, roundTripsEach: n, bytes: 16,
-        between: `echo on worker 0, pinger on worker 1: a shared-memory ring per direction, copied in from the sender's memory and read by the receiving scheduler between slices (into a waiting recv buffer); after sending, a worker spins ${SPIN_MS * 1000} µs for the answer, then parks on a doorbell (Atomics.waitAsync)`,
+        between: `echo on worker 0, pinger on worker 1: a shared-memory ring per direction, copied in from the sender's memory and read by the receiving scheduler between slices (into a waiting recv buffer); run dry, a worker parks on a doorbell (Atomics.waitAsync) its peers notify`,
         idleCpuPercent,
         cpuMicrosPerRoundTrip: { inThread: cpuUs(`in-thread-${pairs}`), workers: cpuUs(`workers-${pairs}`) },
         ...floor,
