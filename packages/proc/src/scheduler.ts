@@ -357,19 +357,19 @@ export class Scheduler implements ImportHost {
   }
 
   /**
-   * Takes in work that arrived from elsewhere without the event loop (a pool worker reads
+   * @internal Takes in work that arrived from elsewhere without the event loop (a pool worker reads
    * its rings from other threads): called before the first slice and after each one.
    */
   protected inbound(): void { /* nothing comes from elsewhere in one thread */ }
 
   /**
-   * Nothing is queued: true if work came in meanwhile (then the dispatcher goes on), false
+   * @internal Nothing is queued: true if work came in meanwhile (then the dispatcher goes on), false
    * to let the event loop turn. A pool worker reads its rings here, or else arranges to be
    * woken when a peer writes to one.
    */
   protected idle(): boolean { return false }
 
-  /** Runs the dispatcher now, unless it runs or is due to: work came in from elsewhere. */
+  /** @internal Runs the dispatcher now, unless it runs or is due to: work came in from elsewhere. */
   protected dispatch(): void {
     if (this.#pumping) return
     this.#pumping = true

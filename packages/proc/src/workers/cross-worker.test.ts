@@ -15,20 +15,7 @@ const u32 = (...xs: number[]): Uint8Array => new Uint8Array(new Uint32Array(xs).
  * 4; it carries the receiver's own mailbox when i % 5 == 0. Exits with n, or 100000 + the
  * number expected when another came, or 200000 + it when the capability was not as sent.
  */
-const BURST = `(module
-  (import "ww_proc" "self" (func $self (result i32)))
-  (import "ww_proc" "send" (func $send (param i32 i32 i32) (result i32)))
-  (import "ww_proc" "send_cap" (func $send_cap (param i32 i32 i32 i32) (result i32)))
-  (import "ww_proc" "recv" (func $recv (param i32 i32) (result i32)))
-  (import "ww_proc" "sender" (func $sender (result i32)))
-  (import "ww_proc" "kind" (func $kind (result i32)))
-  (import "ww_proc" "cap" (func $cap (result i32)))
-  (import "ww_proc" "parent" (func $parent (result i32)))
-  (import "ww_proc" "drop" (func $drop (param i32) (result i32)))
-  (import "ww_proc" "exit" (func $exit (param i32)))
-  (memory (export "memory") 2)
-  (data (i32.const 16) "\\18\\00\\00\\00\\00\\10\\00\\00")
-  (func (export "ww_asyncify_data") (result i32) (i32.const 16))
+const BURST = `(module ${G.PRELUDE}
   (func $len (param $i i32) (result i32)
     (if (result i32) (i32.eq (i32.rem_u (local.get $i) (i32.const 7)) (i32.const 3)) (then (i32.const 20000)) (else (i32.const 4))))
   (func (export "ww_main") (result i32) (local $peer i32) (local $n i32) (local $i i32) (local $j i32) (local $want i32) (local $r i32)
@@ -63,18 +50,6 @@ const BURST = `(module
       (br $l)))
     (local.get $want)))`
 
-/** Sends 4 bytes to the mailbox its first message carries until a send fails (at most 1,000 times); exits with that result. */
-const SEND_UNTIL_FAIL = `(module ${G.PRELUDE}
-  (func (export "ww_main") (result i32) (local $to i32) (local $r i32) (local $n i32)
-    (drop (call $recv (i32.const 4096) (i32.const 4)))
-    (local.set $to (call $cap))
-    (block $done (loop $l
-      (local.set $r (call $send (local.get $to) (i32.const 4096) (i32.const 4)))
-      (br_if $done (local.get $r))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $n) (i32.const 1000)))))
-    (local.get $r)))`
-
 test('thousands of messages each way between workers keep their order, across ring and port, with capabilities', async () => {
   await using pool = await WorkerPool.start({ workers: 2 })
   const mod = await pool.compile(await G.wat(BURST))
@@ -99,7 +74,7 @@ test('killing a receiver with messages queued for it: the sender hears it is gon
   await using pool = await WorkerPool.start({ workers: 2 })
   // The receiver never reads: its mailbox fills, then the sender's window, then the sender parks.
   const receiver = await pool.spawn(await pool.compile(await G.wat(G.SPIN)), { worker: 1 })
-  const sender = await pool.spawn(await pool.compile(await G.wat(SEND_UNTIL_FAIL)), { worker: 0 })
+  const sender = await pool.spawn(await pool.compile(await G.wat(G.SEND_UNTIL_FAIL)), { worker: 0 })
   await sender.send(u32(0), { cap: receiver })
   for (;;) {
     const row = await sender.info()
@@ -119,7 +94,7 @@ test('killing a receiver with messages queued for it: the sender hears it is gon
 test('closing the pool with messages queued between workers does not hang: every process ends killed', async () => {
   const pool = await WorkerPool.start({ workers: 2 })
   const spin = await pool.compile(await G.wat(G.SPIN))
-  const send = await pool.compile(await G.wat(SEND_UNTIL_FAIL))
+  const send = await pool.compile(await G.wat(G.SEND_UNTIL_FAIL))
   const hs = []
   for (const w of [0, 1]) {
     const receiver = await pool.spawn(spin, { worker: 1 - w })

@@ -96,6 +96,8 @@ export class PoolScheduler extends Scheduler {
       wake: () => this.dispatch(),
     })
     this.#links[index] = link
+    // The peer may have written (and rung) before this link reached us: read it now.
+    this.dispatch()
   }
 
   /**

@@ -106,23 +106,12 @@ test('1,000 processes over both workers pass a token around a ring: every hop cr
 })
 
 test('sends to a process on another worker that has exited end with -1 (no such process)', async () => {
-  // SEND_UNTIL_FAIL: sends to the mailbox it is given until a send fails (at most 100 times)
-  // and exits with that result. Sends go out before the receiver's worker answers, so the
-  // first few succeed; once its worker said "no such process" (or the window of messages
-  // in flight is full and the sender parks until it does), the next send answers -1.
-  const SEND_UNTIL_FAIL = `(module ${G.PRELUDE}
-    (func (export "ww_main") (result i32) (local $to i32) (local $r i32) (local $n i32)
-      (drop (call $recv (i32.const 4096) (i32.const 4)))
-      (local.set $to (call $cap))
-      (block $done (loop $l
-        (local.set $r (call $send (local.get $to) (i32.const 4096) (i32.const 4)))
-        (br_if $done (local.get $r))
-        (local.set $n (i32.add (local.get $n) (i32.const 1)))
-        (br_if $l (i32.lt_u (local.get $n) (i32.const 100)))))
-      (local.get $r)))`
+  // Sends go out before the receiver's worker answers, so the first few succeed; once its
+  // worker said "no such process" (or the window of messages in flight is full and the
+  // sender parks until it does), the next send answers -1.
   const gone = await pool.spawn(await pool.compile(await G.wat(SELF)), { worker: 1 })
   await gone.wait()
-  const s = await pool.spawn(await pool.compile(await G.wat(SEND_UNTIL_FAIL)), { worker: 0 })
+  const s = await pool.spawn(await pool.compile(await G.wat(G.SEND_UNTIL_FAIL)), { worker: 0 })
   await s.send(u32(0), { cap: gone })
   expect(await s.wait()).toEqual({ kind: 'exited', code: -1 })
 })

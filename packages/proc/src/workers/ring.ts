@@ -46,6 +46,11 @@ export function ringMemory(bytes = RING_BYTES): SharedArrayBuffer {
 
 const align8 = (n: number): number => (n + 7) & ~7
 
+/** A ring's memory as views: the control cells, the data as words and as bytes. */
+function views(sab: SharedArrayBuffer): { cells: Int32Array; words: Int32Array; bytes: Uint8Array } {
+  return { cells: new Int32Array(sab, 0, DATA / 4), words: new Int32Array(sab, DATA), bytes: new Uint8Array(sab, DATA) }
+}
+
 export class RingWriter {
   readonly #cells: Int32Array
   readonly #words: Int32Array
@@ -55,9 +60,7 @@ export class RingWriter {
   #tail: number
 
   constructor(sab: SharedArrayBuffer) {
-    this.#cells = new Int32Array(sab, 0, DATA / 4)
-    this.#words = new Int32Array(sab, DATA)
-    this.#bytes = new Uint8Array(sab, DATA)
+    ({ cells: this.#cells, words: this.#words, bytes: this.#bytes } = views(sab))
     this.#cap = this.#bytes.byteLength
     this.#head = Atomics.load(this.#cells, HEAD) >>> 0
     this.#tail = Atomics.load(this.#cells, TAIL) >>> 0
@@ -146,9 +149,7 @@ export class RingReader {
   #tail: number
 
   constructor(sab: SharedArrayBuffer) {
-    this.#cells = new Int32Array(sab, 0, DATA / 4)
-    this.#words = new Int32Array(sab, DATA)
-    this.#bytes = new Uint8Array(sab, DATA)
+    ({ cells: this.#cells, words: this.#words, bytes: this.#bytes } = views(sab))
     this.#cap = this.#bytes.byteLength
     this.#tail = Atomics.load(this.#cells, TAIL) >>> 0
   }
