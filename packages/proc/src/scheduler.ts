@@ -327,17 +327,26 @@ export class Scheduler implements ImportHost {
     // the quantum.
     let now = performance.now()
     this.#pumpStart = now
-    while (this.#qhead < this.#queue.length) {
-      const p = this.#queue[this.#qhead]!
-      this.#queue[this.#qhead++] = undefined as unknown as Proc
-      if (p.status === undefined) {
-        const jspi = this.#slice(p)
-        if (jspi !== undefined) await jspi
-        const end = performance.now()
-        p.cpuMs += end - now
-        now = end
+    this.inbound()
+    for (;;) {
+      while (this.#qhead < this.#queue.length) {
+        const p = this.#queue[this.#qhead]!
+        this.#queue[this.#qhead++] = undefined as unknown as Proc
+        if (p.status === undefined) {
+          const jspi = this.#slice(p)
+          if (jspi !== undefined) await jspi
+          const end = performance.now()
+          p.cpuMs += end - now
+          now = end
+        }
+        this.inbound()
+        if (now - this.#pumpStart >= this.#quantumMs) break
       }
-      if (now - this.#pumpStart >= this.#quantumMs) break
+      if (this.#queued() > 0) break
+      // Ran dry: idle() is told every time (quantum spent or not), so that it can arrange
+      // to be woken; it takes in what came meanwhile, until the quantum is spent.
+      if (!this.idle() || (now - this.#pumpStart >= this.#quantumMs && this.#queued() > 0)) break
+      now = performance.now()
     }
     if (this.#qhead > 1024 && this.#qhead * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#qhead)
@@ -345,6 +354,26 @@ export class Scheduler implements ImportHost {
     }
     if (this.#queued() > 0) setImmediate(this.#pump)
     else this.#pumping = false
+  }
+
+  /**
+   * @internal Takes in work that arrived from elsewhere without the event loop (a pool worker reads
+   * its rings from other threads): called before the first slice and after each one.
+   */
+  protected inbound(): void { /* nothing comes from elsewhere in one thread */ }
+
+  /**
+   * @internal Nothing is queued: true if work came in meanwhile (then the dispatcher goes on), false
+   * to let the event loop turn. A pool worker reads its rings here, or else arranges to be
+   * woken when a peer writes to one.
+   */
+  protected idle(): boolean { return false }
+
+  /** @internal Runs the dispatcher now, unless it runs or is due to: work came in from elsewhere. */
+  protected dispatch(): void {
+    if (this.#pumping) return
+    this.#pumping = true
+    void this.#pump()
   }
 
   /**
@@ -617,6 +646,17 @@ export class Scheduler implements ImportHost {
     const to = this.#procs.get(pid)
     if (to === undefined || !handOver(to, src, start, end, p.pid, cap)) return false
     p.sent++
+    this.#ready(to, to.recvHanded!)
+    return true
+  }
+
+  /**
+   * @internal Bytes from another thread (a pool worker's ring) straight into `pid` if it
+   * waits in recv with an empty mailbox (handOver in imports.ts); false if it does not.
+   */
+  handOverFrom(from: Pid, pid: Pid, src: Uint8Array, start: number, end: number, cap: number): boolean {
+    const to = this.#procs.get(pid)
+    if (to === undefined || !handOver(to, src, start, end, from, cap)) return false
     this.#ready(to, to.recvHanded!)
     return true
   }

@@ -109,6 +109,18 @@ export const CUSTODY_SENDER = `(module ${PRELUDE}
     (memory.fill (i32.const 8192) (i32.const 88) (i32.const 13))
     (drop (call $recv (i32.const 4096) (i32.const 4)))))`
 
+/** Sends 4 bytes to the mailbox its first message carries until a send fails (at most 1,000 times); exits with that result. */
+export const SEND_UNTIL_FAIL = `(module ${PRELUDE}
+  (func (export "ww_main") (result i32) (local $to i32) (local $r i32) (local $n i32)
+    (drop (call $recv (i32.const 4096) (i32.const 4)))
+    (local.set $to (call $cap))
+    (block $done (loop $l
+      (local.set $r (call $send (local.get $to) (i32.const 4096) (i32.const 4)))
+      (br_if $done (local.get $r))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $n) (i32.const 1000)))))
+    (local.get $r)))`
+
 /** Busy work: counts to n (its first message, as i32) then waits for a message. */
 export const COUNT = `(module ${PRELUDE}
   (func (export "ww_main") (result i32) (local $i i32) (local $n i32)

@@ -192,11 +192,20 @@ async function messages(sched: Scheduler, pool: WorkerPool): Promise<void> {
     const floor = pairs === 1
       ? { floor: { barePortMsgsPerS: median(msgs.get('bare port')!), bareAtomicsMsgsPerS: median(msgs.get('bare atomics')!), cpuMicrosPerRoundTrip: { port: cpuUs('bare-port'), atomics: cpuUs('bare-atomics') }, what: 'two bare threads bouncing 16 B: MessagePort post / SharedArrayBuffer + Atomics.notify + Atomics.waitAsync, no scheduler or guest' } }
       : {}
+    // An idle pool after the conversation: parked workers cost nothing (CPU of every thread, % of one core).
+    await new Promise((r) => setTimeout(r, 100))
+    const idle0 = process.cpuUsage()
+    const idleT0 = performance.now()
+    await new Promise((r) => setTimeout(r, 1000))
+    const idleCpu = process.cpuUsage(idle0)
+    const idleCpuPercent = Math.round(((idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleT0)) * 1000) / 10
     report({
       name: `proc.parallel.message${pairs > 1 ? `-${pairs}` : ''}`, unit: 'msgs/s', samples: msgs.get('2 workers')!,
       baseline: { name: `${pairs} ping-pong pair(s) in one scheduler`, samples: msgs.get('in-thread')! }, higherIsBetter: true,
       params: {
-        pairs, roundTripsEach: n, bytes: 16, between: 'echo on worker 0, pinger on worker 1 (direct port, batched per turn)',
+        pairs, roundTripsEach: n, bytes: 16,
+        between: `echo on worker 0, pinger on worker 1: a shared-memory ring per direction, copied in from the sender's memory and read by the receiving scheduler between slices (into a waiting recv buffer); run dry, a worker parks on a doorbell (Atomics.waitAsync) its peers notify`,
+        idleCpuPercent,
         cpuMicrosPerRoundTrip: { inThread: cpuUs(`in-thread-${pairs}`), workers: cpuUs(`workers-${pairs}`) },
         ...floor,
       },

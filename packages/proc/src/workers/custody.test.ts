@@ -26,9 +26,9 @@ test("a guest's message to another worker is its one copy: overwriting the sende
   let bytes: Uint8Array | undefined
   while ((bytes = await receiver.peekMessage()) === undefined) await turn()
   expect(new TextDecoder().decode(bytes)).toBe('hello custody')
-  // It crossed by moving its buffer (transferred), not by a copy.
+  // It crossed through the ring to worker 1: copied there straight out of the sender's memory.
   const [w0] = await pool.stats()
-  expect(w0).toMatchObject({ worker: 0, remoteOut: 1, moved: 1, copied: 0 })
+  expect(w0).toMatchObject({ worker: 0, remoteOut: 1, ring: 1, moved: 0, copied: 0 })
   await Promise.all([receiver.kill(), sender.kill()])
 })
 
@@ -74,6 +74,6 @@ test("with messageMemory 'shared' a guest's message to another worker is shared,
   expect(isShared(bytes.buffer)).toBe(true)
   expect(new TextDecoder().decode(bytes)).toBe('hello custody') // the sender overwrote its own copy
   const [w0] = await shared.stats()
-  expect(w0).toMatchObject({ worker: 0, remoteOut: 1, shared: 1, moved: 0, copied: 0 })
+  expect(w0).toMatchObject({ worker: 0, remoteOut: 1, shared: 1, ring: 0, moved: 0, copied: 0 })
 })
 

@@ -20,6 +20,7 @@ import { servePort } from './rpc-port-host.js'
 import { SharedSlab } from '../internal/shared-slab.js'
 import type { PoolBootstrap, PoolModule, PoolSpawnOptions, PoolSupervisorOptions, WorkerPoolOptions } from './options.js'
 import { ready, startWorker } from './start-worker.js'
+import { ringMemory } from './ring.js'
 
 export type { PoolBootstrap, PoolChildSpec, PoolModule, PoolSpawnOptions, PoolSupervisorOptions, WorkerPoolOptions } from './options.js'
 
@@ -27,6 +28,8 @@ interface Slot {
   readonly index: number
   /** Replaced when a crashed worker is. */
   worker: Worker
+  /** Its doorbell (WorkerInit.bell), given to each peer; a replacement gets its own. */
+  bell: SharedArrayBuffer
   /** No pid this worker handed out is at or above this (from its replies): where a replacement starts. */
   fence: number
   /** Live processes (placement). */
@@ -39,6 +42,18 @@ type Reply = (m: FromWorker) => void
 
 /** What the pool needs to start a worker again. */
 interface PoolInit { readonly workers: number; readonly scheduler: Omit<SchedulerOptions, 'pids'>; readonly replace: boolean }
+
+/**
+ * A link between workers `a` and `b`: a port, a ring each way, each one's doorbell. With
+ * `fence`, `a` replaces a crashed worker whose pids start there (`b` is told).
+ */
+function connect(a: Slot, b: Slot, fence?: Pid): void {
+  const { port1, port2 } = new MessageChannel()
+  const ab = ringMemory()
+  const ba = ringMemory()
+  a.worker.postMessage({ t: 'peer', index: b.index, port: port1, rings: { out: ab, in: ba, bell: b.bell } } satisfies ToWorker, [port1])
+  b.worker.postMessage({ t: 'peer', index: a.index, port: port2, rings: { out: ba, in: ab, bell: a.bell }, ...(fence !== undefined ? { fence } : {}) } satisfies ToWorker, [port2])
+}
 
 export class WorkerPool implements PoolCore {
   readonly #slots: Slot[]
@@ -70,23 +85,18 @@ export class WorkerPool implements PoolCore {
   static async start(opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const n = opts.workers ?? availableParallelism()
     const scheduler = opts.scheduler ?? {}
-    const workers = Array.from({ length: n }, (_, index) => startWorker({ index, workers: n, scheduler, firstPid: index + 1 }))
+    const bells = Array.from({ length: n }, () => new SharedArrayBuffer(4))
+    const workers = Array.from({ length: n }, (_, index) => startWorker({ index, workers: n, scheduler, firstPid: index + 1, bell: bells[index]! }))
     await Promise.all(workers.map(ready))
-    const slots = workers.map((worker, index): Slot => ({ index, worker, fence: index + 1, live: 0, procs: new Map(), down: undefined }))
+    const slots = workers.map((worker, index): Slot => ({ index, worker, bell: bells[index]!, fence: index + 1, live: 0, procs: new Map(), down: undefined }))
     const pool = new WorkerPool(slots, new Scheduler({
       ...(scheduler.suspension ? { suspension: scheduler.suspension } : {}),
       ...(scheduler.moduleCache !== undefined ? { moduleCache: scheduler.moduleCache } : {}),
       ...(scheduler.instrumentOffThread !== undefined ? { instrumentOffThread: scheduler.instrumentOffThread } : {}),
     }), { workers: n, scheduler, replace: opts.replaceCrashed ?? false })
     for (const s of slots) pool.#listen(s)
-    // Direct ports between every two workers: their processes' messages skip this thread.
-    for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) {
-        const { port1, port2 } = new MessageChannel()
-        workers[i]!.postMessage({ t: 'peer', index: j, port: port1 } satisfies ToWorker, [port1])
-        workers[j]!.postMessage({ t: 'peer', index: i, port: port2 } satisfies ToWorker, [port2])
-      }
-    }
+    // Direct links between every two workers: their processes' messages skip this thread.
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) connect(slots[i]!, slots[j]!)
     return pool
   }
 
@@ -184,7 +194,7 @@ export class WorkerPool implements PoolCore {
   /** Per worker: messages that crossed to and from other threads, and how (moved, shared, copied). */
   async stats(): Promise<Array<WorkerCounters & { worker: number }>> {
     return Promise.all(this.#live().map((s) => this.#request(s, (req) => ({ t: 'stats', req }), () => undefined).then((m) =>
-      ({ ...(m.t === 'stats' ? m.counters : { remoteOut: 0, remoteIn: 0, moved: 0, shared: 0, copied: 0 }), worker: s.index }))))
+      ({ ...(m.t === 'stats' ? m.counters : { remoteOut: 0, remoteIn: 0, ring: 0, moved: 0, shared: 0, copied: 0 }), worker: s.index }))))
   }
 
   /** `watcher` gets a `down` message from `target` (its status as JSON) when `target` ends. */
@@ -356,7 +366,8 @@ export class WorkerPool implements PoolCore {
   async #replace(s: Slot): Promise<void> {
     const { workers: n, scheduler } = this.#init
     const firstPid = s.fence + ((s.index - (s.fence - 1) % n) + n) % n
-    const worker = startWorker({ index: s.index, workers: n, scheduler, firstPid })
+    const bell = new SharedArrayBuffer(4)
+    const worker = startWorker({ index: s.index, workers: n, scheduler, firstPid, bell })
     try {
       await ready(worker)
     } catch {
@@ -366,12 +377,9 @@ export class WorkerPool implements PoolCore {
     if (this.#closing) { void worker.terminate(); return }
     // From here to the end in one turn: nothing is compiled or spawned in between.
     for (const [id, m] of this.#modules) worker.postMessage({ t: 'module', id, module: m.module, meter: m.meter } satisfies ToWorker)
-    for (const other of this.#live()) {
-      const { port1, port2 } = new MessageChannel()
-      worker.postMessage({ t: 'peer', index: other.index, port: port1 } satisfies ToWorker, [port1])
-      other.worker.postMessage({ t: 'peer', index: s.index, port: port2, fence: firstPid } satisfies ToWorker, [port2])
-    }
     s.worker = worker
+    s.bell = bell
+    for (const other of this.#live()) if (other !== s) connect(s, other, firstPid)
     s.fence = firstPid
     s.down = undefined
     this.#listen(s)

@@ -11,13 +11,19 @@ import type { ProcessLimits, SchedulerOptions } from '../scheduler.js'
 import type { ExitStatus, Pid } from '../status.js'
 import type { RestartPolicy } from '../supervisor.js'
 import type { PoolSpawnOptions } from './options.js'
+import type { PeerRings } from './peer-link.js'
 import type { PluginSpec } from '@ww/interface'
 
 /** What crossed a worker's edge: messages out to / in from other threads, and how they went out. */
 export interface WorkerCounters {
   remoteOut: number
   remoteIn: number
-  /** Of remoteOut: moved (a buffer of its own, transferred), shared (SharedArrayBuffer), copied (neither was possible). */
+  /**
+   * Of remoteOut: copied into the shared ring to the receiver's worker (small messages;
+   * straight from the sender's memory when its outbox was empty), and, by port, moved (a
+   * buffer of its own, transferred), shared (SharedArrayBuffer), copied (neither was possible).
+   */
+  ring: number
   moved: number
   shared: number
   copied: number
@@ -31,6 +37,8 @@ export interface WorkerInit {
   /** Its first pid: `index + 1`, or above every pid a crashed predecessor may have used. */
   readonly firstPid: number
   readonly scheduler: Omit<SchedulerOptions, 'suspension'> & { suspension?: SchedulerOptions['suspension'] }
+  /** Its doorbell (one Int32): peers notify it after writing to its rings while it is parked. */
+  readonly bell: SharedArrayBuffer
 }
 
 /** One message between threads: its bytes plus who sent it and what it is. */
@@ -92,8 +100,8 @@ export interface SerializedError { readonly code?: string; readonly message: str
 /** Main thread → worker. */
 export type ToWorker =
   | { t: 'module'; id: number; module: WebAssembly.Module; meter: MeterInfo }
-  /** A direct port to worker `index`; with `fence`, a replacement whose pids start there. */
-  | { t: 'peer'; index: number; port: MessagePort; fence?: Pid }
+  /** A direct link to worker `index` (a port, a ring each way, its doorbell); with `fence`, a replacement whose pids start there. */
+  | { t: 'peer'; index: number; port: MessagePort; rings: PeerRings; fence?: Pid }
   | { t: 'peer-down'; index: number }
   | { t: 'spawn'; req: number; spawn: SpawnRequest }
   | { t: 'supervise'; req: number; supervise: SuperviseRequest }

@@ -1,6 +1,7 @@
 // A pool worker's entry point: one PoolScheduler on this thread, driven by messages from
 // the main thread (spawn, kill, ps, deliver, close) and from the other workers (messages
-// between processes, and their acknowledgements), over direct ports.
+// between processes, and their acknowledgements), over rings in shared memory and direct
+// ports (peer-link.ts), read by the scheduler itself.
 
 import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { observeFuel } from '../compile/instrument.js'
@@ -13,7 +14,6 @@ import { workerWasiWith, type GuestSockets } from './guest-wasi.js'
 import { openSocketGrants, type Binder, type Conn, type OpenedSockets } from '@ww/wasi-restricted'
 import { PortBinder, PortConn } from './socket-port.js'
 import { WASI_MODULE } from '../compose/wasi.js'
-import { PeerLink } from './peer-link.js'
 import { PoolScheduler } from './pool-scheduler.js'
 import { serializeError, type FromWorker, type SocketReport, type SpawnRequest, type SuperviseRequest, type ToWorker, type WireMessage, type WorkerInit } from './protocol.js'
 import { Supervisor } from '../supervisor.js'
@@ -23,7 +23,6 @@ import { portTransport } from './rpc-port-guest.js'
 if (parentPort === null) throw new Error('@ww/proc pool worker: not started as a worker thread')
 const main = parentPort
 const init = workerData as WorkerInit
-const peers: Array<PeerLink | undefined> = []
 const modules = new Map<number, ProcModule>()
 
 const toMain = (m: FromWorker, transfer: Array<ArrayBuffer | MessagePort> = []): void => main.postMessage(m, transfer)
@@ -44,14 +43,9 @@ function countFuel(module: number, fuel: number): void {
   }, FUEL_REPORT_MS)
 }
 
-const sched = new PoolScheduler(init.index, init.workers, (owner, m, transfer) => {
-  const link = peers[owner]
-  if (link === undefined) return false
-  link.send(m, transfer)
-  return true
-}, init.scheduler, init.firstPid)
+const sched = new PoolScheduler(init.index, init.workers, init.bell, init.scheduler, init.firstPid)
 
-/** A message for one of our processes, from the main thread or a peer; answered on `reply`. */
+/** A message for one of our processes from the main thread; answered on `reply`. */
 function deliver(m: WireMessage, reply: (r: number) => void): void {
   const r = sched.deliver(m)
   if (typeof r === 'number') reply(r)
@@ -174,13 +168,9 @@ main.on('message', (msg: ToWorker) => {
       if (msg.meter.tier === 'quick') observeFuel(msg.module, (fuel) => countFuel(msg.id, fuel))
       break
     case 'peer':
-      peers[msg.index]?.close()
-      if (msg.fence !== undefined) sched.peerUp(msg.index, msg.fence)
-      peers[msg.index] = new PeerLink(msg.port, { deliver, acknowledged: (ack, r) => sched.acknowledged(ack, r) })
+      sched.connect(msg.index, msg.port, msg.rings, msg.fence)
       break
     case 'peer-down':
-      peers[msg.index]?.close()
-      peers[msg.index] = undefined
       sched.peerDown(msg.index)
       break
     case 'spawn':
@@ -220,7 +210,7 @@ main.on('message', (msg: ToWorker) => {
       break
     case 'close':
       void sched.close().then(() => {
-        for (const p of peers) p?.close()
+        for (let i = 0; i < init.workers; i++) sched.link(i)?.close()
         toMain({ t: 'closed', req: msg.req })
       })
       break
