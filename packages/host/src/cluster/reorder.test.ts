@@ -4,6 +4,10 @@ const d = new Uint8Array([1])
 /** Resolves after every timer due within `ms` from now has run (Node runs timers in expiry order). */
 const past = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms + 5))
 const settled = (): Promise<void> => new Promise((r) => setImmediate(r))
+/** Waits until `cond` holds (a chain of timers has run), up to 30 s. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 6000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5))
+}
 
 /** A Reorder whose repairs wait until the test answers them. */
 function rig(windowMs = 5, maxAttempts = 3) {
@@ -54,6 +58,30 @@ test('opening: no answer starts at the first seen; a stream seen first at seq 1 
   await settled()
   expect(c.got).toEqual([4])
   for (const x of [a, b, c]) x.r.close()
+})
+
+test('a repair that never settles does not hold the stream: after its windows the gap is skipped and counted', async () => {
+  const got: number[] = []
+  let asked = 0
+  const r = new Reorder((s) => got.push(s), 2, 4096, () => { asked++; return new Promise<RepairReply | undefined>(() => {}) }, 1)
+  r.accept(1, d)
+  r.accept(3, d)
+  await until(() => got.length === 2) // after ten windows, however long the machine takes
+  expect(got).toEqual([1, 3])
+  expect([r.gaps, asked]).toEqual([1, 1])
+  r.close()
+})
+
+test('an opening that never settles starts the stream at the first seen', async () => {
+  const got: number[] = []
+  const r = new Reorder((s) => got.push(s), 2, 4096, undefined, 3, () => new Promise<RepairReply | undefined>(() => {}))
+  r.accept(4, d)
+  r.accept(5, d)
+  expect(got).toEqual([])
+  await until(() => got.length === 2)
+  expect(got).toEqual([4, 5])
+  expect(r.gaps).toBe(0)
+  r.close()
 })
 
 test('a hole is asked for at once; the window waits for the repair in flight; the answer is delivered in order', async () => {

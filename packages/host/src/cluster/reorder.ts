@@ -19,6 +19,13 @@ export type RepairFetch = (ranges: SeqRange[]) => Promise<RepairReply | undefine
  */
 export type OpeningFetch = (first: number) => Promise<RepairReply | undefined>
 
+/**
+ * Windows a stream waits for one repair before it stops waiting: the fetch bounds itself
+ * (10 s: cluster/pubsub-repair.ts), so this is only the stream's own guarantee that a fetch
+ * that never settles cannot hold it for good.
+ */
+const MAX_WINDOWS_PER_REPAIR = 10
+
 /** Ranges one repair asks for at most (the request's bound: pubsub/repair.ts). */
 const MAX_RANGES = 32
 
@@ -46,6 +53,10 @@ export class Reorder {
   #gone: SeqRange[] = []
   #timer: ReturnType<typeof setTimeout> | undefined
   #fetching = false
+  /** Windows passed while the current repair was out. */
+  #waited = 0
+  /** Bumped when a repair is given up on, so its late answer is ignored. */
+  #generation = 0
   #failures = 0
   #closed = false
   /** The first seq seen while the opening request is out (undefined: not opening). */
@@ -103,6 +114,7 @@ export class Reorder {
     if (this.open === undefined || first <= 1) { this.#expected = first; return }
     this.#opening = first
     this.open(first).then((reply) => this.#opened(reply), () => this.#opened(undefined))
+    this.#timer = setTimeout(() => { this.#timer = undefined; this.#opened(undefined) }, this.windowMs * MAX_WINDOWS_PER_REPAIR)
   }
 
   /** The opening's answer (undefined: none): start at its first entry, or at the first seen. */
@@ -110,6 +122,7 @@ export class Reorder {
     const first = this.#opening
     if (this.#closed || first === undefined || this.#expected !== undefined) return
     this.#opening = undefined
+    if (this.#timer) { clearTimeout(this.#timer); this.#timer = undefined }
     let start = first
     for (const { seq, data } of reply?.entries ?? []) {
       if (seq >= first || this.#held.has(seq)) continue
@@ -165,7 +178,12 @@ export class Reorder {
   readonly #onWindow = (): void => {
     this.#timer = undefined
     if (this.#closed || this.#expected! > this.#head) return
-    if (this.#fetching) return // its answer decides
+    if (this.#fetching) { // its answer decides, unless it never comes
+      if (++this.#waited < MAX_WINDOWS_PER_REPAIR) { this.#timer = setTimeout(this.#onWindow, this.windowMs); return }
+      this.#fetching = false
+      this.#generation++
+      this.#failures++
+    }
     if (this.fetch && this.#failures < this.maxAttempts) this.#repair(this.#missing())
     else { this.#failures = 0; this.#skip() }
     if (this.#expected! <= this.#head) this.#timer ??= setTimeout(this.#onWindow, this.windowMs)
@@ -188,7 +206,10 @@ export class Reorder {
   #repair(ranges: SeqRange[]): void {
     if (ranges.length === 0) return
     this.#fetching = true
+    this.#waited = 0
+    const generation = this.#generation
     this.fetch!(ranges).then((reply) => {
+      if (generation !== this.#generation) return // given up on
       this.#fetching = false
       if (this.#closed) return
       if (reply === undefined) { this.#failed(); return }
@@ -205,7 +226,11 @@ export class Reorder {
       this.#failures = added === 0 && this.#gone.length === 0 ? this.#failures + 1 : 0
       this.#advance()
       if (this.#expected === before && this.#failures > 0) this.#timer ??= setTimeout(this.#onWindow, this.windowMs)
-    }, () => { this.#fetching = false; this.#failed() })
+    }, () => {
+      if (generation !== this.#generation) return
+      this.#fetching = false
+      this.#failed()
+    })
   }
 
   /** A repair that could not be made: tried again when the window ends (up to maxAttempts), then skipped. */
